@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Runs every test file under test/ (or under the paths given) with Node's own test runner.
+// Node 20's `--test` does not expand globs, so the files are found here and passed explicitly.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+
+function collect(path, out) {
+  const st = statSync(path);
+  if (st.isFile()) {
+    out.push(path);
+    return out;
+  }
+  for (const name of readdirSync(path).sort()) {
+    if (name === 'node_modules' || name === 'helpers' || name === 'fixtures') continue;
+    const child = join(path, name);
+    if (statSync(child).isDirectory()) collect(child, out);
+    else if (/\.test\.ts$/.test(name)) out.push(child);
+  }
+  return out;
+}
+
+const files = [];
+for (const root of roots.length > 0 ? roots : ['test']) collect(root, files);
+if (files.length === 0) {
+  console.error('run-tests: no test files found');
+  process.exit(1);
+}
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '4';
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${concurrency}`,
+  '--test-timeout=120000',
+  '--test-reporter=spec',
+  ...extra,
+  ...files.map((f) => relative(process.cwd(), f)),
+];
+const child = spawn(process.execPath, args, { stdio: 'inherit' });
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 1 : 0);
+});

@@ -1,0 +1,75 @@
+/**
+ * The `socketkit` command line. `main()` never calls `process.exit`: it resolves
+ * to the exit code, so tests can run any command in-process with their own streams.
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { SocketkitError } from '../errors.js';
+import { commands } from './commands/index.js';
+import { CliError, type CliIO, ExitCode } from './io.js';
+
+export type { CliIO };
+export { CliError, ExitCode };
+
+const VERSION = '0.1.0';
+
+/** Builds the top-level program with every registered subcommand. */
+export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+  const program = new Command('socketkit')
+    .description('Sockets, servers and classic network services for Node.js')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+  for (const factory of commands) {
+    const sub = factory(io, setExitCode);
+    sub.exitOverride();
+    sub.configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+    sub.showHelpAfterError('(run with --help for usage)');
+    program.addCommand(sub);
+  }
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without the node and script paths).
+ * @returns the process exit code: 0 success, 1 failure, 2 usage error.
+ */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  if (argv.length === 0) {
+    program.outputHelp();
+    return ExitCode.ok;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit through here with code 0.
+      if (err.exitCode === 0) return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    if (err instanceof CliError) {
+      io.stderr.write(`socketkit: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof SocketkitError) {
+      io.stderr.write(`socketkit: ${err.message} [${err.code}]\n`);
+      return ExitCode.failure;
+    }
+    io.stderr.write(
+      `socketkit: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return ExitCode.failure;
+  }
+}

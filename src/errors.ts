@@ -1,0 +1,409 @@
+/**
+ * The socketkit error tree.
+ *
+ * ```
+ * SocketkitError (code, cause)
+ * ├── InvalidArgumentError            ERR_INVALID_ARGUMENT
+ * ├── UnsupportedOptionError          ERR_UNSUPPORTED_OPTION
+ * ├── SocketError (errno, syscall, address, port, path)
+ * │   ├── ConnectError                ERR_CONNECT
+ * │   │   └── ConnectionRefusedError  ERR_CONNECTION_REFUSED
+ * │   ├── ConnectionResetError        ERR_CONNECTION_RESET
+ * │   ├── SocketTimeoutError          ERR_SOCKET_TIMEOUT
+ * │   ├── WouldBlockError             ERR_WOULD_BLOCK
+ * │   ├── AddressInUseError           ERR_ADDRESS_IN_USE
+ * │   ├── AddressNotAvailableError    ERR_ADDRESS_NOT_AVAILABLE
+ * │   ├── PermissionDeniedError       ERR_PERMISSION_DENIED
+ * │   ├── HostNotFoundError           ERR_HOST_NOT_FOUND
+ * │   └── SocketClosedError           ERR_SOCKET_CLOSED
+ * └── DecoderError                    ERR_DECODER
+ *     ├── FrameTooLongError           ERR_FRAME_TOO_LONG
+ *     ├── CorruptFrameError           ERR_CORRUPT_FRAME
+ *     ├── TruncatedFrameError         ERR_TRUNCATED_FRAME
+ *     └── CodecContractError          ERR_CODEC_CONTRACT
+ * ```
+ *
+ * Every code is stable and listed in docs/errors.md. Errors that come from the
+ * operating system keep its `errno` code (`ECONNREFUSED`, …) and say which address
+ * was involved, so a log line is enough to know what failed and where.
+ *
+ * @module
+ */
+
+/** Where a socket operation was aimed: a host and port, or a Unix socket path. */
+export interface ErrorAddress {
+  address?: string;
+  port?: number;
+  path?: string;
+}
+
+/** Options shared by every socketkit error. */
+export interface SocketkitErrorOptions {
+  cause?: unknown;
+}
+
+/** The base of every error socketkit throws or rejects with. */
+export class SocketkitError extends Error {
+  /** A stable, documented code such as `ERR_FRAME_TOO_LONG`. */
+  readonly code: string;
+
+  constructor(message: string, code: string, options: SocketkitErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A function or constructor was called with an option or argument it cannot accept. */
+export class InvalidArgumentError extends SocketkitError {
+  constructor(message: string, options: SocketkitErrorOptions = {}) {
+    super(message, 'ERR_INVALID_ARGUMENT', options);
+  }
+}
+
+/** A socket option that Node.js cannot set or read on this kind of socket. */
+export class UnsupportedOptionError extends SocketkitError {
+  readonly option: string;
+  constructor(option: string, message?: string) {
+    super(
+      message ??
+        `socket option ${option} is not supported: Node.js exposes no way to set or read it on this socket`,
+      'ERR_UNSUPPORTED_OPTION',
+    );
+    this.option = option;
+  }
+}
+
+/** Details an operating-system level socket failure carries. */
+export interface SocketErrorDetails extends ErrorAddress, SocketkitErrorOptions {
+  /** The OS error code, e.g. `ECONNREFUSED`, when the failure came from the OS. */
+  errno?: string;
+  /** The operation that failed: `connect`, `bind`, `recv`, `send`, `accept`, `getaddrinfo`, … */
+  syscall?: string;
+}
+
+/** The base of every failure of a socket operation. */
+export class SocketError extends SocketkitError {
+  readonly errno: string | undefined;
+  readonly syscall: string | undefined;
+  readonly address: string | undefined;
+  readonly port: number | undefined;
+  readonly path: string | undefined;
+
+  constructor(message: string, code: string, details: SocketErrorDetails = {}) {
+    super(message, code, details);
+    this.errno = details.errno;
+    this.syscall = details.syscall;
+    this.address = details.address;
+    this.port = details.port;
+    this.path = details.path;
+  }
+}
+
+/** Formats an address for messages: `127.0.0.1:80`, `[::1]:80`, `/tmp/x.sock`. */
+export function formatAddress(where: ErrorAddress): string {
+  if (where.path !== undefined) return where.path;
+  const host = where.address ?? '?';
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return where.port === undefined ? shown : `${shown}:${where.port}`;
+}
+
+/** One address that a connection attempt tried, and how it failed. */
+export interface ConnectAttempt extends ErrorAddress {
+  errno?: string;
+  message: string;
+}
+
+/**
+ * A connection could not be established. When several addresses were tried
+ * (happy eyeballs, `createConnection`), `attempts` lists each one.
+ */
+export class ConnectError extends SocketError {
+  readonly attempts: readonly ConnectAttempt[];
+  constructor(
+    message: string,
+    details: SocketErrorDetails & { attempts?: ConnectAttempt[] } = {},
+    code = 'ERR_CONNECT',
+  ) {
+    super(message, code, { syscall: 'connect', ...details });
+    this.attempts = details.attempts ?? [];
+  }
+}
+
+/** Nothing listens at the address (ECONNREFUSED). */
+export class ConnectionRefusedError extends ConnectError {
+  constructor(details: SocketErrorDetails & { attempts?: ConnectAttempt[] } = {}) {
+    super(
+      `connection refused by ${formatAddress(details)}: nothing is listening there (is the server running, and on this port?)`,
+      { errno: 'ECONNREFUSED', ...details },
+      'ERR_CONNECTION_REFUSED',
+    );
+  }
+}
+
+/** The peer reset the connection (ECONNRESET, EPIPE). */
+export class ConnectionResetError extends SocketError {
+  constructor(details: SocketErrorDetails = {}) {
+    super(
+      `connection ${details.syscall ? `reset during ${details.syscall}` : 'reset'} by peer ${formatAddress(details)}`,
+      'ERR_CONNECTION_RESET',
+      { errno: 'ECONNRESET', ...details },
+    );
+  }
+}
+
+/** An operation waited longer than the socket's timeout. */
+export class SocketTimeoutError extends SocketError {
+  /** The timeout that expired, in seconds. */
+  readonly timeout: number;
+  constructor(operation: string, timeoutSeconds: number, details: SocketErrorDetails = {}) {
+    const where = details.address !== undefined || details.path !== undefined;
+    super(
+      `${operation} timed out after ${timeoutSeconds} s${where ? ` (${formatAddress(details)})` : ''}`,
+      'ERR_SOCKET_TIMEOUT',
+      { errno: 'ETIMEDOUT', syscall: operation, ...details },
+    );
+    this.timeout = timeoutSeconds;
+  }
+}
+
+/** A non-blocking socket was asked to do something that would have to wait (EAGAIN). */
+export class WouldBlockError extends SocketError {
+  constructor(operation: string, details: SocketErrorDetails = {}) {
+    super(
+      `${operation} would block: the socket is non-blocking and the operation cannot complete now; try again when the socket is ready`,
+      'ERR_WOULD_BLOCK',
+      { errno: 'EAGAIN', syscall: operation, ...details },
+    );
+  }
+}
+
+/** The address is already bound by another socket (EADDRINUSE). */
+export class AddressInUseError extends SocketError {
+  constructor(details: SocketErrorDetails = {}) {
+    const target = formatAddress(details);
+    const hint =
+      details.path !== undefined
+        ? 'another process is listening on this Unix socket, or a stale socket file was left behind: remove it if no server uses it'
+        : 'another process is listening on this port (find it with `ss -ltnp`); if a server just stopped, its connections may linger in TIME_WAIT, which socketkit listeners tolerate because libuv sets SO_REUSEADDR — so a live process holds the port';
+    super(`address ${target} is already in use: ${hint}`, 'ERR_ADDRESS_IN_USE', {
+      errno: 'EADDRINUSE',
+      syscall: 'bind',
+      ...details,
+    });
+  }
+}
+
+/** The address does not belong to this machine (EADDRNOTAVAIL). */
+export class AddressNotAvailableError extends SocketError {
+  constructor(details: SocketErrorDetails = {}) {
+    super(
+      `address ${formatAddress(details)} is not available on this machine: bind to an address one of its interfaces has, or to 0.0.0.0 / ::`,
+      'ERR_ADDRESS_NOT_AVAILABLE',
+      { errno: 'EADDRNOTAVAIL', ...details },
+    );
+  }
+}
+
+/** The operating system refused the operation (EACCES, EPERM). */
+export class PermissionDeniedError extends SocketError {
+  constructor(details: SocketErrorDetails = {}) {
+    const lowPort = details.port !== undefined && details.port > 0 && details.port < 1024;
+    super(
+      `permission denied for ${details.syscall ?? 'operation'} on ${formatAddress(details)}${
+        lowPort
+          ? ': ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more'
+          : ''
+      }`,
+      'ERR_PERMISSION_DENIED',
+      { errno: 'EACCES', ...details },
+    );
+  }
+}
+
+/** A host name could not be resolved (ENOTFOUND, EAI_AGAIN, …). */
+export class HostNotFoundError extends SocketError {
+  readonly hostname: string;
+  constructor(hostname: string, details: SocketErrorDetails = {}) {
+    const temporary = details.errno === 'EAI_AGAIN';
+    super(
+      `host name ${JSON.stringify(hostname)} could not be resolved${
+        temporary ? ' (temporary failure: the resolver did not answer; try again)' : ''
+      }`,
+      'ERR_HOST_NOT_FOUND',
+      { errno: 'ENOTFOUND', syscall: 'getaddrinfo', ...details },
+    );
+    this.hostname = hostname;
+  }
+}
+
+/** The socket was closed (locally) before or during the operation. */
+export class SocketClosedError extends SocketError {
+  constructor(operation: string, details: SocketErrorDetails = {}) {
+    super(`cannot ${operation}: the socket is closed`, 'ERR_SOCKET_CLOSED', {
+      errno: 'EBADF',
+      syscall: operation,
+      ...details,
+    });
+  }
+}
+
+/** The base of every framing failure: the byte stream cannot be turned into frames. */
+export class DecoderError extends SocketkitError {
+  constructor(message: string, code = 'ERR_DECODER', options: SocketkitErrorOptions = {}) {
+    super(message, code, options);
+  }
+}
+
+/** A frame is longer than the decoder's `maxFrameLength`. */
+export class FrameTooLongError extends DecoderError {
+  /** The frame length, when known (from a length header); otherwise the bytes seen so far. */
+  readonly length: number;
+  readonly maxFrameLength: number;
+  constructor(length: number, maxFrameLength: number, what = 'frame') {
+    super(
+      `${what} of ${length}${length > maxFrameLength ? '' : '+'} bytes exceeds the limit of ${maxFrameLength} bytes (raise maxFrameLength if such frames are legitimate)`,
+      'ERR_FRAME_TOO_LONG',
+    );
+    this.length = length;
+    this.maxFrameLength = maxFrameLength;
+  }
+}
+
+/** The bytes break the wire format (a bad length header, a missing netstring comma, …). */
+export class CorruptFrameError extends DecoderError {
+  constructor(message: string, options: SocketkitErrorOptions = {}) {
+    super(message, 'ERR_CORRUPT_FRAME', options);
+  }
+}
+
+/** The stream ended in the middle of a frame. */
+export class TruncatedFrameError extends DecoderError {
+  /** How many bytes of the unfinished frame were left over. */
+  readonly remaining: number;
+  constructor(remaining: number) {
+    super(
+      `the stream ended in the middle of a frame (${remaining} bytes left over)`,
+      'ERR_TRUNCATED_FRAME',
+    );
+    this.remaining = remaining;
+  }
+}
+
+/** A decoder broke its contract (produced a frame without consuming any bytes). */
+export class CodecContractError extends DecoderError {
+  constructor(message: string) {
+    super(message, 'ERR_CODEC_CONTRACT');
+  }
+}
+
+interface NodeSystemError {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  message?: unknown;
+  hostname?: unknown;
+}
+
+function asSystemError(err: unknown): NodeSystemError {
+  return typeof err === 'object' && err !== null ? (err as NodeSystemError) : {};
+}
+
+/**
+ * Turns an error from Node's `net`/`dgram`/`dns` into the socketkit error tree,
+ * keeping the original on `cause`. `where` fills in the address when Node's error
+ * does not carry one. Errors that already are socketkit errors pass through.
+ */
+export function fromSystemError(
+  err: unknown,
+  where: ErrorAddress & { syscall?: string; hostname?: string } = {},
+): SocketkitError {
+  if (err instanceof SocketkitError) return err;
+  if (err instanceof AggregateError) return fromAggregateError(err, where);
+  const e = asSystemError(err);
+  const errno = typeof e.code === 'string' ? e.code : undefined;
+  const details: SocketErrorDetails = {
+    cause: err,
+    errno,
+    syscall: typeof e.syscall === 'string' ? e.syscall : where.syscall,
+    address: typeof e.address === 'string' ? e.address : where.address,
+    port: typeof e.port === 'number' ? e.port : where.port,
+    path: where.path,
+  };
+  if (details.path !== undefined && details.address === details.path) details.address = undefined;
+  switch (errno) {
+    case 'ECONNREFUSED':
+      return new ConnectionRefusedError(details);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return new ConnectionResetError(details);
+    case 'ETIMEDOUT':
+      return new SocketTimeoutError(details.syscall ?? 'operation', Number.NaN, details);
+    case 'EAGAIN':
+    case 'EWOULDBLOCK':
+      return new WouldBlockError(details.syscall ?? 'operation', details);
+    case 'EADDRINUSE':
+      return new AddressInUseError(details);
+    case 'EADDRNOTAVAIL':
+      return new AddressNotAvailableError(details);
+    case 'EACCES':
+    case 'EPERM':
+      return new PermissionDeniedError(details);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+    case 'EAI_NODATA':
+      return new HostNotFoundError(
+        where.hostname ?? (typeof e.hostname === 'string' ? e.hostname : (details.address ?? '?')),
+        details,
+      );
+    case 'EBADF':
+    case 'ERR_SOCKET_CLOSED':
+    case 'ERR_STREAM_DESTROYED':
+    case 'ERR_SOCKET_DGRAM_NOT_RUNNING':
+      return new SocketClosedError(details.syscall ?? 'operation', details);
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+    case 'ENOENT':
+      if ((details.syscall ?? '') === 'connect')
+        return new ConnectError(
+          `cannot connect to ${formatAddress(details)}: ${errno === 'ENOENT' ? 'no such socket file' : 'no route to it'} (${errno})`,
+          details,
+        );
+      break;
+    default:
+      break;
+  }
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if ((details.syscall ?? '') === 'connect') {
+    return new ConnectError(`cannot connect to ${formatAddress(details)}: ${message}`, details);
+  }
+  return new SocketError(message, 'ERR_SOCKET', details);
+}
+
+/**
+ * Node 20's `autoSelectFamily` (happy eyeballs) rejects with an `AggregateError`
+ * holding one error per address: turn it into one `ConnectError` that names them all.
+ */
+function fromAggregateError(err: AggregateError, where: ErrorAddress): SocketkitError {
+  const attempts: ConnectAttempt[] = err.errors.map((inner) => {
+    const e = asSystemError(inner);
+    return {
+      address: typeof e.address === 'string' ? e.address : undefined,
+      port: typeof e.port === 'number' ? e.port : where.port,
+      errno: typeof e.code === 'string' ? e.code : undefined,
+      message: typeof e.message === 'string' ? e.message : String(inner),
+    };
+  });
+  const allRefused = attempts.length > 0 && attempts.every((a) => a.errno === 'ECONNREFUSED');
+  const tried = attempts.map((a) => `${formatAddress(a)} (${a.errno ?? a.message})`).join(', ');
+  if (allRefused) return new ConnectionRefusedError({ ...where, attempts, cause: err });
+  return new ConnectError(
+    `cannot connect to ${formatAddress(where)}: every address failed: ${tried}`,
+    { ...where, attempts, cause: err, errno: attempts[0]?.errno },
+  );
+}

@@ -1,0 +1,5 @@
+/**
+ * `socketkit/resolve`: host and service name look-ups.
+ * @module
+ */
+export {};

@@ -1,0 +1,5 @@
+/**
+ * `socketkit/socket`: BSD sockets, the promise way.
+ * @module
+ */
+export {};
