@@ -1,0 +1,46 @@
+/**
+ * The shapes of request handlers as plain functions: what a service (or a user's
+ * program) writes to serve one stream connection or one datagram. The server
+ * framework calls them; class-based handlers (`StreamRequestHandler`,
+ * `DatagramRequestHandler`) are built on the same contexts.
+ * @module
+ */
+import type { Socket } from '../socket/tcp-socket.js';
+
+/** A peer or local address: a host and port, or a Unix socket path. */
+export type PeerAddress =
+  | { family: 'IPv4' | 'IPv6'; address: string; port: number }
+  | { family: 'unix'; path: string };
+
+/** What a stream handler knows about its connection. */
+export interface ConnectionContext {
+  /** The client's address (for Unix sockets, usually an empty path). */
+  readonly remote: PeerAddress;
+  /** The address the server accepted the connection on. */
+  readonly local: PeerAddress;
+  /** `tcp`, `tls` or `unix`. */
+  readonly transport: 'tcp' | 'tls' | 'unix';
+  /** Aborted when the server shuts down: long-running handlers should finish promptly. */
+  readonly signal: AbortSignal;
+  /** A connection id, unique within the process, for logs. */
+  readonly id: number;
+}
+
+/** Serves one stream connection. The server closes the socket when the promise settles. */
+export type StreamHandler = (conn: Socket, ctx: ConnectionContext) => Promise<void> | void;
+
+/** What a datagram handler knows about its packet, and how it answers. */
+export interface DatagramContext {
+  readonly remote: PeerAddress;
+  readonly local: PeerAddress;
+  /** `udp` or `unix-dgram`. */
+  readonly transport: 'udp' | 'unix-dgram';
+  /** True when the datagram was larger than the server's `maxPacketSize` and was cut. */
+  readonly truncated: boolean;
+  readonly signal: AbortSignal;
+  /** Sends one datagram back to the sender. */
+  reply(data: Uint8Array | string): Promise<void>;
+}
+
+/** Serves one datagram. */
+export type DatagramHandler = (packet: Buffer, ctx: DatagramContext) => Promise<void> | void;

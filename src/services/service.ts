@@ -1,0 +1,55 @@
+/**
+ * What a service is to the superserver (`socketkit serve`): a name, the transports it
+ * speaks, its options, and a factory for its handlers. Each service lives in
+ * `src/services/<name>/index.ts`, uses only the public `server`/`framing`/`socket`
+ * API, and exports one `ServiceDefinition`.
+ * @module
+ */
+import type { DatagramHandler, StreamHandler } from '../server/handler-types.js';
+
+/** One command-line option of a service (also a key in `serve --config`). */
+export interface ServiceOption {
+  /** Commander flag syntax, e.g. `--message <text>` or `--history <n>`. */
+  flags: string;
+  description: string;
+  /** The key in the parsed options object (camelCase of the long flag). */
+  key: string;
+  defaultValue?: string | number | boolean;
+  /** Turns the raw flag/config value into the option's value; throws InvalidArgumentError. */
+  parse?: (raw: string) => unknown;
+}
+
+/** What the superserver hands a service when it starts it. */
+export interface ServiceEnv {
+  /** Aborted when the superserver shuts down. */
+  signal: AbortSignal;
+  /** The service's own log function (the CLI decides where it goes). */
+  log: (level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A running service's handlers. */
+export interface ServiceInstance {
+  /** Serves TCP, TLS and Unix stream connections. */
+  stream?: StreamHandler;
+  /** Serves UDP and Unix datagrams. */
+  datagram?: DatagramHandler;
+  /** Releases what the service holds (timers, bus connections). */
+  close?(): Promise<void>;
+}
+
+/** A service the superserver can run. */
+export interface ServiceDefinition {
+  name: string;
+  /** One line, shown in `serve --help` and the listening table. */
+  description: string;
+  /** The RFC or document the wire format follows, if any. */
+  rfc?: string;
+  /** The unprivileged port `socketkit serve` uses by default. */
+  defaultPort: number;
+  /** The transports it speaks; Unix stream follows `tcp`, Unix datagram follows `udp`. */
+  transports: readonly ('tcp' | 'udp')[];
+  options?: readonly ServiceOption[];
+  create(options: Record<string, unknown>, env: ServiceEnv): ServiceInstance | Promise<ServiceInstance>;
+  /** A one-line command a person can paste to try the service (`nc 127.0.0.1 7007`). */
+  tryIt?(host: string, port: number, transport: 'tcp' | 'udp'): string;
+}

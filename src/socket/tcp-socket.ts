@@ -1,0 +1,2 @@
+// Placeholder: the promise-based Socket is being written (see the foundation issue).
+export declare class Socket {}
