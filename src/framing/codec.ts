@@ -21,9 +21,10 @@ export interface Decoder<T> {
    */
   decode(buf: ByteQueue): T | null;
   /**
-   * Called once at end of stream, repeatedly until it returns `null`. The default
-   * (when absent) is `decode`; bytes still queued after that are reported by the
-   * `FrameReader` as a `TruncatedFrameError`.
+   * Called at end of stream (even when nothing is queued: a decoder may owe an
+   * error), repeatedly until it returns `null`. The default (when absent) is
+   * `decode`; bytes still queued after that are reported by the `FrameReader` as a
+   * `TruncatedFrameError`.
    */
   decodeEnd?(buf: ByteQueue): T | null;
 }
@@ -37,6 +38,7 @@ export interface Encoder<T> {
 /** A decoder and its matching encoder. */
 export interface Codec<In, Out = In> extends Decoder<In>, Encoder<Out> {}
 
-/** The default `maxFrameLength` of every decoder: 64 KiB for lines, 8 MiB for binary frames. */
+/** The default `maxFrameLength` of `LineCodec`: 64 KiB, a line is text a person could read. */
 export const DEFAULT_MAX_LINE_LENGTH = 64 * 1024;
+/** The default `maxFrameLength` of every other decoder: 8 MiB. */
 export const DEFAULT_MAX_FRAME_LENGTH = 8 * 1024 * 1024;

@@ -10,14 +10,46 @@
  *
  * @module
  */
+import diagnostics from 'node:diagnostics_channel';
 import { CodecContractError, TruncatedFrameError } from '../errors.js';
 import { ByteQueue } from '../internal/byte-queue.js';
 import type { Decoder } from './codec.js';
 
-/** Buffers a byte stream and hands complete frames out of a decoder. */
+/**
+ * Published on `socketkit:framing:error` (node:diagnostics_channel) each time a
+ * decoder throws, before the error reaches the caller.
+ */
+export interface FramingErrorMessage {
+  /** The decoder's error (a `DecoderError`, unless the decoder has a bug). */
+  error: unknown;
+  /** Whether the decoder consumed the bad bytes, so decoding can go on. */
+  recovered: boolean;
+  /** Bytes still queued. */
+  buffered: number;
+}
+
+const errorChannel = diagnostics.channel('socketkit:framing:error');
+
+/**
+ * Buffers a byte stream and hands complete frames out of a decoder.
+ *
+ * @example
+ * ```ts
+ * import { FrameReader, LineCodec } from 'socketkit/framing';
+ *
+ * const reader = new FrameReader(new LineCodec());
+ * reader.push(Buffer.from('ls\npw'));  // TCP merged one message and half of the next
+ * reader.drain(); // ['ls']
+ * reader.push(Buffer.from('d\n'));
+ * reader.drain(); // ['pwd']
+ * reader.end(); // [] (or TruncatedFrameError if a frame was cut off)
+ * ```
+ */
 export class FrameReader<T> {
   readonly #decoder: Decoder<T>;
   readonly #queue: ByteQueue;
+  /** An error `drain()` met after some frames, thrown by the next call. */
+  #deferred: unknown;
 
   /**
    * @param decoder the codec that cuts frames.
@@ -49,40 +81,93 @@ export class FrameReader<T> {
    * @throws {DecoderError} when the decoder finds the stream corrupt or a frame too long.
    */
   next(): T | null {
+    if (this.#deferred !== undefined) {
+      const error = this.#deferred;
+      this.#deferred = undefined;
+      throw error;
+    }
     // Every frame consumes at least one byte (a header, a delimiter), so an empty queue
     // cannot complete one: skip the call on the hot path.
     if (this.#queue.length === 0) return null;
     return this.#step((q) => this.#decoder.decode(q));
   }
 
-  /** Every frame that the queued bytes complete, in order. */
+  /**
+   * Every frame that the queued bytes complete, in order. When the decoder throws
+   * after some frames, those frames are returned and the error is thrown by the next
+   * call (`next`, `drain`, `end`, `nextAtEnd`): no frame is lost to an error behind it.
+   * @throws {DecoderError} when the decoder throws before any frame.
+   */
   drain(): T[] {
     const frames: T[] = [];
-    for (let f = this.next(); f !== null; f = this.next()) frames.push(f);
+    try {
+      for (let f = this.next(); f !== null; f = this.next()) frames.push(f);
+    } catch (error) {
+      if (frames.length === 0) throw error;
+      this.#deferred = error;
+    }
     return frames;
   }
 
   /**
    * Ends the stream: returns the frames still decodable and throws
-   * `TruncatedFrameError` if bytes of an unfinished frame remain.
+   * `TruncatedFrameError` if bytes of an unfinished frame remain. The frames
+   * decoded before such an error are lost with it: use {@link nextAtEnd} in a loop
+   * to get every one of them first.
+   * @throws {TruncatedFrameError} when the stream ended inside a frame.
    */
   end(): T[] {
-    const frames = this.drain();
-    const last = this.#decoder.decodeEnd?.bind(this.#decoder);
-    if (last) {
-      for (let f = this.#step(last); f !== null; f = this.#step(last)) frames.push(f);
+    const frames: T[] = [];
+    for (let f = this.nextAtEnd(); f !== null; f = this.nextAtEnd()) frames.push(f);
+    return frames;
+  }
+
+  /**
+   * After the end of the stream: the next frame still decodable (complete frames,
+   * then whatever the decoder's `decodeEnd` makes of the rest), or `null` when none
+   * is left.
+   * @throws {TruncatedFrameError} when, after the last frame, bytes of an unfinished
+   *   frame remain (they are dropped, so a further call returns `null`).
+   * @throws {DecoderError} from the decoder.
+   */
+  nextAtEnd(): T | null {
+    const frame = this.next();
+    if (frame !== null) return frame;
+    const decoder = this.#decoder;
+    if (decoder.decodeEnd !== undefined) {
+      // Called even on an empty queue: a decoder may owe an error (a frame it was
+      // discarding when the stream ended).
+      const last = this.#step((q) => decoder.decodeEnd!(q));
+      if (last !== null) return last;
     }
     if (this.#queue.length > 0) {
       const remaining = this.#queue.length;
       this.#queue.clear();
-      throw new TruncatedFrameError(remaining);
+      const error = new TruncatedFrameError(remaining);
+      if (errorChannel.hasSubscribers) {
+        errorChannel.publish({ error, recovered: true, buffered: 0 } satisfies FramingErrorMessage);
+      }
+      throw error;
     }
-    return frames;
+    return null;
   }
 
   #step(fn: (q: ByteQueue) => T | null): T | null {
     const before = this.#queue.length;
-    const frame = fn(this.#queue);
+    let frame: T | null;
+    try {
+      frame = fn(this.#queue);
+    } catch (error) {
+      if (errorChannel.hasSubscribers) {
+        const message: FramingErrorMessage = {
+          error,
+          recovered: this.#queue.length < before,
+          buffered: this.#queue.length,
+        };
+        errorChannel.publish(message);
+      }
+      throw error;
+    }
     if (frame !== null && this.#queue.length === before) {
       throw new CodecContractError(
         'decoder returned a frame without consuming any bytes (it would loop forever)',
