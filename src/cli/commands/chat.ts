@@ -1,0 +1,176 @@
+/**
+ * `socketkit chat HOST PORT [--nick NAME]` — the chat client (the tutorials' two-thread
+ * client done right).
+ *
+ * - At a terminal: a readline prompt with history; an incoming line clears the prompt,
+ *   prints, and redraws the prompt with what you were typing, so nothing is garbled.
+ *   Colours unless `NO_COLOR` is set or `--no-color` is given.
+ * - In a pipe or with `--plain`: stdin lines are sent, received lines go to stdout as
+ *   they are, and at the end of stdin the client says `/quit` and waits for the server
+ *   to close (so replies to the last commands are not lost).
+ * @module
+ */
+import { createInterface, type Interface } from 'node:readline';
+import { Command } from 'commander';
+import { Socket } from '../../socket/tcp-socket.js';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import type { CommandFactory } from './index.js';
+
+interface ChatFlags {
+  nick?: string;
+  plain?: boolean;
+  color?: boolean;
+  wait: string;
+}
+
+const EXAMPLES = `
+Examples:
+  $ socketkit serve chat --port 7777 &
+  $ socketkit chat 127.0.0.1 7777 --nick alice
+  $ printf '/who\\nhello\\n' | socketkit chat 127.0.0.1 7777 --nick bot   # plain mode
+
+Type /help once connected for the chat commands; /quit (or Ctrl-D) leaves.
+Exit status: 0 left normally, 1 connection failed, 2 usage error, 130 interrupted.`;
+
+const ESC = '\u001b[';
+const paint = (code: string, s: string): string => `${ESC}${code}m${s}${ESC}0m`;
+const NICK_COLORS = ['31', '32', '33', '34', '35', '36', '91', '92', '94', '95', '96'];
+
+function nickColor(nick: string): string {
+  let h = 0;
+  for (const ch of nick) h = (h * 31 + (ch.codePointAt(0) ?? 0)) >>> 0;
+  return NICK_COLORS[h % NICK_COLORS.length] ?? '36';
+}
+
+/** Colours one server line by its marker (see the protocol in docs/chat.md). */
+export function colorize(line: string): string {
+  const history = line.startsWith('<history> ');
+  const body = history ? line.slice(10) : line;
+  const said = /^<([^>\s]+)> (.*)$/s.exec(body);
+  const action = /^\* (\S+) (.*)$/s.exec(body);
+  let out = body;
+  if (body.startsWith('<server> error:')) out = paint('31', body);
+  else if (body.startsWith('<server> ')) out = paint('33', body);
+  else if (body.startsWith('<announce> ')) out = paint('2', body);
+  else if (said !== null) out = `${paint(nickColor(said[1] ?? ''), `<${said[1]}>`)} ${said[2]}`;
+  else if (action !== null) out = paint(nickColor(action[1] ?? ''), body);
+  else if (/^(->\s)?\*\S+\*/.test(body)) out = paint('1;35', body);
+  return history ? paint('2', '⟲ ') + out : out;
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new CliError(`PORT must be 1-65535, got "${raw}"`, ExitCode.usage);
+  }
+  return n;
+}
+
+async function runChat(
+  io: CliIO,
+  host: string,
+  portArg: string,
+  flags: ChatFlags,
+): Promise<number> {
+  const port = parsePort(portArg);
+  const wait = Number(flags.wait);
+  if (!(wait > 0))
+    throw new CliError(`--wait must be a positive number of seconds`, ExitCode.usage);
+  const interactive = flags.plain !== true && io.stdin.isTTY === true && io.stdout.isTTY === true;
+  const colors =
+    flags.color !== false &&
+    io.stdout.isTTY === true &&
+    (io.env.NO_COLOR ?? '') === '' &&
+    flags.plain !== true;
+
+  const sock = await Socket.createConnection({ host, port }, { timeout: wait });
+  sock.setTimeout(null);
+  const send = (line: string): void => {
+    sock.sendAll(`${line}\n`).catch(() => {});
+  };
+  if (flags.nick !== undefined) send(`/nick ${flags.nick}`);
+
+  let rl: Interface | null = null;
+  const print = (line: string): void => {
+    const text = colors ? colorize(line) : line;
+    if (rl !== null) {
+      // Clear the prompt line, print, then redraw the prompt and what was typed.
+      io.stdout.write(`\r${ESC}2K${text}\n`);
+      rl.prompt(true);
+    } else {
+      io.stdout.write(`${text}\n`);
+    }
+  };
+
+  let quitting = false;
+  const quit = (): void => {
+    if (quitting) return;
+    quitting = true;
+    send('/quit');
+    // The server closes after "bye"; do not wait for ever if it does not.
+    setTimeout(() => sock.destroy(), 5000).unref();
+  };
+
+  rl = interactive
+    ? createInterface({
+        input: io.stdin,
+        output: io.stdout,
+        terminal: true,
+        historySize: 1000,
+        prompt: '> ',
+      })
+    : null;
+  const input = rl ?? createInterface({ input: io.stdin, terminal: false, crlfDelay: Infinity });
+  input.on('line', (line: string) => {
+    if (quitting) return;
+    if (/^\/quit\b/i.test(line.trim())) {
+      quitting = true;
+      send(line.trim());
+      setTimeout(() => sock.destroy(), 5000).unref();
+      return;
+    }
+    if (line.trim() !== '') send(line);
+    rl?.prompt();
+  });
+  input.on('close', quit); // Ctrl-D or end of piped input
+  rl?.on('SIGINT', quit);
+  const onAbort = (): void => sock.destroy();
+  io.signal.addEventListener('abort', onAbort, { once: true });
+  rl?.prompt();
+
+  let partial = '';
+  try {
+    for await (const chunk of sock) {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop() ?? '';
+      for (const p of parts) print(p.endsWith('\r') ? p.slice(0, -1) : p);
+    }
+    if (partial !== '') print(partial);
+  } catch (err) {
+    if (!quitting && !io.signal.aborted) throw err;
+  } finally {
+    io.signal.removeEventListener('abort', onAbort);
+    input.removeAllListeners('close');
+    input.close();
+    if (rl !== null) io.stdout.write('\n');
+    sock.destroy();
+  }
+  if (io.signal.aborted) return ExitCode.interrupted;
+  if (interactive && !quitting) io.stderr.write('socketkit: the server closed the connection\n');
+  return ExitCode.ok;
+}
+
+/** Builds `socketkit chat`. */
+export const chatCommand: CommandFactory = (io, setExitCode) =>
+  new Command('chat')
+    .description('chat with a socketkit chat server (or any line chat: ncat --chat, …)')
+    .argument('<host>', 'server host name or IP address')
+    .argument('<port>', 'server port (socketkit serve chat uses 7777)')
+    .option('-n, --nick <name>', 'nickname to take on arrival')
+    .option('--plain', 'no prompt, no colours: stdin lines out, received lines to stdout')
+    .option('--no-color', 'no colours even at a terminal (NO_COLOR is also honoured)')
+    .option('-w, --wait <seconds>', 'connect timeout', '10')
+    .addHelpText('after', EXAMPLES)
+    .action(async (host: string, port: string, flags: ChatFlags) => {
+      setExitCode(await runChat(io, host, port, flags));
+    });

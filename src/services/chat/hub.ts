@@ -1,0 +1,332 @@
+/**
+ * The chat hub of one node: its sessions, which room each is in, and delivery of the
+ * bus's events to them in bus order. Everything that must be shared between nodes
+ * (nicknames, presence, topics, history, the order of events) goes through the
+ * {@link MessageBus}; the hub only keeps what concerns its own clients.
+ * @module
+ */
+import { channel } from 'node:diagnostics_channel';
+import type { MessageBus, Presence } from './bus.js';
+import { ChatSession, type LineSink, type SessionLimits } from './client-session.js';
+import {
+  type ChatEvent,
+  DEFAULT_ROOM,
+  errorLine,
+  formatEvent,
+  historyLine,
+  nickKey,
+  type SequencedEvent,
+  serverLine,
+} from './protocol.js';
+
+const joinChannel = channel('socketkit:chat:join');
+const leaveChannel = channel('socketkit:chat:leave');
+const busChannel = channel('socketkit:chat:bus');
+const slowChannel = channel('socketkit:chat:slow-consumer');
+
+/** How a hub behaves (the service options map onto these). */
+export interface ChatHubOptions {
+  /** Messages replayed to a client joining a room (0: none). */
+  history: number;
+  /** Clients this node accepts at once; more are refused with a notice. */
+  maxClients: number;
+  /** Per-client limits. */
+  limits: SessionLimits;
+}
+
+/** The default hub options. */
+export const DEFAULT_HUB_OPTIONS: ChatHubOptions = {
+  history: 20,
+  maxClients: 1000,
+  limits: {
+    maxLineLength: 4096,
+    flushDelay: 200,
+    rateLimit: 20,
+    rateBurst: 40,
+    maxQueueBytes: 1024 * 1024,
+    idleTimeout: 0,
+    echo: false,
+  },
+};
+
+/** One node of a chat: accepts sessions and relays them through a {@link MessageBus}. */
+export class ChatHub {
+  readonly bus: MessageBus;
+  readonly options: ChatHubOptions;
+  readonly #sessions = new Set<ChatSession>();
+  readonly #byNick = new Map<string, ChatSession>();
+  readonly #rooms = new Map<string, Set<ChatSession>>();
+  readonly #topics = new Map<string, string>();
+  #busUp = true;
+
+  constructor(bus: MessageBus, options: Partial<ChatHubOptions> = {}) {
+    this.bus = bus;
+    this.options = {
+      ...DEFAULT_HUB_OPTIONS,
+      ...options,
+      limits: { ...DEFAULT_HUB_OPTIONS.limits, ...options.limits },
+    };
+  }
+
+  /** This node's id on the bus. */
+  get nodeId(): string {
+    return this.bus.nodeId;
+  }
+
+  /** Connected sessions on this node. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  /** Connects to the bus and loads the room topics. */
+  async start(): Promise<void> {
+    await this.bus.start({
+      onEvent: (e) => this.#onEvent(e),
+      onStatus: (status, detail) => this.#onStatus(status, detail),
+      localPresence: () => this.#localPresence(),
+    });
+    for (const [room, topic] of await this.bus.topics()) this.#topics.set(room, topic);
+  }
+
+  /**
+   * Accepts a new client.
+   * @returns its session, or `null` when the node is full (the client was told and closed).
+   */
+  accept(sink: LineSink, remote: string): ChatSession | null {
+    if (this.#sessions.size >= this.options.maxClients) {
+      sink.write(errorLine(`the server is full (${this.options.maxClients} clients)`) + '\r\n');
+      sink.end();
+      return null;
+    }
+    const session = new ChatSession(this, sink, this.options.limits, remote);
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** Gives a new session its guest name and puts it in the default room. */
+  async register(session: ChatSession): Promise<void> {
+    let nick = '';
+    for (let attempt = 0; attempt < 20 && nick === ''; attempt += 1) {
+      const candidate = `user${await this.bus.nextGuestNumber()}`;
+      if (await this.bus.claimNick(candidate)) nick = candidate;
+    }
+    if (nick === '') throw new Error('no guest name available');
+    if (!session.open) {
+      await this.bus.releaseNick(nick);
+      return;
+    }
+    session.nick = nick;
+    this.#byNick.set(nickKey(nick), session);
+    session.send(
+      serverLine(
+        `welcome to socketkit chat, ${nick}. Type /help for commands, /nick NAME to rename.`,
+      ),
+    );
+    if (!this.#busUp) session.send(errorLine('the chat bus is down: messages are not delivered'));
+    await this.join(session, DEFAULT_ROOM);
+  }
+
+  /** Moves a session into `room` (leaving its current room): announcement, topic, history. */
+  async join(session: ChatSession, room: string): Promise<void> {
+    if (session.room === room) {
+      session.send(errorLine(`you are already in ${room}`));
+      return;
+    }
+    if (session.room !== '') await this.#leaveRoom(session, '');
+    session.room = room;
+    session.joinBuffer = [];
+    session.joinId = '';
+    this.#roomSet(room).add(session);
+    try {
+      await this.bus.setPresence(session.nick, room);
+      session.joinId = await this.bus.publish(this.#event(session, 'join', ''));
+      const history =
+        this.options.history > 0
+          ? await this.bus.history(room, this.options.history, session.joinId)
+          : [];
+      const topic = this.#topics.get(room);
+      session.send(serverLine(`you are in ${room}` + (topic ? ` (topic: ${topic})` : '')));
+      if (history.length > 0) {
+        session.send(serverLine(`last ${history.length} messages of ${room}:`));
+        for (const h of history) {
+          const line = formatEvent(h.event);
+          if (line !== null) session.send(historyLine(line));
+        }
+      }
+    } finally {
+      session.finishJoin();
+    }
+    joinChannel.publish({ nick: session.nick, room, node: this.nodeId });
+  }
+
+  /** Takes a session out of its room and the chat (on /quit, EOF, error, timeout). */
+  async leave(session: ChatSession, reason: string): Promise<void> {
+    this.#sessions.delete(session);
+    if (session.nick === '') return;
+    if (this.#byNick.get(nickKey(session.nick)) === session)
+      this.#byNick.delete(nickKey(session.nick));
+    try {
+      if (session.room !== '') await this.#leaveRoom(session, reason);
+      await this.bus.setPresence(session.nick, null);
+    } finally {
+      await this.bus.releaseNick(session.nick).catch(() => {});
+      leaveChannel.publish({ nick: session.nick, reason, node: this.nodeId });
+    }
+  }
+
+  /** `/part`: back to the default room. */
+  async part(session: ChatSession): Promise<void> {
+    if (session.room === DEFAULT_ROOM) {
+      session.send(errorLine(`${DEFAULT_ROOM} is the default room: use /join #room or /quit`));
+      return;
+    }
+    await this.join(session, DEFAULT_ROOM);
+  }
+
+  /** Publishes a message or action to the session's room. */
+  async say(session: ChatSession, kind: 'msg' | 'action', text: string): Promise<void> {
+    await this.bus.publish(this.#event(session, kind, text));
+  }
+
+  /** `/nick`: renames a session if the new name is free everywhere. */
+  async rename(session: ChatSession, nick: string): Promise<boolean> {
+    const old = session.nick;
+    const sameKey = nickKey(old) === nickKey(nick);
+    if (!sameKey && !(await this.bus.claimNick(nick))) return false;
+    session.nick = nick;
+    this.#byNick.delete(nickKey(old));
+    this.#byNick.set(nickKey(nick), session);
+    if (!sameKey) {
+      await this.bus.setPresence(old, null);
+      await this.bus.releaseNick(old);
+    }
+    await this.bus.setPresence(nick, session.room);
+    await this.bus.publish({ ...this.#event(session, 'nick', nick), nick: old });
+    return true;
+  }
+
+  /** `/msg`: a private message. @returns false if nobody has that nickname. */
+  async whisper(session: ChatSession, to: string, text: string): Promise<boolean> {
+    const target = (await this.bus.who()).find((p) => nickKey(p.nick) === nickKey(to));
+    if (target === undefined) return false;
+    await this.bus.publish({ ...this.#event(session, 'private', text), to: target.nick });
+    return true;
+  }
+
+  /** `/topic TEXT`. */
+  async setTopic(session: ChatSession, topic: string): Promise<void> {
+    await this.bus.setTopic(session.room, topic);
+    await this.bus.publish(this.#event(session, 'topic', topic));
+  }
+
+  /** A room's topic as this node knows it. */
+  topic(room: string): string | undefined {
+    return this.#topics.get(room);
+  }
+
+  /** Everyone online, on every node. */
+  async who(): Promise<Presence[]> {
+    return this.bus.who();
+  }
+
+  /** Rooms with their member count and topic. */
+  async rooms(): Promise<{ room: string; members: number; topic: string }[]> {
+    const counts = new Map<string, number>();
+    for (const p of await this.bus.who()) counts.set(p.room, (counts.get(p.room) ?? 0) + 1);
+    return [...counts]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([room, members]) => ({ room, members, topic: this.#topics.get(room) ?? '' }));
+  }
+
+  /** @internal A session was cut for not reading. */
+  noteSlowConsumer(session: ChatSession): void {
+    slowChannel.publish({ nick: session.nick, remote: session.remote, node: this.nodeId });
+  }
+
+  /** Disconnects every client (with a notice) and closes the bus. */
+  async close(): Promise<void> {
+    const sessions = [...this.#sessions];
+    for (const s of sessions)
+      s.close('server shutting down', { notice: 'the server is shutting down' });
+    await Promise.allSettled(sessions.map((s) => s.done));
+    await this.bus.close();
+  }
+
+  /**
+   * Publishes the leave, and keeps the session in the room until its own leave event
+   * comes back from the bus: so a member sees exactly the room's events between its
+   * join and its leave, even those published just before it left.
+   */
+  async #leaveRoom(session: ChatSession, reason: string): Promise<void> {
+    const room = session.room;
+    let timer: NodeJS.Timeout | undefined;
+    const seen = new Promise<void>((resolve) => {
+      session.leaveWaiter = resolve;
+      // If the bus is down, the event may never come back: do not wait for ever.
+      timer = setTimeout(resolve, 2000);
+      timer.unref();
+    });
+    try {
+      await this.bus.publish({ ...this.#event(session, 'leave', reason), room });
+      await seen;
+    } finally {
+      clearTimeout(timer);
+      session.leaveWaiter = null;
+      this.#rooms.get(room)?.delete(session);
+      if (this.#rooms.get(room)?.size === 0) this.#rooms.delete(room);
+      session.room = '';
+    }
+  }
+
+  #roomSet(room: string): Set<ChatSession> {
+    let set = this.#rooms.get(room);
+    if (set === undefined) {
+      set = new Set();
+      this.#rooms.set(room, set);
+    }
+    return set;
+  }
+
+  #event(session: ChatSession, kind: ChatEvent['kind'], text: string): ChatEvent {
+    return { kind, room: session.room, nick: session.nick, text, origin: session.origin };
+  }
+
+  #onEvent(sequenced: SequencedEvent): void {
+    const { event } = sequenced;
+    if (event.kind === 'topic') this.#topics.set(event.room, event.text);
+    if (event.kind === 'private') {
+      const target = this.#byNick.get(nickKey(event.to ?? ''));
+      if (target !== undefined) target.send(formatEvent(event) ?? '');
+      return;
+    }
+    const members = this.#rooms.get(event.room);
+    if (members === undefined) return;
+    for (const session of members) {
+      session.deliver(sequenced);
+      if (event.kind === 'leave' && event.origin === session.origin) session.leaveWaiter?.();
+    }
+  }
+
+  #onStatus(status: 'down' | 'up', detail: { reason?: string; missed?: boolean }): void {
+    this.#busUp = status === 'up';
+    busChannel.publish({ status, ...detail, node: this.nodeId });
+    const line =
+      status === 'down'
+        ? errorLine('the chat bus is down: messages are not delivered until it is back')
+        : serverLine(
+            detail.missed
+              ? 'the chat bus is back; some messages from while it was down may be missing'
+              : 'the chat bus is back; messages sent meanwhile follow',
+          );
+    for (const s of this.#sessions) if (s.nick !== '') s.send(line);
+  }
+
+  #localPresence(): Presence[] {
+    const out: Presence[] = [];
+    for (const s of this.#sessions) {
+      if (s.nick !== '' && s.room !== '')
+        out.push({ nick: s.nick, room: s.room, node: this.nodeId });
+    }
+    return out;
+  }
+}

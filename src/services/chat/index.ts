@@ -1,0 +1,224 @@
+/**
+ * chat: a line-based multi-room chat (the tutorials' S9 chat room, production-grade).
+ *
+ * Works with `nc`, `telnet`, `ncat` and the tutorials' newline-less Python client;
+ * the wire format is documented in protocol.ts and docs/chat.md. With
+ * `--bus redis://host:port`, any number of processes form one chat.
+ *
+ * @example
+ * ```sh
+ * socketkit serve chat --port 7777
+ * nc 127.0.0.1 7777
+ * ```
+ * @module
+ */
+import { InvalidArgumentError } from '../../errors.js';
+import { isServerWorker } from '../../server/cluster-pool.js';
+import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
+import type { ServiceDefinition, ServiceOption } from '../service.js';
+import type { MessageBus } from './bus.js';
+import { serveChatConnection } from './connection.js';
+import { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
+import { MemoryBus } from './memory-bus.js';
+
+export type { BusHandlers, MessageBus, Presence } from './bus.js';
+export { ChatSession, type LineSink, type SessionLimits } from './client-session.js';
+export { serveChatConnection, socketSink } from './connection.js';
+export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
+export { MemoryBus, MemoryChatStore } from './memory-bus.js';
+export * from './protocol.js';
+
+/** Parses a non-negative integer option, with its name in the error. */
+function intOption(name: string, min = 0): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+    }
+    return n;
+  };
+}
+
+/** Parses `memory` or `redis://host:port[/db]`. */
+export function parseBusSpec(raw: string): string {
+  if (raw === 'memory') return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidArgumentError(`--bus must be "memory" or redis://host:port, got "${raw}"`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new InvalidArgumentError(`--bus must be "memory" or redis://host:port, got "${raw}"`);
+  }
+  return raw;
+}
+
+const L = DEFAULT_HUB_OPTIONS.limits;
+
+/** The chat service's options (flags of `socketkit serve chat`). */
+export const chatOptions: readonly ServiceOption[] = [
+  {
+    flags: '--bus <spec>',
+    key: 'bus',
+    description: 'memory, or redis://host:port to share the chat between processes',
+    defaultValue: 'memory',
+    parse: parseBusSpec,
+  },
+  {
+    flags: '--bus-prefix <prefix>',
+    key: 'busPrefix',
+    description: 'Redis key prefix (one chat per prefix)',
+    defaultValue: 'socketkit:chat',
+  },
+  {
+    flags: '--history <n>',
+    key: 'history',
+    description: 'messages replayed on join (0: none)',
+    defaultValue: DEFAULT_HUB_OPTIONS.history,
+    parse: intOption('history'),
+  },
+  {
+    flags: '--max-clients <n>',
+    key: 'maxClients',
+    description: 'clients at once on this node',
+    defaultValue: DEFAULT_HUB_OPTIONS.maxClients,
+    parse: intOption('max-clients', 1),
+  },
+  {
+    flags: '--max-line-length <bytes>',
+    key: 'maxLineLength',
+    description: 'longest line; longer ones are dropped with a notice',
+    defaultValue: L.maxLineLength,
+    parse: intOption('max-line-length', 16),
+  },
+  {
+    flags: '--flush-delay <ms>',
+    key: 'flushDelay',
+    description: 'a partial line waiting this long is sent as a message (0: wait for the newline)',
+    defaultValue: L.flushDelay,
+    parse: intOption('flush-delay'),
+  },
+  {
+    flags: '--rate-limit <lines/s>',
+    key: 'rateLimit',
+    description: 'sustained lines per second per client (0: no limit)',
+    defaultValue: L.rateLimit,
+    parse: intOption('rate-limit'),
+  },
+  {
+    flags: '--rate-burst <lines>',
+    key: 'rateBurst',
+    description: 'lines a client may send at once',
+    defaultValue: L.rateBurst,
+    parse: intOption('rate-burst', 1),
+  },
+  {
+    flags: '--max-queue <bytes>',
+    key: 'maxQueue',
+    description: 'bytes queued to a client before it is cut as a slow consumer',
+    defaultValue: L.maxQueueBytes,
+    parse: intOption('max-queue', 1024),
+  },
+  {
+    flags: '--chat-idle-timeout <s>',
+    key: 'chatIdleTimeout',
+    description: 'disconnect chat clients silent this long, with a notice (0: never)',
+    defaultValue: L.idleTimeout,
+    parse: intOption('chat-idle-timeout'),
+  },
+  {
+    flags: '--echo',
+    key: 'echo',
+    description: 'clients see their own messages by default',
+    defaultValue: false,
+  },
+];
+
+/** Reads option `key` whether the caller passed it raw (string), parsed, or not at all. */
+function read<T>(options: Record<string, unknown>, key: string): T {
+  const def = chatOptions.find((o) => o.key === key);
+  const value = options[key] ?? def?.defaultValue;
+  if (typeof value === 'string' && def?.parse !== undefined) return def.parse(value) as T;
+  return value as T;
+}
+
+/** Turns service options into hub options. */
+export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions {
+  return {
+    history: read<number>(options, 'history'),
+    maxClients: read<number>(options, 'maxClients'),
+    limits: {
+      maxLineLength: read<number>(options, 'maxLineLength'),
+      flushDelay: read<number>(options, 'flushDelay'),
+      rateLimit: read<number>(options, 'rateLimit'),
+      rateBurst: read<number>(options, 'rateBurst'),
+      maxQueueBytes: read<number>(options, 'maxQueue'),
+      idleTimeout: read<number>(options, 'chatIdleTimeout'),
+      echo: read<boolean>(options, 'echo') === true,
+    },
+  };
+}
+
+/**
+ * Creates the bus named by `spec` (`memory` or a Redis URL).
+ * @param historyLimit history kept per room (for Redis, the stream's MAXLEN).
+ */
+export async function createBus(
+  spec: string,
+  options: { prefix?: string; historyLimit?: number } = {},
+): Promise<MessageBus> {
+  if (parseBusSpec(spec) === 'memory')
+    return new MemoryBus({ historyLimit: options.historyLimit ?? 1000 });
+  // Loaded only when asked for: a memory-bus chat needs no Redis client.
+  const { RedisBus } = await import('./redis-bus.js');
+  return new RedisBus({
+    url: spec,
+    prefix: options.prefix ?? 'socketkit:chat',
+    historyLimit: options.historyLimit ?? 1000,
+  });
+}
+
+/** How a peer address reads in logs. */
+export function formatPeer(p: PeerAddress): string {
+  if (p.family === 'unix') return p.path === '' ? 'unix' : `unix:${p.path}`;
+  return p.family === 'IPv6' ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+}
+
+/** Creates a running chat hub and its stream handler (what `create` returns). */
+export async function createChat(
+  options: Record<string, unknown>,
+): Promise<{ hub: ChatHub; stream: StreamHandler }> {
+  const hubOptions = hubOptionsFrom(options);
+  const bus = await createBus(read<string>(options, 'bus'), {
+    prefix: read<string>(options, 'busPrefix'),
+    historyLimit: Math.max(hubOptions.history, 1),
+  });
+  const hub = new ChatHub(bus, hubOptions);
+  await hub.start();
+  const stream: StreamHandler = (conn, ctx) =>
+    serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+  return { hub, stream };
+}
+
+/** The chat service for `socketkit serve`. */
+export const chatService: ServiceDefinition = {
+  name: 'chat',
+  description:
+    'chat: a multi-room line chat for nc/telnet/socketkit chat (--bus redis:// to scale out)',
+  defaultPort: 7777,
+  transports: ['tcp'],
+  options: chatOptions,
+  async create(options, env) {
+    const { hub, stream } = await createChat(options);
+    env.log('info', 'chat hub started', { node: hub.nodeId });
+    if (isServerWorker() && read<string>(options, 'bus') === 'memory') {
+      env.log(
+        'warn',
+        'with --processes N and the memory bus, each process is a separate chat: use --bus redis://…',
+      );
+    }
+    return { stream, close: () => hub.close() };
+  },
+  tryIt: (host, port) => `nc ${host} ${port}`,
+};
