@@ -1,0 +1,228 @@
+/**
+ * `socketkit serve`: the superserver. Runs one service, a set from a config file, or
+ * (with no arguments, what `npm start` runs) the default set on unprivileged ports,
+ * prints what listens where, logs connection events to stderr, and shuts down
+ * gracefully on SIGINT/SIGTERM. Documented in docs/serve.md.
+ *
+ * Exit codes: 0 stopped by a signal after a graceful shutdown, 1 a runtime failure
+ * (address in use, unreadable TLS file), 2 a usage error (unknown service, bad flag
+ * or config key).
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { services as knownServices } from '../../services/registry.js';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import { loadConfigFile } from '../serve/config-file.js';
+import { planFromFlags, portOffsetOf, type ServeFlags } from '../serve/flags-plan.js';
+import { onPath, renderListeningTable, renderServiceList } from '../serve/listening-table.js';
+import { ServeUsageError } from '../serve/option-values.js';
+import { type LogFormat, type LogLevel, ServeLogger } from '../serve/serve-logger.js';
+import type { ServicePlan } from '../serve/serve-plan.js';
+import { inServeWorker, ListenerStartError, startServices } from '../serve/start-services.js';
+import type { CommandFactory } from './index.js';
+
+/** Flags that only make sense for one service or the default set, not with --config. */
+const PER_SERVICE_FLAGS = [
+  'port',
+  'host',
+  'tcp',
+  'udp',
+  'unix',
+  'unixDgram',
+  'tlsCert',
+  'tlsKey',
+  'tlsCa',
+  'processes',
+  'maxConnections',
+  'idleTimeout',
+  'maxPacketSize',
+  'allow',
+  'deny',
+] as const;
+
+const collect = (value: string, previous: string[] | undefined): string[] => [
+  ...(previous ?? []),
+  value,
+];
+
+/** How long a graceful shutdown lets connections finish, by default (seconds). */
+export const DEFAULT_DRAIN_TIMEOUT = 5;
+
+/** Builds the `serve` command. */
+export const serveCommand: CommandFactory = (io, setExitCode) => {
+  const cmd = new Command('serve')
+    .description(
+      "run classic services (echo, discard, daytime, qotd, chargen, time, …): one, a config file's, or the default set",
+    )
+    .argument('[name]', 'the service to run (see --list); without it, the default set')
+    .option('-p, --port <n>', "port for TCP and UDP (default: the service's own, see --list)")
+    .option(
+      '--port-offset <n>',
+      'add N to every default port (run a second default set beside the first)',
+    )
+    .option('--host <host>', 'address to listen on (0.0.0.0 or :: to expose)', undefined)
+    .addOption(new Option('--tcp', 'TCP only').conflicts('udp'))
+    .addOption(new Option('--udp', 'UDP only').conflicts('tcp'))
+    .option('--unix <path>', 'also (or, without --port, only) a Unix stream socket')
+    .option('--unix-dgram <path>', 'also (or, without --port, only) a Unix datagram socket')
+    .option('--tls-cert <file>', 'serve TCP with TLS: certificate (PEM)')
+    .option('--tls-key <file>', 'serve TCP with TLS: private key (PEM)')
+    .option('--tls-ca <file>', 'CA for client certificates (PEM)')
+    .option(
+      '--processes <n>',
+      'worker processes sharing each TCP port (default 1: all on the event loop)',
+    )
+    .option('--max-connections <n>', 'refuse clients beyond N at once (per listener)')
+    .option('--idle-timeout <seconds>', 'close a connection idle this long')
+    .option('--max-packet-size <bytes>', 'largest datagram read whole')
+    .option('--allow <cidr>', 'only these clients (address or CIDR; repeatable)', collect)
+    .option('--deny <cidr>', 'refuse these clients (address or CIDR; repeatable)', collect)
+    .option('-c, --config <file>', 'run the services of a YAML or JSON file (docs/serve.md)')
+    .option(
+      '--drain-timeout <seconds>',
+      'on shutdown, let connections finish this long',
+      String(DEFAULT_DRAIN_TIMEOUT),
+    )
+    .option('-l, --list', 'list the known services and exit')
+    .option('-q, --quiet', 'log only warnings and errors')
+    .option('-v, --verbose', 'log debug events too (datagrams, listening, shutdown)')
+    .addOption(
+      new Option('--log-format <format>', 'log lines as text or JSON')
+        .choices(['text', 'json'])
+        .default('text'),
+    );
+
+  // Every service's own options (qotd's --message, …), declared once each.
+  const serviceOptionKeys = new Set<string>();
+  for (const service of knownServices) {
+    for (const option of service.options ?? []) {
+      if (
+        serviceOptionKeys.has(option.key) ||
+        cmd.options.some((o) => o.attributeName() === option.key)
+      )
+        continue;
+      serviceOptionKeys.add(option.key);
+      cmd.addOption(
+        new Option(option.flags, option.description).helpGroup(`Options of ${service.name}:`),
+      );
+    }
+  }
+
+  cmd.action(async (name: string | undefined, flags: ServeFlags & Record<string, unknown>) => {
+    if (flags.list) {
+      io.stdout.write(renderServiceList(knownServices, safePortOffset(flags)));
+      setExitCode(ExitCode.ok);
+      return;
+    }
+    const givenServiceOptions = [...serviceOptionKeys].filter((key) => flags[key] !== undefined);
+    const plans = await buildPlans(name, flags, givenServiceOptions);
+    const drainSeconds = Number(flags.drainTimeout);
+    if (!Number.isFinite(drainSeconds) || drainSeconds < 0) {
+      throw new CliError(
+        `--drain-timeout must be a number of seconds >= 0, got ${JSON.stringify(flags.drainTimeout)}`,
+        ExitCode.usage,
+      );
+    }
+    const level: LogLevel = flags.quiet ? 'warn' : flags.verbose ? 'debug' : 'info';
+    const logger = new ServeLogger({
+      level,
+      format: flags.logFormat as LogFormat,
+      stream: io.stderr,
+      ...(inServeWorker() ? { tag: { pid: process.pid } } : {}),
+    });
+    setExitCode(await runServe(plans, logger, io, drainSeconds));
+  });
+  return cmd;
+};
+
+function safePortOffset(flags: ServeFlags): number {
+  try {
+    return portOffsetOf(flags);
+  } catch (err) {
+    throw new CliError((err as Error).message, ExitCode.usage);
+  }
+}
+
+async function buildPlans(
+  name: string | undefined,
+  flags: ServeFlags & Record<string, unknown>,
+  givenServiceOptions: string[],
+): Promise<ServicePlan[]> {
+  try {
+    if (typeof flags.config === 'string') {
+      if (name !== undefined)
+        throw new ServeUsageError(`give a service name or --config, not both`);
+      const clash = [...PER_SERVICE_FLAGS, ...givenServiceOptions].filter(
+        (key) => flags[key] !== undefined,
+      );
+      if (clash.length > 0) {
+        throw new ServeUsageError(
+          `--${(clash[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --config: set it in the file`,
+        );
+      }
+      return await loadConfigFile(flags.config, portOffsetOf(flags));
+    }
+    return planFromFlags(name, flags, givenServiceOptions);
+  } catch (err) {
+    if (err instanceof ServeUsageError) throw new CliError(err.message, ExitCode.usage);
+    throw err;
+  }
+}
+
+/** Starts the plans, prints the table, waits for the stop signal, shuts down. Returns the exit code. */
+async function runServe(
+  plans: ServicePlan[],
+  logger: ServeLogger,
+  io: CliIO,
+  drainSeconds: number,
+): Promise<number> {
+  if (plans.length === 0) throw new CliError('nothing to serve', ExitCode.usage);
+  logger.attach();
+  try {
+    let running: Awaited<ReturnType<typeof startServices>>;
+    try {
+      running = await startServices(plans, logger);
+    } catch (err) {
+      if (err instanceof ListenerStartError) throw new CliError(err.message, ExitCode.failure);
+      throw err;
+    }
+    if (inServeWorker()) {
+      // A --processes worker: the primary printed the table and decides when to stop
+      // (Ctrl-C reaches the whole process group: the primary drains the workers).
+      logger.log('debug', `worker pid ${process.pid} serving`, { event: 'ready' });
+      await running.closed;
+      await running.stop(0);
+      return ExitCode.ok;
+    } else {
+      io.stdout.write(
+        renderListeningTable(running.listeners, {
+          socketkitOnPath: onPath('socketkit', io.env.PATH),
+        }),
+      );
+      logger.log('info', `serving ${running.listeners.length} listener(s); Ctrl-C to stop`, {
+        event: 'ready',
+      });
+    }
+    await untilAborted(io.signal);
+    const reason = io.signal.reason;
+    logger.log(
+      'info',
+      `stopping${typeof reason === 'string' ? ` on ${reason}` : ''}: draining connections (up to ${drainSeconds} s)`,
+      {
+        event: 'stopping',
+      },
+    );
+    await running.stop(drainSeconds);
+    logger.log('info', 'stopped', { event: 'stopped' });
+    return ExitCode.ok;
+  } finally {
+    logger.detach();
+  }
+}
+
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
+}

@@ -1,0 +1,231 @@
+/**
+ * `socketkit serve --config FILE`: a YAML or JSON file that lists services, each with
+ * its own listeners, TLS and limits. Every key is checked; an unknown or bad one is an
+ * error that names it (`socketkit.yaml: services[1].prot: unknown key (did you mean
+ * "port"?)`). The format is documented in docs/serve.md; examples/socketkit.yaml is a
+ * complete sample.
+ *
+ * ```yaml
+ * host: 127.0.0.1            # default host for every service
+ * services:
+ *   - service: echo
+ *     port: 7007             # TCP and UDP, as the service speaks them
+ *   - service: qotd
+ *     port: 7017
+ *     transports: [tcp]
+ *     options: { message: "welcome to server!" }
+ * ```
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { findService, services as knownServices } from '../../services/registry.js';
+import {
+  parseBoolean,
+  parseInteger,
+  parsePort,
+  parseSeconds,
+  parseString,
+  parseStringList,
+  resolveServiceOptions,
+  ServeUsageError,
+} from './option-values.js';
+import {
+  DEFAULT_HOST,
+  type ListenerPlan,
+  networkListeners,
+  type ServicePlan,
+  type TlsPlan,
+} from './serve-plan.js';
+
+const TOP_KEYS = ['host', 'services'] as const;
+const SERVICE_KEYS = [
+  'service',
+  'host',
+  'port',
+  'transports',
+  'unix',
+  'unixDgram',
+  'tls',
+  'maxConnections',
+  'idleTimeout',
+  'processes',
+  'maxPacketSize',
+  'allow',
+  'deny',
+  'options',
+] as const;
+const TLS_KEYS = ['cert', 'key', 'ca', 'requestCert'] as const;
+
+/** Reads, parses and checks a config file. @throws {ServeUsageError} naming the file and key. */
+export async function loadConfigFile(file: string, portOffset = 0): Promise<ServicePlan[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ServeUsageError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ServeUsageError(
+      `${basename(file)}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+    );
+  }
+  try {
+    return parseConfig(data, dirname(resolve(file)), portOffset);
+  } catch (err) {
+    if (err instanceof ServeUsageError)
+      throw new ServeUsageError(`${basename(file)}: ${err.message}`);
+    throw err;
+  }
+}
+
+/**
+ * Checks parsed config data and turns it into service plans.
+ * @param baseDir relative TLS file paths are resolved against it (the config file's folder).
+ */
+export function parseConfig(data: unknown, baseDir: string, portOffset = 0): ServicePlan[] {
+  const top = asObject('the top level', data);
+  checkKeys('', top, TOP_KEYS);
+  const host = top.host === undefined ? DEFAULT_HOST : parseString('host', top.host);
+  if (!Array.isArray(top.services) || top.services.length === 0) {
+    throw new ServeUsageError('services must be a non-empty list of services to run');
+  }
+  return top.services.map((entry: unknown, i: number) =>
+    parseEntry(entry, `services[${i}]`, host, baseDir, portOffset),
+  );
+}
+
+function parseEntry(
+  entry: unknown,
+  at: string,
+  defaultHost: string,
+  baseDir: string,
+  portOffset: number,
+): ServicePlan {
+  const e = asObject(at, entry);
+  checkKeys(at, e, SERVICE_KEYS);
+  const name = parseString(`${at}.service`, e.service);
+  const service = findService(name);
+  if (!service) {
+    throw new ServeUsageError(
+      `${at}.service: unknown service ${JSON.stringify(name)} (known: ${knownServices.map((s) => s.name).join(', ')})`,
+    );
+  }
+  const host = e.host === undefined ? defaultHost : parseString(`${at}.host`, e.host);
+  const tls = e.tls === undefined ? undefined : parseTls(`${at}.tls`, e.tls, baseDir);
+  let transports: ('tcp' | 'udp')[] | undefined;
+  if (e.transports !== undefined) {
+    transports = parseStringList(`${at}.transports`, e.transports).map((t) => {
+      if (t !== 'tcp' && t !== 'udp')
+        throw new ServeUsageError(`${at}.transports: ${JSON.stringify(t)} is not tcp or udp`);
+      if (!service.transports.includes(t))
+        throw new ServeUsageError(`${at}.transports: ${service.name} does not speak ${t}`);
+      return t;
+    });
+  }
+  const listeners: ListenerPlan[] = [];
+  const unixOnly =
+    e.port === undefined &&
+    transports === undefined &&
+    (e.unix !== undefined || e.unixDgram !== undefined);
+  if (!unixOnly) {
+    const port =
+      e.port === undefined ? service.defaultPort + portOffset : parsePort(`${at}.port`, e.port);
+    if (transports === undefined)
+      listeners.push(...networkListeners(service, host, port, undefined, tls !== undefined));
+    else
+      for (const t of transports)
+        listeners.push({ kind: t === 'tcp' && tls ? 'tls' : t, host, port });
+  }
+  if (e.unix !== undefined) {
+    if (!service.transports.includes('tcp'))
+      throw new ServeUsageError(`${at}.unix: ${service.name} has no stream side`);
+    listeners.push({ kind: 'unix', path: resolve(baseDir, parseString(`${at}.unix`, e.unix)) });
+  }
+  if (e.unixDgram !== undefined) {
+    if (!service.transports.includes('udp'))
+      throw new ServeUsageError(`${at}.unixDgram: ${service.name} has no datagram side`);
+    listeners.push({
+      kind: 'unix-dgram',
+      path: resolve(baseDir, parseString(`${at}.unixDgram`, e.unixDgram)),
+    });
+  }
+  if (listeners.length === 0) throw new ServeUsageError(`${at}: nothing to listen on`);
+  const given = e.options === undefined ? {} : asObject(`${at}.options`, e.options);
+  const declared = (service.options ?? []).map((o) => o.key);
+  checkKeys(`${at}.options`, given, declared);
+  const plan: ServicePlan = {
+    service,
+    options: resolveServiceOptions(service, given, (key) => `${at}.options.${key}`),
+    listeners,
+    limits: {},
+  };
+  if (tls) plan.tls = tls;
+  if (e.maxConnections !== undefined)
+    plan.limits.maxConnections = parseInteger(
+      `${at}.maxConnections`,
+      e.maxConnections,
+      1,
+      1_000_000,
+    );
+  if (e.idleTimeout !== undefined)
+    plan.limits.idleTimeout = parseSeconds(`${at}.idleTimeout`, e.idleTimeout);
+  if (e.processes !== undefined)
+    plan.limits.processes = parseInteger(`${at}.processes`, e.processes, 1, 256);
+  if (e.maxPacketSize !== undefined)
+    plan.limits.maxPacketSize = parseInteger(`${at}.maxPacketSize`, e.maxPacketSize, 1, 65535);
+  if (e.allow !== undefined) plan.limits.allow = parseStringList(`${at}.allow`, e.allow);
+  if (e.deny !== undefined) plan.limits.deny = parseStringList(`${at}.deny`, e.deny);
+  return plan;
+}
+
+function parseTls(at: string, raw: unknown, baseDir: string): TlsPlan {
+  const t = asObject(at, raw);
+  checkKeys(at, t, TLS_KEYS);
+  const tls: TlsPlan = {
+    cert: resolve(baseDir, parseString(`${at}.cert`, t.cert)),
+    key: resolve(baseDir, parseString(`${at}.key`, t.key)),
+  };
+  if (t.ca !== undefined) tls.ca = resolve(baseDir, parseString(`${at}.ca`, t.ca));
+  if (t.requestCert !== undefined)
+    tls.requestCert = parseBoolean(`${at}.requestCert`, t.requestCert);
+  return tls;
+}
+
+function asObject(at: string, raw: unknown): Record<string, unknown> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new ServeUsageError(`${at} must be a mapping of keys to values`);
+  }
+  return raw as Record<string, unknown>;
+}
+
+function checkKeys(at: string, obj: Record<string, unknown>, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const near = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    const hint = near
+      ? `did you mean "${near}"?`
+      : known.length === 0
+        ? 'this service takes no options'
+        : `known: ${known.join(', ')}`;
+    throw new ServeUsageError(`${at ? `${at}.` : ''}${key}: unknown key (${hint})`);
+  }
+}
+
+/** Levenshtein distance, for "did you mean" hints on short keys. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length] ?? 0;
+}

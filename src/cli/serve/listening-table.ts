@@ -1,0 +1,140 @@
+/**
+ * The table `socketkit serve` prints on stdout once everything listens: what listens
+ * where, and one shell line to try each (every line is run by the CLI smoke test).
+ *
+ * ```
+ * SERVICE  TRANSPORT  ADDRESS         TRY IT
+ * echo     tcp        127.0.0.1:7007  nc 127.0.0.1 7007
+ * echo     udp        127.0.0.1:7007  nc -u 127.0.0.1 7007
+ * ```
+ * @module
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { ServiceDefinition } from '../../services/service.js';
+import type { ListenerKind } from './serve-plan.js';
+
+/** One bound listener, with the address the system gave it (port 0 resolved). */
+export interface BoundListener {
+  service: ServiceDefinition;
+  kind: ListenerKind;
+  host?: string;
+  port?: number;
+  path?: string;
+}
+
+/** A host a client can dial: the wildcard addresses become loopback. */
+export function dialHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '::0') return '::1';
+  return host;
+}
+
+/** Quotes `word` for a POSIX shell when it needs it. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The `TRY IT` command for a listener. */
+export function tryItLine(l: BoundListener): string {
+  const tryIt = l.service.tryIt;
+  if (l.kind === 'tcp' || l.kind === 'udp') {
+    const host = dialHost(l.host ?? '127.0.0.1');
+    return tryIt
+      ? tryIt(host, l.port ?? 0, l.kind)
+      : `nc${l.kind === 'udp' ? ' -u' : ''} ${host} ${l.port}`;
+  }
+  if (l.kind === 'tls') {
+    const host = dialHost(l.host ?? '127.0.0.1');
+    const plain = tryIt?.(host, l.port ?? 0, 'tcp') ?? `nc ${host} ${l.port}`;
+    // ncat speaks TLS (and does not check the certificate unless asked), nc does not.
+    return plain.includes(`nc ${host} ${l.port}`)
+      ? plain.replace(`nc ${host} ${l.port}`, `ncat --ssl ${host} ${l.port}`)
+      : `ncat --ssl ${host} ${l.port}`;
+  }
+  // Unix sockets: the service's TCP/UDP line with the address swapped for `-U PATH`.
+  const path = shellQuote(l.path ?? '');
+  const placeholderHost = '127.0.0.1';
+  const placeholderPort = 65535;
+  const plain = tryIt?.(placeholderHost, placeholderPort, l.kind === 'unix' ? 'tcp' : 'udp');
+  const target = `${placeholderHost} ${placeholderPort}`;
+  if (plain?.includes(target)) return plain.replace(target, `-U ${path}`);
+  return l.kind === 'unix' ? `nc -U ${path}` : `nc -u -U ${path}`;
+}
+
+/** `127.0.0.1:7007`, `[::1]:7007`, `/tmp/echo.sock`. */
+export function formatListenerAddress(l: BoundListener): string {
+  if (l.path !== undefined) return l.path;
+  const host = l.host ?? '?';
+  return `${host.includes(':') ? `[${host}]` : host}:${l.port}`;
+}
+
+/** True when `command` is an executable file in one of the `PATH` folders. */
+export function onPath(command: string, path: string | undefined): boolean {
+  for (const dir of (path ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      // not in this folder
+    }
+  }
+  return false;
+}
+
+/** Options of {@link renderListeningTable}. */
+export interface TableOptions {
+  /**
+   * Whether `socketkit` is on the PATH. When it is not (a fresh clone run with
+   * `npm start`), try-it lines that call `socketkit` get `npx ` in front, which finds
+   * the package's own bin, so every printed line works as printed. Default true.
+   */
+  socketkitOnPath?: boolean;
+}
+
+/** The whole table, one line per listener, columns padded; ends with a newline. */
+export function renderListeningTable(
+  listeners: readonly BoundListener[],
+  options: TableOptions = {},
+): string {
+  const fix = (line: string): string =>
+    options.socketkitOnPath === false
+      ? line.replace(/(^|[|;&]\s*)socketkit /g, '$1npx socketkit ')
+      : line;
+  const rows = [
+    ['SERVICE', 'TRANSPORT', 'ADDRESS', 'TRY IT'],
+    ...listeners.map((l) => [l.service.name, l.kind, formatListenerAddress(l), fix(tryItLine(l))]),
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return (
+    rows
+      .map((r) => r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '))
+      .join('\n') + '\n'
+  );
+}
+
+/** The `serve --list` output: every known service, its transports, default port and RFC. */
+export function renderServiceList(services: readonly ServiceDefinition[], portOffset = 0): string {
+  const rows = [
+    ['SERVICE', 'TRANSPORTS', 'PORT', 'RFC', 'DESCRIPTION'],
+    ...services.map((s) => [
+      s.name,
+      s.transports.join('+'),
+      String(s.defaultPort + portOffset),
+      s.rfc ?? '-',
+      s.description + optionsText(s),
+    ]),
+  ];
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return (
+    rows
+      .map((r) => r.map((cell, c) => (c < 4 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  '))
+      .join('\n') + '\n'
+  );
+}
+
+function optionsText(s: ServiceDefinition): string {
+  const flags = (s.options ?? []).map((o) => o.flags);
+  return flags.length === 0 ? '' : ` (options: ${flags.join(', ')})`;
+}

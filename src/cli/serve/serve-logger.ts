@@ -1,0 +1,217 @@
+/**
+ * The log of `socketkit serve`: one line per event on stderr, as text or JSON lines,
+ * filtered by level. Events come from the server diagnostics channels
+ * (`socketkit:server:*`, see src/server/server-channels.ts) and from the services'
+ * own `env.log`. Only events of the servers this logger was told about are written,
+ * so several superservers in one process (tests) do not mix their logs.
+ *
+ * | event        | level | text                                                     |
+ * |--------------|-------|----------------------------------------------------------|
+ * | connection   | info  | `echo/tcp #3 connection from 127.0.0.1:53422`             |
+ * | close        | info  | `echo/tcp #3 closed after 0.2 s: 6 bytes in, 6 out`       |
+ * | datagram     | debug | `echo/udp #4 datagram from 127.0.0.1:40112: 6 bytes`      |
+ * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`                   |
+ * | error        | error | `echo/tcp #3 handler error: …`                            |
+ * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
+ * | listening, shutdown | debug |                                                  |
+ * @module
+ */
+import diagnostics from 'node:diagnostics_channel';
+import type { Writable } from 'node:stream';
+import type { PeerAddress } from '../../server/handler-types.js';
+
+/** Log levels, most severe first. `-q` shows warn and error, `-v` adds debug. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/** How log lines look: `text` for people, `json` (one object per line) for machines. */
+export type LogFormat = 'text' | 'json';
+
+/** Options of {@link ServeLogger}. */
+export interface ServeLoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  stream: Writable;
+  /** The clock (tests pass a fixed one). */
+  now?: () => Date;
+  /** Fields added to every line (a `--processes` worker adds its `pid`). */
+  tag?: Record<string, string | number>;
+}
+
+/** What the logger knows about a server it reports for. */
+export interface ServerLabel {
+  service: string;
+  transport: string;
+}
+
+/** Formats a peer address for a log line: `127.0.0.1:53422`, `[::1]:80`, `unix:/tmp/x.sock`. */
+export function formatPeer(peer: PeerAddress | undefined): string {
+  if (peer === undefined) return '?';
+  if (peer.family === 'unix') return peer.path === '' ? 'unix:(unnamed)' : `unix:${peer.path}`;
+  return peer.family === 'IPv6' ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? `${err.message} [${code}]` : err.message;
+  }
+  return String(err);
+}
+
+/** The logger `socketkit serve` writes to stderr with. */
+export class ServeLogger {
+  readonly #options: ServeLoggerOptions;
+  readonly #servers = new Map<object, ServerLabel>();
+  /** Open connections of our servers: close messages carry only the id. */
+  readonly #connections = new Map<number, ServerLabel>();
+  readonly #subscriptions: [string, (message: unknown) => void][] = [];
+
+  constructor(options: ServeLoggerOptions) {
+    this.#options = options;
+  }
+
+  /** True when a line of `level` would be written. */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] <= RANK[this.#options.level];
+  }
+
+  /** Writes one line, if `level` is enabled. */
+  log(level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
+    if (!this.enabled(level)) return;
+    const time = (this.#options.now ?? (() => new Date()))().toISOString();
+    const tag = this.#options.tag ?? {};
+    if (this.#options.format === 'json') {
+      this.#options.stream.write(
+        `${JSON.stringify({ time, level, ...tag, ...fields, message })}\n`,
+      );
+      return;
+    }
+    const prefix = Object.entries(tag)
+      .map(([k, v]) => `[${k} ${v}] `)
+      .join('');
+    this.#options.stream.write(`${time} ${level.toUpperCase().padEnd(5)} ${prefix}${message}\n`);
+  }
+
+  /** Reports the events of `server` from now on, labelled with its service and transport. */
+  track(server: object, label: ServerLabel): void {
+    this.#servers.set(server, label);
+  }
+
+  /** Subscribes to the server channels (idempotent). Call {@link detach} when done. */
+  attach(): void {
+    if (this.#subscriptions.length > 0) return;
+    const on = (event: string, fn: (m: Record<string, unknown>) => void): void => {
+      const handler = (message: unknown): void => {
+        if (typeof message === 'object' && message !== null) fn(message as Record<string, unknown>);
+      };
+      diagnostics.subscribe(`socketkit:server:${event}`, handler);
+      this.#subscriptions.push([`socketkit:server:${event}`, handler]);
+    };
+    on('listening', (m) => this.#serverEvent('debug', 'listening', m, () => 'listening'));
+    on('connection', (m) => {
+      const label = this.#servers.get(m.server as object);
+      if (!label || typeof m.id !== 'number') return;
+      this.#connections.set(m.id, label);
+      const remote = formatPeer(m.remote as PeerAddress);
+      this.#emit('info', label, 'connection', `#${m.id} connection from ${remote}`, {
+        id: m.id,
+        remote,
+      });
+    });
+    on('close', (m) => {
+      if (typeof m.id !== 'number') return;
+      const label = this.#connections.get(m.id);
+      if (!label) return;
+      this.#connections.delete(m.id);
+      const seconds = (Number(m.durationMs) / 1000).toFixed(1);
+      const why = m.error === undefined ? '' : ` (${errorText(m.error)})`;
+      this.#emit(
+        'info',
+        label,
+        'close',
+        `#${m.id} closed after ${seconds} s: ${m.bytesRead} bytes in, ${m.bytesWritten} out${why}`,
+        {
+          id: m.id,
+          bytesRead: m.bytesRead,
+          bytesWritten: m.bytesWritten,
+          durationMs: m.durationMs,
+          ...(why ? { error: errorText(m.error) } : {}),
+        },
+      );
+    });
+    on('datagram', (m) =>
+      this.#serverEvent('debug', 'datagram', m, () => {
+        const cut = m.truncated === true ? ' (truncated)' : '';
+        return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}: ${m.bytes} bytes${cut}`;
+      }),
+    );
+    on('refused', (m) =>
+      this.#serverEvent(
+        'warn',
+        'refused',
+        m,
+        () => `refused ${formatPeer(m.remote as PeerAddress)} (${m.reason})`,
+      ),
+    );
+    on('error', (m) =>
+      this.#serverEvent('error', 'error', m, () => {
+        const id = typeof m.id === 'number' ? `#${m.id} ` : '';
+        const remote = m.remote === undefined ? '' : ` from ${formatPeer(m.remote as PeerAddress)}`;
+        return `${id}${m.phase} error${remote}: ${errorText(m.error)}`;
+      }),
+    );
+    on('shutdown', (m) =>
+      this.#serverEvent('debug', 'shutdown', m, () =>
+        m.phase === 'begin'
+          ? 'shutting down'
+          : `shut down${m.destroyed ? ` (${m.destroyed} connections cut)` : ''}`,
+      ),
+    );
+    on('worker', (m) => {
+      if (this.#servers.size === 0) return;
+      const how = m.event === 'exit' ? ` code ${m.code ?? '-'} signal ${m.signal ?? '-'}` : '';
+      const level: LogLevel =
+        m.event === 'restart' || (m.event === 'exit' && m.code !== 0) ? 'warn' : 'info';
+      this.log(level, `worker ${m.workerId} (pid ${m.pid ?? '?'}) ${m.event}${how}`, {
+        event: 'worker',
+        ...m,
+      });
+    });
+  }
+
+  /** Unsubscribes from every channel. */
+  detach(): void {
+    for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
+    this.#subscriptions.length = 0;
+  }
+
+  #serverEvent(
+    level: LogLevel,
+    event: string,
+    m: Record<string, unknown>,
+    text: () => string,
+  ): void {
+    const label = this.#servers.get(m.server as object);
+    if (!label || !this.enabled(level)) return;
+    const fields: Record<string, unknown> = {};
+    if (typeof m.id === 'number') fields.id = m.id;
+    if (m.remote !== undefined) fields.remote = formatPeer(m.remote as PeerAddress);
+    this.#emit(level, label, event, text(), fields);
+  }
+
+  #emit(
+    level: LogLevel,
+    label: ServerLabel,
+    event: string,
+    text: string,
+    fields: Record<string, unknown>,
+  ): void {
+    this.log(level, `${label.service}/${label.transport} ${text}`, {
+      service: label.service,
+      transport: label.transport,
+      event,
+      ...fields,
+    });
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Starts the servers of a serve plan and stops them again. All listeners are bound
+ * before any is reported, and if one cannot bind (a port in use, a bad TLS file) the
+ * ones already bound are closed and the error names the listener that failed.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { SocketkitError } from '../../errors.js';
+import {
+  isServerWorker,
+  TcpServer,
+  UdpServer,
+  UnixDatagramServer,
+  UnixStreamServer,
+} from '../../server/index.js';
+import type { ServiceEnv, ServiceInstance } from '../../services/service.js';
+import type { BoundListener } from './listening-table.js';
+import type { ServeLogger } from './serve-logger.js';
+import { describeListener, type ListenerPlan, type ServicePlan } from './serve-plan.js';
+
+/** What every socketkit server offers the superserver. */
+interface RunnableServer {
+  listen(): Promise<unknown>;
+  readonly address: unknown;
+  serveForever(): Promise<void> | void;
+  shutdown(options?: { drainTimeout?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A service or one of its listeners could not be started; `listener` names it
+ * (`echo/tcp 127.0.0.1:7007`, `qotd`), `cause` says why.
+ */
+export class ListenerStartError extends Error {
+  readonly listener: string;
+  /** @param verb what failed: `listen for` (default), `start`, `read the TLS files of`. */
+  constructor(listener: string, cause: unknown, verb = 'listen for') {
+    const why =
+      cause instanceof SocketkitError
+        ? `${cause.message} [${cause.code}]`
+        : cause instanceof Error
+          ? cause.message
+          : String(cause);
+    super(`cannot ${verb} ${listener}: ${why}`, { cause });
+    this.name = 'ListenerStartError';
+    this.listener = listener;
+  }
+}
+
+/** The running superserver. */
+export interface RunningServices {
+  /** Every bound listener, in plan order, with real ports. */
+  readonly listeners: readonly BoundListener[];
+  /** Graceful stop: stop accepting, let handlers finish for `drainTimeout` seconds, close the rest. */
+  stop(drainTimeout: number): Promise<void>;
+  /** Settles once every server has closed (by `stop()`, or by the primary in a worker). */
+  readonly closed: Promise<void>;
+}
+
+/**
+ * True when a listener runs in worker processes (`--processes N` > 1, TCP and TLS only).
+ * A worker (the same command, re-run by the primary through `node:cluster`) starts only
+ * these, in the same order, so the server framework can pair them with the primary's.
+ */
+function isMultiProcess(plan: ServicePlan, listener: ListenerPlan): boolean {
+  return (plan.limits.processes ?? 1) > 1 && (listener.kind === 'tcp' || listener.kind === 'tls');
+}
+
+/** True in a worker process of a `--processes N` superserver. */
+export function inServeWorker(): boolean {
+  return isServerWorker();
+}
+
+/** Binds every listener of `plans` and starts serving. @throws {ListenerStartError} */
+export async function startServices(
+  plans: readonly ServicePlan[],
+  logger: ServeLogger,
+): Promise<RunningServices> {
+  const worker = isServerWorker();
+  const stopController = new AbortController();
+  const instances: ServiceInstance[] = [];
+  const servers: RunnableServer[] = [];
+  const listeners: BoundListener[] = [];
+  const serving: Promise<unknown>[] = [];
+
+  const closeAll = async (drainTimeout: number): Promise<void> => {
+    stopController.abort();
+    await Promise.allSettled(servers.map((s) => s.shutdown({ drainTimeout })));
+    await Promise.allSettled(serving);
+    await Promise.allSettled(instances.map((i) => i.close?.()));
+  };
+
+  try {
+    for (const plan of plans) {
+      if (worker && !plan.listeners.some((l) => isMultiProcess(plan, l))) continue;
+      const name = plan.service.name;
+      const env: ServiceEnv = {
+        signal: stopController.signal,
+        // Services may name themselves already ("sntp: stopped"): do not say it twice.
+        log: (level, message, fields) =>
+          logger.log(level, message.startsWith(name) ? message : `${name}: ${message}`, {
+            service: name,
+            ...fields,
+          }),
+      };
+      let instance: ServiceInstance;
+      try {
+        instance = await plan.service.create(plan.options, env);
+      } catch (err) {
+        throw new ListenerStartError(name, err, 'start');
+      }
+      instances.push(instance);
+      let tls: TlsFiles | undefined;
+      if (plan.tls) {
+        try {
+          tls = {
+            cert: await readFile(plan.tls.cert),
+            key: await readFile(plan.tls.key),
+            ...(plan.tls.ca ? { ca: await readFile(plan.tls.ca) } : {}),
+            ...(plan.tls.requestCert !== undefined ? { requestCert: plan.tls.requestCert } : {}),
+          };
+        } catch (err) {
+          throw new ListenerStartError(name, err, 'read the TLS files of');
+        }
+      }
+      for (const listener of plan.listeners) {
+        if (worker && !isMultiProcess(plan, listener)) continue;
+        const label = describeListener(name, listener);
+        let server: RunnableServer;
+        try {
+          server = createServer(plan, listener, instance, tls);
+          logger.track(server, { service: name, transport: listener.kind });
+          await server.listen();
+        } catch (err) {
+          throw new ListenerStartError(label, err);
+        }
+        servers.push(server);
+        listeners.push(bound(plan, listener, server.address));
+      }
+    }
+  } catch (err) {
+    await closeAll(0);
+    throw err;
+  }
+  for (const server of servers)
+    serving.push(Promise.resolve(server.serveForever()).catch(() => {}));
+  let stopping: Promise<void> | undefined;
+  return {
+    listeners,
+    closed: Promise.allSettled(serving).then(() => {}),
+    stop: (drainTimeout) => {
+      stopping ??= closeAll(drainTimeout);
+      return stopping;
+    },
+  };
+}
+
+type TlsFiles = { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
+
+function createServer(
+  plan: ServicePlan,
+  listener: ListenerPlan,
+  instance: ServiceInstance,
+  tls: TlsFiles | undefined,
+): RunnableServer {
+  const { maxConnections, idleTimeout, processes, maxPacketSize, allow, deny } = plan.limits;
+  const access = { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
+  const streamLimits = {
+    ...access,
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+  };
+  const datagramLimits = { ...access, ...(maxPacketSize !== undefined ? { maxPacketSize } : {}) };
+  const need = <K extends 'stream' | 'datagram'>(what: K): NonNullable<ServiceInstance[K]> => {
+    const handler = instance[what];
+    if (!handler) throw new Error(`${plan.service.name} has no ${what} handler`);
+    return handler as NonNullable<ServiceInstance[K]>;
+  };
+  switch (listener.kind) {
+    case 'tcp':
+    case 'tls':
+      return new TcpServer({
+        host: listener.host,
+        port: listener.port,
+        ...streamLimits,
+        ...(isMultiProcess(plan, listener) ? { processes } : {}),
+        ...(listener.kind === 'tls' && tls ? { tls } : {}),
+        handler: need('stream'),
+      });
+    case 'udp':
+      return new UdpServer({
+        host: listener.host,
+        port: listener.port,
+        ...datagramLimits,
+        handler: need('datagram'),
+      });
+    case 'unix':
+      return new UnixStreamServer({
+        path: listener.path,
+        ...streamLimits,
+        handler: need('stream'),
+      });
+    case 'unix-dgram':
+      return new UnixDatagramServer({
+        path: listener.path,
+        ...datagramLimits,
+        handler: need('datagram'),
+      });
+  }
+}
+
+function bound(plan: ServicePlan, listener: ListenerPlan, address: unknown): BoundListener {
+  const a = address as { address?: string; port?: number; path?: string } | null;
+  if ('path' in listener)
+    return { service: plan.service, kind: listener.kind, path: a?.path || listener.path };
+  return {
+    service: plan.service,
+    kind: listener.kind,
+    host: a?.address ?? listener.host,
+    port: a?.port ?? listener.port,
+  };
+}
