@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createSocket, type Socket as DgramSocket } from 'node:dgram';
+import { type TestContext, test } from 'node:test';
+import { UdpServer, type UdpServerOptions } from '../../../src/server/index.js';
+import {
+  createSntpHandler,
+  decodeNtpPacket,
+  encodeNtpPacket,
+  type NtpPacket,
+  type SntpResponderOptions,
+  sntpService,
+} from '../../../src/services/sntp/index.js';
+import { querySntp } from '../../../src/services/sntp/sntp-client.js';
+import { datagramExchange, instanceOf, serve } from './helpers/service-harness.js';
+
+/** Starts an SNTP UdpServer on 127.0.0.1:0 with these responder options. */
+async function sntpServer(
+  t: TestContext,
+  options: SntpResponderOptions = {},
+  server: Partial<UdpServerOptions> = {},
+) {
+  const { handler, responder } = createSntpHandler(options);
+  const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler, ...server }).listen();
+  t.after(() => s.close());
+  void s.serveForever();
+  const port = (s.address as { port: number }).port;
+  return { port, responder };
+}
+
+function clientRequest(transmit: bigint, patch: Partial<NtpPacket> = {}): Buffer {
+  return encodeNtpPacket({
+    leap: 0,
+    version: 4,
+    mode: 3,
+    stratum: 0,
+    poll: 4,
+    precision: 0,
+    rootDelay: 0,
+    rootDispersion: 0,
+    referenceId: Buffer.alloc(4),
+    referenceTimestamp: 0n,
+    originTimestamp: 0n,
+    receiveTimestamp: 0n,
+    transmitTimestamp: transmit,
+    ...patch,
+  });
+}
+
+/** A UDP client socket bound to `address`, closed after the test; collects what it receives. */
+async function client(
+  t: TestContext,
+  address = '127.0.0.1',
+): Promise<{ sock: DgramSocket; got: Buffer[] }> {
+  const sock = createSocket('udp4');
+  const got: Buffer[] = [];
+  sock.on('message', (m) => got.push(m));
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(0, address, () => resolve());
+  });
+  t.after(() => sock.close());
+  return { sock, got };
+}
+
+const send = (sock: DgramSocket, data: Buffer, port: number) =>
+  new Promise<void>((resolve, reject) =>
+    sock.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
+  );
+
+/** Waits until `cond()` or `ms` pass (bounded polling). */
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; )
+    await new Promise((r) => setTimeout(r, 10));
+}
+
+test('sntp/udp (service definition): our client gets a sane reply from the default service', async (t) => {
+  const where = await serve(t, await instanceOf(t, sntpService), 'udp');
+  assert.ok('port' in where);
+  const r = await querySntp('127.0.0.1', { port: where.port, timeout: 5 });
+  assert.equal(r.problem, undefined);
+  assert.equal(r.stratum, 1);
+  assert.equal(r.refId, 'LOCL');
+  assert.equal(r.version, 4);
+  assert.equal(r.leap, 0);
+  // Same host, same clock: the offset can only be the path asymmetry, at most half the delay.
+  assert.ok(Math.abs(r.offset) <= r.delay / 2 + 0.002, `offset ${r.offset}, delay ${r.delay}`);
+  assert.ok(r.delay >= -0.001 && r.delay < 1, `delay ${r.delay}`);
+  assert.ok(Math.abs(r.serverTime - Date.now()) < 2000);
+});
+
+test('sntp/udp: v3 echoed, origin = our transmit timestamp, T1 <= T2 <= T3 <= T4 in wall time', async (t) => {
+  const { port } = await sntpServer(t);
+  const { sock, got } = await client(t);
+  const t1 = 0xe8b1_2a3c_1234_5678n;
+  await send(sock, clientRequest(t1, { version: 3, poll: 10 }), port);
+  await waitFor(() => got.length > 0);
+  const reply = decodeNtpPacket(got[0] ?? Buffer.alloc(0));
+  assert.equal(reply.version, 3);
+  assert.equal(reply.mode, 4);
+  assert.equal(reply.poll, 10);
+  assert.equal(reply.originTimestamp, t1);
+  assert.ok(reply.receiveTimestamp <= reply.transmitTimestamp);
+  assert.ok(reply.referenceTimestamp <= reply.receiveTimestamp);
+});
+
+test('sntp/udp: garbage, short, server-mode and control packets get no answer; the server keeps serving', async (t) => {
+  const { port, responder } = await sntpServer(t);
+  const { sock, got } = await client(t);
+  const junk = [
+    Buffer.alloc(0),
+    Buffer.from('hello'),
+    clientRequest(1n).subarray(0, 47),
+    clientRequest(1n, { mode: 4 }),
+    clientRequest(1n, { mode: 6 }),
+    clientRequest(1n, { mode: 7 }),
+    clientRequest(1n, { version: 0 }),
+    Buffer.alloc(1500, 0xff),
+  ];
+  for (const j of junk) await send(sock, j, port);
+  await send(sock, clientRequest(42n), port);
+  await waitFor(() => got.length > 0);
+  await new Promise((r) => setTimeout(r, 200)); // anything else would have arrived by now
+  assert.equal(got.length, 1);
+  assert.equal(decodeNtpPacket(got[0] ?? Buffer.alloc(0)).originTimestamp, 42n);
+  const d = responder.stats.dropped;
+  assert.equal(d.malformed + d['not-a-client-request'] + d['bad-version'], junk.length);
+});
+
+test("sntp/udp: a flood of 2000 requests gets the burst, a RATE Kiss-o'-Death, then silence", async (t) => {
+  const { port, responder } = await sntpServer(t, { rate: 1, burst: 8 });
+  const { sock, got } = await client(t);
+  const started = Date.now();
+  for (let i = 0; i < 2000; i++) {
+    await send(sock, clientRequest(BigInt(i + 1)), port);
+    // Let the server's loop breathe now and then, so the flood reaches the limiter rather
+    // than the server's own queue bound (which would also shed it, unanswered).
+    if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+  }
+  const total = () =>
+    responder.stats.answered + responder.stats.kissed + responder.stats.dropped.rate;
+  // Wait until the server has been quiet for 200 ms (bounded: 10 s).
+  for (let last = -1, end = Date.now() + 10_000; total() !== last && Date.now() < end; ) {
+    last = total();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const replies = got.map((b) => decodeNtpPacket(b));
+  const kisses = replies.filter((p) => p.stratum === 0);
+  const answers = replies.filter((p) => p.stratum !== 0);
+  assert.ok(kisses.length >= 1, 'at least one KoD');
+  for (const k of kisses) {
+    assert.equal(k.referenceId.toString('latin1'), 'RATE');
+    assert.equal(k.leap, 3);
+    assert.equal(k.transmitTimestamp, k.originTimestamp); // no usable time in a KoD
+  }
+  // The burst, plus what the 1/s rate refilled while the flood lasted.
+  assert.ok(
+    answers.length >= 8 && answers.length <= 8 + Math.ceil(elapsed) + 1,
+    `${answers.length} answers in ${elapsed}s`,
+  );
+  assert.ok(kisses.length <= Math.ceil(elapsed) + 1, `${kisses.length} kisses in ${elapsed}s`);
+  // Every request the limiter saw beyond those was dropped without a reply.
+  assert.ok(total() >= 1000, `${total()} requests reached the limiter`);
+  assert.equal(responder.stats.dropped.rate, total() - answers.length - kisses.length);
+  assert.equal(got.length, answers.length + kisses.length);
+  assert.equal(responder.limiter.size, 1);
+});
+
+test('sntp/udp: the rate limiter table stays bounded across many client addresses', async (t) => {
+  const { port, responder } = await sntpServer(t, { maxClients: 16 });
+  for (let i = 2; i < 66; i++) {
+    const { sock, got } = await client(t, `127.0.0.${i}`);
+    await send(sock, clientRequest(BigInt(i)), port);
+    await waitFor(() => got.length > 0);
+    assert.equal(got.length, 1, `client 127.0.0.${i} answered`);
+    assert.ok(responder.limiter.size <= 16);
+  }
+  assert.equal(responder.limiter.size, 16);
+  assert.equal(responder.limiter.evictions, 64 - 16);
+});
+
+test("sntp/udp: the server's deny list silences a client; allow lets only the listed ones in", async (t) => {
+  const denied = await sntpServer(t, {}, { deny: ['127.0.0.0/8'] });
+  const allowed = await sntpServer(t, {}, { allow: ['127.0.0.1'] });
+  const a = await client(t, '127.0.0.1');
+  const b = await client(t, '127.0.0.2');
+  await send(a.sock, clientRequest(1n), denied.port);
+  await send(a.sock, clientRequest(2n), allowed.port);
+  await send(b.sock, clientRequest(3n), allowed.port);
+  await waitFor(() => a.got.length > 0);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(
+    a.got.map((g) => decodeNtpPacket(g).originTimestamp),
+    [2n],
+  );
+  assert.equal(b.got.length, 0);
+  assert.equal(denied.responder.stats.answered, 0);
+});
+
+test('sntp/unix-dgram: also served over Unix datagrams (rate-limited per socket path)', async (t) => {
+  if (spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status !== 0) {
+    return t.skip('SKIPPED LOUDLY: python3 not installed: unix-dgram not tested');
+  }
+  const where = await serve(t, await instanceOf(t, sntpService), 'unix-dgram');
+  const reply = await datagramExchange(where, clientRequest(77n));
+  assert.ok(reply);
+  const p = decodeNtpPacket(reply);
+  assert.deepEqual([p.mode, p.stratum, p.originTimestamp], [4, 1, 77n]);
+});
+
+test('sntp client: a reply that does not echo our transmit timestamp is ignored (anti-spoofing)', async (t) => {
+  // A rogue "server" that first sends a forged reply, then the real one.
+  const { handler } = createSntpHandler();
+  const s = await new UdpServer({
+    host: '127.0.0.1',
+    port: 0,
+    handler: async (packet, ctx) => {
+      const forged = decodeNtpPacket(
+        encodeNtpPacket({ ...decodeNtpPacket(packet), mode: 4, stratum: 2 }),
+      );
+      forged.originTimestamp ^= 1n;
+      forged.transmitTimestamp = 0n;
+      await ctx.reply(encodeNtpPacket(forged));
+      await handler(packet, ctx);
+    },
+  }).listen();
+  t.after(() => s.close());
+  void s.serveForever();
+  const r = await querySntp('127.0.0.1', {
+    port: (s.address as { port: number }).port,
+    timeout: 5,
+  });
+  assert.equal(r.stratum, 1); // the genuine reply, not the forged stratum-2 one
+  assert.equal(r.problem, undefined);
+});
