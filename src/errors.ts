@@ -15,7 +15,9 @@
  * │   ├── AddressNotAvailableError    ERR_ADDRESS_NOT_AVAILABLE
  * │   ├── PermissionDeniedError       ERR_PERMISSION_DENIED
  * │   ├── HostNotFoundError           ERR_HOST_NOT_FOUND
- * │   └── SocketClosedError           ERR_SOCKET_CLOSED
+ * │   ├── SocketClosedError           ERR_SOCKET_CLOSED
+ * │   ├── NotConnectedError           ERR_NOT_CONNECTED
+ * │   └── IncompleteReadError         ERR_INCOMPLETE_READ
  * └── DecoderError                    ERR_DECODER
  *     ├── FrameTooLongError           ERR_FRAME_TOO_LONG
  *     ├── CorruptFrameError           ERR_CORRUPT_FRAME
@@ -133,8 +135,13 @@ export class ConnectError extends SocketError {
 /** Nothing listens at the address (ECONNREFUSED). */
 export class ConnectionRefusedError extends ConnectError {
   constructor(details: SocketErrorDetails & { attempts?: ConnectAttempt[] } = {}) {
+    // When a host name resolved to several addresses, name each one that refused.
+    const tried =
+      details.attempts && details.attempts.length > 1
+        ? ` (tried ${details.attempts.map((a) => formatAddress(a)).join(', ')})`
+        : '';
     super(
-      `connection refused by ${formatAddress(details)}: nothing is listening there (is the server running, and on this port?)`,
+      `connection refused by ${formatAddress(details)}${tried}: nothing is listening there (is the server running, and on this port?)`,
       { errno: 'ECONNREFUSED', ...details },
       'ERR_CONNECTION_REFUSED',
     );
@@ -245,6 +252,45 @@ export class SocketClosedError extends SocketError {
       syscall: operation,
       ...details,
     });
+  }
+}
+
+/** The socket is not connected (yet): `getPeerName`, `recv`, … before `connect` (ENOTCONN). */
+export class NotConnectedError extends SocketError {
+  constructor(operation: string, details: SocketErrorDetails = {}) {
+    super(`cannot ${operation}: the socket is not connected`, 'ERR_NOT_CONNECTED', {
+      errno: 'ENOTCONN',
+      syscall: operation,
+      ...details,
+    });
+  }
+}
+
+/**
+ * The peer closed the stream before a read got all it needed (`recvExactly(n)`, or
+ * `recvUntil` without its delimiter). The bytes that did arrive stay queued: a
+ * following `recv` returns them, so nothing is lost.
+ */
+export class IncompleteReadError extends SocketError {
+  /** How many bytes the read needed (for `recvUntil`: -1, meaning "up to the delimiter"). */
+  readonly expected: number;
+  /** How many bytes were available when the stream ended. */
+  readonly available: number;
+  constructor(
+    operation: string,
+    expected: number,
+    available: number,
+    details: SocketErrorDetails = {},
+  ) {
+    super(
+      `${operation}: the peer closed the stream after ${available} byte(s)${
+        expected >= 0 ? ` of the ${expected} needed` : ' without sending the delimiter'
+      } (the received bytes are still readable with recv)`,
+      'ERR_INCOMPLETE_READ',
+      { syscall: operation, ...details },
+    );
+    this.expected = expected;
+    this.available = available;
   }
 }
 
@@ -361,6 +407,8 @@ export function fromSystemError(
         where.hostname ?? (typeof e.hostname === 'string' ? e.hostname : (details.address ?? '?')),
         details,
       );
+    case 'ENOTCONN':
+      return new NotConnectedError(details.syscall ?? 'operation', details);
     case 'EBADF':
     case 'ERR_SOCKET_CLOSED':
     case 'ERR_STREAM_DESTROYED':

@@ -5,4 +5,5 @@
 export * from './errors.js';
 export * from './framing/index.js';
 export * from './resolve/index.js';
+export * from './server/index.js';
 export * from './socket/index.js';

@@ -1,2 +1,526 @@
-// Placeholder: the promise-based Socket is being written (see the foundation issue).
-export declare class Socket {}
+/**
+ * `Socket`: a TCP (IPv4/IPv6), TLS or Unix stream socket with Python's blocking-socket
+ * API, as promises, on top of `net.Socket`.
+ *
+ * ```
+ *  net.Socket ─'data'─► ReceiveBuffer (one ByteQueue) ─► recv / recvExactly / recvUntil
+ *      ▲   pause/resume at highWaterMark │                 frames (FrameReader) / iteration
+ *      └──────────────────────────────────┘                readable() view
+ *  send / sendAll / sendFrame / writable() ─► SendPath ─► write() + 'drain'
+ * ```
+ *
+ * Blocking modes follow Python's `settimeout`:
+ * - `setTimeout(null)` (default): operations wait as long as needed;
+ * - `setTimeout(s)` with `s > 0`: an operation that waits longer rejects with `SocketTimeoutError`;
+ * - `setTimeout(0)` = `setBlocking(false)`: an operation that would wait rejects at once
+ *   with `WouldBlockError`; `connect` rejects with `WouldBlockError` (errno `EINPROGRESS`)
+ *   while the connection carries on, like Python's `BlockingIOError`.
+ * @module
+ */
+import * as net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import {
+  type ErrorAddress,
+  fromSystemError,
+  InvalidArgumentError,
+  NotConnectedError,
+  SocketClosedError,
+  type SocketkitError,
+  WouldBlockError,
+} from '../errors.js';
+import type { Decoder, Encoder } from '../framing/codec.js';
+import {
+  checkAddress,
+  errorWhere,
+  isUnixAddress,
+  type PeerAddress,
+  type SocketAddress,
+  toPeerAddress,
+} from './address.js';
+import { detectFamily, handleFd } from './net-internals.js';
+import { openConnection } from './open-connection.js';
+import { ReceivePath } from './receive-path.js';
+import { SendPath } from './send-path.js';
+import {
+  type ConnectOptions,
+  checkSocketOptions,
+  type RecvUntilOptions,
+  type SocketOptions,
+  type StreamOptionName,
+  StreamOptions,
+} from './socket-options.js';
+import { writableView } from './stream-views.js';
+import { checkTimeout, endThenDestroy, socketWait, waitForEvent } from './wait.js';
+
+// The contract names these types here too; their home is address.ts / socket-options.ts.
+export type {
+  AddressInfo,
+  AddressLike,
+  TcpAddress,
+  UnixAddress,
+} from './address.js';
+export type { ConnectOptions, PeerAddress, RecvUntilOptions, SocketAddress, SocketOptions };
+
+/** The net.Sockets a Socket reads from: each may have one wrapper only. */
+const adopted = new WeakSet<net.Socket>();
+
+/**
+ * A promise-based stream socket.
+ *
+ * @example
+ * ```ts
+ * const sock = await Socket.createConnection({ host: '127.0.0.1', port: 7 }, { timeout: 5 });
+ * await sock.sendAll('hello\n');
+ * const line = await sock.recvUntil('\n');
+ * await sock.close();
+ * ```
+ */
+export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
+  #sock: net.Socket | null = null;
+  readonly #in: ReceivePath;
+  readonly #out: SendPath;
+  readonly #options = new StreamOptions();
+  readonly #closeTimeout: number;
+  #family: 'IPv4' | 'IPv6' | 'unix' | undefined;
+  #timeout: number | null;
+  #remote: SocketAddress | undefined;
+  #connecting: Promise<void> | null = null;
+  #error: SocketkitError | null = null;
+  #closed = false;
+  #readShut = false;
+
+  /**
+   * Creates an unconnected socket; call `connect()` next.
+   * @throws {InvalidArgumentError} for a bad option.
+   */
+  constructor(options: SocketOptions = {}) {
+    const checked = checkSocketOptions(options);
+    this.#family = checked.family;
+    this.#timeout = checked.timeout;
+    this.#closeTimeout = checked.closeTimeout;
+    this.#in = new ReceivePath(checked.highWaterMark, {
+      unreadable: (op) => {
+        if (this.#closed) return new SocketClosedError(op, this.#where());
+        return this.#sock === null ? new NotConnectedError(op) : null;
+      },
+      timeout: () => this.#timeout,
+      where: () => this.#where(),
+    });
+    this.#out = new SendPath({
+      socket: () => this.#sock,
+      checkOpen: (op) => {
+        if (this.#closed) throw new SocketClosedError(op, this.#where());
+      },
+      timeout: () => this.#timeout,
+      connected: () => this.#connecting ?? Promise.resolve(),
+      where: () => this.#where(),
+      error: () => this.#error,
+    });
+  }
+
+  /**
+   * Connects to `address`, trying every address the host name resolves to (Python's
+   * `socket.create_connection`).
+   * @throws {ConnectError} (`ConnectionRefusedError`, …), `SocketTimeoutError`, `HostNotFoundError`.
+   */
+  static async createConnection(
+    address: SocketAddress,
+    options: ConnectOptions & SocketOptions = {},
+  ): Promise<Socket> {
+    const sock = new Socket(options);
+    try {
+      await sock.connect(address, options);
+    } catch (err) {
+      sock.destroy();
+      throw err;
+    }
+    return sock;
+  }
+
+  /**
+   * Wraps an already-connected `net.Socket` or `tls.TLSSocket` (what a server accepts).
+   * socketkit takes it over: it sets `allowHalfOpen` so that the peer's EOF does not end
+   * our side, and reads through its own buffer from now on.
+   * @throws {InvalidArgumentError} if another `Socket` already wraps it.
+   */
+  static fromNetSocket(sock: net.Socket, options: SocketOptions = {}): Socket {
+    if (adopted.has(sock)) {
+      // Two wrappers would split the bytes between two buffers and fight over pause().
+      throw new InvalidArgumentError('this net.Socket is already wrapped by a socketkit Socket');
+    }
+    const s = new Socket(options);
+    s.#family ??= detectFamily(sock);
+    s.#adopt(sock);
+    if (sock.connecting) s.#connecting = s.#waitConnected(sock, 'connect', s.#timeout);
+    return s;
+  }
+
+  /**
+   * A socket from an open file descriptor (Python's `socket.fromfd`), e.g. one inherited
+   * from a parent process. Linux/libuv: the fd must be a connected stream socket that
+   * libuv does not already manage (a second wrapper of a live socket fails with EEXIST).
+   */
+  static fromFd(fd: number, options: SocketOptions = {}): Socket {
+    if (!Number.isInteger(fd) || fd < 0) {
+      throw new InvalidArgumentError(`fd must be a non-negative integer, got ${String(fd)}`);
+    }
+    const sock = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    return Socket.fromNetSocket(sock, options);
+  }
+
+  // ── connecting ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Connects to `address`. On a non-blocking socket it rejects at once with
+   * `WouldBlockError` (errno `EINPROGRESS`) while the connection carries on; call
+   * `connect` again in blocking mode, or `connectEx`, to learn how it went. Calling it
+   * on a connected socket does nothing (Python raises `EISCONN`).
+   * @throws {ConnectError}, `ConnectionRefusedError`, `SocketTimeoutError`, `HostNotFoundError`, `WouldBlockError`.
+   */
+  async connect(address: SocketAddress, options: ConnectOptions = {}): Promise<void> {
+    if (this.#closed) throw new SocketClosedError('connect', errorWhere(address));
+    const target = checkAddress(address);
+    if (this.#family !== undefined && (this.#family === 'unix') !== isUnixAddress(target)) {
+      throw new InvalidArgumentError(
+        `a ${this.#family} socket cannot connect to ${isUnixAddress(target) ? 'a Unix path' : 'a host and port'}`,
+      );
+    }
+    const timeout = options.timeout === undefined ? this.#timeout : checkTimeout(options.timeout);
+    if (this.#connecting === null) {
+      if (this.#sock !== null) {
+        // A finished attempt: report how it ended (a failed socket cannot be reused).
+        if (this.#error !== null) throw this.#error;
+        if (this.#sock.destroyed) throw new SocketClosedError('connect', this.#where());
+        return;
+      }
+      if (isUnixAddress(target)) this.#family = 'unix';
+      const sock = openConnection(target, { ...options, family: this.#family });
+      this.#remote = target;
+      this.#adopt(sock);
+      this.#connecting = this.#waitConnected(
+        sock,
+        options.tls ? 'secureConnect' : 'connect',
+        timeout,
+      );
+    } else if (timeout === 0) {
+      throw new WouldBlockError('connect', { ...errorWhere(target), errno: 'EALREADY' });
+    }
+    if (timeout === 0) {
+      throw new WouldBlockError('connect', { ...errorWhere(target), errno: 'EINPROGRESS' });
+    }
+    await this.#connecting;
+  }
+
+  /**
+   * Like `connect` but resolves to `0` on success or to the errno string (`ECONNREFUSED`,
+   * `ETIMEDOUT`, `EINPROGRESS`, `EALREADY`, …) instead of rejecting (Python's `connect_ex`).
+   */
+  async connectEx(address: SocketAddress, options: ConnectOptions = {}): Promise<number | string> {
+    try {
+      await this.connect(address, options);
+      return 0;
+    } catch (err) {
+      const e = err as { errno?: unknown; code?: unknown };
+      if (typeof e.errno === 'string') return e.errno;
+      return typeof e.code === 'string' ? e.code : 'EIO';
+    }
+  }
+
+  /** True while a connection attempt is in progress. */
+  get connecting(): boolean {
+    return this.#connecting !== null;
+  }
+
+  #waitConnected(sock: net.Socket, event: string, timeout: number | null): Promise<void> {
+    const where = (): ErrorAddress => this.#where();
+    const attempt = waitForEvent(sock, event, socketWait('connect', timeout, where)).then(
+      () => {
+        this.#options.apply(sock, this.#family === 'unix');
+      },
+      (err: SocketkitError) => {
+        sock.destroy();
+        this.#error ??= err;
+        throw err;
+      },
+    );
+    const settled = attempt.finally(() => {
+      this.#connecting = null;
+    });
+    // A non-blocking caller may never await the outcome: never let it go unhandled.
+    settled.catch(() => {});
+    return settled;
+  }
+
+  /** Takes over a `net.Socket`: its bytes flow into our receive buffer from now on. */
+  #adopt(sock: net.Socket): void {
+    adopted.add(sock);
+    this.#sock = sock;
+    sock.allowHalfOpen = true;
+    sock.on('data', (chunk: Buffer) => {
+      if (!this.#readShut) this.#in.buffer.push(chunk);
+    });
+    sock.on('end', () => this.#in.buffer.end());
+    sock.on('error', (err) => {
+      const e = fromSystemError(err, { ...this.#where(), syscall: 'recv' });
+      this.#error ??= e;
+      this.#in.buffer.fail(e);
+    });
+    sock.on('close', () => this.#in.buffer.end());
+    this.#in.buffer.attach({ pause: () => sock.pause(), resume: () => sock.resume() });
+    if (!sock.connecting && !sock.destroyed) this.#options.apply(sock, this.#family === 'unix');
+  }
+
+  // ── receiving ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Receives at most `maxBytes` bytes: whatever is queued, or waits for the next chunk.
+   * @returns the bytes; an empty buffer when the peer closed the stream (EOF).
+   * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
+   */
+  recv(maxBytes: number): Promise<Buffer> {
+    return this.#in.recv(maxBytes);
+  }
+
+  /**
+   * Receives exactly `n` bytes, waiting for as many chunks as needed.
+   * @throws {IncompleteReadError} when the peer closes first (the bytes stay readable with `recv`).
+   */
+  recvExactly(n: number): Promise<Buffer> {
+    return this.#in.recvExactly(n);
+  }
+
+  /**
+   * Receives up to and including `delimiter` (which is stripped unless `keepDelimiter`).
+   * @throws {FrameTooLongError} when `maxBytes` (default 64 KiB) pass without a delimiter; the bytes stay queued.
+   * @throws {IncompleteReadError} when the peer closes before the delimiter.
+   */
+  recvUntil(delimiter: Uint8Array | string, options: RecvUntilOptions = {}): Promise<Buffer> {
+    return this.#in.recvUntil(delimiter, options);
+  }
+
+  /**
+   * Decodes frames from the stream with `decoder`, sharing the socket's receive buffer:
+   * bytes read with `recv*` before or between frames are never lost. Ends at EOF; the
+   * bytes of an unfinished frame reject with `TruncatedFrameError`. Waits even in
+   * non-blocking mode; a timeout still applies.
+   * @throws {DecoderError} (`FrameTooLongError`, `CorruptFrameError`, …) from the decoder.
+   */
+  frames<T>(decoder: Decoder<T>): AsyncIterableIterator<T> {
+    return this.#in.frames(decoder);
+  }
+
+  /** Async iteration over received chunks until EOF (waits even in non-blocking mode). */
+  [Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    return this.#in.chunks();
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Sends `data`, first waiting for room if the send buffer is full. Node accepts whole
+   * writes, so it resolves to `data.length` (Python's `send` may accept less).
+   * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
+   */
+  send(data: Uint8Array | string): Promise<number> {
+    return this.#out.send(data);
+  }
+
+  /**
+   * Sends all of `data`; resolves once `write()` accepted it or, when that filled the
+   * buffer, on `'drain'` (Python's `sendall`).
+   * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
+   */
+  sendAll(data: Uint8Array | string): Promise<void> {
+    return this.#out.sendAll(data);
+  }
+
+  /** Encodes `frame` with `encoder` and sends it, with the backpressure of `sendAll`. */
+  sendFrame<T>(encoder: Encoder<T>, frame: T): Promise<void> {
+    return this.#out.sendFrame(encoder, frame);
+  }
+
+  // ── closing ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Shuts down one or both directions. `write`: sends FIN once queued data is out (the
+   * peer sees EOF, we can still receive). `read`: `recv` returns EOF from now on, and
+   * queued and later bytes are discarded.
+   */
+  async shutdown(how: 'read' | 'write' | 'both'): Promise<void> {
+    if (how !== 'read' && how !== 'write' && how !== 'both') {
+      throw new InvalidArgumentError(`how must be 'read', 'write' or 'both', got ${String(how)}`);
+    }
+    if (this.#closed) throw new SocketClosedError('shutdown', this.#where());
+    const sock = this.#sock;
+    if (sock === null) throw new NotConnectedError('shutdown');
+    if (how !== 'write') {
+      this.#readShut = true;
+      this.#in.buffer.queue.clear();
+      this.#in.buffer.end();
+    }
+    if (how !== 'read') await this.#out.shutdown(sock);
+  }
+
+  /**
+   * Closes the socket gracefully: data already sent is flushed (for at most
+   * `closeTimeout` seconds), then the connection is closed. With `SO_LINGER` 0 it
+   * resets instead. Idempotent. Pending reads reject with `SocketClosedError`.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    const sock = this.#sock;
+    this.#markClosed(new SocketClosedError('recv', this.#where()));
+    if (sock === null || sock.destroyed) return;
+    if (this.#options.lingerZero) this.#resetNow(sock);
+    else if (sock.connecting || this.#error !== null) sock.destroy();
+    else await endThenDestroy(sock, this.#closeTimeout);
+  }
+
+  /** Closes at once, dropping unsent data. Pending reads reject with `error` or `SocketClosedError`. */
+  destroy(error?: Error): void {
+    if (!this.#closed) this.#markClosed(error ?? new SocketClosedError('recv', this.#where()));
+    this.#sock?.destroy();
+  }
+
+  /** Aborts the connection with a TCP RST (linger 0): the peer sees `ECONNRESET`. */
+  reset(): void {
+    if (!this.#closed) this.#markClosed(new SocketClosedError('recv', this.#where()));
+    if (this.#sock !== null) this.#resetNow(this.#sock);
+  }
+
+  #resetNow(sock: net.Socket): void {
+    if (this.#family !== 'unix' && !sock.destroyed && typeof sock.resetAndDestroy === 'function') {
+      sock.resetAndDestroy();
+    } else {
+      sock.destroy();
+    }
+  }
+
+  #markClosed(err: Error): void {
+    this.#closed = true;
+    this.#in.buffer.abort(err);
+  }
+
+  /** `close()`, for `await using sock = …`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ── introspection and options ───────────────────────────────────────────────────
+
+  /** True once `close`, `destroy` or `reset` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.#sock?.writableLength ?? 0;
+  }
+
+  /** Bytes received but not yet read. */
+  get receivedAmount(): number {
+    return this.#in.buffer.queue.length;
+  }
+
+  /** The underlying `net.Socket` (an escape hatch for `pipe`, `cork`, …). */
+  get raw(): net.Socket {
+    if (this.#sock === null) throw new NotConnectedError('raw');
+    return this.#sock;
+  }
+
+  /** The remote address (Python's `getpeername`). For Unix sockets, the path connected to. */
+  getPeerName(): PeerAddress {
+    const sock = this.#requireSock('getPeerName');
+    if (this.#family === 'unix') {
+      const path = this.#remote && isUnixAddress(this.#remote) ? this.#remote.path : '';
+      return { family: 'unix', path };
+    }
+    if (sock.remoteAddress === undefined) throw new NotConnectedError('getPeerName', this.#where());
+    return toPeerAddress(sock.remoteAddress, sock.remotePort, sock.remoteFamily);
+  }
+
+  /** The local address (Python's `getsockname`). For Unix client sockets, an empty path. */
+  getSockName(): PeerAddress {
+    const sock = this.#requireSock('getSockName');
+    if (this.#family === 'unix') {
+      const a = sock.address();
+      return { family: 'unix', path: typeof a === 'string' ? a : '' };
+    }
+    if (sock.localAddress === undefined) throw new NotConnectedError('getSockName', this.#where());
+    return toPeerAddress(sock.localAddress, sock.localPort, sock.localFamily);
+  }
+
+  #requireSock(op: string): net.Socket {
+    if (this.#closed) throw new SocketClosedError(op, this.#where());
+    if (this.#sock === null || this.#connecting !== null) throw new NotConnectedError(op);
+    return this.#sock;
+  }
+
+  /** Sets the timeout (seconds) of every operation that waits; `null` = none; `0` = non-blocking. */
+  setTimeout(seconds: number | null): void {
+    this.#timeout = checkTimeout(seconds);
+  }
+
+  /** The timeout in seconds; `null` = blocking without limit; `0` = non-blocking. */
+  getTimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** `setBlocking(false)` = `setTimeout(0)`; `setBlocking(true)` = `setTimeout(null)` (as in Python). */
+  setBlocking(flag: boolean): void {
+    this.#timeout = flag ? null : 0;
+  }
+
+  /** True unless the socket is non-blocking (timeout 0). */
+  getBlocking(): boolean {
+    return this.#timeout !== 0;
+  }
+
+  /**
+   * Sets a socket option (`TCP_NODELAY`, `SO_KEEPALIVE`, `TCP_KEEPIDLE`, `SO_LINGER`).
+   * @throws {UnsupportedOptionError} for options Node cannot honour (e.g. `SO_RCVBUF` on TCP).
+   */
+  setOption(name: StreamOptionName | (string & {}), value: unknown): void {
+    const sock = this.#sock !== null && this.#connecting === null ? this.#sock : null;
+    this.#options.set(name, value, sock, this.#family === 'unix');
+  }
+
+  /** Reads back a socket option set with `setOption` (or its default). */
+  getOption(name: StreamOptionName | (string & {})): unknown {
+    return this.#options.get(name);
+  }
+
+  /**
+   * The OS file descriptor. Linux/libuv-specific: read from the libuv handle, so it is
+   * unavailable for TLS sockets and on Windows. Do not close it behind the socket's back.
+   * @throws {NotConnectedError} when no descriptor is exposed.
+   */
+  fileno(): number {
+    const fd = handleFd(this.#requireSock('fileno'));
+    if (fd === undefined)
+      throw new NotConnectedError('fileno (no descriptor is exposed)', this.#where());
+    return fd;
+  }
+
+  /** A Readable stream view (Python's `makefile('rb')`) reading from the same receive buffer. */
+  readable(): Readable {
+    return this.#in.readable();
+  }
+
+  /** A Writable stream view (Python's `makefile('wb')`); ending it shuts down our sending side. */
+  writable(): Writable {
+    return writableView(
+      (chunk) => this.sendAll(chunk),
+      () => this.shutdown('write'),
+    );
+  }
+
+  #where(): ErrorAddress {
+    if (this.#remote !== undefined) return errorWhere(this.#remote);
+    const sock = this.#sock;
+    if (sock?.remoteAddress !== undefined)
+      return { address: sock.remoteAddress, port: sock.remotePort };
+    return {};
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * `Listener`: a listening stream socket (TCP v4/v6, dual stack, Unix paths) with
+ * Python's `bind`/`listen`/`accept`, as promises, on top of `net.Server`.
+ *
+ * Node binds and listens in one step, so `Listener.bind()` returns a socket that is
+ * already listening (with the `backlog` of its options); `listen()` exists for
+ * Python-shaped code and only checks that.
+ *
+ * Connections the kernel hands over while nobody calls `accept()` wait in a queue of
+ * `maxPending` connections (default: the backlog). Node cannot stop accepting for a
+ * while, so when that queue is full each further connection is reset at once (the
+ * client sees ECONNRESET, not a hang), counted in `rejected` and published on the
+ * `socketkit:listener:overflow` diagnostics channel. Nothing queued is ever lost.
+ * @module
+ */
+import { channel } from 'node:diagnostics_channel';
+import * as net from 'node:net';
+import {
+  fromSystemError,
+  InvalidArgumentError,
+  SocketClosedError,
+  SocketTimeoutError,
+  WouldBlockError,
+} from '../errors.js';
+import {
+  checkAddress,
+  isUnixAddress,
+  type PeerAddress,
+  type SocketAddress,
+  toPeerAddress,
+} from './address.js';
+import { Socket, type SocketOptions } from './tcp-socket.js';
+import { removeStaleUnixSocket } from './unix-path.js';
+import { checkTimeout, waitForEvent } from './wait.js';
+
+/** Options of `Listener.bind()`. */
+export interface ListenerOptions {
+  /** The kernel's queue of connections not yet accepted (Python's `listen(backlog)`). Default 511. */
+  backlog?: number;
+  /** For `::`: accept IPv6 only (no IPv4-mapped clients). Default false (dual stack). */
+  ipv6Only?: boolean;
+  /** Do not share the port with cluster workers. Default false. */
+  exclusive?: boolean;
+  /** Connections queued in the process awaiting `accept()`; more are reset. Default: the backlog. */
+  maxPending?: number;
+  /** Seconds `accept()` waits; `null` = for ever; `0` = non-blocking. Default null. */
+  timeout?: number | null;
+  /** Unix paths: remove a socket file nobody answers on (a crashed server's leftover). Default true. */
+  removeStale?: boolean;
+  /** Options of the accepted sockets (`timeout`, `highWaterMark`, …). */
+  socketOptions?: SocketOptions;
+}
+
+/** One accepted connection: the connected socket and the client's address. */
+export interface Accepted {
+  socket: Socket;
+  address: PeerAddress;
+}
+
+interface Waiter {
+  resolve: (a: Accepted) => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const DEFAULT_BACKLOG = 511;
+const overflowChannel = channel('socketkit:listener:overflow');
+
+/**
+ * A listening socket.
+ *
+ * @example
+ * ```ts
+ * const listener = await Listener.bind({ host: '127.0.0.1', port: 0 });
+ * const { port } = listener.address as { port: number };
+ * for await (const { socket } of listener) {
+ *   await socket.sendAll('hello\n');
+ *   await socket.close();
+ * }
+ * ```
+ */
+export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
+  readonly #server: net.Server;
+  readonly #unix: boolean;
+  readonly #maxPending: number;
+  readonly #socketOptions: SocketOptions;
+  #timeout: number | null;
+  #pending: Accepted[] = [];
+  #waiters: Waiter[] = [];
+  #rejected = 0;
+  #closed = false;
+  #address: PeerAddress | null = null;
+
+  private constructor(
+    server: net.Server,
+    unix: boolean,
+    options: ListenerOptions,
+    backlog: number,
+  ) {
+    this.#server = server;
+    this.#unix = unix;
+    this.#maxPending = options.maxPending ?? backlog;
+    this.#socketOptions = options.socketOptions ?? {};
+    this.#timeout = checkTimeout(options.timeout ?? null);
+    server.on('connection', (raw: net.Socket) => this.#onConnection(raw));
+    // After listening, server errors (EMFILE on accept, …) must not crash the process:
+    // they reject the next accept.
+    server.on('error', (err) => this.#failOne(fromSystemError(err, { syscall: 'accept' })));
+  }
+
+  /**
+   * Binds to `address` and listens. An empty host means every interface (`::`, dual
+   * stack, when the machine has IPv6); port 0 picks a free port (read it from `address`).
+   * @throws {AddressInUseError}, `AddressNotAvailableError`, `PermissionDeniedError`, `InvalidArgumentError`.
+   */
+  static async bind(address: SocketAddress, options: ListenerOptions = {}): Promise<Listener> {
+    const target = checkAddress(address, 'address', '');
+    const backlog = options.backlog ?? DEFAULT_BACKLOG;
+    if (!Number.isInteger(backlog) || backlog < 0) {
+      throw new InvalidArgumentError(`backlog must be an integer >= 0, got ${String(backlog)}`);
+    }
+    if (
+      options.maxPending !== undefined &&
+      (!Number.isInteger(options.maxPending) || options.maxPending < 0)
+    ) {
+      throw new InvalidArgumentError(
+        `maxPending must be an integer >= 0, got ${String(options.maxPending)}`,
+      );
+    }
+    const unix = isUnixAddress(target);
+    if (unix && (options.removeStale ?? true)) await removeStaleUnixSocket(target.path);
+    const server = net.createServer({ allowHalfOpen: true });
+    const listener = new Listener(server, unix, options, backlog);
+    const where = unix
+      ? { path: target.path, syscall: 'bind' }
+      : { address: target.host || '::', port: target.port, syscall: 'bind' };
+    const listening = waitForEvent(server, 'listening', {
+      timeoutMs: null,
+      onTimeout: () => new SocketTimeoutError('bind', 0, where),
+      convert: (err) => fromSystemError(err, where),
+      closedError: () => new SocketClosedError('bind', where),
+    });
+    try {
+      if (isUnixAddress(target)) {
+        server.listen({ path: target.path, backlog, exclusive: options.exclusive ?? false });
+      } else {
+        server.listen({
+          port: target.port,
+          ...(target.host === '' ? {} : { host: target.host }),
+          backlog,
+          ipv6Only: options.ipv6Only ?? false,
+          exclusive: options.exclusive ?? false,
+        });
+      }
+      await listening;
+    } catch (err) {
+      listening.catch(() => {});
+      server.close();
+      throw fromSystemError(err, where);
+    }
+    listener.#address = listener.#readAddress(unix ? target.path : '');
+    return listener;
+  }
+
+  /**
+   * Python's `listen(backlog)`. Node listens as it binds, so this only checks that the
+   * listener is open; pass `backlog` to `Listener.bind` to size the kernel queue.
+   */
+  listen(_backlog?: number): void {
+    if (this.#closed) throw new SocketClosedError('listen', this.#where());
+  }
+
+  /** The bound address; for port 0, the port the system picked. */
+  get address(): PeerAddress {
+    if (this.#address === null) throw new SocketClosedError('address');
+    return this.#address;
+  }
+
+  /** Same as `address` (Python's `getsockname`). */
+  getSockName(): PeerAddress {
+    return this.address;
+  }
+
+  /** Connections reset because `maxPending` were already waiting for `accept()`. */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  /** Connections accepted by the kernel and waiting for `accept()`. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The underlying `net.Server` (escape hatch). */
+  get raw(): net.Server {
+    return this.#server;
+  }
+
+  /** Sets the timeout of `accept()` in seconds; `null` = none; `0` = non-blocking. */
+  setTimeout(seconds: number | null): void {
+    this.#timeout = checkTimeout(seconds);
+  }
+
+  /** The timeout of `accept()`. */
+  getTimeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** `setBlocking(false)` = `setTimeout(0)`. */
+  setBlocking(flag: boolean): void {
+    this.#timeout = flag ? null : 0;
+  }
+
+  /**
+   * Waits for the next connection.
+   * @throws {SocketTimeoutError}, `WouldBlockError`, `SocketClosedError`.
+   */
+  accept(): Promise<Accepted> {
+    if (this.#closed) return Promise.reject(new SocketClosedError('accept', this.#where()));
+    const next = this.#pending.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    const timeout = this.#timeout;
+    if (timeout === 0) return Promise.reject(new WouldBlockError('accept', this.#where()));
+    return new Promise<Accepted>((resolve, reject) => {
+      const w: Waiter = { resolve, reject, timer: undefined };
+      if (timeout !== null) {
+        w.timer = setTimeout(() => {
+          const i = this.#waiters.indexOf(w);
+          if (i !== -1) this.#waiters.splice(i, 1);
+          reject(new SocketTimeoutError('accept', timeout, this.#where()));
+        }, timeout * 1000);
+      }
+      this.#waiters.push(w);
+    });
+  }
+
+  /** Iterates over incoming connections until the listener is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Accepted> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (err) {
+        if (err instanceof SocketClosedError && this.#closed) return;
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Stops listening (a Unix socket file is removed), resets connections nobody accepted,
+   * and rejects pending `accept()`s. Accepted sockets stay open. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const err = new SocketClosedError('accept', this.#where());
+    for (const w of this.#waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    for (const { socket } of this.#pending.splice(0)) socket.reset();
+    await new Promise<void>((resolve) => {
+      // net.Server's close callback waits for every accepted connection to end; the
+      // listening handle itself is closed at once, which is all we promise here.
+      this.#server.close();
+      setImmediate(resolve);
+    });
+  }
+
+  /** `close()`, for `await using listener = …`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #onConnection(raw: net.Socket): void {
+    if (this.#closed) {
+      raw.destroy();
+      return;
+    }
+    const socket = Socket.fromNetSocket(raw, {
+      ...this.#socketOptions,
+      ...(this.#unix ? { family: 'unix' } : {}),
+    });
+    const address: PeerAddress = this.#unix
+      ? { family: 'unix', path: '' }
+      : toPeerAddress(raw.remoteAddress, raw.remotePort, raw.remoteFamily);
+    const w = this.#waiters.shift();
+    if (w !== undefined) {
+      clearTimeout(w.timer);
+      w.resolve({ socket, address });
+      return;
+    }
+    if (this.#pending.length >= this.#maxPending) {
+      this.#rejected++;
+      if (overflowChannel.hasSubscribers) {
+        overflowChannel.publish({ listener: this, address, rejected: this.#rejected });
+      }
+      socket.reset();
+      return;
+    }
+    this.#pending.push({ socket, address });
+  }
+
+  #failOne(err: Error): void {
+    const w = this.#waiters.shift();
+    if (w === undefined) return;
+    clearTimeout(w.timer);
+    w.reject(err);
+  }
+
+  #readAddress(path: string): PeerAddress {
+    const a = this.#server.address();
+    if (a === null || typeof a === 'string')
+      return { family: 'unix', path: typeof a === 'string' ? a : path };
+    return toPeerAddress(a.address, a.port, a.family);
+  }
+
+  #where(): { address?: string; port?: number; path?: string } {
+    const a = this.#address;
+    if (a === null) return {};
+    return a.family === 'unix' ? { path: a.path } : { address: a.address, port: a.port };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The sending half of a stream socket: `send`, `sendAll`, `sendFrame` and
+ * `shutdown('write')` with backpressure (resolve on `write() === true` or `'drain'`, as
+ * in STYLE.md §6), timeouts and non-blocking mode.
+ * @module
+ */
+import type * as net from 'node:net';
+import {
+  type ErrorAddress,
+  NotConnectedError,
+  SocketClosedError,
+  WouldBlockError,
+} from '../errors.js';
+import type { Encoder } from '../framing/codec.js';
+import { toBuffer } from './to-buffer.js';
+import { socketWait, waitForEvent } from './wait.js';
+
+/** What the send path asks its socket. */
+export interface SendContext {
+  /** The connected `net.Socket`, or null before `connect`. */
+  socket(): net.Socket | null;
+  /** Throws if the socket is closed or failed. */
+  checkOpen(op: string): void;
+  /** The socket's timeout: null = none, 0 = non-blocking. */
+  timeout(): number | null;
+  /** Resolves when a connection in progress completes. */
+  connected(): Promise<void>;
+  /** The address errors name. */
+  where(): ErrorAddress;
+  /** The stream's failure, if any. */
+  error(): Error | null;
+}
+
+/** Sends on one socket. */
+export class SendPath {
+  readonly #ctx: SendContext;
+  #shut = false;
+
+  constructor(ctx: SendContext) {
+    this.#ctx = ctx;
+  }
+
+  /** True once `shutdown('write')` ran. */
+  get shut(): boolean {
+    return this.#shut;
+  }
+
+  /** Waits for room first, then writes; resolves to `data.length`. */
+  async send(data: Uint8Array | string): Promise<number> {
+    const buf = toBuffer(data);
+    const sock = this.#writable('send');
+    if (sock.writableNeedDrain || sock.connecting) await this.#drain(sock, 'send', false);
+    sock.write(buf);
+    return buf.length;
+  }
+
+  /** Writes, then waits for `drain` if the write filled the buffer. */
+  async sendAll(data: Uint8Array | string): Promise<void> {
+    const buf = toBuffer(data);
+    const sock = this.#writable('sendAll');
+    this.#refuseIfFull(sock, 'sendAll');
+    if (!sock.write(buf)) await this.#drain(sock, 'sendAll', true);
+  }
+
+  /** Encodes and writes one frame; several buffers go out in one corked write. */
+  async sendFrame<T>(encoder: Encoder<T>, frame: T): Promise<void> {
+    const encoded = encoder.encode(frame);
+    const sock = this.#writable('sendFrame');
+    this.#refuseIfFull(sock, 'sendFrame');
+    let ok = true;
+    if (Array.isArray(encoded)) {
+      sock.cork();
+      for (const part of encoded) ok = sock.write(part);
+      sock.uncork();
+    } else {
+      ok = sock.write(encoded);
+    }
+    if (!ok) await this.#drain(sock, 'sendFrame', true);
+  }
+
+  /** Sends FIN once queued data is out; resolves when it is. Idempotent. */
+  async shutdown(sock: net.Socket): Promise<void> {
+    if (this.#shut) return;
+    this.#shut = true;
+    const ctx = this.#ctx;
+    const finished = waitForEvent(
+      sock,
+      'finish',
+      socketWait('shutdown', ctx.timeout(), ctx.where, ctx.error),
+    );
+    sock.end();
+    if (sock.writableFinished) {
+      finished.catch(() => {});
+      return;
+    }
+    await finished;
+  }
+
+  #writable(op: string): net.Socket {
+    const ctx = this.#ctx;
+    ctx.checkOpen(op);
+    const sock = ctx.socket();
+    if (sock === null) throw new NotConnectedError(op);
+    const failed = ctx.error();
+    if (failed !== null) throw failed;
+    if (this.#shut || sock.writableEnded) {
+      throw new SocketClosedError(`${op} after shutdown('write')`, ctx.where());
+    }
+    return sock;
+  }
+
+  /** Non-blocking mode: refuse to write while connecting or while the buffer is full. */
+  #refuseIfFull(sock: net.Socket, op: string): void {
+    if (this.#ctx.timeout() === 0 && (sock.connecting || sock.writableNeedDrain)) {
+      throw new WouldBlockError(op, this.#ctx.where());
+    }
+  }
+
+  async #drain(sock: net.Socket, op: string, afterWrite: boolean): Promise<void> {
+    const ctx = this.#ctx;
+    const timeout = ctx.timeout();
+    if (timeout === 0) {
+      // Non-blocking: refuse to wait before writing; once written, Node owns the bytes.
+      if (afterWrite) return;
+      throw new WouldBlockError(op, ctx.where());
+    }
+    if (sock.connecting) {
+      await ctx.connected();
+      if (!sock.writableNeedDrain) return;
+    }
+    await waitForEvent(sock, 'drain', socketWait(op, timeout, ctx.where, ctx.error));
+  }
+}

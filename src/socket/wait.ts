@@ -1,0 +1,121 @@
+/**
+ * Waiting for one event of a socket with a timeout, turning `error` and `close` into
+ * rejections: the building block of connect, drain and shutdown.
+ * @module
+ */
+import type { EventEmitter } from 'node:events';
+import type * as net from 'node:net';
+import {
+  type ErrorAddress,
+  fromSystemError,
+  InvalidArgumentError,
+  SocketClosedError,
+  SocketTimeoutError,
+} from '../errors.js';
+
+/** How `waitForEvent` waits and what it rejects with. */
+export interface EventWait {
+  /** Milliseconds to wait, or null for ever. */
+  timeoutMs: number | null;
+  onTimeout: () => Error;
+  /** Converts the emitter's `error` into the rejection. */
+  convert: (err: unknown) => Error;
+  /** The rejection when the emitter closes before the event. */
+  closedError: () => Error;
+}
+
+/** Resolves on `event`; rejects on `error`, on `close` and on timeout. Removes its listeners either way. */
+export function waitForEvent(emitter: EventEmitter, event: string, wait: EventWait): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      emitter.off(event, onEvent);
+      emitter.off('error', onError);
+      emitter.off('close', onClose);
+    };
+    const onEvent = (): void => {
+      cleanup();
+      resolve();
+    };
+    const onError = (err: unknown): void => {
+      cleanup();
+      reject(wait.convert(err));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(wait.closedError());
+    };
+    emitter.on(event, onEvent);
+    emitter.on('error', onError);
+    emitter.on('close', onClose);
+    if (wait.timeoutMs !== null) {
+      timer = setTimeout(() => {
+        cleanup();
+        reject(wait.onTimeout());
+      }, wait.timeoutMs);
+    }
+  });
+}
+
+/**
+ * Checks a timeout in seconds: `null` (none), `0` (non-blocking) or a positive finite number.
+ * @throws {InvalidArgumentError} otherwise.
+ */
+export function checkTimeout(seconds: number | null, what = 'timeout'): number | null {
+  if (seconds === null) return null;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+    throw new InvalidArgumentError(
+      `${what} must be null (wait for ever), 0 (non-blocking) or a positive number of seconds, got ${String(seconds)}`,
+    );
+  }
+  if (seconds * 1000 > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(
+      `${what} of ${seconds} s is too long (at most 24 days); use null for no timeout`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The usual `EventWait` of a socket operation: times out after the socket's timeout
+ * (none when it is null or 0), converts Node errors keeping the address, and reports
+ * an early close as the stream's own failure or `SocketClosedError`.
+ */
+export function socketWait(
+  op: string,
+  timeout: number | null,
+  where: () => ErrorAddress,
+  failure: () => Error | null = () => null,
+): EventWait {
+  return {
+    timeoutMs: timeout === null || timeout === 0 ? null : timeout * 1000,
+    onTimeout: () => new SocketTimeoutError(op, timeout ?? 0, where()),
+    convert: (err) => fromSystemError(err, { ...where(), syscall: op }),
+    closedError: () => failure() ?? new SocketClosedError(op, where()),
+  };
+}
+
+/**
+ * Ends `sock` (FIN after queued data) and destroys it once that is done, or after
+ * `seconds` if the peer does not take the data: a close that never hangs for ever.
+ */
+export async function endThenDestroy(sock: net.Socket, seconds: number): Promise<void> {
+  if (!sock.writableEnded) sock.end();
+  if (!sock.writableFinished && !sock.destroyed) {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        sock.off('finish', done);
+        sock.off('close', done);
+        sock.off('error', done);
+        resolve();
+      };
+      const timer = setTimeout(done, seconds * 1000);
+      sock.once('finish', done);
+      sock.once('close', done);
+      sock.once('error', done);
+    });
+  }
+  sock.destroy();
+}
