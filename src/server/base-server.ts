@@ -1,0 +1,398 @@
+/**
+ * What every socketkit server shares: the life cycle and the hook chain of Python's
+ * `socketserver.BaseServer`, in TypeScript.
+ *
+ * ```
+ *  listen() ─► bind + activate ─► 'listening'
+ *                 │
+ *   getRequest (accept / 'message', in the subclass)
+ *     └─► access lists ─► verifyRequest() ─► submit()
+ *                                             ├─ serveForever() running ─► dispatch
+ *                                             ├─ handleRequest() waiting ─► that call
+ *                                             └─ otherwise: queued (like the listen backlog)
+ *   dispatch ─► concurrency limiter ─► run (handler: setup/handle/finish) ─► close
+ *                                       └─ throws ─► handleError() (default: publish, keep serving)
+ *
+ *  shutdown({ drainTimeout }) ─► stop accepting ─► abort ctx.signal ─► wait for handlers
+ *    ─► destroy what is left ─► 'closed'      (close(): the same with no drain time)
+ * ```
+ *
+ * Methods for the caller: `listen()`, `serveForever()`, `handleRequest()`, `shutdown()`,
+ * `close()`, `await using`. Methods that may be overridden (or given as options):
+ * `verifyRequest()`, `handleError()`, `serviceActions()`, `handleTimeout()`.
+ * @module
+ */
+import cluster from 'node:cluster';
+import { InvalidArgumentError } from '../errors.js';
+import { AccessList } from './access-list.js';
+import { isServerWorker } from './cluster-messages.js';
+import { ClusterPrimary } from './cluster-pool.js';
+import { createLimiter, type Limiter } from './concurrency.js';
+import type { PeerAddress } from './handler-types.js';
+import { publish, serverChannels } from './server-channels.js';
+import {
+  type BaseServerOptions,
+  checkBaseOptions,
+  checkSeconds,
+  type ErrorContext,
+  type PendingRequest,
+  type ShutdownOptions,
+  waitOrTimeout,
+} from './server-options.js';
+import { WorkerAgent } from './worker-agent.js';
+
+type State = 'new' | 'binding' | 'listening' | 'closing' | 'closed';
+
+let nextClusterKey = 0;
+
+/** The life cycle and hook chain every server shares. Not used directly. */
+export abstract class BaseServer {
+  readonly #options: BaseServerOptions;
+  /** The allow/deny lists. */
+  protected readonly access: AccessList;
+  readonly #limiter: Limiter;
+  #state: State = 'new';
+  readonly #queue: PendingRequest[] = [];
+  #serving = false;
+  #oneShot: ((req: PendingRequest | null) => void) | null = null;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #abort = new AbortController();
+  #resolveClosed: () => void = () => {};
+  readonly #closed: Promise<void>;
+  #stopping: Promise<void> | null = null;
+  #force: (() => void) | null = null;
+  #pollTimer: NodeJS.Timeout | undefined;
+  readonly #processes: number;
+  readonly #clusterKey: number;
+  #primary: ClusterPrimary | null = null;
+  #binding: Promise<void> = Promise.resolve();
+
+  constructor(options: BaseServerOptions) {
+    const processes = checkBaseOptions(options);
+    this.#options = options;
+    this.access = new AccessList(options);
+    this.#limiter = createLimiter(options.concurrency);
+    this.#processes = processes;
+    this.#clusterKey = processes > 1 ? nextClusterKey++ : -1;
+    this.#closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve;
+    });
+  }
+
+  /** The address the server listens on (the real port after binding port 0). */
+  get address(): PeerAddress {
+    return this.#primary?.address ?? this.localAddress();
+  }
+
+  /** Open connections (stream servers) or datagrams being handled, in this process. */
+  abstract get connections(): number;
+
+  /** `tcp`, `tls`, `unix`, `udp` or `unix-dgram`. */
+  abstract get transport(): 'tcp' | 'tls' | 'unix' | 'udp' | 'unix-dgram';
+
+  /** The pids of the worker processes (multi-process servers, in the primary); else empty. */
+  get workerPids(): readonly number[] {
+    return this.#primary?.pids ?? [];
+  }
+
+  /** True between `listen()` resolving and shutdown starting. */
+  get listening(): boolean {
+    return this.#state === 'listening';
+  }
+
+  /** True once the server has shut down or closed. */
+  get closed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** Aborted when shutdown begins: every handler context carries it. */
+  protected get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** The address of the bound socket in this process. */
+  protected abstract localAddress(): PeerAddress;
+  /** Binds and activates the listening socket (Python's `server_bind` + `server_activate`). */
+  protected abstract bind(): Promise<void>;
+  /** Closes the listening socket; accepted requests live on. */
+  protected abstract stopAccepting(): Promise<void>;
+  /** Destroys every live connection; returns how many there were. */
+  protected abstract destroyActive(): number;
+  /** Releases what is left once everything settled (a socket file, timers). */
+  protected async cleanup(): Promise<void> {}
+
+  /**
+   * True for servers whose socket `node:cluster` cannot share (Unix datagram): with
+   * `processes` > 1 the primary binds it and relays each datagram to a worker.
+   */
+  protected get relaysToWorkers(): boolean {
+    return false;
+  }
+
+  /** This process's part in a multi-process server: `primary`, `worker`, or `none`. */
+  protected get clusterRole(): 'primary' | 'worker' | 'none' {
+    if (this.#processes === 1) return 'none';
+    if (isServerWorker()) return 'worker';
+    return cluster.isPrimary ? 'primary' : 'none';
+  }
+
+  /** Matches this server with its copies in the workers (−1 when single-process). */
+  protected get clusterKey(): number {
+    return this.#clusterKey;
+  }
+
+  /** Primary of a relaying server: hands a datagram to a worker; false if none listens. */
+  protected relay(data: Buffer, path: string): boolean {
+    if (this.#primary === null || this.#state !== 'listening') return false;
+    return this.#primary.forward(data, path);
+  }
+
+  /** Primary of a relaying server: sends a worker's reply. Default: nothing. */
+  protected deliverReply(_data: Buffer, _path: string): void {}
+
+  /**
+   * Binds and starts accepting (requests queue until `serveForever()` or `handleRequest()`).
+   * @throws {AddressInUseError} when the address is taken; other `SocketError`s likewise.
+   */
+  async listen(): Promise<this> {
+    if (this.#state !== 'new') {
+      throw new InvalidArgumentError(`listen() was already called (the server is ${this.#state})`);
+    }
+    this.#state = 'binding';
+    const role = this.clusterRole;
+    let listened: () => void = () => {};
+    this.#binding = new Promise<void>((resolve) => {
+      listened = resolve;
+    });
+    try {
+      if (role === 'primary') {
+        // A socket cluster cannot share (Unix datagram) is bound here and relayed.
+        if (this.relaysToWorkers) await this.bind();
+        this.#primary = new ClusterPrimary(this.#clusterKey, this.#processes, {
+          workerScript: this.#options.workerScript,
+          onReply: (data, path) => this.deliverReply(data, path),
+        });
+        await this.#primary.start().catch(async (err: unknown) => {
+          await this.cleanup().catch(() => {});
+          throw err;
+        });
+      } else {
+        await this.bind();
+      }
+    } catch (err) {
+      if (role === 'worker') WorkerAgent.reportListenError(this.#clusterKey, err);
+      this.#state = 'closed';
+      listened();
+      this.#resolveClosed();
+      throw err;
+    }
+    this.#state = 'listening';
+    listened();
+    if (role === 'worker') {
+      WorkerAgent.register(this.#clusterKey, this.address, (drain) => this.shutdown(drain));
+    }
+    publish(serverChannels.listening, () => ({
+      server: this,
+      address: this.address,
+      transport: this.transport,
+      ...(this.#processes > 1 ? { processes: this.#processes } : {}),
+    }));
+    return this;
+  }
+
+  /**
+   * Serves requests until `shutdown()` or `close()`; resolves once the server is closed.
+   * Calls `listen()` first if needed.
+   */
+  async serveForever(): Promise<void> {
+    if (this.#state === 'new') await this.listen();
+    if (this.#state !== 'listening') return this.#closed;
+    if (this.#serving) throw new InvalidArgumentError('serveForever() is already running');
+    this.#serving = true;
+    for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
+      this.#dispatch(req);
+    }
+    const interval = (this.#options.pollInterval ?? 0.5) * 1000;
+    this.#pollTimer = setInterval(() => {
+      Promise.resolve()
+        .then(() => this.serviceActions())
+        .catch((error: unknown) => this.reportError(error, { phase: 'serviceActions' }));
+    }, interval);
+    // Housekeeping alone must not keep the process alive (the listening socket does).
+    this.#pollTimer.unref();
+    return this.#closed;
+  }
+
+  /**
+   * Handles exactly one request and resolves when its handler settled. When no request
+   * arrives within `timeout` seconds, calls `handleTimeout()` instead.
+   */
+  async handleRequest(): Promise<void> {
+    if (this.#processes > 1) {
+      throw new InvalidArgumentError('handleRequest() cannot be used with processes > 1');
+    }
+    if (this.#state === 'new') await this.listen();
+    if (this.#state !== 'listening') return;
+    if (this.#oneShot !== null || this.#serving) {
+      throw new InvalidArgumentError('handleRequest() cannot run beside itself or serveForever()');
+    }
+    const req =
+      this.#queue.shift() ??
+      (await waitOrTimeout<PendingRequest | null>(this.#options.timeout ?? null, (deliver) => {
+        this.#oneShot = (r) => {
+          this.#oneShot = null; // at once: a second request must queue, not be lost
+          deliver(r);
+        };
+      }).finally(() => (this.#oneShot = null)));
+    if (req === undefined) return this.handleTimeout();
+    if (req === null) return;
+    await this.#limiter.run(() => this.#runGuarded(req));
+  }
+
+  /**
+   * Graceful stop: stops accepting, aborts `ctx.signal`, lets running handlers finish for
+   * up to `drainTimeout` seconds, then destroys what is left. Idempotent.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    checkSeconds(options.drainTimeout, 'drainTimeout', false);
+    const drain = options.drainTimeout ?? this.#options.drainTimeout ?? 10;
+    if (this.#stopping !== null) {
+      if (drain === 0) this.#force?.();
+      return this.#stopping;
+    }
+    this.#stopping = this.#stop(drain);
+    return this.#stopping;
+  }
+
+  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, destroying connections at once. */
+  close(): Promise<void> {
+    return this.shutdown({ drainTimeout: 0 });
+  }
+
+  /** `await using server = ...` shuts the server down gracefully at scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** Access control hook: return false to refuse the client. Default: the `verifyRequest` option, or yes. */
+  verifyRequest(remote: PeerAddress): boolean | Promise<boolean> {
+    return this.#options.verifyRequest?.(remote) ?? true;
+  }
+
+  /**
+   * Called when a handler throws. Default: the `handleError` option, or publish on
+   * `socketkit:server:error` — and keep serving either way.
+   */
+  handleError(error: unknown, ctx: ErrorContext): void | Promise<void> {
+    if (this.#options.handleError !== undefined) return this.#options.handleError(error, ctx);
+    publish(serverChannels.error, () => ({ error, server: this, ...ctx }));
+  }
+
+  /** Called about every `pollInterval` seconds while serving. Default: the option, or nothing. */
+  serviceActions(): void | Promise<void> {
+    return this.#options.serviceActions?.();
+  }
+
+  /** Called when `handleRequest()` timed out. Default: the option, or nothing. */
+  handleTimeout(): void | Promise<void> {
+    return this.#options.handleTimeout?.();
+  }
+
+  /** Hands an accepted request to whoever serves it, or queues it. For subclasses. */
+  protected submit(req: PendingRequest): void {
+    if (this.#state !== 'listening') {
+      req.discard();
+      return;
+    }
+    if (this.#oneShot !== null) {
+      this.#oneShot(req);
+    } else if (this.#serving) {
+      this.#dispatch(req);
+    } else {
+      this.#queue.push(req);
+    }
+  }
+
+  /** Requests accepted but not being handled yet (queued or waiting for a slot). */
+  protected get backlog(): number {
+    return this.#queue.length + this.#limiter.pending;
+  }
+
+  /** Reports an error through `handleError`, never throwing. For subclasses. */
+  protected reportError(error: unknown, ctx: ErrorContext): void {
+    Promise.resolve()
+      .then(() => this.handleError(error, ctx))
+      .catch((hookError: unknown) => {
+        // A broken handleError hook must not take the server down: publish both.
+        publish(serverChannels.error, () => ({ error: hookError, server: this, ...ctx }));
+      });
+  }
+
+  #dispatch(req: PendingRequest): void {
+    const job = this.#limiter.run(() => this.#runGuarded(req));
+    this.#inFlight.add(job);
+    void job.finally(() => this.#inFlight.delete(job));
+  }
+
+  /** Runs a request unless shutdown began while it waited for its turn. Never rejects. */
+  async #runGuarded(req: PendingRequest): Promise<void> {
+    if (this.#state !== 'listening') {
+      req.discard();
+      return;
+    }
+    try {
+      await req.run();
+    } catch (error) {
+      this.reportError(error, { phase: 'handler' });
+    }
+  }
+
+  async #stop(drainSeconds: number): Promise<void> {
+    if (this.#state === 'new' || this.#state === 'closed') {
+      this.#state = 'closed';
+      this.#resolveClosed();
+      return;
+    }
+    if (this.#state === 'binding') {
+      // Let listen() finish so the socket it is binding gets closed too.
+      await this.#binding;
+      if ((this.#state as State) === 'closed') return;
+    }
+    this.#state = 'closing';
+    publish(serverChannels.shutdown, () => ({ server: this, phase: 'begin' as const }));
+    clearInterval(this.#pollTimer);
+    this.#oneShot?.(null);
+    this.#oneShot = null;
+    const forced = new Promise<void>((resolve) => {
+      this.#force = resolve;
+    });
+    if (drainSeconds === 0) this.#force?.();
+    const stopAccepting =
+      this.#primary === null || this.relaysToWorkers ? this.stopAccepting() : Promise.resolve();
+    for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) req.discard();
+    this.#abort.abort();
+    await stopAccepting.catch(() => {});
+    if (this.#primary !== null) await this.#primary.shutdown(drainSeconds, forced);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = Promise.allSettled([...this.#inFlight]);
+    await Promise.race([
+      drained,
+      forced,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, drainSeconds * 1000);
+      }),
+    ]);
+    clearTimeout(timer);
+    const destroyed = this.destroyActive();
+    // Destroyed connections make their handlers' reads fail at once; bound the wait anyway.
+    await Promise.race([
+      Promise.allSettled([...this.#inFlight]),
+      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    await this.cleanup().catch(() => {});
+    this.#state = 'closed';
+    this.#serving = false;
+    publish(serverChannels.shutdown, () => ({ server: this, phase: 'end' as const, destroyed }));
+    this.#resolveClosed();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * How many requests a server handles at once: the answer to Python's mixins, as a
+ * strategy object rather than a class hierarchy (ws `limiter.js`).
+ *
+ * - `concurrent` (the default): every request runs as soon as it arrives, interleaved on
+ *   the event loop — what `ThreadingMixIn` gives Python, without threads.
+ * - `serial`: one request at a time, the next waits its turn — Python's plain `TCPServer`,
+ *   the first tutorial's echo server. For teaching and tests.
+ * - a number `n`: at most `n` at a time, the rest wait in arrival order.
+ * @module
+ */
+import { InvalidArgumentError } from '../errors.js';
+
+/** The `concurrency` option of a server. */
+export type Concurrency = 'concurrent' | 'serial' | number;
+
+/** Runs jobs with at most `limit` of them in flight, the rest queued in arrival order. */
+export class Limiter {
+  readonly limit: number;
+  #running = 0;
+  readonly #queue: Array<() => void> = [];
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  /** Jobs running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Jobs waiting for a slot. */
+  get pending(): number {
+    return this.#queue.length;
+  }
+
+  /** Runs `job` when a slot is free; resolves or rejects with its outcome. */
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.#running >= this.limit) {
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    } else {
+      this.#running++;
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.#queue.shift();
+      // Hand the slot straight to the next job: `running` stays the same.
+      if (next !== undefined) next();
+      else this.#running--;
+    }
+  }
+}
+
+/**
+ * Turns the `concurrency` option into a limiter.
+ * @throws {InvalidArgumentError} for anything but `concurrent`, `serial` or a positive integer.
+ */
+export function createLimiter(concurrency: Concurrency | undefined): Limiter {
+  if (concurrency === undefined || concurrency === 'concurrent') {
+    return new Limiter(Number.POSITIVE_INFINITY);
+  }
+  if (concurrency === 'serial') return new Limiter(1);
+  if (typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1) {
+    return new Limiter(concurrency);
+  }
+  throw new InvalidArgumentError(
+    `concurrency must be 'concurrent', 'serial' or a positive integer, got ${String(concurrency)}`,
+  );
+}

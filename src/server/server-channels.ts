@@ -1,0 +1,124 @@
+/**
+ * The diagnostics channels servers report on. The library never prints: the CLI (or a
+ * user's program) subscribes to these with `node:diagnostics_channel` and decides what to
+ * log (undici `core/diagnostics.js`).
+ *
+ * | channel                          | message                                                     |
+ * |----------------------------------|-------------------------------------------------------------|
+ * | `socketkit:server:listening`     | {@link ListeningMessage}                                    |
+ * | `socketkit:server:connection`    | {@link ConnectionMessage} (a stream connection was accepted)|
+ * | `socketkit:server:close`         | {@link CloseMessage} (a stream connection was closed)       |
+ * | `socketkit:server:datagram`      | {@link DatagramMessage} (a datagram was received)           |
+ * | `socketkit:server:refused`       | {@link RefusedMessage}                                      |
+ * | `socketkit:server:error`         | {@link ServerErrorMessage}                                  |
+ * | `socketkit:server:worker`        | {@link WorkerMessage} (multi-process servers)               |
+ * | `socketkit:server:shutdown`      | {@link ShutdownMessage} (shutdown began / finished)         |
+ *
+ * @module
+ */
+import diagnostics from 'node:diagnostics_channel';
+import type { PeerAddress } from './handler-types.js';
+
+/** Any socketkit server, as channel messages refer to it (kept structural to avoid import cycles). */
+export interface ServerLike {
+  readonly address: PeerAddress;
+  readonly connections: number;
+}
+
+/** Published once a server is bound and accepting. */
+export interface ListeningMessage {
+  server: ServerLike;
+  address: PeerAddress;
+  transport: 'tcp' | 'tls' | 'unix' | 'udp' | 'unix-dgram';
+  /** Present when the server runs worker processes: how many. */
+  processes?: number;
+}
+
+/** Published when a stream connection was accepted and is about to be handled. */
+export interface ConnectionMessage {
+  id: number;
+  remote: PeerAddress;
+  transport: 'tcp' | 'tls' | 'unix';
+  server: ServerLike;
+}
+
+/** Published when a stream connection is closed (after its handler settled). */
+export interface CloseMessage {
+  id: number;
+  remote: PeerAddress;
+  bytesRead: number;
+  bytesWritten: number;
+  durationMs: number;
+  /** Why the connection ended abnormally (a handler error, a reset, an idle timeout). */
+  error?: Error;
+}
+
+/** Published for every datagram a datagram server receives. */
+export interface DatagramMessage {
+  id: number;
+  remote: PeerAddress;
+  transport: 'udp' | 'unix-dgram';
+  bytes: number;
+  truncated: boolean;
+  server: ServerLike;
+}
+
+/** Published when a client or datagram is turned away. */
+export interface RefusedMessage {
+  remote: PeerAddress;
+  /**
+   * `deny`: the allow/deny lists or `verifyRequest` refused it; `maxConnections`: the server
+   * was full (the client got a one-line refusal); `queueFull`: a datagram arrived while
+   * the server's queue of unhandled datagrams was full and was dropped.
+   */
+  reason: 'deny' | 'maxConnections' | 'queueFull';
+  server: ServerLike;
+}
+
+/** Published by the default `handleError` hook and for failures outside any handler. */
+export interface ServerErrorMessage {
+  error: unknown;
+  /** What failed: a handler, a TLS handshake, the listening socket, … */
+  phase: 'handler' | 'tls-handshake' | 'accept' | 'listen' | 'reply' | 'serviceActions';
+  /** The connection or datagram id, when the error belongs to one. */
+  id?: number;
+  remote?: PeerAddress;
+  server: ServerLike;
+}
+
+/** Published by a multi-process server's primary about its workers. */
+export interface WorkerMessage {
+  event: 'fork' | 'listening' | 'exit' | 'restart';
+  pid: number | undefined;
+  workerId: number;
+  /** For `exit`: the exit code or the signal that killed it. */
+  code?: number | null;
+  signal?: string | null;
+  /** For `restart`: in how many milliseconds the replacement is forked. */
+  delayMs?: number;
+}
+
+/** Published when a server begins and ends shutting down. */
+export interface ShutdownMessage {
+  server: ServerLike;
+  phase: 'begin' | 'end';
+  /** For `end`: connections that had to be destroyed after the drain timeout. */
+  destroyed?: number;
+}
+
+/** The server channels, by event. */
+export const serverChannels = {
+  listening: diagnostics.channel('socketkit:server:listening'),
+  connection: diagnostics.channel('socketkit:server:connection'),
+  close: diagnostics.channel('socketkit:server:close'),
+  datagram: diagnostics.channel('socketkit:server:datagram'),
+  refused: diagnostics.channel('socketkit:server:refused'),
+  error: diagnostics.channel('socketkit:server:error'),
+  worker: diagnostics.channel('socketkit:server:worker'),
+  shutdown: diagnostics.channel('socketkit:server:shutdown'),
+} as const;
+
+/** Publishes only when someone listens, so building the message costs nothing otherwise. */
+export function publish<T extends object>(channel: diagnostics.Channel, build: () => T): void {
+  if (channel.hasSubscribers) channel.publish(build());
+}

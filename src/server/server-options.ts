@@ -1,0 +1,107 @@
+/**
+ * The options and hook types every server shares (see `BaseServer`).
+ * @module
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { AccessOptions } from './access-list.js';
+import type { Concurrency } from './concurrency.js';
+import type { PeerAddress } from './handler-types.js';
+
+/** Where an error reported to `handleError` came from. */
+export interface ErrorContext {
+  phase: 'handler' | 'tls-handshake' | 'accept' | 'listen' | 'reply' | 'serviceActions';
+  /** The connection or datagram id. */
+  id?: number;
+  remote?: PeerAddress;
+}
+
+/** Hooks that can be given as options instead of overriding the methods. */
+export interface ServerHooks {
+  /** Access control after the allow/deny lists: return false to refuse the client. */
+  verifyRequest?: (remote: PeerAddress) => boolean | Promise<boolean>;
+  /** Called when a handler throws (abrupt disconnects are not errors). Default: publish. */
+  handleError?: (error: unknown, ctx: ErrorContext) => void | Promise<void>;
+  /** Called about every `pollInterval` seconds while `serveForever()` runs. */
+  serviceActions?: () => void | Promise<void>;
+  /** Called when `handleRequest()` waited `timeout` seconds and no request came. */
+  handleTimeout?: () => void | Promise<void>;
+}
+
+/** Options every server takes. */
+export interface BaseServerOptions extends AccessOptions, ServerHooks {
+  /** `concurrent` (default), `serial` (one request at a time) or a maximum number. */
+  concurrency?: Concurrency;
+  /** Seconds `handleRequest()` waits for a request before calling `handleTimeout()`; null = for ever. */
+  timeout?: number | null;
+  /** Seconds `shutdown()` lets running handlers finish before destroying them; default 10. */
+  drainTimeout?: number;
+  /** Seconds between `serviceActions()` calls while serving; default 0.5 (as in Python). */
+  pollInterval?: number;
+  /**
+   * Worker processes sharing the listening socket (`node:cluster`); default 1 (this process).
+   * With N > 1 the process that calls `listen()` becomes the primary: it forks N workers that
+   * run the same script (`workerScript`, default `process.argv[1]`), where the same server
+   * serves in-process. See docs/server.md.
+   */
+  processes?: number;
+  /** The script workers run; default the main script (`process.argv[1]`). */
+  workerScript?: string;
+}
+
+/** The shutdown options. */
+export interface ShutdownOptions {
+  /** Seconds to let running handlers finish before destroying them; default the server's. */
+  drainTimeout?: number;
+}
+
+/** One request the subclass accepted: how to serve it, and how to drop it unserved. */
+export interface PendingRequest {
+  run(): Promise<void>;
+  discard(): void;
+}
+
+/** @throws {InvalidArgumentError} unless `value` is undefined (or null, if allowed) or seconds >= 0. */
+export function checkSeconds(value: unknown, name: string, nullable: boolean): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(
+      `${name} must be a number of seconds >= 0${nullable ? ' or null' : ''}, got ${String(value)}`,
+    );
+  }
+}
+
+/**
+ * Checks the options every server takes (the rest are checked by the access list and the
+ * limiter); returns the number of processes.
+ * @throws {InvalidArgumentError} for a bad option.
+ */
+export function checkBaseOptions(options: BaseServerOptions): number {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('server options must be an object');
+  }
+  checkSeconds(options.timeout, 'timeout', true);
+  checkSeconds(options.drainTimeout, 'drainTimeout', false);
+  checkSeconds(options.pollInterval, 'pollInterval', false);
+  const processes = options.processes ?? 1;
+  if (!Number.isInteger(processes) || processes < 1 || processes > 1024) {
+    throw new InvalidArgumentError(
+      `processes must be an integer from 1 to 1024, got ${String(options.processes)}`,
+    );
+  }
+  return processes;
+}
+
+/** Resolves with what `register`'s callback delivers, or undefined after `timeout` seconds. */
+export function waitOrTimeout<T>(
+  timeout: number | null,
+  register: (deliver: (value: T) => void) => void,
+): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer =
+      timeout === null ? undefined : setTimeout(() => resolve(undefined), timeout * 1000);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * `TcpServer`: Python's `TCPServer`, with TLS, limits and concurrency built in.
+ * @module
+ */
+import type net from 'node:net';
+import { InvalidArgumentError } from '../errors.js';
+import { checkPort, toPeerAddress } from '../socket/address.js';
+import type { PeerAddress } from './handler-types.js';
+import { createStreamListener, listenOn } from './listener.js';
+import { StreamServer, type StreamServerOptions } from './stream-server.js';
+
+/** Options of a `TcpServer` (`path` is ignored). */
+export type TcpServerOptions = StreamServerOptions;
+
+/**
+ * A TCP (or TLS) server.
+ *
+ * @example
+ * ```ts
+ * const server = new TcpServer({
+ *   port: 7007,
+ *   handler: async (conn) => {
+ *     for await (const chunk of conn) await conn.sendAll(chunk); // echo
+ *   },
+ * });
+ * await server.listen();
+ * await server.serveForever(); // until server.shutdown()
+ * ```
+ */
+export class TcpServer extends StreamServer {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #options: TcpServerOptions;
+
+  /** @throws {InvalidArgumentError} for a bad option. */
+  constructor(options: TcpServerOptions) {
+    super(options);
+    const port = options.port ?? 0;
+    checkPort(port);
+    if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+      throw new InvalidArgumentError('host must be a non-empty string');
+    }
+    if (
+      options.tls !== undefined &&
+      (options.tls.key === undefined || options.tls.cert === undefined)
+    ) {
+      throw new InvalidArgumentError('tls needs both key and cert (PEM contents)');
+    }
+    this.#host = options.host ?? '127.0.0.1';
+    this.#port = port;
+    this.#options = options;
+  }
+
+  get transport(): 'tcp' | 'tls' {
+    return this.#options.tls === undefined ? 'tcp' : 'tls';
+  }
+
+  protected localAddress(): PeerAddress {
+    const bound = this.raw?.address();
+    if (bound !== null && bound !== undefined && typeof bound === 'object') {
+      return toPeerAddress(bound.address, bound.port, bound.family);
+    }
+    return toPeerAddress(this.#host, this.#port, undefined);
+  }
+
+  protected remoteOf(raw: net.Socket): PeerAddress {
+    return toPeerAddress(raw.remoteAddress, raw.remotePort, raw.remoteFamily);
+  }
+
+  protected override prepareSocket(raw: net.Socket): void {
+    raw.setNoDelay(this.#options.noDelay ?? true);
+  }
+
+  protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {
+    const server = createStreamListener(this.#options.tls, {
+      onConnection,
+      onRawConnection: (raw) => {
+        const remote = this.remoteOf(raw);
+        if (this.access.permits(remote)) return true;
+        this.refuse(raw, remote, 'deny');
+        return false;
+      },
+      onError: (error, phase) => this.reportError(error, { phase }),
+    });
+    await listenOn(
+      server,
+      {
+        host: this.#host,
+        port: this.#port,
+        backlog: this.backlogSize,
+        ipv6Only: this.#options.ipv6Only ?? false,
+      },
+      (error) => this.reportError(error, { phase: 'accept' }),
+    );
+    return server;
+  }
+}

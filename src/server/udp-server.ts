@@ -1,0 +1,113 @@
+/**
+ * `UdpServer`: Python's `UDPServer` — one handler call per datagram.
+ * @module
+ */
+import dgram from 'node:dgram';
+import { isIP } from 'node:net';
+import { fromSystemError, InvalidArgumentError } from '../errors.js';
+import { checkPort, toPeerAddress } from '../socket/address.js';
+import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
+import type { PeerAddress } from './handler-types.js';
+
+/** Options of a `UdpServer` (`path` is ignored). */
+export type UdpServerOptions = DatagramServerOptions;
+
+/**
+ * A UDP server.
+ *
+ * @example
+ * ```ts
+ * await using server = await new UdpServer({
+ *   port: 7007,
+ *   handler: (packet, ctx) => ctx.reply(packet), // echo
+ * }).listen();
+ * ```
+ */
+export class UdpServer extends DatagramServer {
+  readonly #host: string;
+  readonly #port: number;
+  readonly #options: UdpServerOptions;
+  #socket: dgram.Socket | null = null;
+
+  /** @throws {InvalidArgumentError} for a bad option. */
+  constructor(options: UdpServerOptions) {
+    super(options);
+    const port = options.port ?? 0;
+    checkPort(port);
+    if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+      throw new InvalidArgumentError('host must be a non-empty string');
+    }
+    this.#host = options.host ?? '127.0.0.1';
+    this.#port = port;
+    this.#options = options;
+  }
+
+  get transport(): 'udp' {
+    return 'udp';
+  }
+
+  /** The bound `dgram.Socket` (an escape hatch); null before `listen()`. */
+  get raw(): dgram.Socket | null {
+    return this.#socket;
+  }
+
+  protected localAddress(): PeerAddress {
+    if (this.#socket !== null) {
+      try {
+        const a = this.#socket.address();
+        return toPeerAddress(a.address, a.port, a.family);
+      } catch {}
+    }
+    return toPeerAddress(this.#host, this.#port, undefined);
+  }
+
+  protected async bind(): Promise<void> {
+    const type = isIP(this.#host) === 6 ? 'udp6' : 'udp4';
+    const socket = dgram.createSocket({ type, ipv6Only: this.#options.ipv6Only ?? false });
+    socket.on('message', (msg, rinfo) =>
+      this.receive(msg, toPeerAddress(rinfo.address, rinfo.port, rinfo.family)),
+    );
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: unknown): void => {
+        socket.close();
+        reject(fromSystemError(err, { syscall: 'bind', address: this.#host, port: this.#port }));
+      };
+      socket.once('error', onError);
+      socket.bind({ address: this.#host, port: this.#port }, () => {
+        socket.off('error', onError);
+        // ICMP errors from a send (port unreachable) arrive here: never fatal for a server.
+        socket.on('error', (error) => this.reportError(error, { phase: 'reply' }));
+        resolve();
+      });
+    });
+    this.#socket = socket;
+  }
+
+  protected async sendTo(data: Buffer, remote: PeerAddress): Promise<void> {
+    const socket = this.#socket;
+    if (socket === null || remote.family === 'unix') {
+      throw new InvalidArgumentError('cannot reply: the server socket is closed');
+    }
+    await new Promise<void>((resolve, reject) => {
+      socket.send(data, remote.port, remote.address, (err) =>
+        err
+          ? reject(
+              fromSystemError(err, { syscall: 'send', address: remote.address, port: remote.port }),
+            )
+          : resolve(),
+      );
+    });
+  }
+
+  protected override async cleanup(): Promise<void> {
+    const socket = this.#socket;
+    if (socket === null) return;
+    await new Promise<void>((resolve) => {
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}

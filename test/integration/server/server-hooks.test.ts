@@ -1,0 +1,111 @@
+// The remaining hooks and options: serviceActions, concurrency: n, close(), channels.
+import assert from 'node:assert/strict';
+import diagnostics from 'node:diagnostics_channel';
+import { test } from 'node:test';
+import {
+  type ConnectionMessage,
+  type ListeningMessage,
+  TcpServer,
+} from '../../../src/server/index.js';
+import type { Socket } from '../../../src/socket/tcp-socket.js';
+import { delay, LineClient } from './helpers/clients.js';
+
+test('serviceActions runs every pollInterval while serveForever runs', async () => {
+  let calls = 0;
+  const server = new TcpServer({
+    port: 0,
+    pollInterval: 0.05,
+    handler: () => {},
+    serviceActions: () => {
+      calls++;
+    },
+  });
+  const serving = server.serveForever(); // listens first
+  for (let i = 0; i < 500 && calls < 3; i++) await delay(20);
+  assert.ok(calls >= 3);
+  await server.shutdown();
+  await serving;
+  const after = calls;
+  await delay(150);
+  assert.equal(calls, after, 'no calls once closed');
+});
+
+test('concurrency: n runs at most n handlers at once', async (t) => {
+  let running = 0;
+  let peak = 0;
+  const server = await new TcpServer({
+    port: 0,
+    concurrency: 2,
+    handler: async (conn: Socket) => {
+      running++;
+      peak = Math.max(peak, running);
+      await delay(100);
+      await conn.sendAll('done');
+      running--;
+    },
+  }).listen();
+  t.after(() => server.close());
+  void server.serveForever();
+  const clients = await Promise.all([1, 2, 3, 4, 5].map(() => LineClient.open(server.address)));
+  const replies = await Promise.all(clients.map((c) => c.readAll()));
+  assert.deepEqual(replies, Array(5).fill('done'));
+  assert.equal(peak, 2);
+});
+
+test('close() is abrupt: connections are destroyed at once', async () => {
+  const server = await new TcpServer({
+    port: 0,
+    handler: async (conn: Socket) => {
+      await conn.recv(1); // waits for ever
+    },
+  }).listen();
+  void server.serveForever();
+  const c = await LineClient.open(server.address);
+  await delay(50);
+  await server.close();
+  await c.readAll(2000);
+  assert.equal(c.ended, true);
+  assert.equal(server.connections, 0);
+});
+
+test('listening and connection channels carry the documented fields', async (t) => {
+  const listening: ListeningMessage[] = [];
+  const connections: ConnectionMessage[] = [];
+  const onListening = (m: unknown): void => {
+    listening.push(m as ListeningMessage);
+  };
+  const onConnection = (m: unknown): void => {
+    connections.push(m as ConnectionMessage);
+  };
+  diagnostics.subscribe('socketkit:server:listening', onListening);
+  diagnostics.subscribe('socketkit:server:connection', onConnection);
+  t.after(() => {
+    diagnostics.unsubscribe('socketkit:server:listening', onListening);
+    diagnostics.unsubscribe('socketkit:server:connection', onConnection);
+  });
+  const server = await new TcpServer({ port: 0, handler: (c) => c.sendAll('x') }).listen();
+  t.after(() => server.close());
+  void server.serveForever();
+  const c = await LineClient.open(server.address);
+  await c.readAll();
+  const mine = listening.find((m) => m.server === server);
+  assert.equal(mine?.transport, 'tcp');
+  assert.deepEqual(mine?.address, server.address);
+  const conn = connections.find((m) => m.server === server);
+  assert.equal(conn?.transport, 'tcp');
+  assert.equal(conn?.remote.family, 'IPv4');
+  assert.equal(typeof conn?.id, 'number');
+});
+
+test('options are checked at construction', () => {
+  const handler = (): void => {};
+  assert.throws(() => new TcpServer({ port: 70_000, handler }), { name: 'InvalidArgumentError' });
+  assert.throws(() => new TcpServer({ maxConnections: 0, handler }), /maxConnections/);
+  assert.throws(() => new TcpServer({ idleTimeout: -1, handler }), /idleTimeout/);
+  assert.throws(() => new TcpServer({ processes: 0, handler }), /processes/);
+  assert.throws(() => new TcpServer({ handler: 'echo' as unknown as typeof handler }), /handler/);
+  assert.throws(
+    () => new TcpServer({ tls: { key: 'k' } as unknown as { key: string; cert: string }, handler }),
+    /tls needs both key and cert/,
+  );
+});
