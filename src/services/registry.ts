@@ -9,6 +9,7 @@ import { chatService } from './chat/index.js';
 import { daytimeService } from './daytime/index.js';
 import { discardService } from './discard/index.js';
 import { echoService } from './echo/index.js';
+import { execService } from './exec/index.js';
 import { qotdService } from './qotd/index.js';
 import type { ServiceDefinition } from './service.js';
 import { sntpService } from './sntp/index.js';
@@ -28,8 +29,17 @@ export const services: ServiceDefinition[] = [
   chatService,
 ];
 
+/**
+ * Services that run only when named (`socketkit serve exec …` or a config entry), never
+ * in the default set: remote exec must be configured on purpose (docs/exec.md).
+ */
+export const optInServices: ServiceDefinition[] = [execService];
+
+/** Every service, the default set first, then the opt-in ones (`serve --list`, flags). */
+export const allServices: ServiceDefinition[] = [...services, ...optInServices];
+
 /** The service called `name` (case-insensitive), or `undefined`. */
 export function findService(name: string): ServiceDefinition | undefined {
   const wanted = name.toLowerCase();
-  return services.find((s) => s.name === wanted);
+  return allServices.find((s) => s.name === wanted);
 }

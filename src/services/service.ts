@@ -24,7 +24,11 @@ export interface ServiceEnv {
   /** Aborted when the superserver shuts down. */
   signal: AbortSignal;
   /** The service's own log function (the CLI decides where it goes). */
-  log: (level: 'error' | 'warn' | 'info' | 'debug', message: string, fields?: Record<string, unknown>) => void;
+  log: (
+    level: 'error' | 'warn' | 'info' | 'debug',
+    message: string,
+    fields?: Record<string, unknown>,
+  ) => void;
 }
 
 /** A running service's handlers. */
@@ -49,7 +53,10 @@ export interface ServiceDefinition {
   /** The transports it speaks; Unix stream follows `tcp`, Unix datagram follows `udp`. */
   transports: readonly ('tcp' | 'udp')[];
   options?: readonly ServiceOption[];
-  create(options: Record<string, unknown>, env: ServiceEnv): ServiceInstance | Promise<ServiceInstance>;
+  create(
+    options: Record<string, unknown>,
+    env: ServiceEnv,
+  ): ServiceInstance | Promise<ServiceInstance>;
   /** A one-line command a person can paste to try the service (`nc 127.0.0.1 7007`). */
   tryIt?(host: string, port: number, transport: 'tcp' | 'udp'): string;
 }

@@ -10,7 +10,7 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { services as knownServices } from '../../services/registry.js';
+import { allServices as knownServices } from '../../services/registry.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { loadConfigFile } from '../serve/config-file.js';
 import { planFromFlags, portOffsetOf, type ServeFlags } from '../serve/flags-plan.js';

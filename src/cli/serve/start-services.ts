@@ -105,7 +105,16 @@ export async function startServices(
       };
       let instance: ServiceInstance;
       try {
-        instance = await plan.service.create(plan.options, env);
+        // Where it listens, for services that refuse to be exposed (exec: loopback unless TLS).
+        const net = plan.listeners.find(
+          (l) => l.kind === 'tcp' || l.kind === 'tls' || l.kind === 'udp',
+        );
+        const where = {
+          ...(net && 'host' in net ? { host: net.host } : {}),
+          tlsEnabled: plan.tls !== undefined,
+          udpEnabled: plan.listeners.some((l) => l.kind === 'udp'),
+        };
+        instance = await plan.service.create({ ...plan.options, ...where }, env);
       } catch (err) {
         throw new ListenerStartError(name, err, 'start');
       }

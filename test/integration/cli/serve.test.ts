@@ -308,7 +308,16 @@ test('the try-it lines of Unix and TLS listeners work as printed', async (t) => 
 });
 
 test('an unreadable TLS file: exit 1, naming the service and the file', async () => {
-  const r = await runCli(['serve', 'echo', '--port', '0', '--tls-cert', '/nonexistent/c.pem', '--tls-key', '/nonexistent/k.pem']);
+  const r = await runCli([
+    'serve',
+    'echo',
+    '--port',
+    '0',
+    '--tls-cert',
+    '/nonexistent/c.pem',
+    '--tls-key',
+    '/nonexistent/k.pem',
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot read the TLS files of echo: .*\/nonexistent\/c\.pem/);
 });

@@ -1,0 +1,99 @@
+/**
+ * The UDP (and Unix datagram) side of the exec service (seed S8): one authenticated
+ * request per datagram; the whole reply (bounded by `maxOutput`) is collected, then
+ * sent as numbered chunks (udp-chunks.ts). A per-client token bucket limits how often
+ * a source address is answered at all, so the service cannot be used to flood a
+ * spoofed victim: an unauthenticated datagram gets at most one short error line back.
+ * @module
+ */
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { DatagramContext } from '../../server/handler-types.js';
+import { RateLimiter } from '../sntp/rate-limit.js';
+import type { ExecEngine } from './exec-engine.js';
+import { ExecRefusedError } from './exec-error.js';
+import { type ExecReplyFrame, type ExecRequest, encodeReplyFrame } from './exec-protocol.js';
+import { chunkReply } from './udp-chunks.js';
+
+/** Options of {@link createExecDatagramHandler}. */
+export interface ExecDatagramHandlerOptions {
+  /** Requests per second answered per client address (default 2). */
+  rate?: number;
+  /** Requests a client may send back to back (default 10). */
+  burst?: number;
+}
+
+/** What a datagram that is not a request gets back (plain text, like the seed's replies). */
+export const NOT_EXEC_DATAGRAM =
+  'socketkit exec: refused: not an authenticated exec request (see docs/exec.md)\n';
+
+/** Datagrams sent before yielding to the event loop, so one big reply cannot hog it. */
+const BATCH = 32;
+
+/** Builds the datagram handler over an engine. */
+export function createExecDatagramHandler(
+  engine: ExecEngine,
+  options: ExecDatagramHandlerOptions = {},
+): { handler: (packet: Buffer, ctx: DatagramContext) => Promise<void>; limiter: RateLimiter } {
+  const limiter = new RateLimiter({ rate: options.rate ?? 2, burst: options.burst ?? 10 });
+  const handler = async (packet: Buffer, ctx: DatagramContext): Promise<void> => {
+    const key = ctx.remote.family === 'unix' ? `unix:${ctx.remote.path}` : ctx.remote.address;
+    const verdict = limiter.take(key);
+    if (verdict === 'drop') return;
+    if (verdict === 'kiss') {
+      await sendFrames(ctx, '', [
+        engine.refusal(
+          new ExecRefusedError('ERR_EXEC_RATE_LIMITED', 'rate limited: slow down'),
+          null,
+        ),
+      ]);
+      return;
+    }
+    if (packet[0] !== 0x7b /* { */) {
+      await ctx.reply(NOT_EXEC_DATAGRAM);
+      return;
+    }
+    if (ctx.truncated || packet.length > engine.maxRequest) {
+      await sendFrames(ctx, '', [
+        engine.refusal(
+          new ExecRefusedError(
+            'ERR_EXEC_BAD_REQUEST',
+            'request does not fit in one datagram: use TCP',
+          ),
+          null,
+        ),
+      ]);
+      return;
+    }
+    let request: ExecRequest;
+    try {
+      request = engine.authenticate(packet);
+    } catch (err) {
+      await sendFrames(ctx, '', [engine.refusal(err, null)]);
+      return;
+    }
+    const frames: ExecReplyFrame[] = [];
+    await engine.execute(
+      request,
+      (f) => {
+        frames.push(f);
+      },
+      ctx.signal,
+    );
+    await sendFrames(ctx, request.id, frames);
+  };
+  return { handler, limiter };
+}
+
+async function sendFrames(
+  ctx: DatagramContext,
+  id: string,
+  frames: ExecReplyFrame[],
+): Promise<void> {
+  const body = Buffer.concat(frames.map(encodeReplyFrame));
+  const datagrams = chunkReply(id, body);
+  for (let i = 0; i < datagrams.length; i++) {
+    if (ctx.signal.aborted) return;
+    await ctx.reply(datagrams[i] as Buffer);
+    if ((i + 1) % BATCH === 0) await yieldToLoop();
+  }
+}
