@@ -1,0 +1,156 @@
+/**
+ * `socketkit connect HOST PORT` — the netcat client, with ncat as the bar: TCP, UDP,
+ * Unix stream/datagram and TLS; stdin to the socket and the socket to stdout at the
+ * same time; `-C`, `-w`, `-i`, `--send`, `--send-only`/`--recv-only`, `--no-shutdown`,
+ * `-x`, `-v`; exit 0 on success and 1 when the connection fails or times out.
+ * @module
+ */
+import { Command } from 'commander';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import { connectStream, type StreamTarget, targetWhere } from '../netcat/connect-stream.js';
+import { type DatagramPort, runDatagramSession } from '../netcat/datagram-session.js';
+import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
+import {
+  addCommonOptions,
+  addConnectOptions,
+  checkCommonFlags,
+  durationFlag,
+  flushed,
+  type NetcatFlags,
+  openHexDump,
+  parsePort,
+} from '../netcat/netcat-options.js';
+import { outcomeExitCode, sendText, sessionHub, stdinHub } from '../netcat/session-input.js';
+import { StdoutGuard } from '../netcat/stdout-guard.js';
+import { runStreamSession } from '../netcat/stream-session.js';
+import { clientTlsOptions, wantsTls } from '../netcat/tls-options.js';
+import { connectUdp } from '../netcat/udp-endpoints.js';
+import { connectUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
+import type { CommandFactory } from './index.js';
+
+/** How long `--send` waits for more reply when the peer does not close (override with -i). */
+const SEND_REPLY_TIMEOUT = 10;
+/** How long `connect -u` waits for replies after stdin ended (override with -i). */
+const UDP_LINGER = 1;
+
+const EXAMPLES = `
+Examples:
+  $ socketkit connect 127.0.0.1 7007                      # talk to an echo server
+  $ socketkit connect example.test 80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'
+  $ printf 'hello\\n' | socketkit connect -u 127.0.0.1 7007   # one datagram per line
+  $ socketkit connect -U /tmp/echo.sock
+  $ socketkit connect --tls --tls-verify example.test 443
+
+Exit status: 0 success, 1 connection refused/failed/timed out, 2 usage error, 130 interrupted.`;
+
+function streamTarget(
+  host: string | undefined,
+  port: string | undefined,
+  flags: NetcatFlags,
+): StreamTarget {
+  if (flags.unixsock !== undefined) {
+    if (host !== undefined)
+      throw new CliError('with -U PATH, give no HOST or PORT', ExitCode.usage);
+    return { path: flags.unixsock };
+  }
+  if (host === undefined || port === undefined) {
+    throw new CliError('connect needs HOST and PORT (or -U PATH)', ExitCode.usage);
+  }
+  return { host, port: parsePort(port, false) };
+}
+
+async function runConnect(
+  io: CliIO,
+  host: string | undefined,
+  portArg: string | undefined,
+  flags: NetcatFlags,
+): Promise<number> {
+  checkCommonFlags(flags);
+  const target = streamTarget(host, portArg, flags);
+  const wait = durationFlag(flags.wait, '-w');
+  const text = sendText(flags);
+  const idleGiven = durationFlag(flags.idleTimeout, '-i');
+  const idle = idleGiven ?? (text !== null ? SEND_REPLY_TIMEOUT : null);
+  const family = flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined;
+  const log = new NetcatLog(io.stderr, flags.verbose === true);
+  const hexDump = openHexDump(flags.hexDump, io.stderr);
+  const shared = stdinHub(io, flags);
+  const guard = new StdoutGuard(io);
+  const startedAt = performance.now();
+  try {
+    if (flags.udp) {
+      let port: DatagramPort;
+      if ('path' in target) port = await connectUnixDatagram(target.path);
+      else port = (await connectUdp(target.host, target.port, family)).port;
+      log.info(`Connected to ${describePeer(targetWhere(target))}.`);
+      const result = await runDatagramSession(port, {
+        hub: sessionHub(flags, text, shared),
+        output: io.stdout,
+        sendOnly: flags.sendOnly === true,
+        idleTimeout: idleGiven,
+        linger: UDP_LINGER,
+        dump: hexDump?.dump ?? null,
+        where: targetWhere(target),
+        signal: guard.signal,
+      });
+      await flushed(io.stdout);
+      log.stats(result.sent, result.received, startedAt);
+      return guard.broken ? ExitCode.failure : outcomeExitCode(result, log, idleGiven, false);
+    }
+    let sock: Awaited<ReturnType<typeof connectStream>>;
+    try {
+      sock = await connectStream(target, {
+        ...(wantsTls(flags)
+          ? { tls: clientTlsOptions(flags, 'host' in target ? target.host : undefined) }
+          : {}),
+        ...(family === undefined ? {} : { family }),
+        timeout: wait,
+        signal: guard.signal,
+      });
+    } catch (err) {
+      if (io.signal.aborted) return ExitCode.interrupted;
+      throw err;
+    }
+    const remote =
+      'path' in target
+        ? target
+        : { address: sock.remoteAddress ?? target.host, port: sock.remotePort ?? target.port };
+    log.info(`Connected to ${describePeer(remote)}.`);
+    const result = await runStreamSession(sock, {
+      hub: sessionHub(flags, text, shared),
+      output: io.stdout,
+      sendOnly: flags.sendOnly === true,
+      noShutdown: flags.shutdown === false,
+      // At a terminal nobody will type into a closed connection: stop when the peer hangs up.
+      exitOnPeerEof: text !== null || io.stdin.isTTY === true,
+      idleTimeout: idle,
+      dump: hexDump?.dump ?? null,
+      where: targetWhere(target),
+      signal: guard.signal,
+    });
+    await flushed(io.stdout);
+    log.stats(result.sent, result.received, startedAt);
+    return guard.broken ? ExitCode.failure : outcomeExitCode(result, log, idle, text !== null);
+  } finally {
+    shared.close();
+    guard.release();
+    await hexDump?.close();
+  }
+}
+
+/** Builds `socketkit connect`. */
+export const connectCommand: CommandFactory = (io, setExitCode) => {
+  const cmd = new Command('connect')
+    .description(
+      'connect to HOST PORT (or -U PATH) and copy stdin to it and its replies to stdout, like nc/ncat',
+    )
+    .argument('[host]', 'host name or IP address to connect to')
+    .argument('[port]', 'port number');
+  addCommonOptions(cmd);
+  addConnectOptions(cmd);
+  cmd.addHelpText('after', EXAMPLES);
+  cmd.action(async (host: string | undefined, port: string | undefined, flags: NetcatFlags) => {
+    setExitCode(await runConnect(io, host, port, flags));
+  });
+  return cmd;
+};

@@ -1,0 +1,207 @@
+/**
+ * `socketkit listen [HOST] PORT` — the netcat server, with ncat as the bar: wait for a
+ * client (or, with `-k`, many at once) over TCP, UDP, Unix stream/datagram or TLS, and
+ * copy stdin to the client and the client to stdout. `--allow`/`--deny`, `-m`, `-i`,
+ * `-C`, `--send`, `-x`, `-v` as in `connect`.
+ * @module
+ */
+import { isIP } from 'node:net';
+import { Command } from 'commander';
+import { InvalidArgumentError } from '../../errors.js';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import { AccessList } from '../netcat/access-list.js';
+import { type DatagramPeer, runDatagramSession } from '../netcat/datagram-session.js';
+import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
+import {
+  addCommonOptions,
+  addListenOptions,
+  checkCommonFlags,
+  durationFlag,
+  flushed,
+  type NetcatFlags,
+  openHexDump,
+  parsePort,
+  positiveIntFlag,
+} from '../netcat/netcat-options.js';
+import { outcomeExitCode, sendText, sessionHub, stdinHub } from '../netcat/session-input.js';
+import { StdoutGuard } from '../netcat/stdout-guard.js';
+import { type ListenTarget, serveStream } from '../netcat/stream-listener.js';
+import { serverTlsOptions, wantsTls } from '../netcat/tls-options.js';
+import { bindUdp } from '../netcat/udp-endpoints.js';
+import { bindUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
+import type { CommandFactory } from './index.js';
+
+/** ncat's default for `-m`. */
+const DEFAULT_MAX_CONNS = 100;
+
+const EXAMPLES = `
+Examples:
+  $ socketkit listen 7000                 # one client on port 7000 (every address), then exit
+  $ socketkit listen -k -v 127.0.0.1 7000 # many clients; what you type goes to all of them
+  $ socketkit listen -u 7000              # print datagrams, answer the last sender with stdin
+  $ socketkit listen -k 7017 --send 'welcome to server!\\n'   # a one-line welcome server
+  $ socketkit listen --tls --tls-cert cert.pem --tls-key key.pem 8443
+  $ socketkit listen -k --allow 127.0.0.0/8,::1 7000
+
+Exit status: 0 success, 1 failure (address in use, connection error, idle timeout),
+2 usage error, 130 interrupted (how -k and -u end).`;
+
+function listenTarget(
+  first: string | undefined,
+  second: string | undefined,
+  flags: NetcatFlags,
+): ListenTarget {
+  if (flags.unixsock !== undefined) {
+    if (first !== undefined)
+      throw new CliError('with -U PATH, give no HOST or PORT', ExitCode.usage);
+    return { path: flags.unixsock };
+  }
+  if (first === undefined) throw new CliError('listen needs a PORT (or -U PATH)', ExitCode.usage);
+  const [host, port] = second === undefined ? [undefined, first] : [first, second];
+  if (host !== undefined && flags.ipv4 && isIP(host) === 6)
+    throw new CliError('-4 with an IPv6 address', ExitCode.usage);
+  if (host !== undefined && flags.ipv6 && isIP(host) === 4)
+    throw new CliError('-6 with an IPv4 address', ExitCode.usage);
+  const family = flags.ipv4 ? 4 : flags.ipv6 ? 6 : undefined;
+  return { host, port: parsePort(port, true), ...(family === undefined ? {} : { family }) };
+}
+
+function accessList(flags: NetcatFlags): AccessList {
+  try {
+    return new AccessList(flags.allow ?? [], flags.deny ?? []);
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new CliError(err.message, ExitCode.usage);
+    throw err;
+  }
+}
+
+async function runListen(
+  io: CliIO,
+  first: string | undefined,
+  second: string | undefined,
+  flags: NetcatFlags,
+): Promise<number> {
+  checkCommonFlags(flags);
+  const target = listenTarget(first, second, flags);
+  const idle = durationFlag(flags.idleTimeout, '-i');
+  const maxConns = positiveIntFlag(flags.maxConns, '-m', DEFAULT_MAX_CONNS);
+  const access = accessList(flags);
+  const text = sendText(flags);
+  const tlsOptions = wantsTls(flags) ? serverTlsOptions(flags) : null;
+  const log = new NetcatLog(io.stderr, flags.verbose === true);
+  const hexDump = openHexDump(flags.hexDump, io.stderr);
+  const shared = stdinHub(io, flags);
+  const guard = new StdoutGuard(io);
+  try {
+    if (flags.udp)
+      return await listenDatagram(io, target, flags, {
+        idle,
+        access,
+        text,
+        log,
+        hexDump,
+        shared,
+        guard,
+      });
+    const result = await serveStream({
+      target,
+      tls: tlsOptions,
+      keepOpen: flags.keepOpen === true,
+      maxConns,
+      access,
+      log,
+      hubFor: () => sessionHub(flags, text, shared),
+      session: {
+        output: io.stdout,
+        sendOnly: flags.sendOnly === true,
+        noShutdown: flags.shutdown === false,
+        // With -k, clients come and go while stdin stays open: a client's EOF ends its session.
+        exitOnPeerEof: flags.keepOpen === true || text !== null || io.stdin.isTTY === true,
+        idleTimeout: idle,
+        dump: hexDump?.dump ?? null,
+        signal: guard.signal,
+      },
+      signal: guard.signal,
+    });
+    await flushed(io.stdout);
+    return guard.broken ? ExitCode.failure : outcomeExitCode(result, log, idle, false);
+  } finally {
+    shared.close();
+    guard.release();
+    await hexDump?.close();
+  }
+}
+
+interface DatagramContext {
+  idle: number | null;
+  access: AccessList;
+  text: Buffer | null;
+  log: NetcatLog;
+  hexDump: ReturnType<typeof openHexDump>;
+  shared: ReturnType<typeof stdinHub>;
+  guard: StdoutGuard;
+}
+
+/**
+ * `listen -u`: print every datagram; stdin lines go to the last sender. Without `-k`
+ * the first sender is the only peer (later senders are ignored, as in ncat).
+ */
+async function listenDatagram(
+  io: CliIO,
+  target: ListenTarget,
+  flags: NetcatFlags,
+  ctx: DatagramContext,
+): Promise<number> {
+  let peer: DatagramPeer | null = null;
+  const family = 'path' in target ? undefined : target.family;
+  const bound =
+    'path' in target
+      ? await bindUnixDatagram(target.path, () => peer)
+      : await bindUdp(target.host, target.port, family, () => peer);
+  ctx.log.info(`Listening on ${describePeer(bound.local)}`);
+  const same = (a: DatagramPeer, b: DatagramPeer): boolean =>
+    a.address === b.address && a.port === b.port && a.path === b.path;
+  const result = await runDatagramSession(bound.port, {
+    hub: sessionHub(flags, ctx.text, ctx.shared),
+    output: io.stdout,
+    sendOnly: flags.sendOnly === true,
+    idleTimeout: ctx.idle,
+    linger: null,
+    waitForPeer: true,
+    accept: (from) => {
+      if (!ctx.access.allows(from.address)) return false;
+      if (peer !== null && !flags.keepOpen && !same(peer, from)) return false;
+      peer = from;
+      return true;
+    },
+    onNewPeer: (from) => ctx.log.info(`Connection from ${describePeer(from)}.`),
+    dump: ctx.hexDump?.dump ?? null,
+    where:
+      'path' in target
+        ? { path: target.path }
+        : { address: target.host ?? '::', port: target.port },
+    signal: ctx.guard.signal,
+  });
+  await flushed(io.stdout);
+  return ctx.guard.broken ? ExitCode.failure : outcomeExitCode(result, ctx.log, ctx.idle, false);
+}
+
+/** Builds `socketkit listen`. */
+export const listenCommand: CommandFactory = (io, setExitCode) => {
+  const cmd = new Command('listen')
+    .description(
+      'listen on [HOST] PORT (or -U PATH) and copy stdin to the client and its data to stdout, like nc -l',
+    )
+    .argument(
+      '[host]',
+      'address to listen on (default: every address, IPv4 and IPv6); alone, it is the PORT',
+    )
+    .argument('[port]', 'port number (0 picks a free one; see it with -v)');
+  addCommonOptions(cmd);
+  addListenOptions(cmd);
+  cmd.addHelpText('after', EXAMPLES);
+  cmd.action(async (first: string | undefined, second: string | undefined, flags: NetcatFlags) => {
+    setExitCode(await runListen(io, first, second, flags));
+  });
+  return cmd;
+};

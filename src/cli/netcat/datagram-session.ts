@@ -1,0 +1,174 @@
+/**
+ * A netcat conversation over datagrams (UDP, Unix datagram): each input line goes out
+ * as one datagram to the current peer, each datagram received is written to stdout.
+ * UDP has no EOF, so the session ends on `-i` (no traffic for that long), on the
+ * signal, or — in `connect` — `linger` seconds after input ended without a reply
+ * arriving, so that `echo hi | socketkit connect -u host 7` prints the echo and exits.
+ * @module
+ */
+import type { Writable } from 'node:stream';
+import { type ErrorAddress, fromSystemError, type SocketkitError } from '../../errors.js';
+import { DatagramSplitter } from './datagram-splitter.js';
+import type { InputSink, StdinHub } from './stdin-hub.js';
+
+/** Who sent a datagram: an IP address and port, or a Unix socket path. */
+export interface DatagramPeer {
+  address?: string;
+  port?: number;
+  path?: string;
+}
+
+/** The socket a datagram session talks through (UDP or Unix datagram). */
+export interface DatagramPort {
+  /** Sends one datagram to the current peer; `callback` runs when it has been handed to the OS. */
+  send(data: Buffer, callback: (err?: Error | null) => void): void;
+  onMessage(listener: (msg: Buffer, from: DatagramPeer) => void): void;
+  onError(listener: (err: Error) => void): void;
+  close(): void;
+}
+
+/** Options of {@link runDatagramSession}. */
+export interface DatagramSessionOptions {
+  hub: StdinHub | null;
+  output: Writable;
+  sendOnly?: boolean;
+  /** `-i`: end after this many seconds without a datagram either way. */
+  idleTimeout?: number | null;
+  /** After input ended: how long to wait for more replies (null: until the signal). */
+  linger?: number | null;
+  /** Listen mode: read input only once a first datagram told us whom to answer. */
+  waitForPeer?: boolean;
+  /** Decides whether a datagram is taken (peer lock, `--allow`/`--deny`); default all. */
+  accept?: (from: DatagramPeer) => boolean;
+  /** Called with a peer the first time it sends (for `-v`). */
+  onNewPeer?: (from: DatagramPeer) => void;
+  dump?: ((chunk: Buffer) => void) | null;
+  where: ErrorAddress;
+  signal: AbortSignal;
+}
+
+/** How a datagram session ended. */
+export interface DatagramSessionResult {
+  end: 'done' | 'idle' | 'aborted' | 'error';
+  error: SocketkitError | null;
+  sent: number;
+  received: number;
+}
+
+/** Datagrams handed to the OS but not yet confirmed, before input is paused. */
+const MAX_IN_FLIGHT = 32;
+
+/** Runs a datagram conversation; always resolves, and closes the port. */
+export function runDatagramSession(
+  port: DatagramPort,
+  options: DatagramSessionOptions,
+): Promise<DatagramSessionResult> {
+  const { hub } = options;
+  return new Promise((resolve) => {
+    const splitter = new DatagramSplitter();
+    const drainListeners: Array<() => void> = [];
+    const seen = new Set<string>();
+    let sent = 0;
+    let received = 0;
+    let inFlight = 0;
+    let inputDone = hub === null;
+    let attached = false;
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+
+    const finish = (
+      end: DatagramSessionResult['end'],
+      error: SocketkitError | null = null,
+    ): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (hub !== null && attached) hub.detach(sink);
+      options.signal.removeEventListener('abort', onAbort);
+      port.close();
+      resolve({ end, error, sent, received });
+    };
+
+    /** (Re)arms the timer that ends the session: `-i` always, `linger` once input is done. */
+    const arm = (): void => {
+      clearTimeout(timer);
+      const wait =
+        inputDone && inFlight === 0 ? (options.idleTimeout ?? options.linger) : options.idleTimeout;
+      if (wait == null) return;
+      // Once input is all sent, silence is how a UDP conversation ends: not an error.
+      const end = inputDone && inFlight === 0 ? 'done' : 'idle';
+      timer = setTimeout(() => finish(end), wait * 1000);
+    };
+
+    const sendOne = (datagram: Buffer): void => {
+      if (settled) return;
+      inFlight += 1;
+      sent += datagram.length;
+      options.dump?.(datagram);
+      port.send(datagram, (err) => {
+        inFlight -= 1;
+        if (err) {
+          finish('error', fromSystemError(err, { ...options.where, syscall: 'send' }));
+          return;
+        }
+        if (inFlight < MAX_IN_FLIGHT) for (const l of drainListeners.splice(0)) l();
+        afterInput();
+      });
+      arm();
+    };
+
+    const afterInput = (): void => {
+      if (!inputDone || inFlight > 0 || settled) return;
+      if (options.sendOnly) finish('done');
+      else arm();
+    };
+
+    const sink: InputSink = {
+      write(chunk) {
+        for (const datagram of splitter.push(chunk)) sendOne(datagram);
+        return inFlight < MAX_IN_FLIGHT;
+      },
+      onDrain(listener) {
+        drainListeners.push(listener);
+      },
+      end() {
+        const rest = splitter.flush();
+        if (rest) sendOne(rest);
+        inputDone = true;
+        afterInput();
+      },
+    };
+
+    const attach = (): void => {
+      if (attached || hub === null) return;
+      attached = true;
+      hub.attach(sink);
+    };
+
+    port.onMessage((msg, from) => {
+      if (settled || !(options.accept?.(from) ?? true)) return;
+      const key = `${from.path ?? ''}|${from.address ?? ''}|${from.port ?? ''}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        options.onNewPeer?.(from);
+      }
+      received += msg.length;
+      if (!options.sendOnly) {
+        options.dump?.(msg);
+        options.output.write(msg);
+      }
+      arm();
+      attach();
+    });
+    port.onError((err) => finish('error', fromSystemError(err, options.where)));
+    const onAbort = (): void => finish('aborted');
+    if (options.signal.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    arm();
+    if (!options.waitForPeer) attach();
+    afterInput();
+  });
+}

@@ -1,0 +1,212 @@
+/**
+ * The flags `connect` and `listen` share, declared once so both commands spell and
+ * document them alike (ncat's names where ncat has the option), and their checks.
+ * @module
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from '../../errors.js';
+import { CliError, ExitCode } from '../io.js';
+import { formatHexDump } from './hex-dump.js';
+import { parseDuration } from './time-spec.js';
+import type { TlsFlags } from './tls-options.js';
+
+/** The parsed flags of `connect`/`listen` (commander's camelCase names). */
+export interface NetcatFlags extends TlsFlags {
+  udp?: boolean;
+  unixsock?: string;
+  crlf?: boolean;
+  wait?: string;
+  idleTimeout?: string;
+  keepOpen?: boolean;
+  maxConns?: string;
+  sendOnly?: boolean;
+  recvOnly?: boolean;
+  /** False with `--no-shutdown`. */
+  shutdown?: boolean;
+  hexDump?: string;
+  send?: string;
+  allow?: string[];
+  deny?: string[];
+  ipv4?: boolean;
+  ipv6?: boolean;
+  verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Adds the options common to both commands. */
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('-u, --udp', 'use UDP instead of TCP (with -U: a Unix datagram socket)')
+    .option('-U, --unixsock <path>', 'use the Unix domain socket at PATH instead of host and port')
+    .option('-4, --ipv4', 'use IPv4 only')
+    .option('-6, --ipv6', 'use IPv6 only')
+    .option('--tls', 'use TLS (implied by the other --tls-* options)')
+    .option(
+      '--tls-cert <file>',
+      'certificate (PEM): required to listen, a client certificate to connect',
+    )
+    .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+    .option('--tls-ca <file>', 'CA certificates (PEM) to trust')
+    .option(
+      '--tls-verify',
+      'verify the peer certificate (connect: the server; listen: require a client certificate)',
+    )
+    .option('-C, --crlf', 'send CRLF line endings: turn each LF read from stdin into CRLF')
+    .option(
+      '-i, --idle-timeout <time>',
+      'close a connection after TIME without traffic (5, 1.5s, 500ms, 2m)',
+    )
+    .option('--send-only', 'only send stdin; ignore what the peer sends; close when stdin ends')
+    .option('--recv-only', 'only print what the peer sends; never read stdin')
+    .option('--no-shutdown', 'do not half-close the connection when stdin ends')
+    .option(
+      '-x, --hex-dump <file>',
+      "hex-dump the traffic in ncat's format to FILE ('-' for stderr)",
+    )
+    .option(
+      '--send <text>',
+      'send TEXT (escapes such as \\r\\n interpreted) instead of reading stdin',
+    )
+    .option('-v, --verbose', 'print connection messages to stderr');
+}
+
+/** Options only `connect` has. */
+export function addConnectOptions(cmd: Command): Command {
+  return cmd
+    .option('--tls-servername <name>', 'the server name to ask for (SNI) and verify')
+    .option('-w, --wait <time>', 'connect timeout (5, 1.5s, 500ms); exit 1 when it expires');
+}
+
+/** Options only `listen` has. */
+export function addListenOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '-k, --keep-open',
+      'keep listening after a client leaves; serve many clients at once, stdin going to all',
+    )
+    .option('-m, --max-conns <n>', 'at most N simultaneous clients; more are refused (default 100)')
+    .option(
+      '--allow <hosts>',
+      'let only these addresses/CIDR ranges connect (comma-separated, repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--deny <hosts>',
+      'refuse these addresses/CIDR ranges (comma-separated, repeatable; --allow wins)',
+      collect,
+      [],
+    );
+}
+
+/** Checks the flags that cannot go together; throws a usage error. */
+export function checkCommonFlags(flags: NetcatFlags): void {
+  const conflict = (a: boolean | undefined, b: boolean | undefined, message: string): void => {
+    if (a && b) throw new CliError(message, ExitCode.usage);
+  };
+  conflict(flags.sendOnly, flags.recvOnly, '--send-only and --recv-only cannot be used together');
+  conflict(flags.ipv4, flags.ipv6, '-4 and -6 cannot be used together');
+  conflict(
+    flags.unixsock !== undefined,
+    flags.ipv4 || flags.ipv6,
+    '-4/-6 do not apply to Unix sockets (-U)',
+  );
+  conflict(
+    flags.send !== undefined,
+    flags.recvOnly,
+    '--send and --recv-only cannot be used together',
+  );
+  conflict(
+    flags.udp,
+    Boolean(
+      flags.tls ||
+        flags.tlsCert ||
+        flags.tlsKey ||
+        flags.tlsCa ||
+        flags.tlsVerify ||
+        flags.tlsServername,
+    ),
+    'TLS needs a stream socket: --tls cannot be used with -u (DTLS is not supported)',
+  );
+}
+
+/** Parses an optional duration flag into seconds (usage error when malformed). */
+export function durationFlag(value: string | undefined, option: string): number | null {
+  if (value === undefined) return null;
+  try {
+    return parseDuration(value, option);
+  } catch (err) {
+    throw new CliError(err instanceof Error ? err.message : String(err), ExitCode.usage);
+  }
+}
+
+/** Parses a port argument: 0–65535 (`allowZero` for listen, where 0 picks a free port). */
+export function parsePort(text: string | undefined, allowZero: boolean): number {
+  const port = text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isInteger(port) || port > 65535 || (!allowZero && port === 0)) {
+    throw new CliError(
+      `bad port ${JSON.stringify(text ?? '')}: expected a number from ${allowZero ? 0 : 1} to 65535`,
+      ExitCode.usage,
+    );
+  }
+  return port;
+}
+
+/** Parses a positive integer flag such as `-m`. */
+export function positiveIntFlag(
+  value: string | undefined,
+  option: string,
+  fallback: number,
+): number {
+  if (value === undefined) return fallback;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new CliError(
+      `${option} expects a whole number of at least 1, not ${JSON.stringify(value)}`,
+      ExitCode.usage,
+    );
+  }
+  return n;
+}
+
+/** Where `-x` writes: stderr for `-`, else a file (truncated, as ncat does). */
+export interface HexDumpTarget {
+  dump: (chunk: Buffer) => void;
+  close(): Promise<void>;
+}
+
+/** Opens the `-x` target, or returns null when `-x` was not given. */
+export function openHexDump(path: string | undefined, stderr: Writable): HexDumpTarget | null {
+  if (path === undefined) return null;
+  if (path === '-') {
+    return { dump: (chunk) => stderr.write(formatHexDump(chunk)), close: async () => {} };
+  }
+  const file = createWriteStream(path);
+  let failure: Error | null = null;
+  file.on('error', (err) => {
+    failure = err;
+  });
+  return {
+    dump: (chunk) => {
+      if (failure === null) file.write(formatHexDump(chunk));
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        file.end(() =>
+          failure ? reject(new InvalidArgumentError(`-x ${path}: ${failure.message}`)) : resolve(),
+        );
+        if (failure) reject(new InvalidArgumentError(`-x ${path}: ${(failure as Error).message}`));
+      }),
+  };
+}
+
+/** Resolves once everything written to `stream` so far has been flushed. */
+export function flushed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableEnded || stream.destroyed) resolve();
+    else stream.write('', () => resolve());
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Unix datagram sockets for `connect -u -U PATH` and `listen -u -U PATH`, on socketkit's
+ * {@link UnixDatagramSocket} (Node's core has no AF_UNIX SOCK_DGRAM). A Unix datagram
+ * client must bind a path of its own to get replies, so `connect` binds a temporary one
+ * (as ncat does) and removes it when done.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UnixDatagramSocket } from '../../socket/unix-datagram.js';
+import type { DatagramPeer, DatagramPort } from './datagram-session.js';
+
+function removeQuietly(path: string): void {
+  try {
+    if (existsSync(path)) unlinkSync(path);
+  } catch {
+    // Already gone or not ours to remove: nothing to clean up.
+  }
+}
+
+function unixPort(
+  sock: UnixDatagramSocket,
+  to: () => string | null,
+  cleanup: string,
+): DatagramPort {
+  return {
+    send(data, callback) {
+      const path = to();
+      if (path === null) {
+        callback(null);
+        return;
+      }
+      sock.sendTo(data, { path }).then(
+        () => callback(null),
+        (err: Error) => callback(err),
+      );
+    },
+    onMessage(listener) {
+      sock.onDatagram((data, address) =>
+        listener(data, { path: 'path' in address ? address.path : '' }),
+      );
+    },
+    onError() {
+      // Receive errors surface on the next send (ECONNREFUSED when the peer went away).
+    },
+    close() {
+      void sock.close().finally(() => removeQuietly(cleanup));
+    },
+  };
+}
+
+/** A Unix datagram socket, bound to a temporary path, that sends to `path`. */
+export async function connectUnixDatagram(path: string): Promise<DatagramPort> {
+  const sock = new UnixDatagramSocket();
+  const local = join(
+    tmpdir(),
+    `socketkit-nc-${process.pid}-${randomBytes(4).toString('hex')}.sock`,
+  );
+  try {
+    await sock.bind({ path: local });
+    await sock.connect({ path });
+  } catch (err) {
+    await sock.close();
+    removeQuietly(local);
+    throw err;
+  }
+  return unixPort(sock, () => path, local);
+}
+
+/** A Unix datagram socket bound at `path`; `send` answers whoever `peer()` returns. */
+export async function bindUnixDatagram(
+  path: string,
+  peer: () => DatagramPeer | null,
+): Promise<{ port: DatagramPort; local: DatagramPeer }> {
+  const sock = new UnixDatagramSocket();
+  try {
+    await sock.bind({ path });
+  } catch (err) {
+    await sock.close();
+    throw err;
+  }
+  return {
+    port: unixPort(sock, () => peer()?.path || null, path),
+    local: { path },
+  };
+}
