@@ -24,6 +24,7 @@ import {
   SocketClosedError,
   SocketTimeoutError,
 } from '../errors.js';
+import { gracefulClose } from '../socket/graceful-close.js';
 import { Socket } from '../socket/tcp-socket.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
@@ -180,14 +181,12 @@ export abstract class StreamServer extends BaseServer {
       raw.destroy();
       return;
     }
-    // Read and discard what the client sends until it closes: closing with unread data
-    // makes the kernel send RST, and the client might lose the line before reading it.
+    // The socket layer's lingering close: the line, FIN, then discard what the client
+    // sends until it closes (unread data would make the kernel send RST, and the client
+    // might lose the line before reading it); at most 2 s in all.
     raw.on('data', () => {});
-    raw.on('end', () => raw.destroy());
-    const timer = setTimeout(() => raw.destroy(), 2000);
-    timer.unref();
-    raw.on('close', () => clearTimeout(timer));
-    raw.end(BUSY_LINE);
+    raw.write(BUSY_LINE);
+    void gracefulClose(raw, { closeTimeout: 2, linger: 2 });
   }
 
   #onConnection(raw: net.Socket): void {
@@ -258,7 +257,9 @@ export abstract class StreamServer extends BaseServer {
       this.#conns.delete(id);
       return;
     }
-    const socket = Socket.fromNetSocket(raw, { closeTimeout: this.#opts.closeTimeout ?? 2 });
+    // One bound for the whole close, lingering included (see Socket.close).
+    const closeTimeout = this.#opts.closeTimeout ?? 2;
+    const socket = Socket.fromNetSocket(raw, { closeTimeout, lingerTimeout: closeTimeout });
     conn.socket = socket;
     const transport = this.transport as 'tcp' | 'tls' | 'unix';
     const ctx: ConnectionContext = {
@@ -300,7 +301,9 @@ export abstract class StreamServer extends BaseServer {
       }
     } finally {
       this.#sweeper?.delete(conn);
-      await lingeringClose(socket, raw, (this.#opts.closeTimeout ?? 2) * 1000);
+      // A lingering close (Socket.close): flush, FIN, discard input until the client
+      // closes too or closeTimeout passes, so the client never loses the reply's end.
+      await socket.close({ wait: true });
       this.#conns.delete(id);
       publish(serverChannels.close, () => ({
         id,
@@ -312,29 +315,6 @@ export abstract class StreamServer extends BaseServer {
       }));
     }
   }
-}
-
-/**
- * Closes a served connection without losing the end of the reply: send FIN after the
- * queued data, then read and discard until the client closes too (or `ms` pass), then
- * destroy. Closing at once while the client still sends makes the kernel answer with
- * RST, which can make the client drop reply bytes it has not read yet (Apache's
- * "lingering close").
- */
-async function lingeringClose(socket: Socket, raw: net.Socket, ms: number): Promise<void> {
-  if (raw.destroyed || socket.closed) {
-    socket.destroy();
-    return;
-  }
-  await socket.shutdown('read').catch(() => {}); // discard what still arrives
-  let timer: NodeJS.Timeout | undefined;
-  await new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    raw.once('close', () => resolve());
-    if (!raw.writableEnded) raw.end();
-  });
-  clearTimeout(timer);
-  socket.destroy();
 }
 
 /** True for the ways a client legitimately goes away mid-conversation. */

@@ -27,8 +27,24 @@ export interface SocketOptions {
   timeout?: number | null;
   /** Received bytes queued before reading from the kernel pauses. Default 1 MiB. */
   highWaterMark?: number;
-  /** Seconds `close()` waits for unsent data to drain before dropping it. Default 30. */
+  /** Seconds a graceful `close()` may take in all (flushing and lingering) before it destroys the socket. Default 30. */
   closeTimeout?: number;
+  /**
+   * Seconds `close()` keeps reading and discarding after our FIN, until the peer closes
+   * too (a "lingering close": unread input would make the kernel reset the connection
+   * and the peer could lose the end of our data). `0` = destroy as soon as the FIN is
+   * out. Default 2.
+   */
+  lingerTimeout?: number;
+}
+
+/** Options of `Socket.close()`. */
+export interface CloseOptions {
+  /**
+   * Resolve only once the connection is fully closed (the peer closed too, or the
+   * linger time passed), not as soon as our data and FIN are out. Default false.
+   */
+  wait?: boolean;
 }
 
 /** Options of `Socket.connect()`. */
@@ -56,6 +72,9 @@ export interface RecvUntilOptions {
 /** The default of `SocketOptions.closeTimeout`, in seconds. */
 export const DEFAULT_CLOSE_TIMEOUT = 30;
 
+/** The default of `SocketOptions.lingerTimeout`, in seconds. */
+export const DEFAULT_LINGER_TIMEOUT = 2;
+
 /**
  * Checks `SocketOptions` and fills in the defaults.
  * @throws {InvalidArgumentError} for a bad value.
@@ -65,6 +84,7 @@ export function checkSocketOptions(options: SocketOptions): {
   timeout: number | null;
   highWaterMark: number;
   closeTimeout: number;
+  lingerTimeout: number;
 } {
   const family = options.family;
   if (family !== undefined && family !== 'IPv4' && family !== 'IPv6' && family !== 'unix') {
@@ -80,7 +100,15 @@ export function checkSocketOptions(options: SocketOptions): {
   }
   const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
   checkTimeout(closeTimeout, 'closeTimeout');
-  return { family, timeout: checkTimeout(options.timeout ?? null), highWaterMark, closeTimeout };
+  const lingerTimeout = options.lingerTimeout ?? DEFAULT_LINGER_TIMEOUT;
+  checkTimeout(lingerTimeout, 'lingerTimeout');
+  return {
+    family,
+    timeout: checkTimeout(options.timeout ?? null),
+    highWaterMark,
+    closeTimeout,
+    lingerTimeout,
+  };
 }
 
 /** The names accepted by `Socket.setOption`/`getOption`. */

@@ -37,11 +37,13 @@ import {
   type SocketAddress,
   toPeerAddress,
 } from './address.js';
+import { gracefulClose } from './graceful-close.js';
 import { detectFamily, handleFd } from './net-internals.js';
 import { openConnection } from './open-connection.js';
 import { ReceivePath } from './receive-path.js';
 import { SendPath } from './send-path.js';
 import {
+  type CloseOptions,
   type ConnectOptions,
   checkSocketOptions,
   type RecvUntilOptions,
@@ -50,7 +52,7 @@ import {
   StreamOptions,
 } from './socket-options.js';
 import { writableView } from './stream-views.js';
-import { checkTimeout, endThenDestroy, socketWait, waitForEvent } from './wait.js';
+import { checkTimeout, socketWait, waitForEvent } from './wait.js';
 
 // The contract names these types here too; their home is address.ts / socket-options.ts.
 export type {
@@ -59,7 +61,14 @@ export type {
   TcpAddress,
   UnixAddress,
 } from './address.js';
-export type { ConnectOptions, PeerAddress, RecvUntilOptions, SocketAddress, SocketOptions };
+export type {
+  CloseOptions,
+  ConnectOptions,
+  PeerAddress,
+  RecvUntilOptions,
+  SocketAddress,
+  SocketOptions,
+};
 
 /** The net.Sockets a Socket reads from: each may have one wrapper only. */
 const adopted = new WeakSet<net.Socket>();
@@ -81,6 +90,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   readonly #out: SendPath;
   readonly #options = new StreamOptions();
   readonly #closeTimeout: number;
+  readonly #lingerTimeout: number;
+  /** The end of a graceful close in progress: resolves once the socket is destroyed. */
+  #closing: Promise<void> | null = null;
   #family: 'IPv4' | 'IPv6' | 'unix' | undefined;
   #timeout: number | null;
   #remote: SocketAddress | undefined;
@@ -98,6 +110,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     this.#family = checked.family;
     this.#timeout = checked.timeout;
     this.#closeTimeout = checked.closeTimeout;
+    this.#lingerTimeout = checked.lingerTimeout;
     this.#in = new ReceivePath(checked.highWaterMark, {
       unreadable: (op) => {
         if (this.#closed) return new SocketClosedError(op, this.#where());
@@ -362,18 +375,33 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   /**
-   * Closes the socket gracefully: data already sent is flushed (for at most
-   * `closeTimeout` seconds), then the connection is closed. With `SO_LINGER` 0 it
-   * resets instead. Idempotent. Pending reads reject with `SocketClosedError`.
+   * Closes the socket gracefully: data already sent is flushed and our FIN follows it;
+   * then, for at most `lingerTimeout` seconds, input is read and discarded until the
+   * peer closes too (a "lingering close", so that unread input does not make the kernel
+   * reset the connection and the peer lose the end of our data), and the socket is
+   * destroyed. The whole close takes at most `closeTimeout` seconds. Resolves once the
+   * FIN is out, or with `{ wait: true }` once the socket is fully closed. With
+   * `SO_LINGER` 0 it resets instead. Idempotent. Pending reads reject with
+   * `SocketClosedError`.
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) {
+      if (options.wait === true && this.#closing !== null) await this.#closing;
+      return;
+    }
     const sock = this.#sock;
     this.#markClosed(new SocketClosedError('recv', this.#where()));
     if (sock === null || sock.destroyed) return;
     if (this.#options.lingerZero) this.#resetNow(sock);
     else if (sock.connecting || this.#error !== null) sock.destroy();
-    else await endThenDestroy(sock, this.#closeTimeout);
+    else {
+      const { flushed, closed } = gracefulClose(sock, {
+        closeTimeout: this.#closeTimeout,
+        linger: this.#lingerTimeout,
+      });
+      this.#closing = closed;
+      await (options.wait === true ? closed : flushed);
+    }
   }
 
   /** Closes at once, dropping unsent data. Pending reads reject with `error` or `SocketClosedError`. */

@@ -4,7 +4,6 @@
  * @module
  */
 import type { EventEmitter } from 'node:events';
-import type * as net from 'node:net';
 import {
   type ErrorAddress,
   fromSystemError,
@@ -94,28 +93,4 @@ export function socketWait(
     convert: (err) => fromSystemError(err, { ...where(), syscall: op }),
     closedError: () => failure() ?? new SocketClosedError(op, where()),
   };
-}
-
-/**
- * Ends `sock` (FIN after queued data) and destroys it once that is done, or after
- * `seconds` if the peer does not take the data: a close that never hangs for ever.
- */
-export async function endThenDestroy(sock: net.Socket, seconds: number): Promise<void> {
-  if (!sock.writableEnded) sock.end();
-  if (!sock.writableFinished && !sock.destroyed) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        sock.off('finish', done);
-        sock.off('close', done);
-        sock.off('error', done);
-        resolve();
-      };
-      const timer = setTimeout(done, seconds * 1000);
-      sock.once('finish', done);
-      sock.once('close', done);
-      sock.once('error', done);
-    });
-  }
-  sock.destroy();
 }

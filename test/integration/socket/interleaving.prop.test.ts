@@ -1,5 +1,6 @@
-// Property: whatever mix of recv / recvExactly / recvUntil / frames / timed-out reads a
-// program uses, the bytes it gets back are exactly the bytes the peer sent, in order.
+// Property: whatever mix of recv / recvExactly / recvUntil / frames / async iteration /
+// timed-out reads a program uses, the bytes it gets back are exactly the bytes the peer
+// sent, in order.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -12,6 +13,7 @@ type Op =
   | { kind: 'exactly'; n: number }
   | { kind: 'until'; keep: boolean }
   | { kind: 'frame' }
+  | { kind: 'iterate' }
   | { kind: 'timeout'; extra: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -19,6 +21,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('exactly' as const), n: fc.integer({ min: 0, max: 64 }) }),
   fc.record({ kind: fc.constant('until' as const), keep: fc.boolean() }),
   fc.record({ kind: fc.constant('frame' as const) }),
+  fc.record({ kind: fc.constant('iterate' as const) }),
   fc.record({ kind: fc.constant('timeout' as const), extra: fc.integer({ min: 1, max: 8 }) }),
 );
 
@@ -94,6 +97,14 @@ test('random interleavings of reads reconstruct a random byte stream exactly', {
               }
               for await (const frame of server.frames(lineDecoder)) {
                 take(frame);
+                break;
+              }
+              break;
+            }
+            case 'iterate': {
+              // One chunk from `for await (const chunk of socket)`, then leave the loop.
+              for await (const chunk of server) {
+                take(chunk);
                 break;
               }
               break;

@@ -1,0 +1,43 @@
+// The package's public entry points: every `exports` subpath of package.json must come
+// from a source module that exists and exports something, with its types next to its
+// code, and the bin must be shipped. (This checks the mapping without a build; the
+// built tarball was checked by hand with `npm pack` into a scratch consumer.)
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+const root = join(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  exports: Record<string, string | { types: string; default: string }>;
+  bin: Record<string, string>;
+  files: string[];
+  type: string;
+  engines: { node: string };
+};
+
+test('package.json: ESM, Node >= 20, the socketkit bin, dist and bin shipped', () => {
+  assert.equal(pkg.type, 'module');
+  assert.match(pkg.engines.node, />=\s*20/);
+  assert.equal(pkg.bin.socketkit, 'bin/socketkit.js');
+  assert.ok(existsSync(join(root, pkg.bin.socketkit)));
+  for (const f of ['bin', 'dist']) assert.ok(pkg.files.includes(f), `files lists ${f}`);
+});
+
+test('every export subpath has types and code built from an existing source module', async () => {
+  const expected = ['.', './socket', './framing', './resolve', './server', './errors'];
+  for (const subpath of expected) assert.ok(subpath in pkg.exports, `exports ${subpath}`);
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (subpath === './package.json') continue;
+    assert.equal(typeof target, 'object', `${subpath} has types and default conditions`);
+    const { types, default: code } = target as { types: string; default: string };
+    // Conditions are matched in order: `types` must come first for TypeScript.
+    assert.equal(Object.keys(target)[0], 'types', `${subpath}: types first`);
+    assert.equal(types.replace(/\.d\.ts$/, ''), code.replace(/\.js$/, ''));
+    const source = join(root, code.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'));
+    assert.ok(existsSync(source), `${subpath} → ${source}`);
+    const mod = (await import(pathToFileURL(source).href)) as Record<string, unknown>;
+    assert.ok(Object.keys(mod).length > 0, `${subpath} exports something`);
+  }
+});
