@@ -147,6 +147,13 @@ export abstract class BaseServer {
     return this.#primary.forward(data, path);
   }
 
+  /**
+   * Primary of a multi-process server, before the workers listen: prepare the address
+   * (a Unix stream server removes a stale socket file here, once, instead of every worker
+   * probing the path the first worker already listens on). Default: nothing.
+   */
+  protected async prepareShared(): Promise<void> {}
+
   /** Primary of a relaying server: sends a worker's reply. Default: nothing. */
   protected deliverReply(_data: Buffer, _path: string): void {}
 
@@ -168,6 +175,7 @@ export abstract class BaseServer {
       if (role === 'primary') {
         // A socket cluster cannot share (Unix datagram) is bound here and relayed.
         if (this.relaysToWorkers) await this.bind();
+        else await this.prepareShared();
         this.#primary = new ClusterPrimary(this.#clusterKey, this.#processes, {
           workerScript: this.#options.workerScript,
           onReply: (data, path) => this.deliverReply(data, path),

@@ -48,6 +48,13 @@ class Pool {
   #installed = false;
   #crashes = 0;
   #restartTimers = new Set<NodeJS.Timeout>();
+  /**
+   * Messages for servers this primary has not created yet. A worker runs the script
+   * ahead of the primary (the primary creates its next server only once the previous one
+   * listens in every worker), so its "listening" for server k+1 can arrive before the
+   * primary's server k+1 exists; dropping it would leave that server waiting forever.
+   */
+  readonly #early = new Map<number, { worker: Worker; message: ToPrimary }[]>();
 
   ensure(size: number, workerScript: string | undefined): void {
     this.stopping = false;
@@ -89,13 +96,34 @@ class Pool {
         workerId: worker.id,
       }));
     }
-    this.servers.get(m.key)?.onMessage(worker, m);
+    const server = this.servers.get(m.key);
+    if (server !== undefined) server.onMessage(worker, m);
+    else if (m.socketkit === 'listening' || m.socketkit === 'listen-error') {
+      const list = this.#early.get(m.key) ?? [];
+      list.push({ worker, message: m });
+      this.#early.set(m.key, list);
+    }
+  }
+
+  /** Adds a server and hands it what its workers said before it existed. */
+  register(key: number, server: ClusterPrimary): void {
+    this.servers.set(key, server);
+    const early = this.#early.get(key);
+    this.#early.delete(key);
+    for (const { worker, message } of early ?? []) {
+      if (this.workers.has(worker.id)) server.onMessage(worker, message);
+    }
   }
 
   #onExit(worker: Worker, code: number | null, signal: string | null): void {
     const state = this.workers.get(worker.id);
     if (state === undefined) return;
     this.workers.delete(worker.id);
+    for (const [key, list] of this.#early) {
+      const kept = list.filter((e) => e.worker.id !== worker.id);
+      if (kept.length > 0) this.#early.set(key, kept);
+      else this.#early.delete(key);
+    }
     publish(serverChannels.worker, () => ({
       event: 'exit' as const,
       pid: worker.process.pid,
@@ -132,6 +160,7 @@ class Pool {
     if (this.servers.size > 0) return;
     this.stopping = true;
     this.size = 0;
+    this.#early.clear();
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     const exits: Promise<void>[] = [];
@@ -221,7 +250,6 @@ export class ClusterPrimary {
 
   /** Forks the workers and resolves once `processes` of them listen. */
   start(): Promise<void> {
-    pool.servers.set(this.#key, this);
     const started = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () =>
@@ -238,6 +266,8 @@ export class ClusterPrimary {
       };
     });
     pool.ensure(this.#processes, this.#workerScript);
+    // After ensure(): the replayed messages may complete `started` at once.
+    pool.register(this.#key, this);
     return started.catch(async (err: unknown) => {
       pool.servers.delete(this.#key);
       await pool.stopIfIdle();

@@ -52,8 +52,14 @@ export class UnixStreamServer extends StreamServer {
     return { family: 'unix', path: '' };
   }
 
-  protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {
+  protected override async prepareShared(): Promise<void> {
     await removeStaleSocket(this.#path);
+  }
+
+  protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {
+    // In a worker the primary did it (prepareShared): a probe here would connect to the
+    // socket an earlier worker already shares, and be served as a (spurious) client.
+    if (this.clusterRole !== 'worker') await removeStaleSocket(this.#path);
     const server = createStreamListener(this.#options.tls, {
       onConnection,
       onError: (error, phase) => this.reportError(error, { phase }),

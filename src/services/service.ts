@@ -59,4 +59,9 @@ export interface ServiceDefinition {
   ): ServiceInstance | Promise<ServiceInstance>;
   /** A one-line command a person can paste to try the service (`nc 127.0.0.1 7007`). */
   tryIt?(host: string, port: number, transport: 'tcp' | 'udp'): string;
+  /**
+   * The same for a Unix socket (`path` is already shell-quoted). Default: the `tryIt` line
+   * with `HOST PORT` replaced by `-U PATH` when it has them, else `nc [-u] -U PATH`.
+   */
+  tryItUnix?(path: string, kind: 'unix' | 'unix-dgram'): string;
 }

@@ -18,7 +18,12 @@ import { onPath, renderListeningTable, renderServiceList } from '../serve/listen
 import { ServeUsageError } from '../serve/option-values.js';
 import { type LogFormat, type LogLevel, ServeLogger } from '../serve/serve-logger.js';
 import type { ServicePlan } from '../serve/serve-plan.js';
-import { inServeWorker, ListenerStartError, startServices } from '../serve/start-services.js';
+import {
+  inServeWorker,
+  ListenerStartError,
+  StartAbortedError,
+  startServices,
+} from '../serve/start-services.js';
 import type { CommandFactory } from './index.js';
 
 /** Flags that only make sense for one service or the default set, not with --config. */
@@ -70,7 +75,7 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     .option('--tls-ca <file>', 'CA for client certificates (PEM)')
     .option(
       '--processes <n>',
-      'worker processes sharing each TCP port (default 1: all on the event loop)',
+      'worker processes serving every listener (default 1: all on the event loop)',
     )
     .option('--max-connections <n>', 'refuse clients beyond N at once (per listener)')
     .option('--idle-timeout <seconds>', 'close a connection idle this long')
@@ -181,8 +186,13 @@ async function runServe(
   try {
     let running: Awaited<ReturnType<typeof startServices>>;
     try {
-      running = await startServices(plans, logger);
+      // A worker waits for the primary's word, not for the signal (see WorkerAgent).
+      running = await startServices(plans, logger, inServeWorker() ? undefined : io.signal);
     } catch (err) {
+      if (err instanceof StartAbortedError) {
+        logger.log('info', 'stopped before everything listened', { event: 'stopped' });
+        return ExitCode.ok;
+      }
       if (err instanceof ListenerStartError) throw new CliError(err.message, ExitCode.failure);
       throw err;
     }

@@ -11,6 +11,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServiceDefinition } from '../../services/service.js';
 import type { ListenerKind } from './serve-plan.js';
 
@@ -52,8 +53,11 @@ export function tryItLine(l: BoundListener): string {
       ? plain.replace(`nc ${host} ${l.port}`, `ncat --ssl ${host} ${l.port}`)
       : `ncat --ssl ${host} ${l.port}`;
   }
-  // Unix sockets: the service's TCP/UDP line with the address swapped for `-U PATH`.
+  // Unix sockets: the service's own Unix line, else its TCP/UDP line with the address
+  // swapped for `-U PATH`.
   const path = shellQuote(l.path ?? '');
+  const own = l.service.tryItUnix?.(path, l.kind);
+  if (own !== undefined) return own;
   const placeholderHost = '127.0.0.1';
   const placeholderPort = 65535;
   const plain = tryIt?.(placeholderHost, placeholderPort, l.kind === 'unix' ? 'tcp' : 'udp');
@@ -87,20 +91,30 @@ export function onPath(command: string, path: string | undefined): boolean {
 export interface TableOptions {
   /**
    * Whether `socketkit` is on the PATH. When it is not (a fresh clone run with
-   * `npm start`), try-it lines that call `socketkit` get `npx ` in front, which finds
-   * the package's own bin, so every printed line works as printed. Default true.
+   * `npm start`), try-it lines that call `socketkit` call `node /abs/path/bin/socketkit.js`
+   * instead, so every printed line works as printed from any folder (`npx socketkit`
+   * works only inside the clone, and elsewhere would fetch whatever the registry holds
+   * under that name). Default true.
    */
   socketkitOnPath?: boolean;
+  /** The bin script to name when `socketkit` is not on the PATH; default this package's. */
+  binPath?: string;
 }
+
+/** This package's `bin/socketkit.js` (from `src/cli/serve/` and `dist/cli/serve/` alike). */
+export const ownBinPath: string = fileURLToPath(
+  new URL('../../../bin/socketkit.js', import.meta.url),
+);
 
 /** The whole table, one line per listener, columns padded; ends with a newline. */
 export function renderListeningTable(
   listeners: readonly BoundListener[],
   options: TableOptions = {},
 ): string {
+  const bin = `node ${shellQuote(options.binPath ?? ownBinPath)} `;
   const fix = (line: string): string =>
     options.socketkitOnPath === false
-      ? line.replace(/(^|[|;&]\s*)socketkit /g, '$1npx socketkit ')
+      ? line.replace(/(^|[|;&]\s*)socketkit /g, (_, before: string) => `${before}${bin}`)
       : line;
   const rows = [
     ['SERVICE', 'TRANSPORT', 'ADDRESS', 'TRY IT'],

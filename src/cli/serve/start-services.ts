@@ -58,12 +58,14 @@ export interface RunningServices {
 }
 
 /**
- * True when a listener runs in worker processes (`--processes N` > 1, TCP and TLS only).
- * A worker (the same command, re-run by the primary through `node:cluster`) starts only
- * these, in the same order, so the server framework can pair them with the primary's.
+ * True when a listener runs in worker processes (`--processes N` > 1): every transport
+ * (TCP/TLS and Unix stream share the listening socket, UDP workers share one socket, Unix
+ * datagrams are relayed by the primary). A worker (the same command, re-run by the
+ * primary through `node:cluster`) starts only these, in the same order, so the server
+ * framework can pair them with the primary's.
  */
-function isMultiProcess(plan: ServicePlan, listener: ListenerPlan): boolean {
-  return (plan.limits.processes ?? 1) > 1 && (listener.kind === 'tcp' || listener.kind === 'tls');
+function isMultiProcess(plan: ServicePlan, _listener: ListenerPlan): boolean {
+  return (plan.limits.processes ?? 1) > 1;
 }
 
 /** True in a worker process of a `--processes N` superserver. */
@@ -71,10 +73,23 @@ export function inServeWorker(): boolean {
   return isServerWorker();
 }
 
-/** Binds every listener of `plans` and starts serving. @throws {ListenerStartError} */
+/** Thrown by {@link startServices} when `signal` aborts before every listener is bound. */
+export class StartAbortedError extends Error {
+  constructor() {
+    super('stopped before every listener was bound');
+    this.name = 'StartAbortedError';
+  }
+}
+
+/**
+ * Binds every listener of `plans` and starts serving. A `signal` aborted meanwhile (Ctrl-C
+ * while workers start) closes what is bound and throws {@link StartAbortedError}.
+ * @throws {ListenerStartError}
+ */
 export async function startServices(
   plans: readonly ServicePlan[],
   logger: ServeLogger,
+  signal?: AbortSignal,
 ): Promise<RunningServices> {
   const worker = isServerWorker();
   const stopController = new AbortController();
@@ -134,6 +149,7 @@ export async function startServices(
       }
       for (const listener of plan.listeners) {
         if (worker && !isMultiProcess(plan, listener)) continue;
+        if (signal?.aborted) throw new StartAbortedError();
         const label = describeListener(name, listener);
         let server: RunnableServer;
         try {
@@ -147,6 +163,7 @@ export async function startServices(
         listeners.push(bound(plan, listener, server.address));
       }
     }
+    if (signal?.aborted) throw new StartAbortedError();
   } catch (err) {
     await closeAll(0);
     throw err;
@@ -178,8 +195,13 @@ function createServer(
     ...access,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
+    ...(isMultiProcess(plan, listener) ? { processes } : {}),
   };
-  const datagramLimits = { ...access, ...(maxPacketSize !== undefined ? { maxPacketSize } : {}) };
+  const datagramLimits = {
+    ...access,
+    ...(maxPacketSize !== undefined ? { maxPacketSize } : {}),
+    ...(isMultiProcess(plan, listener) ? { processes } : {}),
+  };
   const need = <K extends 'stream' | 'datagram'>(what: K): NonNullable<ServiceInstance[K]> => {
     const handler = instance[what];
     if (!handler) throw new Error(`${plan.service.name} has no ${what} handler`);
@@ -192,7 +214,6 @@ function createServer(
         host: listener.host,
         port: listener.port,
         ...streamLimits,
-        ...(isMultiProcess(plan, listener) ? { processes } : {}),
         ...(listener.kind === 'tls' && tls ? { tls } : {}),
         handler: need('stream'),
       });

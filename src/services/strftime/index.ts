@@ -256,8 +256,11 @@ export const strftimeService: ServiceDefinition = {
     });
     return { datagram, stream };
   },
+  // -N: end the request when echo's input ends, so the server answers and closes;
+  // over UDP, -w1 stops waiting for more replies after a second (`socketkit time` is the
+  // friendlier client, but plain nc works anywhere, Unix datagram sockets included).
   tryIt: (host, port, transport) =>
     transport === 'tcp'
-      ? `echo '%F %T' | nc ${host} ${port}`
-      : `socketkit time ${host} ${port} '%F %T'`,
+      ? `echo '%F %T' | nc -N ${host} ${port}`
+      : `echo '%F %T' | nc -u -w1 ${host} ${port}`,
 };

@@ -50,7 +50,7 @@ function check(row: TableRow, out: { code: number; stdout: string; stderr: strin
 }
 
 function runLine(line: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  // Lines that start a Node CLI (npx socketkit …) get longer; nc lines that stay
+  // Lines that start a Node CLI (node …/bin/socketkit.js …) get longer; nc lines that stay
   // connected (echo, discard: interactive) are stopped after 2 s, as a person would.
   const seconds = /socketkit/.test(line) ? 30 : 2;
   return new Promise((resolve) => {

@@ -56,3 +56,34 @@ test('the table has a header and aligned columns', () => {
     ].join('\n'),
   );
 });
+
+test('lines that call socketkit name this package bin when socketkit is not on the PATH', () => {
+  const sntp = { service: svc('sntp'), kind: 'udp' as const, host: '127.0.0.1', port: 7124 };
+  assert.match(
+    renderListeningTable([sntp], { socketkitOnPath: true }),
+    /\s{2}socketkit sntp 127\.0\.0\.1 --port 7124\n$/,
+  );
+  // Never `npx socketkit`: outside the clone npx would fetch whatever the registry has.
+  assert.match(
+    renderListeningTable([sntp], {
+      socketkitOnPath: false,
+      binPath: '/opt/my sk/bin/socketkit.js',
+    }),
+    /\s{2}node '\/opt\/my sk\/bin\/socketkit\.js' sntp 127\.0\.0\.1 --port 7124\n$/,
+  );
+});
+
+test('services with their own Unix line, and strftime lines that end by themselves', () => {
+  assert.equal(
+    tryItLine({ service: svc('sntp'), kind: 'unix-dgram', path: '/tmp/n.sock' }),
+    "{ printf '\\043'; head -c 47 /dev/zero; } | nc -u -w1 -U /tmp/n.sock | od -An -tu1",
+  );
+  assert.equal(
+    tryItLine({ service: svc('strftime'), kind: 'tcp', host: '127.0.0.1', port: 7123 }),
+    "echo '%F %T' | nc -N 127.0.0.1 7123",
+  );
+  assert.equal(
+    tryItLine({ service: svc('strftime'), kind: 'unix-dgram', path: '/tmp/s.sock' }),
+    "echo '%F %T' | nc -u -w1 -U /tmp/s.sock",
+  );
+});
