@@ -1,0 +1,205 @@
+// What `npm run bench` measures: the servers it starts and the loads it runs against
+// them. Each scenario compares a socketkit server (the subject) with baselines.
+
+const node = process.execPath;
+
+/**
+ * Server factories: name → (cli, port) → { argv, tcp, service } (service: the socketkit
+ * service that must exist for this server; tool: an executable that must be installed).
+ */
+export const SERVERS = {
+  socketkit: {
+    label: 'socketkit serve echo',
+    service: 'echo',
+    argv: (cli, p) => [...cli, 'serve', 'echo', '--host', '127.0.0.1', '--port', `${p}`, '-q'],
+  },
+  'socketkit-x2': {
+    label: 'socketkit serve echo --processes 2',
+    service: 'echo',
+    argv: (cli, p) => [
+      ...cli,
+      'serve',
+      'echo',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      `${p}`,
+      '--tcp',
+      '--processes',
+      '2',
+      '-q',
+    ],
+  },
+  'raw-net': {
+    label: 'raw Node net (socket.pipe(socket))',
+    argv: (_, p) => [node, 'bench/baselines/raw-net-echo.mjs', `${p}`],
+  },
+  'raw-dgram': {
+    label: 'raw Node dgram echo',
+    tcp: false,
+    argv: (_, p) => [node, 'bench/baselines/raw-dgram-echo.mjs', `${p}`],
+  },
+  'py-threading': {
+    label: 'Python socketserver.ThreadingTCPServer',
+    tool: 'python3',
+    argv: (_, p) => ['python3', 'bench/baselines/py-threading-echo.py', `${p}`],
+  },
+  'py-asyncio': {
+    label: 'Python asyncio streams',
+    tool: 'python3',
+    argv: (_, p) => ['python3', 'bench/baselines/py-asyncio-echo.py', `${p}`],
+  },
+  'socketkit-chat': {
+    label: 'socketkit serve chat',
+    service: 'chat',
+    argv: (cli, p) => [
+      ...cli,
+      'serve',
+      'chat',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      `${p}`,
+      '--rate-limit',
+      '0',
+      '--history',
+      '0',
+      '--max-clients',
+      '10000',
+      '-q',
+    ],
+  },
+  'raw-broadcast': {
+    label: 'raw Node broadcast chat',
+    argv: (_, p) => [node, 'bench/baselines/raw-node-broadcast.mjs', `${p}`],
+  },
+  'ncat-chat': {
+    label: 'ncat --chat',
+    tool: 'ncat',
+    // ncat 7.93 quits ("getpeername … failed") when clients leave abruptly: one per run.
+    fresh: true,
+    argv: (_, p) => ['ncat', '-l', '-k', '--chat', '--max-conns', '1000', '127.0.0.1', `${p}`],
+  },
+  'socketkit-sntp': {
+    label: 'socketkit serve sntp',
+    service: 'sntp',
+    tcp: false,
+    argv: (cli, p) => [
+      ...cli,
+      'serve',
+      'sntp',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      `${p}`,
+      '--rate',
+      '1000000',
+      '--burst',
+      '1000000',
+      '-q',
+    ],
+  },
+};
+
+/**
+ * The scenarios. `metric` is read from each run's JSON; `better` says which way is
+ * good; `targets` maps a baseline to the ratio (subject ÷ baseline) the issue asks for;
+ * `absolute` is a target on the subject's own figure.
+ */
+export const SCENARIOS = [
+  {
+    id: 'rr-1',
+    title: 'TCP echo request/response, 1 connection × 64 B',
+    load: ['rr', '-c', '1', '-s', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit',
+    baselines: ['raw-net', 'py-threading', 'py-asyncio'],
+    targets: { 'raw-net': 1.0, 'py-threading': 2.0 },
+  },
+  {
+    id: 'rr-100',
+    title: 'TCP echo request/response, 100 connections × 64 B',
+    load: ['rr', '-c', '100', '-s', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit',
+    baselines: ['raw-net', 'py-threading', 'py-asyncio'],
+    targets: { 'raw-net': 1.0, 'py-threading': 2.0 },
+  },
+  {
+    id: 'stream',
+    title: 'bulk stream echo, 4 connections, 64 KiB writes',
+    load: ['stream', '-c', '4', '-s', '65536', '--window', '4'],
+    metric: 'mbPerSec',
+    unit: 'MB/s',
+    subject: 'socketkit',
+    baselines: ['raw-net', 'py-threading'],
+    targets: { 'raw-net': 1.2, 'py-threading': 1.0 },
+  },
+  {
+    id: 'udp',
+    title: 'UDP echo, 64 B datagrams, 2 sockets × 64 in flight',
+    load: ['udp', '-c', '2', '-s', '64', '--window', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit',
+    baselines: ['raw-dgram'],
+    targets: { 'raw-dgram': 1.0 },
+  },
+  {
+    id: 'conns',
+    title: '10,000 idle connections (burst connect), memory per connection',
+    load: ['conns', '-c', '10000', '--burst', '10000', '--hold', '2', '-t', '20'],
+    metric: 'bytesPerConnection',
+    unit: 'B/conn',
+    better: 'lower',
+    fresh: true,
+    subject: 'socketkit',
+    baselines: ['raw-net'],
+    targets: { 'raw-net': 1.2 },
+  },
+  {
+    id: 'fanout',
+    title: 'chat fan-out, 100 clients, 10 senders, closed loop',
+    // Clients join one at a time: ncat 7.93 loses clients that connect at once.
+    load: ['fanout', '-c', '100', '--senders', '10', '--burst', '1'],
+    metric: 'opsPerSec',
+    unit: 'lines/s',
+    subject: 'socketkit-chat',
+    baselines: ['raw-broadcast', 'ncat-chat'],
+    targets: { 'raw-broadcast': 1.0, 'ncat-chat': 0.9 },
+  },
+  {
+    id: 'fanout-500',
+    title: 'chat fan-out at 500 lines/s, 100 clients: p99 delivery latency',
+    load: ['fanout', '-c', '100', '--senders', '10', '--rate', '500', '--burst', '1'],
+    metric: 'p99',
+    unit: 'ms p99',
+    better: 'lower',
+    subject: 'socketkit-chat',
+    baselines: ['raw-broadcast', 'ncat-chat'],
+    targets: {},
+    absolute: { max: 5 },
+  },
+  {
+    id: 'processes',
+    title: 'serve echo --processes 2 vs 1, 100 connections × 64 B',
+    load: ['rr', '-c', '100', '-s', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit-x2',
+    baselines: ['socketkit'],
+    targets: { socketkit: 1.5 },
+  },
+  {
+    id: 'sntp',
+    title: 'SNTP request rate, 2 sockets × 16 in flight',
+    load: ['sntp', '-c', '2', '--window', '16'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit-sntp',
+    baselines: [],
+    targets: {},
+  },
+];

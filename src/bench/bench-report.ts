@@ -1,0 +1,119 @@
+/**
+ * What one worker reports after its share of a load, and how the main thread adds
+ * the workers' reports into the {@link BenchResult} that the table and `--json` show.
+ * @module
+ */
+import type { BenchMode, BenchOptions } from './bench-options.js';
+import type { LatencySummary } from './latency-stats.js';
+
+/** One worker's counters. Every field is a plain number, so reports add up. */
+export interface WorkerCounters {
+  /** Completed, verified operations (replies, echoed blocks, delivered lines, pings). */
+  ops: number;
+  /** Payload bytes sent. */
+  bytesSent: number;
+  /** Payload bytes received and verified. */
+  bytesReceived: number;
+  /** Failures: refused/reset connections, wrong replies, write errors. */
+  errors: number;
+  /** Replies whose content did not match what was sent (a subset of `errors`). */
+  mismatches: number;
+  /** Datagrams (or pings) never answered within the timeout. */
+  lost: number;
+  /** fanout: lines a receiver never got. */
+  missing: number;
+  /** fanout: lines that arrived out of their sender's order (or twice). */
+  reordered: number;
+  /** Requests sent (udp, sntp: datagrams; fanout: lines). */
+  sent: number;
+  /** conns: connections established; others: connections opened. */
+  connected: number;
+}
+
+/** A worker's final message: counters, the latency histograms, and error samples. */
+export interface WorkerReport {
+  counters: WorkerCounters;
+  /** Compressed HDR histogram of the main latency (µs). */
+  latency: string;
+  /** conns: compressed histogram of connect times (µs). */
+  connectLatency?: string;
+  /** Up to a few distinct error messages, for the user. */
+  errorSamples: string[];
+  /** Seconds the measuring phase lasted in this worker. */
+  elapsed: number;
+}
+
+/** The merged outcome of a load run. */
+export interface BenchResult {
+  mode: BenchMode;
+  target: { host: string; address: string; port: number };
+  options: BenchOptions;
+  /** Wall-clock seconds of the measuring phase (the slowest worker's). */
+  elapsed: number;
+  counters: WorkerCounters;
+  /** Operations per second (see {@link opsUnit}). */
+  opsPerSec: number;
+  /** What an operation is in this mode, e.g. "replies" or "lines". */
+  opsUnit: string;
+  /** Payload MB/s received (10^6 bytes). */
+  mbPerSec: number;
+  latency: LatencySummary;
+  connectLatency?: LatencySummary;
+  /** CPU used by the generator (all its threads), in seconds and % of one core. */
+  cpu: { user: number; system: number; percentOfCore: number };
+  workers: number;
+  errorSamples: string[];
+  /** True when every reply was verified and nothing was lost, missing or reordered. */
+  verified: boolean;
+}
+
+/** All-zero counters. */
+export function emptyCounters(): WorkerCounters {
+  return {
+    ops: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    errors: 0,
+    mismatches: 0,
+    lost: 0,
+    missing: 0,
+    reordered: 0,
+    sent: 0,
+    connected: 0,
+  };
+}
+
+/** Adds `b` into `a` field by field. */
+export function addCounters(a: WorkerCounters, b: WorkerCounters): WorkerCounters {
+  for (const key of Object.keys(a) as (keyof WorkerCounters)[]) a[key] += b[key];
+  return a;
+}
+
+/** The unit of `ops` in each mode. */
+export function opsUnit(mode: BenchMode): string {
+  switch (mode) {
+    case 'rr':
+      return 'replies';
+    case 'stream':
+      return 'blocks';
+    case 'udp':
+    case 'sntp':
+      return 'replies';
+    case 'conns':
+      return 'pings';
+    case 'fanout':
+      return 'lines delivered';
+  }
+}
+
+/** At most `max` distinct samples, in first-seen order. */
+export function mergeSamples(lists: readonly string[][], max = 5): string[] {
+  const out: string[] = [];
+  for (const list of lists) {
+    for (const s of list) {
+      if (out.length >= max) return out;
+      if (!out.includes(s)) out.push(s);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,12 @@
+/**
+ * The load generator behind `socketkit bench`: request/response, bulk stream, UDP,
+ * idle connections, chat fan-out and SNTP loads against any server, with verified
+ * replies and HDR latency percentiles. See docs/performance.md.
+ * @module
+ */
+export * from './bench-options.js';
+export * from './bench-report.js';
+export { type LatencySummary, summarize } from './latency-stats.js';
+export { formatLatency, formatMs, formatNumber, formatResultTable } from './result-table.js';
+export { type RunBenchHooks, runBench } from './run-bench.js';
+export { isLoopbackAddress, type ResolvedTarget, resolveTarget } from './target-check.js';
