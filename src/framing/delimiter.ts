@@ -75,9 +75,10 @@ export interface DelimiterCodecOptions<E extends FrameEncoding = null> {
  * codec.encode('x'); // <Buffer 78 00>
  * ```
  */
-export class DelimiterCodec<E extends FrameEncoding = null>
-  implements Codec<TextFrame<E>, string | Uint8Array>
-{
+export class DelimiterCodec<E extends FrameEncoding = null> implements Codec<
+  TextFrame<E>,
+  string | Uint8Array
+> {
   /** The longest frame accepted, delimiter excluded. */
   readonly maxFrameLength: number;
   readonly #delimiters: Buffer[];

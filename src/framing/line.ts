@@ -81,9 +81,10 @@ export interface LineCodecOptions<E extends FrameEncoding = 'utf8'> {
  * new LineCodec({ newline: '\r\n' }).encode('QUIT'); // <Buffer 51 55 49 54 0d 0a>
  * ```
  */
-export class LineCodec<E extends FrameEncoding = 'utf8'>
-  implements Codec<TextFrame<E>, string | Uint8Array>
-{
+export class LineCodec<E extends FrameEncoding = 'utf8'> implements Codec<
+  TextFrame<E>,
+  string | Uint8Array
+> {
   /** The longest line accepted, delimiter excluded. */
   readonly maxFrameLength: number;
   readonly #keep: boolean;

@@ -25,8 +25,8 @@ import { checkPositiveInt, nextRequestId } from './stream-server.js';
 export type DatagramRequestHandlerClass = new (
   packet: Buffer,
   ctx: DatagramContext,
-  // biome-ignore lint/suspicious/noExplicitAny: a handler class may type its server as it likes
-  server: any,
+  // `never`: any handler class fits, whatever type it gives its server parameter.
+  server: never,
 ) => DatagramRequestHandler;
 
 /** Options every datagram server takes. */
@@ -156,7 +156,7 @@ export abstract class DatagramServer extends BaseServer {
     try {
       const handler = this.#opts.handler;
       if (isHandlerClass(handler, DatagramRequestHandler)) {
-        await runHandler(new (handler as DatagramRequestHandlerClass)(packet, ctx, this));
+        await runHandler(new (handler as DatagramRequestHandlerClass)(packet, ctx, this as never));
       } else {
         await (handler as DatagramHandler)(packet, ctx);
       }

@@ -9,8 +9,7 @@ import type { Socket } from '../socket/tcp-socket.js';
 
 /** A peer or local address: a host and port, or a Unix socket path. */
 export type PeerAddress =
-  | { family: 'IPv4' | 'IPv6'; address: string; port: number }
-  | { family: 'unix'; path: string };
+  { family: 'IPv4' | 'IPv6'; address: string; port: number } | { family: 'unix'; path: string };
 
 /** What a stream handler knows about its connection. */
 export interface ConnectionContext {

@@ -204,9 +204,7 @@ export class DatagramRequestHandler<TServer = unknown> extends BaseRequestHandle
 export function isHandlerClass<T extends BaseRequestHandler>(
   value: unknown,
   base: abstract new (...args: never[]) => T,
-): value is new (
-  ...args: never[]
-) => T {
+): value is new (...args: never[]) => T {
   return (
     typeof value === 'function' &&
     (value === base || (value.prototype !== undefined && value.prototype instanceof base))

@@ -38,8 +38,8 @@ import { type BaseServerOptions, checkSeconds } from './server-options.js';
 export type StreamRequestHandlerClass = new (
   socket: Socket,
   ctx: ConnectionContext,
-  // biome-ignore lint/suspicious/noExplicitAny: a handler class may type its server as it likes
-  server: any,
+  // `never`: any handler class fits, whatever type it gives its server parameter.
+  server: never,
 ) => StreamRequestHandler;
 
 /** Options every stream server takes. */
@@ -280,7 +280,7 @@ export abstract class StreamServer extends BaseServer {
     try {
       const handler = this.#opts.handler;
       if (isHandlerClass(handler, StreamRequestHandler)) {
-        await runHandler(new (handler as StreamRequestHandlerClass)(socket, ctx, this));
+        await runHandler(new (handler as StreamRequestHandlerClass)(socket, ctx, this as never));
       } else {
         await (handler as StreamHandler)(socket, ctx);
       }

@@ -18,12 +18,7 @@ import {
 
 /** The option names `DatagramSocket.setOption`/`getOption` accept. */
 export type DatagramOptionName =
-  | 'SO_BROADCAST'
-  | 'SO_RCVBUF'
-  | 'SO_SNDBUF'
-  | 'IP_TTL'
-  | 'IP_MULTICAST_TTL'
-  | 'IP_MULTICAST_LOOP';
+  'SO_BROADCAST' | 'SO_RCVBUF' | 'SO_SNDBUF' | 'IP_TTL' | 'IP_MULTICAST_TTL' | 'IP_MULTICAST_LOOP';
 
 const BOOLEAN_OPTIONS = new Set<string>(['SO_BROADCAST', 'IP_MULTICAST_LOOP']);
 const NUMBER_OPTIONS = new Set<string>(['SO_RCVBUF', 'SO_SNDBUF', 'IP_TTL', 'IP_MULTICAST_TTL']);

@@ -123,11 +123,11 @@ export function checkCommonFlags(flags: NetcatFlags): void {
     flags.udp,
     Boolean(
       flags.tls ||
-        flags.tlsCert ||
-        flags.tlsKey ||
-        flags.tlsCa ||
-        flags.tlsVerify ||
-        flags.tlsServername,
+      flags.tlsCert ||
+      flags.tlsKey ||
+      flags.tlsCa ||
+      flags.tlsVerify ||
+      flags.tlsServername,
     ),
     'TLS needs a stream socket: --tls cannot be used with -u (DTLS is not supported)',
   );

@@ -21,8 +21,7 @@ import {
 
 /** Where to listen: a host (undefined: every address) and port, or a Unix path. */
 export type ListenTarget =
-  | { host: string | undefined; port: number; family?: 4 | 6 }
-  | { path: string };
+  { host: string | undefined; port: number; family?: 4 | 6 } | { path: string };
 
 /** Options of {@link serveStream}. */
 export interface ServeStreamOptions {

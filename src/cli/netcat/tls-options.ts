@@ -33,11 +33,11 @@ function readPem(path: string | undefined, option: string): Buffer | undefined {
 export function wantsTls(flags: TlsFlags): boolean {
   return Boolean(
     flags.tls ||
-      flags.tlsCert ||
-      flags.tlsKey ||
-      flags.tlsCa ||
-      flags.tlsVerify ||
-      flags.tlsServername,
+    flags.tlsCert ||
+    flags.tlsKey ||
+    flags.tlsCa ||
+    flags.tlsVerify ||
+    flags.tlsServername,
   );
 }
 

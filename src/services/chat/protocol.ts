@@ -99,7 +99,7 @@ export function sanitizeLine(raw: Uint8Array): string {
 /** Escapes control characters in already-decoded text (see {@link sanitizeLine}). */
 export function escapeControls(text: string): string {
   // Fast path: most lines have nothing to escape.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  // Matching control characters is the point of this pattern.
   if (!/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(text)) return text;
   let out = '';
   for (const ch of text) {

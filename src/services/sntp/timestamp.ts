@@ -49,7 +49,7 @@ export function ntpToUnixNanos(timestamp: bigint, pivotUnixNs?: bigint): bigint 
   const fraction = timestamp & (FRACTION - 1n);
   const nanos = (fraction * NS_PER_S + FRACTION / 2n) / FRACTION;
   // RFC 4330 §3: with no better information, MSB set → era 0 (1968–2036), clear → era 1.
-  let era = 0n;
+  let era: bigint;
   if (pivotUnixNs === undefined) {
     era = ntpSeconds & 0x8000_0000n ? 0n : 1n;
   } else {

@@ -31,32 +31,40 @@ test('listen -k ends on SIGINT with exit 130', async (t) => {
   assert.equal(await exitOf(listener), 130);
 });
 
-test('2 MiB each way through connect ↔ ncat -l arrive whole (backpressure, no loss)', {
-  skip: have('ncat') ? false : 'needs ncat',
-}, async (t) => {
-  const up = randomBytes(2 * 1024 * 1024);
-  const down = randomBytes(2 * 1024 * 1024);
-  const port = await freePort();
-  const ncat = run(t, 'ncat', ['-v', '-l', '127.0.0.1', String(port)], 'open');
-  await ncat.stderr.waitFor(/Listening on/);
-  ncat.child.stdin?.end(down);
-  const client = runSocketkit(t, ['connect', '127.0.0.1', String(port)], up);
-  assert.equal(await exitOf(client), 0, client.stderr.text);
-  await exitOf(ncat);
-  assert.equal(client.stdout.bytes.length, down.length);
-  assert.equal(sha(client.stdout.bytes), sha(down));
-  assert.equal(sha(ncat.stdout.bytes), sha(up));
-});
+test(
+  '2 MiB each way through connect ↔ ncat -l arrive whole (backpressure, no loss)',
+  {
+    skip: have('ncat') ? false : 'needs ncat',
+  },
+  async (t) => {
+    const up = randomBytes(2 * 1024 * 1024);
+    const down = randomBytes(2 * 1024 * 1024);
+    const port = await freePort();
+    const ncat = run(t, 'ncat', ['-v', '-l', '127.0.0.1', String(port)], 'open');
+    await ncat.stderr.waitFor(/Listening on/);
+    ncat.child.stdin?.end(down);
+    const client = runSocketkit(t, ['connect', '127.0.0.1', String(port)], up);
+    assert.equal(await exitOf(client), 0, client.stderr.text);
+    await exitOf(ncat);
+    assert.equal(client.stdout.bytes.length, down.length);
+    assert.equal(sha(client.stdout.bytes), sha(down));
+    assert.equal(sha(ncat.stdout.bytes), sha(up));
+  },
+);
 
-test('a reader that goes away (connect … | head -c 10) ends connect quietly, exit 1', {
-  skip: have('ncat') ? false : 'needs ncat',
-}, async (t) => {
-  const port = await freePort();
-  const ncat = run(t, 'ncat', ['-v', '-l', '127.0.0.1', String(port)], 'open');
-  await ncat.stderr.waitFor(/Listening on/);
-  ncat.child.stdin?.end(randomBytes(4 * 1024 * 1024));
-  const client = runSocketkit(t, ['connect', '127.0.0.1', String(port)], 'open');
-  client.child.stdout?.once('data', () => client.child.stdout?.destroy());
-  assert.equal(await exitOf(client), 1);
-  assert.doesNotMatch(client.stderr.text, /EPIPE|unexpected error|at /);
-});
+test(
+  'a reader that goes away (connect … | head -c 10) ends connect quietly, exit 1',
+  {
+    skip: have('ncat') ? false : 'needs ncat',
+  },
+  async (t) => {
+    const port = await freePort();
+    const ncat = run(t, 'ncat', ['-v', '-l', '127.0.0.1', String(port)], 'open');
+    await ncat.stderr.waitFor(/Listening on/);
+    ncat.child.stdin?.end(randomBytes(4 * 1024 * 1024));
+    const client = runSocketkit(t, ['connect', '127.0.0.1', String(port)], 'open');
+    client.child.stdout?.once('data', () => client.child.stdout?.destroy());
+    assert.equal(await exitOf(client), 1);
+    assert.doesNotMatch(client.stderr.text, /EPIPE|unexpected error|at /);
+  },
+);

@@ -151,35 +151,39 @@ test('refused: exit 1 and a clear message, like ncat', { skip }, async () => {
   assert.equal(code, 1, 'ncat agrees');
 });
 
-test('-w: a connect that hangs times out with exit 1, like ncat -w', {
-  skip: skip || (have('python3') ? false : 'needs python3'),
-}, async (t) => {
-  // A listener whose accept queue is full drops further SYNs: the connect hangs (loopback only).
-  const py = run(t, 'python3', [
-    '-c',
-    [
-      'import socket, time',
-      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
-      'fill = []',
-      'for i in range(4):',
-      '    c = socket.socket(); c.setblocking(False)',
-      '    try: c.connect(s.getsockname())',
-      '    except BlockingIOError: pass',
-      '    fill.append(c)',
-      'print(s.getsockname()[1], flush=True)',
-      'time.sleep(60)',
-    ].join('\n'),
-  ]);
-  const port = (await py.stdout.waitFor(/(\d+)\n/))[1]!;
-  const r = await runCli(['connect', '-w', '500ms', '127.0.0.1', port]);
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /connect timed out after 0\.5 s \(127\.0\.0\.1:\d+\) \[ERR_SOCKET_TIMEOUT\]/,
-  );
-  const nc = run(t, 'ncat', ['-w', '500ms', '127.0.0.1', port]);
-  assert.equal(await exitOf(nc), 1, 'ncat agrees');
-});
+test(
+  '-w: a connect that hangs times out with exit 1, like ncat -w',
+  {
+    skip: skip || (have('python3') ? false : 'needs python3'),
+  },
+  async (t) => {
+    // A listener whose accept queue is full drops further SYNs: the connect hangs (loopback only).
+    const py = run(t, 'python3', [
+      '-c',
+      [
+        'import socket, time',
+        's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)',
+        'fill = []',
+        'for i in range(4):',
+        '    c = socket.socket(); c.setblocking(False)',
+        '    try: c.connect(s.getsockname())',
+        '    except BlockingIOError: pass',
+        '    fill.append(c)',
+        'print(s.getsockname()[1], flush=True)',
+        'time.sleep(60)',
+      ].join('\n'),
+    ]);
+    const port = (await py.stdout.waitFor(/(\d+)\n/))[1]!;
+    const r = await runCli(['connect', '-w', '500ms', '127.0.0.1', port]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /connect timed out after 0\.5 s \(127\.0\.0\.1:\d+\) \[ERR_SOCKET_TIMEOUT\]/,
+    );
+    const nc = run(t, 'ncat', ['-w', '500ms', '127.0.0.1', port]);
+    assert.equal(await exitOf(nc), 1, 'ncat agrees');
+  },
+);
 
 test('-i: an idle connection ends with exit 1, like ncat -i', { skip }, async (t) => {
   const { port } = await ncatListen(t, ['-k'], 'open');
@@ -294,30 +298,42 @@ test('Unix stream socket (-U) with ncat -lU', { skip }, async (t) => {
   assert.match(missing.stderr, /cannot connect to .*none\.sock: no such socket file/);
 });
 
-test('TLS with ncat --ssl: unverified by default, --tls-verify with --tls-ca', {
-  skip,
-}, async (t) => {
-  const { cert, key } = selfSignedCert(tempDir(t));
-  const a = await ncatListen(t, ['--ssl', '--ssl-cert', cert, '--ssl-key', key], 'secret reply\n');
-  const r = await runCli(['connect', '--tls', '127.0.0.1', String(a.port)], { stdin: 'secret\n' });
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'secret reply\n');
-  await exitOf(a.proc);
-  assert.equal(a.proc.stdout.text, 'secret\n');
+test(
+  'TLS with ncat --ssl: unverified by default, --tls-verify with --tls-ca',
+  {
+    skip,
+  },
+  async (t) => {
+    const { cert, key } = selfSignedCert(tempDir(t));
+    const a = await ncatListen(
+      t,
+      ['--ssl', '--ssl-cert', cert, '--ssl-key', key],
+      'secret reply\n',
+    );
+    const r = await runCli(['connect', '--tls', '127.0.0.1', String(a.port)], {
+      stdin: 'secret\n',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'secret reply\n');
+    await exitOf(a.proc);
+    assert.equal(a.proc.stdout.text, 'secret\n');
 
-  const b = await ncatListen(t, ['--ssl', '--ssl-cert', cert, '--ssl-key', key], 'verified\n');
-  const v = await runCli(
-    ['connect', '--tls-verify', '--tls-ca', cert, '127.0.0.1', String(b.port)],
-    { stdin: '' },
-  );
-  assert.equal(v.code, 0, v.stderr);
-  assert.equal(v.stdout, 'verified\n');
+    const b = await ncatListen(t, ['--ssl', '--ssl-cert', cert, '--ssl-key', key], 'verified\n');
+    const v = await runCli(
+      ['connect', '--tls-verify', '--tls-ca', cert, '127.0.0.1', String(b.port)],
+      { stdin: '' },
+    );
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stdout, 'verified\n');
 
-  const c = await ncatListen(t, ['-k', '--ssl', '--ssl-cert', cert, '--ssl-key', key]);
-  const bad = await runCli(['connect', '--tls-verify', '127.0.0.1', String(c.port)], { stdin: '' });
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /self-signed certificate.*pass --tls-ca FILE/);
-});
+    const c = await ncatListen(t, ['-k', '--ssl', '--ssl-cert', cert, '--ssl-key', key]);
+    const bad = await runCli(['connect', '--tls-verify', '127.0.0.1', String(c.port)], {
+      stdin: '',
+    });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /self-signed certificate.*pass --tls-ca FILE/);
+  },
+);
 
 test('usage errors exit 2', async () => {
   assert.equal((await runCli(['connect', '127.0.0.1'])).code, 2);
@@ -368,32 +384,36 @@ test('--tls-servername is sent as SNI; -6 connects over ::1', async (t) => {
   assert.equal(sni, 'service.test');
 });
 
-test('talks to nc -l (netcat-openbsd) and socat TCP-LISTEN too', {
-  skip: have('nc') && have('socat') ? false : 'needs nc and socat',
-}, async (t) => {
-  const ncPort = await freePort();
-  const nc = run(t, 'nc', ['-lv', '127.0.0.1', String(ncPort)], 'from nc\n');
-  await nc.stderr.waitFor(/Listening on/);
-  const a = await runCli(['connect', '127.0.0.1', String(ncPort)], { stdin: 'to nc\n' });
-  assert.equal(a.code, 0, a.stderr);
-  assert.equal(a.stdout, 'from nc\n');
-  await exitOf(nc);
-  assert.equal(nc.stdout.text, 'to nc\n');
+test(
+  'talks to nc -l (netcat-openbsd) and socat TCP-LISTEN too',
+  {
+    skip: have('nc') && have('socat') ? false : 'needs nc and socat',
+  },
+  async (t) => {
+    const ncPort = await freePort();
+    const nc = run(t, 'nc', ['-lv', '127.0.0.1', String(ncPort)], 'from nc\n');
+    await nc.stderr.waitFor(/Listening on/);
+    const a = await runCli(['connect', '127.0.0.1', String(ncPort)], { stdin: 'to nc\n' });
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(a.stdout, 'from nc\n');
+    await exitOf(nc);
+    assert.equal(nc.stdout.text, 'to nc\n');
 
-  const soPort = await freePort();
-  const so = run(
-    t,
-    'socat',
-    ['-d', '-d', `TCP-LISTEN:${soPort},bind=127.0.0.1`, '-'],
-    'from socat\n',
-  );
-  await so.stderr.waitFor(/listening on/);
-  const b = await runCli(['connect', '127.0.0.1', String(soPort)], { stdin: 'to socat\n' });
-  assert.equal(b.code, 0, b.stderr);
-  assert.equal(b.stdout, 'from socat\n');
-  await exitOf(so);
-  assert.equal(so.stdout.text, 'to socat\n');
-});
+    const soPort = await freePort();
+    const so = run(
+      t,
+      'socat',
+      ['-d', '-d', `TCP-LISTEN:${soPort},bind=127.0.0.1`, '-'],
+      'from socat\n',
+    );
+    await so.stderr.waitFor(/listening on/);
+    const b = await runCli(['connect', '127.0.0.1', String(soPort)], { stdin: 'to socat\n' });
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.stdout, 'from socat\n');
+    await exitOf(so);
+    assert.equal(so.stdout.text, 'to socat\n');
+  },
+);
 
 test('UDP -i: silence while stdin is open is an idle timeout (1); after stdin ended, a normal end (0)', async (t) => {
   const dgram = await import('node:dgram');

@@ -45,50 +45,58 @@ test('TCP: one client (ncat), both directions, then exit 0', { skip }, async (t)
   assert.match(cli.stderr.text, /socketkit: 14 bytes sent, 10 bytes received in [\d.]+ seconds\./);
 });
 
-test('works with nc (netcat-openbsd) and socat clients too', {
-  skip: have('nc') && have('socat') ? false : 'needs nc and socat',
-}, async (t) => {
-  const a = await listen(t, [], 'hi nc\n');
-  const nc = run(t, 'nc', ['-N', '127.0.0.1', a.port], 'from nc\n');
-  assert.equal(await within(a.cli.done, 'listen exits'), 0);
-  assert.equal(a.cli.stdout.text, 'from nc\n');
-  await exitOf(nc);
-  assert.equal(nc.stdout.text, 'hi nc\n');
+test(
+  'works with nc (netcat-openbsd) and socat clients too',
+  {
+    skip: have('nc') && have('socat') ? false : 'needs nc and socat',
+  },
+  async (t) => {
+    const a = await listen(t, [], 'hi nc\n');
+    const nc = run(t, 'nc', ['-N', '127.0.0.1', a.port], 'from nc\n');
+    assert.equal(await within(a.cli.done, 'listen exits'), 0);
+    assert.equal(a.cli.stdout.text, 'from nc\n');
+    await exitOf(nc);
+    assert.equal(nc.stdout.text, 'hi nc\n');
 
-  const b = await listen(t, [], 'hi socat\n');
-  const so = run(t, 'socat', ['-', `TCP:127.0.0.1:${b.port}`], 'from socat\n');
-  assert.equal(await within(b.cli.done, 'listen exits'), 0);
-  assert.equal(b.cli.stdout.text, 'from socat\n');
-  assert.equal(await exitOf(so), 0);
-  assert.equal(so.stdout.text, 'hi socat\n');
-});
+    const b = await listen(t, [], 'hi socat\n');
+    const so = run(t, 'socat', ['-', `TCP:127.0.0.1:${b.port}`], 'from socat\n');
+    assert.equal(await within(b.cli.done, 'listen exits'), 0);
+    assert.equal(b.cli.stdout.text, 'from socat\n');
+    assert.equal(await exitOf(so), 0);
+    assert.equal(so.stdout.text, 'hi socat\n');
+  },
+);
 
-test('-k: three concurrent clients, stdin broadcast to all, their lines all printed', {
-  skip,
-}, async (t) => {
-  const stdin = new PassThrough();
-  const { cli, port } = await listen(t, ['-k'], stdin);
-  const clients = [1, 2, 3].map(() => run(t, 'ncat', ['127.0.0.1', port], 'open'));
-  await cli.stderr.waitFor(/(?:Connection from [^\n]*\n[\s\S]*){3}/, '3 connections');
-  stdin.write('to everyone\n');
-  for (const c of clients) await c.stdout.waitFor(/to everyone\n/);
-  clients.forEach((c, i) => {
-    c.child.stdin?.end(`client ${i + 1}\n`);
-  });
-  for (const c of clients) assert.equal(await exitOf(c), 0);
-  await cli.stdout.waitFor(/client 3\n/);
-  assert.deepEqual(cli.stdout.text.split('\n').filter(Boolean).sort(), [
-    'client 1',
-    'client 2',
-    'client 3',
-  ]);
-  // -k keeps listening after they left: one more client, then stop with the signal.
-  const late = run(t, 'ncat', ['127.0.0.1', port], 'late\n');
-  await cli.stdout.waitFor(/late\n/);
-  await exitOf(late);
-  cli.abort();
-  assert.equal(await within(cli.done, 'listen stops'), 130);
-});
+test(
+  '-k: three concurrent clients, stdin broadcast to all, their lines all printed',
+  {
+    skip,
+  },
+  async (t) => {
+    const stdin = new PassThrough();
+    const { cli, port } = await listen(t, ['-k'], stdin);
+    const clients = [1, 2, 3].map(() => run(t, 'ncat', ['127.0.0.1', port], 'open'));
+    await cli.stderr.waitFor(/(?:Connection from [^\n]*\n[\s\S]*){3}/, '3 connections');
+    stdin.write('to everyone\n');
+    for (const c of clients) await c.stdout.waitFor(/to everyone\n/);
+    clients.forEach((c, i) => {
+      c.child.stdin?.end(`client ${i + 1}\n`);
+    });
+    for (const c of clients) assert.equal(await exitOf(c), 0);
+    await cli.stdout.waitFor(/client 3\n/);
+    assert.deepEqual(cli.stdout.text.split('\n').filter(Boolean).sort(), [
+      'client 1',
+      'client 2',
+      'client 3',
+    ]);
+    // -k keeps listening after they left: one more client, then stop with the signal.
+    const late = run(t, 'ncat', ['127.0.0.1', port], 'late\n');
+    await cli.stdout.waitFor(/late\n/);
+    await exitOf(late);
+    cli.abort();
+    assert.equal(await within(cli.done, 'listen stops'), 130);
+  },
+);
 
 test('-k: three clients one after another', { skip }, async (t) => {
   const { cli, port } = await listen(t, ['-k']);
@@ -159,20 +167,24 @@ test('UDP: prints datagrams and answers the last peer with stdin', { skip }, asy
   assert.equal(await within(cli.done, 'udp listen stops'), 130);
 });
 
-test('Unix stream socket (-U) with an ncat -U client; the socket file is removed after', {
-  skip,
-}, async (t) => {
-  const path = join(tempDir(t), 'listen.sock');
-  const cli = startCli(t, ['listen', '-v', '-U', path], 'hi unix client\n');
-  await cli.stderr.waitFor(/Listening on .*listen\.sock/);
-  const nc = run(t, 'ncat', ['-U', path], 'hi unix server\n');
-  assert.equal(await within(cli.done, 'listen exits'), 0);
-  assert.equal(cli.stdout.text, 'hi unix server\n');
-  await exitOf(nc);
-  assert.equal(nc.stdout.text, 'hi unix client\n');
-  const { existsSync } = await import('node:fs');
-  assert.equal(existsSync(path), false);
-});
+test(
+  'Unix stream socket (-U) with an ncat -U client; the socket file is removed after',
+  {
+    skip,
+  },
+  async (t) => {
+    const path = join(tempDir(t), 'listen.sock');
+    const cli = startCli(t, ['listen', '-v', '-U', path], 'hi unix client\n');
+    await cli.stderr.waitFor(/Listening on .*listen\.sock/);
+    const nc = run(t, 'ncat', ['-U', path], 'hi unix server\n');
+    assert.equal(await within(cli.done, 'listen exits'), 0);
+    assert.equal(cli.stdout.text, 'hi unix server\n');
+    await exitOf(nc);
+    assert.equal(nc.stdout.text, 'hi unix client\n');
+    const { existsSync } = await import('node:fs');
+    assert.equal(existsSync(path), false);
+  },
+);
 
 test('TLS: ncat --ssl client, certificate made with openssl', { skip }, async (t) => {
   const { cert, key } = selfSignedCert(tempDir(t));
@@ -192,24 +204,28 @@ test('TLS: ncat --ssl client, certificate made with openssl', { skip }, async (t
   assert.match(missing.stderr, /listen --tls needs --tls-cert FILE and --tls-key FILE/);
 });
 
-test('-x - : the hex dump of received data equals ncat -x for the same bytes', {
-  skip,
-}, async (t) => {
-  const input = 'hello world, this is a test line\nsecond\n';
-  const { cli, port } = await listen(t, ['-x', '-'], '');
-  assert.equal(await exitOf(run(t, 'ncat', ['127.0.0.1', port], input)), 0);
-  assert.equal(await within(cli.done, 'listen exits'), 0);
-  const dir = tempDir(t);
-  const ncPort = String(await freePort());
-  const file = join(dir, 'ncat.hex');
-  const ncat = run(t, 'ncat', ['-v', '-l', '-x', file, '127.0.0.1', ncPort], Buffer.alloc(0));
-  await ncat.stderr.waitFor(/Listening on/);
-  assert.equal(await exitOf(run(t, 'ncat', ['127.0.0.1', ncPort], input)), 0);
-  await exitOf(ncat);
-  const { readFileSync } = await import('node:fs');
-  const dumpLines = cli.stderr.text.split('\n').filter((l) => /^[0-9a-f]{4} {3}/.test(l));
-  assert.equal(`${dumpLines.join('\n')}\n`, readFileSync(file, 'utf8'));
-});
+test(
+  '-x - : the hex dump of received data equals ncat -x for the same bytes',
+  {
+    skip,
+  },
+  async (t) => {
+    const input = 'hello world, this is a test line\nsecond\n';
+    const { cli, port } = await listen(t, ['-x', '-'], '');
+    assert.equal(await exitOf(run(t, 'ncat', ['127.0.0.1', port], input)), 0);
+    assert.equal(await within(cli.done, 'listen exits'), 0);
+    const dir = tempDir(t);
+    const ncPort = String(await freePort());
+    const file = join(dir, 'ncat.hex');
+    const ncat = run(t, 'ncat', ['-v', '-l', '-x', file, '127.0.0.1', ncPort], Buffer.alloc(0));
+    await ncat.stderr.waitFor(/Listening on/);
+    assert.equal(await exitOf(run(t, 'ncat', ['127.0.0.1', ncPort], input)), 0);
+    await exitOf(ncat);
+    const { readFileSync } = await import('node:fs');
+    const dumpLines = cli.stderr.text.split('\n').filter((l) => /^[0-9a-f]{4} {3}/.test(l));
+    assert.equal(`${dumpLines.join('\n')}\n`, readFileSync(file, 'utf8'));
+  },
+);
 
 test('an address in use is a clear error, exit 1', async (t) => {
   const { cli, port } = await listen(t, ['-k']);
@@ -235,48 +251,60 @@ test('Unix datagram socket (-u -U): ncat -uU client, answered with stdin', { ski
   assert.equal(existsSync(path), false, 'the socket file is removed');
 });
 
-test('-6 on ::1 with an ncat -6 client; -4 with an IPv6 address is a usage error', {
-  skip,
-}, async (t) => {
-  const { cli, port } = await listen(t, ['-6'], 'v6 hello\n', '::1');
-  assert.match(cli.stderr.text, /Listening on \[::1\]:\d+/);
-  const nc = run(t, 'ncat', ['-6', '::1', port], 'over ipv6\n');
-  assert.equal(await within(cli.done, 'listen exits'), 0);
-  assert.equal(cli.stdout.text, 'over ipv6\n');
-  await exitOf(nc);
-  assert.equal(nc.stdout.text, 'v6 hello\n');
-  assert.equal((await runCli(['listen', '-4', '::1', '0'])).code, 2);
-});
+test(
+  '-6 on ::1 with an ncat -6 client; -4 with an IPv6 address is a usage error',
+  {
+    skip,
+  },
+  async (t) => {
+    const { cli, port } = await listen(t, ['-6'], 'v6 hello\n', '::1');
+    assert.match(cli.stderr.text, /Listening on \[::1\]:\d+/);
+    const nc = run(t, 'ncat', ['-6', '::1', port], 'over ipv6\n');
+    assert.equal(await within(cli.done, 'listen exits'), 0);
+    assert.equal(cli.stdout.text, 'over ipv6\n');
+    await exitOf(nc);
+    assert.equal(nc.stdout.text, 'v6 hello\n');
+    assert.equal((await runCli(['listen', '-4', '::1', '0'])).code, 2);
+  },
+);
 
-test('-i: an idle client is disconnected; with -k the listener keeps serving', {
-  skip,
-}, async (t) => {
-  const { cli, port } = await listen(t, ['-k', '-i', '300ms']);
-  const idle = run(t, 'ncat', ['127.0.0.1', port], 'open');
-  await cli.stderr.waitFor(/idle timeout expired/);
-  idle.child.kill(); // (ncat keeps running after the peer's EOF while its stdin is open)
-  const next = run(t, 'ncat', ['127.0.0.1', port], 'still here\n');
-  await cli.stdout.waitFor(/still here\n/);
-  await exitOf(next);
-});
+test(
+  '-i: an idle client is disconnected; with -k the listener keeps serving',
+  {
+    skip,
+  },
+  async (t) => {
+    const { cli, port } = await listen(t, ['-k', '-i', '300ms']);
+    const idle = run(t, 'ncat', ['127.0.0.1', port], 'open');
+    await cli.stderr.waitFor(/idle timeout expired/);
+    idle.child.kill(); // (ncat keeps running after the peer's EOF while its stdin is open)
+    const next = run(t, 'ncat', ['127.0.0.1', port], 'still here\n');
+    await cli.stdout.waitFor(/still here\n/);
+    await exitOf(next);
+  },
+);
 
-test('UDP -k: datagrams from every peer are printed; stdin answers the last one', {
-  skip,
-}, async (t) => {
-  const stdin = new PassThrough();
-  const { cli, port } = await listen(t, ['-u', '-k'], stdin);
-  const a = run(t, 'ncat', ['-u', '127.0.0.1', port], 'open');
-  const b = run(t, 'ncat', ['-u', '127.0.0.1', port], 'open');
-  a.child.stdin?.write('from a\n');
-  await cli.stdout.waitFor(/from a\n/);
-  b.child.stdin?.write('from b\n');
-  await cli.stdout.waitFor(/from b\n/);
-  stdin.write('to the last\n');
-  await b.stdout.waitFor(/to the last\n/);
-  assert.equal(a.stdout.text, '');
-  cli.abort();
-  assert.equal(await within(cli.done, 'listen stops'), 130);
-});
+test(
+  'UDP -k: datagrams from every peer are printed; stdin answers the last one',
+  {
+    skip,
+  },
+  async (t) => {
+    const stdin = new PassThrough();
+    const { cli, port } = await listen(t, ['-u', '-k'], stdin);
+    const a = run(t, 'ncat', ['-u', '127.0.0.1', port], 'open');
+    const b = run(t, 'ncat', ['-u', '127.0.0.1', port], 'open');
+    a.child.stdin?.write('from a\n');
+    await cli.stdout.waitFor(/from a\n/);
+    b.child.stdin?.write('from b\n');
+    await cli.stdout.waitFor(/from b\n/);
+    stdin.write('to the last\n');
+    await b.stdout.waitFor(/to the last\n/);
+    assert.equal(a.stdout.text, '');
+    cli.abort();
+    assert.equal(await within(cli.done, 'listen stops'), 130);
+  },
+);
 
 test('UDP --deny: datagrams from a denied address are ignored', { skip }, async (t) => {
   const { cli, port } = await listen(t, [

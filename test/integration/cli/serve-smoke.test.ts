@@ -89,96 +89,108 @@ async function spawnServe(args: string[]) {
   return { child, out, exited };
 }
 
-test('npm start: every printed "try it" line works as printed', {
-  skip: built ? false : 'not built: run npm run build',
-}, async (t) => {
-  let run: Awaited<ReturnType<typeof spawnServe>> | undefined;
-  // A random offset keeps clear of a real `npm start` on the documented ports, and below
-  // the ephemeral port range (32768+) where clients' own ports live; retry if taken anyway.
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const offset = 10_000 + Math.floor(Math.random() * 14_000);
-    run = await spawnServe(['serve', '--port-offset', String(offset)]);
-    if (run.child.exitCode === null || !/already in use/.test(run.out.stderr)) break;
-  }
-  assert.ok(run);
-  const { child, out, exited } = run;
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  assert.equal(child.exitCode, null, `serve exited early:\n${out.stderr}`);
-  const stdout = out.stdout;
-  const rows = parseTable(stdout);
-  assert.ok(rows.length >= 12, `table:\n${stdout}`);
-  for (const name of ['echo', 'discard', 'daytime', 'qotd', 'chargen', 'time']) {
-    for (const transport of ['tcp', 'udp']) {
-      assert.ok(
-        rows.some((r) => r.service === name && r.transport === transport),
-        `${name}/${transport}`,
-      );
+test(
+  'npm start: every printed "try it" line works as printed',
+  {
+    skip: built ? false : 'not built: run npm run build',
+  },
+  async (t) => {
+    let run: Awaited<ReturnType<typeof spawnServe>> | undefined;
+    // A random offset keeps clear of a real `npm start` on the documented ports, and below
+    // the ephemeral port range (32768+) where clients' own ports live; retry if taken anyway.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const offset = 10_000 + Math.floor(Math.random() * 14_000);
+      run = await spawnServe(['serve', '--port-offset', String(offset)]);
+      if (run.child.exitCode === null || !/already in use/.test(run.out.stderr)) break;
     }
-  }
-  const results = await Promise.all(rows.map((row) => runLine(row.tryIt)));
-  rows.forEach((row, i) => {
-    const out = results[i];
-    assert.ok(out);
-    check(row, out);
-  });
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, out.stderr);
-  assert.match(out.stderr, /stopped/);
-});
+    assert.ok(run);
+    const { child, out, exited } = run;
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    assert.equal(child.exitCode, null, `serve exited early:\n${out.stderr}`);
+    const stdout = out.stdout;
+    const rows = parseTable(stdout);
+    assert.ok(rows.length >= 12, `table:\n${stdout}`);
+    for (const name of ['echo', 'discard', 'daytime', 'qotd', 'chargen', 'time']) {
+      for (const transport of ['tcp', 'udp']) {
+        assert.ok(
+          rows.some((r) => r.service === name && r.transport === transport),
+          `${name}/${transport}`,
+        );
+      }
+    }
+    const results = await Promise.all(rows.map((row) => runLine(row.tryIt)));
+    rows.forEach((row, i) => {
+      const out = results[i];
+      assert.ok(out);
+      check(row, out);
+    });
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, out.stderr);
+    assert.match(out.stderr, /stopped/);
+  },
+);
 
-test('--processes 2: workers share the port; SIGINT drains them and exits 0', {
-  skip: built ? false : 'not built: run npm run build',
-}, async (t) => {
-  const { child, out, exited } = await spawnServe([
-    'serve',
-    'echo',
-    '--tcp',
-    '--port',
-    '0',
-    '--processes',
-    '2',
-  ]);
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const [row] = parseTable(out.stdout);
-  assert.ok(row, `no table:\n${out.stdout}\n${out.stderr}`);
-  assert.equal((await runLine(row.tryIt)).stdout, 'hello\n');
-  assert.match(out.stderr, /worker 2 \(pid \d+\) listening/);
-  child.kill('SIGINT');
-  assert.equal(await exited, 0, out.stderr);
-  assert.match(out.stderr, /\[pid \d+\] echo\/tcp #\d+ connection/);
-});
+test(
+  '--processes 2: workers share the port; SIGINT drains them and exits 0',
+  {
+    skip: built ? false : 'not built: run npm run build',
+  },
+  async (t) => {
+    const { child, out, exited } = await spawnServe([
+      'serve',
+      'echo',
+      '--tcp',
+      '--port',
+      '0',
+      '--processes',
+      '2',
+    ]);
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const [row] = parseTable(out.stdout);
+    assert.ok(row, `no table:\n${out.stdout}\n${out.stderr}`);
+    assert.equal((await runLine(row.tryIt)).stdout, 'hello\n');
+    assert.match(out.stderr, /worker 2 \(pid \d+\) listening/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, out.stderr);
+    assert.match(out.stderr, /\[pid \d+\] echo\/tcp #\d+ connection/);
+  },
+);
 
-test('a second signal during the drain exits at once with 130', {
-  skip: built ? false : 'not built: run npm run build',
-}, async (t) => {
-  const { child, out, exited } = await spawnServe([
-    'serve',
-    'chargen',
-    '--tcp',
-    '--port',
-    '0',
-    '--drain-timeout',
-    '30',
-  ]);
-  t.after(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const [row] = parseTable(out.stdout);
-  assert.ok(row?.port, out.stderr);
-  // A chargen client that stops reading keeps its connection busy: the drain would wait.
-  const client = connect(row.port, '127.0.0.1');
-  t.after(() => client.destroy());
-  await once(client, 'data');
-  client.pause();
-  child.kill('SIGINT');
-  for (let i = 0; i < 100 && !/draining/.test(out.stderr); i++)
-    await new Promise((r) => setTimeout(r, 20));
-  assert.match(out.stderr, /draining connections \(up to 30 s\)/);
-  child.kill('SIGINT');
-  assert.equal(await exited, 130);
-  assert.match(out.stderr, /second SIGINT, exiting now/);
-});
+test(
+  'a second signal during the drain exits at once with 130',
+  {
+    skip: built ? false : 'not built: run npm run build',
+  },
+  async (t) => {
+    const { child, out, exited } = await spawnServe([
+      'serve',
+      'chargen',
+      '--tcp',
+      '--port',
+      '0',
+      '--drain-timeout',
+      '30',
+    ]);
+    t.after(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    const [row] = parseTable(out.stdout);
+    assert.ok(row?.port, out.stderr);
+    // A chargen client that stops reading keeps its connection busy: the drain would wait.
+    const client = connect(row.port, '127.0.0.1');
+    t.after(() => client.destroy());
+    await once(client, 'data');
+    client.pause();
+    child.kill('SIGINT');
+    for (let i = 0; i < 100 && !/draining/.test(out.stderr); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.match(out.stderr, /draining connections \(up to 30 s\)/);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.match(out.stderr, /second SIGINT, exiting now/);
+  },
+);

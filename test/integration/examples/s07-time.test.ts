@@ -28,7 +28,7 @@ async function startServer(t: TestContext): Promise<number> {
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  for (const end = Date.now() + 20_000; Date.now() < end; ) {
+  for (const end = Date.now() + 20_000; Date.now() < end;) {
     const m = /on 127\.0\.0\.1:(\d+) \(udp\+tcp\), time zone UTC/.exec(out);
     if (m) return Number(m[1]);
     if (child.exitCode !== null) break;

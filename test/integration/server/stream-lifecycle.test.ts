@@ -120,7 +120,7 @@ describe('graceful shutdown', () => {
   });
 
   test('await using shuts the server down at scope exit', async () => {
-    let address: net.AddressInfo | string | null = null;
+    let address: net.AddressInfo | string | null;
     {
       await using server = await new TcpServer({ port: 0, handler: echo }).listen();
       address = server.raw!.address();

@@ -34,22 +34,26 @@ describe('chat over Redis: two nodes form one chat', async () => {
     await deletePrefix(SHARED_REDIS_URL, prefix);
   });
 
-  it('nicknames are unique across nodes; /who lists both nodes', {
-    skip: skip ?? false,
-  }, async () => {
-    const alice = await join(a, 'alice');
-    const other = await join(b);
-    other.send('/nick Alice');
-    await other.waitFor(/^<server> error: nickname "Alice" is taken$/);
-    other.send('/nick bob');
-    await alice.waitFor(/is now known as bob$/);
-    other.send('/who');
-    await other.waitFor(/^<server> \d+ online: .*alice \(#lobby\).*bob \(#lobby\)/);
-    other.send('hi from b');
-    await alice.waitFor(/^<bob> hi from b$/);
-    alice.send('/msg bob private across nodes');
-    await other.waitFor(/^\*alice\* private across nodes$/);
-  });
+  it(
+    'nicknames are unique across nodes; /who lists both nodes',
+    {
+      skip: skip ?? false,
+    },
+    async () => {
+      const alice = await join(a, 'alice');
+      const other = await join(b);
+      other.send('/nick Alice');
+      await other.waitFor(/^<server> error: nickname "Alice" is taken$/);
+      other.send('/nick bob');
+      await alice.waitFor(/is now known as bob$/);
+      other.send('/who');
+      await other.waitFor(/^<server> \d+ online: .*alice \(#lobby\).*bob \(#lobby\)/);
+      other.send('hi from b');
+      await alice.waitFor(/^<bob> hi from b$/);
+      alice.send('/msg bob private across nodes');
+      await other.waitFor(/^\*alice\* private across nodes$/);
+    },
+  );
 
   it('history and topics are shared', { skip: skip ?? false }, async () => {
     const c = await join(a, 'carol');

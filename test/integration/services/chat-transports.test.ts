@@ -20,7 +20,7 @@ function makeCert(): { key: string; cert: string } | null {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   try {
-    // biome-ignore format: one openssl invocation
+    // prettier-ignore
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
   } catch {
     return null;

@@ -25,7 +25,7 @@ async function startServer(t: TestContext, file: string): Promise<number> {
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  for (const end = Date.now() + 20_000; Date.now() < end; ) {
+  for (const end = Date.now() + 20_000; Date.now() < end;) {
     const m = /exec server on 127\.0\.0\.1:(\d+) \((?:tcp|udp)\), commands: echo/.exec(out);
     if (m) return Number(m[1]);
     if (child.exitCode !== null) break;

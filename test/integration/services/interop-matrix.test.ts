@@ -149,35 +149,39 @@ function sh(command: string, input: string): Promise<{ code: number; stdout: Buf
   });
 }
 
-test('every classic service with nc, ncat, socat and a tutorial-style Python client', {
-  skip: missing.length > 0 ? `not installed: ${missing.join(', ')}` : false,
-}, async (t) => {
-  const runs: Promise<void>[] = [];
-  for (const c of CASES) {
-    const instance = await instanceOf(t, c.service, c.options);
-    const tcp = await serve(t, instance, 'tcp');
-    const udp = await serve(t, instance, 'udp');
-    assert.ok('port' in tcp && 'port' in udp);
-    // UDP needs a datagram to answer: send the input, or one newline (as `echo |` does).
-    const udpInput = c.input === '' ? '\n' : c.input;
-    for (const tool of tools) {
-      const tcpLine = TCP_CLIENTS[tool]?.(tcp.port, c.limit ?? 4096) ?? '';
-      const udpLine = UDP_CLIENTS[tool]?.(udp.port) ?? '';
-      runs.push(
-        sh(tcpLine, c.input).then(({ code, stdout }) => {
-          const what = `${c.service.name}/tcp ${tool}: ${tcpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`;
-          assert.equal(code, 0, what);
-          c.tcp(stdout, what);
-        }),
-        sh(udpLine, udpInput).then(({ stdout }) => {
-          // Exit codes of UDP clients differ (socat/nc time out): the answer is what counts.
-          c.udp(
-            stdout,
-            `${c.service.name}/udp ${tool}: ${udpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`,
-          );
-        }),
-      );
+test(
+  'every classic service with nc, ncat, socat and a tutorial-style Python client',
+  {
+    skip: missing.length > 0 ? `not installed: ${missing.join(', ')}` : false,
+  },
+  async (t) => {
+    const runs: Promise<void>[] = [];
+    for (const c of CASES) {
+      const instance = await instanceOf(t, c.service, c.options);
+      const tcp = await serve(t, instance, 'tcp');
+      const udp = await serve(t, instance, 'udp');
+      assert.ok('port' in tcp && 'port' in udp);
+      // UDP needs a datagram to answer: send the input, or one newline (as `echo |` does).
+      const udpInput = c.input === '' ? '\n' : c.input;
+      for (const tool of tools) {
+        const tcpLine = TCP_CLIENTS[tool]?.(tcp.port, c.limit ?? 4096) ?? '';
+        const udpLine = UDP_CLIENTS[tool]?.(udp.port) ?? '';
+        runs.push(
+          sh(tcpLine, c.input).then(({ code, stdout }) => {
+            const what = `${c.service.name}/tcp ${tool}: ${tcpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`;
+            assert.equal(code, 0, what);
+            c.tcp(stdout, what);
+          }),
+          sh(udpLine, udpInput).then(({ stdout }) => {
+            // Exit codes of UDP clients differ (socat/nc time out): the answer is what counts.
+            c.udp(
+              stdout,
+              `${c.service.name}/udp ${tool}: ${udpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`,
+            );
+          }),
+        );
+      }
     }
-  }
-  await Promise.all(runs);
-});
+    await Promise.all(runs);
+  },
+);

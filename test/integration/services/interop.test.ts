@@ -58,39 +58,56 @@ s.close()
 print(msg.decode("utf-8"), end="")
 `;
 
-test('echo with nc, socat and a Python client (TCP and UDP)', {
-  skip: !has('nc') || !has('socat') || !has('python3'),
-}, async (t) => {
-  const instance = await instanceOf(t, echoService);
-  const tcp = await serve(t, instance, 'tcp');
-  const udp = await serve(t, instance, 'udp');
-  assert.ok('port' in tcp && 'port' in udp);
-  // nc -N: shut down the sending side at stdin EOF, so the server closes and nc exits.
-  const nc = await sh(`nc -N 127.0.0.1 ${tcp.port}`, 'hello nc\n');
-  assert.equal(nc.stdout, 'hello nc\n');
-  const ncu = await sh(`nc -u -w1 127.0.0.1 ${udp.port}`, 'hello udp\n');
-  assert.equal(ncu.stdout, 'hello udp\n');
-  const socat = await sh(`socat - TCP:127.0.0.1:${tcp.port}`, 'hello socat\n');
-  assert.equal(socat.stdout, 'hello socat\n');
-  const socatu = await sh(`socat -T1 - UDP:127.0.0.1:${udp.port}`, 'hello socat udp\n');
-  assert.equal(socatu.stdout, 'hello socat udp\n');
-  const py = await sh(`python3 -c '${PY_ECHO_CLIENT}' ${tcp.port}`);
-  assert.equal(py.stdout, 'hello\n你好\nbye\n', py.stderr);
-  const pyu = await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} 'hi udp'`);
-  assert.equal(pyu.stdout, 'hi udp', pyu.stderr);
-});
+test(
+  'echo with nc, socat and a Python client (TCP and UDP)',
+  {
+    skip: !has('nc') || !has('socat') || !has('python3'),
+  },
+  async (t) => {
+    const instance = await instanceOf(t, echoService);
+    const tcp = await serve(t, instance, 'tcp');
+    const udp = await serve(t, instance, 'udp');
+    assert.ok('port' in tcp && 'port' in udp);
+    // nc -N: shut down the sending side at stdin EOF, so the server closes and nc exits.
+    const nc = await sh(`nc -N 127.0.0.1 ${tcp.port}`, 'hello nc\n');
+    assert.equal(nc.stdout, 'hello nc\n');
+    const ncu = await sh(`nc -u -w1 127.0.0.1 ${udp.port}`, 'hello udp\n');
+    assert.equal(ncu.stdout, 'hello udp\n');
+    const socat = await sh(`socat - TCP:127.0.0.1:${tcp.port}`, 'hello socat\n');
+    assert.equal(socat.stdout, 'hello socat\n');
+    const socatu = await sh(`socat -T1 - UDP:127.0.0.1:${udp.port}`, 'hello socat udp\n');
+    assert.equal(socatu.stdout, 'hello socat udp\n');
+    const py = await sh(`python3 -c '${PY_ECHO_CLIENT}' ${tcp.port}`);
+    assert.equal(py.stdout, 'hello\n你好\nbye\n', py.stderr);
+    const pyu = await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} 'hi udp'`);
+    assert.equal(pyu.stdout, 'hi udp', pyu.stderr);
+  },
+);
 
-test('daytime with nc, socat and a Python client (TCP and UDP)', {
-  skip: !has('nc') || !has('socat') || !has('python3'),
-}, async (t) => {
-  const instance = await instanceOf(t, daytimeService);
-  const tcp = await serve(t, instance, 'tcp');
-  const udp = await serve(t, instance, 'udp');
-  assert.ok('port' in tcp && 'port' in udp);
-  assert.match((await sh(`nc 127.0.0.1 ${tcp.port} </dev/null`)).stdout, DAYTIME_PATTERN);
-  assert.match((await sh(`echo | nc -u -w1 127.0.0.1 ${udp.port}`)).stdout, DAYTIME_PATTERN);
-  assert.match((await sh(`socat -u TCP:127.0.0.1:${tcp.port} -`)).stdout, DAYTIME_PATTERN);
-  assert.match((await sh(`echo | socat -T1 - UDP:127.0.0.1:${udp.port}`)).stdout, DAYTIME_PATTERN);
-  assert.match((await sh(`python3 -c '${PY_DAYTIME_CLIENT}' ${tcp.port}`)).stdout, DAYTIME_PATTERN);
-  assert.match((await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} ''`)).stdout, DAYTIME_PATTERN);
-});
+test(
+  'daytime with nc, socat and a Python client (TCP and UDP)',
+  {
+    skip: !has('nc') || !has('socat') || !has('python3'),
+  },
+  async (t) => {
+    const instance = await instanceOf(t, daytimeService);
+    const tcp = await serve(t, instance, 'tcp');
+    const udp = await serve(t, instance, 'udp');
+    assert.ok('port' in tcp && 'port' in udp);
+    assert.match((await sh(`nc 127.0.0.1 ${tcp.port} </dev/null`)).stdout, DAYTIME_PATTERN);
+    assert.match((await sh(`echo | nc -u -w1 127.0.0.1 ${udp.port}`)).stdout, DAYTIME_PATTERN);
+    assert.match((await sh(`socat -u TCP:127.0.0.1:${tcp.port} -`)).stdout, DAYTIME_PATTERN);
+    assert.match(
+      (await sh(`echo | socat -T1 - UDP:127.0.0.1:${udp.port}`)).stdout,
+      DAYTIME_PATTERN,
+    );
+    assert.match(
+      (await sh(`python3 -c '${PY_DAYTIME_CLIENT}' ${tcp.port}`)).stdout,
+      DAYTIME_PATTERN,
+    );
+    assert.match(
+      (await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} ''`)).stdout,
+      DAYTIME_PATTERN,
+    );
+  },
+);

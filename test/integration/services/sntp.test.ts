@@ -70,7 +70,7 @@ const send = (sock: DgramSocket, data: Buffer, port: number) =>
 
 /** Waits until `cond()` or `ms` pass (bounded polling). */
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  for (const end = Date.now() + ms; !cond() && Date.now() < end; )
+  for (const end = Date.now() + ms; !cond() && Date.now() < end;)
     await new Promise((r) => setTimeout(r, 10));
 }
 
@@ -140,7 +140,7 @@ test("sntp/udp: a flood of 2000 requests gets the burst, a RATE Kiss-o'-Death, t
   const total = () =>
     responder.stats.answered + responder.stats.kissed + responder.stats.dropped.rate;
   // Wait until the server has been quiet for 200 ms (bounded: 10 s).
-  for (let last = -1, end = Date.now() + 10_000; total() !== last && Date.now() < end; ) {
+  for (let last = -1, end = Date.now() + 10_000; total() !== last && Date.now() < end;) {
     last = total();
     await new Promise((r) => setTimeout(r, 200));
   }

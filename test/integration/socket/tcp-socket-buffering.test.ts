@@ -75,62 +75,70 @@ test('frames end cleanly at EOF on a frame boundary', async (t) => {
   assert.deepEqual(got, ['a', 'b']);
 });
 
-test('high-water mark: a peer sending 8 MiB to a slow reader is paused; all bytes arrive in order', {
-  timeout: 30_000,
-}, async (t) => {
-  const highWaterMark = 64 * 1024;
-  const listener = await listen(t, '127.0.0.1', { socketOptions: { highWaterMark } });
-  const [client, { socket: server }] = await Promise.all([
-    Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) }),
-    listener.accept(),
-  ]);
-  t.after(() => {
-    client.destroy();
-    server.destroy();
-  });
-  const total = 8 * 1024 * 1024;
-  const payload = Buffer.alloc(total);
-  for (let i = 0; i < total; i += 4) payload.writeUInt32BE(i / 4, i);
-  const sending = client.sendAll(payload).then(() => client.shutdown('write'));
-  const hash = createHash('sha256');
-  let received = 0;
-  let maxQueued = 0;
-  let pausedSeen = false;
-  for (let i = 0; i < 100_000; i++) {
-    // Read slowly: let data pile up before each read.
-    await new Promise((r) => setTimeout(r, 2));
-    maxQueued = Math.max(maxQueued, server.receivedAmount);
-    if (server.raw.isPaused()) pausedSeen = true;
-    const chunk = await server.recv(32 * 1024);
-    if (chunk.length === 0) break;
-    hash.update(chunk);
-    received += chunk.length;
-  }
-  await sending;
-  assert.equal(received, total);
-  assert.equal(hash.digest('hex'), createHash('sha256').update(payload).digest('hex'));
-  assert.ok(pausedSeen, 'the socket was paused at the high-water mark');
-  // One read from the kernel (at most 64 KiB) can land after the mark is reached.
-  assert.ok(maxQueued <= highWaterMark + 128 * 1024, `queue peaked at ${maxQueued} bytes`);
-});
+test(
+  'high-water mark: a peer sending 8 MiB to a slow reader is paused; all bytes arrive in order',
+  {
+    timeout: 30_000,
+  },
+  async (t) => {
+    const highWaterMark = 64 * 1024;
+    const listener = await listen(t, '127.0.0.1', { socketOptions: { highWaterMark } });
+    const [client, { socket: server }] = await Promise.all([
+      Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) }),
+      listener.accept(),
+    ]);
+    t.after(() => {
+      client.destroy();
+      server.destroy();
+    });
+    const total = 8 * 1024 * 1024;
+    const payload = Buffer.alloc(total);
+    for (let i = 0; i < total; i += 4) payload.writeUInt32BE(i / 4, i);
+    const sending = client.sendAll(payload).then(() => client.shutdown('write'));
+    const hash = createHash('sha256');
+    let received = 0;
+    let maxQueued = 0;
+    let pausedSeen = false;
+    for (let i = 0; i < 100_000; i++) {
+      // Read slowly: let data pile up before each read.
+      await new Promise((r) => setTimeout(r, 2));
+      maxQueued = Math.max(maxQueued, server.receivedAmount);
+      if (server.raw.isPaused()) pausedSeen = true;
+      const chunk = await server.recv(32 * 1024);
+      if (chunk.length === 0) break;
+      hash.update(chunk);
+      received += chunk.length;
+    }
+    await sending;
+    assert.equal(received, total);
+    assert.equal(hash.digest('hex'), createHash('sha256').update(payload).digest('hex'));
+    assert.ok(pausedSeen, 'the socket was paused at the high-water mark');
+    // One read from the kernel (at most 64 KiB) can land after the mark is reached.
+    assert.ok(maxQueued <= highWaterMark + 128 * 1024, `queue peaked at ${maxQueued} bytes`);
+  },
+);
 
-test('recvExactly larger than the high-water mark still completes', {
-  timeout: 30_000,
-}, async (t) => {
-  const listener = await listen(t, '127.0.0.1', { socketOptions: { highWaterMark: 1024 } });
-  const [client, { socket: server }] = await Promise.all([
-    Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) }),
-    listener.accept(),
-  ]);
-  t.after(() => {
-    client.destroy();
-    server.destroy();
-  });
-  const data = Buffer.alloc(200_000, 7);
-  await client.sendAll(data);
-  assert.deepEqual(await server.recvExactly(200_000), data);
-  assert.throws(() => Socket.fromNetSocket(server.raw), /already wrapped/);
-});
+test(
+  'recvExactly larger than the high-water mark still completes',
+  {
+    timeout: 30_000,
+  },
+  async (t) => {
+    const listener = await listen(t, '127.0.0.1', { socketOptions: { highWaterMark: 1024 } });
+    const [client, { socket: server }] = await Promise.all([
+      Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) }),
+      listener.accept(),
+    ]);
+    t.after(() => {
+      client.destroy();
+      server.destroy();
+    });
+    const data = Buffer.alloc(200_000, 7);
+    await client.sendAll(data);
+    assert.deepEqual(await server.recvExactly(200_000), data);
+    assert.throws(() => Socket.fromNetSocket(server.raw), /already wrapped/);
+  },
+);
 
 test('concurrent reads complete in call order', async (t) => {
   const [client, server] = await pair(t);

@@ -23,7 +23,9 @@ test('close() while the peer still sends: the peer reads our whole reply and a c
   let sending = true;
   const chatter = Buffer.alloc(16 * 1024, 0x62);
   const pump = (): void => {
-    while (sending && client.writable && client.write(chatter)) {}
+    while (sending && client.writable && client.write(chatter)) {
+      // keep writing until the kernel buffer is full
+    }
   };
   client.on('drain', pump);
   pump();

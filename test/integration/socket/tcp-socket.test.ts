@@ -248,32 +248,40 @@ test('await using closes the socket', async (t) => {
   assert.equal((await client.recv(3)).length, 0);
 });
 
-test('fromFd wraps an inherited descriptor (Linux)', {
-  skip: process.platform === 'win32',
-}, async (t) => {
-  const listener = await listen(t);
-  const raw = net.connect({ host: '127.0.0.1', port: portOf(listener) });
-  await once(raw, 'connect');
-  const { socket: server } = await listener.accept();
-  t.after(() => server.destroy());
-  // The child gets the connected socket as fd 3 and wraps it with Socket.fromFd.
-  const script = `
+test(
+  'fromFd wraps an inherited descriptor (Linux)',
+  {
+    skip: process.platform === 'win32',
+  },
+  async (t) => {
+    const listener = await listen(t);
+    const raw = net.connect({ host: '127.0.0.1', port: portOf(listener) });
+    await once(raw, 'connect');
+    const { socket: server } = await listener.accept();
+    t.after(() => server.destroy());
+    // The child gets the connected socket as fd 3 and wraps it with Socket.fromFd.
+    const script = `
     import { Socket } from ${JSON.stringify(new URL('../../../src/socket/index.ts', import.meta.url).href)};
     const s = Socket.fromFd(3);
     await s.sendAll('hello from fd ' + s.fileno() + '\\n');
     await s.sendAll((await s.recvUntil('\\n')).toString().toUpperCase() + '\\n');
     await s.close();`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    stdio: ['ignore', 'inherit', 'inherit', raw],
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
-      process.kill(child.pid, 'SIGKILL');
-  });
-  raw.destroy(); // the child holds its own copy of the descriptor
-  assert.equal((await server.recvUntil('\n')).toString(), 'hello from fd 3');
-  await server.sendAll('echo me\n');
-  assert.equal((await server.recvUntil('\n')).toString(), 'ECHO ME');
-  assert.equal((await server.recv(1)).length, 0);
-  assert.throws(() => Socket.fromFd(-1), InvalidArgumentError);
-});
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        stdio: ['ignore', 'inherit', 'inherit', raw],
+      },
+    );
+    t.after(() => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined)
+        process.kill(child.pid, 'SIGKILL');
+    });
+    raw.destroy(); // the child holds its own copy of the descriptor
+    assert.equal((await server.recvUntil('\n')).toString(), 'hello from fd 3');
+    await server.sendAll('echo me\n');
+    assert.equal((await server.recvUntil('\n')).toString(), 'ECHO ME');
+    assert.equal((await server.recv(1)).length, 0);
+    assert.throws(() => Socket.fromFd(-1), InvalidArgumentError);
+  },
+);
