@@ -55,12 +55,7 @@ import { writableView } from './stream-views.js';
 import { checkTimeout, socketWait, waitForEvent } from './wait.js';
 
 // The contract names these types here too; their home is address.ts / socket-options.ts.
-export type {
-  AddressInfo,
-  AddressLike,
-  TcpAddress,
-  UnixAddress,
-} from './address.js';
+export type { AddressInfo, AddressLike, TcpAddress, UnixAddress } from './address.js';
 export type {
   CloseOptions,
   ConnectOptions,
