@@ -198,13 +198,17 @@ export class ChatSession {
     this.#write(line);
   }
 
-  /** Delivers a bus event of this session's room (called by the hub, in bus order). */
-  deliver(sequenced: SequencedEvent): void {
+  /**
+   * Delivers a bus event of this session's room (called by the hub, in bus order).
+   * @param wire the event as sent, EOL included, formatted once by the hub for every
+   * member (`null`: nothing to show); formatted here when omitted.
+   */
+  deliver(sequenced: SequencedEvent, wire?: string | null): void {
     if (this.joinBuffer !== null) {
       this.joinBuffer.push(sequenced);
       return;
     }
-    this.#show(sequenced.event);
+    this.#show(sequenced.event, wire);
   }
 
   /** Ends the join: sends the buffered live events that follow the join, in order. */
@@ -216,7 +220,7 @@ export class ChatSession {
     }
   }
 
-  #show(event: ChatEvent): void {
+  #show(event: ChatEvent, wire?: string | null): void {
     if (
       !this.echo &&
       event.origin === this.origin &&
@@ -224,12 +228,21 @@ export class ChatSession {
     ) {
       return;
     }
-    const line = formatEvent(event);
-    if (line !== null) this.send(line);
+    if (wire === undefined) {
+      const line = formatEvent(event);
+      if (line !== null) this.send(line);
+    } else if (wire !== null && this.#state !== 'closed') {
+      this.#writeWire(wire);
+    }
   }
 
   #write(line: string): void {
-    this.#sink.write(line + EOL);
+    this.#writeWire(line + EOL);
+  }
+
+  /** Writes `text` (EOL included); the slow-consumer check happens here. */
+  #writeWire(text: string): void {
+    this.#sink.write(text);
     if (this.#sink.bufferedAmount > this.#limits.maxQueueBytes && this.#state === 'open') {
       this.#hub.noteSlowConsumer(this);
       // The notice joins a queue the client is not reading; it is best effort. Ending

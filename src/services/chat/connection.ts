@@ -7,19 +7,52 @@ import type { Socket as NetSocket } from 'node:net';
 import type { LineSink } from './client-session.js';
 import type { ChatHub } from './hub.js';
 
-/** A {@link LineSink} writing to a Node socket; writes after close are dropped, never thrown. */
+/** Characters a sink batches before handing them to the socket without waiting. */
+const FLUSH_AT = 16 * 1024;
+
+/**
+ * A {@link LineSink} writing to a Node socket; writes after close are dropped, never thrown.
+ *
+ * Lines written in one event-loop turn (a bus batch delivers many) are joined and handed
+ * to the socket in ONE `write()` from a microtask: a write per line per client costs a
+ * syscall each and was most of a busy chat's CPU. Nothing waits for a timer, so a lone
+ * line still leaves at once. Past {@link FLUSH_AT} characters the batch is handed over
+ * at once, so `bufferedAmount` (the socket's own queue, what the slow-consumer cap
+ * measures) stays exact: a batch not yet handed to the kernel says nothing about the
+ * client's reading speed.
+ */
 export function socketSink(sock: NetSocket): LineSink {
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    if (sock.writable && !sock.destroyed) sock.write(text);
+  };
   return {
     write(text) {
-      if (sock.writable && !sock.destroyed) sock.write(text);
+      if (!sock.writable || sock.destroyed) return;
+      pending += text;
+      if (pending.length >= FLUSH_AT) {
+        flush();
+        return;
+      }
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
     },
     get bufferedAmount() {
       return sock.writableLength;
     },
     end() {
+      flush();
       if (!sock.destroyed) sock.end();
     },
     destroy() {
+      pending = '';
       sock.destroy();
     },
   };

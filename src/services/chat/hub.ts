@@ -11,6 +11,7 @@ import { ChatSession, type LineSink, type SessionLimits } from './client-session
 import {
   type ChatEvent,
   DEFAULT_ROOM,
+  EOL,
   errorLine,
   formatEvent,
   historyLine,
@@ -301,8 +302,11 @@ export class ChatHub {
     }
     const members = this.#rooms.get(event.room);
     if (members === undefined) return;
+    // Formatted once for the whole room, not once per member.
+    const line = formatEvent(event);
+    const wire = line === null ? null : line + EOL;
     for (const session of members) {
-      session.deliver(sequenced);
+      session.deliver(sequenced, wire);
       if (event.kind === 'leave' && event.origin === session.origin) session.leaveWaiter?.();
     }
   }
