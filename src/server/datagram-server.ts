@@ -133,22 +133,33 @@ export abstract class DatagramServer extends BaseServer {
       truncated,
       server: this,
     }));
-    Promise.resolve()
-      .then(() => this.verifyRequest(remote))
-      .then(
-        (ok) => {
-          if (!ok) {
-            publish(serverChannels.refused, () => ({
-              remote,
-              reason: 'deny' as const,
-              server: this,
-            }));
-            return;
-          }
-          this.submit({ run: () => this.#serve(packet, ctx, id), discard: () => {} });
-        },
-        (error: unknown) => this.reportError(error, { phase: 'accept', id, remote }),
-      );
+    const admit = (ok: boolean): void => {
+      if (!ok) {
+        publish(serverChannels.refused, () => ({
+          remote,
+          reason: 'deny' as const,
+          server: this,
+        }));
+        return;
+      }
+      this.submit({ run: () => this.#serve(packet, ctx, id), discard: () => {} });
+    };
+    // The hot path: a synchronous verdict (the default `true`) is acted on at once, with
+    // no promise per datagram; only an async `verifyRequest` pays for one.
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = this.verifyRequest(remote);
+    } catch (error) {
+      this.reportError(error, { phase: 'accept', id, remote });
+      return;
+    }
+    if (typeof verdict === 'boolean') {
+      admit(verdict);
+      return;
+    }
+    Promise.resolve(verdict).then(admit, (error: unknown) =>
+      this.reportError(error, { phase: 'accept', id, remote }),
+    );
   }
 
   async #serve(packet: Buffer, ctx: DatagramContext, id: number): Promise<void> {

@@ -270,11 +270,15 @@ export abstract class StreamServer extends BaseServer {
       id,
     };
     publish(serverChannels.connection, () => ({ id, remote, transport, server: this }));
+    let idleError: SocketTimeoutError | undefined;
     this.#sweeper?.add(conn, raw, () => {
       conn.idled = true;
-      socket.destroy(
-        new SocketTimeoutError('idle connection', this.#opts.idleTimeout ?? 0, whereOf(remote)),
+      idleError = new SocketTimeoutError(
+        'idle connection',
+        this.#opts.idleTimeout ?? 0,
+        whereOf(remote),
       );
+      socket.destroy(idleError);
     });
     let error: Error | undefined;
     try {
@@ -305,6 +309,8 @@ export abstract class StreamServer extends BaseServer {
       // closes too or closeTimeout passes, so the client never loses the reply's end.
       await socket.close({ wait: true });
       this.#conns.delete(id);
+      // A handler serving `raw` directly (echo) just sees 'close': name the real cause.
+      if (idleError !== undefined) error = idleError;
       publish(serverChannels.close, () => ({
         id,
         remote,

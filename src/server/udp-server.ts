@@ -28,6 +28,11 @@ export class UdpServer extends DatagramServer {
   readonly #port: number;
   readonly #options: UdpServerOptions;
   #socket: dgram.Socket | null = null;
+  /**
+   * The bound address, read once: every datagram's context names it, and asking the
+   * kernel (getsockname) for each datagram cost a syscall per datagram.
+   */
+  #local: PeerAddress | null = null;
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: UdpServerOptions) {
@@ -52,16 +57,19 @@ export class UdpServer extends DatagramServer {
   }
 
   protected localAddress(): PeerAddress {
+    if (this.#local !== null) return this.#local;
     if (this.#socket !== null) {
       try {
         const a = this.#socket.address();
-        return toPeerAddress(a.address, a.port, a.family);
+        this.#local = toPeerAddress(a.address, a.port, a.family);
+        return this.#local;
       } catch {}
     }
     return toPeerAddress(this.#host, this.#port, undefined);
   }
 
   protected async bind(): Promise<void> {
+    this.#local = null;
     const type = isIP(this.#host) === 6 ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, ipv6Only: this.#options.ipv6Only ?? false });
     socket.on('message', (msg, rinfo) =>
@@ -100,6 +108,7 @@ export class UdpServer extends DatagramServer {
   }
 
   protected override async cleanup(): Promise<void> {
+    this.#local = null;
     const socket = this.#socket;
     if (socket === null) return;
     await new Promise<void>((resolve) => {

@@ -31,6 +31,8 @@ export interface ReceiveContext {
   timeout(): number | null;
   /** The address errors name. */
   where(): ErrorAddress;
+  /** Called before every read: lets the socket attach its 'data' listener lazily. */
+  startReading?(): void;
 }
 
 /** Receives on one socket. */
@@ -97,6 +99,7 @@ export class ReceivePath {
     const ctx = this.#ctx;
     const refused = ctx.unreadable(op);
     if (refused !== null) return Promise.reject(refused);
+    ctx.startReading?.();
     const timeout = ctx.timeout();
     const wait = socketWait(op, timeout, ctx.where);
     return this.buffer.read(attempt, {

@@ -95,6 +95,8 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   #error: SocketkitError | null = null;
   #closed = false;
   #readShut = false;
+  /** True once the receive buffer listens for 'data' (see #startReading). */
+  #reading = false;
 
   /**
    * Creates an unconnected socket; call `connect()` next.
@@ -113,6 +115,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       },
       timeout: () => this.#timeout,
       where: () => this.#where(),
+      startReading: () => this.#startReading(),
     });
     this.#out = new SendPath({
       socket: () => this.#sock,
@@ -264,9 +267,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     adopted.add(sock);
     this.#sock = sock;
     sock.allowHalfOpen = true;
-    sock.on('data', (chunk: Buffer) => {
-      if (!this.#readShut) this.#in.buffer.push(chunk);
-    });
+    // The 'data' listener is attached by the first read (#startReading), not here: until
+    // then the bytes wait in the net.Socket and the kernel, so a handler that serves the
+    // connection through `raw` directly (echo's fast path) pays nothing for our buffer.
     sock.on('end', () => this.#in.buffer.end());
     sock.on('error', (err) => {
       const e = fromSystemError(err, { ...this.#where(), syscall: 'recv' });
@@ -276,6 +279,16 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     sock.on('close', () => this.#in.buffer.end());
     this.#in.buffer.attach({ pause: () => sock.pause(), resume: () => sock.resume() });
     if (!sock.connecting && !sock.destroyed) this.#options.apply(sock, this.#family === 'unix');
+  }
+
+  /** Starts feeding the receive buffer from the net.Socket, once (the first read calls it). */
+  #startReading(): void {
+    const sock = this.#sock;
+    if (this.#reading || sock === null) return;
+    this.#reading = true;
+    sock.on('data', (chunk: Buffer) => {
+      if (!this.#readShut) this.#in.buffer.push(chunk);
+    });
   }
 
   // ── receiving ───────────────────────────────────────────────────────────────────
@@ -363,6 +376,8 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     if (sock === null) throw new NotConnectedError('shutdown');
     if (how !== 'write') {
       this.#readShut = true;
+      // Keep draining the kernel buffer (and discarding), as before the first read.
+      this.#startReading();
       this.#in.buffer.queue.clear();
       this.#in.buffer.end();
     }

@@ -14,10 +14,14 @@
  * ```
  * @module
  */
-import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
+import { fromSystemError, SocketClosedError } from '../../errors.js';
+import type { DatagramHandler, PeerAddress, StreamHandler } from '../../server/handler-types.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { ServiceDefinition } from '../service.js';
 import { stopWhenQuiet } from '../stop-when-quiet.js';
+
+/** How long a shutting-down connection must be quiet before echo lets it go (as stopWhenQuiet). */
+const QUIET_MS = 250;
 
 /** Resolves when `raw` can take more writes, or is gone. */
 function writable(raw: Socket['raw']): Promise<void> {
@@ -33,17 +37,14 @@ function writable(raw: Socket['raw']): Promise<void> {
 }
 
 /**
- * The TCP side. The fast path: chunks come from the socket's own iterator (which keeps
- * the receive buffer bounded), and each is written straight to the underlying
- * `net.Socket` — no promise per write; we wait only when the kernel buffer is full
- * (`write()` returned false), which also stops reading until the client catches up.
- * Byte counts, idle timeouts and limits are the server's and see these writes as usual.
+ * The general path: chunks from the socket's own iterator (used when something already
+ * read from `conn`, so its receive buffer owns the bytes).
  */
-export const echoStream: StreamHandler = async (conn, ctx) => {
+async function echoBuffered(conn: Socket, signal: AbortSignal): Promise<void> {
   const raw = conn.raw;
   // On shutdown: finish what the client is still sending, then stop reading once it is
   // quiet; whatever was read has been written, and the server's close flushes it.
-  const disarm = stopWhenQuiet(conn, ctx.signal);
+  const disarm = stopWhenQuiet(conn, signal, QUIET_MS);
   try {
     for await (const chunk of conn) {
       if (!raw.writable) break;
@@ -52,12 +53,86 @@ export const echoStream: StreamHandler = async (conn, ctx) => {
   } finally {
     disarm();
   }
+}
+
+/**
+ * The fast path, what `socket.pipe(socket)` does: a synchronous `'data'` → `write()` on
+ * the `net.Socket`, pausing the read side while `write()` says the kernel buffer is full
+ * and resuming on `'drain'` — no promise, no copy, no queue per chunk. The socketkit
+ * `Socket` never started reading (it reads lazily), so nothing else sees the bytes. Byte
+ * counts, the idle timeout and the connection limit live on the server and the
+ * `net.Socket`, so they hold as usual; a shutdown stops reading once the client is quiet.
+ */
+function echoDirect(conn: Socket, remote: PeerAddress, signal: AbortSignal): Promise<void> {
+  const raw = conn.raw;
+  return new Promise<void>((resolve, reject) => {
+    let quiet: NodeJS.Timeout | undefined;
+    const onData = (chunk: Buffer): void => {
+      if (!raw.writable) {
+        finish();
+        return;
+      }
+      if (!raw.write(chunk)) raw.pause();
+    };
+    const onDrain = (): void => {
+      raw.resume();
+    };
+    const onEnd = (): void => finish();
+    const where =
+      remote.family === 'unix'
+        ? { path: remote.path }
+        : { address: remote.address, port: remote.port };
+    // Closed under us (idle timeout, shutdown's drain timeout): say so, as a read would.
+    const onClose = (): void =>
+      finish(conn.closed ? new SocketClosedError('recv', where) : undefined);
+    const onError = (err: Error): void =>
+      finish(fromSystemError(err, { ...where, syscall: 'recv' }));
+    const onAbort = (): void => {
+      let seen = raw.bytesRead;
+      quiet = setInterval(() => {
+        const now = raw.bytesRead;
+        if (now !== seen) seen = now;
+        else finish();
+      }, QUIET_MS);
+    };
+    function finish(error?: Error): void {
+      raw.off('data', onData);
+      raw.off('drain', onDrain);
+      raw.off('end', onEnd);
+      raw.off('close', onClose);
+      raw.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+      clearInterval(quiet);
+      if (error !== undefined) reject(error);
+      else resolve();
+    }
+    raw.on('end', onEnd);
+    raw.on('close', onClose);
+    raw.on('error', onError);
+    raw.on('drain', onDrain);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    // Last: attaching 'data' starts the flow (bytes already buffered come at once).
+    raw.on('data', onData);
+    if (raw.isPaused()) raw.resume();
+  });
+}
+
+/**
+ * The TCP side: the direct path when the connection is fresh (the usual case under
+ * `socketkit serve`), else the buffered one. Either way every byte read is written back,
+ * in order, and reading waits while the client is not taking its echo.
+ */
+export const echoStream: StreamHandler = async (conn, ctx) => {
+  const raw = conn.raw;
+  if (raw.destroyed) return;
+  const fresh = conn.receivedAmount === 0 && raw.listenerCount('data') === 0;
+  if (fresh) await echoDirect(conn, ctx.remote, ctx.signal);
+  else await echoBuffered(conn, ctx.signal);
 };
 
 /** The UDP side: the datagram itself is the reply. */
-export const echoDatagram: DatagramHandler = async (packet, ctx) => {
-  await ctx.reply(packet);
-};
+export const echoDatagram: DatagramHandler = (packet, ctx) => ctx.reply(packet);
 
 /** The echo service for `socketkit serve`. */
 export const echoService: ServiceDefinition = {
