@@ -140,12 +140,16 @@ export class ServeLogger {
         },
       );
     });
-    on('datagram', (m) =>
-      this.#serverEvent('debug', 'datagram', m, () => {
-        const cut = m.truncated === true ? ' (truncated)' : '';
-        return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}: ${m.bytes} bytes${cut}`;
-      }),
-    );
+    // Datagram lines are debug-only; without -v, not subscribing spares the server building
+    // a message object for every datagram (servers publish only to channels with subscribers).
+    if (this.enabled('debug')) {
+      on('datagram', (m) =>
+        this.#serverEvent('debug', 'datagram', m, () => {
+          const cut = m.truncated === true ? ' (truncated)' : '';
+          return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}: ${m.bytes} bytes${cut}`;
+        }),
+      );
+    }
     on('refused', (m) =>
       this.#serverEvent(
         'warn',
