@@ -1,50 +1,16 @@
 // TLS stream servers with a throwaway self-signed certificate made by openssl.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import tls from 'node:tls';
 import { TcpServer, UnixStreamServer } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
+import { selfSignedPem } from '../../helpers/tls-cert.js';
 import { tempDir } from './helpers/clients.js';
-
-function makeCert(dir: string): { key: string; cert: string } | null {
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost,IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
-  } catch {
-    return null;
-  }
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-}
 
 const tmp = tempDir();
 after(tmp.cleanup);
-const pem = makeCert(tmp.dir);
+const pem = selfSignedPem(tmp.dir);
 const skip = pem === null ? 'openssl is not installed' : false;
 
 async function echo(conn: Socket): Promise<void> {

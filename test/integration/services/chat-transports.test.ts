@@ -1,9 +1,8 @@
 // The chat over TLS and a Unix socket, with plain TCP clients in the same chat: the
 // service's handler does not care how a client arrived.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +11,10 @@ import tls from 'node:tls';
 import { TcpServer } from '../../../src/server/tcp-server.js';
 import { UnixStreamServer } from '../../../src/server/unix-stream-server.js';
 import { createChat } from '../../../src/services/chat/index.js';
+import { selfSignedPem } from '../../helpers/tls-cert.js';
 import { TestClient } from './chat-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-chat-'));
-
-function makeCert(): { key: string; cert: string } | null {
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  try {
-    // prettier-ignore
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-}
 
 /** Collects what a stream socket receives; `until` waits for a pattern (without consuming). */
 function collector(sock: net.Socket): { until(pattern: RegExp): Promise<string> } {
@@ -46,7 +34,7 @@ function collector(sock: net.Socket): { until(pattern: RegExp): Promise<string> 
 }
 
 describe('chat over TLS and Unix sockets', () => {
-  const pem = makeCert();
+  const pem = selfSignedPem(dir);
   const cleanups: (() => Promise<void>)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();
