@@ -38,9 +38,14 @@ export function selfSignedCert(dir: string): { cert: string; key: string } {
 
 /** Like {@link selfSignedCert}, but returns the PEM texts, or `null` when openssl is missing. */
 export function selfSignedPem(dir: string): { cert: string; key: string } | null {
+  const paths = trySelfSignedCert(dir);
+  return paths && { cert: readFileSync(paths.cert, 'utf8'), key: readFileSync(paths.key, 'utf8') };
+}
+
+/** Like {@link selfSignedCert}, but returns `null` instead of throwing when openssl is missing. */
+export function trySelfSignedCert(dir: string): { cert: string; key: string } | null {
   try {
-    const paths = selfSignedCert(dir);
-    return { cert: readFileSync(paths.cert, 'utf8'), key: readFileSync(paths.key, 'utf8') };
+    return selfSignedCert(dir);
   } catch {
     return null;
   }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import tls from 'node:tls';
 import { services } from '../../../src/services/registry.js';
 import { runCli } from '../../helpers/cli.js';
+import { trySelfSignedCert } from '../../helpers/tls-cert.js';
 import { startServe } from '../services/helpers/serve-harness.js';
 import {
   datagramExchange,
@@ -178,34 +179,16 @@ test('usage errors exit 2 and name the problem', async () => {
 
 test('--tls-cert/--tls-key: TLS on TCP (no UDP), tried with ncat --ssl', async (t) => {
   const dir = tempDir(t);
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'k.pem'),
-      '-out',
-      join(dir, 'c.pem'),
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '1',
-    ],
-    { stdio: 'ignore' },
-  );
-  if (made.status !== 0) return t.skip('openssl is not available');
+  const made = trySelfSignedCert(dir);
+  if (!made) return t.skip('openssl is not available');
   const run = await startServe([
     'echo',
     '--port',
     '0',
     '--tls-cert',
-    join(dir, 'c.pem'),
+    made.cert,
     '--tls-key',
-    join(dir, 'k.pem'),
+    made.key,
   ]);
   t.after(() => run.stop());
   assert.deepEqual(
@@ -258,27 +241,9 @@ function shell(line: string): Promise<string> {
 
 test('the try-it lines of Unix and TLS listeners work as printed', async (t) => {
   const dir = tempDir(t);
-  const made = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'k.pem'),
-      '-out',
-      join(dir, 'c.pem'),
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '1',
-    ],
-    { stdio: 'ignore' },
-  );
+  const made = trySelfSignedCert(dir);
   const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-  if (made.status !== 0 || !has('nc') || !has('ncat')) return t.skip('needs openssl, nc and ncat');
+  if (!made || !has('nc') || !has('ncat')) return t.skip('needs openssl, nc and ncat');
   const echo = await startServe([
     'echo',
     '--unix',
@@ -292,9 +257,9 @@ test('the try-it lines of Unix and TLS listeners work as printed', async (t) => 
     '--port',
     '0',
     '--tls-cert',
-    join(dir, 'c.pem'),
+    made.cert,
     '--tls-key',
-    join(dir, 'k.pem'),
+    made.key,
     '--unix-dgram',
     join(dir, 'd.sock'),
   ]);
