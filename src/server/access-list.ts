@@ -28,8 +28,8 @@ export class AccessList {
 
   /** @throws {InvalidArgumentError} when an entry is not an IP address or CIDR block. */
   constructor(options: AccessOptions = {}) {
-    this.#allow = compile(options.allow, 'allow');
-    this.#deny = compile(options.deny, 'deny');
+    this.#allow = compileAddressList(options.allow, 'allow');
+    this.#deny = compileAddressList(options.deny, 'deny');
   }
 
   /** True when there are no rules (everyone is let through without checks). */
@@ -52,7 +52,16 @@ export class AccessList {
   }
 }
 
-function compile(entries: string[] | undefined, what: string): BlockList | null {
+/**
+ * Compiles addresses and CIDR blocks into a `BlockList`; `null` for no entries (no rule).
+ * Shared with `socketkit listen --allow/--deny`, which applies its own (ncat's) precedence.
+ * @param what names the list in error messages (`allow`, `--deny`, …).
+ * @throws {InvalidArgumentError} when an entry is not an IP address or CIDR block.
+ */
+export function compileAddressList(
+  entries: readonly string[] | undefined,
+  what: string,
+): BlockList | null {
   if (entries === undefined) return null;
   if (!Array.isArray(entries)) {
     throw new InvalidArgumentError(`${what} must be an array of addresses or CIDR blocks`);
@@ -83,7 +92,7 @@ function compile(entries: string[] | undefined, what: string): BlockList | null 
     const max = version === 6 ? 128 : 32;
     if (!/^\d+$/.test(prefixText) || prefix > max) {
       throw new InvalidArgumentError(
-        `${what}: ${JSON.stringify(raw)} has a bad prefix length (0 to ${max} for IPv${version})`,
+        `${what}: bad prefix length: ${JSON.stringify(raw)} has a prefix outside 0 to ${max} (IPv${version})`,
       );
     }
     list.addSubnet(address, prefix, type);

@@ -1,37 +1,16 @@
 /**
  * `--allow` / `--deny` for `socketkit listen`: lists of addresses and CIDR ranges,
- * checked with `node:net`'s `BlockList`. As in ncat, `--allow` wins a conflict: an
- * address on both lists is let in; with an allow list, everything not on it is refused.
+ * compiled by the server framework's `compileAddressList` (one parser for both). As in
+ * ncat, `--allow` wins a conflict: an address on both lists is let in; with an allow list,
+ * everything not on it is refused.
  * @module
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import { InvalidArgumentError } from '../../errors.js';
+import { type BlockList, isIPv4 } from 'node:net';
+import { compileAddressList } from '../../server/access-list.js';
 
 /** Strips the `::ffff:` prefix dual-stack sockets put on IPv4 peers. */
 function unmapped(address: string): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-}
-
-function addEntry(list: BlockList, entry: string, option: string): void {
-  const [addr = '', prefixText] = entry.split('/');
-  const family = isIPv4(addr) ? 'ipv4' : isIPv6(addr) ? 'ipv6' : null;
-  if (family === null) {
-    throw new InvalidArgumentError(
-      `${option}: ${JSON.stringify(entry)} is not an IP address or CIDR range (e.g. 127.0.0.1, 10.0.0.0/8, ::1, fd00::/8)`,
-    );
-  }
-  if (prefixText === undefined) {
-    list.addAddress(addr, family);
-    return;
-  }
-  const prefix = Number(prefixText);
-  const max = family === 'ipv4' ? 32 : 128;
-  if (!/^\d+$/.test(prefixText) || prefix > max) {
-    throw new InvalidArgumentError(
-      `${option}: bad prefix length in ${JSON.stringify(entry)} (0–${max})`,
-    );
-  }
-  list.addSubnet(addr, prefix, family);
 }
 
 /** Splits repeated, comma-separated option values into entries. */
@@ -58,11 +37,7 @@ export class AccessList {
   }
 
   static #build(values: readonly string[], option: string): BlockList | null {
-    const list = entries(values);
-    if (list.length === 0) return null;
-    const blockList = new BlockList();
-    for (const entry of list) addEntry(blockList, entry, option);
-    return blockList;
+    return compileAddressList(entries(values), option);
   }
 
   /** True when no list was given: every peer is let in. */
