@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { SocketkitError } from '../errors.js';
-import { commands } from './commands/index.js';
+import { type CommandFactory, loadCommands } from './commands/index.js';
 import { CliError, type CliIO, ExitCode } from './io.js';
 
 export type { CliIO };
@@ -13,8 +13,12 @@ export { CliError, ExitCode };
 
 const VERSION = '0.1.0';
 
-/** Builds the top-level program with every registered subcommand. */
-export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Command {
+/** Builds the top-level program with the given subcommands. */
+export function buildProgram(
+  io: CliIO,
+  setExitCode: (code: number) => void,
+  commands: readonly CommandFactory[],
+): Command {
   const program = new Command('socketkit')
     .description('Sockets, servers and classic network services for Node.js')
     .version(VERSION, '-V, --version')
@@ -43,9 +47,14 @@ export function buildProgram(io: CliIO, setExitCode: (code: number) => void): Co
  */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
+  const commands = await loadCommands(argv);
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    commands,
+  );
   if (argv.length === 0) {
     program.outputHelp();
     return ExitCode.ok;

@@ -20,3 +20,36 @@ test('the built bin runs (npx socketkit --version)', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\d+\.\d+\.\d+/);
 });
+
+test('a subcommand loads only its own module; --help and unknown commands load all', async () => {
+  const { commandEntries, loadCommands } = await import('../../../src/cli/commands/index.js');
+  assert.equal((await loadCommands(['serve', 'echo'])).length, 1);
+  assert.equal((await loadCommands(['bench', 'rr'])).length, 1);
+  assert.equal((await loadCommands([])).length, commandEntries.length);
+  assert.equal((await loadCommands(['--help'])).length, commandEntries.length);
+  assert.equal((await loadCommands(['no-such-command'])).length, commandEntries.length);
+  // Every entry's module exports the factory it names, and the factory builds that command.
+  const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: {} };
+  for (const entry of commandEntries) {
+    const factory = await entry.load();
+    assert.equal(factory(io as never, () => {}).name(), entry.name);
+  }
+});
+
+test('`serve` does not load the load generator's libraries', () => {
+  const probe = `
+    const { main } = await import('./dist/cli/main.js');
+    const sink = { write: () => true };
+    await main(['serve', '--list'], { stdin: process.stdin, stdout: sink, stderr: sink, env: {} });
+    const { createRequire } = await import('node:module');
+    process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const cjsLoaded: string[] = JSON.parse(r.stdout);
+  assert.ok(!cjsLoaded.some((p) => p.includes('cli-progress')), 'cli-progress loaded by serve');
+  assert.ok(
+    !cjsLoaded.some((p) => p.includes('hdr-histogram-js')),
+    'hdr-histogram-js loaded by serve',
+  );
+});
