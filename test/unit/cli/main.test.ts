@@ -36,7 +36,7 @@ test('a subcommand loads only its own module; --help and unknown commands load a
   }
 });
 
-test('`serve` does not load the load generator's libraries', () => {
+test('`serve` does not load the load generator libraries', () => {
   const probe = `
     const { main } = await import('./dist/cli/main.js');
     const sink = { write: () => true };
