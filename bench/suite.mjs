@@ -6,21 +6,29 @@
 // Flags: --duration S (per run, default 3)  --repeat N (default 3)
 //        --only id,id (scenarios)  --quick (0.5 s × 1, for a smoke test)
 //        --from-source (run the CLI through tsx instead of the built dist/)
-//        --no-write (print only)
+//        --pin auto|off (taskset: generator and servers on separate cores when there
+//          are enough; default auto)  --gen-workers N  --no-write (print only)
+//
+// Server CPU and memory are those of the server's whole process tree (a server's
+// workers are its children), read from /proc before and after each run.
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   cliCommand,
-  cpuOf,
+  fdLimit,
   freePort,
   listenCounters,
-  rssOf,
+  pinPlan,
+  pinPrefix,
   runGenerator,
   startServer,
   stopProcess,
+  treeCpuOf,
+  treeFdCount,
+  treeRssOf,
 } from './lib/processes.mjs';
-import { meets, writeOutputs } from './lib/report.mjs';
+import { absoluteMet, meets, pinningLine, writeOutputs } from './lib/report.mjs';
 import { SCENARIOS, SERVERS } from './lib/scenarios.mjs';
 
 const { values: flags } = parseArgs({
@@ -32,14 +40,26 @@ const { values: flags } = parseArgs({
     'from-source': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     'gen-workers': { type: 'string' },
+    pin: { type: 'string', default: 'auto' },
   },
 });
+if (flags.pin !== 'auto' && flags.pin !== 'off') {
+  process.stderr.write(`bench/suite.mjs: --pin must be auto or off, not ${flags.pin}\n`);
+  process.exit(2);
+}
 const duration = flags.quick ? 0.5 : Number(flags.duration);
 const repeat = flags.quick ? 1 : Number(flags.repeat);
 const cli = cliCommand(flags['from-source']);
-// The generator's threads: on a small machine the server needs a core of its own, so
-// one worker (measured to stay well under a core: see docs/performance.md); else cores-1.
-const genWorkers = Number(flags['gen-workers'] ?? Math.max(1, availableParallelism() - 1));
+// Pinning: the servers need as many cores as the largest of them has processes.
+const serverCpuCount = Math.max(1, ...Object.values(SERVERS).map((s) => s.processes ?? 1));
+const pin = pinPlan(flags.pin, serverCpuCount);
+// The generator's threads: one per core it is pinned to; unpinned, on a small machine
+// the server needs a core of its own, so one worker (measured to stay well under a
+// core: see docs/performance.md); else cores-1.
+const genWorkers = Number(
+  flags['gen-workers'] ??
+    (pin.applied ? pin.generatorCpuCount : Math.max(1, availableParallelism() - 1)),
+);
 const only = flags.only ? new Set(flags.only.split(',')) : null;
 const started = Date.now();
 const log = (s) => process.stdout.write(`${s}\n`);
@@ -89,63 +109,180 @@ function metricOf(scenario, result) {
   return result[scenario.metric] ?? null;
 }
 
-/** One generator run against a running server; conns also measures the server. */
+/** Server CPU seconds between two tree readings (null when /proc is not there). */
+const cpuDelta = (a, b) => (a === null || b === null ? null : b.seconds - a.seconds);
+
+/**
+ * One generator run against a running server. Every run also records the server's CPU
+ * (its whole process tree, before vs after); conns runs its memory and the system's
+ * listen-queue counters.
+ */
 async function measure(scenario, server) {
   const args = [
     ...scenario.load,
     '127.0.0.1',
     `${server.port}`,
     '--duration',
-    `${duration}`,
+    `${scenario.duration ?? duration}`,
     '--workers',
     `${genWorkers}`,
   ];
   const extra = {};
-  const cpu0 = cpuOf(server.pid);
-  if (scenario.id === 'conns') {
-    const rss0 = rssOf(server.pid);
+  const prefix = pinPrefix(pin.generatorCpus);
+  const cpu0 = treeCpuOf(server.pid);
+  const finish = (r) => {
+    const cpu1 = treeCpuOf(server.pid);
+    r.serverCpu = cpuDelta(cpu0, cpu1);
+    r.serverProcesses = cpu1?.processes ?? cpu0?.processes ?? null;
+    return r;
+  };
+  if (scenario.load[0] === 'conns') {
+    const rss0 = treeRssOf(server.pid);
+    const fds0 = treeFdCount(server.pid);
     const lc0 = listenCounters();
+    // The server may still be accepting when the generator says it holds every
+    // connection (the kernel completed the handshakes): sample its memory and open
+    // descriptors through the hold and keep the last sample before the pings.
+    const holdMs = Number(scenario.load[scenario.load.indexOf('--hold') + 1]) * 1000;
     let rssHold = null;
+    let fdsHold = null;
+    let sampler = null;
     const r = await runGenerator(cli, args, {
       timeoutMs: 120_000,
+      prefix,
       onHolding: () => {
-        setTimeout(() => {
-          rssHold = rssOf(server.pid);
-        }, 500);
+        const until = Date.now() + Math.max(250, holdMs - 250);
+        const sample = () => {
+          rssHold = treeRssOf(server.pid);
+          fdsHold = treeFdCount(server.pid);
+          sampler = Date.now() + 100 < until ? setTimeout(sample, 100) : null;
+        };
+        sample();
       },
-    });
+    }).finally(() => clearTimeout(sampler));
     const lc1 = listenCounters();
     const held = r.counters.connected;
     extra.rssBefore = rss0;
     extra.rssHolding = rssHold;
+    // Sockets the server had accepted at that sample (its new descriptors). A client
+    // counts a connection as held once the handshake completed, but after a listen-queue
+    // overflow the server may not have accepted it yet (it does when the ping arrives):
+    // memory is divided by what the server holds, when /proc tells us.
+    extra.serverFdsHolding = fds0 !== null && fdsHold !== null ? fdsHold - fds0 : null;
+    const perConn = extra.serverFdsHolding > 0 ? extra.serverFdsHolding : held;
+    extra.perConnectionBasis = extra.serverFdsHolding > 0 ? 'server sockets' : 'connections held';
     extra.bytesPerConnection =
-      rss0 !== null && rssHold !== null && held > 0 ? (rssHold - rss0) / held : null;
+      rss0 !== null && rssHold !== null && perConn > 0 ? (rssHold - rss0) / perConn : null;
     if (lc0 && lc1) {
       extra.listenOverflows = lc1.overflows - lc0.overflows;
       extra.listenDrops = lc1.drops - lc0.drops;
     }
     Object.assign(r, extra);
-    r.serverCpu = cpu0 === null ? null : (cpuOf(server.pid) ?? cpu0) - cpu0;
-    return r;
+    return finish(r);
   }
-  const r = await runGenerator(cli, args, { timeoutMs: (duration + 60) * 1000 });
-  r.serverCpu = cpu0 === null ? null : (cpuOf(server.pid) ?? cpu0) - cpu0;
-  return r;
+  return finish(
+    await runGenerator(cli, args, {
+      timeoutMs: ((scenario.duration ?? duration) + 60) * 1000,
+      prefix,
+    }),
+  );
 }
 
 async function start(name) {
   const port = await freePort();
   const spec = SERVERS[name];
-  return startServer(name, spec.argv(cli, port), port, { tcp: spec.tcp !== false });
+  const argv = [...pinPrefix(pin.serverCpus), ...spec.argv(cli, port)];
+  return startServer(name, argv, port, { tcp: spec.tcp !== false });
+}
+
+/** The number after `-c` in a scenario's load (its connections). */
+function connectionsOf(scenario) {
+  const i = scenario.load.indexOf('-c');
+  return i >= 0 ? Number(scenario.load[i + 1]) : null;
+}
+
+const n0 = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : '?');
+
+/**
+ * The scenario's pass/fail checks (see SCENARIOS), from the runs: each gives the
+ * subject's figure, the baselines' for comparison, and whether the target is met (null
+ * when there is nothing to judge).
+ */
+function evaluateChecks(scenario, runs, skipped) {
+  const out = [];
+  const others = scenario.baselines.filter((b) => !skipped[b] && runs[b].length > 0);
+  const subjectRuns = runs[scenario.subject];
+  const judge = (ok) => (subjectRuns.length === 0 ? null : ok);
+  for (const kind of scenario.checks ?? []) {
+    if (kind === 'allHeld') {
+      const n = connectionsOf(scenario);
+      const text = (rs) =>
+        `held/pinged ${rs.map((r) => (r.error ? 'failed' : `${n0(r.counters?.connected)}/${n0(r.counters?.ops)}`)).join(', ')}`;
+      out.push({
+        kind,
+        label: `all ${n0(n)} connections held, then each pinged`,
+        target: `${n0(n)}/${n0(n)} in every run`,
+        value: text(subjectRuns),
+        baselines: Object.fromEntries(others.map((b) => [b, text(runs[b])])),
+        met: judge(
+          subjectRuns.every(
+            (r) => !r.error && r.counters?.connected === n && r.counters?.ops === n,
+          ),
+        ),
+      });
+    } else if (kind === 'noListenOverflow') {
+      const n = connectionsOf(scenario);
+      const vals = (rs) => rs.map((r) => r.listenOverflows);
+      const text = (rs) =>
+        `listen overflows ${vals(rs)
+          .map((v) => (typeof v === 'number' ? `+${n0(v)}` : 'n/a'))
+          .join(', ')}`;
+      const v = vals(subjectRuns);
+      out.push({
+        kind,
+        label: `a burst of ${n0(n)} connects accepted without listen-queue overflow (TcpExt ListenOverflows, system-wide)`,
+        target: '0 in every run',
+        value: text(subjectRuns),
+        baselines: Object.fromEntries(others.map((b) => [b, text(runs[b])])),
+        met:
+          v.length === 0 || v.some((x) => typeof x !== 'number') ? null : v.every((x) => x === 0),
+      });
+    } else if (kind === 'noLoss') {
+      const text = (rs) =>
+        `missing/reordered ${rs.map((r) => (r.error ? 'failed' : `${n0(r.counters?.missing)}/${n0(r.counters?.reordered)}`)).join(', ')}`;
+      out.push({
+        kind,
+        label: 'no line missing or reordered',
+        target: '0/0 in every run',
+        value: text(subjectRuns),
+        baselines: Object.fromEntries(others.map((b) => [b, text(runs[b])])),
+        met: judge(
+          subjectRuns.every(
+            (r) =>
+              !r.error && r.verified && r.counters?.missing === 0 && r.counters?.reordered === 0,
+          ),
+        ),
+      });
+    } else {
+      throw new Error(`scenario ${scenario.id}: unknown check ${kind}`);
+    }
+  }
+  return out;
 }
 
 /** Runs one scenario: every available server, alternating, `repeat` times. */
 async function runScenario(scenario) {
+  const t0 = Date.now();
   const names = [scenario.subject, ...scenario.baselines];
   const runs = Object.fromEntries(names.map((n) => [n, []]));
   const skipped = {};
+  const reps = Math.min(repeat, scenario.maxRepeat ?? Infinity);
+  const fds = scenario.fds ? fdLimit() : null;
   for (const n of names) {
-    const why = unavailable(n);
+    const why =
+      fds !== null && fds < scenario.fds
+        ? `ulimit -n is ${fds}; ${n0(scenario.fds)} descriptors needed per process`
+        : unavailable(n);
     if (why) skipped[n] = why;
   }
   const live = names.filter((n) => !skipped[n]);
@@ -163,7 +300,7 @@ async function runScenario(scenario) {
   };
   try {
     if (!scenario.fresh) await startAll((n) => !SERVERS[n].fresh);
-    for (let rep = 0; rep < repeat; rep++) {
+    for (let rep = 0; rep < reps; rep++) {
       for (const n of live) {
         if (skipped[n]) continue;
         if (freshFor(n)) await startAll((m) => m === n);
@@ -173,8 +310,16 @@ async function runScenario(scenario) {
           const r = await measure(scenario, server);
           runs[n].push(r);
           const m = metricOf(scenario, r);
+          const held =
+            scenario.load[0] === 'conns'
+              ? `  held ${n0(r.counters?.connected)} (server had accepted ${n0(r.serverFdsHolding)} at the memory sample), pinged ${n0(r.counters?.ops)}`
+              : '';
+          const srv =
+            typeof r.serverCpu === 'number'
+              ? `  server ${r.serverCpu.toFixed(2)} s CPU (${r.serverProcesses} process${r.serverProcesses === 1 ? '' : 'es'})`
+              : '';
           log(
-            `  ${scenario.id} #${rep + 1} ${n.padEnd(15)} ${m === null ? '-' : m.toFixed(scenario.metric === 'p99' ? 2 : 0)} ${scenario.unit}${r.verified ? '' : '  (NOT verified)'}`,
+            `  ${scenario.id} #${rep + 1} ${n.padEnd(15)} ${m === null ? '-' : m.toFixed(scenario.metric === 'p99' ? 2 : 0)} ${scenario.unit}${held}${srv}${r.verified ? '' : '  (NOT verified)'}`,
           );
         } catch (err) {
           runs[n].push({ error: err.message });
@@ -199,26 +344,58 @@ async function runScenario(scenario) {
     const base = medians[b];
     ratios[b] = subject !== null && base !== null && base > 0 ? subject / base : null;
   }
-  return { ...scenario, medians, ratios, skipped, runs };
+  // Runs that failed or were not verified: a target is not met on such runs.
+  const failed = Object.fromEntries(
+    names.map((n) => [n, runs[n].filter((r) => r.error || !r.verified).length]),
+  );
+  const checks = evaluateChecks(scenario, runs, skipped);
+  const note =
+    Math.max(...names.map((n) => SERVERS[n].processes ?? 1)) > 1
+      ? `pinning: ${pin.applied ? pin.reason : `none (${pin.reason})`}`
+      : undefined;
+  return {
+    ...scenario,
+    repeat: reps,
+    medians,
+    ratios,
+    failed,
+    checks,
+    ...(note ? { note } : {}),
+    skipped,
+    runs,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
 }
+
+const verdict = (ok, unverified = 0) =>
+  ok === null
+    ? 'n/a'
+    : ok
+      ? 'met'
+      : unverified > 0
+        ? `NOT met (${unverified} run(s) failed or not verified)`
+        : 'NOT met';
 
 function printSummary(results) {
   log('\nsocketkit ÷ baseline (median of runs)');
+  const pad = ''.padEnd(11);
   for (const s of results) {
     const subj = s.medians[s.subject];
-    const head = `${s.id.padEnd(11)} ${SERVERS[s.subject].label}: ${subj === null ? 'n/a' : subj.toFixed(2)} ${s.unit}`;
+    const runsNote = s.repeat !== repeat ? ` (${s.repeat} run${s.repeat === 1 ? '' : 's'})` : '';
+    const head = `${s.id.padEnd(11)} ${SERVERS[s.subject].label}: ${subj === null ? 'n/a' : subj.toFixed(2)} ${s.unit}${runsNote}`;
     if (s.skipped[s.subject]) {
-      log(`${s.id.padEnd(11)} not available (${s.skipped[s.subject]})`);
+      log(`${s.id.padEnd(11)} not available: ${s.skipped[s.subject]}`);
       continue;
     }
     log(head);
+    const unverified = s.failed[s.subject] ?? 0;
     if (s.absolute) {
-      const ok = subj !== null && subj <= s.absolute.max;
-      log(`${''.padEnd(11)} target < ${s.absolute.max} ${s.unit}: ${ok ? 'met' : 'NOT met'}`);
+      const ok = absoluteMet(s);
+      log(`${pad} target < ${s.absolute.max} ${s.unit}: ${verdict(ok, unverified)}`);
     }
     for (const b of s.baselines) {
       if (s.skipped[b]) {
-        log(`${''.padEnd(11)} vs ${SERVERS[b].label}: not available (${s.skipped[b]})`);
+        log(`${pad} vs ${SERVERS[b].label}: not available (${s.skipped[b]})`);
         continue;
       }
       const r = s.ratios[b];
@@ -227,11 +404,19 @@ function printSummary(results) {
       const target =
         t === undefined
           ? ''
-          : `  target ${s.better === 'lower' ? '≤' : '≥'} ${t}: ${ok === null ? 'n/a' : ok ? 'met' : 'NOT met'}`;
+          : `  target ${s.better === 'lower' ? '≤' : '≥'} ${t}: ${verdict(ok, unverified)}`;
       log(
-        `${''.padEnd(11)} vs ${SERVERS[b].label} (${s.medians[b] === null ? 'n/a' : s.medians[b].toFixed(2)}): ${r === null ? 'n/a' : `${r.toFixed(2)}×`}${target}`,
+        `${pad} vs ${SERVERS[b].label} (${s.medians[b] === null ? 'n/a' : s.medians[b].toFixed(2)}): ${r === null ? 'n/a' : `${r.toFixed(2)}×`}${target}`,
       );
     }
+    for (const c of s.checks) {
+      const base = Object.entries(c.baselines)
+        .map(([b, v]) => `${SERVERS[b].label}: ${v}`)
+        .join('; ');
+      log(`${pad} ${c.label}: ${c.value}${base ? ` (${base})` : ''}`);
+      log(`${pad}   target ${c.target}: ${verdict(c.met)}`);
+    }
+    if (s.note) log(`${pad} ${s.note}`);
   }
 }
 
@@ -246,13 +431,26 @@ const machine = {
     : null,
 };
 log(
-  `socketkit bench suite: ${duration} s per run × ${repeat}, ${machine.cores} cores, Node ${machine.node}`,
+  `socketkit bench suite: ${duration} s per run × ${repeat}, ${machine.cores} cores, Node ${machine.node}, generator ${genWorkers} worker thread(s)`,
 );
+log(`pinning: ${pinningLine(pin)}`);
+if (only) {
+  const unknown = [...only].filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length > 0) log(`unknown scenario(s) ignored: ${unknown.join(', ')}`);
+}
+if (SCENARIOS.every((s) => only && !only.has(s.id))) {
+  process.stderr.write(
+    `bench/suite.mjs: no scenario selected (ids: ${SCENARIOS.map((s) => s.id).join(', ')})\n`,
+  );
+  process.exit(2);
+}
 const results = [];
 for (const scenario of SCENARIOS) {
   if (only && !only.has(scenario.id)) continue;
   log(`\n${scenario.id}: ${scenario.title}`);
-  results.push(await runScenario(scenario));
+  const result = await runScenario(scenario);
+  log(`  (${result.wallSeconds.toFixed(0)} s)`);
+  results.push(result);
 }
 printSummary(results);
 const report = {
@@ -260,6 +458,7 @@ const report = {
   command: `node bench/suite.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   durationPerRun: duration,
   generatorWorkers: genWorkers,
+  pinning: pin,
   repeat,
   machine,
   wallSeconds: (Date.now() - started) / 1000,

@@ -1,7 +1,8 @@
 // Starting, probing and stopping the suite's server and generator processes.
 // Every process is started here and stopped by its PID; nothing else is touched.
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import net from 'node:net';
 
 /** The socketkit CLI as argv: the built bin, or the sources through tsx. */
@@ -69,17 +70,141 @@ export async function startServer(name, argv, port, { tcp = true } = {}) {
   return { name, child, pid: child.pid, port, output: () => out };
 }
 
-/** SIGTERM, then SIGKILL after 3 s; resolves once the process is gone. */
+/**
+ * SIGTERM, then SIGKILL after 3 s; resolves once the process is gone. Descendants it
+ * leaves behind (a cluster worker whose primary was killed) are killed by PID too, but
+ * only those that were its descendants when the stop began (same PID and start time).
+ */
 export function stopProcess(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const family = processTree(child.pid)
+    .slice(1)
+    .map((pid) => ({ pid, start: readStat(pid)?.starttime }));
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 3000);
     child.once('exit', () => {
       clearTimeout(kill);
-      resolve();
+      reapOrphans(family).then(resolve);
     });
     child.kill('SIGTERM');
   });
+}
+
+/** Waits up to 3 s for the given processes to exit, then SIGKILLs the ones still there. */
+async function reapOrphans(family) {
+  const alive = () =>
+    family.filter((p) => {
+      const st = readStat(p.pid);
+      return st !== null && st.starttime === p.start && st.state !== 'Z';
+    });
+  for (let i = 0; i < 30 && alive().length > 0; i++) await sleep(100);
+  for (const p of alive()) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+let clockTicks = null;
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 if unknown). */
+function ticksPerSecond() {
+  if (clockTicks === null) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/**
+ * The fields of /proc/<pid>/stat the suite uses, or null (no such process, not Linux).
+ * Times are in clock ticks; `cutime`/`cstime` are those of children already reaped.
+ */
+export function readStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      state: f[0],
+      ppid: Number(f[1]),
+      utime: Number(f[11]),
+      stime: Number(f[12]),
+      cutime: Number(f[13]),
+      cstime: Number(f[14]),
+      starttime: Number(f[19]),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A process and all its descendants (Linux: parent links of every /proc/<pid>/stat),
+ * root first; `[pid]` when /proc cannot be listed, `[]` when the process is gone.
+ * A server's workers (node:cluster, Python's forking servers) are its children, so
+ * the suite measures every server as its whole tree.
+ */
+export function processTree(pid) {
+  if (readStat(pid) === null) return [];
+  let entries;
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [pid];
+  }
+  const children = new Map();
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const st = readStat(e);
+    if (st === null) continue;
+    const list = children.get(st.ppid);
+    if (list) list.push(Number(e));
+    else children.set(st.ppid, [Number(e)]);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/**
+ * CPU seconds (user + system) used so far by a process and its descendants (Linux
+ * /proc), or null. Each live process counts its own time plus that of its children
+ * already reaped (`cutime`/`cstime`), so a worker that exits between two readings is
+ * still counted once: take the difference of two readings.
+ */
+export function treeCpuOf(pid) {
+  const tree = processTree(pid);
+  if (tree.length === 0) return null;
+  let ticks = 0;
+  for (const p of tree) {
+    const st = readStat(p);
+    if (st) ticks += st.utime + st.stime + st.cutime + st.cstime;
+  }
+  return { seconds: ticks / ticksPerSecond(), processes: tree.length };
+}
+
+/**
+ * Resident memory of a process and its descendants in bytes (sum of VmRSS; pages
+ * shared between them are counted in each), or null.
+ */
+export function treeRssOf(pid) {
+  const tree = processTree(pid);
+  if (tree.length === 0) return null;
+  let total = 0;
+  let any = false;
+  for (const p of tree) {
+    const rss = rssOf(p);
+    if (rss !== null) {
+      total += rss;
+      any = true;
+    }
+  }
+  return any ? total : null;
 }
 
 /** Resident memory of a process in bytes (Linux /proc), or null. */
@@ -87,17 +212,6 @@ export function rssOf(pid) {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) a process used so far (Linux /proc), or null. */
-export function cpuOf(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return null;
   }
@@ -119,11 +233,12 @@ export function listenCounters() {
 
 /**
  * Runs `socketkit bench … --json` as its own process; resolves to its parsed result.
- * `onHolding` is called when a conns run says it holds its connections.
+ * `onHolding` is called when a conns run says it holds its connections; `prefix` is put
+ * before the command (`taskset -c …` when pinned).
  */
-export function runGenerator(cli, args, { onHolding, timeoutMs }) {
+export function runGenerator(cli, args, { onHolding, timeoutMs, prefix = [] }) {
   return new Promise((resolve, reject) => {
-    const [cmd, ...rest] = cli;
+    const [cmd, ...rest] = [...prefix, ...cli];
     const child = spawn(cmd, [...rest, 'bench', ...args, '--json', '--no-progress'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -152,4 +267,116 @@ export function runGenerator(cli, args, { onHolding, timeoutMs }) {
       }
     });
   });
+}
+
+/** Open file descriptors of a process and its descendants (Linux /proc), or null. */
+export function treeFdCount(pid) {
+  const tree = processTree(pid);
+  if (tree.length === 0) return null;
+  let total = 0;
+  for (const p of tree) {
+    try {
+      total += readdirSync(`/proc/${p}/fd`).length;
+    } catch {
+      return null;
+    }
+  }
+  return total;
+}
+
+/** The CPUs this process may run on (Linux `Cpus_allowed_list`), else 0 … n-1. */
+export function allowedCpus() {
+  try {
+    const m = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) {
+      const cpus = [];
+      for (const part of m[1].split(',')) {
+        const [a, b] = part.split('-').map(Number);
+        for (let c = a; c <= (b ?? a); c++) cpus.push(c);
+      }
+      if (cpus.length > 0 && cpus.every(Number.isInteger)) return cpus;
+    }
+  } catch {
+    // not Linux
+  }
+  return Array.from({ length: availableParallelism() }, (_, i) => i);
+}
+
+/** Does `taskset` exist here and may it set an affinity (containers can forbid it)? */
+function tasksetWorks(cpu) {
+  try {
+    execFileSync('taskset', ['-c', `${cpu}`, 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const cpuList = (cpus) => cpus.join(',');
+
+/**
+ * Where the suite runs its processes. `auto` pins (with `taskset -c`, inherited by a
+ * server's workers) when the machine has a core for the generator besides the
+ * `serverCpus` the servers need (two, for `serve echo --processes 2`): servers on the
+ * last `serverCpus` allowed CPUs, the generator on the others. Otherwise nothing is
+ * pinned and `reason` says why; `off` never pins.
+ */
+export function pinPlan(mode, serverCpus = 2) {
+  const cpus = allowedCpus();
+  const plan = { mode, applied: false, cpus: cpuList(cpus), tasksetAvailable: null };
+  if (mode === 'off') return { ...plan, reason: 'turned off by --pin off' };
+  if (process.platform !== 'linux') {
+    return { ...plan, reason: `not on Linux (${process.platform}): taskset not used` };
+  }
+  plan.tasksetAvailable = tasksetWorks(cpus[0]);
+  if (cpus.length < serverCpus + 1) {
+    return {
+      ...plan,
+      reason: `${cpus.length} core(s) available; pinning needs at least ${serverCpus + 1} (${serverCpus} for the servers, as \`--processes ${serverCpus}\` runs ${serverCpus} workers, and one for the generator), so generator and servers share every core`,
+    };
+  }
+  if (!plan.tasksetAvailable) {
+    return {
+      ...plan,
+      reason: 'taskset (util-linux) is not installed or may not set affinity here',
+    };
+  }
+  const server = cpus.slice(-serverCpus);
+  const generator = cpus.slice(0, cpus.length - serverCpus);
+  return {
+    ...plan,
+    applied: true,
+    serverCpus: cpuList(server),
+    generatorCpus: cpuList(generator),
+    generatorCpuCount: generator.length,
+    reason: `generator on CPU(s) ${cpuList(generator)}, every server (and its workers) on CPU(s) ${cpuList(server)}, with taskset -c`,
+  };
+}
+
+/** The argv prefix that runs a command on the given CPUs, or [] when not pinned. */
+export function pinPrefix(cpus) {
+  return cpus ? ['taskset', '-c', cpus] : [];
+}
+
+/**
+ * The open-file limit a Node child of this process gets (Node raises its soft limit to
+ * the hard one at start-up, so this is the hard limit), or null when unknown.
+ */
+export function fdLimit() {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const hard = line?.trim().split(/\s+/)[4];
+    if (hard === 'unlimited') return Infinity;
+    if (hard !== undefined && Number.isFinite(Number(hard))) return Number(hard);
+  } catch {
+    // not Linux
+  }
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? Infinity : Number(out) || null;
+  } catch {
+    return null;
+  }
 }

@@ -10,10 +10,45 @@ export interface ScenarioResult {
   baselines: string[];
   targets: Record<string, number>;
   absolute?: { max: number };
+  /** The load's arguments (`socketkit bench` mode first). */
+  load?: string[];
+  /** Runs per server in this scenario, when it differs from the suite's `repeat`. */
+  repeat?: number;
   medians: Record<string, number | null>;
   ratios: Record<string, number | null>;
+  /** Per server: runs that failed or were not verified (a target is not met on them). */
+  failed?: Record<string, number>;
+  /** Pass/fail targets on the subject's runs. */
+  checks?: CheckResult[];
+  /** A remark printed with the per-run details (e.g. where the processes ran). */
+  note?: string;
   skipped: Record<string, string>;
   runs: Record<string, Record<string, unknown>[]>;
+  wallSeconds?: number;
+}
+
+/** A pass/fail target evaluated on runs (connections held, overflows, lost lines). */
+export interface CheckResult {
+  kind: string;
+  label: string;
+  target: string;
+  /** The subject's figure, as text. */
+  value: string;
+  /** Each baseline's figure, as text, for comparison. */
+  baselines: Record<string, string>;
+  met: boolean | null;
+}
+
+/** Where the generator and the servers ran (`--pin`), or why nothing was pinned. */
+export interface PinPlan {
+  mode: 'auto' | 'off';
+  applied: boolean;
+  reason: string;
+  cpus: string;
+  tasksetAvailable: boolean | null;
+  serverCpus?: string;
+  generatorCpus?: string;
+  generatorCpuCount?: number;
 }
 
 export interface SuiteReport {
@@ -21,6 +56,7 @@ export interface SuiteReport {
   command: string;
   durationPerRun: number;
   generatorWorkers: number;
+  pinning?: PinPlan;
   repeat: number;
   wallSeconds: number;
   machine: {
@@ -41,6 +77,8 @@ export function meets(
   baseline: string,
   ratio: number | null,
 ): boolean | null;
+export function absoluteMet(scenario: ScenarioResult): boolean | null;
+export function pinningLine(pinning: PinPlan | undefined): string;
 export function markdownTable(report: SuiteReport, servers: ServerLabels): string;
 export function detailLines(report: SuiteReport): string;
 export function svgChart(report: SuiteReport, servers: ServerLabels): string;

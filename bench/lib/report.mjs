@@ -2,11 +2,37 @@
 // block of docs/performance.md (between the bench:begin and bench:end markers).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 
-/** Does a ratio meet its target? (lower-is-better metrics invert the comparison) */
+/**
+ * Does a ratio meet its target? (lower-is-better metrics invert the comparison.) Not
+ * when a run of the subject failed or was not verified: a fast wrong answer is no win.
+ */
 export function meets(scenario, baseline, ratio) {
   const target = scenario.targets[baseline];
-  if (target === undefined || ratio === null) return null;
+  if (target === undefined || ratio === null || ratio === undefined) return null;
+  if ((scenario.failed?.[scenario.subject] ?? 0) > 0) return false;
   return scenario.better === 'lower' ? ratio <= target : ratio >= target;
+}
+
+/** Does the subject's own figure stay strictly below `absolute.max`? null: no target/figure. */
+export function absoluteMet(scenario) {
+  const v = scenario.medians[scenario.subject];
+  if (!scenario.absolute || v === null || v === undefined) return null;
+  if ((scenario.failed?.[scenario.subject] ?? 0) > 0) return false;
+  return v < scenario.absolute.max;
+}
+
+/** One line saying where generator and servers ran, or why they were not pinned. */
+export function pinningLine(pinning) {
+  if (!pinning) return 'not recorded';
+  return pinning.applied ? pinning.reason : `none — ${pinning.reason}`;
+}
+
+/** The table's verdict cell. */
+function verdictCell(ok, scenario) {
+  if (ok === null) return '–';
+  if (ok) return 'yes';
+  const failed = scenario?.failed?.[scenario.subject] ?? 0;
+  return failed > 0 ? `**no** (${failed} run(s) failed or not verified)` : '**no**';
 }
 
 const fmt = (v, digits = 0) =>
@@ -23,14 +49,17 @@ export function markdownTable(report, servers) {
     '|---|---|---|---|---|---|',
   ];
   for (const s of report.scenarios) {
+    const runsNote =
+      s.repeat !== undefined && s.repeat !== report.repeat
+        ? ` (${s.repeat} run${s.repeat === 1 ? '' : 's'})`
+        : '';
     const subject = s.skipped[s.subject]
       ? `not available (${s.skipped[s.subject]})`
-      : `${fmt(s.medians[s.subject], digitsFor(s))} ${s.unit}`;
+      : `${fmt(s.medians[s.subject], digitsFor(s))} ${s.unit}${runsNote}`;
     if (s.absolute) {
-      const v = s.medians[s.subject];
-      const ok = v === null ? 'n/a' : v <= s.absolute.max ? 'yes' : '**no**';
+      const ok = absoluteMet(s);
       rows.push(
-        `| ${s.title} | ${subject} | (absolute) | – | < ${s.absolute.max} ${s.unit} | ${ok} |`,
+        `| ${s.title} | ${subject} | (absolute) | – | < ${s.absolute.max} ${s.unit} | ${ok === null ? 'n/a' : verdictCell(ok, s)} |`,
       );
     }
     if (s.baselines.length === 0 && !s.absolute) {
@@ -50,9 +79,19 @@ export function markdownTable(report, servers) {
       rows.push(
         `| ${s.title} | ${subject} | ${label}: ${fmt(s.medians[b], digitsFor(s))} ${s.unit} | ${
           r === null ? 'n/a' : `${r.toFixed(2)}×`
-        } | ${t === undefined ? '–' : `${s.better === 'lower' ? '≤' : '≥'} ${t}×`} | ${
-          ok === null ? '–' : ok ? 'yes' : '**no**'
-        } |`,
+        } | ${t === undefined ? '–' : `${s.better === 'lower' ? '≤' : '≥'} ${t}×`} | ${verdictCell(
+          ok,
+          s,
+        )} |`,
+      );
+    }
+    // Pass/fail targets on the subject's runs (connections held, overflows, lost lines).
+    for (const c of s.checks ?? []) {
+      const base = Object.entries(c.baselines)
+        .map(([b, v]) => `${servers[b]?.label ?? b}: ${v}`)
+        .join('; ');
+      rows.push(
+        `| ${s.title}: ${c.label} | ${c.value} | ${base || '–'} | – | ${c.target} | ${verdictCell(c.met)} |`,
       );
     }
   }
@@ -81,13 +120,20 @@ export function detailLines(report) {
           .map((r) => (typeof r.serverCpu === 'number' ? perOp(r.serverCpu, r) : null))
           .filter((x) => x !== null),
       );
-      let line = `- ${s.id} / ${name}: ${ok.length} run(s), ${
+      // The server's CPU is that of its whole process tree (primary and workers).
+      const procs = Math.max(0, ...ok.map((r) => r.serverProcesses ?? 0));
+      const failed = runs.length - ok.length;
+      let line = `- ${s.id} / ${name}: ${ok.length} run(s)${failed > 0 ? ` (+${failed} failed)` : ''}, ${
         unverified === 0 ? 'all verified' : `${unverified} NOT verified`
-      }; generator ${fmt(median(cpu))}% of a core, ${fmt(genUs, 1)} µs CPU/op; server ${fmt(median(srv), 2)} s CPU/run, ${fmt(srvUs, 1)} µs CPU/op`;
-      if (s.id === 'conns') {
+      }; generator ${fmt(median(cpu))}% of a core, ${fmt(genUs, 1)} µs CPU/op; server${
+        procs > 1 ? ` (${procs} processes)` : ''
+      } ${fmt(median(srv), 2)} s CPU/run, ${fmt(srvUs, 1)} µs CPU/op`;
+      if (s.load?.[0] === 'conns' || s.id.startsWith('conns')) {
         const over = ok.map((r) => r.listenOverflows).filter((x) => typeof x === 'number');
         const held = ok.map((r) => r.counters?.connected);
-        line += `; held ${held.join('/')} connections; listen overflows (system-wide) ${over.join('/')}`;
+        const pinged = ok.map((r) => r.counters?.ops);
+        const accepted = ok.map((r) => r.serverFdsHolding ?? '?');
+        line += `; held ${held.join('/')} connections (server had accepted ${accepted.join('/')} when its memory was read), pinged ${pinged.join('/')}; listen overflows (system-wide) ${over.join('/')}`;
       }
       if (s.id.startsWith('fanout')) {
         const miss = ok.map((r) => `${r.counters?.missing ?? '?'}/${r.counters?.reordered ?? '?'}`);
@@ -95,6 +141,7 @@ export function detailLines(report) {
       }
       out.push(line);
     }
+    if (s.note) out.push(`- ${s.id}: ${s.note}`);
   }
   return out.join('\n');
 }
@@ -163,9 +210,13 @@ export function svgChart(report, servers) {
 export function markdownBlock(report, servers) {
   const m = report.machine;
   return [
-    `Measured ${report.date} by \`${report.command}\` (${report.durationPerRun} s per run, median of ${report.repeat}, generator ${report.generatorWorkers} worker thread(s), whole suite ${Math.round(report.wallSeconds)} s).`,
+    `Measured ${report.date} by \`${report.command}\` (${report.durationPerRun} s per run, median of ${report.repeat} unless a row says otherwise, generator ${report.generatorWorkers} worker thread(s), whole suite ${Math.round(report.wallSeconds)} s).`,
     '',
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, ${m.platform}, Node ${m.node}${m.python ? `, ${m.python}` : ''}. Generator and servers share the machine.`,
+    '',
+    `Pinning (\`--pin ${report.pinning?.mode ?? 'auto'}\`): ${pinningLine(report.pinning)}.`,
+    '',
+    "Server CPU and memory are those of the server process and all its descendants (a `--processes` server's workers), from `/proc` before and after each run.",
     '',
     markdownTable(report, servers),
     '',

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  absoluteMet,
+  detailLines,
   markdownBlock,
   markdownTable,
   meets,
+  pinningLine,
   type ScenarioResult,
   type SuiteReport,
   svgChart,
@@ -76,6 +79,20 @@ describe('suite targets', () => {
     assert.equal(meets(s, 'raw-net', 1.3), false);
   });
 
+  it('meets: not when a run of the subject failed or was not verified', () => {
+    const s = scenario({ failed: { socketkit: 1, 'raw-net': 0 } });
+    assert.equal(meets(s, 'py-threading', 2.25), false);
+    assert.equal(meets(scenario({ failed: { socketkit: 0 } }), 'py-threading', 2.25), true);
+  });
+
+  it('absoluteMet: the figure must stay strictly below the maximum', () => {
+    const at = (v: number) =>
+      scenario({ absolute: { max: 5 }, medians: { socketkit: v }, better: 'lower' });
+    assert.equal(absoluteMet(at(4.99)), true);
+    assert.equal(absoluteMet(at(5)), false);
+    assert.equal(absoluteMet(scenario({})), null);
+  });
+
   it('meets: no target or no figure gives null', () => {
     const s = scenario({ targets: {} });
     assert.equal(meets(s, 'raw-net', 1.5), null);
@@ -117,6 +134,82 @@ describe('suite outputs', () => {
       block,
       /rr-100 \/ socketkit: 1 run\(s\), all verified; generator 20% of a core, 222\.2 µs CPU\/op/,
     );
+  });
+
+  it('renders pass/fail checks as rows, with the baselines for comparison', () => {
+    const s = scenario({
+      id: 'conns-15k',
+      title: '15k held',
+      baselines: ['raw-net'],
+      targets: {},
+      repeat: 1,
+      checks: [
+        {
+          kind: 'allHeld',
+          label: 'all 15,000 connections held, then each pinged',
+          target: '15,000/15,000 in every run',
+          value: 'held/pinged 15,000/14,000',
+          baselines: { 'raw-net': 'held/pinged 15,000/15,000' },
+          met: false,
+        },
+      ],
+    });
+    const md = markdownTable(report([s]), servers);
+    assert.match(
+      md,
+      /\| 15k held: all 15,000 connections held, then each pinged \| held\/pinged 15,000\/14,000 \| raw Node net: held\/pinged 15,000\/15,000 \| – \| 15,000\/15,000 in every run \| \*\*no\*\* \|/,
+    );
+    // One run instead of the suite's three: the row says so.
+    assert.match(md, /\| 15k held \| 90 replies\/s \(1 run\) \|/);
+  });
+
+  it('says why a verdict is no when runs failed', () => {
+    const md = markdownTable(report([scenario({ failed: { socketkit: 2 } })]), servers);
+    assert.match(md, /2\.25× \| ≥ 2× \| \*\*no\*\* \(2 run\(s\) failed or not verified\) \|/);
+  });
+
+  it('the block says where processes ran, or why they were not pinned', () => {
+    const notPinned = {
+      mode: 'auto' as const,
+      applied: false,
+      cpus: '0,1',
+      tasksetAvailable: true,
+      reason: '2 core(s) available; pinning needs at least 3',
+    };
+    const block = markdownBlock({ ...report([scenario({})]), pinning: notPinned }, servers);
+    assert.match(block, /Pinning \(`--pin auto`\): none — 2 core\(s\) available/);
+    assert.equal(
+      pinningLine({ ...notPinned, applied: true, reason: 'generator on CPU(s) 0' }),
+      'generator on CPU(s) 0',
+    );
+    assert.equal(pinningLine(undefined), 'not recorded');
+  });
+
+  it('per-run lines count the server tree and what the server accepted', () => {
+    const s = scenario({
+      id: 'conns',
+      note: 'pinning: none (2 cores)',
+      runs: {
+        socketkit: [
+          {
+            verified: true,
+            counters: { ops: 10, connected: 10 },
+            cpu: { user: 0, system: 0, percentOfCore: 1 },
+            serverCpu: 0.2,
+            serverProcesses: 3,
+            serverFdsHolding: 9,
+            listenOverflows: 0,
+          },
+        ],
+      },
+    });
+    const lines = detailLines(report([s]));
+    assert.match(lines, /server \(3 processes\) 0\.20 s CPU\/run/);
+    assert.match(
+      lines,
+      /held 10 connections \(server had accepted 9 when its memory was read\), pinged 10/,
+    );
+    assert.match(lines, /- conns: pinning: none \(2 cores\)/);
   });
 
   it('the SVG has a bar per ratio and escapes labels', () => {
