@@ -27,8 +27,12 @@ export async function connsLoad(ctx: LoadContext): Promise<void> {
   const pending = new Map<net.Socket, (ok: boolean) => void>();
 
   await control.ready(options.timeout * 1000);
+  let skipped = 0;
   const socks = await openMany(n, parallel, async () => {
-    if (!control.running) return null;
+    if (!control.running) {
+      skipped++;
+      return null;
+    }
     let sock: net.Socket | null = null;
     sock = await openConnection(ctx, recv, (bytes) => {
       const settle = sock === null ? undefined : pending.get(sock);
@@ -42,6 +46,16 @@ export async function connsLoad(ctx: LoadContext): Promise<void> {
     return sock;
   });
   const live = socks.filter((s): s is net.Socket => s !== null);
+  if (skipped > 0) {
+    // Not opening them all is a failed run, not a smaller one: the figures would describe
+    // fewer connections than asked for.
+    counters.errors += skipped;
+    ctx.note(
+      new Error(
+        `${skipped} of ${n} connections were never opened: the run ended first (raise --duration)`,
+      ),
+    );
+  }
 
   control.holding();
   await waitFor(() => control.stopRequested, options.hold * 1000, 20);

@@ -191,6 +191,29 @@ describe('socketkit bench', () => {
     assert.match(stderr, /holding 50 connections/);
   });
 
+  it('conns: a run that ends before every connection is open fails instead of reporting fewer', async () => {
+    const r = await runCli([
+      'bench',
+      'conns',
+      '127.0.0.1',
+      portOf(echo),
+      '-c',
+      '3000',
+      '--burst',
+      '1',
+      '--hold',
+      '0.1',
+      '--duration',
+      '0.05',
+      '--json',
+      '--no-progress',
+    ]);
+    const json = JSON.parse(r.stdout) as Json;
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(json.counters.connected < 3000, `connected ${json.counters.connected}`);
+    assert.equal(json.counters.errors, 3000 - json.counters.connected);
+  });
+
   it('fanout: every line delivered, in order, to every other client', async () => {
     const { code, json } = await bench([
       'fanout',
