@@ -326,6 +326,33 @@ export abstract class BaseServer {
     return this.#queue.length + this.#limiter.pending;
   }
 
+  /**
+   * A subclass's synchronous fast path (datagrams): when a request may start right now
+   * (`serveForever()` running, nothing queued before it, a concurrency slot free), takes
+   * the slot and returns true; the caller runs the request itself, calls `endNow()` once
+   * it settled and `track()`s it while it runs asynchronously. This spares the promises
+   * of `submit()`'s dispatch. False: `submit()` it as usual.
+   */
+  protected startNow(): boolean {
+    return (
+      this.#serving &&
+      this.#state === 'listening' &&
+      this.#queue.length === 0 &&
+      this.#limiter.tryAcquire()
+    );
+  }
+
+  /** Frees the concurrency slot `startNow()` took (the next waiting request gets it). */
+  protected endNow(): void {
+    this.#limiter.release();
+  }
+
+  /** Makes shutdown wait for `work`, as it does for dispatched requests. */
+  protected track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
   /** Reports an error through `handleError`, never throwing. For subclasses. */
   protected reportError(error: unknown, ctx: ErrorContext): void {
     Promise.resolve()

@@ -34,20 +34,35 @@ export class Limiter {
     return this.#queue.length;
   }
 
+  /**
+   * Takes a slot at once if one is free and no job waits for one, so a server can run a
+   * request synchronously, without the promises of `run()`; the caller must `release()`
+   * the slot when its job settles. False when the job would have to wait: use `run()`.
+   */
+  tryAcquire(): boolean {
+    if (this.#running >= this.limit || this.#queue.length > 0) return false;
+    this.#running++;
+    return true;
+  }
+
+  /** Gives back a slot (taken by `tryAcquire()`): the next waiting job gets it. */
+  release(): void {
+    const next = this.#queue.shift();
+    // Hand the slot straight to the next job: `running` stays the same.
+    if (next !== undefined) next();
+    else this.#running--;
+  }
+
   /** Runs `job` when a slot is free; resolves or rejects with its outcome. */
   async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.limit) {
+    if (!this.tryAcquire()) {
+      // A releasing job hands its slot over (`running` unchanged), so no increment here.
       await new Promise<void>((resolve) => this.#queue.push(resolve));
-    } else {
-      this.#running++;
     }
     try {
       return await job();
     } finally {
-      const next = this.#queue.shift();
-      // Hand the slot straight to the next job: `running` stays the same.
-      if (next !== undefined) next();
-      else this.#running--;
+      this.release();
     }
   }
 }

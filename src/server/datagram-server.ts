@@ -2,22 +2,37 @@
  * The datagram half of the server framework: every datagram is a request (Python's
  * `UDPServer` differs from `TCPServer` only in `get_request`). UDP and Unix datagram
  * servers feed `receive()`; this class checks access and limits, cuts oversize packets to
- * `maxPacketSize`, and runs the handler with a context whose `reply()` answers the sender.
+ * `maxPacketSize`, and runs the handler with a context whose `send()`/`reply()` answer
+ * the sender.
  *
  * ```
- *  datagram ─► access lists ─► queue full? ─► verifyRequest() ─► submit ─► run:
- *     'datagram' channel ─► handler (function, or setup/handle/finish) ─► ctx.reply()
+ *  datagram ─► access lists ─► queue full? ─► 'datagram' channel ─► verifyRequest()
+ *     ─► a slot free? run now : submit() ─► handler (function, or setup/handle/finish)
+ *     ─► ctx.send() / ctx.reply()
  * ```
  * Shutdown stops receiving at once but keeps the socket open until the running
  * handlers finished (or the drain timeout passed), so their replies still go out.
+ *
+ * The hot path allocates no promise: when `serveForever()` runs, nothing waits before the
+ * datagram and a concurrency slot is free, the handler is called at once, from the
+ * socket's receive callback; only a handler that returns a promise makes the server wait
+ * for it (a counter, plus one promise per busy period that shutdown waits on). A handler
+ * answering with `ctx.send()` (echo) thus costs one context object per datagram. Queued
+ * datagrams (serial mode, a busy `concurrency: n`, before `serveForever()`) and
+ * `handleRequest()` take the general path through `submit()`.
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
 import { toBuffer } from '../socket/to-buffer.js';
 import { BaseServer } from './base-server.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
-import { DatagramRequestHandler, isHandlerClass, runHandler } from './request-handler.js';
-import { publish, serverChannels } from './server-channels.js';
+import {
+  type BaseRequestHandler,
+  DatagramRequestHandler,
+  isHandlerClass,
+  runHandler,
+} from './request-handler.js';
+import { type DatagramMessage, publish, serverChannels } from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
 import { checkPositiveInt, nextRequestId } from './stream-server.js';
 
@@ -57,22 +72,151 @@ export interface DatagramServerOptions extends DatagramServerBaseOptions {
   ipv6Only?: boolean;
 }
 
+/** How a datagram's context reaches its server (one per server, shared by every context). */
+interface ServerLink {
+  readonly transport: 'udp' | 'unix-dgram';
+  readonly local: PeerAddress;
+  readonly signal: AbortSignal;
+  reply(data: Buffer, remote: PeerAddress): Promise<void>;
+  send(data: Buffer, remote: PeerAddress): void;
+}
+
+/**
+ * The context of one datagram: two fields of its own, the rest read from the server on
+ * demand, and `reply()`/`send()` on the prototype, so a datagram costs one small object
+ * rather than an object and a closure.
+ */
+class Context implements DatagramContext {
+  readonly remote: PeerAddress;
+  readonly truncated: boolean;
+  readonly #link: ServerLink;
+
+  constructor(link: ServerLink, remote: PeerAddress, truncated: boolean) {
+    this.#link = link;
+    this.remote = remote;
+    this.truncated = truncated;
+  }
+
+  get local(): PeerAddress {
+    return this.#link.local;
+  }
+
+  get transport(): 'udp' | 'unix-dgram' {
+    return this.#link.transport;
+  }
+
+  get signal(): AbortSignal {
+    return this.#link.signal;
+  }
+
+  reply(data: Uint8Array | string): Promise<void> {
+    try {
+      return this.#link.reply(toBuffer(data), this.remote);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  send(data: Uint8Array | string): void {
+    this.#link.send(toBuffer(data), this.remote);
+  }
+}
+
+/** True for a promise (or any thenable) a handler returned: the server must wait for it. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * `setup(); try { handle() } finally { finish() }`, synchronously as long as the hooks
+ * return no promise (then as `runHandler()` does).
+ */
+function runHooks(handler: BaseRequestHandler): void | Promise<void> {
+  const setup = handler.setup();
+  if (isThenable(setup)) return Promise.resolve(setup).then(() => handleThenFinish(handler));
+  return handleThenFinish(handler);
+}
+
+function handleThenFinish(handler: BaseRequestHandler): void | Promise<void> {
+  let handled: void | Promise<void>;
+  try {
+    handled = handler.handle();
+  } catch (error) {
+    // As `finally`: finish() runs, and its own failure would replace this one.
+    const finished = handler.finish();
+    if (isThenable(finished)) {
+      return Promise.resolve(finished).then(() => {
+        throw error;
+      });
+    }
+    throw error;
+  }
+  if (isThenable(handled)) {
+    return Promise.resolve(handled).then(
+      () => handler.finish(),
+      async (error: unknown) => {
+        await handler.finish();
+        throw error;
+      },
+    );
+  }
+  return handler.finish();
+}
+
 /** What UDP and Unix datagram servers share. Not used directly. */
 export abstract class DatagramServer extends BaseServer {
-  readonly #opts: DatagramServerBaseOptions;
+  readonly #handler: DatagramHandler | null;
+  readonly #handlerClass: DatagramRequestHandlerClass | null;
+  readonly #maxPacketSize: number;
+  readonly #maxQueue: number;
+  readonly #link: ServerLink;
+  /** Handlers running (sync or async); what `destroyActive()` reports. */
   #active = 0;
+  /** Fast-path handlers that returned a promise and have not settled yet. */
+  #pending = 0;
+  /** Resolves the promise shutdown waits on once `#pending` is back to 0. */
+  #idle: (() => void) | null = null;
   #receiving = true;
 
   constructor(options: DatagramServerBaseOptions) {
     super(options);
-    if (typeof options.handler !== 'function') {
+    const handler = options.handler;
+    if (typeof handler !== 'function') {
       throw new InvalidArgumentError(
         'handler must be an async function (packet, ctx) or a DatagramRequestHandler subclass',
       );
     }
     checkPositiveInt(options.maxPacketSize, 'maxPacketSize');
     checkPositiveInt(options.maxQueue, 'maxQueue');
-    this.#opts = options;
+    // Decided once, not per datagram.
+    if (isHandlerClass(handler, DatagramRequestHandler)) {
+      this.#handlerClass = handler as DatagramRequestHandlerClass;
+      this.#handler = null;
+    } else {
+      this.#handlerClass = null;
+      this.#handler = handler as DatagramHandler;
+    }
+    this.#maxPacketSize = options.maxPacketSize ?? 65507;
+    this.#maxQueue = options.maxQueue ?? 1024;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const server = this;
+    this.#link = {
+      get transport() {
+        return server.transport as 'udp' | 'unix-dgram';
+      },
+      get local() {
+        return server.address;
+      },
+      get signal() {
+        return server.signal;
+      },
+      reply: (data, remote) => this.sendTo(data, remote),
+      send: (data, remote) => this.sendAndForget(data, remote),
+    };
   }
 
   /** Datagrams being handled or waiting, in this process. */
@@ -82,11 +226,26 @@ export abstract class DatagramServer extends BaseServer {
 
   /** The largest datagram handed to handlers. */
   get maxPacketSize(): number {
-    return this.#opts.maxPacketSize ?? 65507;
+    return this.#maxPacketSize;
   }
 
-  /** Sends one datagram to `remote` (the reply path). */
+  /** Sends one datagram to `remote` (the reply path of `ctx.reply()`). */
   protected abstract sendTo(data: Buffer, remote: PeerAddress): Promise<void>;
+
+  /**
+   * Sends one datagram to `remote` with no promise (`ctx.send()`); a failure goes to
+   * `handleError` with phase `reply`. Default: `sendTo()`, its rejection reported.
+   */
+  protected sendAndForget(data: Buffer, remote: PeerAddress): void {
+    let sent: Promise<void>;
+    try {
+      sent = this.sendTo(data, remote);
+    } catch (error) {
+      this.reportError(error, { phase: 'reply', remote });
+      return;
+    }
+    sent.catch((error: unknown) => this.reportError(error, { phase: 'reply', remote }));
+  }
 
   protected async stopAccepting(): Promise<void> {
     // Keep the socket for the replies of running handlers; `cleanup()` closes it.
@@ -101,11 +260,11 @@ export abstract class DatagramServer extends BaseServer {
   /** Called by subclasses for every datagram received. */
   protected receive(data: Buffer, remote: PeerAddress): void {
     if (!this.#receiving || !this.listening) return;
-    if (!this.access.permits(remote)) {
+    if (!this.access.empty && !this.access.permits(remote)) {
       publish(serverChannels.refused, () => ({ remote, reason: 'deny' as const, server: this }));
       return;
     }
-    if (this.backlog >= (this.#opts.maxQueue ?? 1024)) {
+    if (this.backlog >= this.#maxQueue) {
       publish(serverChannels.refused, () => ({
         remote,
         reason: 'queueFull' as const,
@@ -113,39 +272,24 @@ export abstract class DatagramServer extends BaseServer {
       }));
       return;
     }
-    const truncated = data.length > this.maxPacketSize;
-    const packet = truncated ? data.subarray(0, this.maxPacketSize) : data;
+    const truncated = data.length > this.#maxPacketSize;
+    const packet = truncated ? data.subarray(0, this.#maxPacketSize) : data;
     const id = nextRequestId();
-    const transport = this.transport as 'udp' | 'unix-dgram';
-    const ctx: DatagramContext = {
-      remote,
-      local: this.address,
-      transport,
-      truncated,
-      signal: this.signal,
-      reply: (reply) => this.sendTo(toBuffer(reply), remote),
-    };
-    publish(serverChannels.datagram, () => ({
-      id,
-      remote,
-      transport,
-      bytes: data.length,
-      truncated,
-      server: this,
-    }));
-    const admit = (ok: boolean): void => {
-      if (!ok) {
-        publish(serverChannels.refused, () => ({
-          remote,
-          reason: 'deny' as const,
-          server: this,
-        }));
-        return;
-      }
-      this.submit({ run: () => this.#serve(packet, ctx, id), discard: () => {} });
-    };
-    // The hot path: a synchronous verdict (the default `true`) is acted on at once, with
-    // no promise per datagram; only an async `verifyRequest` pays for one.
+    const ctx = new Context(this.#link, remote, truncated);
+    // Checked here rather than through publish(): no message closure per datagram.
+    if (serverChannels.datagram.hasSubscribers) {
+      const message: DatagramMessage = {
+        id,
+        remote,
+        transport: this.#link.transport,
+        bytes: data.length,
+        truncated,
+        server: this,
+      };
+      serverChannels.datagram.publish(message);
+    }
+    // A synchronous verdict (the default `true`) is acted on at once, with no promise per
+    // datagram; only an async `verifyRequest` pays for one.
     let verdict: boolean | Promise<boolean>;
     try {
       verdict = this.verifyRequest(remote);
@@ -154,23 +298,86 @@ export abstract class DatagramServer extends BaseServer {
       return;
     }
     if (typeof verdict === 'boolean') {
-      admit(verdict);
+      this.#admit(verdict, packet, ctx, id);
       return;
     }
-    Promise.resolve(verdict).then(admit, (error: unknown) =>
-      this.reportError(error, { phase: 'accept', id, remote }),
+    Promise.resolve(verdict).then(
+      (ok) => this.#admit(ok, packet, ctx, id),
+      (error: unknown) => this.reportError(error, { phase: 'accept', id, remote }),
     );
   }
 
-  async #serve(packet: Buffer, ctx: DatagramContext, id: number): Promise<void> {
+  #admit(ok: boolean, packet: Buffer, ctx: Context, id: number): void {
+    if (!ok) {
+      publish(serverChannels.refused, () => ({
+        remote: ctx.remote,
+        reason: 'deny' as const,
+        server: this,
+      }));
+      return;
+    }
+    if (this.startNow()) this.#runNow(packet, ctx, id);
+    else this.submit({ run: () => this.#serve(packet, ctx, id), discard: () => {} });
+  }
+
+  /** Calls the handler, or makes the handler object, for one datagram. */
+  #call(packet: Buffer, ctx: Context): void | Promise<void> {
+    const cls = this.#handlerClass;
+    if (cls !== null) return runHooks(new cls(packet, ctx, this as never));
+    return (this.#handler as DatagramHandler)(packet, ctx);
+  }
+
+  /** The fast path: the handler runs now, and the server waits only if it returns a promise. */
+  #runNow(packet: Buffer, ctx: Context, id: number): void {
+    this.#active++;
+    let result: void | Promise<void>;
+    try {
+      result = this.#call(packet, ctx);
+    } catch (error) {
+      this.#active--;
+      this.endNow();
+      this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
+      return;
+    }
+    if (!isThenable(result)) {
+      this.#active--;
+      this.endNow();
+      return;
+    }
+    if (this.#pending++ === 0) {
+      // One promise per busy period, not per datagram, for shutdown to wait on.
+      this.track(
+        new Promise<void>((resolve) => {
+          this.#idle = resolve;
+        }),
+      );
+    }
+    Promise.resolve(result).then(
+      () => this.#settled(),
+      (error: unknown) => {
+        this.#settled();
+        this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
+      },
+    );
+  }
+
+  #settled(): void {
+    this.#active--;
+    this.endNow();
+    if (--this.#pending === 0) {
+      const idle = this.#idle;
+      this.#idle = null;
+      idle?.();
+    }
+  }
+
+  /** The general path (queued datagrams, `handleRequest()`), through `submit()`. */
+  async #serve(packet: Buffer, ctx: Context, id: number): Promise<void> {
     this.#active++;
     try {
-      const handler = this.#opts.handler;
-      if (isHandlerClass(handler, DatagramRequestHandler)) {
-        await runHandler(new (handler as DatagramRequestHandlerClass)(packet, ctx, this as never));
-      } else {
-        await (handler as DatagramHandler)(packet, ctx);
-      }
+      const cls = this.#handlerClass;
+      if (cls !== null) await runHandler(new cls(packet, ctx, this as never));
+      else await (this.#handler as DatagramHandler)(packet, ctx);
     } catch (error) {
       this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
     } finally {

@@ -37,8 +37,18 @@ export interface DatagramContext {
   /** True when the datagram was larger than the server's `maxPacketSize` and was cut. */
   readonly truncated: boolean;
   readonly signal: AbortSignal;
-  /** Sends one datagram back to the sender. */
+  /**
+   * Sends one datagram back to the sender; resolves once it was handed to the kernel,
+   * rejects when it could not be sent.
+   */
   reply(data: Uint8Array | string): Promise<void>;
+  /**
+   * Sends one datagram back to the sender without a promise to wait for: a failure goes
+   * to the server's `handleError` (phase `reply`) instead. The cheapest answer, for
+   * handlers that have nothing left to do after it: a handler that returns no promise is
+   * run with no promise at all (echo answers this way).
+   */
+  send(data: Uint8Array | string): void;
 }
 
 /** Serves one datagram. */

@@ -3,6 +3,7 @@
  * @module
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { fromSystemError, InvalidArgumentError } from '../errors.js';
 import { checkPort, toPeerAddress } from '../socket/address.js';
@@ -33,6 +34,26 @@ export class UdpServer extends DatagramServer {
    * kernel (getsockname) for each datagram cost a syscall per datagram.
    */
   #local: PeerAddress | null = null;
+  /**
+   * True while our own reply is being sent. Its address came from the kernel (a
+   * datagram's source), so the socket's lookup hands it back at once instead of through
+   * `dns.lookup()` (an `isIP` test and a `process.nextTick` per datagram).
+   */
+  #replying = false;
+  /**
+   * The completion callback of every `ctx.send()`: one function for the server's life,
+   * not a closure per datagram; it reports failures (the address is on the error).
+   */
+  readonly #onSent = (err: Error | null): void => {
+    if (err === null || err === undefined) return;
+    const e = err as Error & { address?: string; port?: number };
+    const address = e.address ?? '';
+    const port = e.port ?? 0;
+    this.reportError(fromSystemError(err, { syscall: 'send', address, port }), {
+      phase: 'reply',
+      remote: toPeerAddress(address, port, undefined),
+    });
+  };
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: UdpServerOptions) {
@@ -71,7 +92,15 @@ export class UdpServer extends DatagramServer {
   protected async bind(): Promise<void> {
     this.#local = null;
     const type = isIP(this.#host) === 6 ? 'udp6' : 'udp4';
-    const socket = dgram.createSocket({ type, ipv6Only: this.#options.ipv6Only ?? false });
+    const socket = dgram.createSocket({
+      type,
+      ipv6Only: this.#options.ipv6Only ?? false,
+      // dgram calls it as lookup(address, 4 | 6, callback), whatever @types/node says.
+      lookup: (address, family, callback) => {
+        if (this.#replying) callback(null, address, family as unknown as number);
+        else dns.lookup(address, family, callback);
+      },
+    });
     socket.on('message', (msg, rinfo) =>
       this.receive(msg, toPeerAddress(rinfo.address, rinfo.port, rinfo.family)),
     );
@@ -91,20 +120,47 @@ export class UdpServer extends DatagramServer {
     this.#socket = socket;
   }
 
-  protected async sendTo(data: Buffer, remote: PeerAddress): Promise<void> {
-    const socket = this.#socket;
-    if (socket === null || remote.family === 'unix') {
-      throw new InvalidArgumentError('cannot reply: the server socket is closed');
-    }
-    await new Promise<void>((resolve, reject) => {
-      socket.send(data, remote.port, remote.address, (err) =>
+  protected sendTo(data: Buffer, remote: PeerAddress): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#send(data, remote, (err) =>
         err
           ? reject(
-              fromSystemError(err, { syscall: 'send', address: remote.address, port: remote.port }),
+              fromSystemError(err, {
+                syscall: 'send',
+                address: remote.family === 'unix' ? '' : remote.address,
+                port: remote.family === 'unix' ? 0 : remote.port,
+              }),
             )
           : resolve(),
       );
     });
+  }
+
+  protected override sendAndForget(data: Buffer, remote: PeerAddress): void {
+    try {
+      this.#send(data, remote, this.#onSent);
+    } catch (error) {
+      this.reportError(error, { phase: 'reply', remote });
+    }
+  }
+
+  /**
+   * `send()` on the socket, straight from the caller (the handler, usually still in the
+   * receive callback). The callback is what tells a failure: without one, dgram drops
+   * send errors silently.
+   * @throws {InvalidArgumentError} when the socket is closed or `remote` is not an IP address.
+   */
+  #send(data: Buffer, remote: PeerAddress, callback: (err: Error | null) => void): void {
+    const socket = this.#socket;
+    if (socket === null || remote.family === 'unix') {
+      throw new InvalidArgumentError('cannot reply: the server socket is closed');
+    }
+    this.#replying = true;
+    try {
+      socket.send(data, remote.port, remote.address, callback);
+    } finally {
+      this.#replying = false;
+    }
   }
 
   protected override async cleanup(): Promise<void> {

@@ -131,8 +131,12 @@ export const echoStream: StreamHandler = async (conn, ctx) => {
   else await echoBuffered(conn, ctx.signal);
 };
 
-/** The UDP side: the datagram itself is the reply. */
-export const echoDatagram: DatagramHandler = (packet, ctx) => ctx.reply(packet);
+/**
+ * The UDP side: the datagram itself is the reply. Sent with `ctx.send()`: nothing is left
+ * to do after it, so the handler returns no promise and the server runs it with none (a
+ * failed send still reaches `handleError`, phase `reply`).
+ */
+export const echoDatagram: DatagramHandler = (packet, ctx) => ctx.send(packet);
 
 /** The echo service for `socketkit serve`. */
 export const echoService: ServiceDefinition = {

@@ -56,3 +56,24 @@ test('createLimiter maps the concurrency option', () => {
   assert.throws(() => createLimiter(0), { name: 'InvalidArgumentError' });
   assert.throws(() => createLimiter('threads' as 'serial'), { name: 'InvalidArgumentError' });
 });
+
+test('tryAcquire takes a free slot at once, never one a waiting job is owed', async () => {
+  const limiter = new Limiter(1);
+  assert.equal(limiter.tryAcquire(), true);
+  assert.equal(limiter.running, 1);
+  assert.equal(limiter.tryAcquire(), false);
+  const order: string[] = [];
+  const queued = limiter.run(async () => {
+    order.push('queued');
+  });
+  assert.equal(limiter.pending, 1);
+  // The slot is handed to the waiting job on release: a newcomer cannot jump the queue.
+  limiter.release();
+  assert.equal(limiter.tryAcquire(), false);
+  await queued;
+  assert.deepEqual(order, ['queued']);
+  assert.equal(limiter.running, 0);
+  assert.equal(limiter.tryAcquire(), true);
+  limiter.release();
+  assert.equal(limiter.running, 0);
+});
