@@ -350,7 +350,12 @@ export abstract class BaseServer {
   /** Makes shutdown wait for `work`, as it does for dispatched requests. */
   protected track(work: Promise<void>): void {
     this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    // then(done, done), not finally(): one closure and no rejected copy of `work` left
+    // unhandled (a stream connection holds this for its whole life: it is memory).
+    const done = (): void => {
+      this.#inFlight.delete(work);
+    };
+    work.then(done, done);
   }
 
   /** Reports an error through `handleError`, never throwing. For subclasses. */

@@ -16,6 +16,7 @@
  * that is reported on the `close` channel only: it is normal, not a server failure.
  * @module
  */
+import { setMaxListeners } from 'node:events';
 import type net from 'node:net';
 import {
   ConnectionResetError,
@@ -25,7 +26,8 @@ import {
   SocketTimeoutError,
 } from '../errors.js';
 import { gracefulClose } from '../socket/graceful-close.js';
-import { Socket } from '../socket/tcp-socket.js';
+import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
+import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
 import { IdleSweeper } from './idle-sweeper.js';
@@ -46,7 +48,18 @@ export type StreamRequestHandlerClass = new (
 export interface StreamServerBaseOptions extends BaseServerOptions {
   /** Serves each connection: an async function, or a `StreamRequestHandler` subclass. */
   handler: StreamHandler | StreamRequestHandlerClass;
-  /** The listen backlog; default 511. */
+  /**
+   * The listen backlog: connections the kernel completes and queues until the server
+   * accepts them. A burst of connects larger than the queue overflows it: the kernel drops
+   * the handshakes, and those clients retry after a second or more. Default:
+   * `net.core.somaxconn` (the kernel's cap, read from `/proc`) but at most 4096 — Go and
+   * Netty default to somaxconn; the bound keeps a full queue, where somaxconn is huge, well
+   * under a second of accepts (one process accepts several thousand a second). Where
+   * `/proc` cannot be read, 4096 (the kernel caps it at its own limit). Node's own default
+   * is 511.
+   * An integer from 1 to 2³¹ − 1; the kernel silently caps larger values at somaxconn.
+   * See {@link defaultBacklog}.
+   */
   backlog?: number;
   /**
    * Open connections at most (default 10 000). The next client gets the line
@@ -91,10 +104,18 @@ interface Connection {
   socket: Socket | null;
   remote: PeerAddress;
   started: number;
-  idled: boolean;
+  /** Set when the idle sweeper closed the connection. */
+  idleError: SocketTimeoutError | null;
+  /** The shutdown signal of this connection's group (see #signalOf). */
+  abort: AbortController | null;
+  /** True when it took its concurrency slot with startNow(): #settle gives it back. */
+  slot: boolean;
 }
 
 let nextId = 1;
+
+/** Connections sharing one `ctx.signal` (see StreamServer#signalOf). */
+const SIGNAL_GROUP = 32;
 
 /** Hands out connection and datagram ids, unique within the process. */
 export function nextRequestId(): number {
@@ -106,7 +127,12 @@ export abstract class StreamServer extends BaseServer {
   readonly #opts: StreamServerBaseOptions;
   readonly #conns = new Map<number, Connection>();
   readonly #sweeper: IdleSweeper | null;
+  /** The options of every connection's `Socket`. */
+  readonly #socketOptions: SocketOptions;
   #listener: net.Server | null = null;
+  /** The signal group new connections join (see #signalOf), and how many joined it. */
+  #signalGroup: AbortController | null = null;
+  #signalGroupUses = 0;
 
   constructor(options: StreamServerBaseOptions) {
     super(options);
@@ -115,13 +141,26 @@ export abstract class StreamServer extends BaseServer {
         'handler must be an async function (socket, ctx) or a StreamRequestHandler subclass',
       );
     }
-    checkPositiveInt(options.backlog, 'backlog');
+    if (options.backlog !== undefined) checkBacklog(options.backlog, 1);
     checkPositiveInt(options.maxConnections, 'maxConnections');
     checkSeconds(options.idleTimeout, 'idleTimeout', true);
     checkSeconds(options.closeTimeout, 'closeTimeout', false);
     this.#opts = options;
+    // One bound for the whole close, lingering included (see Socket.close).
+    const closeTimeout = options.closeTimeout ?? 2;
+    this.#socketOptions = { closeTimeout, lingerTimeout: closeTimeout };
     const idle = options.idleTimeout ?? null;
     this.#sweeper = idle === null || idle === 0 ? null : new IdleSweeper(idle);
+    // Shutdown aborts the server's signal; it passes that on to the connections' groups.
+    const serverSignal = this.signal;
+    serverSignal.addEventListener(
+      'abort',
+      () => {
+        this.#signalGroup = null;
+        for (const conn of this.#conns.values()) conn.abort?.abort(serverSignal.reason);
+      },
+      { once: true },
+    );
   }
 
   /** Open connections in this process (queued and being handled). */
@@ -129,9 +168,14 @@ export abstract class StreamServer extends BaseServer {
     return this.#conns.size;
   }
 
-  /** The listen backlog. */
+  /** The backlog this server passes to `listen()`: the option, or {@link defaultBacklog}. */
+  get listenBacklog(): number {
+    return this.#opts.backlog ?? defaultBacklog();
+  }
+
+  /** The listen backlog (for subclasses: same as `listenBacklog`). */
   protected get backlogSize(): number {
-    return this.#opts.backlog ?? 511;
+    return this.listenBacklog;
   }
 
   /** Creates the `net.Server` (or `tls.Server`) and starts it listening. */
@@ -190,8 +234,9 @@ export abstract class StreamServer extends BaseServer {
   }
 
   #onConnection(raw: net.Socket): void {
-    // First of all: an 'error' without a listener would crash the process.
-    raw.on('error', () => {});
+    // First of all: an 'error' without a listener would crash the process. (The Socket
+    // wrapper listens for 'error' itself: #serve removes this one then.)
+    raw.on('error', ignoreError);
     const remote = this.remoteOf(raw);
     if (!this.listening) {
       raw.destroy();
@@ -212,105 +257,209 @@ export abstract class StreamServer extends BaseServer {
       socket: null,
       remote,
       started: Date.now(),
-      idled: false,
+      idleError: null,
+      abort: null,
+      slot: false,
     };
     this.#conns.set(conn.id, conn);
-    // A client that vanishes while queued must not hold a slot.
-    const onEarlyClose = (): void => {
-      if (conn.socket === null) this.#conns.delete(conn.id);
+    // A client that vanishes while its request waits (for verifyRequest, serveForever or a
+    // concurrency slot) must not hold a slot. Watched only while it waits: most requests
+    // start at once, and removing the listener again would turn the net.Socket's listener
+    // table into a slow dictionary.
+    let watching = false;
+    const watchEarlyClose = (): void => {
+      if (watching || conn.socket !== null) return;
+      watching = true;
+      raw.on('close', () => {
+        if (conn.socket === null) this.#conns.delete(conn.id);
+      });
     };
-    raw.once('close', onEarlyClose);
-    Promise.resolve()
-      .then(() => this.verifyRequest(remote))
-      .then(
-        (ok) => {
-          if (!ok) {
-            this.#conns.delete(conn.id);
-            this.refuse(raw, remote, 'deny');
-            return;
-          }
-          this.submit({
-            run: () => {
-              raw.off('close', onEarlyClose);
-              return this.#serve(conn);
-            },
-            discard: () => {
-              this.#conns.delete(conn.id);
-              raw.destroy();
-            },
-          });
-        },
-        (error: unknown) => {
+    const admit = (ok: boolean): void => {
+      if (!ok) {
+        this.#conns.delete(conn.id);
+        this.refuse(raw, remote, 'deny');
+        return;
+      }
+      // The fast path: a free slot while serving runs the connection here and now,
+      // without the promises of submit()'s dispatch.
+      if (this.startNow()) {
+        conn.slot = true;
+        let work: Promise<void>;
+        try {
+          work = this.#serve(conn);
+        } catch (error) {
+          // What #runGuarded does for a dispatched request.
+          this.#release(conn);
           this.#conns.delete(conn.id);
           raw.destroy();
-          this.reportError(error, { phase: 'accept', id: conn.id, remote });
+          this.reportError(error, { phase: 'handler', id: conn.id, remote });
+          return;
+        }
+        this.track(work);
+        return;
+      }
+      this.submit({
+        run: () => this.#serve(conn),
+        discard: () => {
+          this.#conns.delete(conn.id);
+          raw.destroy();
         },
-      );
+      });
+      watchEarlyClose();
+    };
+    const fail = (error: unknown): void => {
+      this.#conns.delete(conn.id);
+      raw.destroy();
+      this.reportError(error, { phase: 'accept', id: conn.id, remote });
+    };
+    // A synchronous verdict (the default `true`) is acted on at once: no promise hops per
+    // connection; only an async `verifyRequest` pays for them.
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = this.verifyRequest(remote);
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (typeof verdict === 'boolean') {
+      admit(verdict);
+      return;
+    }
+    watchEarlyClose();
+    Promise.resolve(verdict).then(admit, fail);
+  }
+
+  /**
+   * The `ctx.signal` of a connection: the signal of a group of up to {@link SIGNAL_GROUP}
+   * consecutive connections, aborted with the server's.
+   *
+   * Not the server's one signal: an `EventTarget` compares a new listener with every
+   * listener it holds (and so does removing one), so with thousands of connections each
+   * adding an `'abort'` listener to one signal, every accept and close cost time in
+   * proportion to the connections open — and past 10 listeners Node printed a
+   * MaxListenersExceededWarning. Not one signal per connection either: an `AbortSignal`
+   * weighs about 600 bytes. A group bounds both, and a group's signal (with any listener a
+   * handler forgot to remove) is freed with the last of its connections.
+   */
+  #signalOf(conn: Connection): AbortSignal {
+    if (conn.abort === null) {
+      const serverSignal = this.signal;
+      // Already shutting down: the server's (aborted) signal.
+      if (serverSignal.aborted) return serverSignal;
+      if (this.#signalGroup === null || this.#signalGroupUses >= SIGNAL_GROUP) {
+        this.#signalGroup = new AbortController();
+        // Each of the group's handlers may add a listener or two: that is no leak.
+        setMaxListeners(0, this.#signalGroup.signal);
+        this.#signalGroupUses = 0;
+      }
+      this.#signalGroupUses++;
+      conn.abort = this.#signalGroup;
+    }
+    return conn.abort.signal;
   }
 
   /** The client's address as a `PeerAddress`. */
   protected abstract remoteOf(raw: net.Socket): PeerAddress;
 
-  async #serve(conn: Connection): Promise<void> {
+  /**
+   * Serves one connection: wraps it, runs the handler, then closes it. A promise chain,
+   * not an async function: a connection held idle for minutes then costs one pending
+   * reaction instead of a suspended function frame (this is per-connection memory).
+   */
+  #serve(conn: Connection): Promise<void> {
     const { raw, remote, id } = conn;
     if (raw.destroyed) {
       this.#conns.delete(id);
-      return;
+      this.#release(conn);
+      return Promise.resolve();
     }
-    // One bound for the whole close, lingering included (see Socket.close).
-    const closeTimeout = this.#opts.closeTimeout ?? 2;
-    const socket = Socket.fromNetSocket(raw, { closeTimeout, lingerTimeout: closeTimeout });
+    const socket = Socket.fromNetSocket(raw, this.#socketOptions);
     conn.socket = socket;
+    // The Socket listens for 'error' now; one listener fewer per connection.
+    raw.off('error', ignoreError);
     const transport = this.transport as 'tcp' | 'tls' | 'unix';
+    // A plain object of data properties: V8 keeps it compact (a getter here would make
+    // it a dictionary, about 450 bytes more per connection).
     const ctx: ConnectionContext = {
       remote,
       local: this.address,
       transport,
-      signal: this.signal,
+      signal: this.#signalOf(conn),
       id,
     };
     publish(serverChannels.connection, () => ({ id, remote, transport, server: this }));
-    let idleError: SocketTimeoutError | undefined;
     this.#sweeper?.add(conn, raw, () => {
-      conn.idled = true;
-      idleError = new SocketTimeoutError(
+      conn.idleError = new SocketTimeoutError(
         'idle connection',
         this.#opts.idleTimeout ?? 0,
         whereOf(remote),
       );
-      socket.destroy(idleError);
+      socket.destroy(conn.idleError);
     });
-    let error: Error | undefined;
+    let running: Promise<void> | void;
     try {
       const handler = this.#opts.handler;
-      if (isHandlerClass(handler, StreamRequestHandler)) {
-        await runHandler(new (handler as StreamRequestHandlerClass)(socket, ctx, this as never));
-      } else {
-        await (handler as StreamHandler)(socket, ctx);
-      }
+      running = isHandlerClass(handler, StreamRequestHandler)
+        ? runHandler(new (handler as StreamRequestHandlerClass)(socket, ctx, this as never))
+        : (handler as StreamHandler)(socket, ctx);
     } catch (err) {
-      error = err instanceof Error ? err : new Error(String(err));
-      if (!isDisconnect(err) && !conn.idled && !socket.closed) {
-        try {
-          await this.handleError(err, { phase: 'handler', id, remote });
-        } catch (hookError) {
-          publish(serverChannels.error, () => ({
-            error: hookError,
-            phase: 'handler' as const,
-            id,
-            remote,
-            server: this,
-          }));
+      return this.#settle(conn, socket, { failed: err });
+    }
+    // A handler that returned no promise (or thenable) is done already.
+    if (!(running instanceof Promise) && !isThenable(running)) {
+      return this.#settle(conn, socket, null);
+    }
+    return Promise.resolve(running).then(
+      () => this.#settle(conn, socket, null),
+      (err: unknown) => this.#settle(conn, socket, { failed: err }),
+    );
+  }
+
+  /** Gives back the concurrency slot the connection took with startNow(), if it did. */
+  #release(conn: Connection): void {
+    if (!conn.slot) return;
+    conn.slot = false;
+    this.endNow();
+  }
+
+  /**
+   * After the handler: reports its error (an abrupt disconnect is no error), closes the
+   * connection and publishes its end.
+   */
+  async #settle(
+    conn: Connection,
+    socket: Socket,
+    outcome: { failed: unknown } | null,
+  ): Promise<void> {
+    const { raw, remote, id } = conn;
+    let error: Error | undefined;
+    try {
+      if (outcome !== null) {
+        const err = outcome.failed;
+        error = err instanceof Error ? err : new Error(String(err));
+        if (!isDisconnect(err) && conn.idleError === null && !socket.closed) {
+          try {
+            await this.handleError(err, { phase: 'handler', id, remote });
+          } catch (hookError) {
+            publish(serverChannels.error, () => ({
+              error: hookError,
+              phase: 'handler' as const,
+              id,
+              remote,
+              server: this,
+            }));
+          }
         }
       }
     } finally {
       this.#sweeper?.delete(conn);
       // A lingering close (Socket.close): flush, FIN, discard input until the client
       // closes too or closeTimeout passes, so the client never loses the reply's end.
-      await socket.close({ wait: true });
+      await socket.close({ wait: true }).catch(() => {});
       this.#conns.delete(id);
+      this.#release(conn);
       // A handler serving `raw` directly (echo) just sees 'close': name the real cause.
-      if (idleError !== undefined) error = idleError;
+      if (conn.idleError !== null) error = conn.idleError;
       publish(serverChannels.close, () => ({
         id,
         remote,
@@ -335,6 +484,17 @@ export function isDisconnect(err: unknown): boolean {
   }
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/** The 'error' listener of a connection not yet wrapped: it must not crash the process. */
+function ignoreError(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 function whereOf(remote: PeerAddress): { address?: string; port?: number; path?: string } {

@@ -31,6 +31,8 @@ export class TcpServer extends StreamServer {
   readonly #host: string;
   readonly #port: number;
   readonly #options: TcpServerOptions;
+  /** The bound address, read once after binding (every connection's `ctx.local`). */
+  #bound: PeerAddress | null = null;
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: TcpServerOptions) {
@@ -56,9 +58,13 @@ export class TcpServer extends StreamServer {
   }
 
   protected localAddress(): PeerAddress {
+    // Asked for every connection: `address()` is a getsockname system call, so ask once.
+    if (this.#bound !== null) return this.#bound;
     const bound = this.raw?.address();
     if (bound !== null && bound !== undefined && typeof bound === 'object') {
-      return toPeerAddress(bound.address, bound.port, bound.family);
+      // Frozen: every connection's context shares it.
+      this.#bound = Object.freeze(toPeerAddress(bound.address, bound.port, bound.family));
+      return this.#bound;
     }
     return toPeerAddress(this.#host, this.#port, undefined);
   }

@@ -3,8 +3,8 @@
  * Python's `bind`/`listen`/`accept`, as promises, on top of `net.Server`.
  *
  * Node binds and listens in one step, so `Listener.bind()` returns a socket that is
- * already listening (with the `backlog` of its options); `listen()` exists for
- * Python-shaped code and only checks that.
+ * already listening (with the `backlog` of its options; default `net.core.somaxconn`, at
+ * most 4096); `listen(backlog)` exists for Python-shaped code and resizes the queue.
  *
  * Connections the kernel hands over while nobody calls `accept()` wait in a queue of
  * `maxPending` connections (default: the backlog). Node cannot stop accepting for a
@@ -15,6 +15,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
+import util from 'node:util';
 import {
   fromSystemError,
   InvalidArgumentError,
@@ -29,13 +30,18 @@ import {
   type SocketAddress,
   toPeerAddress,
 } from './address.js';
+import { checkBacklog, defaultBacklog } from './backlog.js';
+import { relisten } from './net-internals.js';
 import { Socket, type SocketOptions } from './tcp-socket.js';
 import { removeStaleUnixSocket } from './unix-path.js';
 import { checkTimeout, waitForEvent } from './wait.js';
 
 /** Options of `Listener.bind()`. */
 export interface ListenerOptions {
-  /** The kernel's queue of connections not yet accepted (Python's `listen(backlog)`). Default 511. */
+  /**
+   * The kernel's queue of connections not yet accepted (Python's `listen(backlog)`).
+   * Default: `net.core.somaxconn`, at most 4096 (see {@link defaultBacklog}).
+   */
   backlog?: number;
   /** For `::`: accept IPv6 only (no IPv4-mapped clients). Default false (dual stack). */
   ipv6Only?: boolean;
@@ -63,8 +69,9 @@ interface Waiter {
   timer: NodeJS.Timeout | undefined;
 }
 
-const DEFAULT_BACKLOG = 511;
 const overflowChannel = channel('socketkit:listener:overflow');
+
+export { defaultBacklog, MAX_DEFAULT_BACKLOG } from './backlog.js';
 
 /**
  * A listening socket.
@@ -82,7 +89,9 @@ const overflowChannel = channel('socketkit:listener:overflow');
 export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
   readonly #server: net.Server;
   readonly #unix: boolean;
-  readonly #maxPending: number;
+  #maxPending: number;
+  /** True when `maxPending` was given: `listen(backlog)` leaves it alone. */
+  readonly #fixedMaxPending: boolean;
   readonly #socketOptions: SocketOptions;
   #timeout: number | null;
   #pending: Accepted[] = [];
@@ -100,7 +109,10 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     this.#server = server;
     this.#unix = unix;
     this.#maxPending = options.maxPending ?? backlog;
-    this.#socketOptions = options.socketOptions ?? {};
+    this.#fixedMaxPending = options.maxPending !== undefined;
+    // Built once: every accepted socket is wrapped with the same options.
+    const socketOptions = options.socketOptions ?? {};
+    this.#socketOptions = unix ? { ...socketOptions, family: 'unix' } : socketOptions;
     this.#timeout = checkTimeout(options.timeout ?? null);
     server.on('connection', (raw: net.Socket) => this.#onConnection(raw));
     // After listening, server errors (EMFILE on accept, …) must not crash the process:
@@ -115,10 +127,8 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
    */
   static async bind(address: SocketAddress, options: ListenerOptions = {}): Promise<Listener> {
     const target = checkAddress(address, 'address', '');
-    const backlog = options.backlog ?? DEFAULT_BACKLOG;
-    if (!Number.isInteger(backlog) || backlog < 0) {
-      throw new InvalidArgumentError(`backlog must be an integer >= 0, got ${String(backlog)}`);
-    }
+    const backlog = options.backlog ?? defaultBacklog();
+    checkBacklog(backlog, 0);
     if (
       options.maxPending !== undefined &&
       (!Number.isInteger(options.maxPending) || options.maxPending < 0)
@@ -163,11 +173,28 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
   }
 
   /**
-   * Python's `listen(backlog)`. Node listens as it binds, so this only checks that the
-   * listener is open; pass `backlog` to `Listener.bind` to size the kernel queue.
+   * Python's `listen(backlog)`. Node listens as it binds (with the `backlog` given to
+   * `Listener.bind`), so without an argument this only checks that the listener is open.
+   * With one, it resizes the kernel's queue of the listening socket (a second `listen(2)`,
+   * which Linux applies to a socket already listening) and, unless `maxPending` was given,
+   * the in-process queue of connections awaiting `accept()` too, so that Python-shaped
+   * `bind()` + `listen(n)` code gets the queue it asked for. Where the socket's handle is
+   * not this process's own (a `node:cluster` worker), only the in-process queue changes.
+   * @throws {SocketClosedError} once closed; `InvalidArgumentError` for a bad backlog.
    */
-  listen(_backlog?: number): void {
+  listen(backlog?: number): void {
     if (this.#closed) throw new SocketClosedError('listen', this.#where());
+    if (backlog === undefined) return;
+    checkBacklog(backlog, 0);
+    const status = relisten(this.#server, backlog);
+    if (status !== undefined && status < 0) {
+      const errno = util.getSystemErrorName(status);
+      throw fromSystemError(Object.assign(new Error(`listen ${errno}`), { code: errno }), {
+        ...this.#where(),
+        syscall: 'listen',
+      });
+    }
+    if (!this.#fixedMaxPending) this.#maxPending = backlog;
   }
 
   /** The bound address; for port 0, the port the system picked. */
@@ -282,10 +309,7 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
       raw.destroy();
       return;
     }
-    const socket = Socket.fromNetSocket(raw, {
-      ...this.#socketOptions,
-      ...(this.#unix ? { family: 'unix' } : {}),
-    });
+    const socket = Socket.fromNetSocket(raw, this.#socketOptions);
     const address: PeerAddress = this.#unix
       ? { family: 'unix', path: '' }
       : toPeerAddress(raw.remoteAddress, raw.remotePort, raw.remoteFamily);

@@ -1,6 +1,7 @@
 /**
  * The few places socketkit reads Node internals that have no public API: the libuv
- * handle's file descriptor and the handle type that tells a Unix socket from TCP.
+ * handle's file descriptor, the handle type that tells a Unix socket from TCP, and the
+ * listening handle's `listen` (to change the backlog of a socket already listening).
  * Both are Linux/libuv-specific and kept here so that a Node change breaks one file.
  * @module
  */
@@ -25,4 +26,22 @@ export function detectFamily(sock: net.Socket): 'IPv4' | 'IPv6' | 'unix' | undef
   // A TLSSocket wrapping another socket: ask the wrapped one.
   if (internals._parent) return detectFamily(internals._parent);
   return undefined;
+}
+
+interface WithListenHandle {
+  _handle?: { listen?: unknown } | null;
+}
+
+/**
+ * Calls `listen(2)` again on a listening server's handle with a new backlog (Linux and the
+ * BSDs resize the queue of a socket that is already listening). Returns the libuv status
+ * (0, or a negative errno), or undefined when the server has no such handle (not
+ * listening, or a cluster worker's handle shared through the primary).
+ */
+export function relisten(server: net.Server, backlog: number): number | undefined {
+  const handle = (server as unknown as WithListenHandle)._handle;
+  const listen = handle?.listen;
+  if (typeof listen !== 'function') return undefined;
+  const status: unknown = listen.call(handle, backlog);
+  return typeof status === 'number' ? status : undefined;
 }

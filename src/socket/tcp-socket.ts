@@ -65,8 +65,19 @@ export type {
   SocketOptions,
 };
 
-/** The net.Sockets a Socket reads from: each may have one wrapper only. */
-const adopted = new WeakSet<net.Socket>();
+/**
+ * The net.Sockets a Socket reads from, and that Socket: each may have one wrapper only.
+ * The net.Socket's 'end'/'error'/'close' listeners are shared functions that find their
+ * Socket here, rather than three closures per connection.
+ */
+const owners = new WeakMap<net.Socket, Socket>();
+
+/**
+ * What a closed socket's receive buffer is aborted with when no read waits: nobody can
+ * see it, since every later read is refused first (`unreadable`) with an error of its own.
+ * Spares each close the cost of an error object and its stack trace.
+ */
+const UNSEEN_CLOSE = new SocketClosedError('recv');
 
 /**
  * A promise-based stream socket.
@@ -81,9 +92,17 @@ const adopted = new WeakSet<net.Socket>();
  */
 export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   #sock: net.Socket | null = null;
-  readonly #in: ReceivePath;
-  readonly #out: SendPath;
-  readonly #options = new StreamOptions();
+  // The receive and send paths and the options are made on first use: a server's handler
+  // that serves `raw` directly (echo) never needs them, and each accepted connection
+  // would otherwise carry them (about 1.5 KB).
+  #in: ReceivePath | null = null;
+  #out: SendPath | null = null;
+  #options: StreamOptions | null = null;
+  readonly #highWaterMark: number;
+  /** The peer finished sending, or the socket closed (before the receive path existed). */
+  #eof = false;
+  /** The first error the socket reported (before the receive path existed). */
+  #recvError: SocketkitError | null = null;
   readonly #closeTimeout: number;
   readonly #lingerTimeout: number;
   /** The end of a graceful close in progress: resolves once the socket is destroyed. */
@@ -108,7 +127,13 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     this.#timeout = checked.timeout;
     this.#closeTimeout = checked.closeTimeout;
     this.#lingerTimeout = checked.lingerTimeout;
-    this.#in = new ReceivePath(checked.highWaterMark, {
+    this.#highWaterMark = checked.highWaterMark;
+  }
+
+  /** The receive path, made on first use with what the socket reported until then. */
+  #input(): ReceivePath {
+    if (this.#in !== null) return this.#in;
+    const input = new ReceivePath(this.#highWaterMark, {
       unreadable: (op) => {
         if (this.#closed) return new SocketClosedError(op, this.#where());
         return this.#sock === null ? new NotConnectedError(op) : null;
@@ -117,7 +142,33 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       where: () => this.#where(),
       startReading: () => this.#startReading(),
     });
-    this.#out = new SendPath({
+    this.#in = input;
+    const buffer = input.buffer;
+    if (this.#closed) buffer.abort(UNSEEN_CLOSE);
+    if (this.#recvError !== null) buffer.fail(this.#recvError);
+    const sock = this.#sock;
+    if (sock !== null) this.#feed(sock, input);
+    return input;
+  }
+
+  /**
+   * Connects the receive path to the net.Socket: flow control, and EOF from its 'end' and
+   * 'close' (listened for only from now on: until a read, nobody needs them).
+   */
+  #feed(sock: net.Socket, input: ReceivePath): void {
+    const buffer = input.buffer;
+    // What happened before we listened: 'end' or 'close' was emitted ('error' comes
+    // before 'close', and #onError listens from the start).
+    if (sock.readableEnded || sock.closed) this.#eof = true;
+    if (this.#eof) buffer.end();
+    sock.on('end', Socket.#onEnd);
+    sock.on('close', Socket.#onEnd);
+    buffer.attach({ pause: () => sock.pause(), resume: () => sock.resume() });
+  }
+
+  /** The send path, made on first use. */
+  #output(): SendPath {
+    this.#out ??= new SendPath({
       socket: () => this.#sock,
       checkOpen: (op) => {
         if (this.#closed) throw new SocketClosedError(op, this.#where());
@@ -127,6 +178,25 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       where: () => this.#where(),
       error: () => this.#error,
     });
+    return this.#out;
+  }
+
+  /** The net.Socket said EOF or closed: reads see EOF once the queue is drained. */
+  static #onEnd(this: net.Socket): void {
+    const owner = owners.get(this);
+    if (owner === undefined) return;
+    owner.#eof = true;
+    owner.#in?.buffer.end();
+  }
+
+  /** The net.Socket failed: reads reject with the error once the queue is drained. */
+  static #onError(this: net.Socket, err: Error): void {
+    const owner = owners.get(this);
+    if (owner === undefined) return;
+    const e = fromSystemError(err, { ...owner.#where(), syscall: 'recv' });
+    owner.#error ??= e;
+    owner.#recvError ??= e;
+    owner.#in?.buffer.fail(e);
   }
 
   /**
@@ -155,7 +225,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {InvalidArgumentError} if another `Socket` already wraps it.
    */
   static fromNetSocket(sock: net.Socket, options: SocketOptions = {}): Socket {
-    if (adopted.has(sock)) {
+    if (owners.has(sock)) {
       // Two wrappers would split the bytes between two buffers and fight over pause().
       throw new InvalidArgumentError('this net.Socket is already wrapped by a socketkit Socket');
     }
@@ -246,7 +316,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     const where = (): ErrorAddress => this.#where();
     const attempt = waitForEvent(sock, event, socketWait('connect', timeout, where)).then(
       () => {
-        this.#options.apply(sock, this.#family === 'unix');
+        this.#options?.apply(sock, this.#family === 'unix');
       },
       (err: SocketkitError) => {
         sock.destroy();
@@ -264,21 +334,17 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
 
   /** Takes over a `net.Socket`: its bytes flow into our receive buffer from now on. */
   #adopt(sock: net.Socket): void {
-    adopted.add(sock);
+    owners.set(sock, this);
     this.#sock = sock;
     sock.allowHalfOpen = true;
     // The 'data' listener is attached by the first read (#startReading), not here: until
     // then the bytes wait in the net.Socket and the kernel, so a handler that serves the
     // connection through `raw` directly (echo's fast path) pays nothing for our buffer.
-    sock.on('end', () => this.#in.buffer.end());
-    sock.on('error', (err) => {
-      const e = fromSystemError(err, { ...this.#where(), syscall: 'recv' });
-      this.#error ??= e;
-      this.#in.buffer.fail(e);
-    });
-    sock.on('close', () => this.#in.buffer.end());
-    this.#in.buffer.attach({ pause: () => sock.pause(), resume: () => sock.resume() });
-    if (!sock.connecting && !sock.destroyed) this.#options.apply(sock, this.#family === 'unix');
+    // Always an 'error' listener: without one an error would crash the process. The
+    // receive path's own listeners come with it (#feed).
+    sock.on('error', Socket.#onError);
+    if (this.#in !== null) this.#feed(sock, this.#in);
+    if (!sock.connecting && !sock.destroyed) this.#options?.apply(sock, this.#family === 'unix');
   }
 
   /** Starts feeding the receive buffer from the net.Socket, once (the first read calls it). */
@@ -286,8 +352,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     const sock = this.#sock;
     if (this.#reading || sock === null) return;
     this.#reading = true;
+    const buffer = this.#input().buffer;
     sock.on('data', (chunk: Buffer) => {
-      if (!this.#readShut) this.#in.buffer.push(chunk);
+      if (!this.#readShut) buffer.push(chunk);
     });
   }
 
@@ -299,7 +366,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
   recv(maxBytes: number): Promise<Buffer> {
-    return this.#in.recv(maxBytes);
+    return this.#input().recv(maxBytes);
   }
 
   /**
@@ -307,7 +374,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {IncompleteReadError} when the peer closes first (the bytes stay readable with `recv`).
    */
   recvExactly(n: number): Promise<Buffer> {
-    return this.#in.recvExactly(n);
+    return this.#input().recvExactly(n);
   }
 
   /**
@@ -316,7 +383,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {IncompleteReadError} when the peer closes before the delimiter.
    */
   recvUntil(delimiter: Uint8Array | string, options: RecvUntilOptions = {}): Promise<Buffer> {
-    return this.#in.recvUntil(delimiter, options);
+    return this.#input().recvUntil(delimiter, options);
   }
 
   /**
@@ -327,12 +394,12 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {DecoderError} (`FrameTooLongError`, `CorruptFrameError`, …) from the decoder.
    */
   frames<T>(decoder: Decoder<T>): AsyncIterableIterator<T> {
-    return this.#in.frames(decoder);
+    return this.#input().frames(decoder);
   }
 
   /** Async iteration over received chunks until EOF (waits even in non-blocking mode). */
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    return this.#in.chunks();
+    return this.#input().chunks();
   }
 
   // ── sending ─────────────────────────────────────────────────────────────────────
@@ -343,7 +410,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
   send(data: Uint8Array | string): Promise<number> {
-    return this.#out.send(data);
+    return this.#output().send(data);
   }
 
   /**
@@ -352,12 +419,12 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
   sendAll(data: Uint8Array | string): Promise<void> {
-    return this.#out.sendAll(data);
+    return this.#output().sendAll(data);
   }
 
   /** Encodes `frame` with `encoder` and sends it, with the backpressure of `sendAll`. */
   sendFrame<T>(encoder: Encoder<T>, frame: T): Promise<void> {
-    return this.#out.sendFrame(encoder, frame);
+    return this.#output().sendFrame(encoder, frame);
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────
@@ -378,10 +445,11 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       this.#readShut = true;
       // Keep draining the kernel buffer (and discarding), as before the first read.
       this.#startReading();
-      this.#in.buffer.queue.clear();
-      this.#in.buffer.end();
+      const buffer = this.#input().buffer;
+      buffer.queue.clear();
+      buffer.end();
     }
-    if (how !== 'read') await this.#out.shutdown(sock);
+    if (how !== 'read') await this.#output().shutdown(sock);
   }
 
   /**
@@ -400,9 +468,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       return;
     }
     const sock = this.#sock;
-    this.#markClosed(new SocketClosedError('recv', this.#where()));
+    this.#markClosed();
     if (sock === null || sock.destroyed) return;
-    if (this.#options.lingerZero) this.#resetNow(sock);
+    if (this.#options?.lingerZero === true) this.#resetNow(sock);
     else if (sock.connecting || this.#error !== null) sock.destroy();
     else {
       const { flushed, closed } = gracefulClose(sock, {
@@ -416,13 +484,13 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
 
   /** Closes at once, dropping unsent data. Pending reads reject with `error` or `SocketClosedError`. */
   destroy(error?: Error): void {
-    if (!this.#closed) this.#markClosed(error ?? new SocketClosedError('recv', this.#where()));
+    if (!this.#closed) this.#markClosed(error);
     this.#sock?.destroy();
   }
 
   /** Aborts the connection with a TCP RST (linger 0): the peer sees `ECONNRESET`. */
   reset(): void {
-    if (!this.#closed) this.#markClosed(new SocketClosedError('recv', this.#where()));
+    if (!this.#closed) this.#markClosed();
     if (this.#sock !== null) this.#resetNow(this.#sock);
   }
 
@@ -434,9 +502,13 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     }
   }
 
-  #markClosed(err: Error): void {
+  /** Marks the socket closed: waiting reads reject with `err` (default `SocketClosedError`). */
+  #markClosed(err?: Error): void {
     this.#closed = true;
-    this.#in.buffer.abort(err);
+    const buffer = this.#in?.buffer;
+    if (buffer === undefined) return; // made later, already aborted (see #input)
+    if (err === undefined && buffer.waiting === 0) buffer.abort(UNSEEN_CLOSE);
+    else buffer.abort(err ?? new SocketClosedError('recv', this.#where()));
   }
 
   /** `close()`, for `await using sock = …`. */
@@ -458,7 +530,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
 
   /** Bytes received but not yet read. */
   get receivedAmount(): number {
-    return this.#in.buffer.queue.length;
+    return this.#in?.buffer.queue.length ?? 0;
   }
 
   /** The underlying `net.Socket` (an escape hatch for `pipe`, `cork`, …). */
@@ -521,12 +593,12 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    */
   setOption(name: StreamOptionName | (string & {}), value: unknown): void {
     const sock = this.#sock !== null && this.#connecting === null ? this.#sock : null;
-    this.#options.set(name, value, sock, this.#family === 'unix');
+    (this.#options ??= new StreamOptions()).set(name, value, sock, this.#family === 'unix');
   }
 
   /** Reads back a socket option set with `setOption` (or its default). */
   getOption(name: StreamOptionName | (string & {})): unknown {
-    return this.#options.get(name);
+    return (this.#options ??= new StreamOptions()).get(name);
   }
 
   /**
@@ -543,7 +615,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
 
   /** A Readable stream view (Python's `makefile('rb')`) reading from the same receive buffer. */
   readable(): Readable {
-    return this.#in.readable();
+    return this.#input().readable();
   }
 
   /** A Writable stream view (Python's `makefile('wb')`); ending it shuts down our sending side. */

@@ -15,7 +15,7 @@ test('port 0: the assigned port is readable; accept returns the socket and the c
   const port = portOf(listener);
   assert.ok(port > 0);
   assert.deepEqual(listener.getSockName(), listener.address);
-  listener.listen(5); // Python-shaped no-op: already listening
+  listener.listen(5); // Python-shaped: already listening, this resizes the queue
   const client = await Socket.createConnection({ host: '127.0.0.1', port });
   t.after(() => client.destroy());
   const { socket, address } = await listener.accept();
