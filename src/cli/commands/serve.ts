@@ -39,6 +39,7 @@ const PER_SERVICE_FLAGS = [
   'tlsCa',
   'processes',
   'maxConnections',
+  'backlog',
   'idleTimeout',
   'maxPacketSize',
   'allow',
@@ -78,6 +79,10 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
       'worker processes serving every listener (default 1: all on the event loop)',
     )
     .option('--max-connections <n>', 'refuse clients beyond N at once (per listener)')
+    .option(
+      '--backlog <n>',
+      'listen queue of TCP/Unix stream listeners (default: net.core.somaxconn, at most 4096)',
+    )
     .option('--idle-timeout <seconds>', 'close a connection idle this long')
     .option('--max-packet-size <bytes>', 'largest datagram read whole')
     .option('--allow <cidr>', 'only these clients (address or CIDR; repeatable)', collect)

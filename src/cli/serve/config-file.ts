@@ -49,6 +49,7 @@ const SERVICE_KEYS = [
   'unixDgram',
   'tls',
   'maxConnections',
+  'backlog',
   'idleTimeout',
   'processes',
   'maxPacketSize',
@@ -172,6 +173,8 @@ function parseEntry(
       1,
       1_000_000,
     );
+  if (e.backlog !== undefined)
+    plan.limits.backlog = parseInteger(`${at}.backlog`, e.backlog, 1, 2_147_483_647);
   if (e.idleTimeout !== undefined)
     plan.limits.idleTimeout = parseSeconds(`${at}.idleTimeout`, e.idleTimeout);
   if (e.processes !== undefined)

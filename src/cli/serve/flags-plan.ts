@@ -35,6 +35,7 @@ export interface ServeFlags {
   tlsCa?: string;
   processes?: string;
   maxConnections?: string;
+  backlog?: string;
   idleTimeout?: string;
   maxPacketSize?: string;
   allow?: string[];
@@ -54,6 +55,8 @@ export function limitsFromFlags(flags: ServeFlags): LimitsPlan {
   const limits: LimitsPlan = {};
   if (flags.maxConnections !== undefined)
     limits.maxConnections = parseInteger('--max-connections', flags.maxConnections, 1, 1_000_000);
+  if (flags.backlog !== undefined)
+    limits.backlog = parseInteger('--backlog', flags.backlog, 1, 2_147_483_647);
   if (flags.idleTimeout !== undefined)
     limits.idleTimeout = parseSeconds('--idle-timeout', flags.idleTimeout);
   if (flags.processes !== undefined)

@@ -109,37 +109,41 @@ export class ServeLogger {
       this.#subscriptions.push([`socketkit:server:${event}`, handler]);
     };
     on('listening', (m) => this.#serverEvent('debug', 'listening', m, () => 'listening'));
-    on('connection', (m) => {
-      const label = this.#servers.get(m.server as object);
-      if (!label || typeof m.id !== 'number') return;
-      this.#connections.set(m.id, label);
-      const remote = formatPeer(m.remote as PeerAddress);
-      this.#emit('info', label, 'connection', `#${m.id} connection from ${remote}`, {
-        id: m.id,
-        remote,
-      });
-    });
-    on('close', (m) => {
-      if (typeof m.id !== 'number') return;
-      const label = this.#connections.get(m.id);
-      if (!label) return;
-      this.#connections.delete(m.id);
-      const seconds = (Number(m.durationMs) / 1000).toFixed(1);
-      const why = m.error === undefined ? '' : ` (${errorText(m.error)})`;
-      this.#emit(
-        'info',
-        label,
-        'close',
-        `#${m.id} closed after ${seconds} s: ${m.bytesRead} bytes in, ${m.bytesWritten} out${why}`,
-        {
+    // Connection lines are info: at -q, not subscribing spares every accept a message
+    // object, a formatted address and an entry in #connections for the connection's life.
+    if (this.enabled('info')) {
+      on('connection', (m) => {
+        const label = this.#servers.get(m.server as object);
+        if (!label || typeof m.id !== 'number') return;
+        this.#connections.set(m.id, label);
+        const remote = formatPeer(m.remote as PeerAddress);
+        this.#emit('info', label, 'connection', `#${m.id} connection from ${remote}`, {
           id: m.id,
-          bytesRead: m.bytesRead,
-          bytesWritten: m.bytesWritten,
-          durationMs: m.durationMs,
-          ...(why ? { error: errorText(m.error) } : {}),
-        },
-      );
-    });
+          remote,
+        });
+      });
+      on('close', (m) => {
+        if (typeof m.id !== 'number') return;
+        const label = this.#connections.get(m.id);
+        if (!label) return;
+        this.#connections.delete(m.id);
+        const seconds = (Number(m.durationMs) / 1000).toFixed(1);
+        const why = m.error === undefined ? '' : ` (${errorText(m.error)})`;
+        this.#emit(
+          'info',
+          label,
+          'close',
+          `#${m.id} closed after ${seconds} s: ${m.bytesRead} bytes in, ${m.bytesWritten} out${why}`,
+          {
+            id: m.id,
+            bytesRead: m.bytesRead,
+            bytesWritten: m.bytesWritten,
+            durationMs: m.durationMs,
+            ...(why ? { error: errorText(m.error) } : {}),
+          },
+        );
+      });
+    }
     // Datagram lines are debug-only; without -v, not subscribing spares the server building
     // a message object for every datagram (servers publish only to channels with subscribers).
     if (this.enabled('debug')) {

@@ -25,6 +25,8 @@ export interface TlsPlan {
 /** Limits shared by every listener of a service. */
 export interface LimitsPlan {
   maxConnections?: number;
+  /** The listen backlog of stream listeners (default: somaxconn, at most 4096). */
+  backlog?: number;
   /** Seconds without traffic before a connection is closed. */
   idleTimeout?: number;
   processes?: number;

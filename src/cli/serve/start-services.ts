@@ -189,11 +189,13 @@ function createServer(
   instance: ServiceInstance,
   tls: TlsFiles | undefined,
 ): RunnableServer {
-  const { maxConnections, idleTimeout, processes, maxPacketSize, allow, deny } = plan.limits;
+  const { maxConnections, backlog, idleTimeout, processes, maxPacketSize, allow, deny } =
+    plan.limits;
   const access = { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
   const streamLimits = {
     ...access,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(backlog !== undefined ? { backlog } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
     ...(isMultiProcess(plan, listener) ? { processes } : {}),
   };

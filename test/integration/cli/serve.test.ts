@@ -286,3 +286,18 @@ test('an unreadable TLS file: exit 1, naming the service and the file', async ()
   assert.equal(r.code, 1);
   assert.match(r.stderr, /cannot read the TLS files of echo: .*\/nonexistent\/c\.pem/);
 });
+
+test('--backlog reaches listen(2) (ss shows the queue size)', async (t) => {
+  const ss = spawnSync('ss', ['-V']);
+  if (ss.error) {
+    t.skip('ss (iproute2) is not installed');
+    return;
+  }
+  const run = await startServe(['echo', '--tcp', '--port', '0', '--backlog', '77', '-q']);
+  t.after(() => run.stop());
+  const port = run.rows[0]?.port ?? 0;
+  const out = spawnSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).stdout;
+  // Columns: State Recv-Q Send-Q Local…; for a listener Send-Q is the backlog.
+  assert.match(out, /LISTEN\s+\d+\s+77\s/);
+  assert.equal(await run.stop(), 0);
+});

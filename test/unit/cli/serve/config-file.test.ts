@@ -23,6 +23,7 @@ test('per-service host, port, transports, unix paths, TLS, limits and options', 
           transports: ['tcp'],
           unix: 'qotd.sock',
           maxConnections: 3,
+          backlog: 64,
           idleTimeout: 2.5,
           options: { message: 'welcome to server!' },
         },
@@ -42,7 +43,7 @@ test('per-service host, port, transports, unix paths, TLS, limits and options', 
     { kind: 'tcp', host: '::1', port: 1717 },
     { kind: 'unix', path: '/srv/conf/qotd.sock' },
   ]);
-  assert.deepEqual(plans[0]?.limits, { maxConnections: 3, idleTimeout: 2.5 });
+  assert.deepEqual(plans[0]?.limits, { maxConnections: 3, backlog: 64, idleTimeout: 2.5 });
   assert.equal(plans[0]?.options.message, 'welcome to server!');
   assert.deepEqual(plans[1]?.listeners, [{ kind: 'tls', host: '127.0.0.1', port: 0 }]);
   assert.deepEqual(plans[1]?.tls, { cert: '/srv/conf/c.pem', key: '/srv/conf/k.pem' });

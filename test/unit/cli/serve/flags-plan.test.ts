@@ -52,6 +52,7 @@ test('usage errors name the flag', () => {
   bad('echo', { tlsCert: 'c.pem' }, /--tls-cert and --tls-key go together/);
   bad(undefined, { port: '7' }, /--port needs a service name/);
   bad('echo', { maxConnections: '0' }, /--max-connections must be an integer from 1/);
+  bad('echo', { backlog: '0' }, /--backlog must be an integer from 1/);
   bad('echo', { idleTimeout: 'soon' }, /--idle-timeout must be a positive number/);
   bad(undefined, { portOffset: '60000' }, /outside 0…65535/);
 });
