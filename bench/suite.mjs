@@ -192,7 +192,10 @@ async function start(name) {
   const port = await freePort();
   const spec = SERVERS[name];
   const argv = [...pinPrefix(pin.serverCpus), ...spec.argv(cli, port)];
-  return startServer(name, argv, port, { tcp: spec.tcp !== false });
+  return startServer(name, argv, port, {
+    tcp: spec.tcp !== false,
+    ...(spec.env ? { env: spec.env } : {}),
+  });
 }
 
 /** The number after `-c` in a scenario's load (its connections). */

@@ -41,9 +41,12 @@ function tcpReady(port) {
  * Spawns a server and waits until it is ready: its stdout names the port, or (TCP
  * servers) a connect succeeds. Rejects after 20 s or if it exits first.
  */
-export async function startServer(name, argv, port, { tcp = true } = {}) {
+export async function startServer(name, argv, port, { tcp = true, env } = {}) {
   const [cmd, ...args] = argv;
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env: { ...process.env, ...env } } : {}),
+  });
   let out = '';
   let exited = null;
   child.stdout.on('data', (d) => {

@@ -3,6 +3,9 @@
 
 const node = process.execPath;
 
+/** glibc malloc settings that keep freed heap instead of trimming it (256 MiB, 64 MiB pad). */
+const MALLOC_KEEP = { MALLOC_TRIM_THRESHOLD_: '268435456', MALLOC_TOP_PAD_: '67108864' };
+
 /**
  * Server factories: name → (cli, port) → { argv, tcp, service } (service: the socketkit
  * service that must exist for this server; tool: an executable that must be installed;
@@ -48,6 +51,20 @@ export const SERVERS = {
       '2',
       '-q',
     ],
+  },
+  // The same two servers with glibc's heap kept, not trimmed (docs/performance.md, "stream"):
+  // Node frees read buffers ~32 MB at a time at GC, and glibc's default returns that to the
+  // kernel each time, so bulk echo page-faults every buffer again. Tuned alike, for a fair pair.
+  'socketkit-malloc': {
+    label: 'socketkit serve echo, glibc heap kept (MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_)',
+    service: 'echo',
+    env: MALLOC_KEEP,
+    argv: (cli, p) => [...cli, 'serve', 'echo', '--host', '127.0.0.1', '--port', `${p}`, '-q'],
+  },
+  'raw-net-malloc': {
+    label: 'raw Node net pipe, glibc heap kept (same settings)',
+    env: MALLOC_KEEP,
+    argv: (_, p) => [node, 'bench/baselines/raw-net-echo.mjs', `${p}`],
   },
   'raw-net': {
     label: 'raw Node net (socket.pipe(socket))',
@@ -166,6 +183,16 @@ export const SCENARIOS = [
     subject: 'socketkit',
     baselines: ['raw-net', 'py-threading'],
     targets: { 'raw-net': 1.2, 'py-threading': 1.0 },
+  },
+  {
+    id: 'stream-malloc',
+    title: 'bulk stream echo as above, both servers with glibc heap trimming off',
+    load: ['stream', '-c', '4', '-s', '65536', '--window', '4'],
+    metric: 'mbPerSec',
+    unit: 'MB/s',
+    subject: 'socketkit-malloc',
+    baselines: ['raw-net-malloc', 'raw-net'],
+    targets: {},
   },
   {
     id: 'udp',
