@@ -11,10 +11,14 @@
  *  hub ─▶ deliver() ─▶ format ─▶ sink.write()   (never awaited: a slow client never slows
  *                                                 the others; over maxQueueBytes it is cut)
  * ```
+ *
+ * A message line with nothing queued ahead of it (the usual case) is published at once,
+ * from the read that brought it: the queue is for commands, and for lines that arrive
+ * while an earlier one still waits for the bus, so a client's lines keep their order.
  * @module
  */
 
-import { runCommand } from './commands.js';
+import { isCommandLine, runCommand, sayLine } from './commands.js';
 import type { ChatHub } from './hub.js';
 import { LineSplitter } from './line-splitter.js';
 import {
@@ -268,19 +272,30 @@ export class ChatSession {
     }
     const text = sanitizeLine(raw);
     if (text.trim() === '') return;
+    if (this.#pending === 0 && this.nick !== '' && !isCommandLine(text)) {
+      // Nothing queued ahead of this message: publish it now rather than through the
+      // chain (three promises and a microtask hop per line), in the same order.
+      this.#pending = 1;
+      this.#chain = sayLine(this.#hub, this, text).then(this.#settled, this.#failed);
+      return;
+    }
     this.#enqueue(() => runCommand(this.#hub, this, text));
   }
 
+  /** A task of the chain is done (made once: the message fast path adds no closure). */
+  readonly #settled = (): void => {
+    this.#pending -= 1;
+  };
+
+  /** A task of the chain failed: the client is told, as by {@link ChatSession.#enqueue}. */
+  readonly #failed = (err: unknown): void => {
+    this.#pending -= 1;
+    this.send(errorLine(err instanceof Error ? err.message : String(err)));
+  };
+
   #enqueue(task: () => Promise<void>): void {
     this.#pending += 1;
-    this.#chain = this.#chain
-      .then(task)
-      .catch((err: unknown) => {
-        this.send(errorLine(err instanceof Error ? err.message : String(err)));
-      })
-      .finally(() => {
-        this.#pending -= 1;
-      });
+    this.#chain = this.#chain.then(task).then(this.#settled, this.#failed);
   }
 
   #takeToken(): boolean {

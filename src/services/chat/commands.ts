@@ -162,7 +162,7 @@ export async function runCommand(hub: ChatHub, session: ChatSession, line: strin
       'you are not in the chat (the chat bus is unavailable): try again later',
     );
   }
-  if (line.startsWith('/') && !line.startsWith('//')) {
+  if (isCommandLine(line)) {
     const m = /^\/(\S+)\s*(.*)$/s.exec(line);
     const name = (m?.[1] ?? '').toLowerCase();
     const command = byName.get(name);
@@ -170,6 +170,19 @@ export async function runCommand(hub: ChatHub, session: ChatSession, line: strin
     await command.run(hub, session, m?.[2] ?? '');
     return;
   }
+  await sayLine(hub, session, line);
+}
+
+/** Whether a sanitised line is a slash command (`//text` is a message: "/text"). */
+export function isCommandLine(line: string): boolean {
+  return line.charCodeAt(0) === 0x2f && line.charCodeAt(1) !== 0x2f;
+}
+
+/**
+ * Publishes a line that is not a command as a message to the session's room; a message
+ * the bus refused is named back to its sender. Never rejects.
+ */
+export async function sayLine(hub: ChatHub, session: ChatSession, line: string): Promise<void> {
   const text = line.startsWith('//') ? line.slice(1) : line;
   try {
     await hub.say(session, 'msg', text);

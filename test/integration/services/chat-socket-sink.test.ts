@@ -63,6 +63,50 @@ describe('chat socketSink', { timeout: 10_000 }, () => {
     assert.equal(await received, line.repeat(40));
   });
 
+  it('sockets that get the same lines in one turn share one encoded buffer', async (t) => {
+    const pairs = await Promise.all([pair(t), pair(t), pair(t), pair(t)]);
+    const chunks: (string | Buffer)[][] = pairs.map(() => []);
+    const sinks = pairs.map(({ server }, i) => {
+      const write = server.write.bind(server);
+      server.write = ((chunk: string | Buffer, ...rest: never[]) => {
+        chunks[i]?.push(chunk);
+        return write(chunk, ...rest);
+      }) as typeof server.write;
+      return socketSink(server);
+    });
+    const received = pairs.map(({ client }) => readAll(client));
+    // What a hub does: one string per event, handed to every member.
+    const e1 = '<a> one\r\n';
+    const e2 = '<b> two é\r\n';
+    const [s0, s1, s2, s3] = sinks;
+    s0?.write(e1);
+    s0?.write(e2);
+    s1?.write(e1);
+    s1?.write(e2);
+    s2?.write(e2); // its own e1 is not echoed: another list
+    s3?.write(e1);
+    s3?.write(e2);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      chunks.map((c) => c.length),
+      [1, 1, 1, 1],
+    );
+    assert.equal(typeof chunks[0]?.[0], 'string', 'the first of a kind is written as text');
+    assert.ok(Buffer.isBuffer(chunks[1]?.[0]), 'the next ones share an encoded buffer');
+    assert.equal(chunks[1]?.[0], chunks[3]?.[0], 'one buffer, not a copy per socket');
+    // The next turn starts afresh, with the part lists reused.
+    for (const sink of sinks) sink.write('<c> three\r\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const sink of sinks) sink.end();
+    const texts = await Promise.all(received);
+    assert.deepEqual(texts, [
+      e1 + e2 + '<c> three\r\n',
+      e1 + e2 + '<c> three\r\n',
+      e2 + '<c> three\r\n',
+      e1 + e2 + '<c> three\r\n',
+    ]);
+  });
+
   it('drops writes after destroy without throwing', async (t) => {
     const { server } = await pair(t);
     const sink = socketSink(server);

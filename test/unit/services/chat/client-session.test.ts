@@ -36,6 +36,22 @@ async function connect(hub: ChatHub): Promise<{ s: ChatSession; sink: ArraySink 
 
 const send = (s: ChatSession, line: string): void => s.receive(Buffer.from(`${line}\n`));
 
+/** A bus whose publish takes a while (like Redis): lines overtake each other if allowed to. */
+class SlowBus extends MemoryBus {
+  delays = [7, 0, 3, 1, 5, 0, 2];
+  failNext = false;
+  #n = 0;
+  override async publish(event: Parameters<MemoryBus['publish']>[0]): Promise<string> {
+    this.#n += 1;
+    await new Promise((r) => setTimeout(r, this.delays[this.#n % this.delays.length]));
+    if (this.failNext && event.kind === 'msg') {
+      this.failNext = false;
+      throw new Error('the chat bus is unavailable: the message was not sent');
+    }
+    return super.publish(event);
+  }
+}
+
 describe('ChatSession + ChatHub without sockets', () => {
   it('guest names, no echo by default, /echo on', async () => {
     const hub = new ChatHub(new MemoryBus());
@@ -74,6 +90,50 @@ describe('ChatSession + ChatHub without sockets', () => {
       `<${n}> old4`,
       ...[0, 1, 2, 3, 4].map((i) => `<${n}> new${i}`),
     ]);
+    await hub.close();
+  });
+
+  it("keeps a client's lines in order over a slow bus, messages and commands alike", async () => {
+    const hub = new ChatHub(new SlowBus(), {
+      limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 },
+    });
+    await hub.start();
+    const a = await connect(hub);
+    const b = await connect(hub);
+    const n = a.s.nick;
+    // One line per chunk (the first of each run takes the direct path, the others queue
+    // behind it), then several lines in one chunk, with a command among the messages.
+    for (let i = 0; i < 6; i += 1) send(a.s, `m${i}`);
+    send(a.s, '/me waves');
+    a.s.receive(Buffer.from('m6\n//m7\nm8\n'));
+    await until(() => b.sink.lines.includes(`<${n}> m8`), 'all delivered');
+    await new Promise((r) => setTimeout(r, 20));
+    const seen = b.sink.lines.filter((l) => l.startsWith(`<${n}>`) || l.startsWith(`* ${n}`));
+    assert.deepEqual(seen, [
+      ...[0, 1, 2, 3, 4, 5].map((i) => `<${n}> m${i}`),
+      `* ${n} waves`,
+      `<${n}> m6`,
+      `<${n}> /m7`,
+      `<${n}> m8`,
+    ]);
+    await hub.close();
+  });
+
+  it('tells the sender which message the bus refused, and carries on', async () => {
+    const bus = new SlowBus();
+    const hub = new ChatHub(bus);
+    await hub.start();
+    const a = await connect(hub);
+    const b = await connect(hub);
+    bus.failNext = true;
+    send(a.s, 'lost one');
+    await until(
+      () => a.sink.lines.some((l) => l.endsWith('the message was not sent: "lost one"')),
+      'refusal named',
+    );
+    send(a.s, 'next one');
+    await until(() => b.sink.lines.includes(`<${a.s.nick}> next one`), 'next delivered');
+    assert.ok(!b.sink.lines.includes(`<${a.s.nick}> lost one`));
     await hub.close();
   });
 
