@@ -3,14 +3,17 @@
 // loopback, the same loads, alternating, repeated; prints the ratios, writes
 // bench/results/<date>.json, docs/bench.svg and the table in docs/performance.md.
 //
-// Flags: --duration S (per run, default 3)  --repeat N (default 3)
-//        --only id,id (scenarios)  --quick (0.5 s × 1, for a smoke test)
+// Flags: --duration S (measured per run, default 3)  --repeat N (default 3)
+//        --warmup S (load before measuring, per run, default 1; a scenario's own
+//          `warmup` wins, e.g. 0 for conns)
+//        --only id,id (scenarios)  --quick (0.5 s × 1 after a 0.25 s warm-up, a smoke test)
 //        --from-source (run the CLI through tsx instead of the built dist/)
 //        --pin auto|off (taskset: generator and servers on separate cores when there
 //          are enough; default auto)  --gen-workers N  --no-write (print only)
 //
 // Server CPU and memory are those of the server's whole process tree (a server's
-// workers are its children), read from /proc before and after each run.
+// workers are its children), read from /proc before and after each run (CPU: from the
+// end of the warm-up, when the generator says so on stderr).
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -28,12 +31,13 @@ import {
   treeFdCount,
   treeRssOf,
 } from './lib/processes.mjs';
-import { absoluteMet, meets, pinningLine, writeOutputs } from './lib/report.mjs';
-import { SCENARIOS, SERVERS } from './lib/scenarios.mjs';
+import { absoluteMet, meets, pinningLine, warmupLine, writeOutputs } from './lib/report.mjs';
+import { DEFAULT_WARMUP, SCENARIOS, SERVERS } from './lib/scenarios.mjs';
 
 const { values: flags } = parseArgs({
   options: {
     duration: { type: 'string', default: '3' },
+    warmup: { type: 'string' },
     repeat: { type: 'string', default: '3' },
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
@@ -48,6 +52,19 @@ if (flags.pin !== 'auto' && flags.pin !== 'off') {
   process.exit(2);
 }
 const duration = flags.quick ? 0.5 : Number(flags.duration);
+// The warm-up before each measured run (see scenarios.mjs): 1 s unless told, less for
+// the smoke test (it still goes through the warm-up path).
+const warmup =
+  flags.warmup !== undefined ? Number(flags.warmup) : flags.quick ? 0.25 : DEFAULT_WARMUP;
+if (
+  flags.warmup !== undefined &&
+  (flags.warmup.trim() === '' || !Number.isFinite(warmup) || warmup < 0 || warmup > 3600)
+) {
+  process.stderr.write(
+    `bench/suite.mjs: --warmup must be 0 to 3600 seconds, not ${flags.warmup}\n`,
+  );
+  process.exit(2);
+}
 const repeat = flags.quick ? 1 : Number(flags.repeat);
 const cli = cliCommand(flags['from-source']);
 // Pinning: the servers need as many cores as the largest of them has processes.
@@ -104,6 +121,9 @@ const median = (xs) => {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 };
 
+/** The warm-up of a scenario's runs: its own, else the suite's. */
+const warmupOf = (scenario) => scenario.warmup ?? warmup;
+
 function metricOf(scenario, result) {
   if (scenario.metric === 'p99') return result.latency?.p99 ?? null;
   return result[scenario.metric] ?? null;
@@ -114,22 +134,29 @@ const cpuDelta = (a, b) => (a === null || b === null ? null : b.seconds - a.seco
 
 /**
  * One generator run against a running server. Every run also records the server's CPU
- * (its whole process tree, before vs after); conns runs its memory and the system's
- * listen-queue counters.
+ * (its whole process tree, from the end of the warm-up to the end of the run); conns
+ * runs its memory and the system's listen-queue counters.
  */
 async function measure(scenario, server) {
+  const w = warmupOf(scenario);
   const args = [
     ...scenario.load,
     '127.0.0.1',
     `${server.port}`,
     '--duration',
     `${scenario.duration ?? duration}`,
+    ...(w > 0 ? ['--warmup', `${w}`] : []),
     '--workers',
     `${genWorkers}`,
   ];
   const extra = {};
   const prefix = pinPrefix(pin.generatorCpus);
-  const cpu0 = treeCpuOf(server.pid);
+  // With a warm-up, the server's CPU is read again when the generator says it is over, so
+  // CPU per operation covers the measured operations only.
+  let cpu0 = treeCpuOf(server.pid);
+  const onMeasuring = () => {
+    cpu0 = treeCpuOf(server.pid) ?? cpu0;
+  };
   const finish = (r) => {
     const cpu1 = treeCpuOf(server.pid);
     r.serverCpu = cpuDelta(cpu0, cpu1);
@@ -182,8 +209,9 @@ async function measure(scenario, server) {
   }
   return finish(
     await runGenerator(cli, args, {
-      timeoutMs: ((scenario.duration ?? duration) + 60) * 1000,
+      timeoutMs: ((scenario.duration ?? duration) + w + 60) * 1000,
       prefix,
+      onMeasuring,
     }),
   );
 }
@@ -358,6 +386,7 @@ async function runScenario(scenario) {
       : undefined;
   return {
     ...scenario,
+    warmup: warmupOf(scenario),
     repeat: reps,
     medians,
     ratios,
@@ -380,7 +409,7 @@ const verdict = (ok, unverified = 0) =>
         : 'NOT met';
 
 function printSummary(results) {
-  log('\nsocketkit ÷ baseline (median of runs)');
+  log(`\nsocketkit ÷ baseline (median of runs; ${warmupLine(warmup, results)})`);
   const pad = ''.padEnd(11);
   for (const s of results) {
     const subj = s.medians[s.subject];
@@ -436,6 +465,8 @@ const machine = {
 log(
   `socketkit bench suite: ${duration} s per run × ${repeat}, ${machine.cores} cores, Node ${machine.node}, generator ${genWorkers} worker thread(s)`,
 );
+const selected = only ? SCENARIOS.filter((s) => only.has(s.id)) : SCENARIOS;
+log(warmupLine(warmup, selected));
 log(`pinning: ${pinningLine(pin)}`);
 if (only) {
   const unknown = [...only].filter((id) => !SCENARIOS.some((s) => s.id === id));
@@ -460,6 +491,7 @@ const report = {
   date: new Date().toISOString(),
   command: `node bench/suite.mjs ${process.argv.slice(2).join(' ')}`.trim(),
   durationPerRun: duration,
+  warmupPerRun: warmup,
   generatorWorkers: genWorkers,
   pinning: pin,
   repeat,

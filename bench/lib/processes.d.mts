@@ -39,7 +39,12 @@ export function listenCounters(): { overflows: number; drops: number } | null;
 export function runGenerator(
   cli: string[],
   args: string[],
-  options: { onHolding?: () => void; timeoutMs: number; prefix?: string[] },
+  options: {
+    onHolding?: () => void;
+    onMeasuring?: () => void;
+    timeoutMs: number;
+    prefix?: string[];
+  },
 ): Promise<Record<string, unknown>>;
 export function allowedCpus(): number[];
 export function pinPlan(mode: 'auto' | 'off', serverCpus?: number): PinPlan;

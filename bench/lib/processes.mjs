@@ -236,10 +236,11 @@ export function listenCounters() {
 
 /**
  * Runs `socketkit bench … --json` as its own process; resolves to its parsed result.
- * `onHolding` is called when a conns run says it holds its connections; `prefix` is put
- * before the command (`taskset -c …` when pinned).
+ * `onHolding` is called when a conns run says it holds its connections, `onMeasuring`
+ * when a run with `--warmup` says its warm-up is over; `prefix` is put before the
+ * command (`taskset -c …` when pinned).
  */
-export function runGenerator(cli, args, { onHolding, timeoutMs, prefix = [] }) {
+export function runGenerator(cli, args, { onHolding, onMeasuring, timeoutMs, prefix = [] }) {
   return new Promise((resolve, reject) => {
     const [cmd, ...rest] = [...prefix, ...cli];
     const child = spawn(cmd, [...rest, 'bench', ...args, '--json', '--no-progress'], {
@@ -248,6 +249,7 @@ export function runGenerator(cli, args, { onHolding, timeoutMs, prefix = [] }) {
     let out = '';
     let err = '';
     let holdingCalled = false;
+    let measuringCalled = false;
     child.stdout.on('data', (d) => {
       out += d;
     });
@@ -256,6 +258,10 @@ export function runGenerator(cli, args, { onHolding, timeoutMs, prefix = [] }) {
       if (!holdingCalled && onHolding && err.includes('holding')) {
         holdingCalled = true;
         onHolding();
+      }
+      if (!measuringCalled && onMeasuring && err.includes('over, measuring for')) {
+        measuringCalled = true;
+        onMeasuring();
       }
     });
     const timer = setTimeout(() => stopProcess(child), timeoutMs);

@@ -12,6 +12,8 @@ export interface ScenarioResult {
   absolute?: { max: number };
   /** The load's arguments (`socketkit bench` mode first). */
   load?: string[];
+  /** Seconds of warm-up before each run of this scenario (when it differs from the suite's, its own). */
+  warmup?: number;
   /** Runs per server in this scenario, when it differs from the suite's `repeat`. */
   repeat?: number;
   medians: Record<string, number | null>;
@@ -55,6 +57,8 @@ export interface SuiteReport {
   date: string;
   command: string;
   durationPerRun: number;
+  /** Seconds of warm-up before each measured run (absent in reports made before it). */
+  warmupPerRun?: number;
   generatorWorkers: number;
   pinning?: PinPlan;
   repeat: number;
@@ -79,6 +83,10 @@ export function meets(
 ): boolean | null;
 export function absoluteMet(scenario: ScenarioResult): boolean | null;
 export function pinningLine(pinning: PinPlan | undefined): string;
+export function warmupLine(
+  seconds: number,
+  scenarios?: readonly { id: string; warmup?: number }[],
+): string;
 export function markdownTable(report: SuiteReport, servers: ServerLabels): string;
 export function detailLines(report: SuiteReport): string;
 export function svgChart(report: SuiteReport, servers: ServerLabels): string;

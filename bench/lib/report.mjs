@@ -27,6 +27,42 @@ export function pinningLine(pinning) {
   return pinning.applied ? pinning.reason : `none — ${pinning.reason}`;
 }
 
+const saySeconds = (s) => (s > 0 ? `${s} s` : 'none');
+
+/** Scenarios whose warm-up differs from the suite's `seconds`: "conns, conns-15k: none". */
+function warmupExceptions(seconds, scenarios) {
+  const others = new Map();
+  for (const s of scenarios) {
+    const w = s.warmup ?? seconds;
+    if (w !== seconds) others.set(w, [...(others.get(w) ?? []), s.id]);
+  }
+  return [...others].map(([w, ids]) => `${ids.join(', ')}: ${saySeconds(w)}`).join('; ');
+}
+
+/**
+ * What warm-up the runs had: `seconds` for every scenario but those with a `warmup` of
+ * their own (listed). E.g. "warm-up 1 s before each run, not measured (conns: none)".
+ */
+export function warmupLine(seconds, scenarios = []) {
+  const except = warmupExceptions(seconds, scenarios);
+  const head = seconds > 0 ? `warm-up ${seconds} s before each run, not measured` : 'no warm-up';
+  return except ? `${head} (${except})` : head;
+}
+
+/** The generated block's sentence on the warm-up (none for reports made before it). */
+function warmupSentence(report) {
+  const seconds = report.warmupPerRun;
+  if (seconds === undefined) return [];
+  if (!report.scenarios.some((s) => (s.warmup ?? seconds) > 0)) {
+    return ['No warm-up: every operation of a run is measured.', ''];
+  }
+  const except = warmupExceptions(seconds, report.scenarios);
+  return [
+    `Warm-up before each run (\`--warmup\`): ${saySeconds(seconds)}${except ? ` (${except})` : ''}. The same load runs first and every reply is verified, but only the operations issued after it count in throughput, latency and CPU per operation (generator and server).`,
+    '',
+  ];
+}
+
 /** The table's verdict cell. */
 function verdictCell(ok, scenario) {
   if (ok === null) return '–';
@@ -212,6 +248,7 @@ export function markdownBlock(report, servers) {
   return [
     `Measured ${report.date} by \`${report.command}\` (${report.durationPerRun} s per run, median of ${report.repeat} unless a row says otherwise, generator ${report.generatorWorkers} worker thread(s), whole suite ${Math.round(report.wallSeconds)} s).`,
     '',
+    ...warmupSentence(report),
     `Machine: ${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, ${m.platform}, Node ${m.node}${m.python ? `, ${m.python}` : ''}. Generator and servers share the machine.`,
     '',
     `Pinning (\`--pin ${report.pinning?.mode ?? 'auto'}\`): ${pinningLine(report.pinning)}.`,

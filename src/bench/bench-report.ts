@@ -32,14 +32,17 @@ export interface WorkerCounters {
 
 /** A worker's final message: counters, the latency histograms, and error samples. */
 export interface WorkerReport {
+  /** The measuring phase's operations, plus every failure of the whole run. */
   counters: WorkerCounters;
+  /** The warm-up's operations, sends, bytes and losses (its failures are in `counters`). */
+  warmupCounters: WorkerCounters;
   /** Compressed HDR histogram of the main latency (µs). */
   latency: string;
   /** conns: compressed histogram of connect times (µs). */
   connectLatency?: string;
   /** Up to a few distinct error messages, for the user. */
   errorSamples: string[];
-  /** Seconds the measuring phase lasted in this worker. */
+  /** Seconds the measuring phase lasted in this worker (the warm-up excluded). */
   elapsed: number;
 }
 
@@ -48,9 +51,22 @@ export interface BenchResult {
   mode: BenchMode;
   target: { host: string; address: string; port: number };
   options: BenchOptions;
-  /** Wall-clock seconds of the measuring phase (the slowest worker's). */
+  /**
+   * Seconds of warm-up before the measuring phase (`options.warmup`; 0: none). Its load
+   * is verified like the rest, but only counted in {@link warmupCounters}.
+   */
+  warmup: number;
+  /** Wall-clock seconds of the measuring phase (the slowest worker's), warm-up excluded. */
   elapsed: number;
+  /**
+   * The measuring phase: operations, sends, bytes and losses of the operations issued in
+   * it (one sent during the warm-up and answered later is the warm-up's), and every
+   * failure of the whole run (errors, mismatches, missing, reordered: the warm-up is
+   * verified too, and a failure there fails the run).
+   */
   counters: WorkerCounters;
+  /** What the warm-up did (ops, sent, bytes, lost); all zero without one. */
+  warmupCounters: WorkerCounters;
   /** Operations per second (see {@link opsUnit}). */
   opsPerSec: number;
   /** What an operation is in this mode, e.g. "replies" or "lines". */
@@ -63,7 +79,10 @@ export interface BenchResult {
   cpu: { user: number; system: number; percentOfCore: number };
   workers: number;
   errorSamples: string[];
-  /** True when every reply was verified and nothing was lost, missing or reordered. */
+  /**
+   * True when every reply was verified and nothing was lost (in either phase), missing
+   * or reordered.
+   */
   verified: boolean;
 }
 

@@ -60,7 +60,12 @@ export function formatResultTable(r: BenchResult): string {
   const rows: [string, string][] = [
     ['target', `${r.target.host}:${r.target.port} (${r.target.address})`],
     ['load', `${describeLoad(r)}; ${r.workers} worker thread${r.workers === 1 ? '' : 's'}`],
-    ['time', `${r.elapsed.toFixed(2)} s`],
+    [
+      'time',
+      r.warmup > 0
+        ? `${r.elapsed.toFixed(2)} s measured, after a ${r.warmup} s warm-up`
+        : `${r.elapsed.toFixed(2)} s`,
+    ],
     [
       'throughput',
       `${formatNumber(r.opsPerSec)} ${r.opsUnit}/s   ${formatNumber(r.mbPerSec, 2)} MB/s`,
@@ -79,6 +84,14 @@ export function formatResultTable(r: BenchResult): string {
     `${formatNumber(c.ops)} ${r.opsUnit}, ${formatNumber(c.sent)} sent, ` +
       `${formatNumber(c.bytesReceived)} B received`,
   ]);
+  if (r.warmup > 0) {
+    const w = r.warmupCounters;
+    rows.push([
+      'warm-up',
+      `${formatNumber(w.ops)} ${r.opsUnit}, ${formatNumber(w.sent)} sent, ` +
+        `${formatNumber(w.lost)} lost (verified, not measured)`,
+    ]);
+  }
   const problems = [
     `errors ${formatNumber(c.errors)}`,
     `mismatches ${formatNumber(c.mismatches)}`,

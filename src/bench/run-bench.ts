@@ -3,8 +3,8 @@
  * their measuring phase together once all are connected, reports progress, and adds
  * the workers' reports into one {@link BenchResult}.
  *
- * The generator's CPU use is `process.cpuUsage()` over the run, which counts every
- * thread of the process, workers included.
+ * The generator's CPU use is `process.cpuUsage()` over the measuring phase (from the end
+ * of the warm-up), which counts every thread of the process, workers included.
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -28,8 +28,14 @@ import { resolveTarget } from './target-check.js';
 export interface RunBenchHooks {
   /** Aborting stops the load early; the partial result is still returned. */
   signal?: AbortSignal;
-  /** Called about 10 times a second with the operations done and seconds elapsed. */
+  /**
+   * Called about 10 times a second with the measured operations done and the seconds
+   * since the common start (the warm-up included: it is measuring once `elapsed` passes
+   * `options.warmup`).
+   */
   onProgress?: (done: number, elapsed: number) => void;
+  /** Called once when the warm-up ends and the measuring phase begins (only with one). */
+  onMeasuring?: () => void;
   /** conns: called once every worker holds its connections. */
   onHolding?: (connections: number) => void;
   /** Run the load in this thread instead of worker threads (debugging). */
@@ -78,7 +84,8 @@ export async function runBench(
   const workers = options.workers;
   const shared = createSharedCounters(workers);
   const view = new SharedView(shared, workers);
-  const fanoutShared = options.mode === 'fanout' ? createFanoutShared(options.senders) : undefined;
+  const fanoutShared =
+    options.mode === 'fanout' ? createFanoutShared(options.senders, options.warmup > 0) : undefined;
   const runId = randomBytes(4).toString('hex');
   const onAbort = (): void => view.stop();
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -105,11 +112,22 @@ export async function runBench(
   const connectBudget = options.timeout * 1000 + options.connections * 10 + 1000;
   await waitFor(() => view.ready + settled >= workers, connectBudget);
   // CPU and wall time from the common start: thread start-up and connecting are not
-  // part of the load (conns connects inside its measuring phase).
-  const cpu0 = process.cpuUsage();
-  const wall0 = performance.now();
+  // part of the load (conns connects inside its measuring phase). With a warm-up, from
+  // its end (each worker starts measuring `warmup` s after it saw the start, within ms).
+  let cpu0 = process.cpuUsage();
+  let wall0 = performance.now();
   view.start();
   const started = wall0;
+  let runEnded = false;
+  const measuring =
+    options.warmup > 0
+      ? setTimeout(() => {
+          if (runEnded) return;
+          cpu0 = process.cpuUsage();
+          wall0 = performance.now();
+          hooks.onMeasuring?.();
+        }, options.warmup * 1000)
+      : undefined;
 
   let holdingSeen = false;
   const progress = setInterval(() => {
@@ -120,16 +138,20 @@ export async function runBench(
     }
   }, 100);
   // The hard bound: whatever the server does, the run ends.
-  const hardMs = (options.duration + options.hold + 3 * options.timeout) * 1000 + connectBudget;
+  const hardMs =
+    (options.warmup + options.duration + options.hold + 3 * options.timeout) * 1000 + connectBudget;
   const hard = setTimeout(() => view.stop(), hardMs);
   const outcomes = await all;
+  runEnded = true;
   clearInterval(progress);
   clearTimeout(hard);
+  clearTimeout(measuring);
   hooks.signal?.removeEventListener('abort', onAbort);
   const cpu = process.cpuUsage(cpu0);
   const wall = (performance.now() - wall0) / 1000;
 
   const counters = emptyCounters();
+  const warmupCounters = emptyCounters();
   const latency = createLatencyHistogram();
   const connectLatency = createLatencyHistogram();
   const samples: string[][] = [];
@@ -142,20 +164,23 @@ export async function runBench(
     }
     const r = o.value;
     addCounters(counters, r.counters);
+    addCounters(warmupCounters, r.warmupCounters);
     mergeEncoded(latency, r.latency);
     if (r.connectLatency !== undefined) mergeEncoded(connectLatency, r.connectLatency);
     samples.push(r.errorSamples);
     elapsed = Math.max(elapsed, r.elapsed);
   }
-  hooks.onProgress?.(counters.ops, elapsed);
+  hooks.onProgress?.(counters.ops, options.warmup + elapsed);
   const per = elapsed > 0 ? 1 / elapsed : 0;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const result: BenchResult = {
     mode: options.mode,
     target: { host: options.host, address: target.address, port: options.port },
     options,
+    warmup: options.warmup,
     elapsed,
     counters,
+    warmupCounters,
     opsPerSec: counters.ops * per,
     opsUnit: opsUnit(options.mode),
     mbPerSec: (counters.bytesReceived * per) / 1e6,
@@ -172,6 +197,7 @@ export async function runBench(
       counters.errors === 0 &&
       counters.mismatches === 0 &&
       counters.lost === 0 &&
+      warmupCounters.lost === 0 &&
       counters.missing === 0 &&
       counters.reordered === 0,
   };

@@ -40,8 +40,9 @@ export async function runWorkerLoad(input: WorkerInput): Promise<WorkerReport> {
     family: input.family,
     worker: input.worker,
     workers: input.workers,
-    control: new LoadControl(input.shared, input.worker, options.count, options.duration),
+    control: new LoadControl(input.shared, input.worker, options),
     counters: emptyCounters(),
+    warmupCounters: emptyCounters(),
     latency: createLatencyHistogram(),
     connectLatency: createLatencyHistogram(),
     ...(input.fanoutShared ? { fanoutShared: input.fanoutShared } : {}),
@@ -77,6 +78,7 @@ export async function runWorkerLoad(input: WorkerInput): Promise<WorkerReport> {
   }
   const report: WorkerReport = {
     counters: ctx.counters,
+    warmupCounters: ctx.warmupCounters,
     latency: encodeHistogram(ctx.latency),
     errorSamples,
     elapsed: ctx.control.elapsed,

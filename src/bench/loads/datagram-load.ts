@@ -19,7 +19,7 @@ import { randomFillSync } from 'node:crypto';
 import dgram from 'node:dgram';
 import { shareOf } from '../bench-options.js';
 import { recordMs } from '../latency-stats.js';
-import type { LoadContext } from './load-control.js';
+import { Claim, type LoadContext } from './load-control.js';
 
 /** How long an unanswered datagram waits before it counts as lost (at most). */
 const MAX_LOSS_TIMEOUT_MS = 500;
@@ -74,7 +74,7 @@ const sntpProtocol: DatagramProtocol = {
 
 /** Runs this worker's share of a udp or sntp load. */
 export async function datagramLoad(ctx: LoadContext): Promise<void> {
-  const { options, control, counters } = ctx;
+  const { options, control, counters, warmupCounters } = ctx;
   const proto = options.mode === 'sntp' ? sntpProtocol : echoProtocol(options.size);
   const window = options.window;
   const lossMs = Math.min(options.timeout * 1000, MAX_LOSS_TIMEOUT_MS);
@@ -109,6 +109,8 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
     );
     const seqs = new Float64Array(window).fill(-1);
     const sentAt = new Float64Array(window);
+    // 1: the slot's request was sent during the warm-up (its reply or loss counts there).
+    const warm = new Uint8Array(window);
     let inFlight = 0;
     let exhausted = false;
     let done: () => void = () => {};
@@ -117,12 +119,15 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
     });
 
     const issue = (slot: number): void => {
-      if (exhausted || !control.claim()) {
+      const claim = exhausted ? Claim.none : control.claim();
+      if (claim === Claim.none) {
         exhausted = true;
         seqs[slot] = -1;
         if (inFlight === 0) done();
         return;
       }
+      const k = claim === Claim.warmup ? warmupCounters : counters;
+      warm[slot] = claim === Claim.warmup ? 1 : 0;
       const prev = seqs[slot] ?? -1;
       const seq = prev < 0 ? slot : (prev + window) % 0x1_0000_0000;
       const buf = bufs[slot] as Buffer;
@@ -130,8 +135,8 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
       proto.fill(buf, seq);
       sentAt[slot] = performance.now();
       inFlight++;
-      counters.sent++;
-      counters.bytesSent += proto.size;
+      k.sent++;
+      k.bytesSent += proto.size;
       sock.send(buf, onSent);
     };
 
@@ -143,10 +148,15 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
       inFlight--;
       const problem = proto.check(reply, bufs[slot] as Buffer);
       if (problem === null) {
-        recordMs(ctx.latency, performance.now() - (sentAt[slot] ?? 0));
-        counters.ops++;
-        counters.bytesReceived += reply.length;
-        control.done();
+        if (warm[slot] === 1) {
+          warmupCounters.ops++;
+          warmupCounters.bytesReceived += reply.length;
+        } else {
+          recordMs(ctx.latency, performance.now() - (sentAt[slot] ?? 0));
+          counters.ops++;
+          counters.bytesReceived += reply.length;
+          control.done();
+        }
       } else {
         counters.errors++;
         counters.mismatches++;
@@ -164,7 +174,7 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
         const now = performance.now();
         for (let slot = 0; slot < window; slot++) {
           if ((seqs[slot] ?? -1) >= 0 && now - (sentAt[slot] ?? 0) > lossMs) {
-            counters.lost++;
+            (warm[slot] === 1 ? warmupCounters : counters).lost++;
             inFlight--;
             issue(slot);
           }

@@ -16,12 +16,15 @@
  * Parsing and sending use per-client buffers: no allocation per line.
  *
  * Shared Int32 layout: `[0, K)` lines sent per sender, `[K, 2K)` lines delivered per
- * sender (summed over receivers), `2K` clients that received a join probe.
+ * sender (summed over receivers), `2K` clients that received a join probe, `[2K + 1,
+ * 3K + 1)` each sender's first line of the measuring phase (lines numbered below it are
+ * the warm-up's; `NOT_YET` until the sender sent one). The order and completeness checks
+ * do not care about phases: they run over the whole run.
  * @module
  */
 import type net from 'node:net';
 import { shareOf, shareStart } from '../bench-options.js';
-import type { LoadContext } from './load-control.js';
+import { Claim, type LoadContext } from './load-control.js';
 import { openConnection, openMany } from './open-connection.js';
 
 /** Longest line kept across reads; longer partial lines are dropped. */
@@ -31,9 +34,17 @@ const BATCH = 64;
 /** Bytes a line takes at most: "sk" + run(8) + 3 numbers + spaces + newline. */
 const LINE_MAX_BYTES = 2 + 8 + 1 + 10 + 1 + 10 + 1 + 17 + 1;
 
-/** The shared buffer a fanout load needs for `senders`. */
-export function createFanoutShared(senders: number): SharedArrayBuffer {
-  return new SharedArrayBuffer((senders * 2 + 1) * 4);
+/** A sender's first measured line number before it sent one: every line is the warm-up's. */
+const NOT_YET = 0x7fff_ffff;
+
+/**
+ * The shared buffer a fanout load needs for `senders`. With a warm-up, every sender's
+ * first measured line starts at {@link NOT_YET}; without, at 0 (every line measured).
+ */
+export function createFanoutShared(senders: number, warmup = false): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer((senders * 3 + 1) * 4);
+  if (warmup) new Int32Array(sab).fill(NOT_YET, senders * 2 + 1);
+  return sab;
 }
 
 interface Client {
@@ -47,6 +58,8 @@ interface Client {
   /** Sender state (null for a pure receiver). */
   out: Buffer | null;
   seq: number;
+  /** Sender: its first line of the measuring phase, -1 until it sent one. */
+  firstMeasured: number;
   writing: boolean;
   /** Got a join probe: the server has registered this client. */
   probed: boolean;
@@ -108,9 +121,10 @@ export function parseFanoutLine(
 
 /** Runs this worker's share of a fanout load. */
 export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void> {
-  const { options, control, counters } = ctx;
+  const { options, control, counters, warmupCounters } = ctx;
   const K = options.senders;
-  const shared = new Int32Array(ctx.fanoutShared ?? createFanoutShared(K));
+  const shared = new Int32Array(ctx.fanoutShared ?? createFanoutShared(K, options.warmup > 0));
+  const FIRST = 2 * K + 1;
   const receivers = options.connections - 1;
   const marker = Buffer.from(`sk${runId} `, 'latin1');
   const fields = new Float64Array(3);
@@ -148,11 +162,17 @@ export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void>
       counters.reordered++;
       return;
     }
+    Atomics.add(shared, K + sender, 1);
+    // The sender publishes its first measured line number before writing that line.
+    if (seq < Atomics.load(shared, FIRST + sender)) {
+      warmupCounters.ops++;
+      warmupCounters.bytesReceived += end - start + 1;
+      return;
+    }
     const latencyUs = nowUs() - (fields[2] ?? 0);
     ctx.latency.recordValue(Math.max(latencyUs, 1));
     counters.ops++;
     counters.bytesReceived += end - start + 1;
-    Atomics.add(shared, K + sender, 1);
     control.done();
   };
 
@@ -193,6 +213,7 @@ export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void>
       expected: new Int32Array(K),
       out: id < K ? Buffer.allocUnsafe(BATCH * LINE_MAX_BYTES) : null,
       seq: 0,
+      firstMeasured: -1,
       writing: false,
       probed: false,
       onWritten: () => {
@@ -248,10 +269,17 @@ export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void>
     let len = 0;
     const t = nowUs();
     for (let k = 0; k < allowed && k < BATCH; k++) {
-      if (!control.claim()) {
+      const claim = control.claim();
+      if (claim === Claim.none) {
         exhausted = true;
         break;
       }
+      if (claim === Claim.measured && c.firstMeasured < 0) {
+        c.firstMeasured = c.seq;
+        Atomics.store(shared, FIRST + c.id, c.seq);
+      }
+      const phase = claim === Claim.warmup ? warmupCounters : counters;
+      const lineStart = len;
       len += marker.copy(out, len);
       len = writeDecimal(out, len, c.id);
       out[len++] = 32;
@@ -260,11 +288,11 @@ export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void>
       len = writeDecimal(out, len, t);
       out[len++] = 10;
       c.seq++;
-      counters.sent++;
+      phase.sent++;
+      phase.bytesSent += len - lineStart;
     }
     if (len === 0) return;
     Atomics.store(shared, c.id, c.seq);
-    counters.bytesSent += len;
     c.writing = true;
     // The batch buffer is reused: the next batch waits for this write's callback.
     sock.write(out.subarray(0, len), c.onWritten);

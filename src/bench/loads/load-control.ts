@@ -5,7 +5,7 @@
  *
  * ```
  * Int32 slot  0 stop      main sets 1 on Ctrl-C / abort; workers stop sending
- *             1 claimed   operations started so far (the --count bound)
+ *             1 claimed   measured operations started so far (the --count bound)
  *             2 ready     workers that finished connecting
  *             3 start     main sets 1 once every worker is ready (one common start)
  *             4 holding   conns: workers holding their connections
@@ -76,21 +76,45 @@ export async function waitFor(
   return true;
 }
 
-/** A worker's handle on the shared counters and its bounds. */
+/**
+ * What {@link LoadControl.claim} grants: nothing (the run is over or `--count` reached),
+ * a measured operation, or a warm-up operation.
+ */
+export const Claim = { none: 0, measured: 1, warmup: 2 } as const;
+
+/** One of {@link Claim}. */
+export type ClaimResult = (typeof Claim)[keyof typeof Claim];
+
+/**
+ * A worker's handle on the shared counters and its bounds.
+ *
+ * The run has two phases from the common start: the warm-up (`warmup` seconds, maybe 0)
+ * and the measuring phase (`duration` seconds). An operation belongs to the phase in
+ * which it was *issued* ({@link claim} says which): one sent during the warm-up and
+ * answered after it is a warm-up operation, so the measured counters stay consistent
+ * (ops + lost = sent) and its cold latency stays out of the histogram.
+ */
 export class LoadControl {
   readonly #a: Int32Array;
   readonly #doneSlot: number;
   readonly #count: number;
   readonly #durationMs: number;
+  readonly #warmupMs: number;
   #deadline = Number.POSITIVE_INFINITY;
-  #startedAt = 0;
+  /** When the measuring phase starts (the end of the warm-up). */
+  #measureFrom = Number.POSITIVE_INFINITY;
   #endedAt = 0;
 
-  constructor(sab: SharedArrayBuffer, worker: number, count: number, durationS: number) {
+  constructor(
+    sab: SharedArrayBuffer,
+    worker: number,
+    bounds: { count: number; duration: number; warmup: number },
+  ) {
     this.#a = new Int32Array(sab);
     this.#doneSlot = DONE_BASE + worker;
-    this.#count = count;
-    this.#durationMs = durationS * 1000;
+    this.#count = bounds.count;
+    this.#durationMs = bounds.duration * 1000;
+    this.#warmupMs = bounds.warmup * 1000;
   }
 
   /** Says this worker is connected, then waits for the common start (or a stop). */
@@ -101,13 +125,18 @@ export class LoadControl {
       timeoutMs,
       2,
     );
-    this.#startedAt = performance.now();
-    this.#deadline = this.#startedAt + this.#durationMs;
+    this.#measureFrom = performance.now() + this.#warmupMs;
+    this.#deadline = this.#measureFrom + this.#durationMs;
   }
 
-  /** True while the measuring phase lasts: no stop, deadline ahead. */
+  /** True while the load lasts (warm-up and measuring phase): no stop, deadline ahead. */
   get running(): boolean {
     return Atomics.load(this.#a, STOP) === 0 && performance.now() < this.#deadline;
+  }
+
+  /** True once the warm-up is over (always, without one, once started). */
+  get measuring(): boolean {
+    return performance.now() >= this.#measureFrom;
   }
 
   /** True once the main thread asked every worker to stop (Ctrl-C, hard bound). */
@@ -115,7 +144,7 @@ export class LoadControl {
     return Atomics.load(this.#a, STOP) === 1;
   }
 
-  /** Milliseconds left until the deadline (0 once past it). */
+  /** Milliseconds left until the deadline (0 once past it), the warm-up included. */
   get remainingMs(): number {
     return Math.max(0, this.#deadline - performance.now());
   }
@@ -125,14 +154,21 @@ export class LoadControl {
     return this.#deadline;
   }
 
-  /** Reserves one operation under `--count`; false once the bound is reached or stopped. */
-  claim(): boolean {
-    if (!this.running) return false;
-    if (this.#count === 0) return true;
-    return Atomics.add(this.#a, CLAIMED, 1) < this.#count;
+  /**
+   * Reserves one operation: `Claim.none` once the deadline passed, a stop was asked or
+   * `--count` measured operations were claimed; else the phase the operation belongs to.
+   * Warm-up operations do not count towards `--count`.
+   */
+  claim(): ClaimResult {
+    if (Atomics.load(this.#a, STOP) === 1) return Claim.none;
+    const now = performance.now();
+    if (now >= this.#deadline) return Claim.none;
+    if (now < this.#measureFrom) return Claim.warmup;
+    if (this.#count === 0) return Claim.measured;
+    return Atomics.add(this.#a, CLAIMED, 1) < this.#count ? Claim.measured : Claim.none;
   }
 
-  /** Counts `n` completed operations for the progress bar. */
+  /** Counts `n` completed measured operations for the progress bar. */
   done(n = 1): void {
     Atomics.add(this.#a, this.#doneSlot, n);
   }
@@ -147,10 +183,10 @@ export class LoadControl {
     if (this.#endedAt === 0) this.#endedAt = performance.now();
   }
 
-  /** Seconds from the start to {@link end} (or now). */
+  /** Seconds from the end of the warm-up to {@link end} (or now); 0 if it never began. */
   get elapsed(): number {
     const end = this.#endedAt === 0 ? performance.now() : this.#endedAt;
-    return Math.max(0, end - this.#startedAt) / 1000;
+    return Math.max(0, end - this.#measureFrom) / 1000;
   }
 }
 
@@ -164,7 +200,14 @@ export interface LoadContext {
   worker: number;
   workers: number;
   control: LoadControl;
+  /**
+   * The measured phase's counters, plus every failure of the whole run (errors,
+   * mismatches, missing, reordered: the warm-up verifies too).
+   */
   counters: WorkerCounters;
+  /** The warm-up's operations, sends, bytes and losses (never its failures). */
+  warmupCounters: WorkerCounters;
+  /** Latency of measured operations only. */
   latency: LatencyHistogram;
   connectLatency: LatencyHistogram;
   /** fanout: the shared per-sender counters (see fanout-load.ts). */

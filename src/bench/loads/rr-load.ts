@@ -12,7 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
 import { shareOf } from '../bench-options.js';
 import { recordMs } from '../latency-stats.js';
-import type { LoadContext } from './load-control.js';
+import { Claim, type LoadContext } from './load-control.js';
 import { openConnection, openMany } from './open-connection.js';
 
 /** One connection's reusable state: no allocation per request. */
@@ -24,11 +24,13 @@ interface RrConn {
   sentAt: number;
   seq: number;
   busy: boolean;
+  /** The request in flight was sent during the warm-up: counted there, not measured. */
+  warm: boolean;
 }
 
 /** Runs this worker's share of an rr load. */
 export async function rrLoad(ctx: LoadContext): Promise<void> {
-  const { options, control, counters } = ctx;
+  const { options, control, counters, warmupCounters } = ctx;
   const size = options.size;
   const n = shareOf(options.connections, ctx.workers, ctx.worker);
   let active = 0;
@@ -45,16 +47,19 @@ export async function rrLoad(ctx: LoadContext): Promise<void> {
   };
   const send = (c: RrConn): void => {
     const sock = c.sock;
-    if (sock === null || !control.claim()) {
+    const claim = sock === null ? Claim.none : control.claim();
+    if (sock === null || claim === Claim.none) {
       retire(c);
       return;
     }
+    c.warm = claim === Claim.warmup;
     c.seq = (c.seq + 1) >>> 0;
     c.request.writeUInt32BE(c.seq, 0);
     c.got = 0;
     c.sentAt = performance.now();
-    counters.sent++;
-    counters.bytesSent += size;
+    const k = c.warm ? warmupCounters : counters;
+    k.sent++;
+    k.bytesSent += size;
     sock.write(c.request);
   };
   const fail = (c: RrConn, message: string): void => {
@@ -74,6 +79,7 @@ export async function rrLoad(ctx: LoadContext): Promise<void> {
       sentAt: 0,
       seq: 0,
       busy: false,
+      warm: false,
     };
     c.sock = await openConnection(ctx, c.recv, (bytes) => {
       if (!c.busy) return;
@@ -88,11 +94,14 @@ export async function rrLoad(ctx: LoadContext): Promise<void> {
         return;
       }
       c.got += bytes;
-      counters.bytesReceived += bytes;
+      const k = c.warm ? warmupCounters : counters;
+      k.bytesReceived += bytes;
       if (c.got === size) {
-        recordMs(ctx.latency, performance.now() - c.sentAt);
-        counters.ops++;
-        control.done();
+        k.ops++;
+        if (!c.warm) {
+          recordMs(ctx.latency, performance.now() - c.sentAt);
+          control.done();
+        }
         send(c);
       }
     });
@@ -119,7 +128,7 @@ export async function rrLoad(ctx: LoadContext): Promise<void> {
     () => {
       for (const c of live)
         if (c.busy) {
-          counters.lost++;
+          (c.warm ? warmupCounters : counters).lost++;
           fail(c, `no reply within ${options.timeout} s`);
         }
     },

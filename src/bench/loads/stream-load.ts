@@ -12,7 +12,7 @@ import { randomFillSync } from 'node:crypto';
 import type net from 'node:net';
 import { shareOf } from '../bench-options.js';
 import { recordMs } from '../latency-stats.js';
-import type { LoadContext } from './load-control.js';
+import { Claim, type LoadContext } from './load-control.js';
 import { openConnection, openMany } from './open-connection.js';
 
 interface StreamConn {
@@ -26,11 +26,13 @@ interface StreamConn {
   /** No more blocks to send (deadline, --count or stop). */
   exhausted: boolean;
   busy: boolean;
+  /** The first block sent in the measuring phase (blocks before it are the warm-up's). */
+  firstMeasured: number;
 }
 
 /** Runs this worker's share of a stream load. */
 export async function streamLoad(ctx: LoadContext): Promise<void> {
-  const { options, control, counters } = ctx;
+  const { options, control, counters, warmupCounters } = ctx;
   const size = options.size;
   const window = options.window;
   const block = randomFillSync(Buffer.allocUnsafe(size));
@@ -59,14 +61,19 @@ export async function streamLoad(ctx: LoadContext): Promise<void> {
     const sock = c.sock;
     if (sock === null || !c.busy) return;
     while (!c.blocked && !c.exhausted && c.sentBlocks - c.echoedBlocks < window) {
-      if (!control.claim()) {
+      const claim = control.claim();
+      if (claim === Claim.none) {
         c.exhausted = true;
         break;
       }
+      if (claim === Claim.measured && c.firstMeasured > c.sentBlocks) {
+        c.firstMeasured = c.sentBlocks;
+      }
+      const k = claim === Claim.warmup ? warmupCounters : counters;
       c.sentAt[c.sentBlocks % window] = performance.now();
       c.sentBlocks++;
-      counters.sent++;
-      counters.bytesSent += size;
+      k.sent++;
+      k.bytesSent += size;
       if (!sock.write(block)) c.blocked = true;
     }
     // Nothing more to send and everything echoed: this connection is done.
@@ -84,6 +91,7 @@ export async function streamLoad(ctx: LoadContext): Promise<void> {
       blocked: false,
       exhausted: false,
       busy: false,
+      firstMeasured: Number.POSITIVE_INFINITY,
     };
     c.sock = await openConnection(ctx, c.recv, (bytes) => {
       if (!c.busy) return;
@@ -98,13 +106,20 @@ export async function streamLoad(ctx: LoadContext): Promise<void> {
         fail(c, `echoed bytes differ from the sent ones at stream offset ${c.received}`);
         return;
       }
+      // Bytes before the first measured block's offset belong to the warm-up.
+      const warmBytes = Math.min(bytes, Math.max(0, c.firstMeasured * size - c.received));
       c.received += bytes;
-      counters.bytesReceived += bytes;
+      warmupCounters.bytesReceived += warmBytes;
+      counters.bytesReceived += bytes - warmBytes;
       while (c.received >= (c.echoedBlocks + 1) * size) {
-        recordMs(ctx.latency, performance.now() - (c.sentAt[c.echoedBlocks % window] ?? 0));
+        if (c.echoedBlocks < c.firstMeasured) {
+          warmupCounters.ops++;
+        } else {
+          recordMs(ctx.latency, performance.now() - (c.sentAt[c.echoedBlocks % window] ?? 0));
+          counters.ops++;
+          control.done();
+        }
         c.echoedBlocks++;
-        counters.ops++;
-        control.done();
       }
       pump(c);
     });
@@ -139,7 +154,9 @@ export async function streamLoad(ctx: LoadContext): Promise<void> {
     () => {
       for (const c of live)
         if (c.busy) {
-          counters.lost += c.sentBlocks - c.echoedBlocks;
+          const warm = Math.max(0, Math.min(c.sentBlocks, c.firstMeasured) - c.echoedBlocks);
+          warmupCounters.lost += warm;
+          counters.lost += c.sentBlocks - c.echoedBlocks - warm;
           fail(c, `echo incomplete ${options.timeout} s after the end`);
         }
     },

@@ -2,7 +2,8 @@
  * `socketkit bench MODE HOST PORT`: a load generator for any server (ours or not):
  * request/response, bulk stream, UDP, idle connections, chat fan-out and SNTP loads,
  * every reply verified, with HDR latency percentiles, a progress bar on a terminal and
- * `--json` for machines. Loopback targets only, unless `--allow-remote`.
+ * `--json` for machines. Loopback targets only, unless `--allow-remote`. `--warmup` runs
+ * the load for a while before measuring, so a cold JIT does not set the tail latency.
  *
  * Exit codes: 0 every operation verified (UDP loss alone is not a failure), 1 errors,
  * wrong replies, missing or reordered lines, or nothing completed; 2 a usage error.
@@ -22,6 +23,7 @@ interface BenchFlags {
   connections?: string;
   size?: string;
   duration?: string;
+  warmup?: string;
   count?: string;
   workers?: string;
   window?: string;
@@ -54,6 +56,7 @@ function toOptions(mode: string, host: string, portText: string, f: BenchFlags):
     connections: num('connections', f.connections),
     size: num('size', f.size),
     duration: num('duration', f.duration),
+    warmup: num('warmup', f.warmup),
     count: num('count', f.count),
     workers: num('workers', f.workers),
     window: num('window', f.window),
@@ -72,25 +75,35 @@ function toOptions(mode: string, host: string, portText: string, f: BenchFlags):
   }
 }
 
-/** A progress bar on stderr when it is a terminal; otherwise nothing. */
+/**
+ * A progress bar on stderr when it is a terminal; otherwise nothing. Bounded by time, it
+ * covers warm-up and measuring phase and says which one is running; its ops and rate are
+ * the measured ones.
+ */
 function progressBar(io: CliIO, o: BenchOptions, enabled: boolean) {
   if (!enabled || io.stderr.isTTY !== true) return null;
-  const total = o.count > 0 ? o.count : Math.round(o.duration * 10);
+  const total = o.count > 0 ? o.count : Math.round((o.warmup + o.duration) * 10);
   const bar = new cliProgress.SingleBar(
     {
       stream: io.stderr as NodeJS.WritableStream,
-      format: `${o.mode} [{bar}] {percentage}% | {ops} ops | {rate}/s`,
+      format: `${o.mode} [{bar}] {percentage}% | {phase}{ops} ops | {rate}/s`,
       hideCursor: true,
       clearOnComplete: true,
       etaBuffer: 20,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(total, 0, { ops: 0, rate: 0 });
+  const phaseOf = (elapsed: number): string => (elapsed < o.warmup ? 'warming up | ' : '');
+  bar.start(total, 0, { ops: 0, rate: 0, phase: phaseOf(0) });
   return {
     update(done: number, elapsed: number) {
       const value = o.count > 0 ? done : Math.min(total, Math.round(elapsed * 10));
-      bar.update(value, { ops: done, rate: elapsed > 0 ? Math.round(done / elapsed) : 0 });
+      const measured = elapsed - o.warmup;
+      bar.update(value, {
+        ops: done,
+        rate: measured > 0 ? Math.round(done / measured) : 0,
+        phase: phaseOf(elapsed),
+      });
     },
     stop() {
       bar.stop();
@@ -117,8 +130,12 @@ export const benchCommand: CommandFactory = (io, setExitCode) =>
     .argument('<port>', 'target port')
     .option('-c, --connections <n>', 'connections (UDP: sockets; fanout: clients)')
     .option('-s, --size <bytes>', 'request size (rr, udp) or write size (stream)')
-    .option('-d, --duration <seconds>', 'how long to load (default 10)')
-    .option('-n, --count <n>', 'stop after N operations (default: only --duration bounds)')
+    .option('-d, --duration <seconds>', 'how long to measure (default 10)')
+    .option(
+      '--warmup <seconds>',
+      'load this long first, verified but not measured (default 0; not for conns)',
+    )
+    .option('-n, --count <n>', 'stop after N measured operations (default: only --duration bounds)')
     .option('-w, --workers <n>', 'worker threads (default: one per core)')
     .option(
       '--window <n>',
@@ -143,8 +160,13 @@ Modes:
   fanout  chat clients: K senders, per-sender order and completeness, delivery latency
   sntp    SNTP (mode 3) request rate
 
+Warm-up: with --warmup S the load runs S seconds before the --duration measured
+seconds. Every reply of the warm-up is verified (a failure there fails the run), but
+operations issued during it are left out of throughput, latency and counters (JSON:
+warmupCounters). conns mode has no warm-up.
+
 Examples:
-  socketkit bench rr 127.0.0.1 7007 -c 100 -d 10
+  socketkit bench rr 127.0.0.1 7007 -c 100 -d 10 --warmup 1
   socketkit bench fanout 127.0.0.1 7777 -c 100 --senders 10 --rate 500
   socketkit bench udp localhost 7007 --json`,
     )
@@ -158,6 +180,15 @@ Examples:
           onProgress: (done, elapsed) => bar?.update(done, elapsed),
           onHolding: (n) => {
             io.stderr.write(`socketkit bench: holding ${n} connections for ${options.hold} s\n`);
+          },
+          // Without a bar (not a terminal, --json), a line tells a driving script (the
+          // suite reads the server's CPU then) that the measured phase starts.
+          onMeasuring: () => {
+            if (bar === null) {
+              io.stderr.write(
+                `socketkit bench: warm-up of ${options.warmup} s over, measuring for ${options.duration} s\n`,
+              );
+            }
           },
         });
       } catch (err) {

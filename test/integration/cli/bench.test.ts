@@ -31,22 +31,28 @@ function listenUdp(onMessage: (sock: dgram.Socket, m: Buffer, r: dgram.RemoteInf
 const portOf = (s: net.Server | dgram.Socket): string =>
   String((s.address() as net.AddressInfo).port);
 
+interface Counters {
+  ops: number;
+  sent: number;
+  errors: number;
+  mismatches: number;
+  lost: number;
+  missing: number;
+  reordered: number;
+  connected: number;
+  bytesSent: number;
+  bytesReceived: number;
+}
+
 interface Json {
   mode: string;
   verified: boolean;
   opsPerSec: number;
-  counters: {
-    ops: number;
-    sent: number;
-    errors: number;
-    mismatches: number;
-    lost: number;
-    missing: number;
-    reordered: number;
-    connected: number;
-    bytesSent: number;
-    bytesReceived: number;
-  };
+  warmup: number;
+  elapsed: number;
+  options: { warmup: number; duration: number };
+  counters: Counters;
+  warmupCounters: Counters;
   latency: { count: number; p50: number | null; p99: number | null; p999: number | null };
   cpu: { user: number; system: number; percentOfCore: number };
   workers: number;
@@ -81,6 +87,7 @@ describe('socketkit bench', () => {
   let chat: net.Server;
   let sntp: dgram.Socket;
   let liar: net.Server;
+  let lossyChat: net.Server;
 
   before(async () => {
     echo = await listenTcp((s) => s.pipe(s));
@@ -107,6 +114,23 @@ describe('socketkit bench', () => {
       m.copy(reply, 24, 40, 48); // origin = the client's transmit timestamp
       sock.send(reply, r.port, r.address);
     });
+    // A broadcast chat that drops the 20th data line it relays (early: in any warm-up).
+    const lossyClients = new Set<net.Socket>();
+    let dataLines = 0;
+    lossyChat = await listenTcp((s) => {
+      lossyClients.add(s);
+      s.on('close', () => lossyClients.delete(s));
+      let partial = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        const lines = (partial + d).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          if (/^sk\w+ \d+ \d+ \d+$/.test(line) && ++dataLines === 20) continue;
+          for (const c of lossyClients) if (c !== s) c.write(`${line}\n`);
+        }
+      });
+    });
     // Echoes every byte but flips the last one: every reply is wrong.
     liar = await listenTcp((s) =>
       s.on('data', (d: Buffer) => {
@@ -121,6 +145,7 @@ describe('socketkit bench', () => {
       () => chat.close(),
       () => sntp.close(),
       () => liar.close(),
+      () => lossyChat.close(),
     );
   });
   after(() => {
@@ -246,6 +271,173 @@ describe('socketkit bench', () => {
     assert.equal(code, 1);
     assert.equal(json.verified, false);
     assert.ok(json.counters.mismatches > 0);
+  });
+
+  it('rr --warmup: only operations issued after the warm-up are measured', async () => {
+    const { code, json, stderr } = await bench([
+      'rr',
+      '127.0.0.1',
+      portOf(echo),
+      '-c',
+      '2',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(code, 0, stderr);
+    assertShape(json, 'rr');
+    assert.equal(json.verified, true);
+    assert.equal(json.warmup, 0.3);
+    assert.equal(json.options.warmup, 0.3);
+    // The warm-up ran (and was verified) but is not in the measured figures.
+    assert.ok(json.warmupCounters.ops > 0, JSON.stringify(json.warmupCounters));
+    assert.equal(json.warmupCounters.ops, json.warmupCounters.sent);
+    assert.equal(json.counters.ops, json.counters.sent);
+    assert.equal(json.latency.count, json.counters.ops);
+    assert.equal(json.counters.bytesReceived, json.counters.ops * 64);
+    // The measured time is --duration (plus the drain), not warm-up + duration.
+    assert.ok(json.elapsed >= 0.45 && json.elapsed < 0.75, `elapsed ${json.elapsed}`);
+    assert.match(stderr, /warm-up of 0\.3 s over, measuring for 0\.5 s/);
+  });
+
+  it('rr --warmup with --count: the count bounds measured operations only', async () => {
+    const { code, json } = await bench([
+      'rr',
+      '127.0.0.1',
+      portOf(echo),
+      '-c',
+      '2',
+      '-n',
+      '50',
+      '--warmup',
+      '0.2',
+    ]);
+    assert.equal(code, 0);
+    assert.equal(json.counters.ops, 50);
+    assert.equal(json.latency.count, 50);
+    assert.ok(json.warmupCounters.ops > 0);
+  });
+
+  it('rr --warmup: a wrong reply during the warm-up still fails the run', async () => {
+    const { code, json } = await bench([
+      'rr',
+      '127.0.0.1',
+      portOf(liar),
+      '-c',
+      '1',
+      '-t',
+      '1',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(code, 1);
+    assert.equal(json.verified, false);
+    assert.ok(json.counters.mismatches > 0);
+  });
+
+  it('udp --warmup: ops + lost = sent in each phase, across in-flight datagrams', async () => {
+    const { code, json } = await bench([
+      'udp',
+      '127.0.0.1',
+      portOf(udpEcho),
+      '-c',
+      '2',
+      '--window',
+      '16',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(code, 0);
+    assertShape(json, 'udp');
+    assert.equal(json.counters.mismatches, 0);
+    assert.equal(json.counters.ops + json.counters.lost, json.counters.sent);
+    const w = json.warmupCounters;
+    assert.ok(w.sent > 0);
+    assert.equal(w.ops + w.lost, w.sent);
+    assert.equal(json.latency.count, json.counters.ops);
+  });
+
+  it('stream --warmup: bytes of each phase add up', async () => {
+    const { code, json } = await bench([
+      'stream',
+      '127.0.0.1',
+      portOf(echo),
+      '-c',
+      '2',
+      '-s',
+      '16384',
+      '--warmup',
+      '0.2',
+    ]);
+    assert.equal(code, 0);
+    assert.equal(json.verified, true);
+    assert.equal(json.counters.bytesReceived, json.counters.bytesSent);
+    assert.equal(json.warmupCounters.bytesReceived, json.warmupCounters.bytesSent);
+    assert.equal(json.counters.ops, json.counters.sent);
+    assert.equal(json.latency.count, json.counters.ops);
+    assert.ok(json.warmupCounters.ops > 0);
+  });
+
+  it('fanout --warmup: order and completeness still verified, per phase', async () => {
+    const { code, json } = await bench([
+      'fanout',
+      '127.0.0.1',
+      portOf(chat),
+      '-c',
+      '6',
+      '--senders',
+      '2',
+      '--window',
+      '4',
+      '-w',
+      '2',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(code, 0, JSON.stringify(json.counters));
+    assertShape(json, 'fanout');
+    assert.equal(json.verified, true);
+    assert.equal(json.counters.missing, 0);
+    assert.equal(json.counters.reordered, 0);
+    assert.ok(json.warmupCounters.sent > 0);
+    assert.equal(json.counters.ops, json.counters.sent * 5);
+    assert.equal(json.warmupCounters.ops, json.warmupCounters.sent * 5);
+    assert.equal(json.latency.count, json.counters.ops);
+  });
+
+  it('fanout --warmup: a line lost during the warm-up fails the run', async () => {
+    const { code, json } = await bench([
+      'fanout',
+      '127.0.0.1',
+      portOf(lossyChat),
+      '-c',
+      '4',
+      '--senders',
+      '2',
+      '--window',
+      '4',
+      '-t',
+      '1',
+      '--warmup',
+      '0.3',
+    ]);
+    assert.equal(code, 1);
+    assert.equal(json.verified, false);
+    assert.ok(json.counters.missing > 0, JSON.stringify(json.counters));
+  });
+
+  it('rejects a bad --warmup, and any warm-up in conns mode, as usage errors', async () => {
+    for (const [args, message] of [
+      [['--warmup', '-1'], /--warmup must be a number of seconds from 0 to 3600, got -1/],
+      [['--warmup', '4000'], /--warmup must be a number of seconds from 0 to 3600/],
+      [['--warmup', 'soon'], /--warmup must be a number, got "soon"/],
+    ] as const) {
+      const r = await runCli(['bench', 'rr', '127.0.0.1', '7', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+    }
+    const c = await runCli(['bench', 'conns', '127.0.0.1', '7', '--warmup', '1']);
+    assert.equal(c.code, 2);
+    assert.match(c.stderr, /--warmup does not apply to conns mode/);
   });
 
   it('refuses a non-loopback target without --allow-remote (exit 2, nothing sent)', async () => {

@@ -16,6 +16,7 @@ describe('resolveBenchOptions', () => {
     assert.equal(o.size, 64);
     assert.equal(o.duration, 10);
     assert.equal(o.count, 0);
+    assert.equal(o.warmup, 0);
     assert.equal(o.allowRemote, false);
     assert.ok(o.workers >= 1);
   });
@@ -36,6 +37,9 @@ describe('resolveBenchOptions', () => {
     ['port 0', { port: 0 }, /--port/],
     ['a fractional count', { count: 1.5 }, /--count/],
     ['a zero duration', { duration: 0 }, /--duration/],
+    ['a negative warm-up', { warmup: -1 }, /--warmup must be a number of seconds from 0 to 3600/],
+    ['a warm-up over an hour', { warmup: 3601 }, /--warmup must be .* to 3600, got 3601/],
+    ['a NaN warm-up', { warmup: Number.NaN }, /--warmup/],
     ['too many connections', { connections: 1e9 }, /--connections/],
     ['a tiny rr request', { size: 2 }, /--size must be >= 4/],
   ];
@@ -47,6 +51,20 @@ describe('resolveBenchOptions', () => {
       );
     });
   }
+
+  it('accepts a warm-up of 0 to 3600 s, fractions included, in every mode but conns', () => {
+    for (const mode of ['rr', 'stream', 'udp', 'fanout', 'sntp'] as const) {
+      assert.equal(resolveBenchOptions({ mode, port: 7, warmup: 0.3 }).warmup, 0.3, mode);
+    }
+    assert.equal(resolveBenchOptions({ mode: 'rr', port: 7, warmup: 3600 }).warmup, 3600);
+    assert.equal(resolveBenchOptions({ mode: 'conns', port: 7, warmup: 0 }).warmup, 0);
+    assert.throws(
+      () => resolveBenchOptions({ mode: 'conns', port: 7, warmup: 1 }),
+      (err: unknown) =>
+        err instanceof InvalidArgumentError &&
+        /--warmup does not apply to conns mode/.test(err.message),
+    );
+  });
 
   it('rejects more fanout senders than clients, and oversize datagrams', () => {
     assert.throws(

@@ -16,8 +16,10 @@ function result(patch: Partial<BenchResult> = {}): BenchResult {
     mode: 'rr',
     target: { host: 'localhost', address: '127.0.0.1', port: 7007 },
     options: resolveBenchOptions({ mode: 'rr', port: 7007, connections: 4, workers: 2 }),
+    warmup: 0,
     elapsed: 1,
     counters,
+    warmupCounters: emptyCounters(),
     opsPerSec: 1234,
     opsUnit: 'replies',
     mbPerSec: 0.079,
@@ -42,6 +44,16 @@ describe('formatResultTable', () => {
     assert.match(text, /generator CPU\s+75% of one core/);
     assert.match(text, /verified\s+yes/);
     assert.match(text, /4 connections × 64 B request\/response; 2 worker threads/);
+    assert.match(text, /time\s+1\.00 s\n/);
+    assert.doesNotMatch(text, /warm-up/);
+  });
+
+  it('says how long the warm-up was and what it did', () => {
+    const text = formatResultTable(
+      result({ warmup: 1, warmupCounters: { ...emptyCounters(), ops: 500, sent: 500 } }),
+    );
+    assert.match(text, /time\s+1\.00 s measured, after a 1 s warm-up/);
+    assert.match(text, /warm-up\s+500 replies, 500 sent, 0 lost \(verified, not measured\)/);
   });
 
   it('lists error samples and says NO when not verified', () => {

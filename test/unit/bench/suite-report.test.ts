@@ -10,6 +10,7 @@ import {
   type ScenarioResult,
   type SuiteReport,
   svgChart,
+  warmupLine,
 } from '../../../bench/lib/report.mjs';
 
 const servers = {
@@ -210,6 +211,27 @@ describe('suite outputs', () => {
       /held 10 connections \(server had accepted 9 when its memory was read\), pinged 10/,
     );
     assert.match(lines, /- conns: pinning: none \(2 cores\)/);
+  });
+
+  it('states the warm-up, and the scenarios that have none', () => {
+    const conns = scenario({ id: 'conns', warmup: 0 });
+    const conns15k = scenario({ id: 'conns-15k', warmup: 0 });
+    const rr = scenario({ warmup: 1 });
+    assert.equal(
+      warmupLine(1, [rr, conns, conns15k]),
+      'warm-up 1 s before each run, not measured (conns, conns-15k: none)',
+    );
+    assert.equal(warmupLine(1, [{ id: 'x' }]), 'warm-up 1 s before each run, not measured');
+    assert.equal(warmupLine(0, [rr]), 'no warm-up (rr-100: 1 s)');
+    const block = markdownBlock({ ...report([rr, conns]), warmupPerRun: 1 }, servers);
+    assert.match(
+      block,
+      /Warm-up before each run \(`--warmup`\): 1 s \(conns: none\)\. The same load runs first/,
+    );
+    const none = markdownBlock({ ...report([conns]), warmupPerRun: 0 }, servers);
+    assert.match(none, /No warm-up: every operation of a run is measured\./);
+    // Reports written before the warm-up existed say nothing about it.
+    assert.doesNotMatch(markdownBlock(report([rr]), servers), /warm-up/i);
   });
 
   it('the SVG has a bar per ratio and escapes labels', () => {
