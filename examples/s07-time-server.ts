@@ -22,6 +22,7 @@
  * then `python3 examples/s07-time-client.py 8080` or `npx tsx examples/s07-time-client.ts`.
  */
 import { parseArgs } from 'node:util';
+import { AddressInUseError } from '../src/errors.js';
 import { TcpServer, UdpServer } from '../src/server/index.js';
 import { createStrftimeHandlers } from '../src/services/strftime/index.js';
 
@@ -38,14 +39,27 @@ const { datagram, stream, responder } = createStrftimeHandlers({
   timeZone: values.tz,
   utc: values.utc,
 });
-const udp = await new UdpServer({
-  host: values.host,
-  port: Number(values.port),
-  handler: datagram,
-}).listen();
-// TCP on the same port number as UDP (port 0: whatever UDP got).
-const port = (udp.address as { port: number }).port;
-const tcp = await new TcpServer({ host: values.host, port, handler: stream }).listen();
+
+/**
+ * UDP and TCP on one port number, as classic services are. With port 0 the number is
+ * the one the kernel gave UDP, and TCP has its own sockets: any of them (a listener, or
+ * just a client's outgoing connection) may hold that number already. Then take another.
+ */
+async function listenBoth(host: string, wanted: number) {
+  for (let attempt = 1; ; attempt++) {
+    const udp = await new UdpServer({ host, port: wanted, handler: datagram }).listen();
+    const port = (udp.address as { port: number }).port;
+    try {
+      const tcp = await new TcpServer({ host, port, handler: stream }).listen();
+      return { udp, tcp, port };
+    } catch (err) {
+      await udp.close();
+      if (!(err instanceof AddressInUseError) || wanted !== 0 || attempt === 20) throw err;
+    }
+  }
+}
+
+const { udp, tcp, port } = await listenBoth(values.host, Number(values.port));
 console.log(`time server on ${values.host}:${port} (udp+tcp), time zone ${responder.timeZone}`);
 
 const stop = async (): Promise<void> => {

@@ -160,13 +160,13 @@ export class StreamRequestHandler<TServer = unknown> extends BaseRequestHandler 
 
 /**
  * Serves one datagram (UDP or Unix datagram). Subclass it and override `handle()`;
- * `this.packet` is the datagram, `this.reply()` answers the sender.
+ * `this.packet` is the datagram, `this.send()` or `this.reply()` answers the sender.
  *
  * @example
  * ```ts
  * class Upper extends DatagramRequestHandler {
- *   async handle() {
- *     await this.reply(this.packet.toString().toUpperCase());
+ *   handle() {
+ *     this.send(this.packet.toString().toUpperCase());
  *   }
  * }
  * ```
@@ -194,9 +194,22 @@ export class DatagramRequestHandler<TServer = unknown> extends BaseRequestHandle
   /** Does nothing: override it. */
   handle(): void | Promise<void> {}
 
-  /** Sends one datagram back to the sender. */
+  /**
+   * Sends one datagram back to the sender; resolves once it was handed to the kernel,
+   * rejects when it could not be sent (`ctx.reply()`). For a handler that must know.
+   */
   reply(data: Uint8Array | string): Promise<void> {
     return this.ctx.reply(data);
+  }
+
+  /**
+   * Sends one datagram back to the sender with no promise to wait for (`ctx.send()`): a
+   * failure goes to the server's `handleError` (phase `reply`). The cheapest answer, for
+   * a `handle()` with nothing left to do after it: when `setup()`, `handle()` and
+   * `finish()` all return no promise, the server runs the handler with no promise at all.
+   */
+  send(data: Uint8Array | string): void {
+    this.ctx.send(data);
   }
 }
 

@@ -167,13 +167,29 @@ export class SntpResponder {
       rootDelay: this.rootDelay,
       rootDispersion: this.rootDispersion,
       referenceId: this.refId,
-      referenceTimestamp: unixNanosToNtp(this.#clock.referenceTime()),
+      referenceTimestamp: 0n,
       originTimestamp: request.transmitTimestamp,
       receiveTimestamp: this.#stamp(rx),
       transmitTimestamp: 0n,
     };
-    // T3 as late as possible: just before the bytes are produced.
-    reply.transmitTimestamp = this.#stamp(this.#clock.now());
+    // Reference ≤ receive: a `receivedNs` stamped before the clock's latest re-anchor is
+    // itself the reference, and the reference's bits below the precision are zero, not
+    // random, so that the order holds on the wire too.
+    const reference = this.#clock.referenceTime();
+    reply.referenceTimestamp = fillLowBits(
+      unixNanosToNtp(reference < rx ? reference : rx),
+      this.precision,
+      () => 0,
+    );
+    // T3 as late as possible: just before the bytes are produced. Receive ≤ transmit: the
+    // server time T3 - T2 that a client subtracts from its round trip (RFC 4330 §5) cannot
+    // be negative. The clock does not run backwards between the two reads (short of a step
+    // of the system clock), but two instants closer than the precision get independent
+    // random low bits: within the precision they are one instant, so T3 is T2 then.
+    // Compared modulo 2^64, so that the two may straddle an era boundary (2036).
+    const transmit = this.#stamp(this.#clock.now());
+    const behind = BigInt.asIntN(64, transmit - reply.receiveTimestamp) < 0n;
+    reply.transmitTimestamp = behind ? reply.receiveTimestamp : transmit;
     this.stats.answered++;
     return encodeNtpPacket(reply);
   }

@@ -73,9 +73,12 @@ test(
     assert.equal(nc.stdout, 'hello nc\n');
     const ncu = await sh(`nc -u -w1 127.0.0.1 ${udp.port}`, 'hello udp\n');
     assert.equal(ncu.stdout, 'hello udp\n');
-    const socat = await sh(`socat - TCP:127.0.0.1:${tcp.port}`, 'hello socat\n');
+    // -t 5: after stdin's EOF, wait up to 5 s (not 0.5) for the echo and the server's close.
+    const socat = await sh(`socat -t 5 - TCP:127.0.0.1:${tcp.port}`, 'hello socat\n');
     assert.equal(socat.stdout, 'hello socat\n');
-    const socatu = await sh(`socat -T1 - UDP:127.0.0.1:${udp.port}`, 'hello socat udp\n');
+    // -t, not -T: stdin's EOF comes first, then socat waits -t s (default 0.5, too short on a
+    // loaded machine) for the reply; see interop-matrix.test.ts.
+    const socatu = await sh(`socat -t 3 - UDP:127.0.0.1:${udp.port}`, 'hello socat udp\n');
     assert.equal(socatu.stdout, 'hello socat udp\n');
     const py = await sh(`python3 -c '${PY_ECHO_CLIENT}' ${tcp.port}`);
     assert.equal(py.stdout, 'hello\n你好\nbye\n', py.stderr);
@@ -98,7 +101,7 @@ test(
     assert.match((await sh(`echo | nc -u -w1 127.0.0.1 ${udp.port}`)).stdout, DAYTIME_PATTERN);
     assert.match((await sh(`socat -u TCP:127.0.0.1:${tcp.port} -`)).stdout, DAYTIME_PATTERN);
     assert.match(
-      (await sh(`echo | socat -T1 - UDP:127.0.0.1:${udp.port}`)).stdout,
+      (await sh(`echo | socat -t 3 - UDP:127.0.0.1:${udp.port}`)).stdout,
       DAYTIME_PATTERN,
     );
     assert.match(

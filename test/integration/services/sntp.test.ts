@@ -8,8 +8,10 @@ import {
   decodeNtpPacket,
   encodeNtpPacket,
   type NtpPacket,
+  ntpToUnixNanos,
   type SntpResponderOptions,
   sntpService,
+  unixNanosToNtp,
 } from '../../../src/services/sntp/index.js';
 import { querySntp } from '../../../src/services/sntp/sntp-client.js';
 import { datagramExchange, instanceOf, serve } from './helpers/service-harness.js';
@@ -92,16 +94,28 @@ test('sntp/udp (service definition): our client gets a sane reply from the defau
 test('sntp/udp: v3 echoed, origin = our transmit timestamp, T1 <= T2 <= T3 <= T4 in wall time', async (t) => {
   const { port } = await sntpServer(t);
   const { sock, got } = await client(t);
-  const t1 = 0xe8b1_2a3c_1234_5678n;
+  // Our side in Date.now() milliseconds: T1 rounded down before the send, T4 rounded up
+  // after the reply, so [T1, T4] holds the whole exchange whatever the sub-ms truth.
+  const t1Ms = Date.now();
+  const t1 = unixNanosToNtp(BigInt(t1Ms) * 1_000_000n);
   await send(sock, clientRequest(t1, { version: 3, poll: 10 }), port);
   await waitFor(() => got.length > 0);
+  const t4Ms = Date.now() + 1;
   const reply = decodeNtpPacket(got[0] ?? Buffer.alloc(0));
   assert.equal(reply.version, 3);
   assert.equal(reply.mode, 4);
   assert.equal(reply.poll, 10);
   assert.equal(reply.originTimestamp, t1);
-  assert.ok(reply.receiveTimestamp <= reply.transmitTimestamp);
-  assert.ok(reply.referenceTimestamp <= reply.receiveTimestamp);
+  // The server's clock (hrtime anchored to the same system clock) may be off by as much as
+  // it says: its root dispersion.
+  const slackNs = BigInt(Math.ceil(reply.rootDispersion * 1e9));
+  const pivot = BigInt(t1Ms) * 1_000_000n;
+  const [ref, t2, t3] = [reply.referenceTimestamp, reply.receiveTimestamp, reply.transmitTimestamp];
+  const what = `T1 ${t1Ms} ms, ref/T2/T3 ${[ref, t2, t3].map((x) => ntpToUnixNanos(x, pivot))} ns, T4 ${t4Ms} ms`;
+  assert.ok(ntpToUnixNanos(t2, pivot) >= pivot - slackNs, `T1 <= T2: ${what}`);
+  assert.ok(t2 <= t3, `T2 <= T3: ${what}`);
+  assert.ok(ntpToUnixNanos(t3, pivot) <= BigInt(t4Ms) * 1_000_000n + slackNs, `T3 <= T4: ${what}`);
+  assert.ok(ref <= t2, `reference <= T2: ${what}`);
 });
 
 test('sntp/udp: garbage, short, server-mode and control packets get no answer; the server keeps serving', async (t) => {

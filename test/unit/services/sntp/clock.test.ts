@@ -41,6 +41,74 @@ test('HrClock: re-anchors when the wall clock is stepped', () => {
   assert.ok(clock.referenceTime() >= BigInt(src.state.wallMs - 1) * 1_000_000n);
 });
 
+/**
+ * A scripted true time (Unix ns) read through a monotonic clock (every read 100 ns later)
+ * and a ms wall clock, with the preemptions of a loaded machine: `preemptAfterRead(n, ns)`
+ * makes time jump by `ns` right after the n-th monotonic read, before whatever read follows.
+ */
+function scriptedSources(startUnixNs: bigint) {
+  const MONO0 = 5_000_000_000n;
+  const s = { t: startUnixNs, wallShiftNs: 0n, reads: 0, jumps: new Map<number, bigint>() };
+  return {
+    s,
+    monotonicNs: () => {
+      s.t += 100n;
+      const mono = MONO0 + (s.t - startUnixNs);
+      s.t += s.jumps.get(++s.reads) ?? 0n;
+      return mono;
+    },
+    wallMs: () => Number((s.t + s.wallShiftNs) / 1_000_000n),
+    preemptAfterRead: (n: number, ns: bigint) => s.jumps.set(s.reads + n, ns),
+  };
+}
+
+const START = 1_700_000_000_000_123_456n; // 123.456 µs into a millisecond
+
+test('HrClock: a tick seen only after a preemption is not taken for the anchor', () => {
+  const src = scriptedSources(START);
+  // Off the CPU for 2.7 ms right after the anchor's third monotonic read: "the first read
+  // after Date.now() changed" would be 1.8 ms off. The next clean tick is used instead.
+  src.preemptAfterRead(3, 2_700_000n);
+  const clock = new HrClock({ wallMs: src.wallMs, monotonicNs: src.monotonicNs });
+  const now = clock.now();
+  const error = now - src.s.t;
+  assert.ok(error >= -1000n && error <= 1000n, `off by ${error} ns`);
+  assert.equal(clock.referenceTime() % 1_000_000n, 0n); // a millisecond edge
+});
+
+test('HrClock: a preemption between the two reads of now() is not a clock step', () => {
+  const src = scriptedSources(START);
+  const clock = new HrClock({ wallMs: src.wallMs, monotonicNs: src.monotonicNs });
+  const reference = clock.referenceTime();
+  src.preemptAfterRead(1, 3_000_000n); // Date.now() is read 3 ms after the monotonic clock
+  const now = clock.now();
+  assert.equal(clock.referenceTime(), reference, 'no re-anchor');
+  const error = now - src.s.t;
+  assert.ok(error >= -1000n && error <= 1000n, `off by ${error} ns`);
+});
+
+test('HrClock: a routine re-anchor does not go backwards; a real step back does', () => {
+  const src = scriptedSources(START);
+  const clock = new HrClock({
+    wallMs: src.wallMs,
+    monotonicNs: src.monotonicNs,
+    reanchorIntervalMs: 10,
+  });
+  src.s.t += 9_990_000n;
+  const a = clock.now();
+  src.s.wallShiftNs = -1_500_000n; // the wall clock now says 1.5 ms earlier (within tolerance)
+  src.s.t += 20_000n; // past the re-anchor interval: 1.5 ms back would be before `a`
+  const b = clock.now();
+  assert.equal(b, a, 'time stands still rather than run backwards');
+  src.s.t += 5_000_000n;
+  const c = clock.now();
+  const error = c - (src.s.t - 1_500_000n);
+  assert.ok(error >= -1000n && error <= 1000n, `follows the re-anchored wall clock: ${error} ns`);
+  src.s.wallShiftNs -= 3_600_000_000_000n; // an administrator sets the clock an hour back
+  const d = clock.now();
+  assert.ok(c - d > 3_599_000_000_000n, `${c - d}`);
+});
+
 test('HrClock: real clocks agree with Date.now() within a few ms', () => {
   const clock = new HrClock();
   for (let i = 0; i < 5; i++) {

@@ -209,6 +209,42 @@ test('low bits below the precision are randomized when asked (RFC 5905 §6)', ()
   assert.equal(reply.transmitTimestamp >> 12n, unixNanosToNtp(ns('2026-01-01T00:00:00Z')) >> 12n);
 });
 
+test('reference ≤ receive ≤ transmit on the wire, whatever the random low bits', () => {
+  // T2 and T3 100 ns apart, in one 2^-10 s step of the precision: T2's random bits are the
+  // highest, T3's the lowest, which would put T3 before T2; the reference time is T2 itself,
+  // whose random bits are the lowest once, which would put T2 before the reference.
+  const t2 = ns('2026-01-01T00:00:00.123Z') + 456_789n;
+  for (const bits of [
+    [0xffff_ffff, 0],
+    [0, 0xffff_ffff],
+    [0, 0],
+  ]) {
+    const clock = new FakeClock(t2);
+    clock.advance(100n);
+    const queue = [...bits];
+    const r = new SntpResponder(clock, {
+      precision: -10,
+      randomBits: () => queue.shift() ?? 0,
+      limiterNowMs: () => 0,
+    });
+    const reply = decodeNtpPacket(r.respond(request(), '127.0.0.1', t2) ?? Buffer.alloc(0));
+    assert.ok(reply.referenceTimestamp <= reply.receiveTimestamp, `${bits}: ref > T2`);
+    assert.ok(reply.receiveTimestamp <= reply.transmitTimestamp, `${bits}: T2 > T3`);
+    // Still T2's and T3's own time to the precision: only the noise bits differ.
+    assert.equal(reply.receiveTimestamp >> 22n, unixNanosToNtp(t2) >> 22n);
+    assert.equal(reply.transmitTimestamp >> 22n, unixNanosToNtp(t2 + 100n) >> 22n);
+  }
+});
+
+test('a receive time from before the clock was last set is not preceded by the reference time', () => {
+  const set = ns('2026-01-01T00:00:00Z');
+  const r = responder(new FakeClock(set));
+  const early = set - 1_000_000n; // stamped on arrival, before the clock re-anchored
+  const reply = decodeNtpPacket(r.respond(request(), '127.0.0.1', early) ?? Buffer.alloc(0));
+  assert.ok(reply.referenceTimestamp <= reply.receiveTimestamp);
+  assert.equal(reply.receiveTimestamp, unixNanosToNtp(early));
+});
+
 test('bad options are refused at construction', () => {
   const clock = new FakeClock(0n);
   assert.throws(() => new SntpResponder(clock, { stratum: 0 }), InvalidArgumentError);
