@@ -43,7 +43,11 @@ test(
     const ncat = run(t, 'ncat', ['-v', '-l', '127.0.0.1', String(port)], 'open');
     await ncat.stderr.waitFor(/Listening on/);
     ncat.child.stdin?.end(down);
-    const client = runSocketkit(t, ['connect', '127.0.0.1', String(port)], up);
+    // --no-shutdown: `ncat -l` quits as soon as the peer half-closes, dropping whatever of
+    // its own stdin it has not sent yet (`(sleep 1; echo late) | ncat -l` never sends
+    // "late" to a client that sent EOF first). Keeping our write side open until ncat has
+    // sent everything and closed makes the test about socketkit, not about that race.
+    const client = runSocketkit(t, ['connect', '--no-shutdown', '127.0.0.1', String(port)], up);
     assert.equal(await exitOf(client), 0, client.stderr.text);
     await exitOf(ncat);
     assert.equal(client.stdout.bytes.length, down.length);
