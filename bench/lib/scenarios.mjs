@@ -6,6 +6,19 @@ const node = process.execPath;
 /** glibc malloc settings that keep freed heap instead of trimming it (256 MiB, 64 MiB pad). */
 const MALLOC_KEEP = { MALLOC_TRIM_THRESHOLD_: '268435456', MALLOC_TOP_PAD_: '67108864' };
 
+/** `socketkit serve SERVICE` on 127.0.0.1:PORT, quiet, with extra flags. */
+const serve = (cli, p, service, ...extra) => [
+  ...cli,
+  'serve',
+  service,
+  '--host',
+  '127.0.0.1',
+  '--port',
+  `${p}`,
+  ...extra,
+  '-q',
+];
+
 /**
  * Server factories: name → (cli, port) → { argv, tcp, service } (service: the socketkit
  * service that must exist for this server; tool: an executable that must be installed;
@@ -15,42 +28,19 @@ export const SERVERS = {
   socketkit: {
     label: 'socketkit serve echo',
     service: 'echo',
-    argv: (cli, p) => [...cli, 'serve', 'echo', '--host', '127.0.0.1', '--port', `${p}`, '-q'],
+    argv: (cli, p) => serve(cli, p, 'echo'),
   },
   // serve's default limit is 10,000 connections per listener: 15,000 needs the flag.
   'socketkit-15k': {
     label: 'socketkit serve echo --max-connections 15000',
     service: 'echo',
-    argv: (cli, p) => [
-      ...cli,
-      'serve',
-      'echo',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      `${p}`,
-      '--max-connections',
-      '15000',
-      '-q',
-    ],
+    argv: (cli, p) => serve(cli, p, 'echo', '--max-connections', '15000'),
   },
   'socketkit-x2': {
     label: 'socketkit serve echo --processes 2',
     service: 'echo',
     processes: 2,
-    argv: (cli, p) => [
-      ...cli,
-      'serve',
-      'echo',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      `${p}`,
-      '--tcp',
-      '--processes',
-      '2',
-      '-q',
-    ],
+    argv: (cli, p) => serve(cli, p, 'echo', '--tcp', '--processes', '2'),
   },
   // The same two servers with glibc's heap kept, not trimmed (docs/performance.md, "stream"):
   // Node frees read buffers ~32 MB at a time at GC, and glibc's default returns that to the
@@ -59,7 +49,7 @@ export const SERVERS = {
     label: 'socketkit serve echo, glibc heap kept (MALLOC_TRIM_THRESHOLD_, MALLOC_TOP_PAD_)',
     service: 'echo',
     env: MALLOC_KEEP,
-    argv: (cli, p) => [...cli, 'serve', 'echo', '--host', '127.0.0.1', '--port', `${p}`, '-q'],
+    argv: (cli, p) => serve(cli, p, 'echo'),
   },
   'raw-net-malloc': {
     label: 'raw Node net pipe, glibc heap kept (same settings)',
@@ -94,22 +84,8 @@ export const SERVERS = {
   'socketkit-chat': {
     label: 'socketkit serve chat',
     service: 'chat',
-    argv: (cli, p) => [
-      ...cli,
-      'serve',
-      'chat',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      `${p}`,
-      '--rate-limit',
-      '0',
-      '--history',
-      '0',
-      '--max-clients',
-      '10000',
-      '-q',
-    ],
+    argv: (cli, p) =>
+      serve(cli, p, 'chat', '--rate-limit', '0', '--history', '0', '--max-clients', '10000'),
   },
   'raw-broadcast': {
     label: 'raw Node broadcast chat',
@@ -126,20 +102,7 @@ export const SERVERS = {
     label: 'socketkit serve sntp',
     service: 'sntp',
     tcp: false,
-    argv: (cli, p) => [
-      ...cli,
-      'serve',
-      'sntp',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      `${p}`,
-      '--rate',
-      '1000000',
-      '--burst',
-      '1000000',
-      '-q',
-    ],
+    argv: (cli, p) => serve(cli, p, 'sntp', '--rate', '1000000', '--burst', '1000000'),
   },
 };
 

@@ -3,7 +3,6 @@
 // groups of connections, aborted at shutdown, no MaxListenersExceededWarning), synchronous
 // handlers, and the early-close bookkeeping of requests that wait.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type net from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import {
 } from '../../../src/server/index.js';
 import { defaultBacklog } from '../../../src/socket/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
+import { kernelBacklog } from '../../helpers/kernel-backlog.js';
 import { connect, delay, LineClient, tempDir } from './helpers/clients.js';
 
 /** The kernel's somaxconn, or null where /proc cannot tell. */
@@ -27,25 +27,9 @@ function somaxconn(): number | null {
   }
 }
 
-/**
- * The backlog the kernel reports for a listening socket (`ss`: Send-Q of a listener), or
- * null when `ss` is not installed.
- */
-function kernelBacklog(address: PeerAddress): number | null {
-  const args =
-    address.family === 'unix'
-      ? ['-lxH', 'src', address.path]
-      : ['-ltnH', `sport = :${address.port}`];
-  let out: string;
-  try {
-    out = execFileSync('ss', args, { encoding: 'utf8' });
-  } catch {
-    return null;
-  }
-  // "LISTEN 0 4096 127.0.0.1:1234 ..." / "u_str LISTEN 0 4096 /path ...": Send-Q follows Recv-Q.
-  const fields = out.trim().split(/\s+/);
-  const at = fields.indexOf('LISTEN');
-  return at === -1 ? null : Number(fields[at + 2]);
+/** The kernel's backlog of a server's listening socket (see test/helpers/kernel-backlog.ts). */
+function backlogOf(address: PeerAddress): number | null {
+  return kernelBacklog(address.family === 'unix' ? { path: address.path } : { port: address.port });
 }
 
 function portOf(address: PeerAddress): number {
@@ -81,7 +65,7 @@ describe('backlog', () => {
     const handler = (): void => {};
     const dflt = await new TcpServer({ port: 0, handler }).listen();
     t.after(() => dflt.close());
-    const seen = kernelBacklog(dflt.address);
+    const seen = backlogOf(dflt.address);
     if (seen === null) {
       t.skip('ss is not installed: cannot read the kernel backlog');
       return;
@@ -89,7 +73,7 @@ describe('backlog', () => {
     assert.equal(seen, Math.min(defaultBacklog(), somaxconn() ?? Number.POSITIVE_INFINITY));
     const small = await new TcpServer({ port: 0, backlog: 7, handler }).listen();
     t.after(() => small.close());
-    assert.equal(kernelBacklog(small.address), 7);
+    assert.equal(backlogOf(small.address), 7);
     const { dir, cleanup } = tempDir();
     t.after(cleanup);
     const unix = await new UnixStreamServer({
@@ -98,7 +82,7 @@ describe('backlog', () => {
       handler,
     }).listen();
     t.after(() => unix.close());
-    assert.equal(kernelBacklog(unix.address), 9);
+    assert.equal(backlogOf(unix.address), 9);
   });
 
   test('a server with a backlog of 1 still accepts and serves its clients', async (t) => {
@@ -111,7 +95,7 @@ describe('backlog', () => {
     }).listen();
     void server.serveForever();
     t.after(() => server.close());
-    assert.equal(kernelBacklog(server.address) ?? 1, 1);
+    assert.equal(backlogOf(server.address) ?? 1, 1);
     // One after another: a burst larger than a queue of 1 overflows it, and the kernel
     // makes the dropped clients retry after a second or more (what the default avoids).
     for (let i = 0; i < 10; i++) {

@@ -1,29 +1,15 @@
 // Listener's backlog: the default (somaxconn, at most 4096), its check, and listen(backlog)
 // resizing the kernel queue of a socket already listening, as Python's listen(n) does.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InvalidArgumentError, SocketClosedError } from '../../../src/errors.js';
 import { defaultBacklog, Listener, Socket } from '../../../src/socket/index.js';
+import { kernelBacklog } from '../../helpers/kernel-backlog.js';
 import { listen, portOf, tmpDir } from './_helpers.js';
 
-/** Send-Q of a listening socket in `ss` (its backlog), or null without `ss`. */
-function kernelBacklog(args: string[]): number | null {
-  let out: string;
-  try {
-    out = execFileSync('ss', args, { encoding: 'utf8' });
-  } catch {
-    return null;
-  }
-  const fields = out.trim().split(/\s+/);
-  const at = fields.indexOf('LISTEN');
-  return at === -1 ? null : Number(fields[at + 2]);
-}
-
-const tcpBacklog = (l: Listener): number | null =>
-  kernelBacklog(['-ltnH', `sport = :${portOf(l)}`]);
+const tcpBacklog = (l: Listener): number | null => kernelBacklog({ port: portOf(l) });
 
 test('Listener.bind uses the default backlog, and listen(n) resizes the kernel queue', async (t) => {
   const listener = await listen(t);
@@ -50,14 +36,14 @@ test('listen(n) resizes a Unix listener too', async (t) => {
   const path = join(tmpDir(t), 'l.sock');
   const listener = await Listener.bind({ path }, { backlog: 20 });
   t.after(() => listener.close());
-  const seen = kernelBacklog(['-lxH', 'src', path]);
+  const seen = kernelBacklog({ path });
   if (seen === null) {
     t.skip('ss is not installed: cannot read the kernel backlog');
     return;
   }
   assert.equal(seen, 20);
   listener.listen(4);
-  assert.equal(kernelBacklog(['-lxH', 'src', path]), 4);
+  assert.equal(kernelBacklog({ path }), 4);
 });
 
 test('listen(n) also sizes the in-process queue, unless maxPending was given', async (t) => {
