@@ -188,8 +188,13 @@ export async function serveChatConnection(
  * Whether the bytes can be taken from `sock`'s `'data'` events: `input` is `sock` itself,
  * or a socketkit `Socket` over it that has not started reading (it reads lazily, so
  * nothing is buffered in it and nobody else sees the bytes).
+ *
+ * Not once `sock` was destroyed (a client that reset while a handler awaited something
+ * before calling us): its 'close' is gone, and the direct path would wait for it forever,
+ * holding the connection; the iterator reports the EOF or the reset and the client leaves.
  */
 function readsDirectly(input: AsyncIterable<Buffer>, sock: NetSocket): boolean {
+  if (sock.destroyed) return false;
   if (sock.listenerCount('data') !== 0 || sock.listenerCount('readable') !== 0) return false;
   if (input === sock) return true;
   return input instanceof Socket && input.raw === sock && input.receivedAmount === 0;

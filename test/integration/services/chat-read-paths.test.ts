@@ -100,4 +100,66 @@ describe('chat read paths', { timeout: 20_000 }, () => {
     const other = await talkAndLeave(port);
     await other.close();
   });
+
+  it('a client that reset before the chat began leaves at once, its slot freed', async (t) => {
+    const hub = await hubFor(t);
+    let settled!: () => void;
+    const handlerDone = new Promise<void>((resolve) => (settled = resolve));
+    const server = new TcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      handler: async (conn, ctx) => {
+        // Something async before the chat (an auth lookup, say): the client resets meanwhile.
+        // (Not events.once: it rejects on the 'error' that comes first.)
+        const raw = conn.raw;
+        if (!raw.destroyed) await new Promise((resolve) => raw.once('close', resolve));
+        try {
+          await serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+        } finally {
+          settled();
+        }
+      },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.shutdown({ drainTimeout: 1 }));
+    const address = server.address;
+    const client = net.connect('port' in address ? address.port : 0, '127.0.0.1');
+    client.on('error', () => {});
+    await once(client, 'connect');
+    client.resetAndDestroy();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      handlerDone.then(() => 'settled'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting'), 3000))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'settled', 'the handler ends: nothing waits for a close already past');
+    while (server.connections > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  });
+
+  it('a plain net.Socket already closed: serveChatConnection settles', async (t) => {
+    const hub = await hubFor(t);
+    const served: Promise<void>[] = [];
+    const listener = net.createServer((sock) => {
+      sock.on('error', () => {});
+      sock.once('close', () => served.push(serveChatConnection(hub, sock, sock, 'plain')));
+    });
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    t.after(() => listener.close());
+    const { port } = listener.address() as net.AddressInfo;
+    const client = net.connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    await once(client, 'connect');
+    client.resetAndDestroy();
+    while (served.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      Promise.allSettled(served).then(() => 'settled'),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still waiting'), 3000))),
+    ]);
+    clearTimeout(timer);
+    assert.equal(outcome, 'settled');
+  });
 });
