@@ -8,7 +8,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatagramContext } from '../../server/handler-types.js';
-import { RateLimiter } from '../sntp/rate-limit.js';
+import { RateLimiter } from '../../internal/rate-limiter.js';
 import type { ExecEngine } from './exec-engine.js';
 import { ExecRefusedError } from './exec-error.js';
 import { type ExecReplyFrame, type ExecRequest, encodeReplyFrame } from './exec-protocol.js';

@@ -16,7 +16,11 @@ import { SntpResponder, type SntpResponderOptions } from './sntp-responder.js';
 
 export { type Clock, FakeClock, HrClock } from './clock.js';
 export * from './packet.js';
-export { RateLimiter, type RateLimiterOptions, type RateVerdict } from './rate-limit.js';
+export {
+  RateLimiter,
+  type RateLimiterOptions,
+  type RateVerdict,
+} from '../../internal/rate-limiter.js';
 export * from './sntp-responder.js';
 export * from './timestamp.js';
 

@@ -26,7 +26,7 @@ import {
   type NtpPacket,
   referenceIdFromCode,
 } from './packet.js';
-import { RateLimiter } from './rate-limit.js';
+import { RateLimiter } from '../../internal/rate-limiter.js';
 import { fillLowBits, unixNanosToNtp } from './timestamp.js';
 
 /** Published when a datagram is dropped: `{ remote, reason }`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
-import { RateLimiter } from '../../../../src/services/sntp/rate-limit.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
+import { RateLimiter } from '../../../src/internal/rate-limiter.js';
 
 test('a burst is allowed, then one kiss, then drops until tokens refill', () => {
   let now = 0;

@@ -1,5 +1,7 @@
 /**
- * A per-client token bucket with a bounded table (an LRU over a `Map`).
+ * A per-client token bucket with a bounded table (an LRU over a `Map`): the one rate
+ * limiter of socketkit (SNTP's Kiss-o'-Death limiter, exec, per-source datagram limits,
+ * per-address accept rates and chat's per-client line rate all use it).
  *
  * Every client key (an IP address) gets `burst` tokens that refill at `rate` per
  * second; a request costs one. The table holds at most `maxEntries` clients: when it
@@ -9,7 +11,7 @@
  * first key the least recently used one: O(1) per request, no extra structure.
  * @module
  */
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions {
@@ -107,6 +109,11 @@ export class RateLimiter {
   /** Clients forgotten so far to keep the table bounded. */
   get evictions(): number {
     return this.#evictions;
+  }
+
+  /** Takes a token for `key`: true when under the limit ('allow'). */
+  tryTake(key: string): boolean {
+    return this.take(key) === 'allow';
   }
 
   /** Forgets every client. */
