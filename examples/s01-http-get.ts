@@ -1,5 +1,5 @@
 /**
- * Seed S1 (seed 000): an HTTP GET by hand. Resolve the host, connect to port 80, send
+ * Tutorial program S1 (docs/tutorial-map.md): an HTTP GET by hand. Resolve the host, connect to port 80, send
  * the request line and headers, receive the whole reply, close.
  *
  * Python (the tutorial):

@@ -1,5 +1,5 @@
 /**
- * Seed S2 / seed 004's tcpclient.py: send each line typed (or piped) to the echo server
+ * Tutorial program S2 (docs/tutorial-map.md), the tutorial's `tcpclient.py`: send each line typed (or piped) to the echo server
  * and print what comes back; an empty line or EOF quits.
  *
  * Python:

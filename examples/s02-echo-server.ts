@@ -1,5 +1,5 @@
 /**
- * Seed S2 (seed 000): the echo server people try with telnet — first one client at a
+ * Tutorial program S2 (docs/tutorial-map.md): the echo server people try with telnet — first one client at a
  * time, then "a thread per connection" so that many clients talk at once.
  *
  * Python (the tutorial's loop, one client at a time):

@@ -1,5 +1,5 @@
 /**
- * Seed S3 (seed 001): the client of the welcome server — connect, print what the server
+ * Tutorial program S3 (docs/tutorial-map.md): the client of the welcome server — connect, print what the server
  * says, close.
  *
  * Python:

@@ -1,5 +1,5 @@
 /**
- * Seed S3 (seed 001): a server that greets every client with one line and hangs up.
+ * Tutorial program S3 (docs/tutorial-map.md): a server that greets every client with one line and hangs up.
  *
  * Python:
  * ```python

@@ -1,5 +1,5 @@
 /**
- * Seed S4 (seeds 001 and 004): the "phone call" client. Say a line, wait for the
+ * Tutorial program S4 (docs/tutorial-map.md): the "phone call" client. Say a line, wait for the
  * answer, print it, and so on, until the keyboard input ends or you type `q`.
  *
  * Python (the tutorial):

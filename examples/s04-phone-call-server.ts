@@ -1,5 +1,5 @@
 /**
- * Seed S4 (seeds 001 and 004): the "phone call" server. It takes one call at a time:
+ * Tutorial program S4 (docs/tutorial-map.md): the "phone call" server. It takes one call at a time:
  * the caller speaks a line, the server answers with a line typed at its keyboard, and
  * so on in turns (half duplex). When the caller hangs up, the server waits for the next.
  *
@@ -17,7 +17,7 @@
  * ```
  *
  * socketkit: messages are lines (`recvUntil('\n')`), so a message split or merged by TCP
- * is still one message; a caller that hangs up ends the call at once (the seed's
+ * is still one message; a caller that hangs up ends the call at once (the tutorial's
  * `recv` returned b'' for ever and spun, printing empty messages); a caller that vanishes
  * (reset) is reported and the next call is taken; the server stops cleanly on Ctrl-C
  * or when its keyboard input ends.

@@ -1,9 +1,9 @@
 /**
- * Seed S5 (seed 001): the remote command client with the library. Like the tutorial's
+ * Tutorial program S5 (docs/tutorial-map.md): the remote command client with the library. Like the tutorial's
  * client it reads commands at a `>>>` prompt and prints "命令行的结果是" and the result
  * ("OK" when the command printed nothing); unlike it, each request is signed, the reply
  * is read to its end however long it is, and a refusal is printed, not mistaken for
- * output. `--encoding gbk` decodes the output of a Windows server, as the seed did.
+ * output. `--encoding gbk` decodes the output of a Windows server, as the tutorial did.
  *
  * Run: `SOCKETKIT_EXEC_SECRET=some-long-secret npx tsx examples/s05-remote-exec-client.ts [--port 8080]`.
  */

@@ -1,5 +1,5 @@
 /**
- * Seed S5 (seed 001): the TCP remote command server, done safely.
+ * Tutorial program S5 (docs/tutorial-map.md): the TCP remote command server, done safely.
  *
  * Python (the tutorial's server, abridged):
  * ```python

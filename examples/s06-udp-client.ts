@@ -1,5 +1,5 @@
 /**
- * Seed S6 (seed 001): the interactive UDP client. Each line typed is sent as one
+ * Tutorial program S6 (docs/tutorial-map.md): the interactive UDP client. Each line typed is sent as one
  * datagram (`sendto`), then the answer is awaited (`recvfrom`) and printed.
  *
  * Python (the tutorial):
@@ -12,8 +12,8 @@
  * ```
  *
  * socketkit: UDP may lose a datagram and never tells, so waiting for the answer has a
- * timeout (the seed waited for ever); an empty line is sent as an empty datagram,
- * which UDP carries as a real message (TCP could not: see the seed's note).
+ * timeout (the tutorial waited for ever); an empty line is sent as an empty datagram,
+ * which UDP carries as a real message (TCP could not: see the tutorial's note).
  *
  * The same from the shell: `socketkit connect -u 127.0.0.1 8080`.
  *

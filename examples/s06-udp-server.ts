@@ -1,5 +1,5 @@
 /**
- * Seed S6 (seed 001): the interactive UDP server. It prints each datagram with its
+ * Tutorial program S6 (docs/tutorial-map.md): the interactive UDP server. It prints each datagram with its
  * sender and answers it with a line typed at the keyboard (`recvfrom` / `sendto`).
  *
  * Python (the tutorial):
@@ -14,7 +14,7 @@
  *
  * socketkit: there is no connection, so any number of clients can talk to the one
  * socket, each answered at the address its datagram came from. A datagram is received
- * whole up to 64 KiB (the seed's `recvfrom(1024)` silently dropped the rest: the
+ * whole up to 64 KiB (the tutorial's `recvfrom(1024)` silently dropped the rest: the
  * `truncated` flag says when that happens); an empty datagram is a real message.
  *
  * The same from the shell: `socketkit listen -u -k 8080`.

@@ -1,4 +1,4 @@
-# Seed S7 (seed 001): the tutorial's time client, unchanged except that the port comes
+# Tutorial program S7 (docs/tutorial-map.md): the tutorial's time client, unchanged except that the port comes
 # from the command line (the tutorial hard-codes 127.0.0.1:8080). Type a strftime format
 # ("%H:%M", or just Enter for the server's "%F %X"); Ctrl-D to quit.
 #

@@ -1,5 +1,5 @@
 /**
- * Seed S7 (seed 001): the time client with the library: each line of input is a
+ * Tutorial program S7 (docs/tutorial-map.md): the time client with the library: each line of input is a
  * strftime format sent as one datagram; the reply is printed. Unlike the tutorial's
  * client it gives up after a timeout instead of blocking for ever on a lost datagram.
  *

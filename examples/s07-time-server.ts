@@ -1,5 +1,5 @@
 /**
- * Seed S7 (seed 001): the "NTP" time server. The client sends a strftime format, the
+ * Tutorial program S7 (docs/tutorial-map.md): the "NTP" time server. The client sends a strftime format, the
  * server answers with its local time in that format ("" means "%F %X").
  *
  * Python (the tutorial's server):

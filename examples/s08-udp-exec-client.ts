@@ -1,5 +1,5 @@
 /**
- * Seed S8 (seed 001): the UDP remote command client with the library: each command is
+ * Tutorial program S8 (docs/tutorial-map.md): the UDP remote command client with the library: each command is
  * one signed datagram, the chunked reply is reassembled; a lost datagram is reported
  * ("lost 2 of 40 datagrams") instead of printing output with a hole in it.
  *

@@ -1,5 +1,5 @@
 /**
- * Seed S8 (seed 001): the UDP remote command server, done safely.
+ * Tutorial program S8 (docs/tutorial-map.md): the UDP remote command server, done safely.
  *
  * Python (the tutorial's server, abridged):
  * ```python

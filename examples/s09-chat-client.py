@@ -1,4 +1,4 @@
-# Seed S9 (seed 002): the tutorial's chat client, unchanged except that the port comes
+# Tutorial program S9 (docs/tutorial-map.md): the tutorial's chat client, unchanged except that the port comes
 # from the command line (the tutorial hard-codes localhost:12345). It sends each input()
 # line WITHOUT a newline; socketkit's chat server still sees it as one message (a line
 # that waited --flush-delay ms is sent). The received lines already end in CRLF, so

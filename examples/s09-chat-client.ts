@@ -1,12 +1,12 @@
 /**
- * Seed S9 (seed 002): the chat client, the socketkit way. The tutorial's client runs a
+ * Tutorial program S9 (docs/tutorial-map.md): the chat client, the socketkit way. The tutorial's client runs a
  * receive thread and a send thread on one socket (examples/s09-chat-client.py is that
  * client, kept as it is to show it still works). Here the two "threads" are two async
  * loops on one promise-based `Socket`:
  *
  * - receive: `for await (const chunk of sock)` prints what arrives, until the server
- *   closes (the seed's `recv() == b''` check);
- * - send: each stdin line goes out with its newline, whole (`sendAll`, the seed's `sendall`);
+ *   closes (the tutorial's `recv() == b''` check);
+ * - send: each stdin line goes out with its newline, whole (`sendAll`, the tutorial's `sendall`);
  *   at the end of stdin we say `/quit` instead of leaving the receive thread hanging.
  *
  * For a prompt that incoming lines do not garble, colours and history, use

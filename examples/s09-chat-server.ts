@@ -1,5 +1,5 @@
 /**
- * Seed S9 (seed 002): the chat room server. Every line a client sends goes to all the
+ * Tutorial program S9 (docs/tutorial-map.md): the chat room server. Every line a client sends goes to all the
  * other clients.
  *
  * Python (the tutorial's server, abridged):
@@ -20,7 +20,7 @@
  *
  * socketkit: the `chat` service on a `TcpServer`. What changes: messages are lines with
  * a sender (`<alice> hi`), a slow client is cut instead of blocking the broadcast loop
- * (`sendall` in the seed waits on each client in turn), bytes that are not UTF-8 no
+ * (`sendall` in the tutorial waits on each client in turn), bytes that are not UTF-8 no
  * longer kill the thread (`decode()` raising), the client list is not mutated while
  * another thread iterates it, and with `--bus redis://…` several servers form one chat.
  * The tutorial's client (examples/s09-chat-client.py) works unchanged: it sends without

@@ -1,5 +1,5 @@
 /**
- * Seed S10 (seed 002, "阻塞与非阻塞" and "超时"): a non-blocking connect, and a
+ * Tutorial program S10 (docs/tutorial-map.md, "阻塞与非阻塞"): a non-blocking connect, and a
  * connect with a timeout.
  *
  * Python:
@@ -40,7 +40,7 @@ import { Listener, Socket, type TcpAddress } from '../src/socket/index.js';
 type Print = (line: string) => void;
 
 /**
- * Part 6 of the seed: a non-blocking connect. Resolves to the peer's address once the
+ * Part 6 of the tutorial: a non-blocking connect. Resolves to the peer's address once the
  * connection is up, or to `null` when it failed (refused, unreachable).
  */
 export async function nonBlockingConnect(
@@ -77,7 +77,7 @@ export async function nonBlockingConnect(
 }
 
 /**
- * Part 7 of the seed: connect with a timeout. Resolves to the connected socket, or to
+ * Part 7 of the tutorial: connect with a timeout. Resolves to the connected socket, or to
  * `null` when the connection timed out.
  */
 export async function connectWithTimeout(
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
   if (!(seconds > 0)) throw new Error(`--timeout must be a positive number, got ${values.timeout}`);
   const [host, port] = positionals;
   if (host !== undefined && port !== undefined) {
-    // The seed's own program, against a server of your choice.
+    // The tutorial's own program, against a server of your choice.
     const address = { host, port: Number(port) };
     await nonBlockingConnect(address);
     try {

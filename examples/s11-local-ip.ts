@@ -1,5 +1,5 @@
 /**
- * Seed S11 (seed 002, "IP 地址"): the local host's IP address.
+ * Tutorial program S11 (docs/tutorial-map.md, "IP 地址"): the local host's IP address.
  *
  * Python:
  * ```python

@@ -1,5 +1,5 @@
 /**
- * Seed S12 (seed 003): the verification client. It connects, waits a little, sends
+ * Tutorial program S12 (docs/tutorial-map.md): the verification client. It connects, waits a little, sends
  * its word and prints the server's answer: "1" gets "welcome to server!", anything
  * else "please go out!"; waiting longer than the server's 5 s gets it dropped.
  *
@@ -25,9 +25,9 @@ import { Socket, type TcpAddress } from '../src/socket/index.js';
 
 /** Options of {@link askServer}. */
 export interface VerificationClientOptions {
-  /** What to send; the seed sends "1". */
+  /** What to send; the tutorial sends "1". */
   word?: string;
-  /** Seconds to wait before sending (the seed's `time.sleep(2)`). */
+  /** Seconds to wait before sending (the tutorial's `time.sleep(2)`). */
   delay?: number;
   /** Seconds any connect or receive may take. */
   timeout?: number;

@@ -1,5 +1,5 @@
 /**
- * Seed S12 (seed 003): the verification server. A client that sends "1" gets
+ * Tutorial program S12 (docs/tutorial-map.md): the verification server. A client that sends "1" gets
  * "welcome to server!", anything else gets "please go out!", and a client that keeps
  * the server waiting more than 5 seconds is dropped.
  *
@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { SocketError, SocketTimeoutError } from '../src/errors.js';
 import { type Accepted, Listener, type TcpAddress } from '../src/socket/index.js';
 
-/** The password the seed checks for. */
+/** The password the tutorial checks for. */
 export const PASSWORD = '1';
 export const WELCOME = 'welcome to server!';
 export const GO_AWAY = 'please go out!';
@@ -39,9 +39,9 @@ export const GO_AWAY = 'please go out!';
 /** Options of {@link startVerificationServer}. */
 export interface VerificationServerOptions {
   host?: string;
-  /** Default 8001, as in the seed; 0 picks a free port. */
+  /** Default 8001, as in the tutorial; 0 picks a free port. */
   port?: number;
-  /** Seconds a client may take to send its word (the seed's 5). */
+  /** Seconds a client may take to send its word (the tutorial's 5). */
   timeout?: number;
   /** Where log lines go. */
   log?: (line: string) => void;

@@ -1,5 +1,5 @@
 /**
- * Seed S13 (seed 004): `socketserver` — a `TCPServer` with a `StreamRequestHandler`
+ * Tutorial program S13 (docs/tutorial-map.md): `socketserver` — a `TCPServer` with a `StreamRequestHandler`
  * that thanks each client, then the `ThreadingMixIn` and `ForkingMixIn` versions.
  *
  * Python:
@@ -31,7 +31,7 @@
 import { parseArgs } from 'node:util';
 import { isServerWorker, StreamRequestHandler, TcpServer } from '../src/server/index.js';
 
-/** The seed's handler: log who connected, thank them; the server then closes. */
+/** The tutorial's handler: log who connected, thank them; the server then closes. */
 export class ThankYouHandler extends StreamRequestHandler {
   override async handle(): Promise<void> {
     const peer = this.socket.getPeerName();

@@ -1,5 +1,5 @@
 /**
- * Seed S14 (seed 004, "socket模块的部分类方法"): the socket module's functions —
+ * Tutorial program S14 (docs/tutorial-map.md, "socket模块的部分类方法"): the socket module's functions —
  * `getfqdn`, `gethostbyname`, `gethostbyname_ex`, `gethostbyaddr`, `getservbyname`
  * and `fromfd` — the socketkit way.
  *

@@ -1,5 +1,5 @@
 /**
- * Seed S16 (seed 004): `UnixDatagramServer` — datagrams between processes on one
+ * Tutorial program S16 (docs/tutorial-map.md): `UnixDatagramServer` — datagrams between processes on one
  * machine. Node's core has no Unix datagram sockets; socketkit brings them (on the
  * native `unix-dgram` package) behind the same server API as UDP.
  *

@@ -1,5 +1,5 @@
 /**
- * Seed S16 (seed 004): `UnixStreamServer` — a stream server on a Unix socket file, for
+ * Tutorial program S16 (docs/tutorial-map.md): `UnixStreamServer` — a stream server on a Unix socket file, for
  * processes on the same machine (no port, file permissions as access control).
  *
  * Python:
