@@ -70,11 +70,18 @@ function loadBinding(): Binding {
     binding = bindings({ bindings: 'unix_dgram.node', module_root: dirname(dirname(main)) });
     return binding;
   } catch (err) {
+    // unix-dgram is an optional dependency: on a machine without a C++ compiler npm
+    // installs socketkit without it, and only Unix datagram sockets are unavailable.
+    const missing = (err as { code?: unknown }).code === 'MODULE_NOT_FOUND';
     throw new UnsupportedOptionError(
       'AF_UNIX/SOCK_DGRAM',
-      `Unix datagram sockets need the native package unix-dgram, which failed to load (${
-        err instanceof Error ? err.message : String(err)
-      }): run \`npm rebuild unix-dgram\` (it needs a C++ compiler and python3)`,
+      missing
+        ? 'Unix datagram sockets are unavailable: the optional native package unix-dgram ' +
+            'is not installed (building it needs a C++ compiler, make and python3; with ' +
+            'them, run `npm install unix-dgram`)'
+        : `Unix datagram sockets are unavailable: the native package unix-dgram failed to ` +
+            `load (${err instanceof Error ? err.message : String(err)}); run ` +
+            '`npm rebuild unix-dgram` (it needs a C++ compiler, make and python3)',
     );
   }
 }
