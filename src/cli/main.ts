@@ -19,22 +19,23 @@ export function buildProgram(
   setExitCode: (code: number) => void,
   commands: readonly CommandFactory[],
 ): Command {
+  // One prefix for every error the CLI prints: commander's own say `error: …`.
+  const output = {
+    writeOut: (s: string) => io.stdout.write(s),
+    writeErr: (s: string) => io.stderr.write(s),
+    outputError: (s: string, write: (s: string) => void) =>
+      write(s.replace(/^error: /, 'socketkit: ')),
+  };
   const program = new Command('socketkit')
     .description('Sockets, servers and classic network services for Node.js')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    })
+    .configureOutput(output)
     .exitOverride();
   for (const factory of commands) {
     const sub = factory(io, setExitCode);
     sub.exitOverride();
-    sub.configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
+    sub.configureOutput(output);
     sub.showHelpAfterError('(run with --help for usage)');
     program.addCommand(sub);
   }
@@ -56,8 +57,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     commands,
   );
   if (argv.length === 0) {
-    program.outputHelp();
-    return ExitCode.ok;
+    // No command is a usage error (exit 2, help on stderr), as with every other one.
+    program.outputHelp({ error: true });
+    return ExitCode.usage;
   }
   try {
     await program.parseAsync([...argv], { from: 'user' });

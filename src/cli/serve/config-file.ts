@@ -20,7 +20,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { findService, services as knownServices } from '../../services/registry.js';
+import { findService } from '../../services/registry.js';
+import { closestMatch } from '../closest-match.js';
+import { unknownServiceMessage } from './unknown-service.js';
 import {
   parseBoolean,
   parseInteger,
@@ -112,9 +114,7 @@ function parseEntry(
   const name = parseString(`${at}.service`, e.service);
   const service = findService(name);
   if (!service) {
-    throw new ServeUsageError(
-      `${at}.service: unknown service ${JSON.stringify(name)} (known: ${knownServices.map((s) => s.name).join(', ')})`,
-    );
+    throw new ServeUsageError(`${at}.service: ${unknownServiceMessage(name)}`);
   }
   const host = e.host === undefined ? defaultHost : parseString(`${at}.host`, e.host);
   const tls = e.tls === undefined ? undefined : parseTls(`${at}.tls`, e.tls, baseDir);
@@ -209,7 +209,7 @@ function asObject(at: string, raw: unknown): Record<string, unknown> {
 function checkKeys(at: string, obj: Record<string, unknown>, known: readonly string[]): void {
   for (const key of Object.keys(obj)) {
     if (known.includes(key)) continue;
-    const near = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    const near = closestMatch(key, known, 2);
     const hint = near
       ? `did you mean "${near}"?`
       : known.length === 0
@@ -217,18 +217,4 @@ function checkKeys(at: string, obj: Record<string, unknown>, known: readonly str
         : `known: ${known.join(', ')}`;
     throw new ServeUsageError(`${at ? `${at}.` : ''}${key}: unknown key (${hint})`);
   }
-}
-
-/** Levenshtein distance, for "did you mean" hints on short keys. */
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = row;
-  }
-  return prev[b.length] ?? 0;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { findService, services as knownServices } from '../../services/registry.js';
+import { unknownServiceMessage } from './unknown-service.js';
 import type { ServiceDefinition } from '../../services/service.js';
 import {
   parseInteger,
@@ -132,9 +133,7 @@ export function planFromFlags(
 
   const service = findService(name);
   if (!service) {
-    throw new ServeUsageError(
-      `unknown service ${JSON.stringify(name)} (known: ${knownServices.map((s) => s.name).join(', ')}; see socketkit serve --list)`,
-    );
+    throw new ServeUsageError(`${unknownServiceMessage(name)}; see socketkit serve --list`);
   }
   const foreign = foreignOptions(service, givenServiceOptions);
   if (foreign.length > 0) {

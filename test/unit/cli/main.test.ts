@@ -53,3 +53,25 @@ test('`serve` does not load the load generator libraries', () => {
     'hdr-histogram-js loaded by serve',
   );
 });
+
+test('no command prints the help on stderr and is a usage error (exit 2)', async () => {
+  const r = await runCli([]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Usage: socketkit/);
+});
+
+test('every error the CLI prints starts with one prefix, commander’s too', async () => {
+  for (const argv of [['conect'], ['connect', '--bogus'], ['serve', 'ecoh']]) {
+    const r = await runCli(argv);
+    assert.equal(r.code, 2, argv.join(' '));
+    assert.match(r.stderr, /^socketkit: /, argv.join(' '));
+    assert.doesNotMatch(r.stderr, /^error:/m, argv.join(' '));
+  }
+});
+
+test('serve with a mistyped service says "did you mean" and lists every service, exec too', async () => {
+  const r = await runCli(['serve', 'ecoh']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown service "ecoh" \(did you mean echo\?\)/);
+  assert.match(r.stderr, /known: .*\bchat, exec\b/);
+});
