@@ -10,6 +10,7 @@
  * @module
  */
 import { Command, Option } from 'commander';
+import { AddressInUseError } from '../../errors.js';
 import { allServices as knownServices } from '../../services/registry.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { loadConfigFile } from '../serve/config-file.js';
@@ -145,6 +146,15 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
   return cmd;
 };
 
+/**
+ * A port of the set already taken (often by another `socketkit serve`): say how to run a
+ * second set beside it rather than leave the user to find the flag.
+ */
+function portInUseHint(err: ListenerStartError): string {
+  if (!(err.cause instanceof AddressInUseError) || err.listener.includes('/unix')) return '';
+  return '\n(to run beside whatever holds it, move every port with --port-offset N, e.g. --port-offset 1000)';
+}
+
 function safePortOffset(flags: ServeFlags): number {
   try {
     return portOffsetOf(flags);
@@ -198,7 +208,9 @@ async function runServe(
         logger.log('info', 'stopped before everything listened', { event: 'stopped' });
         return ExitCode.ok;
       }
-      if (err instanceof ListenerStartError) throw new CliError(err.message, ExitCode.failure);
+      if (err instanceof ListenerStartError) {
+        throw new CliError(err.message + portInUseHint(err), ExitCode.failure);
+      }
       throw err;
     }
     if (inServeWorker()) {

@@ -134,8 +134,11 @@ function parseEntry(
     transports === undefined &&
     (e.unix !== undefined || e.unixDgram !== undefined);
   if (!unixOnly) {
-    const port =
-      e.port === undefined ? service.defaultPort + portOffset : parsePort(`${at}.port`, e.port);
+    const port = offsetPort(
+      `${at}.port`,
+      e.port === undefined ? service.defaultPort : parsePort(`${at}.port`, e.port),
+      portOffset,
+    );
     if (transports === undefined)
       listeners.push(...networkListeners(service, host, port, undefined, tls !== undefined));
     else
@@ -197,6 +200,21 @@ function parseTls(at: string, raw: unknown, baseDir: string): TlsPlan {
   if (t.requestCert !== undefined)
     tls.requestCert = parseBoolean(`${at}.requestCert`, t.requestCert);
   return tls;
+}
+
+/**
+ * `--port-offset` moves every port of the file, the ones written in it too (docs/serve.md
+ * says they combine); port 0 (a free port) stays 0.
+ */
+function offsetPort(at: string, port: number, portOffset: number): number {
+  if (port === 0 || portOffset === 0) return port;
+  const moved = port + portOffset;
+  if (moved < 1 || moved > 65535) {
+    throw new ServeUsageError(
+      `${at}: --port-offset ${portOffset} puts port ${port} on ${moved}, outside 1…65535`,
+    );
+  }
+  return moved;
 }
 
 function asObject(at: string, raw: unknown): Record<string, unknown> {

@@ -158,6 +158,7 @@ test('a port in use: exit 1, the listener and the AddressInUseError message', as
     ),
   );
   assert.match(r.stderr, /ERR_ADDRESS_IN_USE/);
+  assert.match(r.stderr, /move every port with --port-offset N/, 'the way out is named');
   assert.equal(r.stdout, '', 'no table when not everything listens');
 });
 

@@ -90,3 +90,25 @@ test('errors name the bad key', () => {
   );
   bad([1, 2], /the top level must be a mapping/);
 });
+
+test('--port-offset moves the ports written in the file too (port 0 stays a free port)', () => {
+  const plans = parseConfig(
+    {
+      services: [
+        { service: 'echo', port: 7007 },
+        { service: 'qotd' },
+        { service: 'daytime', port: 0, transports: ['tcp'] },
+      ],
+    },
+    '/etc',
+    17000,
+  );
+  assert.deepEqual(
+    plans.map((p) => p.listeners.map((l) => ('port' in l ? l.port : null))),
+    [[24007, 24007], [24017, 24017], [0]],
+  );
+  assert.throws(
+    () => parseConfig({ services: [{ service: 'echo', port: 60000 }] }, '/etc', 17000),
+    /services\[0\]\.port: --port-offset 17000 puts port 60000 on 77000, outside 1…65535/,
+  );
+});
