@@ -1,11 +1,12 @@
 /**
  * The table `socketkit serve` prints on stdout once everything listens: what listens
- * where, and one shell line to try each (every line is run by the CLI smoke test).
+ * where, and one shell line to try each (every line is run by the CLI smoke test). The
+ * lines use socketkit's own clients, so they need nothing installed.
  *
  * ```
  * SERVICE  TRANSPORT  ADDRESS         TRY IT
- * echo     tcp        127.0.0.1:7007  nc 127.0.0.1 7007
- * echo     udp        127.0.0.1:7007  nc -u 127.0.0.1 7007
+ * echo     tcp        127.0.0.1:7007  socketkit connect 127.0.0.1 7007
+ * echo     udp        127.0.0.1:7007  socketkit connect -u 127.0.0.1 7007
  * ```
  * @module
  */
@@ -43,15 +44,13 @@ export function tryItLine(l: BoundListener): string {
     const host = dialHost(l.host ?? '127.0.0.1');
     return tryIt
       ? tryIt(host, l.port ?? 0, l.kind)
-      : `nc${l.kind === 'udp' ? ' -u' : ''} ${host} ${l.port}`;
+      : `socketkit connect${l.kind === 'udp' ? ' -u' : ''} ${host} ${l.port}`;
   }
   if (l.kind === 'tls') {
     const host = dialHost(l.host ?? '127.0.0.1');
-    const plain = tryIt?.(host, l.port ?? 0, 'tcp') ?? `nc ${host} ${l.port}`;
-    // ncat speaks TLS (and does not check the certificate unless asked), nc does not.
-    return plain.includes(`nc ${host} ${l.port}`)
-      ? plain.replace(`nc ${host} ${l.port}`, `ncat --ssl ${host} ${l.port}`)
-      : `ncat --ssl ${host} ${l.port}`;
+    // A TLS listener's certificate is the operator's (often self-signed, for another
+    // name): ncat --ssl does not check it unless asked, where socketkit's clients verify.
+    return `ncat --ssl ${host} ${l.port}`;
   }
   // Unix sockets: the service's own Unix line, else its TCP/UDP line with the address
   // swapped for `-U PATH`.
@@ -63,7 +62,7 @@ export function tryItLine(l: BoundListener): string {
   const plain = tryIt?.(placeholderHost, placeholderPort, l.kind === 'unix' ? 'tcp' : 'udp');
   const target = `${placeholderHost} ${placeholderPort}`;
   if (plain?.includes(target)) return plain.replace(target, `-U ${path}`);
-  return l.kind === 'unix' ? `nc -U ${path}` : `nc -u -U ${path}`;
+  return l.kind === 'unix' ? `socketkit connect -U ${path}` : `socketkit connect -u -U ${path}`;
 }
 
 /** `127.0.0.1:7007`, `[::1]:7007`, `/tmp/echo.sock`. */

@@ -88,5 +88,7 @@ export const chargenService: ServiceDefinition = {
   transports: ['tcp', 'udp'],
   create: () => ({ stream: chargenStream, datagram: createChargenDatagram() }),
   tryIt: (host, port, transport) =>
-    transport === 'tcp' ? `nc ${host} ${port} | head -n 5` : `echo | nc -u -w1 ${host} ${port}`,
+    transport === 'tcp'
+      ? `socketkit connect --recv-only ${host} ${port} | head -n 5`
+      : `echo | socketkit connect -u -i 1 ${host} ${port}`,
 };

@@ -220,5 +220,7 @@ export const chatService: ServiceDefinition = {
     }
     return { stream, close: () => hub.close() };
   },
-  tryIt: (host, port) => `nc ${host} ${port}`,
+  tryIt: (host, port) => `socketkit chat ${host} ${port}`,
+  // `socketkit chat` dials TCP only: on a Unix socket, the line protocol through connect.
+  tryItUnix: (path) => `socketkit connect -U ${path}`,
 };

@@ -39,5 +39,7 @@ export const daytimeService: ServiceDefinition = {
   transports: ['tcp', 'udp'],
   create: () => ({ stream: daytimeStream, datagram: daytimeDatagram }),
   tryIt: (host, port, transport) =>
-    transport === 'tcp' ? `nc ${host} ${port}` : `echo | nc -u -w1 ${host} ${port}`,
+    transport === 'tcp'
+      ? `socketkit connect ${host} ${port}`
+      : `echo | socketkit connect -u -i 1 ${host} ${port}`,
 };

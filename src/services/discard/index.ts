@@ -41,5 +41,7 @@ export const discardService: ServiceDefinition = {
   transports: ['tcp', 'udp'],
   create: () => ({ stream: discardStream, datagram: discardDatagram }),
   tryIt: (host, port, transport) =>
-    transport === 'tcp' ? `nc ${host} ${port}` : `nc -u ${host} ${port}`,
+    transport === 'tcp'
+      ? `socketkit connect ${host} ${port}`
+      : `socketkit connect -u ${host} ${port}`,
 };

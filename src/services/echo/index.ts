@@ -148,5 +148,7 @@ export const echoService: ServiceDefinition = {
   transports: ['tcp', 'udp'],
   create: () => ({ stream: echoStream, datagram: echoDatagram }),
   tryIt: (host, port, transport) =>
-    transport === 'tcp' ? `nc ${host} ${port}` : `nc -u ${host} ${port}`,
+    transport === 'tcp'
+      ? `socketkit connect ${host} ${port}`
+      : `socketkit connect -u ${host} ${port}`,
 };

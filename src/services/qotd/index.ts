@@ -82,5 +82,7 @@ export const qotdService: ServiceDefinition = {
     return { stream: createQotdStream(quote), datagram: createQotdDatagram(quote) };
   },
   tryIt: (host, port, transport) =>
-    transport === 'tcp' ? `nc ${host} ${port}` : `echo | nc -u -w1 ${host} ${port}`,
+    transport === 'tcp'
+      ? `socketkit connect ${host} ${port}`
+      : `echo | socketkit connect -u -i 1 ${host} ${port}`,
 };

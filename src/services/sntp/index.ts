@@ -235,5 +235,5 @@ export const sntpService: ServiceDefinition = {
   // NTP clients speak UDP only: over a Unix datagram socket, send a bare 48-byte client
   // request (LI 0, version 4, mode 3 = 0x23) by hand and show the reply's bytes.
   tryItUnix: (path) =>
-    `{ printf '\\043'; head -c 47 /dev/zero; } | nc -u -w1 -U ${path} | od -An -tu1`,
+    `{ printf '\\043'; head -c 47 /dev/zero; } | socketkit connect -u -i 1 -U ${path} | od -An -tu1`,
 };

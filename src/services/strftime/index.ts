@@ -261,6 +261,6 @@ export const strftimeService: ServiceDefinition = {
   // friendlier client, but plain nc works anywhere, Unix datagram sockets included).
   tryIt: (host, port, transport) =>
     transport === 'tcp'
-      ? `echo '%F %T' | nc -N ${host} ${port}`
-      : `echo '%F %T' | nc -u -w1 ${host} ${port}`,
+      ? `echo '%F %T' | socketkit connect ${host} ${port}`
+      : `echo '%F %T' | socketkit connect -u -i 1 ${host} ${port}`,
 };

@@ -40,6 +40,6 @@ export const timeService: ServiceDefinition = {
   create: () => ({ stream: timeStream, datagram: timeDatagram }),
   tryIt: (host, port, transport) =>
     transport === 'tcp'
-      ? `nc ${host} ${port} | od -An -tu1`
-      : `echo | nc -u -w1 ${host} ${port} | od -An -tu1`,
+      ? `socketkit connect ${host} ${port} | od -An -tu1`
+      : `echo | socketkit connect -u -i 1 ${host} ${port} | od -An -tu1`,
 };

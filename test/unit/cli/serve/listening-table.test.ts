@@ -16,15 +16,15 @@ const svc = (name: string) => {
 test('try-it lines per transport', () => {
   assert.equal(
     tryItLine({ service: svc('echo'), kind: 'tcp', host: '0.0.0.0', port: 7007 }),
-    'nc 127.0.0.1 7007',
+    'socketkit connect 127.0.0.1 7007',
   );
   assert.equal(
     tryItLine({ service: svc('echo'), kind: 'udp', host: '127.0.0.1', port: 7007 }),
-    'nc -u 127.0.0.1 7007',
+    'socketkit connect -u 127.0.0.1 7007',
   );
   assert.equal(
     tryItLine({ service: svc('time'), kind: 'tcp', host: '127.0.0.1', port: 7037 }),
-    'nc 127.0.0.1 7037 | od -An -tu1',
+    'socketkit connect 127.0.0.1 7037 | od -An -tu1',
   );
   assert.equal(
     tryItLine({ service: svc('echo'), kind: 'tls', host: '::', port: 7 }),
@@ -32,11 +32,11 @@ test('try-it lines per transport', () => {
   );
   assert.equal(
     tryItLine({ service: svc('chargen'), kind: 'unix', path: '/tmp/c.sock' }),
-    'nc -U /tmp/c.sock | head -n 5',
+    'socketkit connect --recv-only -U /tmp/c.sock | head -n 5',
   );
   assert.equal(
     tryItLine({ service: svc('daytime'), kind: 'unix-dgram', path: '/tmp/my d.sock' }),
-    "echo | nc -u -w1 -U '/tmp/my d.sock'",
+    "echo | socketkit connect -u -i 1 -U '/tmp/my d.sock'",
   );
   assert.equal(shellQuote("it's"), `'it'\\''s'`);
 });
@@ -50,8 +50,8 @@ test('the table has a header and aligned columns', () => {
     text,
     [
       'SERVICE  TRANSPORT  ADDRESS         TRY IT',
-      'echo     tcp        127.0.0.1:7007  nc 127.0.0.1 7007',
-      'daytime  udp        [::1]:13        echo | nc -u -w1 ::1 13',
+      'echo     tcp        127.0.0.1:7007  socketkit connect 127.0.0.1 7007',
+      'daytime  udp        [::1]:13        echo | socketkit connect -u -i 1 ::1 13',
       '',
     ].join('\n'),
   );
@@ -63,7 +63,8 @@ test('lines that call socketkit name this package bin when socketkit is not on t
     renderListeningTable([sntp], { socketkitOnPath: true }),
     /\s{2}socketkit sntp 127\.0\.0\.1 --port 7124\n$/,
   );
-  // Never `npx socketkit`: outside the clone npx would fetch whatever the registry has.
+  // Never `npx socketkit`: outside the clone npx would fetch whatever the registry has, and
+  // inside it npx copies the package into its cache (slow, and racy when run in parallel).
   assert.match(
     renderListeningTable([sntp], {
       socketkitOnPath: false,
@@ -76,14 +77,14 @@ test('lines that call socketkit name this package bin when socketkit is not on t
 test('services with their own Unix line, and strftime lines that end by themselves', () => {
   assert.equal(
     tryItLine({ service: svc('sntp'), kind: 'unix-dgram', path: '/tmp/n.sock' }),
-    "{ printf '\\043'; head -c 47 /dev/zero; } | nc -u -w1 -U /tmp/n.sock | od -An -tu1",
+    "{ printf '\\043'; head -c 47 /dev/zero; } | socketkit connect -u -i 1 -U /tmp/n.sock | od -An -tu1",
   );
   assert.equal(
     tryItLine({ service: svc('strftime'), kind: 'tcp', host: '127.0.0.1', port: 7123 }),
-    "echo '%F %T' | nc -N 127.0.0.1 7123",
+    "echo '%F %T' | socketkit connect 127.0.0.1 7123",
   );
   assert.equal(
     tryItLine({ service: svc('strftime'), kind: 'unix-dgram', path: '/tmp/s.sock' }),
-    "echo '%F %T' | nc -u -w1 -U /tmp/s.sock",
+    "echo '%F %T' | socketkit connect -u -i 1 -U /tmp/s.sock",
   );
 });
