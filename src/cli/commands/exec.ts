@@ -15,6 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
+import type { ConnectionOptions } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import {
@@ -36,7 +37,12 @@ interface ExecFlags {
   timeout: string;
   tls?: boolean;
   tlsCa?: string;
+  tlsInsecure?: boolean;
 }
+
+/** What `--tls-insecure` prints, every time: the secret's MACs then go to whoever answers. */
+export const TLS_INSECURE_WARNING =
+  'socketkit: WARNING: --tls-insecure: the server certificate is NOT verified; anyone on the path can impersonate the server and read the commands and their output\n';
 
 /** Refusals after which the server closed the connection: stop the interactive loop. */
 const FATAL = new Set([
@@ -148,6 +154,36 @@ function reportEnd(end: ExecEnd, io: CliIO): void {
     io.stderr.write('socketkit: the server killed the command at its --exec-timeout\n');
 }
 
+/**
+ * TLS options: verification (CA and host name) is on, against the system CAs or
+ * `--tls-ca`; `--tls-insecure` turns it off, loudly.
+ */
+async function execTlsOptions(
+  flags: ExecFlags,
+  host: string,
+  io: CliIO,
+): Promise<ConnectionOptions | undefined> {
+  if (!flags.tls && flags.tlsCa === undefined && !flags.tlsInsecure) return undefined;
+  let ca: Buffer | undefined;
+  if (flags.tlsCa !== undefined) {
+    try {
+      ca = await readFile(flags.tlsCa);
+    } catch (err) {
+      throw new CliError(
+        `--tls-ca: cannot read ${flags.tlsCa}: ${(err as Error).message}`,
+        ExitCode.usage,
+      );
+    }
+  }
+  if (flags.tlsInsecure) io.stderr.write(TLS_INSECURE_WARNING);
+  return {
+    rejectUnauthorized: flags.tlsInsecure !== true,
+    ...(ca ? { ca } : {}),
+    // SNI carries names only (RFC 6066); an address is checked against the cert's IP SANs.
+    ...(isIP(host) === 0 ? { servername: host } : {}),
+  };
+}
+
 /** Builds the `exec` command. */
 export const execCommand: CommandFactory = (io, setExitCode) =>
   new Command('exec')
@@ -164,8 +200,24 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
       'utf-8',
     )
     .option('-t, --timeout <seconds>', 'wait this long to connect and for each reply', '60')
-    .addOption(new Option('--tls', 'connect with TLS').conflicts('udp'))
-    .option('--tls-ca <file>', 'with --tls: trust this CA (PEM)')
+    .addOption(
+      new Option(
+        '--tls',
+        "connect with TLS, verifying the server's certificate (CA and host name) against the system CAs",
+      ).conflicts('udp'),
+    )
+    .addOption(
+      new Option(
+        '--tls-ca <file>',
+        'trust this CA (PEM) instead of the system CAs (implies --tls)',
+      ).conflicts('udp'),
+    )
+    .addOption(
+      new Option(
+        '--tls-insecure',
+        "do NOT verify the server's certificate (implies --tls; prints a warning; for tests only)",
+      ).conflicts('udp'),
+    )
     .action(
       async (
         host: string,
@@ -185,13 +237,7 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
           );
         }
         const secret = await readSecret(flags, io);
-        const tls = flags.tls
-          ? {
-              ...(flags.tlsCa ? { ca: await readFile(flags.tlsCa) } : {}),
-              // SNI carries names only (RFC 6066); an address is checked against the cert's IP SANs.
-              ...(isIP(host) === 0 ? { servername: host } : {}),
-            }
-          : undefined;
+        const tls = await execTlsOptions(flags, host, io);
         const options = { secret, timeout, ...(tls ? { tls } : {}) };
         const address = { host, port };
         let session: ExecSession | undefined;
