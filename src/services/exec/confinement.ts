@@ -6,12 +6,14 @@
  * /bin/sh -c 'echo $$ > "$1" && shift && exec "$@"' sh CGROUP/cgroup.procs   (pids cgroup, if any)
  *   └─ exec prlimit --nproc=N:N --                           (no cgroup, not root)
  *        └─ exec unshare --pid --fork --kill-child --        (PID namespace, if allowed)
- *             └─ the command: PID 1 of its own namespace
+ *             └─ /bin/sh -c '"$@"; exit $?' sh …             PID 1 of the namespace
+ *                  └─ the command
  * ```
  *
- * - **PID namespace** (`unshare`, util-linux): the command is the namespace's init, so
- *   when it ends, or `unshare` is killed (timeout, client gone), the kernel kills every
- *   process in the namespace, `setsid` and double-forked daemons included. Needs
+ * - **PID namespace** (`unshare`, util-linux): when the command ends, its init shell
+ *   exits, and when `unshare` is killed (timeout, client gone) `--kill-child` kills the
+ *   init; either way the kernel then kills every process in the namespace, `setsid` and
+ *   double-forked daemons included. Needs
  *   CAP_SYS_ADMIN (root) or unprivileged user namespaces; probed at start.
  * - **Otherwise a process group**: the command leads its own group and the group gets
  *   SIGKILL; a descendant that called `setsid()` escapes it (unless a cgroup holds it).
@@ -193,15 +195,19 @@ export interface ConfinedRun {
 /** Wraps `file argv…` for one run. */
 export function confine(c: Confinement, file: string, argv: readonly string[]): ConfinedRun {
   let words = [file, ...argv];
-  if (c.unshare !== null) words = [...c.unshare, '--', ...words];
+  // The namespace's init is a constant shell line that runs the command as its child:
+  // an init ignores signals it sends itself (`kill $$`), the command must not. The
+  // price: a command ended by signal N is reported as exit 128+N, as a shell would.
+  if (c.unshare !== null)
+    words = [...c.unshare, '--', '/bin/sh', '-c', '"$@"; exit $?', 'sh', ...words];
   let cgroup: string | null = null;
   if (c.limit.kind === 'rlimit') words = [c.limit.prlimit, `--nproc=${c.maxProcs}`, '--', ...words];
   else if (c.limit.kind === 'cgroup') {
     const dir = join(c.limit.parent, `socketkit-exec-${process.pid}-${++runs}`);
     try {
       mkdirSync(dir);
-      // +1: `unshare` itself, which waits for the command.
-      writeFileSync(join(dir, 'pids.max'), String(c.maxProcs + (c.unshare !== null ? 1 : 0)));
+      // +2: `unshare` itself and the namespace's init shell, which wait for the command.
+      writeFileSync(join(dir, 'pids.max'), String(c.maxProcs + (c.unshare !== null ? 2 : 0)));
       cgroup = dir;
       words = [
         '/bin/sh',

@@ -113,7 +113,7 @@ export const execOptions: readonly ServiceOption[] = [
     key: 'maxProcs',
     defaultValue: 32,
     description:
-      'processes one command may have at once (pids cgroup; RLIMIT_NPROC when not root); see --confine',
+      'processes one command may have at once, default 32 (pids cgroup; RLIMIT_NPROC when not root); see --confine',
     parse: numberOption('max-procs', 1, 1_000_000),
   },
   {
@@ -121,7 +121,7 @@ export const execOptions: readonly ServiceOption[] = [
     key: 'confine',
     defaultValue: 'auto',
     description:
-      'auto: a PID namespace (unshare) when the host allows it, else the process group; pidns: require it; pgroup: never',
+      'auto (default): a PID namespace (unshare) when the host allows it, else the process group; pidns: require it; pgroup: never',
     parse: (raw: string): ConfineMode => {
       if (raw !== 'auto' && raw !== 'pidns' && raw !== 'pgroup')
         throw new InvalidArgumentError(
@@ -140,28 +140,31 @@ export const execOptions: readonly ServiceOption[] = [
     flags: '--clock-skew <seconds>',
     key: 'clockSkew',
     defaultValue: 60,
-    description: "largest difference between a request's timestamp and the server clock",
+    description:
+      "largest difference between a request's timestamp and the server clock (default 60)",
     parse: numberOption('clock-skew', 1, 3600),
   },
   {
     flags: '--auth-timeout <seconds>',
     key: 'authTimeout',
     defaultValue: 5,
-    description: 'a new TCP connection must send a request header that verifies within this time',
+    description:
+      'a new TCP connection must send a request header that verifies within this time (default 5)',
     parse: numberOption('auth-timeout', 0.1, 600),
   },
   {
     flags: '--max-unauthenticated-per-ip <n>',
     key: 'maxUnauthenticatedPerIp',
     defaultValue: 8,
-    description: 'TCP connections from one address not yet authenticated (more are refused)',
+    description:
+      'TCP connections from one address not yet authenticated, default 8 (more are refused)',
     parse: numberOption('max-unauthenticated-per-ip', 1, 1_000_000),
   },
   {
     flags: '--max-unauthenticated <n>',
     key: 'maxUnauthenticated',
     defaultValue: 256,
-    description: 'TCP connections not yet authenticated, all addresses together',
+    description: 'TCP connections not yet authenticated, all addresses together (default 256)',
     parse: numberOption('max-unauthenticated', 1, 1_000_000),
   },
   {
