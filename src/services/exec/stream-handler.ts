@@ -36,6 +36,10 @@ import {
 } from './exec-protocol.js';
 import { PreauthGate } from './preauth-gate.js';
 
+/**
+ * Unauthenticated connections: `{event: 'refused' | 'timeout' | 'authenticated' | 'closed', remote}`
+ * ('closed': one left the table without authenticating).
+ */
 const preauthChannel = channel('socketkit:exec:preauth');
 
 /** What a client that does not speak the protocol is told (one line, then close). */
@@ -86,6 +90,8 @@ export function createExecStreamHandler(
       clearTimeout(deadline);
       gate.release(key);
       conn.setTimeout(idle);
+      if (preauthChannel.hasSubscribers)
+        preauthChannel.publish({ event: 'authenticated', remote: ctx.remote });
     };
     const gone = new AbortController();
     const onGone = (): void => gone.abort();
@@ -145,7 +151,11 @@ export function createExecStreamHandler(
       // The client went away or timed out: its command (if any) was killed above.
     } finally {
       clearTimeout(deadline);
-      if (unauthenticated) gate.release(key);
+      if (unauthenticated) {
+        gate.release(key);
+        if (preauthChannel.hasSubscribers)
+          preauthChannel.publish({ event: 'closed', remote: ctx.remote });
+      }
       conn.raw.off('close', onGone);
       ctx.signal.removeEventListener('abort', onGone);
       gone.abort();
