@@ -49,14 +49,17 @@ test('socketkit exec --tls: unknown CA and wrong host name refused; --tls-ca wor
   const unknownCa = await exec('--tls');
   assert.equal(unknownCa.code, 1);
   assert.equal(unknownCa.stdout, '');
-  assert.match(unknownCa.stderr, /self[- ]signed|certificate/i);
+  assert.match(unknownCa.stderr, /not trusted: pass --tls-ca/);
 
   const wrongName = await exec('--tls-ca', cert);
   assert.equal(wrongName.code, 1);
   assert.equal(wrongName.stdout, '');
-  assert.match(wrongName.stderr, /127\.0\.0\.2|altnames|host/i);
+  assert.match(wrongName.stderr, /for other names.*ERR_TLS_CERT_ALTNAME_INVALID/);
 
   const insecure = await exec('--tls-insecure');
   assert.equal(insecure.stdout, 'hi\n', insecure.stderr);
-  assert.match(insecure.stderr, /WARNING: --tls-insecure: the server certificate is NOT verified/);
+  assert.match(
+    insecure.stderr,
+    /WARNING: --tls-insecure: the certificate of 127\.0\.0\.2 is NOT verified/,
+  );
 });

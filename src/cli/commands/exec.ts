@@ -12,10 +12,8 @@
  */
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { ConnectionOptions } from 'node:tls';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import {
@@ -26,6 +24,7 @@ import {
   execUdp,
   type OutputSink,
 } from '../../services/exec/index.js';
+import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { parsePort, parseSeconds } from '../time/time-args.js';
 import type { CommandFactory } from './index.js';
@@ -39,10 +38,6 @@ interface ExecFlags {
   tlsCa?: string;
   tlsInsecure?: boolean;
 }
-
-/** What `--tls-insecure` prints, every time: the secret's MACs then go to whoever answers. */
-export const TLS_INSECURE_WARNING =
-  'socketkit: WARNING: --tls-insecure: the server certificate is NOT verified; anyone on the path can impersonate the server and read the commands and their output\n';
 
 /** Refusals after which the server closed the connection: stop the interactive loop. */
 const FATAL = new Set([
@@ -154,36 +149,6 @@ function reportEnd(end: ExecEnd, io: CliIO): void {
     io.stderr.write('socketkit: the server killed the command at its --exec-timeout\n');
 }
 
-/**
- * TLS options: verification (CA and host name) is on, against the system CAs or
- * `--tls-ca`; `--tls-insecure` turns it off, loudly.
- */
-async function execTlsOptions(
-  flags: ExecFlags,
-  host: string,
-  io: CliIO,
-): Promise<ConnectionOptions | undefined> {
-  if (!flags.tls && flags.tlsCa === undefined && !flags.tlsInsecure) return undefined;
-  let ca: Buffer | undefined;
-  if (flags.tlsCa !== undefined) {
-    try {
-      ca = await readFile(flags.tlsCa);
-    } catch (err) {
-      throw new CliError(
-        `--tls-ca: cannot read ${flags.tlsCa}: ${(err as Error).message}`,
-        ExitCode.usage,
-      );
-    }
-  }
-  if (flags.tlsInsecure) io.stderr.write(TLS_INSECURE_WARNING);
-  return {
-    rejectUnauthorized: flags.tlsInsecure !== true,
-    ...(ca ? { ca } : {}),
-    // SNI carries names only (RFC 6066); an address is checked against the cert's IP SANs.
-    ...(isIP(host) === 0 ? { servername: host } : {}),
-  };
-}
-
 /** Builds the `exec` command. */
 export const execCommand: CommandFactory = (io, setExitCode) =>
   new Command('exec')
@@ -237,7 +202,11 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
           );
         }
         const secret = await readSecret(flags, io);
-        const tls = await execTlsOptions(flags, host, io);
+        // Verification (CA and host name) is on unless --tls-insecure, which warns.
+        const tls =
+          flags.tls || flags.tlsCa !== undefined || flags.tlsInsecure
+            ? clientTlsOptions(flags, host, (line) => io.stderr.write(line))
+            : undefined;
         const options = { secret, timeout, ...(tls ? { tls } : {}) };
         const address = { host, port };
         let session: ExecSession | undefined;
@@ -250,7 +219,11 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
           let end: ExecEnd;
           if (flags.udp) end = await execUdp(address, cmd, argv, out.sink, options);
           else {
-            session ??= await ExecSession.connect(address, options);
+            session ??= await ExecSession.connect(address, options).catch((err: unknown) => {
+              // The socket layer wraps the TLS error in a ConnectError: explain its cause.
+              const cause = (err as { cause?: unknown }).cause;
+              throw certificateError(cause, (err as Error).message) ?? err;
+            });
             end = await session.run(cmd, argv, out.sink);
           }
           await out.flush();
