@@ -31,7 +31,7 @@ export * from './exec-error.js';
 export * from './exec-protocol.js';
 export * from './file-nonce-store.js';
 export * from './preauth-gate.js';
-export * from './redis-nonce-store.js';
+export type { RedisNonceStoreOptions } from './redis-nonce-store.js';
 export * from './replay-guard.js';
 export * from './replay-store.js';
 export * from './stream-handler.js';

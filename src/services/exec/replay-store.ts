@@ -11,7 +11,6 @@ import { createHmac } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileNonceStore } from './file-nonce-store.js';
-import { RedisNonceStore } from './redis-nonce-store.js';
 import { MemoryNonceStore, type NonceStore } from './replay-guard.js';
 
 /** Options of {@link openNonceStore}. */
@@ -57,10 +56,13 @@ export async function openNonceStore(
 ): Promise<NonceStore> {
   const max = options.maxEntries === undefined ? {} : { maxEntries: options.maxEntries };
   if (spec === 'memory') return new MemoryNonceStore(max);
-  if (spec !== undefined && /^rediss?:\/\//i.test(spec))
+  if (spec !== undefined && /^rediss?:\/\//i.test(spec)) {
+    // Loaded on use: a program that never names Redis never loads ioredis.
+    const { RedisNonceStore } = await import('./redis-nonce-store.js');
     return RedisNonceStore.open(spec, {
       prefix: `socketkit:exec:replay:${storeId(options.secret)}`,
     });
+  }
   const dir =
     spec === undefined || spec === ''
       ? defaultReplayDir(options.secret, options.environment)
