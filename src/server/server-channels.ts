@@ -68,10 +68,12 @@ export interface RefusedMessage {
   remote: PeerAddress;
   /**
    * `deny`: the allow/deny lists or `verifyRequest` refused it; `maxConnections`: the server
-   * was full (the client got a one-line refusal); `queueFull`: a datagram arrived while
-   * the server's queue of unhandled datagrams was full and was dropped.
+   * was full (the client got a one-line refusal); `maxConnectionsPerIp`: its address had
+   * as many connections open as allowed; `acceptRate`: its address opened connections
+   * faster than allowed; `queueFull`: a datagram arrived while the server's queue of
+   * unhandled datagrams was full and was dropped.
    */
-  reason: 'deny' | 'maxConnections' | 'queueFull';
+  reason: 'deny' | 'maxConnections' | 'maxConnectionsPerIp' | 'acceptRate' | 'queueFull';
   server: ServerLike;
 }
 
