@@ -119,7 +119,9 @@ export class AddressLimits {
 function checkCount(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidArgumentError(`${name} must be an integer >= 0 (0 = no limit), got ${String(value)}`);
+    throw new InvalidArgumentError(
+      `${name} must be an integer >= 0 (0 = no limit), got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -140,7 +142,11 @@ export function ipv6Key(address: string): string {
   } else {
     const head = gap === 0 ? [] : bare.slice(0, gap).split(':');
     const tail = gap + 2 >= bare.length ? [] : bare.slice(gap + 2).split(':');
-    groups = [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail];
+    groups = [
+      ...head,
+      ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'),
+      ...tail,
+    ];
   }
   const prefix = groups.slice(0, 4).map((g) => (g === '' ? '0' : g.replace(/^0+(?=.)/, '')));
   while (prefix.length < 4) prefix.push('0');

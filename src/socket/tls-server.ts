@@ -159,7 +159,10 @@ function isHangUp(error: Error): boolean {
 function whereOf(raw: net.Socket): { address?: string; port?: number } {
   return raw.remoteAddress === undefined
     ? {}
-    : { address: raw.remoteAddress, ...(raw.remotePort !== undefined ? { port: raw.remotePort } : {}) };
+    : {
+        address: raw.remoteAddress,
+        ...(raw.remotePort !== undefined ? { port: raw.remotePort } : {}),
+      };
 }
 
 function ignore(): void {}
