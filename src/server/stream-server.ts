@@ -31,6 +31,7 @@ import { gracefulClose } from '../socket/graceful-close.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
 import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
 import { AddressLimits, type AddressLimitOptions } from './address-limits.js';
+import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-monitor.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
 import { IdleSweeper } from './idle-sweeper.js';
@@ -150,7 +151,7 @@ export function nextRequestId(): number {
 }
 
 /** What TCP, TLS and Unix stream servers share. Not used directly. */
-export abstract class StreamServer extends BaseServer {
+export abstract class StreamServer extends BaseServer implements FdPressureListener {
   readonly #opts: StreamServerBaseOptions;
   readonly #conns = new Map<number, Connection>();
   readonly #sweeper: IdleSweeper | null;
@@ -167,6 +168,8 @@ export abstract class StreamServer extends BaseServer {
   #handshaking = 0;
   /** Refused connections lingering to deliver their busy line. */
   #refusing = 0;
+  /** Descriptors ran out (see fd-monitor.ts): refusals do not linger meanwhile. */
+  #fdPressure = false;
 
   constructor(options: StreamServerBaseOptions) {
     super(options);
@@ -245,6 +248,22 @@ export abstract class StreamServer extends BaseServer {
         ? { handshakeTimeout: this.#opts.handshakeTimeout }
         : {}),
     });
+    watchFds(this);
+  }
+
+  /** Called by the descriptor monitor: descriptors ran out (true) or are back (false). */
+  fdPressure(exhausted: boolean): void {
+    this.#fdPressure = exhausted;
+  }
+
+  /**
+   * An error of the listening socket after it listens. EMFILE/ENFILE (descriptors ran
+   * out) go to the descriptor monitor, which reports them once, not once per client.
+   */
+  protected acceptError(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'EMFILE' || code === 'ENFILE') probeFds();
+    else this.reportError(error, { phase: 'accept' });
   }
 
   /** The listening `net.Server` (an escape hatch); null before `listen()`. */
@@ -274,6 +293,7 @@ export abstract class StreamServer extends BaseServer {
   }
 
   protected override async cleanup(): Promise<void> {
+    unwatchFds(this);
     this.#sweeper?.stop();
   }
 
@@ -291,7 +311,12 @@ export abstract class StreamServer extends BaseServer {
     tell: boolean = true,
   ): void {
     publish(serverChannels.refused, () => ({ remote, reason, server: this }));
-    if (reason === 'deny' || !tell || this.#refusing >= MAX_LINGERING_REFUSALS) {
+    if (
+      reason === 'deny' ||
+      !tell ||
+      this.#fdPressure ||
+      this.#refusing >= MAX_LINGERING_REFUSALS
+    ) {
       raw.destroy();
       return;
     }

@@ -87,7 +87,7 @@ export class TcpServer extends StreamServer {
         backlog: this.backlogSize,
         ipv6Only: this.#options.ipv6Only ?? false,
       },
-      (error) => this.reportError(error, { phase: 'accept' }),
+      (error) => this.acceptError(error),
     );
     return server;
   }

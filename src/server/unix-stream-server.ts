@@ -62,7 +62,7 @@ export class UnixStreamServer extends StreamServer {
     if (this.clusterRole !== 'worker') await removeStaleSocket(this.#path);
     const server = createStreamListener(this.#options.tls, events);
     await listenOn(server, { path: this.#path, backlog: this.backlogSize }, (error) =>
-      this.reportError(error, { phase: 'accept' }),
+      this.acceptError(error),
     );
     return server;
   }
