@@ -14,7 +14,7 @@
  * | error        | error | `echo/tcp #3 handler error: …`                            |
  * | error (TLS handshake) | warn | `echo/tls tls-handshake error from …`, summarised * |
  * | fd-limit     | error | `out of file descriptors (EMFILE): new clients are …`     |
- * |              | info  | `file descriptors available again after 3.2 s`            |
+ * |              | warn  | `file descriptors available again after 3.2 s: serving`   |
  * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
  * | listening, shutdown | debug |                                                  |
  *
@@ -252,7 +252,8 @@ export class ServeLogger {
         );
       } else {
         const seconds = (Number(m.durationMs) / 1000).toFixed(1);
-        this.log('info', `file descriptors available again after ${seconds} s: serving`, {
+        // Warn, not info: whoever saw the error (even with -q) must see the end of it.
+        this.log('warn', `file descriptors available again after ${seconds} s: serving`, {
           event: 'fd-limit',
           state: m.state,
           durationMs: m.durationMs,
