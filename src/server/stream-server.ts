@@ -30,6 +30,7 @@ import {
 import { gracefulClose } from '../socket/graceful-close.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
 import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
+import { destroyHandshaking } from '../socket/tls-server.js';
 import { AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-monitor.js';
 import { BaseServer } from './base-server.js';
@@ -283,7 +284,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   }
 
   protected destroyActive(): number {
-    let n = 0;
+    let n = this.#listener === null ? 0 : destroyHandshaking(this.#listener);
     for (const conn of this.#conns.values()) {
       n++;
       if (conn.socket !== null) conn.socket.destroy();

@@ -25,7 +25,8 @@
  * hours). One sweeper per server checks the deadlines, like the idle sweeper: entries
  * are kept in accept order, which is deadline order, so a tick looks only at the
  * expired ones and the first live one. Node's per-socket inactivity timer cannot be
- * turned off (0 means its 120 s default), so it gets the same value as a backstop.
+ * turned off (0 means its 120 s default), so it is set to twice the deadline: a backstop
+ * that never fires first.
  * @module
  */
 import type * as net from 'node:net';
@@ -60,6 +61,9 @@ export interface TlsServerOptions extends tls.TlsOptions {
   allowHalfOpen?: boolean;
 }
 
+/** The connections of each TLS server still in their handshake (see destroyHandshaking). */
+const handshaking = new WeakMap<net.Server, Map<net.Socket, Pending>>();
+
 interface Pending {
   deadline: number;
   /** Why the connection was destroyed, once it was. */
@@ -78,9 +82,10 @@ export function createTlsServer(options: TlsServerOptions, events: TlsServerEven
   const server = tls.createServer({
     ...tlsOptions,
     allowHalfOpen: false,
-    handshakeTimeout: timeoutMs,
+    handshakeTimeout: 2 * timeoutMs,
   });
   const pending = new Map<net.Socket, Pending>();
+  handshaking.set(server, pending);
   const tickMs = Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
   let timer: NodeJS.Timeout | undefined;
 
@@ -133,7 +138,12 @@ export function createTlsServer(options: TlsServerOptions, events: TlsServerEven
     if (raw !== undefined) {
       const entry = pending.get(raw);
       // A client that hung up is no error; anything else says why the handshake failed.
-      if (entry !== undefined && entry.error === null && !isHangUp(error)) entry.error = error;
+      if (entry !== undefined && entry.error === null && !isHangUp(error)) {
+        entry.error =
+          (error as { code?: unknown }).code === 'ERR_TLS_HANDSHAKE_TIMEOUT'
+            ? new SocketTimeoutError('TLS handshake', seconds, whereOf(raw))
+            : error;
+      }
     }
     // Node leaves the socket open after a failed handshake: that was the leak.
     socket.destroy();
@@ -144,6 +154,19 @@ export function createTlsServer(options: TlsServerOptions, events: TlsServerEven
     timer = undefined;
   });
   return server;
+}
+
+/**
+ * Destroys every connection of `server` (made by {@link createTlsServer}) still in its
+ * handshake — a server shutting down has nothing to serve them — and returns how many.
+ * Each is reported to `onAbandoned` as it closes.
+ */
+export function destroyHandshaking(server: net.Server): number {
+  const pending = handshaking.get(server);
+  if (pending === undefined) return 0;
+  const n = pending.size;
+  for (const raw of pending.keys()) raw.destroy();
+  return n;
 }
 
 /** The TCP socket under a server-side TLSSocket (Node's `_parent`, set since Node 0.11). */
