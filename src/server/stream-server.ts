@@ -406,7 +406,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       // TLS, handshake done: admitted and counted as #handshaking since the accept.
       this.#handshaking--;
       socket.on('error', ignoreError);
-      remote = this.remoteOf(socket);
+      // From the TCP socket: it cached its peer's address at admission (a client gone
+      // meanwhile has none any more), so the same per-address key is released.
+      remote = this.remoteOf(raw);
       key = this.#limits.keyOf(remote);
       if (!this.listening) {
         if (key !== null) this.#limits.release(key);
