@@ -17,7 +17,7 @@ describe('chat service definition', () => {
     assert.equal(chatService.defaultPort, 7777);
     assert.deepEqual(chatService.transports, ['tcp']);
     for (const o of chatOptions) assert.ok(o.flags.startsWith('--') && o.description.length > 0);
-    assert.equal(chatService.tryIt?.('127.0.0.1', 7777, 'tcp'), 'nc 127.0.0.1 7777');
+    assert.equal(chatService.tryIt?.('127.0.0.1', 7777, 'tcp'), 'socketkit chat 127.0.0.1 7777');
   });
 
   it('reads options given raw (flags), parsed (config) or not at all (defaults)', () => {
