@@ -69,9 +69,12 @@ export interface RefusedMessage {
   /**
    * `deny`: the allow/deny lists or `verifyRequest` refused it; `maxConnections`: the server
    * was full (the client got a one-line refusal); `queueFull`: a datagram arrived while
-   * the server's queue of unhandled datagrams was full and was dropped.
+   * the server's queue of unhandled datagrams was full and was dropped;
+   * `privilegedPort`: a UDP datagram from a source port below 1024 was dropped
+   * (`ignorePrivilegedPorts`, inetd's rule against reflection loops); `rateLimited`: a
+   * UDP datagram over its source address's rate (`rateLimit`) was dropped.
    */
-  reason: 'deny' | 'maxConnections' | 'queueFull';
+  reason: 'deny' | 'maxConnections' | 'queueFull' | 'privilegedPort' | 'rateLimited';
   server: ServerLike;
 }
 

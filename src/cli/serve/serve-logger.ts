@@ -11,14 +11,20 @@
  * | close        | info  | `echo/tcp #3 closed after 0.2 s: 6 bytes in, 6 out`       |
  * | datagram     | debug | `echo/udp #4 datagram from 127.0.0.1:40112: 6 bytes`      |
  * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`                   |
+ * | dropped      | warn  | `echo/udp dropped a datagram from 127.0.0.1:5000 (rateLimited: …)`, |
+ * |              |       | then `echo/udp dropped 9001 more datagrams in 10 s (rateLimited, …)` |
  * | error        | error | `echo/tcp #3 handler error: …`                            |
  * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
  * | listening, shutdown | debug |                                                  |
+ *
+ * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`) come by the
+ * thousand in a flood: they are summarised (see `DropSummary`), not logged one by one.
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Writable } from 'node:stream';
 import type { PeerAddress } from '../../server/handler-types.js';
+import { type DropReport, DropSummary } from './drop-summary.js';
 
 /** Log levels, most severe first. `-q` shows warn and error, `-v` adds debug. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -36,7 +42,16 @@ export interface ServeLoggerOptions {
   now?: () => Date;
   /** Fields added to every line (a `--processes` worker adds its `pid`). */
   tag?: Record<string, string | number>;
+  /** How often counted datagram drops are reported, in ms. Default 10 000. */
+  dropSummaryMs?: number;
 }
+
+/** Refusal reasons that are datagram drops: summarised, not one line each. */
+const DROP_REASONS: Record<string, string> = {
+  rateLimited: 'over its per-source rate, --datagram-rate',
+  privilegedPort: "source port below 1024, inetd's rule against reflection loops",
+  queueFull: 'the queue of datagrams waiting for a handler is full',
+};
 
 /** What the logger knows about a server it reports for. */
 export interface ServerLabel {
@@ -66,9 +81,11 @@ export class ServeLogger {
   /** Open connections of our servers: close messages carry only the id. */
   readonly #connections = new Map<number, ServerLabel>();
   readonly #subscriptions: [string, (message: unknown) => void][] = [];
+  readonly #drops: DropSummary;
 
   constructor(options: ServeLoggerOptions) {
     this.#options = options;
+    this.#drops = new DropSummary(options.dropSummaryMs ?? 10_000, (r) => this.#dropped(r));
   }
 
   /** True when a line of `level` would be written. */
@@ -154,14 +171,19 @@ export class ServeLogger {
         }),
       );
     }
-    on('refused', (m) =>
+    on('refused', (m) => {
+      if (typeof m.reason === 'string' && m.reason in DROP_REASONS) {
+        if (this.#servers.has(m.server as object) && this.enabled('warn'))
+          this.#drops.add(m.server as object, m.reason, formatPeer(m.remote as PeerAddress));
+        return;
+      }
       this.#serverEvent(
         'warn',
         'refused',
         m,
         () => `refused ${formatPeer(m.remote as PeerAddress)} (${m.reason})`,
-      ),
-    );
+      );
+    });
     on('error', (m) =>
       this.#serverEvent('error', 'error', m, () => {
         const id = typeof m.id === 'number' ? `#${m.id} ` : '';
@@ -188,10 +210,27 @@ export class ServeLogger {
     });
   }
 
-  /** Unsubscribes from every channel. */
+  /** Unsubscribes from every channel (and reports the datagram drops counted so far). */
   detach(): void {
     for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
     this.#subscriptions.length = 0;
+    this.#drops.flush();
+    this.#drops.stop();
+  }
+
+  #dropped(r: DropReport): void {
+    const label = this.#servers.get(r.label);
+    if (!label) return;
+    const why = `${r.reason}: ${DROP_REASONS[r.reason] ?? r.reason}`;
+    const text =
+      r.count === 0
+        ? `dropped a datagram from ${r.remote} (${why}); more drops are summarised`
+        : `dropped ${r.count} more datagram${r.count === 1 ? '' : 's'} in ${r.seconds} s (${why}; latest from ${r.remote})`;
+    this.#emit('warn', label, 'dropped', text, {
+      reason: r.reason,
+      remote: r.remote,
+      ...(r.count === 0 ? {} : { count: r.count, seconds: r.seconds }),
+    });
   }
 
   #serverEvent(
