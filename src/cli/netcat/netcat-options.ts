@@ -49,10 +49,13 @@ export function addCommonOptions(cmd: Command): Command {
       'certificate (PEM): required to listen, a client certificate to connect',
     )
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
-    .option('--tls-ca <file>', 'CA certificates (PEM) to trust')
+    .option(
+      '--tls-ca <file>',
+      "CA certificates (PEM) to trust (connect: instead of the system's; listen: for client certificates)",
+    )
     .option(
       '--tls-verify',
-      'verify the peer certificate (connect: the server; listen: require a client certificate)',
+      "listen: require a client certificate (connect: the server's is always verified unless --tls-insecure)",
     )
     .option('-C, --crlf', 'send CRLF line endings: turn each LF read from stdin into CRLF')
     .option(
@@ -76,7 +79,14 @@ export function addCommonOptions(cmd: Command): Command {
 /** Options only `connect` has. */
 export function addConnectOptions(cmd: Command): Command {
   return cmd
-    .option('--tls-servername <name>', 'the server name to ask for (SNI) and verify')
+    .option(
+      '--tls-servername <name>',
+      'the server name to ask for (SNI) and verify (default: HOST; an IP is checked against the IP SANs)',
+    )
+    .option(
+      '--tls-insecure',
+      "do NOT verify the server's certificate (CA and name): unsafe, warned about on stderr",
+    )
     .option('-w, --wait <time>', 'connect timeout (5, 1.5s, 500ms); exit 1 when it expires');
 }
 
@@ -110,6 +120,11 @@ export function checkCommonFlags(flags: NetcatFlags): void {
   conflict(flags.sendOnly, flags.recvOnly, '--send-only and --recv-only cannot be used together');
   conflict(flags.ipv4, flags.ipv6, '-4 and -6 cannot be used together');
   conflict(
+    flags.tlsInsecure,
+    flags.tlsVerify,
+    '--tls-insecure and --tls-verify cannot be used together',
+  );
+  conflict(
     flags.unixsock !== undefined,
     flags.ipv4 || flags.ipv6,
     '-4/-6 do not apply to Unix sockets (-U)',
@@ -127,7 +142,8 @@ export function checkCommonFlags(flags: NetcatFlags): void {
       flags.tlsKey ||
       flags.tlsCa ||
       flags.tlsVerify ||
-      flags.tlsServername,
+      flags.tlsServername ||
+      flags.tlsInsecure,
     ),
     'TLS needs a stream socket: --tls cannot be used with -u (DTLS is not supported)',
   );

@@ -38,7 +38,7 @@ function unixPort(
       // Receive errors surface on the next send (ECONNREFUSED when the peer went away).
     },
     close() {
-      void sock.close().finally(() => removeOwnSocketFile(cleanup));
+      return sock.close().finally(() => removeOwnSocketFile(cleanup));
     },
   };
 }
