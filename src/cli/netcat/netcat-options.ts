@@ -40,7 +40,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('-u, --udp', 'use UDP instead of TCP (with -U: a Unix datagram socket)')
-    .option('-U, --unixsock <path>', 'use the Unix domain socket at PATH instead of host and port')
+    .option(
+      '-U, --unixsock <path>',
+      'use the Unix domain socket at PATH instead of host and port (listen: a stale socket file there is replaced, anything else refused)',
+    )
     .option('-4, --ipv4', 'use IPv4 only')
     .option('-6, --ipv6', 'use IPv6 only')
     .option('--tls', 'use TLS (implied by the other --tls-* options)')
