@@ -53,7 +53,8 @@ export class UnixStreamServer extends StreamServer {
   }
 
   protected override async prepareShared(): Promise<void> {
-    await claimUnixSocketPath(this.#path);
+    // Workers run ahead of the primary and may have had it bind the path already.
+    await claimUnixSocketPath(this.#path, { acceptOwn: true });
   }
 
   protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {

@@ -22,14 +22,26 @@
  * bind the path; the window is a few microseconds, the same as every such check.)
  * @module
  */
-import { lstat, unlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
+import { lstat, readdir, readFile, readlink, unlink } from 'node:fs/promises';
 import * as net from 'node:net';
+import { resolve } from 'node:path';
 import { AddressInUseError } from '../errors.js';
 import { UnixDatagramSocket, unixDatagramAvailable } from './unix-datagram.js';
 
 /** How long the probe waits for an answer before treating the path as in use. */
 const PROBE_TIMEOUT_MS = 1000;
+
+/** Options of {@link claimUnixSocketPath}. */
+export interface ClaimOptions {
+  /**
+   * Leave alone, without probing or refusing, a socket this very process listens on. A
+   * `node:cluster` primary needs it: its workers run ahead of it and ask it to bind the
+   * shared path, so the socket may already be its own when it comes to claim the path.
+   * Linux only (it reads /proc); elsewhere the socket is probed as usual. Default false.
+   */
+  acceptOwn?: boolean;
+}
 
 /**
  * Makes `path` ready for a Unix socket to bind: removes a stale socket file, refuses
@@ -38,7 +50,10 @@ const PROBE_TIMEOUT_MS = 1000;
  * @throws {AddressInUseError} naming the path and what is there (`occupant`) when it
  * holds anything but a stale socket file.
  */
-export async function claimUnixSocketPath(path: string): Promise<boolean> {
+export async function claimUnixSocketPath(
+  path: string,
+  options: ClaimOptions = {},
+): Promise<boolean> {
   if (path.startsWith('\0')) return false; // Linux abstract namespace: no file
   let st: Stats;
   try {
@@ -47,6 +62,7 @@ export async function claimUnixSocketPath(path: string): Promise<boolean> {
     return false; // no such file (or unreadable): let bind report it
   }
   if (!st.isSocket()) throw new AddressInUseError({ path, occupant: describeFile(st) });
+  if (options.acceptOwn === true && (await listenedOnHere(path))) return false;
   const answer = await probe(path);
   if (answer !== 'ECONNREFUSED') {
     throw new AddressInUseError({ path, occupant: describeAnswer(answer) });
@@ -71,6 +87,36 @@ export async function removeOwnSocketFile(path: string): Promise<void> {
   } catch {
     // Already gone: nothing to clean up.
   }
+}
+
+/**
+ * True when this process holds a socket bound to `path` (Linux: the socket's inode in
+ * /proc/net/unix is one of /proc/self/fd's); false when it cannot tell.
+ */
+async function listenedOnHere(path: string): Promise<boolean> {
+  let table: string;
+  try {
+    table = await readFile('/proc/net/unix', 'utf8');
+  } catch {
+    return false;
+  }
+  // Num RefCount Protocol Flags Type St Inode Path
+  const absolute = resolve(path);
+  const inodes = new Set<string>();
+  for (const line of table.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 8) continue;
+    const bound = cols.slice(7).join(' ');
+    if ((bound === path || bound === absolute) && cols[6] !== undefined) inodes.add(cols[6]);
+  }
+  if (inodes.size === 0) return false;
+  const fds = await readdir('/proc/self/fd').catch(() => [] as string[]);
+  for (const fd of fds) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && inodes.has(inode)) return true;
+  }
+  return false;
 }
 
 /** What a non-socket file is, for the error message. */
