@@ -104,7 +104,8 @@ export const SERVERS = {
     label: 'socketkit serve sntp',
     service: 'sntp',
     tcp: false,
-    argv: (cli, p) => serve(cli, p, 'sntp', '--rate', '1000000', '--burst', '1000000'),
+    argv: (cli, p) =>
+      serve(cli, p, 'sntp', '--rate', '1000000', '--burst', '1000000', '--datagram-rate', '0'),
   },
 };
 
