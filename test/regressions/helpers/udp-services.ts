@@ -27,7 +27,13 @@ export async function serveUdp(
   const plans = services.flatMap((name) =>
     planFromFlags(name, { port: '0', udp: true, ...flags }, []),
   );
-  const running = await startServices(plans, logger);
+  let running: Awaited<ReturnType<typeof startServices>>;
+  try {
+    running = await startServices(plans, logger);
+  } catch (err) {
+    logger.detach();
+    throw err;
+  }
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
