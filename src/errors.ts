@@ -201,8 +201,8 @@ export class AddressInUseError extends SocketError {
       occupant !== undefined
         ? `${occupant} is there, and only a socket file nobody listens on is removed: choose another path, or stop or remove what is there`
         : details.path !== undefined
-        ? 'another process is listening on this Unix socket, or a stale socket file was left behind: remove it if no server uses it'
-        : 'another process is listening on this port (find it with `ss -ltnp`); if a server just stopped, its connections may linger in TIME_WAIT, which socketkit listeners tolerate because libuv sets SO_REUSEADDR — so a live process holds the port';
+          ? 'another process is listening on this Unix socket, or a stale socket file was left behind: remove it if no server uses it'
+          : 'another process is listening on this port (find it with `ss -ltnp`); if a server just stopped, its connections may linger in TIME_WAIT, which socketkit listeners tolerate because libuv sets SO_REUSEADDR — so a live process holds the port';
     super(`address ${target} is already in use: ${hint}`, 'ERR_ADDRESS_IN_USE', {
       errno: 'EADDRINUSE',
       syscall: 'bind',

@@ -315,7 +315,10 @@ test(
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'secret reply\n');
-    assert.match(r.stderr, /WARNING: --tls-insecure: the certificate of 127\.0\.0\.1 is NOT verified/);
+    assert.match(
+      r.stderr,
+      /WARNING: --tls-insecure: the certificate of 127\.0\.0\.1 is NOT verified/,
+    );
     await exitOf(a.proc);
     assert.equal(a.proc.stdout.text, 'secret\n');
 
