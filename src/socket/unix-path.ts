@@ -139,6 +139,8 @@ function describeAnswer(answer: string): string {
     case 'EAGAIN':
     case 'ETIMEDOUT':
       return 'a socket whose server is too busy to answer (its queue is full)';
+    case 'EPROTOTYPE':
+      return 'a datagram socket (which cannot be probed here: the unix-dgram addon is not built)';
     case 'EACCES':
     case 'EPERM':
       return 'a socket this process may not connect to (permissions), so cannot tell whether it is in use';
