@@ -108,3 +108,15 @@ test('serve limits every UDP listener by default; --datagram-rate 0 and the conf
     [20, 5, 99],
   );
 });
+
+test('a bad rateLimit is refused at construction', () => {
+  const handler = (): void => {};
+  for (const rateLimit of [
+    { rate: 0 },
+    { rate: -1 },
+    { rate: 5, burst: 0 },
+    { rate: 5, maxSources: 0 },
+  ]) {
+    assert.throws(() => new UdpServer({ handler, rateLimit }), /rateLimit: /);
+  }
+});
