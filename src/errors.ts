@@ -185,19 +185,30 @@ export class WouldBlockError extends SocketError {
   }
 }
 
-/** The address is already bound by another socket (EADDRINUSE). */
+/**
+ * The address is already bound by another socket (EADDRINUSE). For a Unix socket path,
+ * `occupant` says what is there when socketkit looked (`a regular file`, `a directory`,
+ * `a socket a process accepts connections on`, …): socketkit removes only a socket file
+ * that refuses connections (a crashed server's leftover), never anything else.
+ */
 export class AddressInUseError extends SocketError {
-  constructor(details: SocketErrorDetails = {}) {
+  /** What occupies a Unix socket path, when known. */
+  readonly occupant: string | undefined;
+  constructor(details: SocketErrorDetails & { occupant?: string } = {}) {
     const target = formatAddress(details);
+    const { occupant, ...rest } = details;
     const hint =
-      details.path !== undefined
-        ? 'another process is listening on this Unix socket, or a stale socket file was left behind: remove it if no server uses it'
-        : 'another process is listening on this port (find it with `ss -ltnp`); if a server just stopped, its connections may linger in TIME_WAIT, which socketkit listeners tolerate because libuv sets SO_REUSEADDR — so a live process holds the port';
+      occupant !== undefined
+        ? `${occupant} is there, and only a socket file nobody listens on is removed: choose another path, or stop or remove what is there`
+        : details.path !== undefined
+          ? 'another process is listening on this Unix socket, or a stale socket file was left behind: remove it if no server uses it'
+          : 'another process is listening on this port (find it with `ss -ltnp`); if a server just stopped, its connections may linger in TIME_WAIT, which socketkit listeners tolerate because libuv sets SO_REUSEADDR — so a live process holds the port';
     super(`address ${target} is already in use: ${hint}`, 'ERR_ADDRESS_IN_USE', {
       errno: 'EADDRINUSE',
       syscall: 'bind',
-      ...details,
+      ...rest,
     });
+    this.occupant = occupant;
   }
 }
 

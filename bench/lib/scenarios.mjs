@@ -33,10 +33,12 @@ const serve = (cli, p, service, ...extra) => [
  * processes: how many worker processes it runs, for the CPU pinning plan).
  */
 export const SERVERS = {
+  // --datagram-rate 0: serve limits each UDP source to 100 datagrams/s by default, and the
+  // UDP scenario's load comes from one address.
   socketkit: {
     label: 'socketkit serve echo',
     service: 'echo',
-    argv: (cli, p) => serve(cli, p, 'echo'),
+    argv: (cli, p) => serve(cli, p, 'echo', '--datagram-rate', '0'),
   },
   // serve's default limit is 10,000 connections per listener: 15,000 needs the flag.
   'socketkit-15k': {
@@ -110,7 +112,8 @@ export const SERVERS = {
     label: 'socketkit serve sntp',
     service: 'sntp',
     tcp: false,
-    argv: (cli, p) => serve(cli, p, 'sntp', '--rate', '1000000', '--burst', '1000000'),
+    argv: (cli, p) =>
+      serve(cli, p, 'sntp', '--rate', '1000000', '--burst', '1000000', '--datagram-rate', '0'),
   },
 };
 

@@ -50,6 +50,8 @@ export class RateLimiter {
   readonly #kissIntervalMs: number;
   readonly #nowMs: () => number;
   readonly #buckets = new Map<string, Bucket>();
+  /** The most recently used key: already last in the map, so no re-insertion (a flood from one source). */
+  #newest: string | undefined = undefined;
   #evictions = 0;
 
   /** @throws {InvalidArgumentError} for a non-positive rate, burst or table size. */
@@ -83,13 +85,18 @@ export class RateLimiter {
         }
       }
       bucket = { tokens: this.burst, lastMs: now, lastKissMs: Number.NEGATIVE_INFINITY };
+      this.#buckets.set(key, bucket);
+      this.#newest = key;
     } else {
-      this.#buckets.delete(key);
+      if (key !== this.#newest) {
+        this.#buckets.delete(key);
+        this.#buckets.set(key, bucket);
+        this.#newest = key;
+      }
       const refill = ((now - bucket.lastMs) / 1000) * this.rate;
       bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, refill));
       bucket.lastMs = now;
     }
-    this.#buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 'allow';
@@ -119,5 +126,6 @@ export class RateLimiter {
   /** Forgets every client. */
   clear(): void {
     this.#buckets.clear();
+    this.#newest = undefined;
   }
 }

@@ -6,10 +6,20 @@
  * the sender.
  *
  * ```
- *  datagram ─► access lists ─► queue full? ─► 'datagram' channel ─► verifyRequest()
+ *  datagram ─► access lists ─► privileged source port? ─► source over its rate?
+ *     ─► queue full? ─► 'datagram' channel ─► verifyRequest()
  *     ─► a slot free? run now : submit() ─► handler (function, or setup/handle/finish)
  *     ─► ctx.send() / ctx.reply()
  * ```
+ * The two middle checks stop reflection (docs/services.md, "UDP and reflection"): a
+ * service that answers every datagram can be pointed at another one with one spoofed
+ * datagram, and the two then answer each other for ever. `ignorePrivilegedPorts` is
+ * inetd's rule (no datagram from a source port below 1024, where the other classic
+ * services live, gets an answer); `rateLimit` gives every source address a token bucket
+ * in one bounded table (the one `RateLimiter`), so a loop between two services dies as
+ * soon as one bucket is empty and a flood from one source costs others nothing. Both
+ * apply to IP sources only (a Unix datagram comes from this machine and cannot be
+ * spoofed); each drop is published on `socketkit:server:refused` with its reason.
  * Shutdown stops receiving at once but keeps the socket open until the running
  * handlers finished (or the drain timeout passed), so their replies still go out.
  *
@@ -23,6 +33,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { RateLimiter } from '../internal/rate-limiter.js';
 import { toBuffer } from '../socket/to-buffer.js';
 import { BaseServer } from './base-server.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
@@ -32,7 +43,12 @@ import {
   isHandlerClass,
   runHandler,
 } from './request-handler.js';
-import { type DatagramMessage, publish, serverChannels } from './server-channels.js';
+import {
+  type DatagramMessage,
+  publish,
+  type RefusedMessage,
+  serverChannels,
+} from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
 import { checkPositiveInt, nextRequestId } from './stream-server.js';
 
@@ -58,6 +74,30 @@ export interface DatagramServerBaseOptions extends BaseServerOptions {
    * past it new datagrams are dropped (as a full kernel buffer would). Default 1024.
    */
   maxQueue?: number;
+  /**
+   * inetd's rule against reflection loops: drop, unanswered, every UDP datagram whose
+   * source port is below 1024 (where echo, chargen, daytime, time and other servers that
+   * answer anything live). Default false; `socketkit serve` sets it for the classic
+   * services (their `ServiceDefinition.ignorePrivilegedPorts`).
+   */
+  ignorePrivilegedPorts?: boolean;
+  /**
+   * A per-source-address rate limit on UDP datagrams (a token bucket per address, in a
+   * table of at most `maxSources` addresses — the least recently seen is forgotten).
+   * Datagrams over the limit are dropped before the handler. Default: none (`socketkit
+   * serve` turns it on: `--datagram-rate`).
+   */
+  rateLimit?: DatagramRateLimit;
+}
+
+/** A per-source datagram rate limit (see `DatagramServerBaseOptions.rateLimit`). */
+export interface DatagramRateLimit {
+  /** Datagrams per second each source address may send, sustained. */
+  rate: number;
+  /** Datagrams a source may send back to back. Default `2 × rate` (at least 1). */
+  burst?: number;
+  /** Source addresses tracked at once (the table's bound). Default 10 000. */
+  maxSources?: number;
 }
 
 /** Every datagram server option, as one shape (each server ignores the other's address options). */
@@ -167,6 +207,24 @@ function handleThenFinish(handler: BaseRequestHandler): void | Promise<void> {
   return handler.finish();
 }
 
+/** @throws {InvalidArgumentError} for a bad `rateLimit`. */
+function createRateLimiter(limit: DatagramRateLimit | undefined): RateLimiter | null {
+  if (limit === undefined) return null;
+  if (typeof limit !== 'object' || limit === null) {
+    throw new InvalidArgumentError('rateLimit must be an object { rate, burst?, maxSources? }');
+  }
+  const burst = limit.burst ?? Math.max(1, Math.ceil(2 * limit.rate));
+  try {
+    return new RateLimiter({
+      rate: limit.rate,
+      burst,
+      ...(limit.maxSources === undefined ? {} : { maxEntries: limit.maxSources }),
+    });
+  } catch (error) {
+    throw new InvalidArgumentError(`rateLimit: ${(error as Error).message}`);
+  }
+}
+
 /** What UDP and Unix datagram servers share. Not used directly. */
 export abstract class DatagramServer extends BaseServer {
   readonly #handler: DatagramHandler | null;
@@ -174,6 +232,8 @@ export abstract class DatagramServer extends BaseServer {
   readonly #maxPacketSize: number;
   readonly #maxQueue: number;
   readonly #link: ServerLink;
+  readonly #ignorePrivilegedPorts: boolean;
+  readonly #rateLimiter: RateLimiter | null;
   /** Handlers running (sync or async); what `destroyActive()` reports. */
   #active = 0;
   /** Fast-path handlers that returned a promise and have not settled yet. */
@@ -202,6 +262,8 @@ export abstract class DatagramServer extends BaseServer {
     }
     this.#maxPacketSize = options.maxPacketSize ?? 65507;
     this.#maxQueue = options.maxQueue ?? 1024;
+    this.#ignorePrivilegedPorts = options.ignorePrivilegedPorts === true;
+    this.#rateLimiter = createRateLimiter(options.rateLimit);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const server = this;
     this.#link = {
@@ -222,6 +284,11 @@ export abstract class DatagramServer extends BaseServer {
   /** Datagrams being handled or waiting, in this process. */
   get connections(): number {
     return this.#active + this.backlog;
+  }
+
+  /** The per-source rate limiter (its `size` is the sources tracked now), or null. */
+  get rateLimiter(): RateLimiter | null {
+    return this.#rateLimiter;
   }
 
   /** The largest datagram handed to handlers. */
@@ -264,6 +331,17 @@ export abstract class DatagramServer extends BaseServer {
       publish(serverChannels.refused, () => ({ remote, reason: 'deny' as const, server: this }));
       return;
     }
+    // Cheap before anything else: a comparison and, with a limit, one Map lookup.
+    if (remote.family !== 'unix') {
+      if (this.#ignorePrivilegedPorts && remote.port < 1024) {
+        this.#drop(remote, 'privilegedPort');
+        return;
+      }
+      if (this.#rateLimiter !== null && !this.#rateLimiter.tryTake(remote.address)) {
+        this.#drop(remote, 'rateLimited');
+        return;
+      }
+    }
     if (this.backlog >= this.#maxQueue) {
       publish(serverChannels.refused, () => ({
         remote,
@@ -305,6 +383,11 @@ export abstract class DatagramServer extends BaseServer {
       (ok) => this.#admit(ok, packet, ctx, id),
       (error: unknown) => this.reportError(error, { phase: 'accept', id, remote }),
     );
+  }
+
+  #drop(remote: PeerAddress, reason: 'privilegedPort' | 'rateLimited'): void {
+    if (serverChannels.refused.hasSubscribers)
+      serverChannels.refused.publish({ remote, reason, server: this } satisfies RefusedMessage);
   }
 
   #admit(ok: boolean, packet: Buffer, ctx: Context, id: number): void {

@@ -72,9 +72,19 @@ export interface RefusedMessage {
    * was full (the client got a one-line refusal); `maxConnectionsPerIp`: its address had
    * as many connections open as allowed; `acceptRate`: its address opened connections
    * faster than allowed; `queueFull`: a datagram arrived while the server's queue of
-   * unhandled datagrams was full and was dropped.
+   * unhandled datagrams was full and was dropped; `privilegedPort`: a UDP datagram from a
+   * source port below 1024 was dropped (`ignorePrivilegedPorts`, inetd's rule against
+   * reflection loops); `rateLimited`: a UDP datagram over its source address's rate
+   * (`rateLimit`) was dropped.
    */
-  reason: 'deny' | 'maxConnections' | 'maxConnectionsPerIp' | 'acceptRate' | 'queueFull';
+  reason:
+    | 'deny'
+    | 'maxConnections'
+    | 'maxConnectionsPerIp'
+    | 'acceptRate'
+    | 'queueFull'
+    | 'privilegedPort'
+    | 'rateLimited';
   server: ServerLike;
 }
 

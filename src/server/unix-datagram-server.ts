@@ -2,9 +2,9 @@
  * `UnixDatagramServer`: Python's `UnixDatagramServer`, on the native `UnixDatagramSocket`.
  * @module
  */
-import { lstat, unlink } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
 import { UnixDatagramSocket } from '../socket/unix-datagram.js';
+import { claimUnixSocketPath, removeOwnSocketFile } from '../socket/unix-path.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
 import { publish, serverChannels } from './server-channels.js';
@@ -65,7 +65,7 @@ export class UnixDatagramServer extends DatagramServer {
       );
       return;
     }
-    await removeStaleDatagramSocket(this.#path);
+    await claimUnixSocketPath(this.#path);
     const socket = new UnixDatagramSocket();
     const primary = this.clusterRole === 'primary';
     socket.onDatagram((data, remote) => {
@@ -118,21 +118,6 @@ export class UnixDatagramServer extends DatagramServer {
     this.#socket = null;
     await socket.close();
     // Unlike a stream socket, nothing removes a datagram socket's file on close.
-    await unlink(this.#path).catch(() => {});
-  }
-}
-
-/** Removes `path` if it is a socket file nobody receives on (left by a crashed server). */
-async function removeStaleDatagramSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch(() => null);
-  if (st === null || !st.isSocket()) return;
-  const probe = new UnixDatagramSocket();
-  try {
-    await probe.connect({ path });
-  } catch (err) {
-    const errno = (err as { errno?: unknown }).errno;
-    if (errno === 'ECONNREFUSED') await unlink(path).catch(() => {});
-  } finally {
-    await probe.close();
+    await removeOwnSocketFile(this.#path);
   }
 }

@@ -2,9 +2,9 @@
  * `UnixStreamServer`: Python's `UnixStreamServer` — a stream server on a Unix socket path.
  * @module
  */
-import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { claimUnixSocketPath } from '../socket/unix-path.js';
 import type { PeerAddress } from './handler-types.js';
 import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';
@@ -14,8 +14,8 @@ export type UnixStreamServerOptions = StreamServerOptions & { path: string };
 
 /**
  * A stream server on a Unix domain socket. A stale socket file left by a crashed server
- * is removed (only when nothing accepts connections on it); a live one is an
- * `AddressInUseError`.
+ * is removed (only when nothing accepts connections on it); a live one, or anything that
+ * is not a socket, is an `AddressInUseError` (see `claimUnixSocketPath`).
  *
  * @example
  * ```ts
@@ -53,39 +53,18 @@ export class UnixStreamServer extends StreamServer {
   }
 
   protected override async prepareShared(): Promise<void> {
-    await removeStaleSocket(this.#path);
+    // Workers run ahead of the primary and may have had it bind the path already.
+    await claimUnixSocketPath(this.#path, { acceptOwn: true });
   }
 
   protected async createListener(events: ListenerEvents): Promise<net.Server> {
     // In a worker the primary did it (prepareShared): a probe here would connect to the
     // socket an earlier worker already shares, and be served as a (spurious) client.
-    if (this.clusterRole !== 'worker') await removeStaleSocket(this.#path);
+    if (this.clusterRole !== 'worker') await claimUnixSocketPath(this.#path);
     const server = createStreamListener(this.#options.tls, events);
     await listenOn(server, { path: this.#path, backlog: this.backlogSize }, (error) =>
       this.acceptError(error),
     );
     return server;
   }
-}
-
-/**
- * Removes `path` if it is a socket file nobody accepts on (left by a crashed server).
- * Leaves regular files and live sockets alone: binding then fails with a clear error.
- */
-export async function removeStaleSocket(path: string): Promise<void> {
-  if (path.startsWith('\0')) return; // abstract namespace: no file
-  const st = await lstat(path).catch(() => null);
-  if (st === null || !st.isSocket()) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', (err: NodeJS.ErrnoException) => {
-      // ECONNREFUSED: a socket file without a listener. EAGAIN: a live but busy listener.
-      resolve(err.code !== 'ECONNREFUSED');
-    });
-  });
-  if (!alive) await unlink(path).catch(() => {});
 }

@@ -52,6 +52,13 @@ export interface ServiceDefinition {
   defaultPort: number;
   /** The transports it speaks; Unix stream follows `tcp`, Unix datagram follows `udp`. */
   transports: readonly ('tcp' | 'udp')[];
+  /**
+   * True for a service that answers any datagram (echo, chargen, daytime, …): its UDP
+   * listeners then drop datagrams from source ports below 1024, inetd's rule, so that one
+   * spoofed datagram cannot make it and another such service answer each other for ever.
+   * (Per-source rate limits apply to every UDP service; see `serve --datagram-rate`.)
+   */
+  ignorePrivilegedPorts?: boolean;
   options?: readonly ServiceOption[];
   create(
     options: Record<string, unknown>,

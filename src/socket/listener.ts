@@ -33,7 +33,7 @@ import {
 import { checkBacklog, defaultBacklog } from './backlog.js';
 import { relisten } from './net-internals.js';
 import { Socket, type SocketOptions } from './tcp-socket.js';
-import { removeStaleUnixSocket } from './unix-path.js';
+import { claimUnixSocketPath } from './unix-path.js';
 import { checkTimeout, waitForEvent } from './wait.js';
 
 /** Options of `Listener.bind()`. */
@@ -51,7 +51,11 @@ export interface ListenerOptions {
   maxPending?: number;
   /** Seconds `accept()` waits; `null` = for ever; `0` = non-blocking. Default null. */
   timeout?: number | null;
-  /** Unix paths: remove a socket file nobody answers on (a crashed server's leftover). Default true. */
+  /**
+   * Unix paths: remove a socket file nobody answers on (a crashed server's leftover), and
+   * refuse anything else at the path with a clear `AddressInUseError` (see
+   * `claimUnixSocketPath`). Default true; false binds as is.
+   */
   removeStale?: boolean;
   /** Options of the accepted sockets (`timeout`, `highWaterMark`, …). */
   socketOptions?: SocketOptions;
@@ -138,7 +142,7 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
       );
     }
     const unix = isUnixAddress(target);
-    if (unix && (options.removeStale ?? true)) await removeStaleUnixSocket(target.path);
+    if (unix && (options.removeStale ?? true)) await claimUnixSocketPath(target.path);
     const server = net.createServer({ allowHalfOpen: true });
     const listener = new Listener(server, unix, options, backlog);
     const where = unix

@@ -1,6 +1,6 @@
 /** Throwaway self-signed TLS certificates for tests, made with openssl. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -49,4 +49,84 @@ export function trySelfSignedCert(dir: string): { cert: string; key: string } | 
   } catch {
     return null;
   }
+}
+
+/** A throwaway certificate authority that issues leaf certificates for chosen names. */
+export interface TestCa {
+  /** The CA's certificate (PEM file), what `--tls-ca` takes. */
+  ca: string;
+  /**
+   * Issues a certificate for `altNames` (`DNS:localhost`, `IP:127.0.0.1`, …), signed by
+   * this CA; `name` prefixes its files.
+   */
+  issue(name: string, altNames: readonly string[]): { cert: string; key: string };
+}
+
+/** Makes a throwaway EC certificate authority in `dir` with openssl; throws if openssl fails. */
+export function testCa(dir: string): TestCa {
+  const ca = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca.key');
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=socketkit throwaway test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-keyout',
+      caKey,
+      '-out',
+      ca,
+    ],
+    { stdio: 'ignore' },
+  );
+  let serial = 1;
+  return {
+    ca,
+    issue(name, altNames) {
+      const key = join(dir, `${name}.key`);
+      const csr = join(dir, `${name}.csr`);
+      const cert = join(dir, `${name}.pem`);
+      const ext = join(dir, `${name}.ext`);
+      writeFileSync(ext, `subjectAltName=${altNames.join(',')}\n`);
+      execFileSync(
+        'openssl',
+        ['req', '-new', ...ec, '-subj', `/CN=${name}`, '-keyout', key, '-out', csr],
+        {
+          stdio: 'ignore',
+        },
+      );
+      execFileSync(
+        'openssl',
+        [
+          'x509',
+          '-req',
+          '-in',
+          csr,
+          '-CA',
+          ca,
+          '-CAkey',
+          caKey,
+          '-set_serial',
+          String(serial++),
+          '-days',
+          '1',
+          '-extfile',
+          ext,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
+      return { cert, key };
+    },
+  };
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { Command } from 'commander';
+import { clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream, type StreamTarget, targetWhere } from '../netcat/connect-stream.js';
 import { type DatagramPort, runDatagramSession } from '../netcat/datagram-session.js';
@@ -23,7 +24,7 @@ import {
 import { outcomeExitCode, sendText, sessionHub, stdinHub } from '../netcat/session-input.js';
 import { StdoutGuard } from '../netcat/stdout-guard.js';
 import { runStreamSession } from '../netcat/stream-session.js';
-import { clientTlsOptions, wantsTls } from '../netcat/tls-options.js';
+import { wantsTls } from '../netcat/tls-options.js';
 import { connectUdp } from '../netcat/udp-endpoints.js';
 import { connectUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
 import type { CommandFactory } from './index.js';
@@ -39,9 +40,12 @@ Examples:
   $ socketkit connect example.test 80 --send 'GET / HTTP/1.0\\r\\n\\r\\n'
   $ printf 'hello\\n' | socketkit connect -u 127.0.0.1 7007   # one datagram per line
   $ socketkit connect -U /tmp/echo.sock
-  $ socketkit connect --tls --tls-verify example.test 443
+  $ socketkit connect --tls example.test 443              # certificate verified (system CAs)
+  $ socketkit connect --tls-ca ca.pem 127.0.0.1 7443      # trust this CA; IP checked against IP SANs
+  $ socketkit connect --tls-insecure 127.0.0.1 7443       # no verification (warns on stderr)
 
-Exit status: 0 success, 1 connection refused/failed/timed out, 2 usage error, 130 interrupted.`;
+Exit status: 0 success, 1 connection refused/failed/timed out or certificate refused,
+2 usage error, 130 interrupted.`;
 
 function streamTarget(
   host: string | undefined,
@@ -101,7 +105,11 @@ async function runConnect(
     try {
       sock = await connectStream(target, {
         ...(wantsTls(flags)
-          ? { tls: clientTlsOptions(flags, 'host' in target ? target.host : undefined) }
+          ? {
+              tls: clientTlsOptions(flags, 'host' in target ? target.host : undefined, (line) =>
+                io.stderr.write(line),
+              ),
+            }
           : {}),
         ...(family === undefined ? {} : { family }),
         timeout: wait,

@@ -18,7 +18,7 @@ import { planFromFlags, portOffsetOf, type ServeFlags } from '../serve/flags-pla
 import { onPath, renderListeningTable, renderServiceList } from '../serve/listening-table.js';
 import { ServeUsageError } from '../serve/option-values.js';
 import { type LogFormat, type LogLevel, ServeLogger } from '../serve/serve-logger.js';
-import type { ServicePlan } from '../serve/serve-plan.js';
+import { DEFAULT_DATAGRAM_RATE, type ServicePlan } from '../serve/serve-plan.js';
 import {
   inServeWorker,
   ListenerStartError,
@@ -47,6 +47,9 @@ const PER_SERVICE_FLAGS = [
   'backlog',
   'idleTimeout',
   'maxPacketSize',
+  'datagramRate',
+  'datagramBurst',
+  'datagramSources',
   'allow',
   'deny',
 ] as const;
@@ -109,6 +112,18 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     )
     .option('--idle-timeout <seconds>', 'close a connection idle this long')
     .option('--max-packet-size <bytes>', 'largest datagram read whole')
+    .option(
+      '--datagram-rate <n>',
+      `UDP: datagrams per second each source address may send; more are dropped (default ${DEFAULT_DATAGRAM_RATE}; 0: no limit)`,
+    )
+    .option(
+      '--datagram-burst <n>',
+      'UDP: datagrams a source may send back to back (default 2 × rate)',
+    )
+    .option(
+      '--datagram-sources <n>',
+      'UDP: source addresses the rate limit tracks at once (default 10000; least recent forgotten)',
+    )
     .option('--allow <cidr>', 'only these clients (address or CIDR; repeatable)', collect)
     .option('--deny <cidr>', 'refuse these clients (address or CIDR; repeatable)', collect)
     .option('-c, --config <file>', 'run the services of a YAML or JSON file (docs/serve.md)')

@@ -12,7 +12,8 @@ import {
   type SocketkitError,
   SocketTimeoutError,
 } from '../../errors.js';
-import { CliError } from '../io.js';
+import { certificateError } from '../client-tls.js';
+import type { CliError } from '../io.js';
 
 /** Where to connect: a host and port, or a Unix socket path. */
 export type StreamTarget = { host: string; port: number } | { path: string };
@@ -40,14 +41,12 @@ export function targetWhere(target: StreamTarget): {
     : { address: target.host, port: target.port, hostname: target.host };
 }
 
-const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/;
-
 /**
  * Connects and resolves with the connected (for TLS: handshaken) socket, half-open
  * allowed so that the peer's EOF does not cut off what we still have to send.
  * @throws {SocketTimeoutError} when `timeout` expires.
  * @throws {ConnectError} (and subclasses) when the connection fails.
- * @throws {CliError} when `--tls-verify` rejects the server's certificate (with a hint).
+ * @throws {CliError} when the server's certificate is refused (with a hint).
  */
 export function connectStream(
   target: StreamTarget,
@@ -86,16 +85,7 @@ export function connectStream(
     };
     const onError = (err: Error): void => {
       const converted = fromSystemError(err, where);
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && CERT_ERRORS.test(code)) {
-        fail(
-          new CliError(
-            `${converted.message} (the server's certificate is not trusted: pass --tls-ca FILE with its CA, or leave out --tls-verify) [${converted.code}]`,
-          ),
-        );
-        return;
-      }
-      fail(converted);
+      fail(certificateError(err, converted.message) ?? converted);
     };
     const onAbort = (): void => {
       // The caller sees its own signal aborted and exits quietly with 130.

@@ -24,7 +24,8 @@ export interface DatagramPort {
   send(data: Buffer, callback: (err?: Error | null) => void): void;
   onMessage(listener: (msg: Buffer, from: DatagramPeer) => void): void;
   onError(listener: (err: Error) => void): void;
-  close(): void;
+  /** Closes the socket; a promise when there is more to wait for (a socket file to remove). */
+  close(): void | Promise<void>;
 }
 
 /** Options of {@link runDatagramSession}. */
@@ -85,8 +86,10 @@ export function runDatagramSession(
       clearTimeout(timer);
       if (hub !== null && attached) hub.detach(sink);
       options.signal.removeEventListener('abort', onAbort);
-      port.close();
-      resolve({ end, error, sent, received });
+      // Resolved once closed, so that a socket file is gone when the session has ended.
+      void Promise.resolve(port.close())
+        .catch(() => {})
+        .then(() => resolve({ end, error, sent, received }));
     };
 
     /** (Re)arms the timer that ends the session: `-i` always, `linger` once input is done. */

@@ -40,7 +40,10 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function addCommonOptions(cmd: Command): Command {
   return cmd
     .option('-u, --udp', 'use UDP instead of TCP (with -U: a Unix datagram socket)')
-    .option('-U, --unixsock <path>', 'use the Unix domain socket at PATH instead of host and port')
+    .option(
+      '-U, --unixsock <path>',
+      'use the Unix domain socket at PATH instead of host and port (listen: a stale socket file there is replaced, anything else refused)',
+    )
     .option('-4, --ipv4', 'use IPv4 only')
     .option('-6, --ipv6', 'use IPv6 only')
     .option('--tls', 'use TLS (implied by the other --tls-* options)')
@@ -49,10 +52,13 @@ export function addCommonOptions(cmd: Command): Command {
       'certificate (PEM): required to listen, a client certificate to connect',
     )
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
-    .option('--tls-ca <file>', 'CA certificates (PEM) to trust')
+    .option(
+      '--tls-ca <file>',
+      "CA certificates (PEM) to trust (connect: instead of the system's; listen: for client certificates)",
+    )
     .option(
       '--tls-verify',
-      'verify the peer certificate (connect: the server; listen: require a client certificate)',
+      "listen: require a client certificate (connect: the server's is always verified unless --tls-insecure)",
     )
     .option('-C, --crlf', 'send CRLF line endings: turn each LF read from stdin into CRLF')
     .option(
@@ -76,7 +82,14 @@ export function addCommonOptions(cmd: Command): Command {
 /** Options only `connect` has. */
 export function addConnectOptions(cmd: Command): Command {
   return cmd
-    .option('--tls-servername <name>', 'the server name to ask for (SNI) and verify')
+    .option(
+      '--tls-servername <name>',
+      'the server name to ask for (SNI) and verify (default: HOST; an IP is checked against the IP SANs)',
+    )
+    .option(
+      '--tls-insecure',
+      "do NOT verify the server's certificate (CA and name): unsafe, warned about on stderr",
+    )
     .option('-w, --wait <time>', 'connect timeout (5, 1.5s, 500ms); exit 1 when it expires');
 }
 
@@ -110,6 +123,11 @@ export function checkCommonFlags(flags: NetcatFlags): void {
   conflict(flags.sendOnly, flags.recvOnly, '--send-only and --recv-only cannot be used together');
   conflict(flags.ipv4, flags.ipv6, '-4 and -6 cannot be used together');
   conflict(
+    flags.tlsInsecure,
+    flags.tlsVerify,
+    '--tls-insecure and --tls-verify cannot be used together',
+  );
+  conflict(
     flags.unixsock !== undefined,
     flags.ipv4 || flags.ipv6,
     '-4/-6 do not apply to Unix sockets (-U)',
@@ -127,7 +145,8 @@ export function checkCommonFlags(flags: NetcatFlags): void {
       flags.tlsKey ||
       flags.tlsCa ||
       flags.tlsVerify ||
-      flags.tlsServername,
+      flags.tlsServername ||
+      flags.tlsInsecure,
     ),
     'TLS needs a stream socket: --tls cannot be used with -u (DTLS is not supported)',
   );

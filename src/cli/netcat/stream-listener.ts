@@ -6,11 +6,11 @@
  * every connected client.
  * @module
  */
-import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fromSystemError, type SocketkitError } from '../../errors.js';
 import { createTlsServer } from '../../socket/tls-server.js';
+import { claimUnixSocketPath, removeOwnSocketFile } from '../../socket/unix-path.js';
 import type { AccessList } from './access-list.js';
 import { describePeer, type NetcatLog } from './netcat-log.js';
 import type { StdinHub } from './stdin-hub.js';
@@ -49,20 +49,6 @@ function listenError(err: unknown, target: ListenTarget): SocketkitError {
     : fromSystemError(err, { address: target.host ?? '::', port: target.port, syscall: 'bind' });
 }
 
-/** Removes a Unix socket file that nobody listens on any more (a crashed server's leftover). */
-async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect({ path });
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'ECONNREFUSED'));
-  });
-  if (!alive) unlinkSync(path);
-}
-
 /** Binds and starts listening; resolves with the server and the address it got. */
 async function bind(options: ServeStreamOptions): Promise<net.Server> {
   const { target } = options;
@@ -81,7 +67,8 @@ async function bind(options: ServeStreamOptions): Promise<net.Server> {
         },
       )
     : net.createServer({ allowHalfOpen: true });
-  if ('path' in target) await removeStaleSocket(target.path);
+  // A stale socket file is removed; anything else there is refused (AddressInUseError).
+  if ('path' in target) await claimUnixSocketPath(target.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(listenError(err, target)));
     if ('path' in target) server.listen({ path: target.path }, resolve);
@@ -115,14 +102,8 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
       options.signal.removeEventListener('abort', onAbort);
       server.close();
       for (const sock of active) sock.destroy();
-      if ('path' in target && existsSync(target.path)) {
-        try {
-          unlinkSync(target.path);
-        } catch {
-          // Someone else removed or replaced it: nothing to clean up.
-        }
-      }
-      resolve(result);
+      if ('path' in target) void removeOwnSocketFile(target.path).finally(() => resolve(result));
+      else resolve(result);
     };
     const onAbort = (): void => stop({ end: 'aborted', error: null });
     options.signal.addEventListener('abort', onAbort, { once: true });

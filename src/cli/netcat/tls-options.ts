@@ -1,32 +1,19 @@
 /**
- * `--tls`, `--tls-cert`, `--tls-key`, `--tls-ca`, `--tls-verify`, `--tls-servername`:
- * turns the flags into `node:tls` options, reading the PEM files with errors that say
- * which file could not be read.
+ * `--tls`, `--tls-cert`, `--tls-key`, `--tls-ca`, `--tls-verify`, `--tls-servername`,
+ * `--tls-insecure`: which of them ask for TLS, and the server side's `node:tls` options
+ * (the client side is `clientTlsOptions` in src/cli/client-tls.ts, shared by every CLI
+ * client).
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
-import type { ConnectionOptions, TlsOptions } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
+import { type ClientTlsFlags, readPem } from '../client-tls.js';
 import { CliError, ExitCode } from '../io.js';
 
 /** The TLS flags shared by `connect` and `listen`. */
-export interface TlsFlags {
+export interface TlsFlags extends ClientTlsFlags {
   tls?: boolean;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsCa?: string;
+  /** listen: require a client certificate. connect: verification is the default anyway. */
   tlsVerify?: boolean;
-  tlsServername?: string;
-}
-
-function readPem(path: string | undefined, option: string): Buffer | undefined {
-  if (path === undefined) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new CliError(`${option}: cannot read ${path}: ${reason}`, ExitCode.usage);
-  }
 }
 
 /** True when any TLS flag asks for TLS (the `--tls-*` flags imply `--tls`). */
@@ -37,24 +24,9 @@ export function wantsTls(flags: TlsFlags): boolean {
     flags.tlsKey ||
     flags.tlsCa ||
     flags.tlsVerify ||
-    flags.tlsServername,
+    flags.tlsServername ||
+    flags.tlsInsecure,
   );
-}
-
-/**
- * Client options. Like ncat, the server's certificate is NOT verified unless
- * `--tls-verify` is given (netcat is a debugging tool, often pointed at test servers).
- */
-export function clientTlsOptions(flags: TlsFlags, host: string | undefined): ConnectionOptions {
-  const servername =
-    flags.tlsServername ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
-  return {
-    rejectUnauthorized: flags.tlsVerify === true,
-    ...(servername === undefined ? {} : { servername }),
-    ...(flags.tlsCa === undefined ? {} : { ca: readPem(flags.tlsCa, '--tls-ca') }),
-    ...(flags.tlsCert === undefined ? {} : { cert: readPem(flags.tlsCert, '--tls-cert') }),
-    ...(flags.tlsKey === undefined ? {} : { key: readPem(flags.tlsKey, '--tls-key') }),
-  };
 }
 
 /** Server options: a certificate and key are required (`--tls-verify` asks for a client certificate). */

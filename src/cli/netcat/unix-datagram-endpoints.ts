@@ -6,19 +6,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnixDatagramSocket } from '../../socket/unix-datagram.js';
+import { claimUnixSocketPath, removeOwnSocketFile } from '../../socket/unix-path.js';
 import type { DatagramPeer, DatagramPort } from './datagram-session.js';
-
-function removeQuietly(path: string): void {
-  try {
-    if (existsSync(path)) unlinkSync(path);
-  } catch {
-    // Already gone or not ours to remove: nothing to clean up.
-  }
-}
 
 function unixPort(
   sock: UnixDatagramSocket,
@@ -46,7 +38,7 @@ function unixPort(
       // Receive errors surface on the next send (ECONNREFUSED when the peer went away).
     },
     close() {
-      void sock.close().finally(() => removeQuietly(cleanup));
+      return sock.close().finally(() => removeOwnSocketFile(cleanup));
     },
   };
 }
@@ -63,7 +55,7 @@ export async function connectUnixDatagram(path: string): Promise<DatagramPort> {
     await sock.connect({ path });
   } catch (err) {
     await sock.close();
-    removeQuietly(local);
+    await removeOwnSocketFile(local);
     throw err;
   }
   return unixPort(sock, () => path, local);
@@ -74,6 +66,8 @@ export async function bindUnixDatagram(
   path: string,
   peer: () => DatagramPeer | null,
 ): Promise<{ port: DatagramPort; local: DatagramPeer }> {
+  // A stale socket file is removed; anything else there is refused (AddressInUseError).
+  await claimUnixSocketPath(path);
   const sock = new UnixDatagramSocket();
   try {
     await sock.bind({ path });

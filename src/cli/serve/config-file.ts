@@ -59,6 +59,9 @@ const SERVICE_KEYS = [
   'idleTimeout',
   'processes',
   'maxPacketSize',
+  'datagramRate',
+  'datagramBurst',
+  'datagramSources',
   'allow',
   'deny',
   'options',
@@ -201,6 +204,17 @@ function parseEntry(
     plan.limits.processes = parseInteger(`${at}.processes`, e.processes, 1, 256);
   if (e.maxPacketSize !== undefined)
     plan.limits.maxPacketSize = parseInteger(`${at}.maxPacketSize`, e.maxPacketSize, 1, 65535);
+  if (e.datagramRate !== undefined)
+    plan.limits.datagramRate = parseInteger(`${at}.datagramRate`, e.datagramRate, 0, 1_000_000);
+  if (e.datagramBurst !== undefined)
+    plan.limits.datagramBurst = parseInteger(`${at}.datagramBurst`, e.datagramBurst, 1, 1_000_000);
+  if (e.datagramSources !== undefined)
+    plan.limits.datagramSources = parseInteger(
+      `${at}.datagramSources`,
+      e.datagramSources,
+      1,
+      1_000_000,
+    );
   if (e.allow !== undefined) plan.limits.allow = parseStringList(`${at}.allow`, e.allow);
   if (e.deny !== undefined) plan.limits.deny = parseStringList(`${at}.deny`, e.deny);
   return plan;

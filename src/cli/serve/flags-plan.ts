@@ -43,6 +43,9 @@ export interface ServeFlags {
   backlog?: string;
   idleTimeout?: string;
   maxPacketSize?: string;
+  datagramRate?: string;
+  datagramBurst?: string;
+  datagramSources?: string;
   allow?: string[];
   deny?: string[];
   [serviceOption: string]: unknown;
@@ -81,6 +84,17 @@ export function limitsFromFlags(flags: ServeFlags): LimitsPlan {
     limits.processes = parseInteger('--processes', flags.processes, 1, 256);
   if (flags.maxPacketSize !== undefined)
     limits.maxPacketSize = parseInteger('--max-packet-size', flags.maxPacketSize, 1, 65535);
+  if (flags.datagramRate !== undefined)
+    limits.datagramRate = parseInteger('--datagram-rate', flags.datagramRate, 0, 1_000_000);
+  if (flags.datagramBurst !== undefined)
+    limits.datagramBurst = parseInteger('--datagram-burst', flags.datagramBurst, 1, 1_000_000);
+  if (flags.datagramSources !== undefined)
+    limits.datagramSources = parseInteger(
+      '--datagram-sources',
+      flags.datagramSources,
+      1,
+      1_000_000,
+    );
   if (flags.allow !== undefined) limits.allow = flags.allow;
   if (flags.deny !== undefined) limits.deny = flags.deny;
   return limits;

@@ -11,6 +11,7 @@
  * | close        | info  | `echo/tcp #3 closed after 0.2 s: 6 bytes in, 6 out`       |
  * | datagram     | debug | `echo/udp #4 datagram from 127.0.0.1:40112: 6 bytes`      |
  * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`, summarised *    |
+ * | dropped      | warn  | `echo/udp dropped a datagram from 127.0.0.1:5000 (rateLimited: …)`, summarised * |
  * | error        | error | `echo/tcp #3 handler error: …`                            |
  * | error (TLS handshake) | warn | `echo/tls tls-handshake error from …`, summarised * |
  * | fd-limit     | error | `out of file descriptors (EMFILE): new clients are …`     |
@@ -22,6 +23,8 @@
  * written in full, the rest are counted and written as one line per 10 s at most
  * (`echo/tcp refused 9001 connections in the last 10 s (maxConnections: 9000, deny: 1)`).
  * Services use it too: `env.log(level, message, { repeat: 'key' })` (see start-services).
+ * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`) come by the
+ * thousand in a flood: the same summary, per listener.
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -48,6 +51,13 @@ export interface ServeLoggerOptions {
   /** Seconds between two summary lines about one kind of repeated event (default 10). */
   summaryInterval?: number;
 }
+
+/** Refusal reasons that are datagram drops: summarised, not one line each. */
+const DROP_REASONS: Record<string, string> = {
+  rateLimited: 'over its per-source rate, --datagram-rate',
+  privilegedPort: "source port below 1024, inetd's rule against reflection loops",
+  queueFull: 'the queue of datagrams waiting for a handler is full',
+};
 
 /** What the logger knows about a server it reports for. */
 export interface ServerLabel {
@@ -198,20 +208,33 @@ export class ServeLogger {
         }),
       );
     }
-    // A client can repeat a refusal as fast as it connects: summarised, not one line each.
+    // A client can repeat a refusal (or a dropped datagram) as fast as it sends: summarised,
+    // not one line each.
     on('refused', (m) => {
       const label = this.#servers.get(m.server as object);
       if (!label) return;
       const name = `${label.service}/${label.transport}`;
       const remote = formatPeer(m.remote as PeerAddress);
-      const fields = { service: label.service, transport: label.transport, event: 'refused' };
+      const reason = String(m.reason);
+      const dropped = reason in DROP_REASONS;
+      const fields = {
+        service: label.service,
+        transport: label.transport,
+        event: dropped ? 'dropped' : 'refused',
+      };
       this.repeated(
         'warn',
-        `${name} refused`,
-        String(m.reason),
-        () => `${name} refused ${remote} (${m.reason})`,
-        (n, s) => `${name} refused ${n} more connection${n === 1 ? '' : 's'} in the last ${s} s`,
-        { ...fields, remote, reason: m.reason },
+        `${name} ${fields.event}`,
+        reason,
+        () =>
+          dropped
+            ? `${name} dropped a datagram from ${remote} (${reason}: ${DROP_REASONS[reason]}); more drops are summarised`
+            : `${name} refused ${remote} (${reason})`,
+        (n, s) =>
+          dropped
+            ? `${name} dropped ${n} more datagram${n === 1 ? '' : 's'} in the last ${s} s`
+            : `${name} refused ${n} more connection${n === 1 ? '' : 's'} in the last ${s} s`,
+        { ...fields, remote, reason },
       );
     });
     on('error', (m) => {

@@ -38,6 +38,12 @@ export interface LimitsPlan {
   idleTimeout?: number;
   processes?: number;
   maxPacketSize?: number;
+  /** Datagrams per second per source address on UDP listeners; 0 = no limit. */
+  datagramRate?: number;
+  /** Datagrams a source may send back to back (default 2 × the rate). */
+  datagramBurst?: number;
+  /** Source addresses the rate limiter tracks at once (default 10 000). */
+  datagramSources?: number;
   allow?: string[];
   deny?: string[];
 }
@@ -51,6 +57,13 @@ export interface ServicePlan {
   tls?: TlsPlan;
   limits: LimitsPlan;
 }
+
+/**
+ * The default per-source datagram rate of UDP listeners (datagrams/s; the burst is twice
+ * it): far above what a person or an NTP client sends, far below a reflection loop's
+ * 100 000/s. `socketkit bench udp` needs `--datagram-rate 0`.
+ */
+export const DEFAULT_DATAGRAM_RATE = 100;
 
 /** Default host: loopback only, so `npm start` exposes nothing by accident. */
 export const DEFAULT_HOST = '127.0.0.1';

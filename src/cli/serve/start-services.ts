@@ -16,7 +16,12 @@ import {
 import type { ServiceEnv, ServiceInstance } from '../../services/service.js';
 import type { BoundListener } from './listening-table.js';
 import type { ServeLogger } from './serve-logger.js';
-import { describeListener, type ListenerPlan, type ServicePlan } from './serve-plan.js';
+import {
+  DEFAULT_DATAGRAM_RATE,
+  describeListener,
+  type ListenerPlan,
+  type ServicePlan,
+} from './serve-plan.js';
 
 /** What every socketkit server offers the superserver. */
 interface RunnableServer {
@@ -217,6 +222,7 @@ function createServer(
     allow,
     deny,
   } = plan.limits;
+  const rate = plan.limits.datagramRate ?? DEFAULT_DATAGRAM_RATE;
   const access = { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
   const streamLimits = {
     ...access,
@@ -254,6 +260,20 @@ function createServer(
         host: listener.host,
         port: listener.port,
         ...datagramLimits,
+        ignorePrivilegedPorts: plan.service.ignorePrivilegedPorts === true,
+        ...(rate > 0
+          ? {
+              rateLimit: {
+                rate,
+                ...(plan.limits.datagramBurst !== undefined
+                  ? { burst: plan.limits.datagramBurst }
+                  : {}),
+                ...(plan.limits.datagramSources !== undefined
+                  ? { maxSources: plan.limits.datagramSources }
+                  : {}),
+              },
+            }
+          : {}),
         handler: need('datagram'),
       });
     case 'unix':

@@ -86,6 +86,7 @@ export const chargenService: ServiceDefinition = {
   rfc: 'RFC 864',
   defaultPort: 7019,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   create: () => ({ stream: chargenStream, datagram: createChargenDatagram() }),
   tryIt: (host, port, transport) =>
     transport === 'tcp'

@@ -37,6 +37,7 @@ export const daytimeService: ServiceDefinition = {
   rfc: 'RFC 867',
   defaultPort: 7013,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   create: () => ({ stream: daytimeStream, datagram: daytimeDatagram }),
   tryIt: (host, port, transport) =>
     transport === 'tcp'

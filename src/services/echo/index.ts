@@ -146,6 +146,7 @@ export const echoService: ServiceDefinition = {
   rfc: 'RFC 862',
   defaultPort: 7007,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   create: () => ({ stream: echoStream, datagram: echoDatagram }),
   tryIt: (host, port, transport) =>
     transport === 'tcp'

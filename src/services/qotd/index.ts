@@ -63,6 +63,7 @@ export const qotdService: ServiceDefinition = {
   rfc: 'RFC 865',
   defaultPort: 7017,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   options: [
     {
       flags: '--message <text>',

@@ -239,6 +239,7 @@ export const strftimeService: ServiceDefinition = {
   description: 'strftime time: send a strftime format ("" = %F %X), get the server time in it',
   defaultPort: STRFTIME_DEFAULT_PORT,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   options: strftimeOptions,
   create(options, env) {
     const { datagram, stream, responder } = createStrftimeHandlers({

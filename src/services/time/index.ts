@@ -37,6 +37,7 @@ export const timeService: ServiceDefinition = {
   rfc: 'RFC 868',
   defaultPort: 7037,
   transports: ['tcp', 'udp'],
+  ignorePrivilegedPorts: true,
   create: () => ({ stream: timeStream, datagram: timeDatagram }),
   tryIt: (host, port, transport) =>
     transport === 'tcp'

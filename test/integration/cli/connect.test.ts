@@ -299,7 +299,7 @@ test('Unix stream socket (-U) with ncat -lU', { skip }, async (t) => {
 });
 
 test(
-  'TLS with ncat --ssl: unverified by default, --tls-verify with --tls-ca',
+  'TLS with ncat --ssl: verified by default (--tls-ca trusts a CA), --tls-insecure warns',
   {
     skip,
   },
@@ -310,11 +310,15 @@ test(
       ['--ssl', '--ssl-cert', cert, '--ssl-key', key],
       'secret reply\n',
     );
-    const r = await runCli(['connect', '--tls', '127.0.0.1', String(a.port)], {
+    const r = await runCli(['connect', '--tls-insecure', '127.0.0.1', String(a.port)], {
       stdin: 'secret\n',
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'secret reply\n');
+    assert.match(
+      r.stderr,
+      /WARNING: --tls-insecure: the certificate of 127\.0\.0\.1 is NOT verified/,
+    );
     await exitOf(a.proc);
     assert.equal(a.proc.stdout.text, 'secret\n');
 
@@ -327,7 +331,7 @@ test(
     assert.equal(v.stdout, 'verified\n');
 
     const c = await ncatListen(t, ['-k', '--ssl', '--ssl-cert', cert, '--ssl-key', key]);
-    const bad = await runCli(['connect', '--tls-verify', '127.0.0.1', String(c.port)], {
+    const bad = await runCli(['connect', '--tls', '127.0.0.1', String(c.port)], {
       stdin: '',
     });
     assert.equal(bad.code, 1);
@@ -374,7 +378,7 @@ test('--tls-servername is sent as SNI; -6 connects over ::1', async (t) => {
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as net.AddressInfo;
   const r = await runCli(
-    ['connect', '-6', '--tls-servername', 'service.test', '::1', String(port)],
+    ['connect', '-6', '--tls-insecure', '--tls-servername', 'service.test', '::1', String(port)],
     {
       stdin: '',
     },

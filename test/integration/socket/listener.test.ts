@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AddressInUseError, InvalidArgumentError, SocketClosedError } from '../../../src/errors.js';
-import { Listener, removeStaleUnixSocket, Socket } from '../../../src/socket/index.js';
+import { claimUnixSocketPath, Listener, Socket } from '../../../src/socket/index.js';
 import { hasIPv6, listen, portOf, tmpDir } from './_helpers.js';
 
 test('port 0: the assigned port is readable; accept returns the socket and the client address', async (t) => {
@@ -116,7 +116,7 @@ test('Unix paths: a stale socket file is removed, a live one is left alone, othe
   await once(server, 'listening');
   t.after(() => server.close());
   await assert.rejects(Listener.bind({ path: live }), AddressInUseError);
-  assert.equal(await removeStaleUnixSocket(live), false);
+  await assert.rejects(claimUnixSocketPath(live), /a socket a process accepts connections on/);
   // A crashed server leaves its socket file behind: make one with a child killed by SIGKILL.
   const stale = join(dir, 'stale.sock');
   const script = `require('node:net').createServer().listen(${JSON.stringify(stale)}, () => process.stdout.write('ready\\n'));`;

@@ -60,3 +60,22 @@ test('bad options are refused at construction', () => {
   assert.throws(() => new RateLimiter({ burst: 0.5 }), InvalidArgumentError);
   assert.throws(() => new RateLimiter({ maxEntries: 0 }), InvalidArgumentError);
 });
+
+test('the least recently used key is evicted, also when one key is taken many times in a row', () => {
+  // burst 1 and a frozen clock: a known key is refused, a forgotten (or new) one allowed.
+  const rl = new RateLimiter({ rate: 1, burst: 1, maxEntries: 2, nowMs: () => 0 });
+  assert.equal(rl.take('a'), 'allow');
+  assert.equal(rl.tryTake('b'), true);
+  assert.equal(rl.tryTake('b'), false); // b already the newest: the fast path
+  assert.equal(rl.tryTake('b'), false);
+  assert.equal(rl.tryTake('a'), false); // a becomes the newest
+  assert.equal(rl.tryTake('c'), true); // full: evicts b, the least recently used
+  assert.equal(rl.evictions, 1);
+  assert.equal(rl.tryTake('c'), false);
+  assert.equal(rl.tryTake('c'), false);
+  assert.equal(rl.tryTake('b'), true); // b was forgotten; evicts a (c is newer)
+  assert.equal(rl.tryTake('c'), false); // c was kept
+  assert.equal(rl.tryTake('a'), true); // a was forgotten
+  assert.equal(rl.size, 2);
+  assert.equal(rl.evictions, 3);
+});
