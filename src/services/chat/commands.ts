@@ -5,7 +5,14 @@
  */
 import type { ChatSession } from './client-session.js';
 import type { ChatHub } from './hub.js';
-import { DEFAULT_ROOM, errorLine, normalizeRoom, serverLine, validateNick } from './protocol.js';
+import {
+  DEFAULT_ROOM,
+  errorLine,
+  normalizeNick,
+  normalizeRoom,
+  serverLine,
+  validateNick,
+} from './protocol.js';
 
 /** One slash command. */
 export interface ChatCommand {
@@ -23,9 +30,9 @@ export const CHAT_COMMANDS: readonly ChatCommand[] = [
   {
     name: 'nick',
     usage: '/nick NAME',
-    help: 'change your nickname (unique, case-insensitive)',
+    help: 'change your nickname (unique: look-alikes count as one)',
     async run(hub, session, args) {
-      const nick = args.trim();
+      const nick = normalizeNick(args.trim());
       const invalid = validateNick(nick);
       if (invalid !== null) return refuse(session, invalid);
       if (nick === session.nick) return reply(session, `you are already ${nick}`);

@@ -25,7 +25,7 @@ export type { BusHandlers, MessageBus, Presence } from './bus.js';
 export { ChatSession, type LineSink, type SessionLimits } from './client-session.js';
 export { serveChatConnection, socketSink } from './connection.js';
 export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
-export { MemoryBus, MemoryChatStore } from './memory-bus.js';
+export { MemoryBus, type MemoryChatLimits, MemoryChatStore } from './memory-bus.js';
 export * from './protocol.js';
 
 /** Parses a non-negative integer option, with its name in the error. */
@@ -77,6 +77,27 @@ export const chatOptions: readonly ServiceOption[] = [
     description: 'messages replayed on join (0: none)',
     defaultValue: DEFAULT_HUB_OPTIONS.history,
     parse: intOption('history'),
+  },
+  {
+    flags: '--history-bytes <bytes>',
+    key: 'historyBytes',
+    description: 'bytes of history kept per room (with --history lines)',
+    defaultValue: DEFAULT_HUB_OPTIONS.historyBytes,
+    parse: intOption('history-bytes'),
+  },
+  {
+    flags: '--max-rooms <n>',
+    key: 'maxRooms',
+    description: 'rooms open at once; a join to a new room beyond it is refused with a notice',
+    defaultValue: DEFAULT_HUB_OPTIONS.maxRooms,
+    parse: intOption('max-rooms', 1),
+  },
+  {
+    flags: '--room-grace <s>',
+    key: 'roomGrace',
+    description: "seconds an empty room's history and topic are kept (0: forgotten at once)",
+    defaultValue: DEFAULT_HUB_OPTIONS.roomGrace,
+    parse: intOption('room-grace'),
   },
   {
     flags: '--max-clients <n>',
@@ -148,6 +169,9 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
   return {
     history: read<number>(options, 'history'),
     maxClients: read<number>(options, 'maxClients'),
+    maxRooms: read<number>(options, 'maxRooms'),
+    historyBytes: read<number>(options, 'historyBytes'),
+    roomGrace: read<number>(options, 'roomGrace'),
     limits: {
       maxLineLength: read<number>(options, 'maxLineLength'),
       flushDelay: read<number>(options, 'flushDelay'),
@@ -160,23 +184,34 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
   };
 }
 
-/**
- * Creates the bus named by `spec` (`memory` or a Redis URL).
- * @param historyLimit history kept per room (for Redis, the stream's MAXLEN).
- */
+/** The limits a bus enforces (the same option keys for the memory bus and Redis). */
+export interface BusLimits {
+  /** History events kept per room (for Redis, the history stream's MAXLEN). */
+  historyLimit?: number;
+  /** Bytes of history kept per room. */
+  historyBytes?: number;
+  /** Rooms open at once. */
+  maxRooms?: number;
+  /** Seconds an empty room's history and topic are kept. */
+  roomGrace?: number;
+}
+
+/** Creates the bus named by `spec` (`memory` or a Redis URL). */
 export async function createBus(
   spec: string,
-  options: { prefix?: string; historyLimit?: number } = {},
+  options: BusLimits & { prefix?: string } = {},
 ): Promise<MessageBus> {
-  if (parseBusSpec(spec) === 'memory')
-    return new MemoryBus({ historyLimit: options.historyLimit ?? 1000 });
+  const limits: BusLimits & { historyLimit: number } = {
+    historyLimit: options.historyLimit ?? 1000,
+    ...(options.historyBytes === undefined ? {} : { historyBytes: options.historyBytes }),
+    ...(options.maxRooms === undefined ? {} : { maxRooms: options.maxRooms }),
+    ...(options.roomGrace === undefined ? {} : { roomGrace: options.roomGrace }),
+  };
+  if (parseBusSpec(spec) === 'memory') return new MemoryBus(limits);
   // Loaded only when asked for: a memory-bus chat needs no Redis client.
   const { RedisBus } = await import('./redis-bus.js');
-  return new RedisBus({
-    url: spec,
-    prefix: options.prefix ?? 'socketkit:chat',
-    historyLimit: options.historyLimit ?? 1000,
-  });
+  const redisOptions = { url: spec, prefix: options.prefix ?? 'socketkit:chat', ...limits };
+  return new RedisBus(redisOptions);
 }
 
 /** How a peer address reads in logs. */
@@ -193,6 +228,9 @@ export async function createChat(
   const bus = await createBus(read<string>(options, 'bus'), {
     prefix: read<string>(options, 'busPrefix'),
     historyLimit: Math.max(hubOptions.history, 1),
+    historyBytes: hubOptions.historyBytes,
+    maxRooms: hubOptions.maxRooms,
+    roomGrace: hubOptions.roomGrace,
   });
   const hub = new ChatHub(bus, hubOptions);
   await hub.start();
