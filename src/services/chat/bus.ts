@@ -67,6 +67,20 @@ export interface MessageBus {
   setPresence(nick: string, room: string | null): Promise<void>;
   /** Everyone online, on every node. */
   who(): Promise<Presence[]>;
+  /**
+   * Opens `room` for a member of this node, before it joins: the room counts against
+   * the chat's room cap (on every node) and is kept while members are in it.
+   * A room that was forgotten (empty for longer than its grace period) starts afresh:
+   * no history, no topic.
+   * @returns false when the chat already has its maximum number of rooms and `room` is
+   *   not one of them.
+   */
+  openRoom(room: string): Promise<boolean>;
+  /**
+   * This node's last member left `room`. Once no node has members in it, the room —
+   * its history and topic — is forgotten after the bus's grace period.
+   */
+  closeRoom(room: string): Promise<void>;
   /** Stores a room's topic. */
   setTopic(room: string, topic: string): Promise<void>;
   /** Every room topic. */

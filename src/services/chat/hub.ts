@@ -133,6 +133,11 @@ export class ChatHub {
       session.send(errorLine(`you are already in ${room}`));
       return;
     }
+    // The room cap and the room's lifetime are the bus's: they hold across nodes.
+    if (!(await this.bus.openRoom(room))) {
+      session.send(errorLine(`too many rooms open: ${room} cannot be opened now`));
+      return;
+    }
     if (session.room !== '') await this.#leaveRoom(session, '');
     session.room = room;
     session.joinBuffer = [];
@@ -274,7 +279,12 @@ export class ChatHub {
       clearTimeout(timer);
       session.leaveWaiter = null;
       this.#rooms.get(room)?.delete(session);
-      if (this.#rooms.get(room)?.size === 0) this.#rooms.delete(room);
+      if (this.#rooms.get(room)?.size === 0) {
+        this.#rooms.delete(room);
+        // The last member here: the room is forgotten after its grace period, unless
+        // a member (on any node) joins it meanwhile.
+        this.bus.closeRoom(room).catch(() => {});
+      }
       session.room = '';
     }
   }

@@ -172,6 +172,12 @@ export class MemoryBus implements MessageBus {
     return this.#store.who();
   }
 
+  async openRoom(_room: string): Promise<boolean> {
+    return true;
+  }
+
+  async closeRoom(_room: string): Promise<void> {}
+
   async setTopic(room: string, topic: string): Promise<void> {
     this.#store.setTopic(room, topic);
   }
