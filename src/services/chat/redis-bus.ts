@@ -191,6 +191,10 @@ redis.call('ZADD', KEYS[1], 'XX', now + grace, ARGV[1])
 for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], grace) end
 return 1`;
 
+/** KEYS: rooms. Forgets the rooms past their deadline (run by every heartbeat). */
+const PRUNE_ROOMS_LUA = `${NOW_LUA}
+return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
+
 const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -460,6 +464,7 @@ export class RedisBus implements MessageBus {
     for (const room of rooms) {
       m.eval(OPEN_ROOM_LUA, 5, ...this.#roomKeys(room), ...this.#openArgs(room, true));
     }
+    m.eval(PRUNE_ROOMS_LUA, 1, this.#key('rooms'));
     m.del(nodeKey);
     if (presence.length > 0) {
       m.hset(nodeKey, Object.fromEntries(presence.map((p) => [p.nick, p.room])));
