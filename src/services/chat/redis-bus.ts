@@ -3,34 +3,64 @@
  * one chat.
  *
  * ```
- *  <prefix>:events          stream   every event; XADD gives THE order all nodes follow
- *  <prefix>:history:<room>  stream   messages/actions of a room, same ids (MAXLEN ~ history)
- *  <prefix>:nick:<nick>     string   nodeId, PX ttl: a nickname's owner (refreshed by heartbeat)
- *  <prefix>:node:<nodeId>   hash     nick → room of that node's members (PX ttl)
- *  <prefix>:nodes           zset     nodeId → last heartbeat (ms): who is alive
- *  <prefix>:topics          hash     room → topic
- *  <prefix>:guest           counter  user<N> numbers
- *  <prefix>:epoch           string   changes when Redis lost its data (restart without persistence)
+ *  <prefix>:events            stream  every event; XADD gives THE order all nodes follow
+ *                                     (MAXLEN ~ streamLength)
+ *  <prefix>:history:<room>    stream  messages/actions of a room, same ids; at most
+ *                                     historyLimit entries and historyBytes bytes
+ *  <prefix>:hbytes:<room>     counter bytes in history:<room> (the byte cap's book-keeping)
+ *  <prefix>:topic:<room>      string  the room's topic
+ *  <prefix>:roomnodes:<room>  hash    nodeId → deadline (ms): nodes with members there
+ *  <prefix>:rooms             zset    room → deadline (ms): the open rooms (maxRooms)
+ *  <prefix>:nick:<nick>       string  nodeId, PX ttl: a nickname's owner (heartbeat)
+ *  <prefix>:node:<nodeId>     hash    nick → room of that node's members (PX ttl)
+ *  <prefix>:nodes             zset    nodeId → last heartbeat (ms): who is alive
+ *  <prefix>:guest             counter user<N> numbers
+ *  <prefix>:epoch             string  changes when Redis lost its data (restart without persistence)
  * ```
+ *
+ * Rooms: every key of a room expires. A node with members in a room pushes the room's
+ * deadline to `ttl + roomGrace` from now at each heartbeat; when its last member leaves
+ * and no other live node has members there, the deadline becomes `roomGrace` from now.
+ * Past the deadline the room is forgotten (its keys expire, the `rooms` entry is
+ * removed) and a later join starts an empty room. Deadlines use Redis's clock (`TIME`
+ * in the scripts), so nodes' clocks need not agree.
  *
  * Each node XREADs (BLOCK) the events stream from the last id it delivered, and delivers
  * every event, its own clients' included, in stream order: so all nodes agree on one
- * order per room. When Redis is unreachable, `publish` rejects (the sender is told, no
- * silent loss), delivery pauses, and on reconnection resumes after the last delivered id;
- * when events may have been lost meanwhile (the stream was trimmed past that id, or
- * Redis restarted empty) the hub is told so (`missed`).
+ * order per room. Everything read back is checked (bus-event.ts) before the hub sees
+ * it; what fails is skipped and counted, never trusted and never fatal.
+ *
+ * Failures: commands time out after `commandTimeout` ms, and a watchdog cuts an XREAD
+ * that has not answered `readTimeout` ms after its BLOCK ended, so a hung Redis
+ * (SIGSTOP, a dead network path) is detected like a closed one. While down, `publish`
+ * and the registry methods reject at once (the sender is told, no silent loss),
+ * delivery pauses, and on reconnection resumes after the last delivered id; when events
+ * may have been lost meanwhile (the stream was trimmed past that id, or Redis restarted
+ * empty) the hub is told so (`missed`).
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { Redis } from 'ioredis';
 import { type BusHandlers, busUnavailable, type MessageBus, type Presence } from './bus.js';
 import {
+  DEFAULT_MAX_EVENT_BYTES,
+  isBusRoom,
+  isValidPresence,
+  parseBusEvent,
+  parseBusTopic,
+} from './bus-event.js';
+import {
   type ChatEvent,
   compareEventIds,
+  DEFAULT_ROOM,
   isHistoryEvent,
   nickKey,
   type SequencedEvent,
 } from './protocol.js';
+
+/** Published (summarised) when events read from the bus were malformed and skipped. */
+const badEventChannel = channel('socketkit:chat:bad-event');
 
 /** Options of {@link RedisBus}. */
 export interface RedisBusOptions {
@@ -38,22 +68,132 @@ export interface RedisBusOptions {
   url: string;
   /** Key prefix: one chat per prefix. */
   prefix: string;
-  /** History kept per room (the history streams' MAXLEN, approximate). */
+  /** History kept per room, in messages (exact; 0: none). */
   historyLimit: number;
+  /** History kept per room, in bytes of encoded events (default 256 KiB). */
+  historyBytes?: number;
+  /** Rooms open at once across all nodes (0: no cap; default 1000). */
+  maxRooms?: number;
+  /** Seconds an empty room (history, topic) is kept (default 60). */
+  roomGrace?: number;
   /** Events kept in the shared stream, for nodes catching up after a cut (default 10000). */
   streamLength?: number;
   /** Milliseconds a node's registrations live without a heartbeat (default 15000). */
   ttl?: number;
   /** Milliseconds an XREAD blocks (bounds how long close() waits; default 1000). */
   blockMs?: number;
+  /** Milliseconds a command may take before Redis is considered down (default 2000). */
+  commandTimeout?: number;
+  /** Milliseconds an XREAD may overrun its BLOCK before Redis is considered hung (default 2000). */
+  readTimeout?: number;
+  /** Largest encoded event read back; bigger ones are skipped (default 64 KiB). */
+  maxEventBytes?: number;
 }
 
+/** The defaults of the optional {@link RedisBusOptions}. */
+export const REDIS_BUS_DEFAULTS = {
+  historyBytes: 256 * 1024,
+  maxRooms: 1000,
+  roomGrace: 60,
+  streamLength: 10000,
+  ttl: 15000,
+  blockMs: 1000,
+  commandTimeout: 2000,
+  readTimeout: 2000,
+  maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
+} as const;
+
+/** Longest stored topic read back, in characters (the /topic command keeps 200). */
+const MAX_TOPIC_CHARS = 1000;
+
+/** Milliseconds between two reports of skipped malformed events. */
+const BAD_EVENT_REPORT_MS = 10_000;
+
+const NOW_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+/**
+ * KEYS: events, history:<room>, hbytes:<room>
+ * ARGV: streamLength, event, isHistory, historyLimit, historyBytes, ttl + graceMs
+ * The history stream is trimmed exactly, oldest first, to both caps; hbytes counts
+ * the bytes of the entries it holds (it expires with the room's other keys).
+ */
 const PUBLISH_LUA = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
 if ARGV[3] == '1' then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], id, 'e', ARGV[2])
+  local keep = redis.call('PTTL', KEYS[2])
+  redis.call('XADD', KEYS[2], id, 'e', ARGV[2])
+  local bytes = redis.call('INCRBY', KEYS[3], #ARGV[2])
+  local lines = redis.call('XLEN', KEYS[2])
+  local maxLines = tonumber(ARGV[4])
+  local maxBytes = tonumber(ARGV[5])
+  for i = 1, 10000 do
+    if lines <= maxLines and bytes <= maxBytes then break end
+    local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+    if oldest == nil then
+      -- Empty: whatever the counter says (a foreign entry), it is 0 now.
+      redis.call('SET', KEYS[3], 0)
+      break
+    end
+    redis.call('XDEL', KEYS[2], oldest[1])
+    local v = oldest[2][2]
+    if type(v) == 'string' then bytes = redis.call('DECRBY', KEYS[3], #v) end
+    lines = lines - 1
+  end
+  -- The room's keys expire with the room (a new key takes the full ttl + grace).
+  if keep < 0 then keep = tonumber(ARGV[6]) end
+  redis.call('PEXPIRE', KEYS[2], keep)
+  redis.call('PEXPIRE', KEYS[3], keep)
 end
 return id`;
+
+/**
+ * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
+ * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force
+ * Opens (or, with force=1 from the heartbeat, keeps) a room for this node.
+ */
+const OPEN_ROOM_LUA = `${NOW_LUA}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local ttl = tonumber(ARGV[4])
+local keep = ttl + tonumber(ARGV[5])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and ARGV[6] ~= '1' then
+  local max = tonumber(ARGV[3])
+  if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 0 end
+  -- A forgotten room starts afresh, even if a key outlived its deadline by a moment.
+  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
+end
+redis.call('ZADD', KEYS[1], 'GT', now + keep, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], now + ttl)
+for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], keep) end
+return 1`;
+
+/**
+ * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
+ * ARGV: room, nodeId, graceMs
+ * This node has no member left in the room; if no live node has, start the grace period.
+ */
+const CLOSE_ROOM_LUA = `${NOW_LUA}
+redis.call('HDEL', KEYS[2], ARGV[2])
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  local deadline = tonumber(all[i + 1])
+  if deadline ~= nil and deadline > now then return 0 end
+  redis.call('HDEL', KEYS[2], all[i])
+end
+local grace = tonumber(ARGV[3])
+if grace <= 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+  return 1
+end
+redis.call('ZADD', KEYS[1], 'XX', now + grace, ARGV[1])
+for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], grace) end
+return 1`;
+
+/** KEYS: rooms. Forgets the rooms past their deadline (run by every heartbeat). */
+const PRUNE_ROOMS_LUA = `${NOW_LUA}
+return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
 
 const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -67,7 +207,18 @@ if v == false or v == ARGV[1] then
 end
 return 0`;
 
+/** Raises the guest counter to at least ARGV[1] (after Redis restarted empty). */
+const ADVANCE_GUEST_LUA = `
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+
+const GUEST_RE = /^user(\d{1,15})$/;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+/** Thrown by the read watchdog: Redis did not answer an XREAD in time. */
+class ReadTimeout extends Error {}
 
 /** The Redis-backed bus (see the module comment for the key layout). */
 export class RedisBus implements MessageBus {
@@ -82,17 +233,26 @@ export class RedisBus implements MessageBus {
   #down = false;
   #loop: Promise<void> = Promise.resolve();
   #heartbeat: NodeJS.Timeout | null = null;
+  /** The highest `user<N>` number seen: the guest counter is raised past it after a Redis restart. */
+  #maxGuest = 0;
+  /** Malformed events skipped since the last report, and the last reason. */
+  #bad = 0;
+  #badReason = '';
+  #badTimer: NodeJS.Timeout | null = null;
 
   constructor(options: RedisBusOptions) {
-    this.#o = { streamLength: 10000, ttl: 15000, blockMs: 1000, ...options };
+    this.#o = { ...REDIS_BUS_DEFAULTS, ...options };
     const redisOptions = {
       lazyConnect: true,
       // Fail fast while disconnected: a message is either sent or reported as not sent.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
+      connectTimeout: this.#o.commandTimeout,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     };
-    this.#cmd = new Redis(this.#o.url, redisOptions);
+    // A command Redis does not answer in time (hung, stopped) fails: the sender is told.
+    this.#cmd = new Redis(this.#o.url, { ...redisOptions, commandTimeout: this.#o.commandTimeout });
+    // The reader's blocking XREAD has its own watchdog (#readLoop).
     this.#reader = new Redis(this.#o.url, redisOptions);
     // ioredis reports connection errors as events; the loop and callers handle them.
     this.#cmd.on('error', () => {});
@@ -103,14 +263,30 @@ export class RedisBus implements MessageBus {
     return [this.#o.prefix, ...parts].join(':');
   }
 
+  #roomKeys(room: string): string[] {
+    return [
+      this.#key('rooms'),
+      this.#key('roomnodes', room),
+      this.#key('history', room),
+      this.#key('hbytes', room),
+      this.#key('topic', room),
+    ];
+  }
+
   async start(handlers: BusHandlers): Promise<void> {
     this.#handlers = handlers;
     try {
-      await Promise.all([this.#cmd.connect(), this.#reader.connect()]);
-      this.#epoch = await this.#readEpoch();
-      const last = await this.#cmd.xrevrange(this.#key('events'), '+', '-', 'COUNT', 1);
-      this.#lastId = last[0]?.[0] ?? '0-0';
-      await this.#beat();
+      await this.#watch(
+        (async () => {
+          await Promise.all([this.#cmd.connect(), this.#reader.connect()]);
+          this.#epoch = await this.#readEpoch();
+          const last = await this.#cmd.xrevrange(this.#key('events'), '+', '-', 'COUNT', 1);
+          this.#lastId = last[0]?.[0] ?? '0-0';
+          await this.#beat();
+        })(),
+        this.#o.commandTimeout * 2,
+        () => this.#cmd.disconnect(),
+      );
     } catch (err) {
       this.#cmd.disconnect();
       this.#reader.disconnect();
@@ -119,7 +295,7 @@ export class RedisBus implements MessageBus {
     }
     this.#heartbeat = setInterval(
       () => {
-        this.#beat().catch(() => {});
+        if (!this.#down) this.#beat().catch(() => {});
       },
       Math.max(100, Math.floor(this.#o.ttl / 3)),
     );
@@ -133,38 +309,118 @@ export class RedisBus implements MessageBus {
     return (await this.#cmd.get(key)) ?? '';
   }
 
+  /**
+   * Settles like `p`, or rejects with a {@link ReadTimeout} after `ms` (and calls `onTimeout`,
+   * which cuts the connection so the stuck command is not left behind).
+   */
+  async #watch<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        reject(new ReadTimeout(`Redis did not answer within ${ms} ms`));
+      }, ms);
+      timer.unref();
+    });
+    try {
+      return await Promise.race([p, watchdog]);
+    } finally {
+      clearTimeout(timer);
+      p.catch(() => {});
+    }
+  }
+
   async #readLoop(): Promise<void> {
     const events = this.#key('events');
     while (!this.#closing) {
       try {
         if (this.#down) await this.#recover();
-        const reply = (await this.#reader.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          this.#o.blockMs,
-          'STREAMS',
-          events,
-          this.#lastId,
+        const reply = (await this.#watch(
+          this.#reader.xread(
+            'COUNT',
+            1000,
+            'BLOCK',
+            this.#o.blockMs,
+            'STREAMS',
+            events,
+            this.#lastId,
+          ),
+          this.#o.blockMs + this.#o.readTimeout,
+          // Drop the stuck connection (its XREAD is rejected); ioredis reconnects.
+          () => this.#reader.disconnect(true),
         )) as [string, [string, string[]][]][] | null;
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             this.#lastId = id;
-            const event = decode(fields);
-            if (event !== null) this.#handlers?.onEvent({ id, event });
+            this.#deliver(id, fields);
           }
         }
       } catch (err) {
         if (this.#closing) return;
-        if (!this.#down) {
-          this.#down = true;
-          this.#handlers?.onStatus?.('down', {
-            reason: err instanceof Error ? err.message : String(err),
-          });
-        }
+        this.#markDown(err);
         await sleep(250);
       }
     }
+  }
+
+  /** Checks one entry and hands it to the hub; a bad entry (or a hub bug) is counted, not fatal. */
+  #deliver(id: string, fields: string[]): void {
+    const parsed = parseBusEvent(entryField(fields), this.#o.maxEventBytes);
+    if ('error' in parsed) {
+      this.#noteBad(id, parsed.error);
+      return;
+    }
+    this.#noteGuest(parsed.event.nick);
+    if (parsed.event.kind === 'nick') this.#noteGuest(parsed.event.text);
+    try {
+      this.#handlers?.onEvent({ id, event: parsed.event });
+    } catch (err) {
+      this.#noteBad(id, `delivery failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Reports skipped events: the first at once, then at most one summary per 10 s. */
+  #noteBad(id: string, reason: string): void {
+    this.#bad += 1;
+    this.#badReason = reason;
+    if (this.#badTimer !== null) return;
+    this.#reportBad(id);
+    this.#badTimer = setInterval(() => {
+      if (this.#bad === 0) {
+        if (this.#badTimer !== null) clearInterval(this.#badTimer);
+        this.#badTimer = null;
+        return;
+      }
+      this.#reportBad();
+    }, BAD_EVENT_REPORT_MS);
+    this.#badTimer.unref();
+  }
+
+  #reportBad(id?: string): void {
+    if (badEventChannel.hasSubscribers) {
+      badEventChannel.publish({
+        node: this.nodeId,
+        count: this.#bad,
+        reason: this.#badReason,
+        seconds: BAD_EVENT_REPORT_MS / 1000,
+        ...(id === undefined ? {} : { id }),
+      });
+    }
+    this.#bad = 0;
+  }
+
+  #noteGuest(nick: string): void {
+    const m = GUEST_RE.exec(nick);
+    if (m !== null) this.#maxGuest = Math.max(this.#maxGuest, Number(m[1]));
+  }
+
+  /** Redis failed or hung: report it once; the read loop recovers. */
+  #markDown(err: unknown): void {
+    if (this.#down || this.#closing) return;
+    this.#down = true;
+    this.#handlers?.onStatus?.('down', {
+      reason: err instanceof Error ? err.message : String(err),
+    });
   }
 
   /** After a cut: same data (resume after lastId) or lost data (start over, report). */
@@ -172,10 +428,12 @@ export class RedisBus implements MessageBus {
     const epoch = await this.#readEpoch();
     let missed = false;
     if (epoch !== this.#epoch) {
-      // Redis restarted empty: what was published to it after our cut is gone.
+      // Redis restarted empty: what was published to it after our cut is gone, and so
+      // is the guest counter: raise it past every guest name still in use.
       missed = true;
       this.#epoch = epoch;
       this.#lastId = '0-0';
+      await this.#cmd.eval(ADVANCE_GUEST_LUA, 1, this.#key('guest'), this.#maxGuest);
     } else {
       const first = await this.#cmd.xrange(this.#key('events'), '-', '+', 'COUNT', 1);
       const firstId = first[0]?.[0];
@@ -192,14 +450,21 @@ export class RedisBus implements MessageBus {
     this.#handlers?.onStatus?.('up', { missed });
   }
 
-  /** Re-registers this node's nicknames and presence (also after Redis lost them). */
+  /** Re-registers this node's nicknames, presence and rooms (also after Redis lost them). */
   async #beat(): Promise<void> {
     const presence = this.#handlers?.localPresence() ?? [];
     const nodeKey = this.#key('node', this.nodeId);
     const m = this.#cmd.multi();
+    const rooms = new Set<string>();
     for (const p of presence) {
       m.eval(REFRESH_LUA, 1, this.#key('nick', nickKey(p.nick)), this.nodeId, this.#o.ttl);
+      rooms.add(p.room);
+      this.#noteGuest(p.nick);
     }
+    for (const room of rooms) {
+      m.eval(OPEN_ROOM_LUA, 5, ...this.#roomKeys(room), ...this.#openArgs(room, true));
+    }
+    m.eval(PRUNE_ROOMS_LUA, 1, this.#key('rooms'));
     m.del(nodeKey);
     if (presence.length > 0) {
       m.hset(nodeKey, Object.fromEntries(presence.map((p) => [p.nick, p.room])));
@@ -210,21 +475,37 @@ export class RedisBus implements MessageBus {
     await m.exec();
   }
 
+  #openArgs(room: string, force: boolean): (string | number)[] {
+    return [
+      room,
+      this.nodeId,
+      this.#o.maxRooms,
+      this.#o.ttl,
+      this.#o.roomGrace * 1000,
+      force ? '1' : '0',
+    ];
+  }
+
   async publish(event: ChatEvent): Promise<string> {
+    if (this.#down) throw busUnavailable();
     const history = isHistoryEvent(event) && this.#o.historyLimit > 0;
     try {
       const id = await this.#cmd.eval(
         PUBLISH_LUA,
-        2,
+        3,
         this.#key('events'),
         this.#key('history', event.room),
+        this.#key('hbytes', event.room),
         this.#o.streamLength,
         JSON.stringify(event),
         history ? '1' : '0',
         this.#o.historyLimit,
+        this.#o.historyBytes,
+        this.#o.ttl + this.#o.roomGrace * 1000,
       );
       return String(id);
     } catch (err) {
+      if (isTimeout(err)) this.#markDown(err);
       throw busUnavailable(err);
     }
   }
@@ -236,10 +517,37 @@ export class RedisBus implements MessageBus {
     );
     const out: SequencedEvent[] = [];
     for (const [id, fields] of entries.reverse()) {
-      const event = decode(fields);
-      if (event !== null) out.push({ id, event });
+      const parsed = parseBusEvent(entryField(fields), this.#o.maxEventBytes);
+      if ('error' in parsed) this.#noteBad(id, parsed.error);
+      else out.push({ id, event: parsed.event });
     }
     return out;
+  }
+
+  async openRoom(room: string): Promise<boolean> {
+    const ok = await this.#guard(() =>
+      // The default room is where every client starts: it is always open.
+      this.#cmd.eval(
+        OPEN_ROOM_LUA,
+        5,
+        ...this.#roomKeys(room),
+        ...this.#openArgs(room, room === DEFAULT_ROOM),
+      ),
+    );
+    return ok === 1;
+  }
+
+  async closeRoom(room: string): Promise<void> {
+    await this.#guard(() =>
+      this.#cmd.eval(
+        CLOSE_ROOM_LUA,
+        5,
+        ...this.#roomKeys(room),
+        room,
+        this.nodeId,
+        this.#o.roomGrace * 1000,
+      ),
+    );
   }
 
   async claimNick(nick: string): Promise<boolean> {
@@ -256,7 +564,9 @@ export class RedisBus implements MessageBus {
   }
 
   async nextGuestNumber(): Promise<number> {
-    return this.#guard(() => this.#cmd.incr(this.#key('guest')));
+    const n = await this.#guard(() => this.#cmd.incr(this.#key('guest')));
+    this.#maxGuest = Math.max(this.#maxGuest, n);
+    return n;
   }
 
   async setPresence(nick: string, room: string | null): Promise<void> {
@@ -284,8 +594,10 @@ export class RedisBus implements MessageBus {
       const out: Presence[] = [];
       results.forEach(([err, value], i) => {
         if (err !== null || value === null || typeof value !== 'object') return;
-        for (const [nick, room] of Object.entries(value as Record<string, string>)) {
-          out.push({ nick, room, node: nodes[i] ?? '' });
+        for (const [nick, room] of Object.entries(value as Record<string, unknown>)) {
+          if (isValidPresence(nick, room))
+            out.push({ nick, room: room as string, node: nodes[i] ?? '' });
+          else this.#noteBad(`node:${nodes[i] ?? ''}`, 'bad presence entry');
         }
       });
       return out;
@@ -293,50 +605,81 @@ export class RedisBus implements MessageBus {
   }
 
   async setTopic(room: string, topic: string): Promise<void> {
-    await this.#guard(() => this.#cmd.hset(this.#key('topics'), room, topic));
+    const keep = (this.#o.ttl + this.#o.roomGrace * 1000).toString();
+    await this.#guard(() => this.#cmd.set(this.#key('topic', room), topic, 'PX', keep));
   }
 
   async topics(): Promise<Map<string, string>> {
-    return new Map(Object.entries(await this.#guard(() => this.#cmd.hgetall(this.#key('topics')))));
+    return this.#guard(async () => {
+      const rooms = await this.#cmd.zrange(this.#key('rooms'), '0', '-1');
+      const out = new Map<string, string>();
+      if (rooms.length === 0) return out;
+      const values = await this.#cmd.mget(...rooms.map((r) => this.#key('topic', r)));
+      rooms.forEach((room, i) => {
+        if (values[i] === null || values[i] === undefined) return;
+        const topic = parseBusTopic(values[i], MAX_TOPIC_CHARS);
+        if (topic !== null && isBusRoom(room)) out.set(room, topic);
+        else this.#noteBad(`topic:${room.slice(0, 40)}`, 'bad topic');
+      });
+      return out;
+    });
   }
 
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+    if (this.#badTimer !== null) clearInterval(this.#badTimer);
     // Disconnecting the reader rejects its pending XREAD, which ends the loop.
     this.#reader.disconnect();
     await this.#loop.catch(() => {});
     try {
-      await this.#cmd
+      if (this.#down) throw new Error('down');
+      const rooms = new Set((this.#handlers?.localPresence() ?? []).map((p) => p.room));
+      const m = this.#cmd
         .multi()
         .del(this.#key('node', this.nodeId))
-        .zrem(this.#key('nodes'), this.nodeId)
-        .exec();
+        .zrem(this.#key('nodes'), this.nodeId);
+      for (const room of rooms) {
+        m.eval(
+          CLOSE_ROOM_LUA,
+          5,
+          ...this.#roomKeys(room),
+          room,
+          this.nodeId,
+          this.#o.roomGrace * 1000,
+        );
+      }
+      await m.exec();
       await this.#cmd.quit();
     } catch {
       this.#cmd.disconnect();
     }
   }
 
+  /** Runs a registry command: at once refused while down; a timeout marks the bus down. */
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#down) throw busUnavailable(undefined, 'try again later');
     try {
       return await fn();
     } catch (err) {
+      if (isTimeout(err)) this.#markDown(err);
       throw busUnavailable(err, 'try again later');
     }
   }
 }
 
-/** Reads the `e` field of a stream entry; a foreign or corrupt entry is skipped. */
-function decode(fields: string[]): ChatEvent | null {
-  const i = fields.indexOf('e');
-  const raw = i === -1 ? undefined : fields[i + 1];
-  if (raw === undefined) return null;
-  try {
-    const e = JSON.parse(raw) as ChatEvent;
-    return typeof e.kind === 'string' && typeof e.room === 'string' ? e : null;
-  } catch {
-    return null;
+/** Whether ioredis gave up waiting for a reply (a hung or unreachable Redis). */
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && /timed out/i.test(err.message);
+}
+
+/** The `e` field of a stream entry (undefined when absent). */
+function entryField(fields: unknown): string | undefined {
+  if (!Array.isArray(fields)) return undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'e')
+      return typeof fields[i + 1] === 'string' ? (fields[i + 1] as string) : undefined;
   }
+  return undefined;
 }
