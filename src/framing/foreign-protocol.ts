@@ -53,9 +53,7 @@ export function detectForeignProtocol(head: Uint8Array): ForeignProtocol | null 
       break;
     }
   }
-  const text = Buffer.from(head.buffer, head.byteOffset, nl === -1 ? limit : nl).toString(
-    'latin1',
-  );
+  const text = Buffer.from(head.buffer, head.byteOffset, nl === -1 ? limit : nl).toString('latin1');
   if (nl === -1) {
     return limit < MAX_REQUEST_LINE && PREFIX_RE.test(text) ? undefined : null;
   }

@@ -278,7 +278,7 @@ export class ChatHub {
     if (!session.announced) {
       // Nobody has seen the old name: no announcement (the join will carry the new one).
       if (!sameKey) await this.bus.releaseNick(old);
-      session.send(serverLine(`you are now known as ${nick}`));
+      session.send(serverLine(`${old} is now known as ${nick}`));
       return true;
     }
     if (!sameKey) {

@@ -146,7 +146,8 @@ export class MemoryChatStore {
     this.#seq += 1;
     const sequenced: SequencedEvent = { id: `0-${this.#seq}`, event };
     // Only open rooms keep history: an event racing the room's end is not kept.
-    const r = isHistoryEvent(event) && this.historyLimit > 0 ? this.#rooms.get(event.room) : undefined;
+    const r =
+      isHistoryEvent(event) && this.historyLimit > 0 ? this.#rooms.get(event.room) : undefined;
     if (r !== undefined) {
       r.events.push(sequenced);
       r.bytes += eventBytes(event);
@@ -175,9 +176,7 @@ export class MemoryChatStore {
     const before = Number(beforeId.split('-')[1] ?? '0');
     const r = this.#rooms.get(room);
     if (r === undefined || limit <= 0) return [];
-    const older = r.events
-      .slice(r.head)
-      .filter((e) => Number(e.id.split('-')[1] ?? '0') < before);
+    const older = r.events.slice(r.head).filter((e) => Number(e.id.split('-')[1] ?? '0') < before);
     return older.slice(-limit);
   }
 
