@@ -12,10 +12,11 @@
  * ```
  * @module
  */
+import diagnostics from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
 import { isServerWorker } from '../../server/cluster-pool.js';
 import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
-import type { ServiceDefinition, ServiceOption } from '../service.js';
+import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
 import type { MessageBus } from './bus.js';
 import { serveChatConnection } from './connection.js';
 import { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
@@ -239,6 +240,65 @@ export async function createChat(
   return { hub, stream };
 }
 
+/**
+ * Writes the hub's operator events to the service log: slow consumers cut, connections
+ * lost (with their address: the log is the only place it goes) and foreign-protocol
+ * connections closed. Only this hub's events (several hubs may share a process).
+ * @returns a function that stops logging.
+ */
+export function logChatEvents(hub: ChatHub, log: ServiceEnv['log']): () => void {
+  const subscriptions: [string, (m: unknown) => void][] = [
+    [
+      'socketkit:chat:slow-consumer',
+      (m) => {
+        const e = m as {
+          nick: string;
+          remote: string;
+          queued: number;
+          limit: number;
+          node: string;
+        };
+        if (e.node !== hub.nodeId) return;
+        log(
+          'warn',
+          `chat: ${e.nick} (${e.remote}) cut as a slow consumer: ${e.queued} bytes unread, limit ${e.limit}`,
+          {
+            nick: e.nick,
+            remote: e.remote,
+            queued: e.queued,
+          },
+        );
+      },
+    ],
+    [
+      'socketkit:chat:lost',
+      (m) => {
+        const e = m as { nick: string; remote: string; detail: string; node: string };
+        if (e.node !== hub.nodeId) return;
+        log('info', `chat: ${e.nick} (${e.remote}) lost: ${e.detail}`, {
+          nick: e.nick,
+          remote: e.remote,
+        });
+      },
+    ],
+    [
+      'socketkit:chat:foreign',
+      (m) => {
+        const e = m as { remote: string; protocol: string; node: string };
+        if (e.node !== hub.nodeId) return;
+        log('info', `chat: closed ${e.remote}: it opened with a ${e.protocol} greeting`, {
+          remote: e.remote,
+          protocol: e.protocol,
+        });
+      },
+    ],
+  ];
+  for (const [name, fn] of subscriptions) diagnostics.subscribe(name, fn);
+  return () => {
+    for (const [name, fn] of subscriptions) diagnostics.unsubscribe(name, fn);
+  };
+}
+
 /** The chat service for `socketkit serve`. */
 export const chatService: ServiceDefinition = {
   name: 'chat',
@@ -250,13 +310,20 @@ export const chatService: ServiceDefinition = {
   async create(options, env) {
     const { hub, stream } = await createChat(options);
     env.log('info', 'chat hub started', { node: hub.nodeId });
+    const stopLogging = logChatEvents(hub, env.log);
     if (isServerWorker() && read<string>(options, 'bus') === 'memory') {
       env.log(
         'warn',
         'with --processes N and the memory bus, each process is a separate chat: use --bus redis://…',
       );
     }
-    return { stream, close: () => hub.close() };
+    return {
+      stream,
+      close: async () => {
+        await hub.close();
+        stopLogging();
+      },
+    };
   },
   tryIt: (host, port) => `nc ${host} ${port}`,
 };

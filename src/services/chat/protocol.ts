@@ -86,9 +86,13 @@ export function validateNick(nick: string): string | null {
  * The key under which a nickname is unique, and checked against the reserved names:
  * its UTS #39 confusable skeleton, case-insensitively (NFKC, lower case, skeleton,
  * lower case), so nicknames that look alike (`bob`/`b0b`, `alice`/`аlice`) are one.
+ * Lower-casing first would hide that `I` looks like `l` (`PayPaI`), so `i` and `l`
+ * count as one letter too.
  */
 export function nickKey(nick: string): string {
-  return confusableSkeleton(nick.normalize('NFKC').toLowerCase()).toLowerCase();
+  return confusableSkeleton(nick.normalize('NFKC').toLowerCase())
+    .toLowerCase()
+    .replaceAll('i', 'l');
 }
 
 const RESERVED_KEYS = new Set(RESERVED_NICKS.map(nickKey));
