@@ -55,7 +55,13 @@ describe('guest names after Redis restarts empty', () => {
       bus,
     );
     // More guests than the hub's 20 attempts at a free name.
-    for (let i = 0; i < 25; i += 1) clients.push(await TestClient.join(server.port));
+    for (let i = 0; i < 25; i += 1) {
+      const c = await TestClient.join(server.port);
+      // A command announces the guest (presence); listeners are not online yet.
+      c.send('/echo off');
+      await c.waitFor(/^<server> echo off$/);
+      clients.push(c);
+    }
     const watcher = clients[0] as TestClient;
 
     await redis.kill();

@@ -7,6 +7,7 @@
 import type { BusHandlers, MessageBus, Presence } from './bus.js';
 import {
   type ChatEvent,
+  compareEventIds,
   DEFAULT_ROOM,
   isHistoryEvent,
   nickKey,
@@ -173,10 +174,9 @@ export class MemoryChatStore {
 
   /** @internal */
   history(room: string, limit: number, beforeId: string): SequencedEvent[] {
-    const before = Number(beforeId.split('-')[1] ?? '0');
     const r = this.#rooms.get(room);
     if (r === undefined || limit <= 0) return [];
-    const older = r.events.slice(r.head).filter((e) => Number(e.id.split('-')[1] ?? '0') < before);
+    const older = r.events.slice(r.head).filter((e) => compareEventIds(e.id, beforeId) < 0);
     return older.slice(-limit);
   }
 
