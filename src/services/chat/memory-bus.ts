@@ -18,7 +18,7 @@ import {
 export interface MemoryChatLimits {
   /** History events kept per room (default 1000). */
   historyLimit?: number;
-  /** Bytes of history kept per room: UTF-8 of nick and text (default 256 KiB). */
+  /** Bytes of history kept per room: UTF-8 of nick and text (default 64 KiB). */
   historyBytes?: number;
   /** Rooms open at once; #lobby is always open (default 1000). */
   maxRooms?: number;
@@ -67,7 +67,7 @@ export class MemoryChatStore {
   constructor(limits: MemoryChatLimits | number = {}) {
     const l = typeof limits === 'number' ? { historyLimit: limits } : limits;
     this.historyLimit = l.historyLimit ?? 1000;
-    this.historyBytes = l.historyBytes ?? 256 * 1024;
+    this.historyBytes = l.historyBytes ?? 64 * 1024;
     this.maxRooms = l.maxRooms ?? 1000;
     this.roomGrace = l.roomGrace ?? 60;
   }
