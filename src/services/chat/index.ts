@@ -72,6 +72,14 @@ export const chatOptions: readonly ServiceOption[] = [
     defaultValue: 'socketkit:chat',
   },
   {
+    flags: '--bus-timeout <ms>',
+    key: 'busTimeout',
+    description:
+      'Redis bus: a command or read unanswered this long means the bus is down (clients are told)',
+    defaultValue: 2000,
+    parse: intOption('bus-timeout', 50),
+  },
+  {
     flags: '--history <n>',
     key: 'history',
     description: 'messages replayed on join (0: none)',
@@ -166,7 +174,18 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
  */
 export async function createBus(
   spec: string,
-  options: { prefix?: string; historyLimit?: number } = {},
+  options: {
+    prefix?: string;
+    historyLimit?: number;
+    /** Redis: history bytes per room, room cap, seconds an empty room is kept. */
+    historyBytes?: number;
+    maxRooms?: number;
+    roomGrace?: number;
+    /** Redis: command and read timeout (ms). */
+    timeout?: number;
+    /** Redis: largest event read back (bytes). */
+    maxEventBytes?: number;
+  } = {},
 ): Promise<MessageBus> {
   if (parseBusSpec(spec) === 'memory')
     return new MemoryBus({ historyLimit: options.historyLimit ?? 1000 });
@@ -176,7 +195,20 @@ export async function createBus(
     url: spec,
     prefix: options.prefix ?? 'socketkit:chat',
     historyLimit: options.historyLimit ?? 1000,
+    ...defined({
+      historyBytes: options.historyBytes,
+      maxRooms: options.maxRooms,
+      roomGrace: options.roomGrace,
+      commandTimeout: options.timeout,
+      readTimeout: options.timeout,
+      maxEventBytes: options.maxEventBytes,
+    }),
   });
+}
+
+/** `o` without its undefined entries (so the bus's defaults apply). */
+function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** How a peer address reads in logs. */
@@ -193,6 +225,12 @@ export async function createChat(
   const bus = await createBus(read<string>(options, 'bus'), {
     prefix: read<string>(options, 'busPrefix'),
     historyLimit: Math.max(hubOptions.history, 1),
+    historyBytes: read<number | undefined>(options, 'historyBytes'),
+    maxRooms: read<number | undefined>(options, 'maxRooms'),
+    roomGrace: read<number | undefined>(options, 'roomGrace'),
+    timeout: read<number>(options, 'busTimeout'),
+    // Escaping can make a line's text up to 4 times longer, plus the event's JSON.
+    maxEventBytes: Math.max(64 * 1024, hubOptions.limits.maxLineLength * 8 + 1024),
   });
   const hub = new ChatHub(bus, hubOptions);
   await hub.start();
