@@ -82,6 +82,13 @@ describe('a hung Redis is detected', () => {
       await bob.waitFor(/^<alice> before$/);
 
       redis.signal('SIGSTOP');
+      // Sent before the hang is noticed: written to Redis, unanswered, timed out, refused.
+      const early = alice.lines.length;
+      alice.send('lost early');
+      await alice.waitFor(
+        /^<server> error: the chat bus is unavailable: the message was not sent: "lost early"$/,
+        { from: early, timeout: 15000 },
+      );
       // Told, without anyone sending anything (the read watchdog notices).
       await bob.waitFor(/^<server> error: the chat bus is down/, { timeout: 15000 });
       await alice.waitFor(/^<server> error: the chat bus is down/, { timeout: 15000 });
@@ -106,7 +113,8 @@ describe('a hung Redis is detected', () => {
       const after1 = bob.lines.length;
       alice.send('after');
       await bob.waitFor(/^<alice> after$/, { from: after1, timeout: 15000 });
-      // The lines refused during the outage were never delivered.
+      // The lines refused during the outage were never delivered, not even the one Redis
+      // received before it stopped and ran after it resumed.
       assert.ok(
         !bob.lines.some((l) => l.startsWith('<alice> lost')),
         'refused lines not delivered',

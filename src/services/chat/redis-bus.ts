@@ -141,6 +141,8 @@ export class RedisBus implements MessageBus {
   #heartbeat: NodeJS.Timeout | null = null;
   /** The highest `user<N>` number seen: the guest counter is raised past it after a Redis restart. */
   #maxGuest = 0;
+  /** Redis's clock minus ours (ms), measured at start and by each heartbeat; null: unknown. */
+  #clockOffset: number | null = null;
   /** Malformed events skipped since the last report, and the last reason. */
   #bad = 0;
   #badReason = '';
@@ -379,6 +381,17 @@ export class RedisBus implements MessageBus {
     m.zadd(this.#key('nodes'), Date.now(), this.nodeId);
     m.zremrangebyscore(this.#key('nodes'), '-inf', Date.now() - this.#o.ttl * 2);
     await m.exec();
+    await this.#measureClock();
+  }
+
+  /** Measures {@link RedisBus.#clockOffset} (to within half a round trip). */
+  async #measureClock(): Promise<void> {
+    const before = Date.now();
+    const [s, us] = await this.#cmd.time();
+    const after = Date.now();
+    // A slow answer says little about the offset: keep the previous measure.
+    if (after - before > this.#o.commandTimeout / 4 && this.#clockOffset !== null) return;
+    this.#clockOffset = Number(s) * 1000 + Math.floor(Number(us) / 1000) - (before + after) / 2;
   }
 
   #openArgs(room: string, force: boolean): (string | number)[] {
@@ -395,6 +408,14 @@ export class RedisBus implements MessageBus {
   async publish(event: ChatEvent): Promise<string> {
     if (this.#down) throw busUnavailable();
     const history = isHistoryEvent(event) && this.#o.historyLimit > 0;
+    // Redis runs the script only until shortly before we stop waiting for it: a publish
+    // that times out (its sender is told "not sent") cannot be delivered later, when a
+    // hung Redis resumes and works through its backlog.
+    const margin = Math.min(500, Math.floor(this.#o.commandTimeout / 4));
+    const notAfter =
+      this.#clockOffset === null
+        ? 0
+        : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeout - margin);
     try {
       const id = await this.#cmd.eval(
         PUBLISH_LUA,
@@ -408,7 +429,9 @@ export class RedisBus implements MessageBus {
         this.#o.historyLimit,
         this.#o.historyBytes,
         this.#o.ttl + this.#o.roomGrace * 1000,
+        notAfter,
       );
+      if (id === null) throw new Error('Redis answered too late');
       return String(id);
     } catch (err) {
       if (isTimeout(err)) this.#markDown(err);

@@ -11,11 +11,18 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 /**
  * KEYS: events, history:<room>, hbytes:<room>
- * ARGV: streamLength, event, isHistory, historyLimit, historyBytes, ttl + graceMs
+ * ARGV: streamLength, event, isHistory, historyLimit, historyBytes, ttl + graceMs,
+ *       notAfter (ms on Redis's clock, '0': none)
+ * Returns the event's id, or nil when run after notAfter (Redis was hung meanwhile).
  * The history stream is trimmed exactly, oldest first, to both caps; hbytes counts
  * the bytes of the entries it holds (it expires with the room's other keys).
  */
 export const PUBLISH_LUA = `
+if ARGV[7] ~= '0' then
+  ${NOW_LUA}
+  -- The sender stopped waiting and was told "not sent": it must stay unsent.
+  if now > tonumber(ARGV[7]) then return false end
+end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
 if ARGV[3] == '1' then
   local keep = redis.call('PTTL', KEYS[2])
