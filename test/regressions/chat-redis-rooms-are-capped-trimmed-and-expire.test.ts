@@ -94,6 +94,7 @@ describe('chat rooms on Redis are bounded', async () => {
     const bob = await join(servers[0], 'bob');
     const carol = await join(servers[1], 'carol');
     bob.send('/join #gone');
+    await bob.waitFor(/^<server> you are in #gone/);
     carol.send('/join #gone');
     await bob.waitFor(/carol joined #gone$/);
     bob.send('old news');

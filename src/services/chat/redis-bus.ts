@@ -123,6 +123,11 @@ const GUEST_RE = /^user(\d{1,15})$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
+/** The publish script as an ioredis command (see `defineCommand` in the constructor). */
+interface PublishCommand {
+  skPublish(...args: (string | number)[]): Promise<unknown>;
+}
+
 /** Thrown by the read watchdog: Redis did not answer an XREAD in time. */
 class ReadTimeout extends Error {}
 
@@ -160,6 +165,8 @@ export class RedisBus implements MessageBus {
     };
     // A command Redis does not answer in time (hung, stopped) fails: the sender is told.
     this.#cmd = new Redis(this.#o.url, { ...redisOptions, commandTimeout: this.#o.commandTimeout });
+    // EVALSHA with a fallback to EVAL (ioredis): the hot path does not resend the script.
+    this.#cmd.defineCommand('skPublish', { numberOfKeys: 3, lua: PUBLISH_LUA });
     // The reader's blocking XREAD has its own watchdog (#readLoop).
     this.#reader = new Redis(this.#o.url, redisOptions);
     // ioredis reports connection errors as events; the loop and callers handle them.
@@ -417,9 +424,7 @@ export class RedisBus implements MessageBus {
         ? 0
         : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeout - margin);
     try {
-      const id = await this.#cmd.eval(
-        PUBLISH_LUA,
-        3,
+      const id = await (this.#cmd as unknown as PublishCommand).skPublish(
         this.#key('events'),
         this.#key('history', event.room),
         this.#key('hbytes', event.room),
