@@ -80,9 +80,9 @@ export interface RedisBusOptions {
   prefix: string;
   /** History kept per room, in messages (exact; 0: none). */
   historyLimit: number;
-  /** History kept per room, in bytes of encoded events (default 256 KiB). */
+  /** History kept per room, in bytes of encoded events (default 64 KiB). */
   historyBytes?: number;
-  /** Rooms open at once across all nodes (0: no cap; default 1000). */
+  /** Rooms open at once across all nodes, besides the default room (0: no cap; default 1000). */
   maxRooms?: number;
   /** Seconds an empty room (history, topic) is kept (default 60). */
   roomGrace?: number;
@@ -102,7 +102,7 @@ export interface RedisBusOptions {
 
 /** The defaults of the optional {@link RedisBusOptions}. */
 export const REDIS_BUS_DEFAULTS = {
-  historyBytes: 256 * 1024,
+  historyBytes: 64 * 1024,
   maxRooms: 1000,
   roomGrace: 60,
   streamLength: 10000,
@@ -409,6 +409,7 @@ export class RedisBus implements MessageBus {
       this.#o.ttl,
       this.#o.roomGrace * 1000,
       force ? '1' : '0',
+      DEFAULT_ROOM,
     ];
   }
 

@@ -53,7 +53,7 @@ return id`;
 
 /**
  * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
- * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force
+ * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force, the default room
  * Opens (or, with force=1 from the heartbeat, keeps) a room for this node.
  */
 export const OPEN_ROOM_LUA = `${NOW_LUA}
@@ -62,7 +62,10 @@ local ttl = tonumber(ARGV[4])
 local keep = ttl + tonumber(ARGV[5])
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and ARGV[6] ~= '1' then
   local max = tonumber(ARGV[3])
-  if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 0 end
+  local open = redis.call('ZCARD', KEYS[1])
+  -- The default room (ARGV[7]) is always open and not counted.
+  if redis.call('ZSCORE', KEYS[1], ARGV[7]) ~= false then open = open - 1 end
+  if max > 0 and open >= max then return 0 end
   -- A forgotten room starts afresh, even if a key outlived its deadline by a moment.
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
 end
