@@ -7,10 +7,9 @@
  * after SIGCONT the chat works again.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { ServeLogger } from '../../src/cli/serve/serve-logger.js';
 import { DEFAULT_HUB_OPTIONS } from '../../src/services/chat/hub.js';
+import { logChatEvents } from '../../src/services/chat/index.js';
 import { RedisBus } from '../../src/services/chat/redis-bus.js';
 import {
   type ChatServerHandle,
@@ -55,13 +54,6 @@ describe('a hung Redis is detected', () => {
     { skip: skip ?? false },
     async () => {
       redis = await PrivateRedis.start();
-      const out = new PassThrough();
-      out.setEncoding('utf8');
-      out.on('data', (s: string) => log.push(...s.split('\n').filter((l) => l !== '')));
-      const serveLog = new ServeLogger({ level: 'info', format: 'text', stream: out });
-      serveLog.track({}, { service: 'chat', transport: 'tcp' });
-      serveLog.attach();
-      after(() => serveLog.detach());
 
       const bus = new RedisBus({
         url: redis.url,
@@ -75,6 +67,11 @@ describe('a hung Redis is detected', () => {
         { history: 10, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } },
         bus,
       );
+      // What `serve` writes: the chat service hands its hub's events to the service log.
+      const stopLogging = logChatEvents(server.hub, (level, message) => {
+        log.push(`${level.toUpperCase()} ${message}`);
+      });
+      after(stopLogging);
       const alice = await TestClient.join(server.port, 'alice');
       const bob = await TestClient.join(server.port, 'bob');
       clients.push(alice, bob);

@@ -381,8 +381,10 @@ export class RedisBus implements MessageBus {
     }
     m.eval(PRUNE_ROOMS_LUA, 1, this.#key('rooms'));
     m.del(nodeKey);
-    if (presence.length > 0) {
-      m.hset(nodeKey, Object.fromEntries(presence.map((p) => [p.nick, p.room])));
+    // /who lists announced members only; listeners keep their nickname and room above.
+    const listed = presence.filter((p) => p.listening !== true);
+    if (listed.length > 0) {
+      m.hset(nodeKey, Object.fromEntries(listed.map((p) => [p.nick, p.room])));
       m.pexpire(nodeKey, this.#o.ttl);
     }
     m.zadd(this.#key('nodes'), Date.now(), this.nodeId);
