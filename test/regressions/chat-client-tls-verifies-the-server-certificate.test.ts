@@ -45,7 +45,7 @@ describe('socketkit chat --tls', () => {
   it('refuses an untrusted certificate by default', { skip }, async () => {
     const r = await runCli(['chat', '127.0.0.1', String(port), '--plain', '--tls']);
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /certificate is not trusted.*--tls-ca/);
+    assert.match(r.stderr, /certificate is not trusted: pass --tls-ca FILE/);
     assert.doesNotMatch(r.stdout, /welcome/);
   });
 
@@ -65,13 +65,16 @@ describe('socketkit chat --tls', () => {
       'other.example',
     ]);
     assert.equal(name.code, 1, name.stderr);
-    assert.match(name.stderr, /other\.example|altname|Hostname/i);
+    assert.match(name.stderr, /certificate is for other names.*ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it('--tls-insecure connects, loudly', { skip }, async () => {
     const r = await runCli(['chat', '127.0.0.1', String(port), '--plain', '--tls-insecure']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /welcome over tls/);
-    assert.match(r.stderr, /WARNING: --tls-insecure: the server's certificate is NOT verified/);
+    assert.match(
+      r.stderr,
+      /WARNING: --tls-insecure: the certificate of 127\.0\.0\.1 is NOT verified/,
+    );
   });
 });

@@ -14,8 +14,8 @@ import { createInterface, type Interface } from 'node:readline';
 import type { ConnectionOptions } from 'node:tls';
 import { Command } from 'commander';
 import { Socket } from '../../socket/tcp-socket.js';
+import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
-import { clientTlsOptions } from '../netcat/tls-options.js';
 import { neutralizeTerminalText } from '../terminal-text.js';
 import type { CommandFactory } from './index.js';
 
@@ -31,36 +31,14 @@ interface ChatFlags {
 }
 
 /**
- * The TLS options of `--tls`: the server's certificate is verified (CA and host name)
- * against the system CAs or `--tls-ca`, unless `--tls-insecure` says otherwise, loudly.
+ * The TLS options of `--tls` (the shared CLI client helper): the server's certificate is
+ * verified (CA and host name) against the system CAs or `--tls-ca`, unless
+ * `--tls-insecure` says otherwise, loudly.
  */
 function chatTlsOptions(io: CliIO, host: string, flags: ChatFlags): ConnectionOptions | undefined {
   const tls = Boolean(flags.tls || flags.tlsCa || flags.tlsServername || flags.tlsInsecure);
   if (!tls) return undefined;
-  if (flags.tlsInsecure === true) {
-    io.stderr.write(
-      "socketkit: WARNING: --tls-insecure: the server's certificate is NOT verified; anyone on the path can read and change this chat\n",
-    );
-  }
-  return clientTlsOptions(
-    {
-      tls: true,
-      tlsVerify: flags.tlsInsecure !== true,
-      ...(flags.tlsCa === undefined ? {} : { tlsCa: flags.tlsCa }),
-      ...(flags.tlsServername === undefined ? {} : { tlsServername: flags.tlsServername }),
-    },
-    host,
-  );
-}
-
-/** Whether a connect error is a certificate the client refused. */
-function isCertificateError(err: unknown): boolean {
-  const text = `${(err as { code?: unknown }).code ?? ''} ${err instanceof Error ? err.message : ''} ${
-    err instanceof Error && err.cause instanceof Error
-      ? `${(err.cause as { code?: unknown }).code ?? ''} ${err.cause.message}`
-      : ''
-  }`;
-  return /CERT|certificate|self[- ]signed|ERR_TLS_CERT_ALTNAME|UNABLE_TO_VERIFY/i.test(text);
+  return clientTlsOptions(flags, host, (line) => io.stderr.write(line));
 }
 
 const EXAMPLES = `
@@ -136,14 +114,14 @@ async function runChat(
       { timeout: wait, ...(tls === undefined ? {} : { tls }) },
     );
   } catch (err) {
-    if (tls !== undefined && isCertificateError(err)) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new CliError(
-        `${reason} (the server's certificate is not trusted: pass --tls-ca FILE with its CA, --tls-servername NAME for its name, or --tls-insecure to skip the check)`,
-        ExitCode.failure,
-      );
-    }
-    throw err;
+    // The certificate error is the socket error's cause (or the error itself).
+    const message = err instanceof Error ? err.message : String(err);
+    const cause = err instanceof Error ? err.cause : undefined;
+    const refused =
+      tls === undefined
+        ? null
+        : (certificateError(err, message) ?? certificateError(cause, message));
+    throw refused ?? err;
   }
   sock.setTimeout(null);
   const send = (line: string): void => {
