@@ -30,8 +30,9 @@
  * order per room. Everything read back is checked (bus-event.ts) before the hub sees
  * it; what fails is skipped and counted, never trusted and never fatal.
  *
- * Failures: commands time out after `commandTimeout` ms, and a watchdog cuts an XREAD
- * that has not answered `readTimeout` ms after its BLOCK ended, so a hung Redis
+ * Failures: commands time out after `commandTimeout` ms (the connection is then cut and
+ * made again), and a watchdog cuts an XREAD that has not answered `readTimeout` ms after
+ * its BLOCK ended, so a hung Redis
  * (SIGSTOP, a dead network path) is detected like a closed one. While down, `publish`
  * and the registry methods reject at once (the sender is told, no silent loss),
  * delivery pauses, and on reconnection resumes after the last delivered id; when events
@@ -128,8 +129,8 @@ interface PublishCommand {
   skPublish(...args: (string | number)[]): Promise<unknown>;
 }
 
-/** Thrown by the read watchdog: Redis did not answer an XREAD in time. */
-class ReadTimeout extends Error {}
+/** Thrown by the watchdogs: Redis did not answer in time. */
+class BusTimeout extends Error {}
 
 /** The Redis-backed bus (see the module comment for the key layout). */
 export class RedisBus implements MessageBus {
@@ -163,8 +164,9 @@ export class RedisBus implements MessageBus {
       connectTimeout: this.#o.commandTimeout,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     };
-    // A command Redis does not answer in time (hung, stopped) fails: the sender is told.
-    this.#cmd = new Redis(this.#o.url, { ...redisOptions, commandTimeout: this.#o.commandTimeout });
+    // A command Redis does not answer in time (hung, stopped) fails: the sender is told
+    // (#timed: ioredis's own commandTimeout would also fire when only this process stalled).
+    this.#cmd = new Redis(this.#o.url, redisOptions);
     // EVALSHA with a fallback to EVAL (ioredis): the hot path does not resend the script.
     this.#cmd.defineCommand('skPublish', { numberOfKeys: 3, lua: PUBLISH_LUA });
     // The reader's blocking XREAD has its own watchdog (#readLoop).
@@ -210,7 +212,10 @@ export class RedisBus implements MessageBus {
     }
     this.#heartbeat = setInterval(
       () => {
-        if (!this.#down) this.#beat().catch(() => {});
+        if (this.#down) return;
+        this.#timed(this.#beat()).catch((err: unknown) => {
+          if (err instanceof BusTimeout) this.#markDown(err);
+        });
       },
       Math.max(100, Math.floor(this.#o.ttl / 3)),
     );
@@ -225,31 +230,55 @@ export class RedisBus implements MessageBus {
   }
 
   /**
-   * Settles like `p`, or rejects with a {@link ReadTimeout} after `ms` (and calls `onTimeout`,
-   * which cuts the connection so the stuck command is not left behind).
+   * Settles like `p`, or rejects with a {@link BusTimeout} after `ms` (and calls
+   * `onTimeout`, which cuts the connection so the stuck commands are not left behind).
+   *
+   * When the timer fires, the answer may already be waiting in the socket: a loaded
+   * machine can stall this process for longer than `ms`, and timers run before the poll
+   * phase reads sockets. So the verdict waits for `setImmediate` (after the poll phase):
+   * only a Redis that really did not answer is declared down.
    */
   async #watch<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        onTimeout();
-        reject(new ReadTimeout(`Redis did not answer within ${ms} ms`));
+        setImmediate(() => {
+          if (settled) return;
+          onTimeout();
+          reject(new BusTimeout(`Redis did not answer within ${ms} ms`));
+        });
       }, ms);
       timer.unref();
     });
+    watchdog.catch(() => {});
     try {
-      return await Promise.race([p, watchdog]);
+      return await Promise.race([
+        p.finally(() => {
+          settled = true;
+        }),
+        watchdog,
+      ]);
     } finally {
       clearTimeout(timer);
       p.catch(() => {});
     }
   }
 
+  /**
+   * A command (or several) on the command connection, with the command timeout: when
+   * Redis does not answer, the connection is cut (every command waiting on it fails: a
+   * publish among them has a deadline and stays unsent) and ioredis reconnects.
+   */
+  #timed<T>(p: Promise<T>, ms = this.#o.commandTimeout): Promise<T> {
+    return this.#watch(p, ms, () => this.#cmd.disconnect(true));
+  }
+
   async #readLoop(): Promise<void> {
     const events = this.#key('events');
     while (!this.#closing) {
       try {
-        if (this.#down) await this.#recover();
+        if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeout * 2);
         const reply = (await this.#watch(
           this.#reader.xread(
             'COUNT',
@@ -396,7 +425,7 @@ export class RedisBus implements MessageBus {
   /** Measures {@link RedisBus.#clockOffset} (to within half a round trip). */
   async #measureClock(): Promise<void> {
     const before = Date.now();
-    const [s, us] = await this.#cmd.time();
+    const [s, us] = await this.#timed(this.#cmd.time());
     const after = Date.now();
     // A slow answer says little about the offset: keep the previous measure.
     if (after - before > this.#o.commandTimeout / 4 && this.#clockOffset !== null) return;
@@ -427,22 +456,24 @@ export class RedisBus implements MessageBus {
         ? 0
         : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeout - margin);
     try {
-      const id = await (this.#cmd as unknown as PublishCommand).skPublish(
-        this.#key('events'),
-        this.#key('history', event.room),
-        this.#key('hbytes', event.room),
-        this.#o.streamLength,
-        JSON.stringify(event),
-        history ? '1' : '0',
-        this.#o.historyLimit,
-        this.#o.historyBytes,
-        this.#o.ttl + this.#o.roomGrace * 1000,
-        notAfter,
+      const id = await this.#timed(
+        (this.#cmd as unknown as PublishCommand).skPublish(
+          this.#key('events'),
+          this.#key('history', event.room),
+          this.#key('hbytes', event.room),
+          this.#o.streamLength,
+          JSON.stringify(event),
+          history ? '1' : '0',
+          this.#o.historyLimit,
+          this.#o.historyBytes,
+          this.#o.ttl + this.#o.roomGrace * 1000,
+          notAfter,
+        ),
       );
       if (id === null) throw new Error('Redis answered too late');
       return String(id);
     } catch (err) {
-      if (isTimeout(err)) this.#markDown(err);
+      if (err instanceof BusTimeout) this.#markDown(err);
       throw busUnavailable(err);
     }
   }
@@ -587,8 +618,8 @@ export class RedisBus implements MessageBus {
           this.#o.roomGrace * 1000,
         );
       }
-      await m.exec();
-      await this.#cmd.quit();
+      await this.#timed(m.exec());
+      await this.#timed(this.#cmd.quit());
     } catch {
       this.#cmd.disconnect();
     }
@@ -598,17 +629,12 @@ export class RedisBus implements MessageBus {
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#down) throw busUnavailable(undefined, 'try again later');
     try {
-      return await fn();
+      return await this.#timed(fn());
     } catch (err) {
-      if (isTimeout(err)) this.#markDown(err);
+      if (err instanceof BusTimeout) this.#markDown(err);
       throw busUnavailable(err, 'try again later');
     }
   }
-}
-
-/** Whether ioredis gave up waiting for a reply (a hung or unreachable Redis). */
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && /timed out/i.test(err.message);
 }
 
 /** The `e` field of a stream entry (undefined when absent). */
