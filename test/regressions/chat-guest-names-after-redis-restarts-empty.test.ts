@@ -54,14 +54,11 @@ describe('guest names after Redis restarts empty', () => {
       { history: 0, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } },
       bus,
     );
-    // More guests than the hub's 20 attempts at a free name.
-    for (let i = 0; i < 25; i += 1) {
-      const c = await TestClient.join(server.port);
-      // A command announces the guest (presence); listeners are not online yet.
-      c.send('/echo off');
-      await c.waitFor(/^<server> echo off$/);
-      clients.push(c);
-    }
+    // More guests than the hub's 20 attempts at a free name; the first says something
+    // (a member), the others only listen: both keep their names.
+    for (let i = 0; i < 25; i += 1) clients.push(await TestClient.join(server.port));
+    (clients[0] as TestClient).send('/who');
+    await (clients[0] as TestClient).waitFor(/^<announce> user1 joined #lobby$/);
     const watcher = clients[0] as TestClient;
 
     await redis.kill();
@@ -76,7 +73,12 @@ describe('guest names after Redis restarts empty', () => {
     const name = /welcome to socketkit chat, (user\d+)\./.exec(welcome)?.[1];
     assert.ok(name !== undefined, welcome);
     assert.ok(Number(name.slice(4)) > 25, `${name} is past every guest in use`);
+    // The guests' names came back with the heartbeat, a listener's included.
+    newcomer.send('/nick user1');
+    await newcomer.waitFor(/^<server> error: nickname "user1" is taken$/);
+    newcomer.send('/nick user25');
+    await newcomer.waitFor(/^<server> error: nickname "user25" is taken$/);
     newcomer.send('/who');
-    await newcomer.waitFor(/^<server> 26 online: /);
+    await newcomer.waitFor(/^<server> [12] online: user1 \(#lobby\)/);
   });
 });

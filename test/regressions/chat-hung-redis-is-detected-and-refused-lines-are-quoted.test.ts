@@ -7,10 +7,9 @@
  * after SIGCONT the chat works again.
  */
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { ServeLogger } from '../../src/cli/serve/serve-logger.js';
 import { DEFAULT_HUB_OPTIONS } from '../../src/services/chat/hub.js';
+import { logChatEvents } from '../../src/services/chat/index.js';
 import { RedisBus } from '../../src/services/chat/redis-bus.js';
 import {
   type ChatServerHandle,
@@ -55,13 +54,6 @@ describe('a hung Redis is detected', () => {
     { skip: skip ?? false },
     async () => {
       redis = await PrivateRedis.start();
-      const out = new PassThrough();
-      out.setEncoding('utf8');
-      out.on('data', (s: string) => log.push(...s.split('\n').filter((l) => l !== '')));
-      const serveLog = new ServeLogger({ level: 'info', format: 'text', stream: out });
-      serveLog.track({}, { service: 'chat', transport: 'tcp' });
-      serveLog.attach();
-      after(() => serveLog.detach());
 
       const bus = new RedisBus({
         url: redis.url,
@@ -75,6 +67,11 @@ describe('a hung Redis is detected', () => {
         { history: 10, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } },
         bus,
       );
+      // What `serve` writes: the chat service hands its hub's events to the service log.
+      const stopLogging = logChatEvents(server.hub, (level, message) => {
+        log.push(`${level.toUpperCase()} ${message}`);
+      });
+      after(stopLogging);
       const alice = await TestClient.join(server.port, 'alice');
       const bob = await TestClient.join(server.port, 'bob');
       clients.push(alice, bob);
@@ -82,6 +79,13 @@ describe('a hung Redis is detected', () => {
       await bob.waitFor(/^<alice> before$/);
 
       redis.signal('SIGSTOP');
+      // Sent before the hang is noticed: written to Redis, unanswered, timed out, refused.
+      const early = alice.lines.length;
+      alice.send('lost early');
+      await alice.waitFor(
+        /^<server> error: the chat bus is unavailable: the message was not sent: "lost early"$/,
+        { from: early, timeout: 15000 },
+      );
       // Told, without anyone sending anything (the read watchdog notices).
       await bob.waitFor(/^<server> error: the chat bus is down/, { timeout: 15000 });
       await alice.waitFor(/^<server> error: the chat bus is down/, { timeout: 15000 });
@@ -106,7 +110,8 @@ describe('a hung Redis is detected', () => {
       const after1 = bob.lines.length;
       alice.send('after');
       await bob.waitFor(/^<alice> after$/, { from: after1, timeout: 15000 });
-      // The lines refused during the outage were never delivered.
+      // The lines refused during the outage were never delivered, not even the one Redis
+      // received before it stopped and ran after it resumed.
       assert.ok(
         !bob.lines.some((l) => l.startsWith('<alice> lost')),
         'refused lines not delivered',

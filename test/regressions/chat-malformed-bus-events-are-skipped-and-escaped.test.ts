@@ -134,6 +134,15 @@ describe('malformed events on the Redis bus', async () => {
         origin: 'n/1',
       }),
     );
+    // History is what came before an event delivered live: one more live event.
+    const viewer = clients[0] as TestClient;
+    await r.xadd(
+      `${prefix}:events`,
+      '*',
+      'e',
+      JSON.stringify({ kind: 'msg', room: '#lobby', nick: 'eve', text: 'live', origin: 'n/1' }),
+    );
+    await viewer.waitFor(/^<eve> live$/);
     const newcomer = await TestClient.join(server?.port ?? 0);
     clients.push(newcomer);
     await newcomer.waitFor(/^<history> <eve> old /);

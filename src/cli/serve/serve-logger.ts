@@ -13,8 +13,6 @@
  * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`                   |
  * | error        | error | `echo/tcp #3 handler error: …`                            |
  * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
- * | chat-bus     | warn/info | `chat bus down: Command timed out` / `chat bus up again` |
- * | chat-bad-event | warn | `chat bus: skipped 3 malformed event(s) in the last 10 s: bad nick` |
  * | listening, shutdown | debug |                                                  |
  * @module
  */
@@ -178,7 +176,6 @@ export class ServeLogger {
           : `shut down${m.destroyed ? ` (${m.destroyed} connections cut)` : ''}`,
       ),
     );
-    this.#attachChat();
     on('worker', (m) => {
       if (this.#servers.size === 0) return;
       const how = m.event === 'exit' ? ` code ${m.code ?? '-'} signal ${m.signal ?? '-'}` : '';
@@ -187,40 +184,6 @@ export class ServeLogger {
       this.log(level, `worker ${m.workerId} (pid ${m.pid ?? '?'}) ${m.event}${how}`, {
         event: 'worker',
         ...m,
-      });
-    });
-  }
-
-  /** Subscribes to the chat bus's channels: Redis down/up and skipped malformed events. */
-  #attachChat(): void {
-    const sub = (name: string, fn: (m: Record<string, unknown>) => void): void => {
-      const handler = (message: unknown): void => {
-        const chat = [...this.#servers.values()].some((l) => l.service === 'chat');
-        if (chat && typeof message === 'object' && message !== null)
-          fn(message as Record<string, unknown>);
-      };
-      diagnostics.subscribe(name, handler);
-      this.#subscriptions.push([name, handler]);
-    };
-    sub('socketkit:chat:bus', (m) => {
-      const fields = { event: 'chat-bus', status: m.status, node: m.node };
-      if (m.status === 'down') {
-        this.log('warn', `chat bus down: ${String(m.reason ?? 'unreachable')}`, {
-          ...fields,
-          reason: m.reason,
-        });
-      } else {
-        const missed = m.missed === true ? ' (some events may be missing)' : '';
-        this.log('info', `chat bus up again${missed}`, { ...fields, missed: m.missed === true });
-      }
-    });
-    sub('socketkit:chat:bad-event', (m) => {
-      const within = m.id === undefined ? ` in the last ${m.seconds} s` : ` (entry ${m.id})`;
-      this.log('warn', `chat bus: skipped ${m.count} malformed event(s)${within}: ${m.reason}`, {
-        event: 'chat-bad-event',
-        node: m.node,
-        count: m.count,
-        reason: m.reason,
       });
     });
   }

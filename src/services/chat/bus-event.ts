@@ -18,6 +18,7 @@ import {
   type ChatEvent,
   type ChatEventKind,
   escapeControls,
+  normalizeNick,
   normalizeRoom,
   validateNick,
 } from './protocol.js';
@@ -51,7 +52,7 @@ export function isBusRoom(room: unknown): room is string {
 /** Whether `nick` passes the hub's own nickname rules (so reserved ones never pass). */
 export function isValidBusNick(nick: unknown): nick is string {
   // Nicknames are stored normalised (NFKC): another form was not written by a node.
-  return typeof nick === 'string' && nick.normalize('NFKC') === nick && validateNick(nick) === null;
+  return typeof nick === 'string' && normalizeNick(nick) === nick && validateNick(nick) === null;
 }
 
 /**

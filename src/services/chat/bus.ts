@@ -26,6 +26,11 @@ export interface Presence {
   nick: string;
   room: string;
   node: string;
+  /**
+   * A listener (not announced yet): its nickname stays reserved and its room open, but
+   * `who()` does not list it. Only in {@link BusHandlers.localPresence}.
+   */
+  listening?: boolean;
 }
 
 /** What the bus reports to its hub. */
@@ -38,7 +43,11 @@ export interface BusHandlers {
    * delivered. `missed` is set when events may have been trimmed away meanwhile.
    */
   onStatus?(status: 'down' | 'up', detail: { reason?: string; missed?: boolean }): void;
-  /** This node's members right now (nick → room): re-registered after a bus restart. */
+  /**
+   * This node's sessions that have a nickname and a room, listeners included: their
+   * nicknames and rooms are kept alive by the bus's heartbeat and re-registered after
+   * a bus restart (listeners are not listed by `who()`).
+   */
   localPresence(): readonly Presence[];
 }
 

@@ -453,8 +453,14 @@ export class ChatHub {
   #localPresence(): Presence[] {
     const out: Presence[] = [];
     for (const s of this.#sessions) {
-      if (s.nick !== '' && s.room !== '' && s.announced)
-        out.push({ nick: s.nick, room: s.room, node: this.nodeId });
+      // Listeners too: their nicknames stay reserved and their rooms open (not in /who).
+      if (s.nick !== '' && s.room !== '')
+        out.push({
+          nick: s.nick,
+          room: s.room,
+          node: this.nodeId,
+          ...(s.announced ? {} : { listening: true }),
+        });
     }
     return out;
   }

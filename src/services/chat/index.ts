@@ -73,6 +73,14 @@ export const chatOptions: readonly ServiceOption[] = [
     defaultValue: 'socketkit:chat',
   },
   {
+    flags: '--bus-timeout <ms>',
+    key: 'busTimeout',
+    description:
+      'Redis bus: a command or read unanswered this long means the bus is down (clients are told)',
+    defaultValue: 2000,
+    parse: intOption('bus-timeout', 50),
+  },
+  {
     flags: '--history <n>',
     key: 'history',
     description: 'messages replayed on join (0: none)',
@@ -200,7 +208,13 @@ export interface BusLimits {
 /** Creates the bus named by `spec` (`memory` or a Redis URL). */
 export async function createBus(
   spec: string,
-  options: BusLimits & { prefix?: string } = {},
+  options: BusLimits & {
+    prefix?: string;
+    /** Redis: a command or read unanswered this long (ms) means the bus is down. */
+    timeout?: number;
+    /** Redis: largest event read back (bytes). */
+    maxEventBytes?: number;
+  } = {},
 ): Promise<MessageBus> {
   const limits: BusLimits & { historyLimit: number } = {
     historyLimit: options.historyLimit ?? 1000,
@@ -211,8 +225,15 @@ export async function createBus(
   if (parseBusSpec(spec) === 'memory') return new MemoryBus(limits);
   // Loaded only when asked for: a memory-bus chat needs no Redis client.
   const { RedisBus } = await import('./redis-bus.js');
-  const redisOptions = { url: spec, prefix: options.prefix ?? 'socketkit:chat', ...limits };
-  return new RedisBus(redisOptions);
+  return new RedisBus({
+    url: spec,
+    prefix: options.prefix ?? 'socketkit:chat',
+    ...limits,
+    ...(options.timeout === undefined
+      ? {}
+      : { commandTimeout: options.timeout, readTimeout: options.timeout }),
+    ...(options.maxEventBytes === undefined ? {} : { maxEventBytes: options.maxEventBytes }),
+  });
 }
 
 /** How a peer address reads in logs. */
@@ -232,6 +253,9 @@ export async function createChat(
     historyBytes: hubOptions.historyBytes,
     maxRooms: hubOptions.maxRooms,
     roomGrace: hubOptions.roomGrace,
+    timeout: read<number>(options, 'busTimeout'),
+    // Escaping can make a line's text up to 4 times longer, plus the event's JSON.
+    maxEventBytes: Math.max(64 * 1024, hubOptions.limits.maxLineLength * 8 + 1024),
   });
   const hub = new ChatHub(bus, hubOptions);
   await hub.start();
@@ -242,8 +266,9 @@ export async function createChat(
 
 /**
  * Writes the hub's operator events to the service log: slow consumers cut, connections
- * lost (with their address: the log is the only place it goes) and foreign-protocol
- * connections closed. Only this hub's events (several hubs may share a process).
+ * lost (with their address: the log is the only place it goes), foreign-protocol
+ * connections closed, the bus going down and up, and malformed bus events skipped
+ * (summarised by the bus). Only this hub's events (several hubs may share a process).
  * @returns a function that stops logging.
  */
 export function logChatEvents(hub: ChatHub, log: ServiceEnv['log']): () => void {
@@ -289,6 +314,37 @@ export function logChatEvents(hub: ChatHub, log: ServiceEnv['log']): () => void 
         log('info', `chat: closed ${e.remote}: it opened with a ${e.protocol} greeting`, {
           remote: e.remote,
           protocol: e.protocol,
+        });
+      },
+    ],
+    [
+      'socketkit:chat:bus',
+      (m) => {
+        const e = m as { status: string; reason?: string; missed?: boolean; node: string };
+        if (e.node !== hub.nodeId) return;
+        if (e.status === 'down') {
+          log('warn', `chat bus down: ${e.reason ?? 'unreachable'}`, { reason: e.reason });
+        } else {
+          const missed = e.missed === true ? ' (some events may be missing)' : '';
+          log('info', `chat bus up again${missed}`, { missed: e.missed === true });
+        }
+      },
+    ],
+    [
+      'socketkit:chat:bad-event',
+      (m) => {
+        const e = m as {
+          count: number;
+          reason: string;
+          seconds: number;
+          id?: string;
+          node: string;
+        };
+        if (e.node !== hub.nodeId) return;
+        const within = e.id === undefined ? ` in the last ${e.seconds} s` : ` (entry ${e.id})`;
+        log('warn', `chat bus: skipped ${e.count} malformed event(s)${within}: ${e.reason}`, {
+          count: e.count,
+          reason: e.reason,
         });
       },
     ],

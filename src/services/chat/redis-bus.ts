@@ -30,8 +30,9 @@
  * order per room. Everything read back is checked (bus-event.ts) before the hub sees
  * it; what fails is skipped and counted, never trusted and never fatal.
  *
- * Failures: commands time out after `commandTimeout` ms, and a watchdog cuts an XREAD
- * that has not answered `readTimeout` ms after its BLOCK ended, so a hung Redis
+ * Failures: commands time out after `commandTimeout` ms (the connection is then cut and
+ * made again), and a watchdog cuts an XREAD that has not answered `readTimeout` ms after
+ * its BLOCK ended, so a hung Redis
  * (SIGSTOP, a dead network path) is detected like a closed one. While down, `publish`
  * and the registry methods reject at once (the sender is told, no silent loss),
  * delivery pauses, and on reconnection resumes after the last delivered id; when events
@@ -59,6 +60,16 @@ import {
   type SequencedEvent,
 } from './protocol.js';
 
+import {
+  ADVANCE_GUEST_LUA,
+  CLOSE_ROOM_LUA,
+  OPEN_ROOM_LUA,
+  PRUNE_ROOMS_LUA,
+  PUBLISH_LUA,
+  REFRESH_LUA,
+  RELEASE_LUA,
+} from './redis-scripts.js';
+
 /** Published (summarised) when events read from the bus were malformed and skipped. */
 const badEventChannel = channel('socketkit:chat:bad-event');
 
@@ -70,9 +81,9 @@ export interface RedisBusOptions {
   prefix: string;
   /** History kept per room, in messages (exact; 0: none). */
   historyLimit: number;
-  /** History kept per room, in bytes of encoded events (default 256 KiB). */
+  /** History kept per room, in bytes of encoded events (default 64 KiB). */
   historyBytes?: number;
-  /** Rooms open at once across all nodes (0: no cap; default 1000). */
+  /** Rooms open at once across all nodes, besides the default room (0: no cap; default 1000). */
   maxRooms?: number;
   /** Seconds an empty room (history, topic) is kept (default 60). */
   roomGrace?: number;
@@ -92,7 +103,7 @@ export interface RedisBusOptions {
 
 /** The defaults of the optional {@link RedisBusOptions}. */
 export const REDIS_BUS_DEFAULTS = {
-  historyBytes: 256 * 1024,
+  historyBytes: 64 * 1024,
   maxRooms: 1000,
   roomGrace: 60,
   streamLength: 10000,
@@ -109,116 +120,17 @@ const MAX_TOPIC_CHARS = 1000;
 /** Milliseconds between two reports of skipped malformed events. */
 const BAD_EVENT_REPORT_MS = 10_000;
 
-const NOW_LUA = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
-
-/**
- * KEYS: events, history:<room>, hbytes:<room>
- * ARGV: streamLength, event, isHistory, historyLimit, historyBytes, ttl + graceMs
- * The history stream is trimmed exactly, oldest first, to both caps; hbytes counts
- * the bytes of the entries it holds (it expires with the room's other keys).
- */
-const PUBLISH_LUA = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'e', ARGV[2])
-if ARGV[3] == '1' then
-  local keep = redis.call('PTTL', KEYS[2])
-  redis.call('XADD', KEYS[2], id, 'e', ARGV[2])
-  local bytes = redis.call('INCRBY', KEYS[3], #ARGV[2])
-  local lines = redis.call('XLEN', KEYS[2])
-  local maxLines = tonumber(ARGV[4])
-  local maxBytes = tonumber(ARGV[5])
-  for i = 1, 10000 do
-    if lines <= maxLines and bytes <= maxBytes then break end
-    local oldest = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-    if oldest == nil then
-      -- Empty: whatever the counter says (a foreign entry), it is 0 now.
-      redis.call('SET', KEYS[3], 0)
-      break
-    end
-    redis.call('XDEL', KEYS[2], oldest[1])
-    local v = oldest[2][2]
-    if type(v) == 'string' then bytes = redis.call('DECRBY', KEYS[3], #v) end
-    lines = lines - 1
-  end
-  -- The room's keys expire with the room (a new key takes the full ttl + grace).
-  if keep < 0 then keep = tonumber(ARGV[6]) end
-  redis.call('PEXPIRE', KEYS[2], keep)
-  redis.call('PEXPIRE', KEYS[3], keep)
-end
-return id`;
-
-/**
- * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
- * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force
- * Opens (or, with force=1 from the heartbeat, keeps) a room for this node.
- */
-const OPEN_ROOM_LUA = `${NOW_LUA}
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local ttl = tonumber(ARGV[4])
-local keep = ttl + tonumber(ARGV[5])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and ARGV[6] ~= '1' then
-  local max = tonumber(ARGV[3])
-  if max > 0 and redis.call('ZCARD', KEYS[1]) >= max then return 0 end
-  -- A forgotten room starts afresh, even if a key outlived its deadline by a moment.
-  redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
-end
-redis.call('ZADD', KEYS[1], 'GT', now + keep, ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[2], now + ttl)
-for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], keep) end
-return 1`;
-
-/**
- * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
- * ARGV: room, nodeId, graceMs
- * This node has no member left in the room; if no live node has, start the grace period.
- */
-const CLOSE_ROOM_LUA = `${NOW_LUA}
-redis.call('HDEL', KEYS[2], ARGV[2])
-local all = redis.call('HGETALL', KEYS[2])
-for i = 1, #all, 2 do
-  local deadline = tonumber(all[i + 1])
-  if deadline ~= nil and deadline > now then return 0 end
-  redis.call('HDEL', KEYS[2], all[i])
-end
-local grace = tonumber(ARGV[3])
-if grace <= 0 then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-  return 1
-end
-redis.call('ZADD', KEYS[1], 'XX', now + grace, ARGV[1])
-for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], grace) end
-return 1`;
-
-/** KEYS: rooms. Forgets the rooms past their deadline (run by every heartbeat). */
-const PRUNE_ROOMS_LUA = `${NOW_LUA}
-return redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)`;
-
-const RELEASE_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
-
-const REFRESH_LUA = `
-local v = redis.call('GET', KEYS[1])
-if v == false or v == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0`;
-
-/** Raises the guest counter to at least ARGV[1] (after Redis restarted empty). */
-const ADVANCE_GUEST_LUA = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1`;
-
 const GUEST_RE = /^user(\d{1,15})$/;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
-/** Thrown by the read watchdog: Redis did not answer an XREAD in time. */
-class ReadTimeout extends Error {}
+/** The publish script as an ioredis command (see `defineCommand` in the constructor). */
+interface PublishCommand {
+  skPublish(...args: (string | number)[]): Promise<unknown>;
+}
+
+/** Thrown by the watchdogs: Redis did not answer in time. */
+class BusTimeout extends Error {}
 
 /** The Redis-backed bus (see the module comment for the key layout). */
 export class RedisBus implements MessageBus {
@@ -235,6 +147,8 @@ export class RedisBus implements MessageBus {
   #heartbeat: NodeJS.Timeout | null = null;
   /** The highest `user<N>` number seen: the guest counter is raised past it after a Redis restart. */
   #maxGuest = 0;
+  /** Redis's clock minus ours (ms), measured at start and by each heartbeat; null: unknown. */
+  #clockOffset: number | null = null;
   /** Malformed events skipped since the last report, and the last reason. */
   #bad = 0;
   #badReason = '';
@@ -250,8 +164,11 @@ export class RedisBus implements MessageBus {
       connectTimeout: this.#o.commandTimeout,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     };
-    // A command Redis does not answer in time (hung, stopped) fails: the sender is told.
-    this.#cmd = new Redis(this.#o.url, { ...redisOptions, commandTimeout: this.#o.commandTimeout });
+    // A command Redis does not answer in time (hung, stopped) fails: the sender is told
+    // (#timed: ioredis's own commandTimeout would also fire when only this process stalled).
+    this.#cmd = new Redis(this.#o.url, redisOptions);
+    // EVALSHA with a fallback to EVAL (ioredis): the hot path does not resend the script.
+    this.#cmd.defineCommand('skPublish', { numberOfKeys: 3, lua: PUBLISH_LUA });
     // The reader's blocking XREAD has its own watchdog (#readLoop).
     this.#reader = new Redis(this.#o.url, redisOptions);
     // ioredis reports connection errors as events; the loop and callers handle them.
@@ -295,7 +212,10 @@ export class RedisBus implements MessageBus {
     }
     this.#heartbeat = setInterval(
       () => {
-        if (!this.#down) this.#beat().catch(() => {});
+        if (this.#down) return;
+        this.#timed(this.#beat()).catch((err: unknown) => {
+          if (err instanceof BusTimeout) this.#markDown(err);
+        });
       },
       Math.max(100, Math.floor(this.#o.ttl / 3)),
     );
@@ -310,31 +230,55 @@ export class RedisBus implements MessageBus {
   }
 
   /**
-   * Settles like `p`, or rejects with a {@link ReadTimeout} after `ms` (and calls `onTimeout`,
-   * which cuts the connection so the stuck command is not left behind).
+   * Settles like `p`, or rejects with a {@link BusTimeout} after `ms` (and calls
+   * `onTimeout`, which cuts the connection so the stuck commands are not left behind).
+   *
+   * When the timer fires, the answer may already be waiting in the socket: a loaded
+   * machine can stall this process for longer than `ms`, and timers run before the poll
+   * phase reads sockets. So the verdict waits for `setImmediate` (after the poll phase):
+   * only a Redis that really did not answer is declared down.
    */
   async #watch<T>(p: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const watchdog = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        onTimeout();
-        reject(new ReadTimeout(`Redis did not answer within ${ms} ms`));
+        setImmediate(() => {
+          if (settled) return;
+          onTimeout();
+          reject(new BusTimeout(`Redis did not answer within ${ms} ms`));
+        });
       }, ms);
       timer.unref();
     });
+    watchdog.catch(() => {});
     try {
-      return await Promise.race([p, watchdog]);
+      return await Promise.race([
+        p.finally(() => {
+          settled = true;
+        }),
+        watchdog,
+      ]);
     } finally {
       clearTimeout(timer);
       p.catch(() => {});
     }
   }
 
+  /**
+   * A command (or several) on the command connection, with the command timeout: when
+   * Redis does not answer, the connection is cut (every command waiting on it fails: a
+   * publish among them has a deadline and stays unsent) and ioredis reconnects.
+   */
+  #timed<T>(p: Promise<T>, ms = this.#o.commandTimeout): Promise<T> {
+    return this.#watch(p, ms, () => this.#cmd.disconnect(true));
+  }
+
   async #readLoop(): Promise<void> {
     const events = this.#key('events');
     while (!this.#closing) {
       try {
-        if (this.#down) await this.#recover();
+        if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeout * 2);
         const reply = (await this.#watch(
           this.#reader.xread(
             'COUNT',
@@ -466,13 +410,26 @@ export class RedisBus implements MessageBus {
     }
     m.eval(PRUNE_ROOMS_LUA, 1, this.#key('rooms'));
     m.del(nodeKey);
-    if (presence.length > 0) {
-      m.hset(nodeKey, Object.fromEntries(presence.map((p) => [p.nick, p.room])));
+    // /who lists announced members only; listeners keep their nickname and room above.
+    const listed = presence.filter((p) => p.listening !== true);
+    if (listed.length > 0) {
+      m.hset(nodeKey, Object.fromEntries(listed.map((p) => [p.nick, p.room])));
       m.pexpire(nodeKey, this.#o.ttl);
     }
     m.zadd(this.#key('nodes'), Date.now(), this.nodeId);
     m.zremrangebyscore(this.#key('nodes'), '-inf', Date.now() - this.#o.ttl * 2);
     await m.exec();
+    await this.#measureClock();
+  }
+
+  /** Measures {@link RedisBus.#clockOffset} (to within half a round trip). */
+  async #measureClock(): Promise<void> {
+    const before = Date.now();
+    const [s, us] = await this.#timed(this.#cmd.time());
+    const after = Date.now();
+    // A slow answer says little about the offset: keep the previous measure.
+    if (after - before > this.#o.commandTimeout / 4 && this.#clockOffset !== null) return;
+    this.#clockOffset = Number(s) * 1000 + Math.floor(Number(us) / 1000) - (before + after) / 2;
   }
 
   #openArgs(room: string, force: boolean): (string | number)[] {
@@ -483,29 +440,40 @@ export class RedisBus implements MessageBus {
       this.#o.ttl,
       this.#o.roomGrace * 1000,
       force ? '1' : '0',
+      DEFAULT_ROOM,
     ];
   }
 
   async publish(event: ChatEvent): Promise<string> {
     if (this.#down) throw busUnavailable();
     const history = isHistoryEvent(event) && this.#o.historyLimit > 0;
+    // Redis runs the script only until shortly before we stop waiting for it: a publish
+    // that times out (its sender is told "not sent") cannot be delivered later, when a
+    // hung Redis resumes and works through its backlog.
+    const margin = Math.min(500, Math.floor(this.#o.commandTimeout / 4));
+    const notAfter =
+      this.#clockOffset === null
+        ? 0
+        : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeout - margin);
     try {
-      const id = await this.#cmd.eval(
-        PUBLISH_LUA,
-        3,
-        this.#key('events'),
-        this.#key('history', event.room),
-        this.#key('hbytes', event.room),
-        this.#o.streamLength,
-        JSON.stringify(event),
-        history ? '1' : '0',
-        this.#o.historyLimit,
-        this.#o.historyBytes,
-        this.#o.ttl + this.#o.roomGrace * 1000,
+      const id = await this.#timed(
+        (this.#cmd as unknown as PublishCommand).skPublish(
+          this.#key('events'),
+          this.#key('history', event.room),
+          this.#key('hbytes', event.room),
+          this.#o.streamLength,
+          JSON.stringify(event),
+          history ? '1' : '0',
+          this.#o.historyLimit,
+          this.#o.historyBytes,
+          this.#o.ttl + this.#o.roomGrace * 1000,
+          notAfter,
+        ),
       );
+      if (id === null) throw new Error('Redis answered too late');
       return String(id);
     } catch (err) {
-      if (isTimeout(err)) this.#markDown(err);
+      if (err instanceof BusTimeout) this.#markDown(err);
       throw busUnavailable(err);
     }
   }
@@ -650,8 +618,8 @@ export class RedisBus implements MessageBus {
           this.#o.roomGrace * 1000,
         );
       }
-      await m.exec();
-      await this.#cmd.quit();
+      await this.#timed(m.exec());
+      await this.#timed(this.#cmd.quit());
     } catch {
       this.#cmd.disconnect();
     }
@@ -661,17 +629,12 @@ export class RedisBus implements MessageBus {
   async #guard<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#down) throw busUnavailable(undefined, 'try again later');
     try {
-      return await fn();
+      return await this.#timed(fn());
     } catch (err) {
-      if (isTimeout(err)) this.#markDown(err);
+      if (err instanceof BusTimeout) this.#markDown(err);
       throw busUnavailable(err, 'try again later');
     }
   }
-}
-
-/** Whether ioredis gave up waiting for a reply (a hung or unreachable Redis). */
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && /timed out/i.test(err.message);
 }
 
 /** The `e` field of a stream entry (undefined when absent). */
