@@ -94,6 +94,11 @@ export interface MessageBus {
   setTopic(room: string, topic: string): Promise<void>;
   /** Every room topic. */
   topics(): Promise<Map<string, string>>;
+  /**
+   * One room's topic (`undefined`: none). Optional: without it the hub reads
+   * {@link MessageBus.topics} when a room gets its first member on this node.
+   */
+  topic?(room: string): Promise<string | undefined>;
   /** Stops delivering and releases what the bus holds (this node's nicknames included). */
   close(): Promise<void>;
 }

@@ -395,9 +395,13 @@ export class ChatHub {
         topicSeen: false,
         ready: Promise.resolve(),
       };
-      created.ready = this.bus.topics().then(
-        (topics) => {
-          if (!created.topicSeen) created.topic = topics.get(room) ?? '';
+      const loading =
+        this.bus.topic !== undefined
+          ? this.bus.topic(room)
+          : this.bus.topics().then((topics) => topics.get(room));
+      created.ready = loading.then(
+        (topic) => {
+          if (!created.topicSeen) created.topic = topic ?? '';
         },
         () => {},
       );

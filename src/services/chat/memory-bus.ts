@@ -219,6 +219,11 @@ export class MemoryChatStore {
   }
 
   /** @internal */
+  topic(room: string): string | undefined {
+    return this.#rooms.get(room)?.topic;
+  }
+
+  /** @internal */
   topics(): Map<string, string> {
     const out = new Map<string, string>();
     for (const [room, r] of this.#rooms) if (r.topic !== undefined) out.set(room, r.topic);
@@ -306,6 +311,10 @@ export class MemoryBus implements MessageBus {
 
   async topics(): Promise<Map<string, string>> {
     return this.#store.topics();
+  }
+
+  async topic(room: string): Promise<string | undefined> {
+    return this.#store.topic(room);
   }
 
   async close(): Promise<void> {
