@@ -22,7 +22,8 @@
  *     ├── FrameTooLongError           ERR_FRAME_TOO_LONG
  *     ├── CorruptFrameError           ERR_CORRUPT_FRAME
  *     ├── TruncatedFrameError         ERR_TRUNCATED_FRAME
- *     └── CodecContractError          ERR_CODEC_CONTRACT
+ *     ├── CodecContractError          ERR_CODEC_CONTRACT
+ *     └── ForeignProtocolError        ERR_FOREIGN_PROTOCOL
  * ```
  *
  * Every code is stable and listed in docs/errors.md. Errors that come from the
@@ -351,6 +352,22 @@ export class TruncatedFrameError extends DecoderError {
 export class CodecContractError extends DecoderError {
   constructor(message: string) {
     super(message, 'ERR_CODEC_CONTRACT');
+  }
+}
+
+/**
+ * A connection to a line-based service opened with another protocol's greeting (an
+ * HTTP request line, a TLS ClientHello, …): it is closed without acting on it.
+ */
+export class ForeignProtocolError extends DecoderError {
+  /** What was recognised: `http`, `tls` or `request-line` (SIP, RTSP, …). */
+  readonly protocol: string;
+  constructor(protocol: string) {
+    super(
+      `the connection opened with a ${protocol} greeting, not this service's protocol`,
+      'ERR_FOREIGN_PROTOCOL',
+    );
+    this.protocol = protocol;
   }
 }
 

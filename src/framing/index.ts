@@ -8,6 +8,7 @@ export * from './codec.js';
 export type { FrameEncoding, InvalidUtf8Policy, TextFrame } from './decode-text.js';
 export * from './delimiter.js';
 export * from './fixed-length.js';
+export * from './foreign-protocol.js';
 export * from './frame-reader.js';
 export * from './frame-writer.js';
 export * from './length-prefixed.js';

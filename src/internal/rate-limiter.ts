@@ -1,7 +1,7 @@
 /**
  * A per-client token bucket with a bounded table (an LRU over a `Map`): the one rate
  * limiter of socketkit (SNTP's Kiss-o'-Death limiter, exec, per-source datagram limits,
- * per-address accept rates and chat's per-client line rate all use it).
+ * per-address accept rates and, through {@link TokenBucket}, chat's per-client line rate).
  *
  * Every client key (an IP address) gets `burst` tokens that refill at `rate` per
  * second; a request costs one. The table holds at most `maxEntries` clients: when it
@@ -36,10 +36,36 @@ export type RateVerdict =
   /** Over the limit and kissed recently: drop silently. */
   | 'drop';
 
-interface Bucket {
+/**
+ * One token bucket: `burst` tokens that refill at `rate` per second; a request costs
+ * one. {@link RateLimiter} keeps one per client key; a long-lived per-connection
+ * limit (chat's line rate) holds one directly, without a keyed table.
+ */
+export class TokenBucket {
   tokens: number;
   lastMs: number;
-  lastKissMs: number;
+  /** When the bucket last asked for a Kiss-o'-Death (see {@link RateLimiter.take}). */
+  lastKissMs = Number.NEGATIVE_INFINITY;
+
+  /** @param nowMs the current time of the caller's monotonic clock, in ms. */
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    nowMs: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = nowMs;
+  }
+
+  /** Refills for the time elapsed since the last call, then takes a token if there is one. */
+  take(nowMs: number): boolean {
+    const refill = ((nowMs - this.lastMs) / 1000) * this.rate;
+    this.tokens = Math.min(this.burst, this.tokens + Math.max(0, refill));
+    this.lastMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
 }
 
 /** See the module comment. */
@@ -49,7 +75,7 @@ export class RateLimiter {
   readonly maxEntries: number;
   readonly #kissIntervalMs: number;
   readonly #nowMs: () => number;
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets = new Map<string, TokenBucket>();
   /** The most recently used key: already last in the map, so no re-insertion (a flood from one source). */
   #newest: string | undefined = undefined;
   #evictions = 0;
@@ -84,23 +110,15 @@ export class RateLimiter {
           this.#evictions++;
         }
       }
-      bucket = { tokens: this.burst, lastMs: now, lastKissMs: Number.NEGATIVE_INFINITY };
+      bucket = new TokenBucket(this.rate, this.burst, now);
       this.#buckets.set(key, bucket);
       this.#newest = key;
-    } else {
-      if (key !== this.#newest) {
-        this.#buckets.delete(key);
-        this.#buckets.set(key, bucket);
-        this.#newest = key;
-      }
-      const refill = ((now - bucket.lastMs) / 1000) * this.rate;
-      bucket.tokens = Math.min(this.burst, bucket.tokens + Math.max(0, refill));
-      bucket.lastMs = now;
+    } else if (key !== this.#newest) {
+      this.#buckets.delete(key);
+      this.#buckets.set(key, bucket);
+      this.#newest = key;
     }
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 'allow';
-    }
+    if (bucket.take(now)) return 'allow';
     if (now - bucket.lastKissMs >= this.#kissIntervalMs) {
       bucket.lastKissMs = now;
       return 'kiss';

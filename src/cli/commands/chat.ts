@@ -11,9 +11,12 @@
  * @module
  */
 import { createInterface, type Interface } from 'node:readline';
+import type { ConnectionOptions } from 'node:tls';
 import { Command } from 'commander';
 import { Socket } from '../../socket/tcp-socket.js';
+import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
+import { neutralizeTerminalText } from '../terminal-text.js';
 import type { CommandFactory } from './index.js';
 
 interface ChatFlags {
@@ -21,6 +24,21 @@ interface ChatFlags {
   plain?: boolean;
   color?: boolean;
   wait: string;
+  tls?: boolean;
+  tlsCa?: string;
+  tlsServername?: string;
+  tlsInsecure?: boolean;
+}
+
+/**
+ * The TLS options of `--tls` (the shared CLI client helper): the server's certificate is
+ * verified (CA and host name) against the system CAs or `--tls-ca`, unless
+ * `--tls-insecure` says otherwise, loudly.
+ */
+function chatTlsOptions(io: CliIO, host: string, flags: ChatFlags): ConnectionOptions | undefined {
+  const tls = Boolean(flags.tls || flags.tlsCa || flags.tlsServername || flags.tlsInsecure);
+  if (!tls) return undefined;
+  return clientTlsOptions(flags, host, (line) => io.stderr.write(line));
 }
 
 const EXAMPLES = `
@@ -28,6 +46,11 @@ Examples:
   $ socketkit serve chat --port 7777 &
   $ socketkit chat 127.0.0.1 7777 --nick alice
   $ printf '/who\\nhello\\n' | socketkit chat 127.0.0.1 7777 --nick bot   # plain mode
+  $ socketkit chat chat.example.org 7777 --tls                  # verified against the system CAs
+  $ socketkit chat 127.0.0.1 7777 --tls-ca ca.pem --tls-servername localhost
+
+Control characters and escape sequences from the server are shown as \\x1b, \\u{202e}, …,
+never acted on by the terminal.
 
 Type /help once connected for the chat commands; /quit (or Ctrl-D) leaves.
 Exit status: 0 left normally, 1 connection failed, 2 usage error, 130 interrupted.`;
@@ -83,7 +106,23 @@ async function runChat(
     (io.env.NO_COLOR ?? '') === '' &&
     flags.plain !== true;
 
-  const sock = await Socket.createConnection({ host, port }, { timeout: wait });
+  const tls = chatTlsOptions(io, host, flags);
+  let sock: Socket;
+  try {
+    sock = await Socket.createConnection(
+      { host, port },
+      { timeout: wait, ...(tls === undefined ? {} : { tls }) },
+    );
+  } catch (err) {
+    // The certificate error is the socket error's cause (or the error itself).
+    const message = err instanceof Error ? err.message : String(err);
+    const cause = err instanceof Error ? err.cause : undefined;
+    const refused =
+      tls === undefined
+        ? null
+        : (certificateError(err, message) ?? certificateError(cause, message));
+    throw refused ?? err;
+  }
   sock.setTimeout(null);
   const send = (line: string): void => {
     sock.sendAll(`${line}\n`).catch(() => {});
@@ -92,7 +131,9 @@ async function runChat(
 
   let rl: Interface | null = null;
   const print = (line: string): void => {
-    const text = colors ? colorize(line) : line;
+    // Whatever the server sends, nothing reaches the terminal as a control sequence.
+    const safe = neutralizeTerminalText(line);
+    const text = colors ? colorize(safe) : safe;
     if (rl !== null) {
       // Clear the prompt line, print, then redraw the prompt and what was typed.
       io.stdout.write(`\r${ESC}2K${text}\n`);
@@ -170,6 +211,10 @@ export const chatCommand: CommandFactory = (io, setExitCode) =>
     .option('--plain', 'no prompt, no colours: stdin lines out, received lines to stdout')
     .option('--no-color', 'no colours even at a terminal (NO_COLOR is also honoured)')
     .option('-w, --wait <seconds>', 'connect timeout', '10')
+    .option('--tls', "connect with TLS, verifying the server's certificate (CA and host name)")
+    .option('--tls-ca <file>', 'trust this CA (PEM) instead of the system CAs (implies --tls)')
+    .option('--tls-servername <name>', 'the name to check the certificate against (and SNI)')
+    .option('--tls-insecure', "DANGER: do not verify the server's certificate (implies --tls)")
     .addHelpText('after', EXAMPLES)
     .action(async (host: string, port: string, flags: ChatFlags) => {
       setExitCode(await runChat(io, host, port, flags));

@@ -26,6 +26,11 @@ export interface Presence {
   nick: string;
   room: string;
   node: string;
+  /**
+   * A listener (not announced yet): its nickname stays reserved and its room open, but
+   * `who()` does not list it. Only in {@link BusHandlers.localPresence}.
+   */
+  listening?: boolean;
 }
 
 /** What the bus reports to its hub. */
@@ -38,7 +43,11 @@ export interface BusHandlers {
    * delivered. `missed` is set when events may have been trimmed away meanwhile.
    */
   onStatus?(status: 'down' | 'up', detail: { reason?: string; missed?: boolean }): void;
-  /** This node's members right now (nick → room): re-registered after a bus restart. */
+  /**
+   * This node's sessions that have a nickname and a room, listeners included: their
+   * nicknames and rooms are kept alive by the bus's heartbeat and re-registered after
+   * a bus restart (listeners are not listed by `who()`).
+   */
   localPresence(): readonly Presence[];
 }
 
@@ -67,10 +76,29 @@ export interface MessageBus {
   setPresence(nick: string, room: string | null): Promise<void>;
   /** Everyone online, on every node. */
   who(): Promise<Presence[]>;
+  /**
+   * Opens `room` for a member of this node, before it joins: the room counts against
+   * the chat's room cap (on every node) and is kept while members are in it.
+   * A room that was forgotten (empty for longer than its grace period) starts afresh:
+   * no history, no topic.
+   * @returns false when the chat already has its maximum number of rooms and `room` is
+   *   not one of them.
+   */
+  openRoom(room: string): Promise<boolean>;
+  /**
+   * This node's last member left `room`. Once no node has members in it, the room —
+   * its history and topic — is forgotten after the bus's grace period.
+   */
+  closeRoom(room: string): Promise<void>;
   /** Stores a room's topic. */
   setTopic(room: string, topic: string): Promise<void>;
   /** Every room topic. */
   topics(): Promise<Map<string, string>>;
+  /**
+   * One room's topic (`undefined`: none). Optional: without it the hub reads
+   * {@link MessageBus.topics} when a room gets its first member on this node.
+   */
+  topic?(room: string): Promise<string | undefined>;
   /** Stops delivering and releases what the bus holds (this node's nicknames included). */
   close(): Promise<void>;
 }

@@ -7,10 +7,23 @@
  *
  * ```
  *  bytes ─▶ LineSplitter ─▶ rate limit ─▶ one-at-a-time queue ─▶ commands / hub.say()
- *                 └ partial line + flushDelay ms of silence ─▶ a line (newline-less clients)
+ *   │             └ partial line + flushDelay ms of silence ─▶ a line (newline-less clients)
+ *   └◀─ pause / resume: over PAUSE_AT lines (or bytes) queued, the session stops reading
  *  hub ─▶ deliver() ─▶ format ─▶ sink.write()   (never awaited: a slow client never slows
  *                                                 the others; over maxQueueBytes it is cut)
  * ```
+ *
+ * No accepted line is dropped for load: when lines arrive faster than they can be
+ * published (a busy bus, a Redis round trip), the session asks its connection to stop
+ * reading ({@link FlowControl}), and TCP's flow control slows the sender down. Only the
+ * operator's rate limit drops lines, and says so.
+ *
+ * A connection's first line decides whether it is a chat client at all: a request line
+ * of another protocol (HTTP, SIP, RTSP…) or a TLS ClientHello, or a first line that is
+ * not text, closes the connection without acting on it (see
+ * `framing/foreign-protocol.ts`). Until its first valid line or command a client is
+ * only a listener: the room is not told it arrived (so a port scanner, or a browser
+ * made to POST to the chat, leaves no trace).
  *
  * A message line with nothing queued ahead of it (the usual case) is published at once,
  * from the read that brought it: the queue is for commands, and for lines that arrive
@@ -18,6 +31,8 @@
  * @module
  */
 
+import { detectForeignProtocol, type ForeignProtocol } from '../../framing/foreign-protocol.js';
+import { TokenBucket } from '../../internal/rate-limiter.js';
 import { isCommandLine, runCommand, sayLine } from './commands.js';
 import type { ChatHub } from './hub.js';
 import { LineSplitter } from './line-splitter.js';
@@ -27,6 +42,7 @@ import {
   EOL,
   errorLine,
   formatEvent,
+  isHistoryEvent,
   type SequencedEvent,
   sanitizeLine,
   serverLine,
@@ -62,8 +78,48 @@ export interface SessionLimits {
   echo: boolean;
 }
 
-/** Lines waiting for the bus before new ones are refused (bounds memory if the bus stalls). */
-const MAX_PENDING_LINES = 64;
+/** How a session stops and restarts reading from its client (its connection provides it). */
+export interface FlowControl {
+  /** Stop reading: lines are queued faster than they are published. */
+  pause(): void;
+  /** Read again. */
+  resume(): void;
+}
+
+/**
+ * Lines (or bytes) accepted and not yet handled at which the session stops reading from
+ * its client; it reads again once the queue is down to half. What one read brings after
+ * the mark is still accepted (never dropped), so a client's queue holds at most
+ * PAUSE_AT_BYTES plus one read (64 KiB).
+ */
+export const PAUSE_AT_LINES = 64;
+/** See {@link PAUSE_AT_LINES}. */
+export const PAUSE_AT_BYTES = 32 * 1024;
+
+/** The most bytes kept to recognise a foreign protocol in a connection's first bytes. */
+const MAX_HEAD = 1024;
+
+/** Checks that a first line is text (a binary probe's is not). */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const LF = Buffer.from('\n');
+
+/**
+ * Whether a raw line is text a person typed: valid UTF-8 without control characters
+ * (tab and a trailing CR aside). A binary probe (an RPC call, …) is not.
+ */
+function isTextLine(raw: Buffer): boolean {
+  const end = raw[raw.length - 1] === 0x0d ? raw.length - 1 : raw.length;
+  for (let i = 0; i < end; i += 1) {
+    const b = raw[i] ?? 0;
+    if ((b < 0x20 && b !== 0x09) || b === 0x7f) return false;
+  }
+  try {
+    utf8.decode(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let sessionCounter = 0;
 
@@ -82,19 +138,32 @@ export class ChatSession {
   joinBuffer: SequencedEvent[] | null = null;
   /** Id of this session's own join event (events before it are history). */
   joinId = '';
+  /** A listener's join: the last history message sent (live copies of it are skipped). */
+  historyUpTo = '';
   /** While leaving: called when the session's own leave event is delivered. */
   leaveWaiter: (() => void) | null = null;
   readonly #hub: ChatHub;
   readonly #sink: LineSink;
   readonly #limits: SessionLimits;
   readonly #splitter: LineSplitter;
+  /** Whether the room was told this client arrived (after its first valid line). */
+  announced = false;
   #chain: Promise<void> = Promise.resolve();
+  /** Lines accepted and not yet handled, and their bytes (sizes in FIFO order). */
   #pending = 0;
+  #pendingBytes = 0;
+  #sizes: number[] = [];
+  #sizeHead = 0;
+  #flow: FlowControl | null = null;
+  #paused = false;
+  /** The first bytes, kept until it is known whether they are a chat client's. */
+  #head: Buffer | null = Buffer.alloc(0);
+  /** Set once the first non-empty line was accepted as chat. */
+  #greeted = false;
   #flushTimer: NodeJS.Timeout | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
-  #tokens: number;
-  #lastRefill = Date.now();
-  #lastFloodNotice = 0;
+  readonly #bucket: TokenBucket | null;
+  #lastFloodNotice = Number.NEGATIVE_INFINITY;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #leaveReason = '';
   readonly #done: Promise<void>;
@@ -110,7 +179,10 @@ export class ChatSession {
     this.#limits = limits;
     this.echo = limits.echo;
     this.#splitter = new LineSplitter(limits.maxLineLength);
-    this.#tokens = limits.rateBurst;
+    this.#bucket =
+      limits.rateLimit > 0
+        ? new TokenBucket(limits.rateLimit, limits.rateBurst, performance.now())
+        : null;
     this.#done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -143,32 +215,83 @@ export class ChatSession {
     return this.#state === 'closed';
   }
 
+  /** Lets the session stop reading from its client while its lines wait (see {@link FlowControl}). */
+  setFlowControl(flow: FlowControl): void {
+    this.#flow = flow;
+  }
+
+  /** Whether the session asked its connection to stop reading. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   /** Bytes from the client. */
   receive(chunk: Buffer): void {
     if (this.#state !== 'open') return;
     this.#armIdle();
+    if (this.#head !== null && this.#checkHead(chunk)) return;
     for (const item of this.#splitter.push(chunk)) {
       if ('tooLong' in item) {
         this.send(errorLine(`line longer than ${item.tooLong} bytes dropped`));
       } else {
         this.#acceptLine(item.line);
       }
+      // A foreign first line, /quit, …: the rest of the read is not acted on.
+      if (this.#state !== 'open') return;
     }
     this.#armFlush();
+    if (
+      !this.#paused &&
+      this.#flow !== null &&
+      (this.#pending >= PAUSE_AT_LINES || this.#pendingBytes >= PAUSE_AT_BYTES)
+    ) {
+      this.#paused = true;
+      this.#flow.pause();
+    }
+  }
+
+  /**
+   * Looks at the connection's first bytes for another protocol's greeting (a TLS
+   * ClientHello is recognised before any newline).
+   * @returns true when the connection was closed for it.
+   */
+  #checkHead(chunk: Buffer): boolean {
+    const head = this.#head === null ? chunk : Buffer.concat([this.#head, chunk]);
+    const verdict = detectForeignProtocol(head.subarray(0, MAX_HEAD));
+    if (verdict === undefined && head.length < MAX_HEAD) {
+      this.#head = head;
+      return false;
+    }
+    this.#head = null;
+    if (verdict === undefined || verdict === null) return false;
+    this.#refuseForeign(verdict);
+    return true;
+  }
+
+  /** Closes a connection that speaks another protocol, without acting on what it sent. */
+  #refuseForeign(protocol: ForeignProtocol | 'binary'): void {
+    this.#hub.noteForeign(this, protocol);
+    this.#splitter.flush();
+    this.close('');
   }
 
   /** The client closed its side (EOF): what it sent is handled, then it leaves. */
   end(): void {
     if (this.#state !== 'open') return;
     const rest = this.#splitter.flush();
-    if (rest !== null) this.#acceptLine(rest, true);
+    if (rest !== null) this.#acceptLine(rest);
     this.close('');
   }
 
-  /** The connection failed (reset, error): leave now, without writing anything more. */
-  abort(reason: string): void {
+  /**
+   * The connection failed (reset, error): leave now, without writing anything more.
+   * @param detail what happened, for the server's log only: it may name the client's
+   *   address, so the room is only told "connection lost".
+   */
+  abort(detail: string): void {
     if (this.#state === 'closed') return;
-    this.close(reason, { abrupt: true });
+    if (this.#state === 'open') this.#hub.noteLost(this, detail);
+    this.close('connection lost', { abrupt: true });
   }
 
   /**
@@ -183,6 +306,12 @@ export class ChatSession {
     this.#state = 'closing';
     this.#leaveReason = reason;
     this.#clearTimers();
+    this.#head = null;
+    // Keep draining the socket (later bytes are discarded) during the lingering close.
+    if (this.#paused) {
+      this.#paused = false;
+      this.#flow?.resume();
+    }
     if (options.notice !== undefined) this.#write(serverLine(options.notice));
     if (options.abrupt) this.#sink.destroy();
     // Queued behind the lines already accepted, so their replies go out first.
@@ -218,9 +347,14 @@ export class ChatSession {
   /** Ends the join: sends the buffered live events that follow the join, in order. */
   finishJoin(): void {
     const buffered = this.joinBuffer ?? [];
+    const upTo = this.historyUpTo;
     this.joinBuffer = null;
+    this.historyUpTo = '';
     for (const e of buffered) {
-      if (compareEventIds(e.id, this.joinId) >= 0) this.#show(e.event);
+      if (compareEventIds(e.id, this.joinId) < 0) continue;
+      // Already sent as history (a listener's history may overlap the live events).
+      if (upTo !== '' && isHistoryEvent(e.event) && compareEventIds(e.id, upTo) <= 0) continue;
+      this.#show(e.event);
     }
   }
 
@@ -248,7 +382,7 @@ export class ChatSession {
   #writeWire(text: string): void {
     this.#sink.write(text);
     if (this.#sink.bufferedAmount > this.#limits.maxQueueBytes && this.#state === 'open') {
-      this.#hub.noteSlowConsumer(this);
+      this.#hub.noteSlowConsumer(this, this.#sink.bufferedAmount);
       // The notice joins a queue the client is not reading; it is best effort. Ending
       // (not destroying) gives a client that is merely slow a chance to see why.
       this.close('too slow', { notice: 'you are not reading fast enough: disconnecting' });
@@ -257,22 +391,29 @@ export class ChatSession {
     }
   }
 
-  #acceptLine(raw: Buffer, atEnd = false): void {
-    if (!this.#takeToken()) {
-      const now = Date.now();
+  #acceptLine(raw: Buffer): void {
+    if (!this.#greeted) {
+      if (raw.length === 0 || (raw.length === 1 && raw[0] === 0x0d)) return;
+      // The first line: another protocol's request line, or not text at all, is not chat.
+      const verdict = detectForeignProtocol(Buffer.concat([raw, LF]));
+      if (verdict !== null && verdict !== undefined) return this.#refuseForeign(verdict);
+      if (!isTextLine(raw)) return this.#refuseForeign('binary');
+      this.#greeted = true;
+      this.#head = null;
+    }
+    if (this.#bucket !== null && !this.#bucket.take(performance.now())) {
+      const now = performance.now();
       if (now - this.#lastFloodNotice >= 1000) {
         this.#lastFloodNotice = now;
         this.send(errorLine(`too many lines (limit ${this.#limits.rateLimit}/s): dropped`));
       }
       return;
     }
-    if (this.#pending >= MAX_PENDING_LINES && !atEnd) {
-      this.send(errorLine('the server is busy: line dropped'));
-      return;
-    }
     const text = sanitizeLine(raw);
     if (text.trim() === '') return;
-    if (this.#pending === 0 && this.nick !== '' && !isCommandLine(text)) {
+    this.#sizes.push(raw.length);
+    this.#pendingBytes += raw.length;
+    if (this.#pending === 0 && this.announced && !isCommandLine(text)) {
       // Nothing queued ahead of this message: publish it now rather than through the
       // chain (three promises and a microtask hop per line), in the same order.
       this.#pending = 1;
@@ -285,31 +426,33 @@ export class ChatSession {
   /** A task of the chain is done (made once: the message fast path adds no closure). */
   readonly #settled = (): void => {
     this.#pending -= 1;
+    if (this.#sizeHead < this.#sizes.length) {
+      this.#pendingBytes -= this.#sizes[this.#sizeHead] ?? 0;
+      this.#sizeHead += 1;
+      if (this.#sizeHead === this.#sizes.length) {
+        this.#sizes = [];
+        this.#sizeHead = 0;
+      }
+    }
+    if (
+      this.#paused &&
+      this.#pending <= PAUSE_AT_LINES / 2 &&
+      this.#pendingBytes <= PAUSE_AT_BYTES / 2
+    ) {
+      this.#paused = false;
+      this.#flow?.resume();
+    }
   };
 
   /** A task of the chain failed: the client is told, as by {@link ChatSession.#enqueue}. */
   readonly #failed = (err: unknown): void => {
-    this.#pending -= 1;
+    this.#settled();
     this.send(errorLine(err instanceof Error ? err.message : String(err)));
   };
 
   #enqueue(task: () => Promise<void>): void {
     this.#pending += 1;
     this.#chain = this.#chain.then(task).then(this.#settled, this.#failed);
-  }
-
-  #takeToken(): boolean {
-    const { rateLimit, rateBurst } = this.#limits;
-    if (rateLimit <= 0) return true;
-    const now = Date.now();
-    this.#tokens = Math.min(
-      rateBurst,
-      this.#tokens + ((now - this.#lastRefill) / 1000) * rateLimit,
-    );
-    this.#lastRefill = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
   }
 
   #armFlush(): void {

@@ -5,31 +5,42 @@
  */
 import type { ChatSession } from './client-session.js';
 import type { ChatHub } from './hub.js';
-import { DEFAULT_ROOM, errorLine, normalizeRoom, serverLine, validateNick } from './protocol.js';
+import {
+  DEFAULT_ROOM,
+  errorLine,
+  normalizeNick,
+  normalizeRoom,
+  serverLine,
+  validateNick,
+} from './protocol.js';
 
 /** One slash command. */
 export interface ChatCommand {
   name: string;
   usage: string;
   help: string;
-  run(hub: ChatHub, session: ChatSession, args: string): Promise<void>;
+  /** Runs the command; `false` when it was refused (the client was told why). */
+  run(hub: ChatHub, session: ChatSession, args: string): Promise<void | false>;
 }
 
 const reply = (session: ChatSession, text: string): void => session.send(serverLine(text));
-const refuse = (session: ChatSession, text: string): void => session.send(errorLine(text));
+const refuse = (session: ChatSession, text: string): false => {
+  session.send(errorLine(text));
+  return false;
+};
 
 /** Every command, in the order `/help` lists them. */
 export const CHAT_COMMANDS: readonly ChatCommand[] = [
   {
     name: 'nick',
     usage: '/nick NAME',
-    help: 'change your nickname (unique, case-insensitive)',
+    help: 'change your nickname (unique: look-alikes count as one)',
     async run(hub, session, args) {
-      const nick = args.trim();
+      const nick = normalizeNick(args.trim());
       const invalid = validateNick(nick);
       if (invalid !== null) return refuse(session, invalid);
       if (nick === session.nick) return reply(session, `you are already ${nick}`);
-      if (!(await hub.rename(session, nick))) refuse(session, `nickname "${nick}" is taken`);
+      if (!(await hub.rename(session, nick))) return refuse(session, `nickname "${nick}" is taken`);
     },
   },
   {
@@ -153,23 +164,35 @@ export const CHAT_COMMANDS: readonly ChatCommand[] = [
 
 const byName = new Map(CHAT_COMMANDS.map((c) => [c.name, c]));
 
-/** Handles one sanitised line from a client: a command, or a message to its room. */
+/**
+ * Handles one sanitised line from a client: a command, or a message to its room. A
+ * client's first valid line or command announces it to its room (a message or most
+ * commands: before; `/nick` and `/join`: after they ran, so the room first hears of the
+ * chosen name, in the chosen room; `/quit` and unknown commands: never).
+ */
 export async function runCommand(hub: ChatHub, session: ChatSession, line: string): Promise<void> {
   if (session.closed) return;
   if (session.nick === '') {
-    return refuse(
-      session,
-      'you are not in the chat (the chat bus is unavailable): try again later',
-    );
+    refuse(session, 'you are not in the chat (the chat bus is unavailable): try again later');
+    return;
   }
   if (isCommandLine(line)) {
     const m = /^\/(\S+)\s*(.*)$/s.exec(line);
     const name = (m?.[1] ?? '').toLowerCase();
     const command = byName.get(name);
-    if (command === undefined) return refuse(session, `unknown command /${name}: try /help`);
-    await command.run(hub, session, m?.[2] ?? '');
+    if (command === undefined) {
+      refuse(session, `unknown command /${name}: try /help`);
+      return;
+    }
+    // /nick and /join announce after they ran (the room hears of the new name, or in
+    // the new room), unless refused; /quit never; the others before (so /who lists you).
+    const after = name === 'nick' || name === 'join';
+    if (!after && name !== 'quit') await hub.announce(session);
+    const result = await command.run(hub, session, m?.[2] ?? '');
+    if (after && result !== false) await hub.announce(session);
     return;
   }
+  await hub.announce(session);
   await sayLine(hub, session, line);
 }
 

@@ -205,9 +205,26 @@ function readsDirectly(input: AsyncIterable<Buffer>, sock: NetSocket): boolean {
  * microtasks per chunk).
  */
 async function readIterator(session: ChatSession, input: AsyncIterable<Buffer>): Promise<void> {
+  // Flow control: while the session is paused, the next chunk is not pulled.
+  let resumed: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  session.setFlowControl({
+    pause() {
+      resumed ??= new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    },
+    resume() {
+      const w = wake;
+      resumed = null;
+      wake = null;
+      w?.();
+    },
+  });
   try {
     for await (const chunk of input) {
       session.receive(chunk);
+      if (resumed !== null) await resumed;
       if (!session.open) return;
     }
     session.end();
@@ -245,6 +262,9 @@ function readDirect(session: ChatSession, sock: NetSocket): Promise<void> {
       finish();
     };
     const onClose = (): void => finish();
+    // Flow control: while the session's lines wait for the bus, the socket is not read
+    // (TCP then slows the client down); nothing accepted is ever dropped.
+    session.setFlowControl({ pause: () => sock.pause(), resume: () => sock.resume() });
     // 'data' and 'error' stay: later chunks are discarded by the closed session (the
     // lingering close keeps draining), and a late error must find a listener.
     function finish(): void {

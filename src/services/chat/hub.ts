@@ -24,6 +24,22 @@ const joinChannel = channel('socketkit:chat:join');
 const leaveChannel = channel('socketkit:chat:leave');
 const busChannel = channel('socketkit:chat:bus');
 const slowChannel = channel('socketkit:chat:slow-consumer');
+const lostChannel = channel('socketkit:chat:lost');
+const foreignChannel = channel('socketkit:chat:foreign');
+
+/** Above every bus id: a listener's history is everything the room has so far. */
+const MAX_EVENT_ID = `${Number.MAX_SAFE_INTEGER}-0`;
+
+/** What this node knows of a room with members here. */
+interface RoomState {
+  members: Set<ChatSession>;
+  /** The room's topic ('' none); loaded from the bus when the room appears here. */
+  topic: string;
+  /** Set once a topic event arrived (a later load must not overwrite it). */
+  topicSeen: boolean;
+  /** Settles once the topic is loaded. */
+  ready: Promise<void>;
+}
 
 /** How a hub behaves (the service options map onto these). */
 export interface ChatHubOptions {
@@ -31,6 +47,15 @@ export interface ChatHubOptions {
   history: number;
   /** Clients this node accepts at once; more are refused with a notice. */
   maxClients: number;
+  /**
+   * Rooms open at once (the bus enforces it, across nodes; #lobby is always open).
+   * Informational here: the bus was created with it.
+   */
+  maxRooms: number;
+  /** Bytes of history kept per room (with `history` lines); the bus enforces it. */
+  historyBytes: number;
+  /** Seconds an empty room's history and topic are kept; the bus enforces it. */
+  roomGrace: number;
   /** Per-client limits. */
   limits: SessionLimits;
 }
@@ -39,6 +64,9 @@ export interface ChatHubOptions {
 export const DEFAULT_HUB_OPTIONS: ChatHubOptions = {
   history: 20,
   maxClients: 1000,
+  maxRooms: 1000,
+  historyBytes: 64 * 1024,
+  roomGrace: 60,
   limits: {
     maxLineLength: 4096,
     flushDelay: 200,
@@ -56,8 +84,8 @@ export class ChatHub {
   readonly options: ChatHubOptions;
   readonly #sessions = new Set<ChatSession>();
   readonly #byNick = new Map<string, ChatSession>();
-  readonly #rooms = new Map<string, Set<ChatSession>>();
-  readonly #topics = new Map<string, string>();
+  /** Rooms with members on this node (a room leaves the map with its last member). */
+  readonly #rooms = new Map<string, RoomState>();
   #busUp = true;
 
   constructor(bus: MessageBus, options: Partial<ChatHubOptions> = {}) {
@@ -79,14 +107,13 @@ export class ChatHub {
     return this.#sessions.size;
   }
 
-  /** Connects to the bus and loads the room topics. */
+  /** Connects to the bus. */
   async start(): Promise<void> {
     await this.bus.start({
       onEvent: (e) => this.#onEvent(e),
       onStatus: (status, detail) => this.#onStatus(status, detail),
       localPresence: () => this.#localPresence(),
     });
-    for (const [room, topic] of await this.bus.topics()) this.#topics.set(room, topic);
   }
 
   /**
@@ -104,7 +131,10 @@ export class ChatHub {
     return session;
   }
 
-  /** Gives a new session its guest name and puts it in the default room. */
+  /**
+   * Gives a new session its guest name and puts it in the default room as a listener:
+   * it sees the room, the room is not told (see {@link ChatHub.announce}).
+   */
   async register(session: ChatSession): Promise<void> {
     let nick = '';
     for (let attempt = 0; attempt < 20 && nick === ''; attempt += 1) {
@@ -120,32 +150,56 @@ export class ChatHub {
     this.#byNick.set(nickKey(nick), session);
     session.send(
       serverLine(
-        `welcome to socketkit chat, ${nick}. Type /help for commands, /nick NAME to rename.`,
+        `welcome to socketkit chat, ${nick}. Type /help for commands, /nick NAME to rename;` +
+          ' the room sees you once you say something.',
       ),
     );
     if (!this.#busUp) session.send(errorLine('the chat bus is down: messages are not delivered'));
     await this.join(session, DEFAULT_ROOM);
   }
 
-  /** Moves a session into `room` (leaving its current room): announcement, topic, history. */
+  /**
+   * Moves a session into `room` (leaving its current room): announcement (once the
+   * session is announced), topic, history. The bus may refuse a new room (room cap).
+   */
   async join(session: ChatSession, room: string): Promise<void> {
     if (session.room === room) {
       session.send(errorLine(`you are already in ${room}`));
+      return;
+    }
+    // The room cap and the room's lifetime are the bus's: they hold across nodes.
+    // #lobby is always open: every client starts there.
+    if (!(await this.bus.openRoom(room)) && room !== DEFAULT_ROOM) {
+      session.send(
+        errorLine(
+          `too many rooms open: ${room} cannot be opened now (limit ${this.options.maxRooms})`,
+        ),
+      );
       return;
     }
     if (session.room !== '') await this.#leaveRoom(session, '');
     session.room = room;
     session.joinBuffer = [];
     session.joinId = '';
-    this.#roomSet(room).add(session);
+    const state = this.#roomState(room);
+    state.members.add(session);
     try {
-      await this.bus.setPresence(session.nick, room);
-      session.joinId = await this.bus.publish(this.#event(session, 'join', ''));
+      // Announced: history is what precedes its join event, live events follow it. A
+      // listener publishes nothing: history is what the room has now, and live
+      // messages already in it are not shown twice (see ChatSession.finishJoin).
+      let before = MAX_EVENT_ID;
+      if (session.announced) {
+        await this.bus.setPresence(session.nick, room);
+        session.joinId = await this.bus.publish(this.#event(session, 'join', ''));
+        before = session.joinId;
+      } else {
+        session.joinId = '0-0';
+      }
       const history =
-        this.options.history > 0
-          ? await this.bus.history(room, this.options.history, session.joinId)
-          : [];
-      const topic = this.#topics.get(room);
+        this.options.history > 0 ? await this.bus.history(room, this.options.history, before) : [];
+      if (!session.announced) session.historyUpTo = history[history.length - 1]?.id ?? '';
+      await state.ready;
+      const topic = state.topic;
       session.send(serverLine(`you are in ${room}` + (topic ? ` (topic: ${topic})` : '')));
       if (history.length > 0) {
         session.send(serverLine(`last ${history.length} messages of ${room}:`));
@@ -160,6 +214,18 @@ export class ChatHub {
     joinChannel.publish({ nick: session.nick, room, node: this.nodeId });
   }
 
+  /**
+   * Tells the session's room that it arrived (its first valid line or command): until
+   * then it only listens (no presence, no join announcement), so a connection that
+   * never chats (a port scanner, a browser made to POST here) leaves no trace.
+   */
+  async announce(session: ChatSession): Promise<void> {
+    if (session.announced || !session.open || session.nick === '' || session.room === '') return;
+    session.announced = true;
+    await this.bus.setPresence(session.nick, session.room);
+    await this.bus.publish(this.#event(session, 'join', ''));
+  }
+
   /** Takes a session out of its room and the chat (on /quit, EOF, error, timeout). */
   async leave(session: ChatSession, reason: string): Promise<void> {
     this.#sessions.delete(session);
@@ -168,7 +234,7 @@ export class ChatHub {
       this.#byNick.delete(nickKey(session.nick));
     try {
       if (session.room !== '') await this.#leaveRoom(session, reason);
-      await this.bus.setPresence(session.nick, null);
+      if (session.announced) await this.bus.setPresence(session.nick, null);
     } finally {
       await this.bus.releaseNick(session.nick).catch(() => {});
       leaveChannel.publish({ nick: session.nick, reason, node: this.nodeId });
@@ -197,6 +263,12 @@ export class ChatHub {
     session.nick = nick;
     this.#byNick.delete(nickKey(old));
     this.#byNick.set(nickKey(nick), session);
+    if (!session.announced) {
+      // Nobody has seen the old name: no announcement (the join will carry the new one).
+      if (!sameKey) await this.bus.releaseNick(old);
+      session.send(serverLine(`${old} is now known as ${nick}`));
+      return true;
+    }
     if (!sameKey) {
       await this.bus.setPresence(old, null);
       await this.bus.releaseNick(old);
@@ -220,9 +292,10 @@ export class ChatHub {
     await this.bus.publish(this.#event(session, 'topic', topic));
   }
 
-  /** A room's topic as this node knows it. */
+  /** A room's topic as this node knows it (rooms with members here). */
   topic(room: string): string | undefined {
-    return this.#topics.get(room);
+    const topic = this.#rooms.get(room)?.topic;
+    return topic === '' ? undefined : topic;
   }
 
   /** Everyone online, on every node. */
@@ -234,14 +307,31 @@ export class ChatHub {
   async rooms(): Promise<{ room: string; members: number; topic: string }[]> {
     const counts = new Map<string, number>();
     for (const p of await this.bus.who()) counts.set(p.room, (counts.get(p.room) ?? 0) + 1);
+    const topics = await this.bus.topics();
     return [...counts]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([room, members]) => ({ room, members, topic: this.#topics.get(room) ?? '' }));
+      .map(([room, members]) => ({ room, members, topic: topics.get(room) ?? '' }));
   }
 
-  /** @internal A session was cut for not reading. */
-  noteSlowConsumer(session: ChatSession): void {
-    slowChannel.publish({ nick: session.nick, remote: session.remote, node: this.nodeId });
+  /** @internal A session was cut for not reading (`queued`: bytes it had not read). */
+  noteSlowConsumer(session: ChatSession, queued: number): void {
+    slowChannel.publish({
+      nick: session.nick,
+      remote: session.remote,
+      queued,
+      limit: this.options.limits.maxQueueBytes,
+      node: this.nodeId,
+    });
+  }
+
+  /** @internal A session's connection failed; `detail` (may name its address) is for the log only. */
+  noteLost(session: ChatSession, detail: string): void {
+    lostChannel.publish({ nick: session.nick, remote: session.remote, detail, node: this.nodeId });
+  }
+
+  /** @internal A connection opened with another protocol's greeting and was closed. */
+  noteForeign(session: ChatSession, protocol: string): void {
+    foreignChannel.publish({ remote: session.remote, protocol, node: this.nodeId });
   }
 
   /** Disconnects every client (with a notice) and closes the bus. */
@@ -260,6 +350,11 @@ export class ChatHub {
    */
   async #leaveRoom(session: ChatSession, reason: string): Promise<void> {
     const room = session.room;
+    if (!session.announced) {
+      // A listener: nobody was told it came, nobody is told it goes.
+      this.#dropMember(session, room);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const seen = new Promise<void>((resolve) => {
       session.leaveWaiter = resolve;
@@ -273,19 +368,47 @@ export class ChatHub {
     } finally {
       clearTimeout(timer);
       session.leaveWaiter = null;
-      this.#rooms.get(room)?.delete(session);
-      if (this.#rooms.get(room)?.size === 0) this.#rooms.delete(room);
-      session.room = '';
+      this.#dropMember(session, room);
     }
   }
 
-  #roomSet(room: string): Set<ChatSession> {
-    let set = this.#rooms.get(room);
-    if (set === undefined) {
-      set = new Set();
-      this.#rooms.set(room, set);
+  /** Takes a session out of a room's members; the room's last member here closes it. */
+  #dropMember(session: ChatSession, room: string): void {
+    const state = this.#rooms.get(room);
+    state?.members.delete(session);
+    if (state?.members.size === 0) {
+      this.#rooms.delete(room);
+      // The last member here: the room is forgotten after its grace period, unless
+      // a member (on any node) joins it meanwhile.
+      this.bus.closeRoom(room).catch(() => {});
     }
-    return set;
+    session.room = '';
+  }
+
+  /** The state of a room with members here, created (topic loading) on first use. */
+  #roomState(room: string): RoomState {
+    let state = this.#rooms.get(room);
+    if (state === undefined) {
+      const created: RoomState = {
+        members: new Set(),
+        topic: '',
+        topicSeen: false,
+        ready: Promise.resolve(),
+      };
+      const loading =
+        this.bus.topic !== undefined
+          ? this.bus.topic(room)
+          : this.bus.topics().then((topics) => topics.get(room));
+      created.ready = loading.then(
+        (topic) => {
+          if (!created.topicSeen) created.topic = topic ?? '';
+        },
+        () => {},
+      );
+      state = created;
+      this.#rooms.set(room, state);
+    }
+    return state;
   }
 
   #event(session: ChatSession, kind: ChatEvent['kind'], text: string): ChatEvent {
@@ -294,13 +417,19 @@ export class ChatHub {
 
   #onEvent(sequenced: SequencedEvent): void {
     const { event } = sequenced;
-    if (event.kind === 'topic') this.#topics.set(event.room, event.text);
+    if (event.kind === 'topic') {
+      const state = this.#rooms.get(event.room);
+      if (state !== undefined) {
+        state.topic = event.text;
+        state.topicSeen = true;
+      }
+    }
     if (event.kind === 'private') {
       const target = this.#byNick.get(nickKey(event.to ?? ''));
       if (target !== undefined) target.send(formatEvent(event) ?? '');
       return;
     }
-    const members = this.#rooms.get(event.room);
+    const members = this.#rooms.get(event.room)?.members;
     if (members === undefined) return;
     // Formatted once for the whole room, not once per member.
     const line = formatEvent(event);
@@ -328,8 +457,14 @@ export class ChatHub {
   #localPresence(): Presence[] {
     const out: Presence[] = [];
     for (const s of this.#sessions) {
+      // Listeners too: their nicknames stay reserved and their rooms open (not in /who).
       if (s.nick !== '' && s.room !== '')
-        out.push({ nick: s.nick, room: s.room, node: this.nodeId });
+        out.push({
+          nick: s.nick,
+          room: s.room,
+          node: this.nodeId,
+          ...(s.announced ? {} : { listening: true }),
+        });
     }
     return out;
   }

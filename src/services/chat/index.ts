@@ -12,10 +12,11 @@
  * ```
  * @module
  */
+import diagnostics from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
 import { isServerWorker } from '../../server/cluster-pool.js';
 import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
-import type { ServiceDefinition, ServiceOption } from '../service.js';
+import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
 import type { MessageBus } from './bus.js';
 import { serveChatConnection } from './connection.js';
 import { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
@@ -25,7 +26,7 @@ export type { BusHandlers, MessageBus, Presence } from './bus.js';
 export { ChatSession, type LineSink, type SessionLimits } from './client-session.js';
 export { serveChatConnection, socketSink } from './connection.js';
 export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
-export { MemoryBus, MemoryChatStore } from './memory-bus.js';
+export { MemoryBus, type MemoryChatLimits, MemoryChatStore } from './memory-bus.js';
 export * from './protocol.js';
 
 /** Parses a non-negative integer option, with its name in the error. */
@@ -72,11 +73,40 @@ export const chatOptions: readonly ServiceOption[] = [
     defaultValue: 'socketkit:chat',
   },
   {
+    flags: '--bus-timeout <ms>',
+    key: 'busTimeout',
+    description:
+      'Redis bus: a command or read unanswered this long means the bus is down (clients are told)',
+    defaultValue: 2000,
+    parse: intOption('bus-timeout', 50),
+  },
+  {
     flags: '--history <n>',
     key: 'history',
     description: 'messages replayed on join (0: none)',
     defaultValue: DEFAULT_HUB_OPTIONS.history,
     parse: intOption('history'),
+  },
+  {
+    flags: '--history-bytes <bytes>',
+    key: 'historyBytes',
+    description: 'bytes of history kept per room (with --history lines)',
+    defaultValue: DEFAULT_HUB_OPTIONS.historyBytes,
+    parse: intOption('history-bytes'),
+  },
+  {
+    flags: '--max-rooms <n>',
+    key: 'maxRooms',
+    description: 'rooms open at once; a join to a new room beyond it is refused with a notice',
+    defaultValue: DEFAULT_HUB_OPTIONS.maxRooms,
+    parse: intOption('max-rooms', 1),
+  },
+  {
+    flags: '--room-grace <s>',
+    key: 'roomGrace',
+    description: "seconds an empty room's history and topic are kept (0: forgotten at once)",
+    defaultValue: DEFAULT_HUB_OPTIONS.roomGrace,
+    parse: intOption('room-grace'),
   },
   {
     flags: '--max-clients <n>',
@@ -148,6 +178,9 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
   return {
     history: read<number>(options, 'history'),
     maxClients: read<number>(options, 'maxClients'),
+    maxRooms: read<number>(options, 'maxRooms'),
+    historyBytes: read<number>(options, 'historyBytes'),
+    roomGrace: read<number>(options, 'roomGrace'),
     limits: {
       maxLineLength: read<number>(options, 'maxLineLength'),
       flushDelay: read<number>(options, 'flushDelay'),
@@ -160,22 +193,46 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
   };
 }
 
-/**
- * Creates the bus named by `spec` (`memory` or a Redis URL).
- * @param historyLimit history kept per room (for Redis, the stream's MAXLEN).
- */
+/** The limits a bus enforces (the same option keys for the memory bus and Redis). */
+export interface BusLimits {
+  /** History events kept per room (for Redis, the history stream's MAXLEN). */
+  historyLimit?: number;
+  /** Bytes of history kept per room. */
+  historyBytes?: number;
+  /** Rooms open at once. */
+  maxRooms?: number;
+  /** Seconds an empty room's history and topic are kept. */
+  roomGrace?: number;
+}
+
+/** Creates the bus named by `spec` (`memory` or a Redis URL). */
 export async function createBus(
   spec: string,
-  options: { prefix?: string; historyLimit?: number } = {},
+  options: BusLimits & {
+    prefix?: string;
+    /** Redis: a command or read unanswered this long (ms) means the bus is down. */
+    timeout?: number;
+    /** Redis: largest event read back (bytes). */
+    maxEventBytes?: number;
+  } = {},
 ): Promise<MessageBus> {
-  if (parseBusSpec(spec) === 'memory')
-    return new MemoryBus({ historyLimit: options.historyLimit ?? 1000 });
+  const limits: BusLimits & { historyLimit: number } = {
+    historyLimit: options.historyLimit ?? 1000,
+    ...(options.historyBytes === undefined ? {} : { historyBytes: options.historyBytes }),
+    ...(options.maxRooms === undefined ? {} : { maxRooms: options.maxRooms }),
+    ...(options.roomGrace === undefined ? {} : { roomGrace: options.roomGrace }),
+  };
+  if (parseBusSpec(spec) === 'memory') return new MemoryBus(limits);
   // Loaded only when asked for: a memory-bus chat needs no Redis client.
   const { RedisBus } = await import('./redis-bus.js');
   return new RedisBus({
     url: spec,
     prefix: options.prefix ?? 'socketkit:chat',
-    historyLimit: options.historyLimit ?? 1000,
+    ...limits,
+    ...(options.timeout === undefined
+      ? {}
+      : { commandTimeout: options.timeout, readTimeout: options.timeout }),
+    ...(options.maxEventBytes === undefined ? {} : { maxEventBytes: options.maxEventBytes }),
   });
 }
 
@@ -193,12 +250,109 @@ export async function createChat(
   const bus = await createBus(read<string>(options, 'bus'), {
     prefix: read<string>(options, 'busPrefix'),
     historyLimit: Math.max(hubOptions.history, 1),
+    historyBytes: hubOptions.historyBytes,
+    maxRooms: hubOptions.maxRooms,
+    roomGrace: hubOptions.roomGrace,
+    timeout: read<number>(options, 'busTimeout'),
+    // Escaping can make a line's text up to 4 times longer, plus the event's JSON.
+    maxEventBytes: Math.max(64 * 1024, hubOptions.limits.maxLineLength * 8 + 1024),
   });
   const hub = new ChatHub(bus, hubOptions);
   await hub.start();
   const stream: StreamHandler = (conn, ctx) =>
     serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
   return { hub, stream };
+}
+
+/**
+ * Writes the hub's operator events to the service log: slow consumers cut, connections
+ * lost (with their address: the log is the only place it goes), foreign-protocol
+ * connections closed, the bus going down and up, and malformed bus events skipped
+ * (summarised by the bus). Only this hub's events (several hubs may share a process).
+ * @returns a function that stops logging.
+ */
+export function logChatEvents(hub: ChatHub, log: ServiceEnv['log']): () => void {
+  const subscriptions: [string, (m: unknown) => void][] = [
+    [
+      'socketkit:chat:slow-consumer',
+      (m) => {
+        const e = m as {
+          nick: string;
+          remote: string;
+          queued: number;
+          limit: number;
+          node: string;
+        };
+        if (e.node !== hub.nodeId) return;
+        log(
+          'warn',
+          `chat: ${e.nick} (${e.remote}) cut as a slow consumer: ${e.queued} bytes unread, limit ${e.limit}`,
+          {
+            nick: e.nick,
+            remote: e.remote,
+            queued: e.queued,
+          },
+        );
+      },
+    ],
+    [
+      'socketkit:chat:lost',
+      (m) => {
+        const e = m as { nick: string; remote: string; detail: string; node: string };
+        if (e.node !== hub.nodeId) return;
+        log('info', `chat: ${e.nick} (${e.remote}) lost: ${e.detail}`, {
+          nick: e.nick,
+          remote: e.remote,
+        });
+      },
+    ],
+    [
+      'socketkit:chat:foreign',
+      (m) => {
+        const e = m as { remote: string; protocol: string; node: string };
+        if (e.node !== hub.nodeId) return;
+        log('info', `chat: closed ${e.remote}: it opened with a ${e.protocol} greeting`, {
+          remote: e.remote,
+          protocol: e.protocol,
+        });
+      },
+    ],
+    [
+      'socketkit:chat:bus',
+      (m) => {
+        const e = m as { status: string; reason?: string; missed?: boolean; node: string };
+        if (e.node !== hub.nodeId) return;
+        if (e.status === 'down') {
+          log('warn', `chat bus down: ${e.reason ?? 'unreachable'}`, { reason: e.reason });
+        } else {
+          const missed = e.missed === true ? ' (some events may be missing)' : '';
+          log('info', `chat bus up again${missed}`, { missed: e.missed === true });
+        }
+      },
+    ],
+    [
+      'socketkit:chat:bad-event',
+      (m) => {
+        const e = m as {
+          count: number;
+          reason: string;
+          seconds: number;
+          id?: string;
+          node: string;
+        };
+        if (e.node !== hub.nodeId) return;
+        const within = e.id === undefined ? ` in the last ${e.seconds} s` : ` (entry ${e.id})`;
+        log('warn', `chat bus: skipped ${e.count} malformed event(s)${within}: ${e.reason}`, {
+          count: e.count,
+          reason: e.reason,
+        });
+      },
+    ],
+  ];
+  for (const [name, fn] of subscriptions) diagnostics.subscribe(name, fn);
+  return () => {
+    for (const [name, fn] of subscriptions) diagnostics.unsubscribe(name, fn);
+  };
 }
 
 /** The chat service for `socketkit serve`. */
@@ -212,13 +366,20 @@ export const chatService: ServiceDefinition = {
   async create(options, env) {
     const { hub, stream } = await createChat(options);
     env.log('info', 'chat hub started', { node: hub.nodeId });
+    const stopLogging = logChatEvents(hub, env.log);
     if (isServerWorker() && read<string>(options, 'bus') === 'memory') {
       env.log(
         'warn',
         'with --processes N and the memory bus, each process is a separate chat: use --bus redis://…',
       );
     }
-    return { stream, close: () => hub.close() };
+    return {
+      stream,
+      close: async () => {
+        await hub.close();
+        stopLogging();
+      },
+    };
   },
   tryIt: (host, port) => `socketkit chat ${host} ${port}`,
   // `socketkit chat` dials TCP only: on a Unix socket, the line protocol through connect.

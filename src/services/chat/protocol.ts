@@ -23,6 +23,7 @@
  * Every server line ends with `\r\n` (telnet-friendly; `nc` and Python ignore the `\r`).
  * @module
  */
+import { confusableSkeleton } from './confusable-skeleton.js';
 
 /** The room everyone starts in, and returns to with `/part`. */
 export const DEFAULT_ROOM = '#lobby';
@@ -30,11 +31,23 @@ export const DEFAULT_ROOM = '#lobby';
 /** Line terminator of every server line (CRLF, as telnet expects). */
 export const EOL = '\r\n';
 
-/** Nicknames no client may take: they would read like server lines. */
-const RESERVED_NICKS = new Set(['announce', 'server', 'history', 'socketkit', 'system']);
+/**
+ * Nicknames no client may take: they would read like server lines (every marker the
+ * server writes in `<…>`) or like the server itself. Compared by {@link nickKey}, so
+ * `ѕerver` (Cyrillic), `Ｓｅｒｖｅｒ` and `ſerver` are reserved too.
+ */
+const RESERVED_NICKS = ['announce', 'server', 'history', 'socketkit', 'system'];
 
 /** A letter, then letters, digits, `_` or `-` (Unicode letters allowed). */
 const NICK_RE = /^\p{L}[\p{L}\p{N}_-]*$/u;
+
+/**
+ * Characters a nickname may not hold even when they are "letters": default-ignorable
+ * and format characters (invisible), bidi controls (reorder the line), and the Hangul
+ * and halfwidth fillers (U+115F, U+1160, U+3164, U+FFA0: letters that draw nothing).
+ */
+const INVISIBLE_RE =
+  /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Bidi_Control}\u115f\u1160\u3164\uffa0]/u;
 
 /** A `#`, then letters, digits, `_` or `-`. */
 const ROOM_RE = /^#[\p{L}\p{N}_-]+$/u;
@@ -45,8 +58,13 @@ export const MAX_NICK_LENGTH = 24;
 /** The longest room name accepted, in characters (with the `#`). */
 export const MAX_ROOM_LENGTH = 32;
 
+/** A requested nickname as it will be used: NFKC-normalised (`Ｓａｍ` → `Sam`). */
+export function normalizeNick(raw: string): string {
+  return raw.normalize('NFKC');
+}
+
 /**
- * Checks a requested nickname.
+ * Checks a requested nickname (already {@link normalizeNick normalised}).
  * @returns an error message, or `null` when the nickname is acceptable.
  */
 export function validateNick(nick: string): string | null {
@@ -54,17 +72,30 @@ export function validateNick(nick: string): string | null {
   if ([...nick].length > MAX_NICK_LENGTH) {
     return `a nickname is at most ${MAX_NICK_LENGTH} characters`;
   }
+  if (INVISIBLE_RE.test(nick)) {
+    return 'a nickname cannot hold invisible, formatting or direction characters';
+  }
   if (!NICK_RE.test(nick)) {
     return 'a nickname starts with a letter and has only letters, digits, "_" and "-"';
   }
-  if (RESERVED_NICKS.has(nick.toLowerCase())) return `"${nick}" is reserved`;
+  if (RESERVED_KEYS.has(nickKey(nick))) return `"${nick}" is reserved`;
   return null;
 }
 
-/** The key under which a nickname is unique: nicknames compare case-insensitively. */
+/**
+ * The key under which a nickname is unique, and checked against the reserved names:
+ * its UTS #39 confusable skeleton, case-insensitively (NFKC, lower case, skeleton,
+ * lower case), so nicknames that look alike (`bob`/`b0b`, `alice`/`аlice`) are one.
+ * Lower-casing first would hide that `I` looks like `l` (`PayPaI`), so `i` and `l`
+ * count as one letter too.
+ */
 export function nickKey(nick: string): string {
-  return nick.toLowerCase();
+  return confusableSkeleton(nick.normalize('NFKC').toLowerCase())
+    .toLowerCase()
+    .replaceAll('i', 'l');
 }
+
+const RESERVED_KEYS = new Set(RESERVED_NICKS.map(nickKey));
 
 /**
  * Checks and normalises a room name (`dev` and `#Dev` both become `#dev`).
@@ -85,9 +116,9 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /**
  * Turns the raw bytes of one client line into safe text: invalid UTF-8 becomes U+FFFD
- * and every control character (C0 except tab, DEL, C1) is written as `\xNN`/`\u{NNNN}`,
- * so no client can move another's cursor, clear its screen or forge a server line
- * with an embedded CR. A trailing `\r` (telnet's CRLF) is removed first.
+ * and every character that could move another's cursor, clear its screen, reorder or
+ * hide text or forge a server line (see {@link escapeControls}) is written visibly as
+ * `\xNN`/`\u{NNNN}`. A trailing `\r` (telnet's CRLF) is removed first.
  */
 export function sanitizeLine(raw: Uint8Array): string {
   let end = raw.length;
@@ -96,18 +127,27 @@ export function sanitizeLine(raw: Uint8Array): string {
   return escapeControls(text);
 }
 
-/** Escapes control characters in already-decoded text (see {@link sanitizeLine}). */
+/**
+ * What {@link escapeControls} writes visibly: controls (C0 except tab, DEL, C1), format
+ * characters (bidi controls such as U+202E, zero-width space U+200B, word joiner,
+ * BOM, tags …), and the line and paragraph separators U+2028/U+2029. Zero-width
+ * (non-)joiners U+200C/U+200D stay: emoji sequences and several scripts need them.
+ */
+const ESCAPED_RE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+
+/** Escapes control, format and separator characters in decoded text (see {@link sanitizeLine}). */
 export function escapeControls(text: string): string {
   // Fast path: most lines have nothing to escape.
-  // Matching control characters is the point of this pattern.
-  if (!/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/.test(text)) return text;
+  if (!ESCAPED_RE.test(text)) return text;
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
-    if ((code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f)) {
+    if (code === 0x09 || code === 0x200c || code === 0x200d || !ESCAPED_RE.test(ch)) {
+      out += ch;
+    } else if (code <= 0xff) {
       out += `\\x${code.toString(16).padStart(2, '0')}`;
     } else {
-      out += ch;
+      out += `\\u{${code.toString(16).padStart(4, '0')}}`;
     }
   }
   return out;

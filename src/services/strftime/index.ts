@@ -15,10 +15,18 @@
  * it: a format longer than `maxFormatLength` bytes, invalid UTF-8, or a reply longer
  * than `maxReplyLength` bytes is answered with one `error: …` line instead. The reply
  * limit defaults to 1024 bytes, the `recvfrom(1024)` buffer of the tutorials' client,
- * so no client of the seed ever silently receives a cut reply.
+ * so no client of the seed ever silently receives a cut reply. A TCP connection that
+ * opens with another protocol's greeting (an HTTP request line, a TLS ClientHello) is
+ * closed unanswered (see framing/foreign-protocol.ts).
  * @module
  */
-import { CorruptFrameError, FrameTooLongError, InvalidArgumentError } from '../../errors.js';
+import {
+  CorruptFrameError,
+  ForeignProtocolError,
+  FrameTooLongError,
+  InvalidArgumentError,
+} from '../../errors.js';
+import { ForeignProtocolGuard } from '../../framing/foreign-protocol.js';
 import { LineCodec } from '../../framing/line.js';
 import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
@@ -148,11 +156,11 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
     const stop = (): void => void conn.shutdown('read').catch(() => {});
     ctx.signal.addEventListener('abort', stop, { once: true });
     // One codec for the whole connection: after an over-long line it discards up to the
-    // next newline, and the loop below carries on with the line after it.
-    const codec = new LineCodec({
-      maxFrameLength: responder.maxFormatLength,
-      onInvalidUtf8: 'error',
-    });
+    // next newline, and the loop below carries on with the line after it. The guard
+    // closes a connection that opens with an HTTP request or a TLS hello, unanswered.
+    const codec = new ForeignProtocolGuard(
+      new LineCodec({ maxFrameLength: responder.maxFormatLength, onInvalidUtf8: 'error' }),
+    );
     try {
       // Each pass ends at EOF (return) or at one bad line (error reply, next pass). A client
       // that sends nothing but bad lines is let go after 1000 of them.
@@ -163,6 +171,8 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
           }
           return;
         } catch (err) {
+          // Another protocol's greeting (a browser, a scanner's TLS probe): no reply.
+          if (err instanceof ForeignProtocolError) return;
           if (err instanceof FrameTooLongError) {
             await conn.sendAll(
               `error: format is over the ${responder.maxFormatLength}-byte limit\n`,

@@ -22,7 +22,8 @@ describe('chat commands over loopback', () => {
   it('greets a guest, announces joins, broadcasts without echo', async () => {
     const a = await join('alice');
     const b = await join('bob');
-    await a.waitFor(/^<announce> user\d+ is now known as bob$/);
+    // bob renamed before saying anything: the room first hears of him as bob.
+    await a.waitFor(/^<announce> bob joined #lobby$/);
     a.send('hello bob');
     await b.waitFor(/^<alice> hello bob$/);
     await settle();

@@ -84,13 +84,17 @@ export class TestClient {
     return new TestClient(sock);
   }
 
-  /** Connects and waits for the welcome and the join to finish; returns the guest nick. */
+  /**
+   * Connects and waits for the welcome and the join to finish. With `nick`, renames
+   * and waits until the room was told it arrived (its first command announces it);
+   * without, the client only listens until it says something.
+   */
   static async join(port: number, nick?: string): Promise<TestClient> {
     const c = await TestClient.connect(port);
     await c.waitFor(/^<server> you are in #lobby/);
     if (nick !== undefined) {
       c.send(`/nick ${nick}`);
-      await c.waitFor(new RegExp(`is now known as ${nick}$`));
+      await c.waitFor(new RegExp(`^<announce> ${nick} joined #lobby$`));
     }
     return c;
   }

@@ -118,6 +118,15 @@ export class PrivateRedis {
     throw new Error('private redis-server did not start');
   }
 
+  /** Sends `signal` to this server, by PID (SIGSTOP / SIGCONT: a hung Redis). */
+  signal(signal: NodeJS.Signals): void {
+    const proc = this.#proc;
+    if (proc === null || proc.exitCode !== null || proc.pid === undefined) {
+      throw new Error('private redis-server is not running');
+    }
+    process.kill(proc.pid, signal);
+  }
+
   /** Kills it (SIGKILL, by PID) and waits for it to exit. */
   async kill(): Promise<void> {
     const proc = this.#proc;

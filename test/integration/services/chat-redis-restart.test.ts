@@ -46,7 +46,7 @@ describe('chat over Redis when Redis restarts', () => {
       const alice = await TestClient.join(a.port, 'alice');
       const bob = await TestClient.join(b.port, 'bob');
       clients.push(alice, bob);
-      await alice.waitFor(/is now known as bob$/);
+      await alice.waitFor(/^<announce> bob joined #lobby$/);
 
       // Traffic all along: alice sends m0, m1, … every 20 ms (bounded: at most 400).
       let sent = 0;

@@ -45,7 +45,7 @@ describe('chat over Redis: two nodes form one chat', async () => {
       other.send('/nick Alice');
       await other.waitFor(/^<server> error: nickname "Alice" is taken$/);
       other.send('/nick bob');
-      await alice.waitFor(/is now known as bob$/);
+      await alice.waitFor(/^<announce> bob joined #lobby$/);
       other.send('/who');
       await other.waitFor(/^<server> \d+ online: .*alice \(#lobby\).*bob \(#lobby\)/);
       other.send('hi from b');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { RateLimiter } from '../../../src/internal/rate-limiter.js';
+import { RateLimiter, TokenBucket } from '../../../src/internal/rate-limiter.js';
 
 test('a burst is allowed, then one kiss, then drops until tokens refill', () => {
   let now = 0;
@@ -78,4 +78,15 @@ test('the least recently used key is evicted, also when one key is taken many ti
   assert.equal(rl.tryTake('a'), true); // a was forgotten
   assert.equal(rl.size, 2);
   assert.equal(rl.evictions, 3);
+});
+
+test('TokenBucket: a burst, then the rate, refilled with time', () => {
+  {
+    const b = new TokenBucket(10, 3, 0);
+    assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
+    assert.equal(b.take(50), false, 'half a token after 50 ms at 10/s');
+    assert.equal(b.take(100), true, 'one token after 100 ms');
+    assert.equal(b.take(10_000), true);
+    assert.ok(b.tokens <= 3, 'never more than the burst');
+  }
 });

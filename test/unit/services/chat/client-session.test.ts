@@ -143,6 +143,9 @@ describe('ChatSession + ChatHub without sockets', () => {
     await hub.start();
     const a = await connect(hub);
     const b = await connect(hub);
+    // b speaks, so the room knows it (and is told when it is cut).
+    send(b.s, 'here');
+    await until(() => a.sink.lines.includes(`<${b.s.nick}> here`), 'b announced');
     a.s.receive(Buffer.from('typed without enter'));
     await until(() => b.sink.lines.includes(`<${a.s.nick}> typed without enter`), 'flushed');
     b.sink.bufferedAmount = 5000; // b stops reading
