@@ -212,9 +212,10 @@ export const SCENARIOS = [
   },
   {
     id: 'fanout',
-    title: 'chat fan-out, 100 clients, 10 senders, closed loop',
-    // Clients join one at a time: ncat 7.93 loses clients that connect at once.
-    load: ['fanout', '-c', '100', '--senders', '10', '--burst', '1'],
+    title: 'chat fan-out, 100 clients, 10 senders, closed loop, 100 lines in flight per sender',
+    // Clients join one at a time: ncat 7.93 loses clients that connect at once. Up to
+    // 100 lines in flight per sender (issue 10: the chat dropped lines under that load).
+    load: ['fanout', '-c', '100', '--senders', '10', '--burst', '1', '--window', '100'],
     metric: 'opsPerSec',
     unit: 'lines/s',
     subject: 'socketkit-chat',

@@ -42,6 +42,7 @@ import {
   EOL,
   errorLine,
   formatEvent,
+  isHistoryEvent,
   type SequencedEvent,
   sanitizeLine,
   serverLine,
@@ -137,6 +138,8 @@ export class ChatSession {
   joinBuffer: SequencedEvent[] | null = null;
   /** Id of this session's own join event (events before it are history). */
   joinId = '';
+  /** A listener's join: the last history message sent (live copies of it are skipped). */
+  historyUpTo = '';
   /** While leaving: called when the session's own leave event is delivered. */
   leaveWaiter: (() => void) | null = null;
   readonly #hub: ChatHub;
@@ -344,9 +347,14 @@ export class ChatSession {
   /** Ends the join: sends the buffered live events that follow the join, in order. */
   finishJoin(): void {
     const buffered = this.joinBuffer ?? [];
+    const upTo = this.historyUpTo;
     this.joinBuffer = null;
+    this.historyUpTo = '';
     for (const e of buffered) {
-      if (compareEventIds(e.id, this.joinId) >= 0) this.#show(e.event);
+      if (compareEventIds(e.id, this.joinId) < 0) continue;
+      // Already sent as history (a listener's history may overlap the live events).
+      if (upTo !== '' && isHistoryEvent(e.event) && compareEventIds(e.id, upTo) <= 0) continue;
+      this.#show(e.event);
     }
   }
 

@@ -166,8 +166,9 @@ const byName = new Map(CHAT_COMMANDS.map((c) => [c.name, c]));
 
 /**
  * Handles one sanitised line from a client: a command, or a message to its room. A
- * client's first valid line or command announces it to its room (a message: before it
- * is sent; a command: after it ran, so `/nick` or `/join` first shows the result).
+ * client's first valid line or command announces it to its room (a message or most
+ * commands: before; `/nick` and `/join`: after they ran, so the room first hears of the
+ * chosen name, in the chosen room; `/quit` and unknown commands: never).
  */
 export async function runCommand(hub: ChatHub, session: ChatSession, line: string): Promise<void> {
   if (session.closed) return;
@@ -183,8 +184,12 @@ export async function runCommand(hub: ChatHub, session: ChatSession, line: strin
       refuse(session, `unknown command /${name}: try /help`);
       return;
     }
-    // A refused command (a taken nickname, …) does not announce the client.
-    if ((await command.run(hub, session, m?.[2] ?? '')) !== false) await hub.announce(session);
+    // /nick and /join announce after they ran (the room hears of the new name, or in
+    // the new room), unless refused; /quit never; the others before (so /who lists you).
+    const after = name === 'nick' || name === 'join';
+    if (!after && name !== 'quit') await hub.announce(session);
+    const result = await command.run(hub, session, m?.[2] ?? '');
+    if (after && result !== false) await hub.announce(session);
     return;
   }
   await hub.announce(session);

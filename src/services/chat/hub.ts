@@ -27,14 +27,8 @@ const slowChannel = channel('socketkit:chat:slow-consumer');
 const lostChannel = channel('socketkit:chat:lost');
 const foreignChannel = channel('socketkit:chat:foreign');
 
-/** Above every bus id: "everything so far" when this node has delivered nothing yet. */
+/** Above every bus id: a listener's history is everything the room has so far. */
 const MAX_EVENT_ID = `${Number.MAX_SAFE_INTEGER}-0`;
-
-/** The id right after `id` (`<ms>-<seq>` → `<ms>-<seq+1>`). */
-function nextEventId(id: string): string {
-  const [ms = '0', seq = '0'] = id.split('-');
-  return `${ms}-${BigInt(seq) + 1n}`;
-}
 
 /** What this node knows of a room with members here. */
 interface RoomState {
@@ -92,8 +86,6 @@ export class ChatHub {
   readonly #byNick = new Map<string, ChatSession>();
   /** Rooms with members on this node (a room leaves the map with its last member). */
   readonly #rooms = new Map<string, RoomState>();
-  /** The last event delivered (bus order): where a listener's history ends. */
-  #lastId = '';
   #busUp = true;
 
   constructor(bus: MessageBus, options: Partial<ChatHubOptions> = {}) {
@@ -180,7 +172,7 @@ export class ChatHub {
     if (!(await this.bus.openRoom(room)) && room !== DEFAULT_ROOM) {
       session.send(
         errorLine(
-          `too many rooms open (limit ${this.options.maxRooms}): ${room} cannot be opened now`,
+          `too many rooms open: ${room} cannot be opened now (limit ${this.options.maxRooms})`,
         ),
       );
       return;
@@ -191,25 +183,21 @@ export class ChatHub {
     session.joinId = '';
     const state = this.#roomState(room);
     state.members.add(session);
-    // A listener's history is what this node delivered before it entered (same turn).
-    const listenedFrom = this.#lastId;
     try {
-      let before: string;
+      // Announced: history is what precedes its join event, live events follow it. A
+      // listener publishes nothing: history is what the room has now, and live
+      // messages already in it are not shown twice (see ChatSession.finishJoin).
+      let before = MAX_EVENT_ID;
       if (session.announced) {
         await this.bus.setPresence(session.nick, room);
         session.joinId = await this.bus.publish(this.#event(session, 'join', ''));
         before = session.joinId;
       } else {
-        before = listenedFrom === '' ? MAX_EVENT_ID : nextEventId(listenedFrom);
-        session.joinId = before;
+        session.joinId = '0-0';
       }
       const history =
         this.options.history > 0 ? await this.bus.history(room, this.options.history, before) : [];
-      if (!session.announced && listenedFrom === '') {
-        // Nothing delivered here yet: live events are those after the history.
-        const last = history[history.length - 1];
-        session.joinId = last === undefined ? '0-0' : nextEventId(last.id);
-      }
+      if (!session.announced) session.historyUpTo = history[history.length - 1]?.id ?? '';
       await state.ready;
       const topic = state.topic;
       session.send(serverLine(`you are in ${room}` + (topic ? ` (topic: ${topic})` : '')));
@@ -425,7 +413,6 @@ export class ChatHub {
 
   #onEvent(sequenced: SequencedEvent): void {
     const { event } = sequenced;
-    this.#lastId = sequenced.id;
     if (event.kind === 'topic') {
       const state = this.#rooms.get(event.room);
       if (state !== undefined) {

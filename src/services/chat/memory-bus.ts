@@ -7,6 +7,7 @@
 import type { BusHandlers, MessageBus, Presence } from './bus.js';
 import {
   type ChatEvent,
+  compareEventIds,
   DEFAULT_ROOM,
   isHistoryEvent,
   nickKey,
@@ -17,7 +18,7 @@ import {
 export interface MemoryChatLimits {
   /** History events kept per room (default 1000). */
   historyLimit?: number;
-  /** Bytes of history kept per room: UTF-8 of nick and text (default 256 KiB). */
+  /** Bytes of history kept per room: UTF-8 of nick and text (default 64 KiB). */
   historyBytes?: number;
   /** Rooms open at once; #lobby is always open (default 1000). */
   maxRooms?: number;
@@ -66,7 +67,7 @@ export class MemoryChatStore {
   constructor(limits: MemoryChatLimits | number = {}) {
     const l = typeof limits === 'number' ? { historyLimit: limits } : limits;
     this.historyLimit = l.historyLimit ?? 1000;
-    this.historyBytes = l.historyBytes ?? 256 * 1024;
+    this.historyBytes = l.historyBytes ?? 64 * 1024;
     this.maxRooms = l.maxRooms ?? 1000;
     this.roomGrace = l.roomGrace ?? 60;
   }
@@ -173,10 +174,9 @@ export class MemoryChatStore {
 
   /** @internal */
   history(room: string, limit: number, beforeId: string): SequencedEvent[] {
-    const before = Number(beforeId.split('-')[1] ?? '0');
     const r = this.#rooms.get(room);
     if (r === undefined || limit <= 0) return [];
-    const older = r.events.slice(r.head).filter((e) => Number(e.id.split('-')[1] ?? '0') < before);
+    const older = r.events.slice(r.head).filter((e) => compareEventIds(e.id, beforeId) < 0);
     return older.slice(-limit);
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { RateLimiter } from '../../../src/internal/rate-limiter.js';
+import { RateLimiter, TokenBucket } from '../../../src/internal/rate-limiter.js';
 
 test('a burst is allowed, then one kiss, then drops until tokens refill', () => {
   let now = 0;
@@ -59,4 +59,15 @@ test('bad options are refused at construction', () => {
   assert.throws(() => new RateLimiter({ rate: 0 }), InvalidArgumentError);
   assert.throws(() => new RateLimiter({ burst: 0.5 }), InvalidArgumentError);
   assert.throws(() => new RateLimiter({ maxEntries: 0 }), InvalidArgumentError);
+});
+
+test('TokenBucket: a burst, then the rate, refilled with time', () => {
+  {
+    const b = new TokenBucket(10, 3, 0);
+    assert.deepEqual([b.take(0), b.take(0), b.take(0), b.take(0)], [true, true, true, false]);
+    assert.equal(b.take(50), false, 'half a token after 50 ms at 10/s');
+    assert.equal(b.take(100), true, 'one token after 100 ms');
+    assert.equal(b.take(10_000), true);
+    assert.ok(b.tokens <= 3, 'never more than the burst');
+  }
 });
