@@ -441,6 +441,7 @@ export class RedisBus implements MessageBus {
       this.#o.roomGrace * 1000,
       force ? '1' : '0',
       DEFAULT_ROOM,
+      this.#o.prefix,
     ];
   }
 

@@ -53,7 +53,8 @@ return id`;
 
 /**
  * KEYS: rooms, roomnodes:<room>, history:<room>, hbytes:<room>, topic:<room>
- * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force, the default room
+ * ARGV: room, nodeId, maxRooms (0: no cap), ttl, graceMs, force, the default room, prefix
+ * At the cap, an empty room in its grace period is forgotten to make room.
  * Opens (or, with force=1 from the heartbeat, keeps) a room for this node.
  */
 export const OPEN_ROOM_LUA = `${NOW_LUA}
@@ -65,7 +66,30 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false and ARGV[6] ~= '1' then
   local open = redis.call('ZCARD', KEYS[1])
   -- The default room (ARGV[7]) is always open and not counted.
   if redis.call('ZSCORE', KEYS[1], ARGV[7]) ~= false then open = open - 1 end
-  if max > 0 and open >= max then return 0 end
+  if max > 0 and open >= max then
+    -- Full: the empty room (no live node has members there) closest to its end, among
+    -- the first few by deadline, gives its place. Its keys are named from the prefix
+    -- (ARGV[8]): the eviction is decided here, atomically.
+    local evicted = false
+    for _, r in ipairs(redis.call('ZRANGE', KEYS[1], 0, 15)) do
+      if r ~= ARGV[7] then
+        local live = false
+        local nodes = redis.call('HGETALL', ARGV[8] .. ':roomnodes:' .. r)
+        for i = 2, #nodes, 2 do
+          local deadline = tonumber(nodes[i])
+          if deadline ~= nil and deadline > now then live = true break end
+        end
+        if not live then
+          redis.call('ZREM', KEYS[1], r)
+          redis.call('DEL', ARGV[8] .. ':roomnodes:' .. r, ARGV[8] .. ':history:' .. r,
+            ARGV[8] .. ':hbytes:' .. r, ARGV[8] .. ':topic:' .. r)
+          evicted = true
+          break
+        end
+      end
+    end
+    if not evicted then return 0 end
+  end
   -- A forgotten room starts afresh, even if a key outlived its deadline by a moment.
   redis.call('DEL', KEYS[3], KEYS[4], KEYS[5])
 end
