@@ -60,6 +60,8 @@ export abstract class BaseServer {
   #resolveClosed: () => void = () => {};
   readonly #closed: Promise<void>;
   #stopping: Promise<void> | null = null;
+  /** Set when the drain is over: from then on nothing accepted is served any more. */
+  #cut = false;
   #force: (() => void) | null = null;
   #pollTimer: NodeJS.Timeout | undefined;
   readonly #processes: number;
@@ -103,6 +105,15 @@ export abstract class BaseServer {
   /** True once the server has shut down or closed. */
   get closed(): boolean {
     return this.#state === 'closed';
+  }
+
+  /**
+   * True while accepted requests are served: when listening, and during a shutdown's
+   * drain — connections the kernel had already queued when shutdown began are accepted
+   * then and served like the others (with `ctx.signal` aborted), until the drain ends.
+   */
+  protected get admitting(): boolean {
+    return this.#state === 'listening' || (this.#state === 'closing' && !this.#cut);
   }
 
   /** Aborted when shutdown begins: every handler context carries it. */
@@ -308,7 +319,8 @@ export abstract class BaseServer {
 
   /** Hands an accepted request to whoever serves it, or queues it. For subclasses. */
   protected submit(req: PendingRequest): void {
-    if (this.#state !== 'listening') {
+    // While draining, only serveForever() can still run a request: nobody else would.
+    if (!this.admitting || (this.#state !== 'listening' && !this.#serving)) {
       req.discard();
       return;
     }
@@ -336,7 +348,7 @@ export abstract class BaseServer {
   protected startNow(): boolean {
     return (
       this.#serving &&
-      this.#state === 'listening' &&
+      this.admitting &&
       this.#queue.length === 0 &&
       this.#limiter.tryAcquire()
     );
@@ -374,9 +386,9 @@ export abstract class BaseServer {
     void job.finally(() => this.#inFlight.delete(job));
   }
 
-  /** Runs a request unless shutdown began while it waited for its turn. Never rejects. */
+  /** Runs a request unless the drain ended while it waited for its turn. Never rejects. */
   async #runGuarded(req: PendingRequest): Promise<void> {
-    if (this.#state !== 'listening') {
+    if (!this.admitting) {
       req.discard();
       return;
     }
@@ -423,6 +435,7 @@ export abstract class BaseServer {
       }),
     ]);
     clearTimeout(timer);
+    this.#cut = true;
     const destroyed = this.destroyActive();
     // Destroyed connections make their handlers' reads fail at once; bound the wait anyway.
     await Promise.race([

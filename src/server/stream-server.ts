@@ -26,6 +26,7 @@ import {
   SocketTimeoutError,
 } from '../errors.js';
 import { gracefulClose } from '../socket/graceful-close.js';
+import { resetConnection } from '../socket/reset-connection.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
 import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
 import { BaseServer } from './base-server.js';
@@ -193,9 +194,20 @@ export abstract class StreamServer extends BaseServer {
     return this.#listener;
   }
 
+  /**
+   * Accepts what the kernel already queued, then closes the listening socket. Closing it
+   * at once would make the kernel reset every connection still in the accept queue —
+   * clients whose connect() had succeeded. So first one full turn of the event loop: its
+   * poll phase sees the listening socket readable and libuv accepts until the queue is
+   * empty; those connections are served like the others (`admitting` holds until the drain
+   * ends).
+   */
   protected async stopAccepting(): Promise<void> {
     const listener = this.#listener;
     if (listener === null) return;
+    // Two hops: an immediate queued from an immediate runs on the next loop turn, after
+    // its poll phase.
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
     // close() stops listening at once; its callback waits for connections, which we
     // track ourselves, so do not wait for it.
     await new Promise<void>((resolve) => {
@@ -204,12 +216,18 @@ export abstract class StreamServer extends BaseServer {
     });
   }
 
+  /**
+   * The drain is over: every connection still open is cut with a reset (see
+   * `resetConnection`), so a client whose reply was not finished sees an error, never a
+   * clean end. One that already got our FIN (its handler settled and everything reached
+   * the kernel) is closed without a reset: the kernel delivers what it holds.
+   */
   protected destroyActive(): number {
     let n = 0;
     for (const conn of this.#conns.values()) {
       n++;
-      if (conn.socket !== null) conn.socket.destroy();
-      else conn.raw.destroy();
+      if (conn.socket !== null) conn.socket.reset();
+      else resetConnection(conn.raw);
     }
     return n;
   }
@@ -238,8 +256,8 @@ export abstract class StreamServer extends BaseServer {
     // wrapper listens for 'error' itself: #serve removes this one then.)
     raw.on('error', ignoreError);
     const remote = this.remoteOf(raw);
-    if (!this.listening) {
-      raw.destroy();
+    if (!this.admitting) {
+      resetConnection(raw);
       return;
     }
     if (!this.access.permits(remote)) {
@@ -302,7 +320,7 @@ export abstract class StreamServer extends BaseServer {
         run: () => this.#serve(conn),
         discard: () => {
           this.#conns.delete(conn.id);
-          raw.destroy();
+          resetConnection(raw); // accepted but never served: an error, not a clean end
         },
       });
       watchEarlyClose();

@@ -145,7 +145,11 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
     await ctx.reply(reply);
   };
   const stream: StreamHandler = async (conn, ctx) => {
-    const stop = (): void => void conn.shutdown('read').catch(() => {});
+    // Shutdown: every line already received is answered first (its client is owed the
+    // reply); reading stops between requests — at once when nothing waits, else below.
+    const stop = (): void => {
+      if (conn.receivedAmount === 0) void conn.shutdown('read').catch(() => {});
+    };
     ctx.signal.addEventListener('abort', stop, { once: true });
     // One codec for the whole connection: after an over-long line it discards up to the
     // next newline, and the loop below carries on with the line after it.
@@ -160,6 +164,7 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
         try {
           for await (const line of conn.frames(codec)) {
             await conn.sendAll(`${responder.respondText(line)}\n`);
+            if (ctx.signal.aborted && conn.receivedAmount === 0) return;
           }
           return;
         } catch (err) {
