@@ -347,10 +347,7 @@ export abstract class BaseServer {
    */
   protected startNow(): boolean {
     return (
-      this.#serving &&
-      this.admitting &&
-      this.#queue.length === 0 &&
-      this.#limiter.tryAcquire()
+      this.#serving && this.admitting && this.#queue.length === 0 && this.#limiter.tryAcquire()
     );
   }
 
