@@ -197,17 +197,29 @@ export abstract class StreamServer extends BaseServer {
   /**
    * Accepts what the kernel already queued, then closes the listening socket. Closing it
    * at once would make the kernel reset every connection still in the accept queue —
-   * clients whose connect() had succeeded. So first one full turn of the event loop: its
-   * poll phase sees the listening socket readable and libuv accepts until the queue is
-   * empty; those connections are served like the others (`admitting` holds until the drain
-   * ends).
+   * clients whose connect() had succeeded. So the event loop turns until a whole turn
+   * accepted nothing (a turn's poll phase sees the listening socket readable while the
+   * queue holds a connection; Node may take only one per turn), at most one turn per
+   * backlog slot; those connections are served like the others (`admitting` holds until
+   * the drain ends).
    */
   protected async stopAccepting(): Promise<void> {
     const listener = this.#listener;
     if (listener === null) return;
-    // Two hops: an immediate queued from an immediate runs on the next loop turn, after
-    // its poll phase.
-    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    let accepted = 0;
+    const count = (): void => {
+      accepted++;
+    };
+    listener.on('connection', count);
+    try {
+      for (let turn = 0; turn <= this.listenBacklog; turn++) {
+        const before = accepted;
+        await nextTurn();
+        if (accepted === before) break;
+      }
+    } finally {
+      listener.off('connection', count);
+    }
     // close() stops listening at once; its callback waits for connections, which we
     // track ourselves, so do not wait for it.
     await new Promise<void>((resolve) => {
@@ -502,6 +514,14 @@ export function isDisconnect(err: unknown): boolean {
   }
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * Resolves after one full turn of the event loop, its poll phase included: an immediate
+ * queued from an immediate runs on the next turn.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** The 'error' listener of a connection not yet wrapped: it must not crash the process. */
