@@ -13,8 +13,9 @@
  *   dispatch ─► concurrency limiter ─► run (handler: setup/handle/finish) ─► close
  *                                       └─ throws ─► handleError() (default: publish, keep serving)
  *
- *  shutdown({ drainTimeout }) ─► stop accepting ─► abort ctx.signal ─► wait for handlers
- *    ─► destroy what is left ─► 'closed'      (close(): the same with no drain time)
+ *  shutdown({ drainTimeout }) ─► abort ctx.signal ─► accept what the kernel queued, then
+ *    stop accepting ─► wait for handlers (still admitting) ─► reset what is left ─► 'closed'
+ *    (close(): the same with no drain time; docs/lifecycle.md)
  * ```
  *
  * Methods for the caller: `listen()`, `serveForever()`, `handleRequest()`, `shutdown()`,
@@ -127,7 +128,7 @@ export abstract class BaseServer {
   protected abstract bind(): Promise<void>;
   /** Closes the listening socket; accepted requests live on. */
   protected abstract stopAccepting(): Promise<void>;
-  /** Destroys every live connection; returns how many there were. */
+  /** Cuts every live connection (a reset where data is owed); returns how many there were. */
   protected abstract destroyActive(): number;
   /** Releases what is left once everything settled (a socket file, timers). */
   protected async cleanup(): Promise<void> {}
@@ -269,8 +270,9 @@ export abstract class BaseServer {
   }
 
   /**
-   * Graceful stop: stops accepting, aborts `ctx.signal`, lets running handlers finish for
-   * up to `drainTimeout` seconds, then destroys what is left. Idempotent.
+   * Graceful stop: aborts `ctx.signal`, accepts the connections the kernel already queued
+   * and then stops accepting, lets handlers finish for up to `drainTimeout` seconds, then
+   * resets what is left (a client cut mid-reply sees an error). Idempotent.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     checkSeconds(options.drainTimeout, 'drainTimeout', false);
@@ -283,7 +285,7 @@ export abstract class BaseServer {
     return this.#stopping;
   }
 
-  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, destroying connections at once. */
+  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, resetting connections at once. */
   close(): Promise<void> {
     return this.shutdown({ drainTimeout: 0 });
   }

@@ -29,7 +29,8 @@ import { onTcpHandle } from './net-internals.js';
 /** Aborts `sock` with a TCP RST where TCP allows (see the module comment); else destroys it. */
 export function resetConnection(sock: net.Socket): void {
   if (sock.destroyed) return;
-  if (onTcpHandle(sock) && !finOut(sock)) {
+  // Still connecting: Node would wait for the connection to reset it; close now instead.
+  if (onTcpHandle(sock) && !sock.connecting && !finOut(sock)) {
     // libuv refuses a reset once its shutdown began; Node then emits 'error': never crash.
     sock.once('error', ignore);
     sock.resetAndDestroy();
