@@ -425,7 +425,11 @@ export abstract class BaseServer {
     await stopAccepting.catch(() => {});
     if (this.#primary !== null) await this.#primary.shutdown(drainSeconds, forced);
     let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.allSettled([...this.#inFlight]);
+    // Until nothing is in flight: connections admitted during the drain (a TLS handshake
+    // that completes, a request that got its concurrency slot) are waited for too.
+    const drained = (async (): Promise<void> => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    })();
     await Promise.race([
       drained,
       forced,
