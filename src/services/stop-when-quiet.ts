@@ -1,6 +1,8 @@
 /**
- * `stopWhenQuiet`: how a service that reads until the client closes and owes nothing for
- * what it reads (discard) takes part in a graceful shutdown without holding it up.
+ * `stopWhenQuiet`: how a service that reads until the client closes takes part in a
+ * graceful shutdown without holding it up — one that owes nothing for what it reads
+ * (discard), or one whose requests have boundaries and are answered as they are read
+ * (strftime's lines: a quiet client has had every complete line answered).
  *
  * When the server's shutdown signal aborts, the service keeps reading while bytes are
  * still arriving, and stops reading (`shutdown('read')`, which ends the read loop) once

@@ -22,6 +22,7 @@ import { CorruptFrameError, FrameTooLongError, InvalidArgumentError } from '../.
 import { LineCodec } from '../../framing/line.js';
 import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
+import { stopWhenQuiet } from '../stop-when-quiet.js';
 import { HrClock } from '../sntp/clock.js';
 import { TimeFormatter } from './time-formatter.js';
 
@@ -145,12 +146,9 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
     await ctx.reply(reply);
   };
   const stream: StreamHandler = async (conn, ctx) => {
-    // Shutdown: every line already received is answered first (its client is owed the
-    // reply); reading stops between requests — at once when nothing waits, else below.
-    const stop = (): void => {
-      if (conn.receivedAmount === 0) void conn.shutdown('read').catch(() => {});
-    };
-    ctx.signal.addEventListener('abort', stop, { once: true });
+    // Shutdown: every line received is answered; reading stops between requests, once the
+    // client is quiet (nothing arriving, nothing unanswered, no reply waiting to be sent).
+    const disarm = stopWhenQuiet(conn, ctx.signal);
     // One codec for the whole connection: after an over-long line it discards up to the
     // next newline, and the loop below carries on with the line after it.
     const codec = new LineCodec({
@@ -164,7 +162,6 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
         try {
           for await (const line of conn.frames(codec)) {
             await conn.sendAll(`${responder.respondText(line)}\n`);
-            if (ctx.signal.aborted && conn.receivedAmount === 0) return;
           }
           return;
         } catch (err) {
@@ -180,7 +177,7 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
         }
       }
     } finally {
-      ctx.signal.removeEventListener('abort', stop);
+      disarm();
     }
   };
   return { datagram, stream, responder };
