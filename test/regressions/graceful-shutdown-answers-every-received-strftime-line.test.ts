@@ -16,10 +16,11 @@ import { test } from 'node:test';
 import { TcpServer } from '../../src/server/tcp-server.js';
 import { createStrftimeHandlers } from '../../src/services/strftime/index.js';
 
-const LINES = 3000;
-// 500-byte lines and replies: 1.5 MB each way, more than the socket buffers hold while
-// the client does not read — lines are still on their way when shutdown starts.
-const FORMAT = 'x'.repeat(500);
+const LINES = 6000;
+// 250-byte lines (under the 256-byte format limit) and replies: 1.5 MB each way, more than
+// the socket buffers hold while the client does not read — lines are still on their way
+// when shutdown starts.
+const FORMAT = 'x'.repeat(250);
 
 test('strftime answers every line it received before stopping on shutdown', async (t) => {
   const { stream } = createStrftimeHandlers({ utc: true });
