@@ -126,8 +126,11 @@ export abstract class BaseServer {
   protected abstract localAddress(): PeerAddress;
   /** Binds and activates the listening socket (Python's `server_bind` + `server_activate`). */
   protected abstract bind(): Promise<void>;
-  /** Closes the listening socket; accepted requests live on. */
-  protected abstract stopAccepting(): Promise<void>;
+  /**
+   * Closes the listening socket; accepted requests live on. `acceptQueued`: first accept
+   * what the kernel already queued (a graceful shutdown; false for `close()`).
+   */
+  protected abstract stopAccepting(acceptQueued: boolean): Promise<void>;
   /** Cuts every live connection (a reset where data is owed); returns how many there were. */
   protected abstract destroyActive(): number;
   /** Releases what is left once everything settled (a socket file, timers). */
@@ -419,7 +422,9 @@ export abstract class BaseServer {
     });
     if (drainSeconds === 0) this.#force?.();
     const stopAccepting =
-      this.#primary === null || this.relaysToWorkers ? this.stopAccepting() : Promise.resolve();
+      this.#primary === null || this.relaysToWorkers
+        ? this.stopAccepting(drainSeconds > 0)
+        : Promise.resolve();
     for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) req.discard();
     this.#abort.abort();
     await stopAccepting.catch(() => {});

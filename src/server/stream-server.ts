@@ -201,11 +201,22 @@ export abstract class StreamServer extends BaseServer {
    * accepted nothing (a turn's poll phase sees the listening socket readable while the
    * queue holds a connection; Node may take only one per turn), at most one turn per
    * backlog slot; those connections are served like the others (`admitting` holds until
-   * the drain ends).
+   * the drain ends). `close()` (no drain) skips this: it would reset them anyway.
    */
-  protected async stopAccepting(): Promise<void> {
+  protected async stopAccepting(acceptQueued: boolean): Promise<void> {
     const listener = this.#listener;
     if (listener === null) return;
+    if (acceptQueued) await this.#acceptQueued(listener);
+    // close() stops listening at once; its callback waits for connections, which we
+    // track ourselves, so do not wait for it.
+    await new Promise<void>((resolve) => {
+      listener.close(() => {});
+      setImmediate(resolve);
+    });
+  }
+
+  /** Turns the event loop until a turn accepted nothing (see stopAccepting). */
+  async #acceptQueued(listener: net.Server): Promise<void> {
     let accepted = 0;
     const count = (): void => {
       accepted++;
@@ -220,12 +231,6 @@ export abstract class StreamServer extends BaseServer {
     } finally {
       listener.off('connection', count);
     }
-    // close() stops listening at once; its callback waits for connections, which we
-    // track ourselves, so do not wait for it.
-    await new Promise<void>((resolve) => {
-      listener.close(() => {});
-      setImmediate(resolve);
-    });
   }
 
   /**
