@@ -3,7 +3,7 @@
  * queue when a graceful shutdown starts are served like the others. Closing the listening
  * socket at once made the kernel reset them — clients whose connect() had succeeded.
  *
- * The test blocks its own event loop (a synchronous read of a FIFO) while python3 clients
+ * The test blocks its own event loop (a synchronous `cat` of a FIFO) while python3 clients
  * connect, send a line and half-close: the kernel completes their handshakes and queues
  * them, unaccepted. Still blocked, the test starts `shutdown()`; only then can the server
  * accept. Each client must get its echo and a clean end. No sleeps: the FIFO says when the
@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -59,8 +59,10 @@ test(
     });
     const exited = once(clients, 'exit');
 
-    // Blocks this event loop until every client is connected and queued (not accepted).
-    assert.equal(readFileSync(fifo, 'utf8'), 'ready\n');
+    // Blocks this event loop until every client is connected and queued (not accepted);
+    // `timeout` bounds the wait should the clients fail before writing to the FIFO.
+    const ready = execFileSync('timeout', ['30', 'cat', fifo], { encoding: 'utf8' });
+    assert.equal(ready, 'ready\n');
     // Shutdown begins before the server could accept any of them.
     const stopped = server.shutdown({ drainTimeout: 60 });
 
