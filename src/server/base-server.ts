@@ -13,8 +13,9 @@
  *   dispatch ─► concurrency limiter ─► run (handler: setup/handle/finish) ─► close
  *                                       └─ throws ─► handleError() (default: publish, keep serving)
  *
- *  shutdown({ drainTimeout }) ─► stop accepting ─► abort ctx.signal ─► wait for handlers
- *    ─► destroy what is left ─► 'closed'      (close(): the same with no drain time)
+ *  shutdown({ drainTimeout }) ─► abort ctx.signal ─► accept what the kernel queued, then
+ *    stop accepting ─► wait for handlers (still admitting) ─► reset what is left ─► 'closed'
+ *    (close(): the same with no drain time; docs/lifecycle.md)
  * ```
  *
  * Methods for the caller: `listen()`, `serveForever()`, `handleRequest()`, `shutdown()`,
@@ -60,6 +61,8 @@ export abstract class BaseServer {
   #resolveClosed: () => void = () => {};
   readonly #closed: Promise<void>;
   #stopping: Promise<void> | null = null;
+  /** Set when the drain is over: from then on nothing accepted is served any more. */
+  #cut = false;
   #force: (() => void) | null = null;
   #pollTimer: NodeJS.Timeout | undefined;
   readonly #processes: number;
@@ -105,6 +108,15 @@ export abstract class BaseServer {
     return this.#state === 'closed';
   }
 
+  /**
+   * True while accepted requests are served: when listening, and during a shutdown's
+   * drain — connections the kernel had already queued when shutdown began are accepted
+   * then and served like the others (with `ctx.signal` aborted), until the drain ends.
+   */
+  protected get admitting(): boolean {
+    return this.#state === 'listening' || (this.#state === 'closing' && !this.#cut);
+  }
+
   /** Aborted when shutdown begins: every handler context carries it. */
   protected get signal(): AbortSignal {
     return this.#abort.signal;
@@ -114,9 +126,12 @@ export abstract class BaseServer {
   protected abstract localAddress(): PeerAddress;
   /** Binds and activates the listening socket (Python's `server_bind` + `server_activate`). */
   protected abstract bind(): Promise<void>;
-  /** Closes the listening socket; accepted requests live on. */
-  protected abstract stopAccepting(): Promise<void>;
-  /** Destroys every live connection; returns how many there were. */
+  /**
+   * Closes the listening socket; accepted requests live on. `acceptQueued`: first accept
+   * what the kernel already queued (a graceful shutdown; false for `close()`).
+   */
+  protected abstract stopAccepting(acceptQueued: boolean): Promise<void>;
+  /** Cuts every live connection (a reset where data is owed); returns how many there were. */
   protected abstract destroyActive(): number;
   /** Releases what is left once everything settled (a socket file, timers). */
   protected async cleanup(): Promise<void> {}
@@ -258,8 +273,9 @@ export abstract class BaseServer {
   }
 
   /**
-   * Graceful stop: stops accepting, aborts `ctx.signal`, lets running handlers finish for
-   * up to `drainTimeout` seconds, then destroys what is left. Idempotent.
+   * Graceful stop: aborts `ctx.signal`, accepts the connections the kernel already queued
+   * and then stops accepting, lets handlers finish for up to `drainTimeout` seconds, then
+   * resets what is left (a client cut mid-reply sees an error). Idempotent.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     checkSeconds(options.drainTimeout, 'drainTimeout', false);
@@ -272,7 +288,7 @@ export abstract class BaseServer {
     return this.#stopping;
   }
 
-  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, destroying connections at once. */
+  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, resetting connections at once. */
   close(): Promise<void> {
     return this.shutdown({ drainTimeout: 0 });
   }
@@ -308,7 +324,8 @@ export abstract class BaseServer {
 
   /** Hands an accepted request to whoever serves it, or queues it. For subclasses. */
   protected submit(req: PendingRequest): void {
-    if (this.#state !== 'listening') {
+    // While draining, only serveForever() can still run a request: nobody else would.
+    if (!this.admitting || (this.#state !== 'listening' && !this.#serving)) {
       req.discard();
       return;
     }
@@ -335,10 +352,7 @@ export abstract class BaseServer {
    */
   protected startNow(): boolean {
     return (
-      this.#serving &&
-      this.#state === 'listening' &&
-      this.#queue.length === 0 &&
-      this.#limiter.tryAcquire()
+      this.#serving && this.admitting && this.#queue.length === 0 && this.#limiter.tryAcquire()
     );
   }
 
@@ -374,9 +388,9 @@ export abstract class BaseServer {
     void job.finally(() => this.#inFlight.delete(job));
   }
 
-  /** Runs a request unless shutdown began while it waited for its turn. Never rejects. */
+  /** Runs a request unless the drain ended while it waited for its turn. Never rejects. */
   async #runGuarded(req: PendingRequest): Promise<void> {
-    if (this.#state !== 'listening') {
+    if (!this.admitting) {
       req.discard();
       return;
     }
@@ -408,13 +422,19 @@ export abstract class BaseServer {
     });
     if (drainSeconds === 0) this.#force?.();
     const stopAccepting =
-      this.#primary === null || this.relaysToWorkers ? this.stopAccepting() : Promise.resolve();
+      this.#primary === null || this.relaysToWorkers
+        ? this.stopAccepting(drainSeconds > 0)
+        : Promise.resolve();
     for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) req.discard();
     this.#abort.abort();
     await stopAccepting.catch(() => {});
     if (this.#primary !== null) await this.#primary.shutdown(drainSeconds, forced);
     let timer: NodeJS.Timeout | undefined;
-    const drained = Promise.allSettled([...this.#inFlight]);
+    // Until nothing is in flight: connections admitted during the drain (a TLS handshake
+    // that completes, a request that got its concurrency slot) are waited for too.
+    const drained = (async (): Promise<void> => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    })();
     await Promise.race([
       drained,
       forced,
@@ -423,6 +443,7 @@ export abstract class BaseServer {
       }),
     ]);
     clearTimeout(timer);
+    this.#cut = true;
     const destroyed = this.destroyActive();
     // Destroyed connections make their handlers' reads fail at once; bound the wait anyway.
     await Promise.race([

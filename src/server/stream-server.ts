@@ -28,6 +28,7 @@ import {
   SocketTimeoutError,
 } from '../errors.js';
 import { gracefulClose } from '../socket/graceful-close.js';
+import { resetConnection } from '../socket/reset-connection.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
 import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
 import { destroyHandshaking } from '../socket/tls-server.js';
@@ -272,9 +273,19 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     return this.#listener;
   }
 
-  protected async stopAccepting(): Promise<void> {
+  /**
+   * Accepts what the kernel already queued, then closes the listening socket. Closing it
+   * at once would make the kernel reset every connection still in the accept queue —
+   * clients whose connect() had succeeded. So the event loop turns until a whole turn
+   * accepted nothing (a turn's poll phase sees the listening socket readable while the
+   * queue holds a connection; Node may take only one per turn), at most one turn per
+   * backlog slot; those connections are served like the others (`admitting` holds until
+   * the drain ends). `close()` (no drain) skips this: it would reset them anyway.
+   */
+  protected async stopAccepting(acceptQueued: boolean): Promise<void> {
     const listener = this.#listener;
     if (listener === null) return;
+    if (acceptQueued) await this.#acceptQueued(listener);
     // close() stops listening at once; its callback waits for connections, which we
     // track ourselves, so do not wait for it.
     await new Promise<void>((resolve) => {
@@ -283,12 +294,36 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     });
   }
 
+  /** Turns the event loop until a turn accepted nothing (see stopAccepting). */
+  async #acceptQueued(listener: net.Server): Promise<void> {
+    let accepted = 0;
+    const count = (): void => {
+      accepted++;
+    };
+    listener.on('connection', count);
+    try {
+      for (let turn = 0; turn <= this.listenBacklog; turn++) {
+        const before = accepted;
+        await nextTurn();
+        if (accepted === before) break;
+      }
+    } finally {
+      listener.off('connection', count);
+    }
+  }
+
+  /**
+   * The drain is over: every connection still open is cut with a reset (see
+   * `resetConnection`), so a client whose reply was not finished sees an error, never a
+   * clean end. One that already got our FIN (its handler settled and everything reached
+   * the kernel) is closed without a reset: the kernel delivers what it holds.
+   */
   protected destroyActive(): number {
     let n = this.#listener === null ? 0 : destroyHandshaking(this.#listener);
     for (const conn of this.#conns.values()) {
       n++;
-      if (conn.socket !== null) conn.socket.destroy();
-      else conn.raw.destroy();
+      if (conn.socket !== null) conn.socket.reset();
+      else resetConnection(conn.raw);
     }
     return n;
   }
@@ -346,8 +381,8 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     // wrapper listens for 'error' itself: #serve removes this one then.)
     raw.on('error', ignoreError);
     const remote = this.remoteOf(raw);
-    if (!this.listening) {
-      raw.destroy();
+    if (!this.admitting) {
+      resetConnection(raw);
       return null;
     }
     if (!this.access.permits(remote)) {
@@ -410,9 +445,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       // meanwhile has none any more), so the same per-address key is released.
       remote = this.remoteOf(raw);
       key = this.#limits.keyOf(remote);
-      if (!this.listening) {
+      if (!this.admitting) {
         if (key !== null) this.#limits.release(key);
-        socket.destroy();
+        resetConnection(socket);
         return;
       }
     }
@@ -473,7 +508,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         run: () => this.#serve(conn),
         discard: () => {
           this.#forget(conn);
-          raw.destroy();
+          resetConnection(raw); // accepted but never served: an error, not a clean end
         },
       });
       watchEarlyClose();
@@ -655,6 +690,14 @@ export function isDisconnect(err: unknown): boolean {
   }
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
+ * Resolves after one full turn of the event loop, its poll phase included: an immediate
+ * queued from an immediate runs on the next turn.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
 /** The 'error' listener of a connection not yet wrapped: it must not crash the process. */

@@ -1,12 +1,20 @@
 /**
- * `stopWhenQuiet`: how a service that reads until the client closes (echo, discard)
- * takes part in a graceful shutdown without cutting a request short.
+ * `stopWhenQuiet`: how a service that reads until the client closes takes part in a
+ * graceful shutdown without holding it up — one that owes nothing for what it reads
+ * (discard), or one whose requests have boundaries and are answered as they are read
+ * (strftime's lines: a quiet client has had every complete line answered).
  *
- * When the server's shutdown signal aborts, the service keeps serving while bytes are
+ * When the server's shutdown signal aborts, the service keeps reading while bytes are
  * still arriving, and stops reading (`shutdown('read')`, which ends the read loop) once
- * the client has been quiet for `quietMs`. So a client in the middle of sending gets its
- * whole request served, and an idle client (a forgotten `nc`) does not hold the shutdown
- * up until the drain timeout.
+ * the client has been quiet for `quietMs` and nothing is owed: no reply waits to be
+ * written, no received byte waits to be read, and reading was not paused. Quiet means
+ * the *client* sent nothing, not that the server stopped reading: a server whose reading
+ * is paused (its writes backed up) sees no bytes arrive and must not take that for a
+ * quiet client.
+ *
+ * Not for a service that answers what it reads with no request boundary (echo): a client
+ * that merely paused would get a clean end without its later replies. Such a service
+ * runs until the client half-closes; the drain timeout resets what is left.
  * @module
  */
 import type { Socket } from '../socket/tcp-socket.js';
@@ -18,10 +26,12 @@ import type { Socket } from '../socket/tcp-socket.js';
 export function stopWhenQuiet(conn: Socket, signal: AbortSignal, quietMs = 250): () => void {
   let timer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
-    let seen = conn.raw.bytesRead;
+    const raw = conn.raw;
+    let seen = raw.bytesRead;
     timer = setInterval(() => {
-      const now = conn.raw.bytesRead;
-      if (now !== seen) {
+      const now = raw.bytesRead;
+      const owed = raw.writableLength > 0 || conn.receivedAmount > 0 || raw.isPaused();
+      if (now !== seen || owed) {
         seen = now;
         return;
       }

@@ -10,11 +10,13 @@
  *
  * ```
  *  end() ─► 'finish' (FIN out) ──► flushed ─► discard input ─► peer EOF / timeout ─► destroy() ─► closed
- *   │ closeTimeout passes first: destroy() (the peer is not taking our data)
+ *   │ closeTimeout passes first: the peer is not taking our data ─► reset (TCP RST, see
+ *   │ resetConnection): the peer sees an error, never a clean end after a partial reply
  * ```
  * @module
  */
 import type * as net from 'node:net';
+import { resetConnection } from './reset-connection.js';
 
 /** The bounds of a graceful close. */
 export interface GracefulCloseLimits {
@@ -51,7 +53,10 @@ export function gracefulClose(sock: net.Socket, limits: GracefulCloseLimits): Gr
       sock.unref();
       await settle(sock, ['end'], lingerMs, true);
     }
-    sock.destroy();
+    // Our data never all reached the kernel (the peer stopped reading): reset, so the peer
+    // sees an error rather than a clean end after a reply cut short.
+    if (sock.writableFinished) sock.destroy();
+    else resetConnection(sock);
   });
   return { flushed, closed };
 }

@@ -45,3 +45,12 @@ export function relisten(server: net.Server, backlog: number): number | undefine
   const status: unknown = listen.call(handle, backlog);
   return typeof status === 'number' ? status : undefined;
 }
+
+/**
+ * True when `sock` sits directly on a libuv TCP handle: the one case where
+ * `resetAndDestroy()` works (it throws for a TLSSocket, whose handle is a TLSWrap, and for
+ * a Unix socket's Pipe).
+ */
+export function onTcpHandle(sock: net.Socket): boolean {
+  return (sock as unknown as WithHandle)._handle?.constructor?.name === 'TCP';
+}

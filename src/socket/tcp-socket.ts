@@ -39,6 +39,7 @@ import {
   toPeerAddress,
 } from './address.js';
 import { gracefulClose } from './graceful-close.js';
+import { cutConnection, resetConnection } from './reset-connection.js';
 import { detectFamily, handleFd } from './net-internals.js';
 import { openConnection } from './open-connection.js';
 import { ReceivePath } from './receive-path.js';
@@ -483,10 +484,14 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     }
   }
 
-  /** Closes at once, dropping unsent data. Pending reads reject with `error` or `SocketClosedError`. */
+  /**
+   * Closes at once, dropping unsent data — and when there was any, with a reset (TCP RST)
+   * rather than a FIN, so the peer sees an error instead of a reply cut short (see
+   * `cutConnection`). Pending reads reject with `error` or `SocketClosedError`.
+   */
   destroy(error?: Error): void {
     if (!this.#closed) this.#markClosed(error);
-    this.#sock?.destroy();
+    if (this.#sock !== null) cutConnection(this.#sock);
   }
 
   /** Aborts the connection with a TCP RST (linger 0): the peer sees `ECONNRESET`. */
@@ -496,11 +501,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   #resetNow(sock: net.Socket): void {
-    if (this.#family !== 'unix' && !sock.destroyed && typeof sock.resetAndDestroy === 'function') {
-      sock.resetAndDestroy();
-    } else {
-      sock.destroy();
-    }
+    resetConnection(sock);
   }
 
   /** Marks the socket closed: waiting reads reject with `err` (default `SocketClosedError`). */

@@ -129,7 +129,7 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     .option('-c, --config <file>', 'run the services of a YAML or JSON file (docs/serve.md)')
     .option(
       '--drain-timeout <seconds>',
-      'on shutdown, let connections finish this long',
+      'on shutdown, let connections finish this long, then reset them',
       String(DEFAULT_DRAIN_TIMEOUT),
     )
     .option('-l, --list', 'list the known services and exit')

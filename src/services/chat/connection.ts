@@ -5,6 +5,7 @@
  */
 import type { Socket as NetSocket } from 'node:net';
 import { fromSystemError } from '../../errors.js';
+import { cutConnection } from '../../socket/reset-connection.js';
 import { Socket } from '../../socket/tcp-socket.js';
 import type { ChatSession, LineSink } from './client-session.js';
 import type { ChatHub } from './hub.js';
@@ -140,7 +141,8 @@ class SocketSink implements LineSink {
     this.#parts = [];
     this.#count = 0;
     this.#chars = 0;
-    this.#sock.destroy();
+    // A reset when lines would be dropped: the client must not take the cut for an end.
+    cutConnection(this.#sock);
   }
 }
 
@@ -287,6 +289,7 @@ async function closeGracefully(sock: NetSocket): Promise<void> {
   await new Promise<void>((resolve) => {
     sock.once('close', () => resolve());
     // A client that never closes its side must not keep the handler alive.
-    setTimeout(() => sock.destroy(), 2000).unref();
+    // Not flushed by then (the client is not reading): a reset, not a clean end.
+    setTimeout(() => cutConnection(sock), 2000).unref();
   });
 }

@@ -4,6 +4,12 @@
  * - TCP: every byte read is written back, in order, until the client closes its side;
  *   then the server closes too. Reading pauses while the client is not reading its
  *   echo (backpressure), so a client that only sends cannot fill our memory.
+ *   A graceful shutdown does not stop echo early: a connection is done only when the
+ *   client half-closed and its whole echo was flushed. Echo has no request boundary, so
+ *   the server cannot tell a finished client from one that paused (or one whose bytes it
+ *   stopped reading because its own writes are backed up); a connection still open at
+ *   the drain timeout is reset by the server, and the client sees an error, never a
+ *   clean end after a partial echo.
  * - UDP: each datagram is answered with an identical one, empty datagrams included.
  *
  * @see https://www.rfc-editor.org/rfc/rfc862
@@ -18,10 +24,6 @@ import { fromSystemError, SocketClosedError } from '../../errors.js';
 import type { DatagramHandler, PeerAddress, StreamHandler } from '../../server/handler-types.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { ServiceDefinition } from '../service.js';
-import { stopWhenQuiet } from '../stop-when-quiet.js';
-
-/** How long a shutting-down connection must be quiet before echo lets it go (as stopWhenQuiet). */
-const QUIET_MS = 250;
 
 /** Resolves when `raw` can take more writes, or is gone. */
 function writable(raw: Socket['raw']): Promise<void> {
@@ -40,18 +42,11 @@ function writable(raw: Socket['raw']): Promise<void> {
  * The general path: chunks from the socket's own iterator (used when something already
  * read from `conn`, so its receive buffer owns the bytes).
  */
-async function echoBuffered(conn: Socket, signal: AbortSignal): Promise<void> {
+async function echoBuffered(conn: Socket): Promise<void> {
   const raw = conn.raw;
-  // On shutdown: finish what the client is still sending, then stop reading once it is
-  // quiet; whatever was read has been written, and the server's close flushes it.
-  const disarm = stopWhenQuiet(conn, signal, QUIET_MS);
-  try {
-    for await (const chunk of conn) {
-      if (!raw.writable) break;
-      if (!raw.write(chunk)) await writable(raw);
-    }
-  } finally {
-    disarm();
+  for await (const chunk of conn) {
+    if (!raw.writable) break;
+    if (!raw.write(chunk)) await writable(raw);
   }
 }
 
@@ -61,12 +56,11 @@ async function echoBuffered(conn: Socket, signal: AbortSignal): Promise<void> {
  * and resuming on `'drain'` — no promise, no copy, no queue per chunk. The socketkit
  * `Socket` never started reading (it reads lazily), so nothing else sees the bytes. Byte
  * counts, the idle timeout and the connection limit live on the server and the
- * `net.Socket`, so they hold as usual; a shutdown stops reading once the client is quiet.
+ * `net.Socket`, so they hold as usual.
  */
-function echoDirect(conn: Socket, remote: PeerAddress, signal: AbortSignal): Promise<void> {
+function echoDirect(conn: Socket, remote: PeerAddress): Promise<void> {
   const raw = conn.raw;
   return new Promise<void>((resolve, reject) => {
-    let quiet: NodeJS.Timeout | undefined;
     const onData = (chunk: Buffer): void => {
       if (!raw.writable) {
         finish();
@@ -87,22 +81,12 @@ function echoDirect(conn: Socket, remote: PeerAddress, signal: AbortSignal): Pro
       finish(conn.closed ? new SocketClosedError('recv', where) : undefined);
     const onError = (err: Error): void =>
       finish(fromSystemError(err, { ...where, syscall: 'recv' }));
-    const onAbort = (): void => {
-      let seen = raw.bytesRead;
-      quiet = setInterval(() => {
-        const now = raw.bytesRead;
-        if (now !== seen) seen = now;
-        else finish();
-      }, QUIET_MS);
-    };
     function finish(error?: Error): void {
       raw.off('data', onData);
       raw.off('drain', onDrain);
       raw.off('end', onEnd);
       raw.off('close', onClose);
       raw.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-      clearInterval(quiet);
       if (error !== undefined) reject(error);
       else resolve();
     }
@@ -110,8 +94,6 @@ function echoDirect(conn: Socket, remote: PeerAddress, signal: AbortSignal): Pro
     raw.on('close', onClose);
     raw.on('error', onError);
     raw.on('drain', onDrain);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
     // Last: attaching 'data' starts the flow (bytes already buffered come at once).
     raw.on('data', onData);
     if (raw.isPaused()) raw.resume();
@@ -129,7 +111,7 @@ export const echoStream: StreamHandler = (conn, ctx) => {
   const raw = conn.raw;
   if (raw.destroyed) return Promise.resolve();
   const fresh = conn.receivedAmount === 0 && raw.listenerCount('data') === 0;
-  return fresh ? echoDirect(conn, ctx.remote, ctx.signal) : echoBuffered(conn, ctx.signal);
+  return fresh ? echoDirect(conn, ctx.remote) : echoBuffered(conn);
 };
 
 /**

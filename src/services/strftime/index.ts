@@ -30,6 +30,7 @@ import { ForeignProtocolGuard } from '../../framing/foreign-protocol.js';
 import { LineCodec } from '../../framing/line.js';
 import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
+import { stopWhenQuiet } from '../stop-when-quiet.js';
 import { HrClock } from '../sntp/clock.js';
 import { TimeFormatter } from './time-formatter.js';
 
@@ -153,8 +154,9 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
     await ctx.reply(reply);
   };
   const stream: StreamHandler = async (conn, ctx) => {
-    const stop = (): void => void conn.shutdown('read').catch(() => {});
-    ctx.signal.addEventListener('abort', stop, { once: true });
+    // Shutdown: every line received is answered; reading stops between requests, once the
+    // client is quiet (nothing arriving, nothing unanswered, no reply waiting to be sent).
+    const disarm = stopWhenQuiet(conn, ctx.signal);
     // One codec for the whole connection: after an over-long line it discards up to the
     // next newline, and the loop below carries on with the line after it. The guard
     // closes a connection that opens with an HTTP request or a TLS hello, unanswered.
@@ -185,7 +187,7 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
         }
       }
     } finally {
-      ctx.signal.removeEventListener('abort', stop);
+      disarm();
     }
   };
   return { datagram, stream, responder };
