@@ -72,6 +72,17 @@ const sntpProtocol: DatagramProtocol = {
     reply.length >= 32 && reply.readUInt32BE(28) === NTP_MARK ? reply.readUInt32BE(24) : -1,
 };
 
+/**
+ * One request of the mode, for the pre-flight check: an SNTP request (sequence number 0,
+ * outside any load: the check's socket is its own) or `size` zero bytes for an echo.
+ */
+export function datagramProbe(mode: 'udp' | 'sntp', size: number): Buffer {
+  const proto = mode === 'sntp' ? sntpProtocol : echoProtocol(size);
+  const buf = Buffer.alloc(proto.size);
+  proto.fill(buf, 0);
+  return buf;
+}
+
 /** Runs this worker's share of a udp or sntp load. */
 export async function datagramLoad(ctx: LoadContext): Promise<void> {
   const { options, control, counters, warmupCounters } = ctx;

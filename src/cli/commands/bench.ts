@@ -15,7 +15,7 @@ import { BENCH_MODES, type BenchOptions, resolveBenchOptions } from '../../bench
 import type { BenchResult } from '../../bench/bench-report.js';
 import { formatResultTable } from '../../bench/result-table.js';
 import { runBench } from '../../bench/run-bench.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { ConnectionRefusedError, InvalidArgumentError } from '../../errors.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import type { CommandFactory } from './index.js';
 
@@ -194,6 +194,15 @@ Examples:
       } catch (err) {
         // A refused (non-loopback) target is a usage error, like a bad flag.
         if (err instanceof InvalidArgumentError) throw new CliError(err.message, ExitCode.usage);
+        // Nothing to measure: say so, without a table of errors.
+        if (err instanceof ConnectionRefusedError) {
+          const proto = mode === 'udp' || mode === 'sntp' ? 'UDP' : 'TCP';
+          throw new CliError(
+            `nothing listens on ${host}:${options.port} (${proto}: connection refused); ` +
+              'is the server running, and on this port?',
+            ExitCode.failure,
+          );
+        }
         throw err;
       } finally {
         bar?.stop();
