@@ -12,7 +12,7 @@
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { BENCH_MODES, type BenchOptions, resolveBenchOptions } from '../../bench/bench-options.js';
-import type { BenchResult } from '../../bench/bench-report.js';
+import { type BenchResult, explainFailure } from '../../bench/bench-report.js';
 import { formatResultTable } from '../../bench/result-table.js';
 import { runBench } from '../../bench/run-bench.js';
 import { ConnectionRefusedError, InvalidArgumentError } from '../../errors.js';
@@ -212,6 +212,7 @@ Examples:
         io.stdout.write(`socketkit bench ${mode}\n`);
         io.stdout.write(formatResultTable(result));
       }
+      for (const line of explainFailure(result)) io.stderr.write(`socketkit bench: ${line}\n`);
       if (io.signal.aborted) setExitCode(ExitCode.interrupted);
       else setExitCode(benchFailed(result) ? ExitCode.failure : ExitCode.ok);
     });
