@@ -165,6 +165,11 @@ seconds. Every reply of the warm-up is verified (a failure there fails the run),
 operations issued during it are left out of throughput, latency and counters (JSON:
 warmupCounters). conns mode has no warm-up.
 
+A benchmark floods its server: start socketkit's chat and SNTP servers without
+their per-client rate limits, or the run fails (bench says the server rate-limited it):
+  socketkit serve chat --rate-limit 0 --history 0
+  socketkit serve sntp --rate 1000000 --burst 1000000
+
 Examples:
   socketkit bench rr 127.0.0.1 7007 -c 100 -d 10 --warmup 1
   socketkit bench fanout 127.0.0.1 7777 -c 100 --senders 10 --rate 500
