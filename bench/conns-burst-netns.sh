@@ -23,7 +23,7 @@ overflows() {
   awk '/^TcpExt:/ { for (i = 1; i <= NF; i++) col[$i] = i; getline; print $col["ListenOverflows"]; exit }' /proc/net/netstat
 }
 node bin/socketkit.js serve echo --tcp --host 127.0.0.1 --port 7007 --backlog "$backlog" \
-  --max-connections "$count" -q &
+  --max-connections "$count" --max-connections-per-ip 0 --accept-rate 0 -q &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

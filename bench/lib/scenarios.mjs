@@ -6,7 +6,11 @@ const node = process.execPath;
 /** glibc malloc settings that keep freed heap instead of trimming it (256 MiB, 64 MiB pad). */
 const MALLOC_KEEP = { MALLOC_TRIM_THRESHOLD_: '268435456', MALLOC_TOP_PAD_: '67108864' };
 
-/** `socketkit serve SERVICE` on 127.0.0.1:PORT, quiet, with extra flags. */
+/**
+ * `socketkit serve SERVICE` on 127.0.0.1:PORT, quiet, with extra flags. Every load comes
+ * from 127.0.0.1, thousands of connections at once: the per-address limits (256
+ * connections, 200 new ones a second per address by default) are lifted.
+ */
 const serve = (cli, p, service, ...extra) => [
   ...cli,
   'serve',
@@ -15,6 +19,10 @@ const serve = (cli, p, service, ...extra) => [
   '127.0.0.1',
   '--port',
   `${p}`,
+  '--max-connections-per-ip',
+  '0',
+  '--accept-rate',
+  '0',
   ...extra,
   '-q',
 ];

@@ -8,6 +8,12 @@
  *  end() ──► decoder.decodeEnd(queue) until null; leftovers ──► TruncatedFrameError
  * ```
  *
+ * A decoder error that consumed no byte (a corrupt length header, a too-long frame with
+ * `discardOnOverflow: false`) is final: nothing after it can be decoded. From then on
+ * the reader keeps nothing — its own queue is emptied, `push()` drops what it is given —
+ * and every call throws that error again (issue 10, defect 17: it used to keep
+ * buffering whatever the peer sent after it).
+ *
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
@@ -50,15 +56,25 @@ export class FrameReader<T> {
   readonly #queue: ByteQueue;
   /** An error `drain()` met after some frames, thrown by the next call. */
   #deferred: unknown;
+  /** The final error, once one was raised (see the module comment). */
+  #final: { error: unknown } | null = null;
+  /** True when the queue is the reader's own (not a socket's receive buffer). */
+  readonly #ownsQueue: boolean;
 
   /**
    * @param decoder the codec that cuts frames.
    * @param queue an existing queue to decode from (a socket's receive buffer), so no
    *   byte is copied or lost when a program switches from raw reads to frames.
    */
-  constructor(decoder: Decoder<T>, queue: ByteQueue = new ByteQueue()) {
+  constructor(decoder: Decoder<T>, queue?: ByteQueue) {
     this.#decoder = decoder;
-    this.#queue = queue;
+    this.#queue = queue ?? new ByteQueue();
+    this.#ownsQueue = queue === undefined;
+  }
+
+  /** True once a final error was raised: the reader buffers nothing more. */
+  get failed(): boolean {
+    return this.#final !== null;
   }
 
   /** Bytes received but not yet part of a frame. */
@@ -71,8 +87,9 @@ export class FrameReader<T> {
     return this.#queue;
   }
 
-  /** Adds received bytes. */
+  /** Adds received bytes (dropped after a final error: they could never be decoded). */
   push(chunk: Uint8Array): void {
+    if (this.#final !== null) return;
     this.#queue.push(chunk);
   }
 
@@ -86,6 +103,7 @@ export class FrameReader<T> {
       this.#deferred = undefined;
       throw error;
     }
+    if (this.#final !== null) throw this.#final.error;
     // Every frame consumes at least one byte (a header, a delimiter), so an empty queue
     // cannot complete one: skip the call on the hot path.
     if (this.#queue.length === 0) return null;
@@ -153,15 +171,23 @@ export class FrameReader<T> {
   }
 
   #step(fn: (q: ByteQueue) => T | null): T | null {
+    if (this.#final !== null) throw this.#final.error;
     const before = this.#queue.length;
     let frame: T | null;
     try {
       frame = fn(this.#queue);
     } catch (error) {
+      const recovered = this.#queue.length < before;
+      if (!recovered) {
+        // Final: keep nothing more. A socket's receive buffer is the socket's to bound
+        // (it stops reading at its high-water mark) and may still be read raw.
+        this.#final = { error };
+        if (this.#ownsQueue) this.#queue.clear();
+      }
       if (errorChannel.hasSubscribers) {
         const message: FramingErrorMessage = {
           error,
-          recovered: this.#queue.length < before,
+          recovered,
           buffered: this.#queue.length,
         };
         errorChannel.publish(message);

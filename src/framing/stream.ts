@@ -107,7 +107,7 @@ function recovering<T>(
     try {
       return step();
     } catch (error) {
-      if (onError === undefined || reader.buffered === before) throw error;
+      if (onError === undefined || reader.failed || reader.buffered === before) throw error;
       onError(error as DecoderError);
     }
   }

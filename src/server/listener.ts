@@ -10,8 +10,8 @@
  * @module
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import { fromSystemError } from '../errors.js';
+import { createTlsServer } from '../socket/tls-server.js';
 
 /** TLS for a stream server: PEM key and certificate (contents, not file names). */
 export interface ServerTlsOptions {
@@ -25,50 +25,60 @@ export interface ServerTlsOptions {
 
 /** What a listener reports back to its server. */
 export interface ListenerEvents {
-  /** A connection ready for the handler (after the TLS handshake, with TLS). */
-  onConnection: (socket: net.Socket) => void;
-  /** TLS only: a raw TCP connection before the handshake; return false to drop it at once. */
+  /**
+   * A connection ready for the handler (after the TLS handshake, with TLS; `raw` is then
+   * the TCP socket under it, otherwise `socket` itself).
+   */
+  onConnection: (socket: net.Socket, raw: net.Socket) => void;
+  /**
+   * TLS only: a raw TCP connection before the handshake; return false when it was
+   * refused (the callee closed it). Without it every connection starts a handshake.
+   */
   onRawConnection?: (socket: net.Socket) => boolean;
-  /** A failed TLS handshake, or (see `listenOn`) an error of the listening socket. */
+  /**
+   * TLS only: a connection `onRawConnection` admitted is gone before its handshake
+   * completed (already destroyed); `error` says why, `null` when the client hung up.
+   */
+  onAbandoned?: (raw: net.Socket, error: Error | null) => void;
+  /** An error of the listening socket (see `listenOn`). */
   onError: (error: unknown, phase: 'tls-handshake' | 'accept') => void;
+  /** TLS only: seconds from accept to a completed handshake (default 10). */
+  handshakeTimeout?: number;
 }
 
-/** Creates a plain or TLS server wired to `events`. */
+/**
+ * Creates a plain or TLS server wired to `events`. TLS servers come from the socket
+ * layer's `createTlsServer`, which bounds and frees connections that never complete
+ * their handshake.
+ */
 export function createStreamListener(
   tlsOptions: ServerTlsOptions | undefined,
   events: ListenerEvents,
 ): net.Server {
   if (tlsOptions === undefined) {
     const server = net.createServer({ allowHalfOpen: true });
-    server.on('connection', events.onConnection);
+    server.on('connection', (raw: net.Socket) => events.onConnection(raw, raw));
     return server;
   }
   const requestCert = tlsOptions.requestCert ?? false;
-  const server = tls.createServer({
-    key: tlsOptions.key,
-    cert: tlsOptions.cert,
-    ca: tlsOptions.ca,
-    requestCert,
-    rejectUnauthorized: requestCert,
-    allowHalfOpen: true,
-  });
-  const dropped = new WeakSet<net.Socket>();
-  if (events.onRawConnection !== undefined) {
-    const early = events.onRawConnection;
-    // Added after tls.Server's own listener: the TLS socket exists; destroying the raw
-    // one aborts its handshake, whose error we then ignore.
-    server.on('connection', (raw: net.Socket) => {
-      raw.on('error', () => {});
-      if (!early(raw)) dropped.add(raw);
-    });
-  }
-  server.on('secureConnection', events.onConnection);
-  server.on('tlsClientError', (err, socket) => {
-    const raw = (socket as unknown as { _parent?: net.Socket })._parent;
-    if (raw !== undefined && dropped.has(raw)) return;
-    events.onError(err, 'tls-handshake');
-  });
-  return server;
+  return createTlsServer(
+    {
+      key: tlsOptions.key,
+      cert: tlsOptions.cert,
+      ca: tlsOptions.ca,
+      requestCert,
+      rejectUnauthorized: requestCert,
+      allowHalfOpen: true,
+      ...(events.handshakeTimeout !== undefined
+        ? { handshakeTimeout: events.handshakeTimeout }
+        : {}),
+    },
+    {
+      ...(events.onRawConnection !== undefined ? { onRaw: events.onRawConnection } : {}),
+      onSecure: events.onConnection,
+      ...(events.onAbandoned !== undefined ? { onAbandoned: events.onAbandoned } : {}),
+    },
+  );
 }
 
 /**

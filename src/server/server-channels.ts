@@ -13,6 +13,7 @@
  * | `socketkit:server:error`         | {@link ServerErrorMessage}                                  |
  * | `socketkit:server:worker`        | {@link WorkerMessage} (multi-process servers)               |
  * | `socketkit:server:shutdown`      | {@link ShutdownMessage} (shutdown began / finished)         |
+ * | `socketkit:server:fd-limit`      | {@link FdLimitMessage} (descriptors ran out / came back)    |
  *
  * @module
  */
@@ -68,10 +69,12 @@ export interface RefusedMessage {
   remote: PeerAddress;
   /**
    * `deny`: the allow/deny lists or `verifyRequest` refused it; `maxConnections`: the server
-   * was full (the client got a one-line refusal); `queueFull`: a datagram arrived while
-   * the server's queue of unhandled datagrams was full and was dropped.
+   * was full (the client got a one-line refusal); `maxConnectionsPerIp`: its address had
+   * as many connections open as allowed; `acceptRate`: its address opened connections
+   * faster than allowed; `queueFull`: a datagram arrived while the server's queue of
+   * unhandled datagrams was full and was dropped.
    */
-  reason: 'deny' | 'maxConnections' | 'queueFull';
+  reason: 'deny' | 'maxConnections' | 'maxConnectionsPerIp' | 'acceptRate' | 'queueFull';
   server: ServerLike;
 }
 
@@ -106,6 +109,15 @@ export interface ShutdownMessage {
   destroyed?: number;
 }
 
+/**
+ * Published (process-wide, not per server) when the process runs out of file descriptors
+ * while stream servers listen — new clients are then dropped by the system — and when
+ * they are available again (see `fd-monitor.ts`).
+ */
+export type FdLimitMessage =
+  | { state: 'exhausted'; /** EMFILE (this process) or ENFILE (the system). */ code: string }
+  | { state: 'recovered'; /** How long it lasted. */ durationMs: number };
+
 /** The server channels, by event. */
 export const serverChannels = {
   listening: diagnostics.channel('socketkit:server:listening'),
@@ -116,6 +128,7 @@ export const serverChannels = {
   error: diagnostics.channel('socketkit:server:error'),
   worker: diagnostics.channel('socketkit:server:worker'),
   shutdown: diagnostics.channel('socketkit:server:shutdown'),
+  fdLimit: diagnostics.channel('socketkit:server:fd-limit'),
 } as const;
 
 /** Publishes only when someone listens, so building the message costs nothing otherwise. */

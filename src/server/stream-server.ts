@@ -5,8 +5,10 @@
  *
  * ```
  *  'connection' ─► access lists ─┬─ deny ─────────────► destroy      (refused: deny)
- *                                ├─ full ─────────────► "server busy" line, close
- *                                └─ verifyRequest() ──► submit ─► run:
+ *   (TLS: the raw TCP            ├─ full, or over the per-address cap or accept rate
+ *    connection, before the      │     ─► "server busy" line, short lingering close
+ *    handshake; its handshake    │        (TLS, or too many refusals at once: destroy)
+ *    gets handshakeTimeout s)    └─ verifyRequest() ──► submit ─► run:
  *      Socket.fromNetSocket ─► 'connection' channel ─► handler (function, or
  *      setup/handle/finish) ─► lingering close (flush, FIN, discard input until the
  *      client closes; destroy after closeTimeout)
@@ -28,12 +30,15 @@ import {
 import { gracefulClose } from '../socket/graceful-close.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
 import { Socket, type SocketOptions } from '../socket/tcp-socket.js';
+import { destroyHandshaking } from '../socket/tls-server.js';
+import { AddressLimits, type AddressLimitOptions } from './address-limits.js';
+import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-monitor.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
 import { IdleSweeper } from './idle-sweeper.js';
-import type { ServerTlsOptions } from './listener.js';
+import type { ListenerEvents, ServerTlsOptions } from './listener.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
-import { publish, serverChannels } from './server-channels.js';
+import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
 import { type BaseServerOptions, checkSeconds } from './server-options.js';
 
 /** A `StreamRequestHandler` subclass. */
@@ -45,7 +50,7 @@ export type StreamRequestHandlerClass = new (
 ) => StreamRequestHandler;
 
 /** Options every stream server takes. */
-export interface StreamServerBaseOptions extends BaseServerOptions {
+export interface StreamServerBaseOptions extends BaseServerOptions, AddressLimitOptions {
   /** Serves each connection: an async function, or a `StreamRequestHandler` subclass. */
   handler: StreamHandler | StreamRequestHandlerClass;
   /**
@@ -62,10 +67,16 @@ export interface StreamServerBaseOptions extends BaseServerOptions {
    */
   backlog?: number;
   /**
-   * Open connections at most (default 10 000). The next client gets the line
-   * `server busy: too many connections\r\n` and is closed.
+   * Open connections at most (default 10 000), TLS connections still in their handshake
+   * included. The next client gets the line `server busy: too many connections\r\n` and
+   * is closed (a TLS client is closed at once: it cannot read a plain line).
    */
   maxConnections?: number;
+  /**
+   * TLS: seconds from accept to a completed handshake before the connection is
+   * destroyed (default 10). A client that closes before its handshake is freed at once.
+   */
+  handshakeTimeout?: number;
   /** Seconds without a byte either way before a connection is closed; null (default) = never. */
   idleTimeout?: number | null;
   /** Seconds to flush and close a connection after its handler settled; default 2. */
@@ -98,6 +109,22 @@ export interface StreamServerOptions extends StreamServerBaseOptions {
 /** The line a client gets when the server is full. */
 export const BUSY_LINE = 'server busy: too many connections\r\n';
 
+/** The line a client gets when its address has too many connections, or opens them too fast. */
+export const ADDRESS_BUSY_LINE = 'server busy: too many connections from your address\r\n';
+
+/**
+ * Refused connections that linger at once (to deliver the busy line without a reset);
+ * beyond this, a refused connection is destroyed at once. Bounds the descriptors
+ * refusals hold, so `maxConnections` bounds them all (issue 10, defect 17).
+ */
+export const MAX_LINGERING_REFUSALS = 64;
+
+/** Seconds a refused connection may linger (flush the line, wait for the client's FIN). */
+const REFUSAL_LINGER = 1;
+
+/** Why a stream client was turned away (see {@link RefusedMessage}). */
+export type StreamRefusal = Exclude<RefusedMessage['reason'], 'queueFull'>;
+
 interface Connection {
   id: number;
   raw: net.Socket;
@@ -110,6 +137,8 @@ interface Connection {
   abort: AbortController | null;
   /** True when it took its concurrency slot with startNow(): #settle gives it back. */
   slot: boolean;
+  /** Its key in the per-address table while counted there (see #forget). */
+  key: string | null;
 }
 
 let nextId = 1;
@@ -123,7 +152,7 @@ export function nextRequestId(): number {
 }
 
 /** What TCP, TLS and Unix stream servers share. Not used directly. */
-export abstract class StreamServer extends BaseServer {
+export abstract class StreamServer extends BaseServer implements FdPressureListener {
   readonly #opts: StreamServerBaseOptions;
   readonly #conns = new Map<number, Connection>();
   readonly #sweeper: IdleSweeper | null;
@@ -133,6 +162,15 @@ export abstract class StreamServer extends BaseServer {
   /** The signal group new connections join (see #signalOf), and how many joined it. */
   #signalGroup: AbortController | null = null;
   #signalGroupUses = 0;
+  /** Per-address connection counts and accept rates. */
+  readonly #limits: AddressLimits;
+  readonly #maxConnections: number;
+  /** TLS connections accepted and counted, whose handshake has not completed yet. */
+  #handshaking = 0;
+  /** Refused connections lingering to deliver their busy line. */
+  #refusing = 0;
+  /** Descriptors ran out (see fd-monitor.ts): refusals do not linger meanwhile. */
+  #fdPressure = false;
 
   constructor(options: StreamServerBaseOptions) {
     super(options);
@@ -145,6 +183,12 @@ export abstract class StreamServer extends BaseServer {
     checkPositiveInt(options.maxConnections, 'maxConnections');
     checkSeconds(options.idleTimeout, 'idleTimeout', true);
     checkSeconds(options.closeTimeout, 'closeTimeout', false);
+    checkSeconds(options.handshakeTimeout, 'handshakeTimeout', false);
+    if (options.handshakeTimeout === 0) {
+      throw new InvalidArgumentError('handshakeTimeout must be more than 0 seconds');
+    }
+    this.#limits = new AddressLimits(options);
+    this.#maxConnections = options.maxConnections ?? 10_000;
     this.#opts = options;
     // One bound for the whole close, lingering included (see Socket.close).
     const closeTimeout = options.closeTimeout ?? 2;
@@ -163,9 +207,17 @@ export abstract class StreamServer extends BaseServer {
     );
   }
 
-  /** Open connections in this process (queued and being handled). */
+  /**
+   * Open connections in this process (queued and being handled, and TLS connections
+   * still in their handshake).
+   */
   get connections(): number {
-    return this.#conns.size;
+    return this.#conns.size + this.#handshaking;
+  }
+
+  /** Refused connections still lingering to deliver their busy line (at most {@link MAX_LINGERING_REFUSALS}). */
+  get refusing(): number {
+    return this.#refusing;
   }
 
   /** The backlog this server passes to `listen()`: the option, or {@link defaultBacklog}. */
@@ -178,14 +230,41 @@ export abstract class StreamServer extends BaseServer {
     return this.listenBacklog;
   }
 
-  /** Creates the `net.Server` (or `tls.Server`) and starts it listening. */
-  protected abstract createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server>;
+  /**
+   * Creates the `net.Server` (or `tls.Server`) with `createStreamListener(tls, events)`
+   * and starts it listening.
+   */
+  protected abstract createListener(events: ListenerEvents): Promise<net.Server>;
 
   /** Called per accepted socket before anything else (TCP applies `noDelay`). */
   protected prepareSocket(_raw: net.Socket): void {}
 
   protected async bind(): Promise<void> {
-    this.#listener = await this.createListener((raw) => this.#onConnection(raw));
+    this.#listener = await this.createListener({
+      onConnection: (socket, raw) => this.#onConnection(socket, raw),
+      onRawConnection: (raw) => this.#onRawConnection(raw),
+      onAbandoned: (raw, error) => this.#onAbandoned(raw, error),
+      onError: (error, phase) => this.reportError(error, { phase }),
+      ...(this.#opts.handshakeTimeout !== undefined
+        ? { handshakeTimeout: this.#opts.handshakeTimeout }
+        : {}),
+    });
+    watchFds(this);
+  }
+
+  /** Called by the descriptor monitor: descriptors ran out (true) or are back (false). */
+  fdPressure(exhausted: boolean): void {
+    this.#fdPressure = exhausted;
+  }
+
+  /**
+   * An error of the listening socket after it listens. EMFILE/ENFILE (descriptors ran
+   * out) go to the descriptor monitor, which reports them once, not once per client.
+   */
+  protected acceptError(error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'EMFILE' || code === 'ENFILE') probeFds();
+    else this.reportError(error, { phase: 'accept' });
   }
 
   /** The listening `net.Server` (an escape hatch); null before `listen()`. */
@@ -205,7 +284,7 @@ export abstract class StreamServer extends BaseServer {
   }
 
   protected destroyActive(): number {
-    let n = 0;
+    let n = this.#listener === null ? 0 : destroyHandshaking(this.#listener);
     for (const conn of this.#conns.values()) {
       n++;
       if (conn.socket !== null) conn.socket.destroy();
@@ -215,41 +294,132 @@ export abstract class StreamServer extends BaseServer {
   }
 
   protected override async cleanup(): Promise<void> {
+    unwatchFds(this);
     this.#sweeper?.stop();
   }
 
-  /** Turns a client away: a deny destroys at once; a full server says so first. */
-  protected refuse(raw: net.Socket, remote: PeerAddress, reason: 'deny' | 'maxConnections'): void {
+  /**
+   * Turns a client away. A deny destroys at once; the other refusals say why in one line
+   * first, with a short lingering close — unless the connection is a TLS one still
+   * before its handshake (it cannot read a plain line) or {@link MAX_LINGERING_REFUSALS}
+   * refusals linger already: then it is destroyed at once, so refusals cannot hold more
+   * than a few descriptors whatever the rate of clients.
+   */
+  protected refuse(
+    raw: net.Socket,
+    remote: PeerAddress,
+    reason: StreamRefusal,
+    tell: boolean = true,
+  ): void {
     publish(serverChannels.refused, () => ({ remote, reason, server: this }));
-    if (reason === 'deny') {
+    if (
+      reason === 'deny' ||
+      !tell ||
+      this.#fdPressure ||
+      this.#refusing >= MAX_LINGERING_REFUSALS
+    ) {
       raw.destroy();
       return;
     }
     // The socket layer's lingering close: the line, FIN, then discard what the client
     // sends until it closes (unread data would make the kernel send RST, and the client
-    // might lose the line before reading it); at most 2 s in all.
+    // might lose the line before reading it); at most REFUSAL_LINGER s in all.
+    this.#refusing++;
     raw.on('data', () => {});
-    raw.write(BUSY_LINE);
-    void gracefulClose(raw, { closeTimeout: 2, linger: 2 });
+    raw.write(reason === 'maxConnections' ? BUSY_LINE : ADDRESS_BUSY_LINE);
+    void gracefulClose(raw, { closeTimeout: REFUSAL_LINGER, linger: REFUSAL_LINGER }).closed.then(
+      () => {
+        this.#refusing--;
+      },
+    );
   }
 
-  #onConnection(raw: net.Socket): void {
+  /**
+   * The admission every new connection passes before anything is read from it: the
+   * server listening, the access lists, the per-address cap and accept rate, and
+   * `maxConnections`. Returns the client's address and its per-address key (counted:
+   * see #forget), or null when it was refused (and closed).
+   * @param tell false for a TLS connection before its handshake: no busy line.
+   */
+  #admit(raw: net.Socket, tell: boolean): { remote: PeerAddress; key: string | null } | null {
     // First of all: an 'error' without a listener would crash the process. (The Socket
     // wrapper listens for 'error' itself: #serve removes this one then.)
     raw.on('error', ignoreError);
     const remote = this.remoteOf(raw);
     if (!this.listening) {
       raw.destroy();
-      return;
+      return null;
     }
     if (!this.access.permits(remote)) {
       this.refuse(raw, remote, 'deny');
-      return;
+      return null;
     }
-    if (this.#conns.size >= (this.#opts.maxConnections ?? 10_000)) {
-      this.refuse(raw, remote, 'maxConnections');
-      return;
+    if (this.#conns.size + this.#handshaking >= this.#maxConnections) {
+      this.refuse(raw, remote, 'maxConnections', tell);
+      return null;
     }
+    const key = this.#limits.keyOf(remote);
+    if (key !== null) {
+      const refusal = this.#limits.admit(key);
+      if (refusal !== null) {
+        this.refuse(raw, remote, refusal, tell);
+        return null;
+      }
+    }
+    return { remote, key };
+  }
+
+  /** TLS: a TCP connection before its handshake; counted from now on. */
+  #onRawConnection(raw: net.Socket): boolean {
+    if (this.#admit(raw, false) === null) return false;
+    this.#handshaking++;
+    return true;
+  }
+
+  /** TLS: a counted connection gone before its handshake completed. */
+  #onAbandoned(raw: net.Socket, error: Error | null): void {
+    this.#handshaking--;
+    const remote = this.remoteOf(raw);
+    const key = this.#limits.keyOf(remote);
+    if (key !== null) this.#limits.release(key);
+    // A client that hung up is no error; a failed or timed-out handshake is reported.
+    if (error !== null) this.reportError(error, { phase: 'tls-handshake', remote });
+  }
+
+  /** Uncounts a connection: the table, and its address's count. Idempotent. */
+  #forget(conn: Connection): void {
+    this.#conns.delete(conn.id);
+    if (conn.key !== null) {
+      this.#limits.release(conn.key);
+      conn.key = null;
+    }
+  }
+
+  #onConnection(socket: net.Socket, raw: net.Socket): void {
+    let remote: PeerAddress;
+    let key: string | null;
+    if (socket === raw) {
+      const admitted = this.#admit(raw, true);
+      if (admitted === null) return;
+      ({ remote, key } = admitted);
+    } else {
+      // TLS, handshake done: admitted and counted as #handshaking since the accept.
+      this.#handshaking--;
+      socket.on('error', ignoreError);
+      // From the TCP socket: it cached its peer's address at admission (a client gone
+      // meanwhile has none any more), so the same per-address key is released.
+      remote = this.remoteOf(raw);
+      key = this.#limits.keyOf(remote);
+      if (!this.listening) {
+        if (key !== null) this.#limits.release(key);
+        socket.destroy();
+        return;
+      }
+    }
+    this.#start(socket, remote, key);
+  }
+
+  #start(raw: net.Socket, remote: PeerAddress, key: string | null): void {
     this.prepareSocket(raw);
     const conn: Connection = {
       id: nextRequestId(),
@@ -260,6 +430,7 @@ export abstract class StreamServer extends BaseServer {
       idleError: null,
       abort: null,
       slot: false,
+      key,
     };
     this.#conns.set(conn.id, conn);
     // A client that vanishes while its request waits (for verifyRequest, serveForever or a
@@ -271,12 +442,12 @@ export abstract class StreamServer extends BaseServer {
       if (watching || conn.socket !== null) return;
       watching = true;
       raw.on('close', () => {
-        if (conn.socket === null) this.#conns.delete(conn.id);
+        if (conn.socket === null) this.#forget(conn);
       });
     };
     const admit = (ok: boolean): void => {
       if (!ok) {
-        this.#conns.delete(conn.id);
+        this.#forget(conn);
         this.refuse(raw, remote, 'deny');
         return;
       }
@@ -290,7 +461,7 @@ export abstract class StreamServer extends BaseServer {
         } catch (error) {
           // What #runGuarded does for a dispatched request.
           this.#release(conn);
-          this.#conns.delete(conn.id);
+          this.#forget(conn);
           raw.destroy();
           this.reportError(error, { phase: 'handler', id: conn.id, remote });
           return;
@@ -301,14 +472,14 @@ export abstract class StreamServer extends BaseServer {
       this.submit({
         run: () => this.#serve(conn),
         discard: () => {
-          this.#conns.delete(conn.id);
+          this.#forget(conn);
           raw.destroy();
         },
       });
       watchEarlyClose();
     };
     const fail = (error: unknown): void => {
-      this.#conns.delete(conn.id);
+      this.#forget(conn);
       raw.destroy();
       this.reportError(error, { phase: 'accept', id: conn.id, remote });
     };
@@ -369,7 +540,7 @@ export abstract class StreamServer extends BaseServer {
   #serve(conn: Connection): Promise<void> {
     const { raw, remote, id } = conn;
     if (raw.destroyed) {
-      this.#conns.delete(id);
+      this.#forget(conn);
       this.#release(conn);
       return Promise.resolve();
     }
@@ -456,7 +627,7 @@ export abstract class StreamServer extends BaseServer {
       // A lingering close (Socket.close): flush, FIN, discard input until the client
       // closes too or closeTimeout passes, so the client never loses the reply's end.
       await socket.close({ wait: true }).catch(() => {});
-      this.#conns.delete(id);
+      this.#forget(conn);
       this.#release(conn);
       // A handler serving `raw` directly (echo) just sees 'close': name the real cause.
       if (conn.idleError !== null) error = conn.idleError;

@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 import { checkPort, toPeerAddress } from '../socket/address.js';
 import type { PeerAddress } from './handler-types.js';
-import { createStreamListener, listenOn } from './listener.js';
+import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';
 
 /** Options of a `TcpServer` (`path` is ignored). */
@@ -77,17 +77,8 @@ export class TcpServer extends StreamServer {
     raw.setNoDelay(this.#options.noDelay ?? true);
   }
 
-  protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {
-    const server = createStreamListener(this.#options.tls, {
-      onConnection,
-      onRawConnection: (raw) => {
-        const remote = this.remoteOf(raw);
-        if (this.access.permits(remote)) return true;
-        this.refuse(raw, remote, 'deny');
-        return false;
-      },
-      onError: (error, phase) => this.reportError(error, { phase }),
-    });
+  protected async createListener(events: ListenerEvents): Promise<net.Server> {
+    const server = createStreamListener(this.#options.tls, events);
     await listenOn(
       server,
       {
@@ -96,7 +87,7 @@ export class TcpServer extends StreamServer {
         backlog: this.backlogSize,
         ipv6Only: this.#options.ipv6Only ?? false,
       },
-      (error) => this.reportError(error, { phase: 'accept' }),
+      (error) => this.acceptError(error),
     );
     return server;
   }

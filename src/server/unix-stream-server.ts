@@ -6,7 +6,7 @@ import { lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 import type { PeerAddress } from './handler-types.js';
-import { createStreamListener, listenOn } from './listener.js';
+import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';
 
 /** Options of a `UnixStreamServer`: `path` is required; host, port and noDelay are ignored. */
@@ -56,16 +56,13 @@ export class UnixStreamServer extends StreamServer {
     await removeStaleSocket(this.#path);
   }
 
-  protected async createListener(onConnection: (raw: net.Socket) => void): Promise<net.Server> {
+  protected async createListener(events: ListenerEvents): Promise<net.Server> {
     // In a worker the primary did it (prepareShared): a probe here would connect to the
     // socket an earlier worker already shares, and be served as a (spurious) client.
     if (this.clusterRole !== 'worker') await removeStaleSocket(this.#path);
-    const server = createStreamListener(this.#options.tls, {
-      onConnection,
-      onError: (error, phase) => this.reportError(error, { phase }),
-    });
+    const server = createStreamListener(this.#options.tls, events);
     await listenOn(server, { path: this.#path, backlog: this.backlogSize }, (error) =>
-      this.reportError(error, { phase: 'accept' }),
+      this.acceptError(error),
     );
     return server;
   }

@@ -10,5 +10,6 @@ export type * from './datagram-transport.js';
 export * from './listener.js';
 export type { KeepAlive, Linger, StreamOptionName } from './socket-options.js';
 export * from './tcp-socket.js';
+export * from './tls-server.js';
 export * from './unix-datagram.js';
 export * from './unix-path.js';

@@ -30,6 +30,7 @@ import {
 } from '../errors.js';
 import type { Decoder, Encoder } from '../framing/codec.js';
 import {
+  type AddressLike,
   checkAddress,
   errorWhere,
   isUnixAddress,
@@ -205,7 +206,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {ConnectError} (`ConnectionRefusedError`, …), `SocketTimeoutError`, `HostNotFoundError`.
    */
   static async createConnection(
-    address: SocketAddress,
+    address: AddressLike,
     options: ConnectOptions & SocketOptions = {},
   ): Promise<Socket> {
     const sock = new Socket(options);
@@ -258,9 +259,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * on a connected socket does nothing (Python raises `EISCONN`).
    * @throws {ConnectError}, `ConnectionRefusedError`, `SocketTimeoutError`, `HostNotFoundError`, `WouldBlockError`.
    */
-  async connect(address: SocketAddress, options: ConnectOptions = {}): Promise<void> {
-    if (this.#closed) throw new SocketClosedError('connect', errorWhere(address));
+  async connect(address: AddressLike, options: ConnectOptions = {}): Promise<void> {
     const target = checkAddress(address);
+    if (this.#closed) throw new SocketClosedError('connect', errorWhere(target));
     if (this.#family !== undefined && (this.#family === 'unix') !== isUnixAddress(target)) {
       throw new InvalidArgumentError(
         `a ${this.#family} socket cannot connect to ${isUnixAddress(target) ? 'a Unix path' : 'a host and port'}`,
@@ -296,7 +297,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * Like `connect` but resolves to `0` on success or to the errno string (`ECONNREFUSED`,
    * `ETIMEDOUT`, `EINPROGRESS`, `EALREADY`, …) instead of rejecting (Python's `connect_ex`).
    */
-  async connectEx(address: SocketAddress, options: ConnectOptions = {}): Promise<number | string> {
+  async connectEx(address: AddressLike, options: ConnectOptions = {}): Promise<number | string> {
     try {
       await this.connect(address, options);
       return 0;

@@ -12,7 +12,6 @@
  */
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
@@ -25,6 +24,7 @@ import {
   execUdp,
   type OutputSink,
 } from '../../services/exec/index.js';
+import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { parsePort, parseSeconds } from '../time/time-args.js';
 import type { CommandFactory } from './index.js';
@@ -36,6 +36,7 @@ interface ExecFlags {
   timeout: string;
   tls?: boolean;
   tlsCa?: string;
+  tlsInsecure?: boolean;
 }
 
 /** Refusals after which the server closed the connection: stop the interactive loop. */
@@ -164,8 +165,24 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
       'utf-8',
     )
     .option('-t, --timeout <seconds>', 'wait this long to connect and for each reply', '60')
-    .addOption(new Option('--tls', 'connect with TLS').conflicts('udp'))
-    .option('--tls-ca <file>', 'with --tls: trust this CA (PEM)')
+    .addOption(
+      new Option(
+        '--tls',
+        "connect with TLS, verifying the server's certificate (CA and host name) against the system CAs",
+      ).conflicts('udp'),
+    )
+    .addOption(
+      new Option(
+        '--tls-ca <file>',
+        'trust this CA (PEM) instead of the system CAs (implies --tls)',
+      ).conflicts('udp'),
+    )
+    .addOption(
+      new Option(
+        '--tls-insecure',
+        "do NOT verify the server's certificate (implies --tls; prints a warning; for tests only)",
+      ).conflicts('udp'),
+    )
     .action(
       async (
         host: string,
@@ -185,13 +202,11 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
           );
         }
         const secret = await readSecret(flags, io);
-        const tls = flags.tls
-          ? {
-              ...(flags.tlsCa ? { ca: await readFile(flags.tlsCa) } : {}),
-              // SNI carries names only (RFC 6066); an address is checked against the cert's IP SANs.
-              ...(isIP(host) === 0 ? { servername: host } : {}),
-            }
-          : undefined;
+        // Verification (CA and host name) is on unless --tls-insecure, which warns.
+        const tls =
+          flags.tls || flags.tlsCa !== undefined || flags.tlsInsecure
+            ? clientTlsOptions(flags, host, (line) => io.stderr.write(line))
+            : undefined;
         const options = { secret, timeout, ...(tls ? { tls } : {}) };
         const address = { host, port };
         let session: ExecSession | undefined;
@@ -204,7 +219,11 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
           let end: ExecEnd;
           if (flags.udp) end = await execUdp(address, cmd, argv, out.sink, options);
           else {
-            session ??= await ExecSession.connect(address, options);
+            session ??= await ExecSession.connect(address, options).catch((err: unknown) => {
+              // The socket layer wraps the TLS error in a ConnectError: explain its cause.
+              const cause = (err as { cause?: unknown }).cause;
+              throw certificateError(cause, (err as Error).message) ?? err;
+            });
             end = await session.run(cmd, argv, out.sink);
           }
           await out.flush();

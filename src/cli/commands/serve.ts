@@ -40,6 +40,10 @@ const PER_SERVICE_FLAGS = [
   'tlsCa',
   'processes',
   'maxConnections',
+  'maxConnectionsPerIp',
+  'acceptRate',
+  'acceptBurst',
+  'handshakeTimeout',
   'backlog',
   'idleTimeout',
   'maxPacketSize',
@@ -79,7 +83,26 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
       '--processes <n>',
       'worker processes serving every listener (default 1: all on the event loop)',
     )
-    .option('--max-connections <n>', 'refuse clients beyond N at once (per listener)')
+    .option(
+      '--max-connections <n>',
+      'refuse clients beyond N at once, TLS handshakes included (per listener; default 10000)',
+    )
+    .option(
+      '--max-connections-per-ip <n>',
+      'refuse a client address beyond N connections at once (IPv6: per /64; 0 = no limit; default 256; not for Unix sockets)',
+    )
+    .option(
+      '--accept-rate <n>',
+      'refuse a client address opening more than N connections a second (0 = no limit; default 200)',
+    )
+    .option(
+      '--accept-burst <n>',
+      'connections one address may open back to back (default: 2 × --accept-rate)',
+    )
+    .option(
+      '--handshake-timeout <seconds>',
+      'TLS: close a client that has not completed its handshake this long after connecting (default 10)',
+    )
     .option(
       '--backlog <n>',
       'listen queue of TCP/Unix stream listeners (default: net.core.somaxconn, at most 4096)',

@@ -10,6 +10,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { fromSystemError, type SocketkitError } from '../../errors.js';
+import { createTlsServer } from '../../socket/tls-server.js';
 import type { AccessList } from './access-list.js';
 import { describePeer, type NetcatLog } from './netcat-log.js';
 import type { StdinHub } from './stdin-hub.js';
@@ -65,8 +66,20 @@ async function removeStaleSocket(path: string): Promise<void> {
 /** Binds and starts listening; resolves with the server and the address it got. */
 async function bind(options: ServeStreamOptions): Promise<net.Server> {
   const { target } = options;
+  // TLS: the socket layer's server, which gives every handshake a deadline (10 s) and
+  // frees a client that closes or fails before it (issue 10, defect 1).
   const server = options.tls
-    ? tls.createServer({ ...options.tls, allowHalfOpen: true })
+    ? createTlsServer(
+        { ...options.tls, allowHalfOpen: true },
+        {
+          onSecure: () => {}, // served by the 'secureConnection' listener below
+          onAbandoned: (raw, err) => {
+            if (err === null) return;
+            const peer = describePeer({ address: raw.remoteAddress, port: raw.remotePort });
+            options.log.info(`TLS handshake with ${peer} failed: ${err.message}`);
+          },
+        },
+      )
     : net.createServer({ allowHalfOpen: true });
   if ('path' in target) await removeStaleSocket(target.path);
   await new Promise<void>((resolve, reject) => {
@@ -156,11 +169,6 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
       );
     };
     server.on(options.tls ? 'secureConnection' : 'connection', onConnection);
-    server.on('tlsClientError', (err: Error, sock: tls.TLSSocket) => {
-      log.info(
-        `TLS handshake with ${describePeer({ address: sock.remoteAddress, port: sock.remotePort })} failed: ${err.message}`,
-      );
-    });
     server.on('error', (err) => log.warn(listenError(err, target).message));
     if (options.signal.aborted) onAbort();
   });

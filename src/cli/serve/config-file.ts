@@ -51,6 +51,10 @@ const SERVICE_KEYS = [
   'unixDgram',
   'tls',
   'maxConnections',
+  'maxConnectionsPerIp',
+  'acceptRate',
+  'acceptBurst',
+  'handshakeTimeout',
   'backlog',
   'idleTimeout',
   'processes',
@@ -176,6 +180,19 @@ function parseEntry(
       1,
       1_000_000,
     );
+  if (e.maxConnectionsPerIp !== undefined)
+    plan.limits.maxConnectionsPerIp = parseInteger(
+      `${at}.maxConnectionsPerIp`,
+      e.maxConnectionsPerIp,
+      0,
+      1_000_000,
+    );
+  if (e.acceptRate !== undefined)
+    plan.limits.acceptRate = parseInteger(`${at}.acceptRate`, e.acceptRate, 0, 1_000_000);
+  if (e.acceptBurst !== undefined)
+    plan.limits.acceptBurst = parseInteger(`${at}.acceptBurst`, e.acceptBurst, 1, 1_000_000);
+  if (e.handshakeTimeout !== undefined)
+    plan.limits.handshakeTimeout = parseSeconds(`${at}.handshakeTimeout`, e.handshakeTimeout);
   if (e.backlog !== undefined)
     plan.limits.backlog = parseInteger(`${at}.backlog`, e.backlog, 1, 2_147_483_647);
   if (e.idleTimeout !== undefined)

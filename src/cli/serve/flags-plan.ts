@@ -36,6 +36,10 @@ export interface ServeFlags {
   tlsCa?: string;
   processes?: string;
   maxConnections?: string;
+  maxConnectionsPerIp?: string;
+  acceptRate?: string;
+  acceptBurst?: string;
+  handshakeTimeout?: string;
   backlog?: string;
   idleTimeout?: string;
   maxPacketSize?: string;
@@ -56,6 +60,19 @@ export function limitsFromFlags(flags: ServeFlags): LimitsPlan {
   const limits: LimitsPlan = {};
   if (flags.maxConnections !== undefined)
     limits.maxConnections = parseInteger('--max-connections', flags.maxConnections, 1, 1_000_000);
+  if (flags.maxConnectionsPerIp !== undefined)
+    limits.maxConnectionsPerIp = parseInteger(
+      '--max-connections-per-ip',
+      flags.maxConnectionsPerIp,
+      0,
+      1_000_000,
+    );
+  if (flags.acceptRate !== undefined)
+    limits.acceptRate = parseInteger('--accept-rate', flags.acceptRate, 0, 1_000_000);
+  if (flags.acceptBurst !== undefined)
+    limits.acceptBurst = parseInteger('--accept-burst', flags.acceptBurst, 1, 1_000_000);
+  if (flags.handshakeTimeout !== undefined)
+    limits.handshakeTimeout = parseSeconds('--handshake-timeout', flags.handshakeTimeout);
   if (flags.backlog !== undefined)
     limits.backlog = parseInteger('--backlog', flags.backlog, 1, 2_147_483_647);
   if (flags.idleTimeout !== undefined)

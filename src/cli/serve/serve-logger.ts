@@ -10,15 +10,24 @@
  * | connection   | info  | `echo/tcp #3 connection from 127.0.0.1:53422`             |
  * | close        | info  | `echo/tcp #3 closed after 0.2 s: 6 bytes in, 6 out`       |
  * | datagram     | debug | `echo/udp #4 datagram from 127.0.0.1:40112: 6 bytes`      |
- * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`                   |
+ * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`, summarised *    |
  * | error        | error | `echo/tcp #3 handler error: …`                            |
+ * | error (TLS handshake) | warn | `echo/tls tls-handshake error from …`, summarised * |
+ * | fd-limit     | error | `out of file descriptors (EMFILE): new clients are …`     |
+ * |              | warn  | `file descriptors available again after 3.2 s: serving`   |
  * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
  * | listening, shutdown | debug |                                                  |
+ *
+ * \* Events that can come in floods go through {@link ServeLogger.repeated}: the first is
+ * written in full, the rest are counted and written as one line per 10 s at most
+ * (`echo/tcp refused 9001 connections in the last 10 s (maxConnections: 9000, deny: 1)`).
+ * Services use it too: `env.log(level, message, { repeat: 'key' })` (see start-services).
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { Writable } from 'node:stream';
 import type { PeerAddress } from '../../server/handler-types.js';
+import { describeCounts, RepeatSummary } from './repeat-summary.js';
 
 /** Log levels, most severe first. `-q` shows warn and error, `-v` adds debug. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -36,6 +45,8 @@ export interface ServeLoggerOptions {
   now?: () => Date;
   /** Fields added to every line (a `--processes` worker adds its `pid`). */
   tag?: Record<string, string | number>;
+  /** Seconds between two summary lines about one kind of repeated event (default 10). */
+  summaryInterval?: number;
 }
 
 /** What the logger knows about a server it reports for. */
@@ -66,9 +77,11 @@ export class ServeLogger {
   /** Open connections of our servers: close messages carry only the id. */
   readonly #connections = new Map<number, ServerLabel>();
   readonly #subscriptions: [string, (message: unknown) => void][] = [];
+  readonly #repeats: RepeatSummary;
 
   constructor(options: ServeLoggerOptions) {
     this.#options = options;
+    this.#repeats = new RepeatSummary((options.summaryInterval ?? 10) * 1000);
   }
 
   /** True when a line of `level` would be written. */
@@ -91,6 +104,37 @@ export class ServeLogger {
       .map(([k, v]) => `[${k} ${v}] `)
       .join('');
     this.#options.stream.write(`${time} ${level.toUpperCase().padEnd(5)} ${prefix}${message}\n`);
+  }
+
+  /**
+   * Logs an event that can come in floods: the first one in full (`line`), the next ones
+   * counted under `key` and written as one summary line per interval at most:
+   * `${summary(total, seconds)} (kind: n, …)`. For refusals, failed handshakes, and any
+   * service event that a client or an outage can repeat at will (Redis down/up, slow
+   * consumers cut).
+   * @param key what is counted together (`echo/tcp refused`).
+   * @param kind the sub-count shown in parentheses (a reason: `maxConnections`).
+   */
+  repeated(
+    level: LogLevel,
+    key: string,
+    kind: string,
+    line: () => string,
+    summary: (total: number, seconds: number) => string,
+    fields: Record<string, unknown> = {},
+  ): void {
+    if (!this.enabled(level)) return;
+    const full = this.#repeats.record(key, kind, (total, byKind, seconds) =>
+      this.log(level, `${summary(total, seconds)} (${describeCounts(byKind)})`, {
+        ...fields,
+        event: 'summary',
+        of: fields.event,
+        count: total,
+        counts: Object.fromEntries(byKind),
+        seconds,
+      }),
+    );
+    if (full) this.log(level, line(), fields);
   }
 
   /** Reports the events of `server` from now on, labelled with its service and transport. */
@@ -154,21 +198,68 @@ export class ServeLogger {
         }),
       );
     }
-    on('refused', (m) =>
-      this.#serverEvent(
+    // A client can repeat a refusal as fast as it connects: summarised, not one line each.
+    on('refused', (m) => {
+      const label = this.#servers.get(m.server as object);
+      if (!label) return;
+      const name = `${label.service}/${label.transport}`;
+      const remote = formatPeer(m.remote as PeerAddress);
+      const fields = { service: label.service, transport: label.transport, event: 'refused' };
+      this.repeated(
         'warn',
-        'refused',
-        m,
-        () => `refused ${formatPeer(m.remote as PeerAddress)} (${m.reason})`,
-      ),
-    );
-    on('error', (m) =>
-      this.#serverEvent('error', 'error', m, () => {
+        `${name} refused`,
+        String(m.reason),
+        () => `${name} refused ${remote} (${m.reason})`,
+        (n, s) => `${name} refused ${n} more connection${n === 1 ? '' : 's'} in the last ${s} s`,
+        { ...fields, remote, reason: m.reason },
+      );
+    });
+    on('error', (m) => {
+      const text = (): string => {
         const id = typeof m.id === 'number' ? `#${m.id} ` : '';
         const remote = m.remote === undefined ? '' : ` from ${formatPeer(m.remote as PeerAddress)}`;
         return `${id}${m.phase} error${remote}: ${errorText(m.error)}`;
-      }),
-    );
+      };
+      const label = this.#servers.get(m.server as object);
+      if (m.phase !== 'tls-handshake' || !label) {
+        this.#serverEvent('error', 'error', m, text);
+        return;
+      }
+      // A failed or timed-out TLS handshake is the client's doing: a warning, summarised.
+      const name = `${label.service}/${label.transport}`;
+      const code = (m.error as { code?: unknown } | null)?.code;
+      this.repeated(
+        'warn',
+        `${name} tls-handshake`,
+        typeof code === 'string' ? code : 'error',
+        () => `${name} ${text()}`,
+        (n, s) => `${name} ${n} more failed TLS handshake${n === 1 ? '' : 's'} in the last ${s} s`,
+        {
+          service: label.service,
+          transport: label.transport,
+          event: 'error',
+          ...(m.remote !== undefined ? { remote: formatPeer(m.remote as PeerAddress) } : {}),
+        },
+      );
+    });
+    on('fd-limit', (m) => {
+      if (this.#servers.size === 0) return;
+      if (m.state === 'exhausted') {
+        this.log(
+          'error',
+          `out of file descriptors (${String(m.code)}): new clients are dropped until some close (raise ulimit -n, or lower --max-connections)`,
+          { event: 'fd-limit', state: m.state, code: m.code },
+        );
+      } else {
+        const seconds = (Number(m.durationMs) / 1000).toFixed(1);
+        // Warn, not info: whoever saw the error (even with -q) must see the end of it.
+        this.log('warn', `file descriptors available again after ${seconds} s: serving`, {
+          event: 'fd-limit',
+          state: m.state,
+          durationMs: m.durationMs,
+        });
+      }
+    });
     on('shutdown', (m) =>
       this.#serverEvent('debug', 'shutdown', m, () =>
         m.phase === 'begin'
@@ -188,8 +279,9 @@ export class ServeLogger {
     });
   }
 
-  /** Unsubscribes from every channel. */
+  /** Unsubscribes from every channel (after writing any pending summary). */
   detach(): void {
+    this.#repeats.flush();
     for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
     this.#subscriptions.length = 0;
   }

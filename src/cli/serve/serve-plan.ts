@@ -25,6 +25,13 @@ export interface TlsPlan {
 /** Limits shared by every listener of a service. */
 export interface LimitsPlan {
   maxConnections?: number;
+  /** Connections open at once from one address (0: no limit). */
+  maxConnectionsPerIp?: number;
+  /** New connections a second from one address (0: no limit), and the burst allowed. */
+  acceptRate?: number;
+  acceptBurst?: number;
+  /** TLS: seconds from accept to a completed handshake. */
+  handshakeTimeout?: number;
   /** The listen backlog of stream listeners (default: somaxconn, at most 4096). */
   backlog?: number;
   /** Seconds without traffic before a connection is closed. */

@@ -112,11 +112,26 @@ export async function startServices(
       const env: ServiceEnv = {
         signal: stopController.signal,
         // Services may name themselves already ("sntp: stopped"): do not say it twice.
-        log: (level, message, fields) =>
-          logger.log(level, message.startsWith(name) ? message : `${name}: ${message}`, {
-            service: name,
-            ...fields,
-          }),
+        // `fields.repeat` (a key) marks an event a client or an outage can repeat at will:
+        // the logger writes the first and summarises the rest (ServeLogger.repeated).
+        log: (level, message, fields) => {
+          const text = message.startsWith(name) ? message : `${name}: ${message}`;
+          const all = { service: name, ...fields };
+          const repeat = fields?.repeat;
+          if (typeof repeat !== 'string') {
+            logger.log(level, text, all);
+            return;
+          }
+          const kind = typeof fields?.repeatKind === 'string' ? fields.repeatKind : repeat;
+          logger.repeated(
+            level,
+            `${name} ${repeat}`,
+            kind,
+            () => text,
+            (n, s) => `${name}: ${n} more "${repeat}" events in the last ${s} s`,
+            all,
+          );
+        },
       };
       let instance: ServiceInstance;
       try {
@@ -189,12 +204,27 @@ function createServer(
   instance: ServiceInstance,
   tls: TlsFiles | undefined,
 ): RunnableServer {
-  const { maxConnections, backlog, idleTimeout, processes, maxPacketSize, allow, deny } =
-    plan.limits;
+  const {
+    maxConnections,
+    maxConnectionsPerIp,
+    acceptRate,
+    acceptBurst,
+    handshakeTimeout,
+    backlog,
+    idleTimeout,
+    processes,
+    maxPacketSize,
+    allow,
+    deny,
+  } = plan.limits;
   const access = { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
   const streamLimits = {
     ...access,
     ...(maxConnections !== undefined ? { maxConnections } : {}),
+    ...(maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp } : {}),
+    ...(acceptRate !== undefined ? { acceptRate } : {}),
+    ...(acceptBurst !== undefined ? { acceptBurst } : {}),
+    ...(handshakeTimeout !== undefined ? { handshakeTimeout } : {}),
     ...(backlog !== undefined ? { backlog } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
     ...(isMultiProcess(plan, listener) ? { processes } : {}),

@@ -2,14 +2,18 @@
  * The commands an exec server may run, by name. Nothing else runs: a request names an
  * entry, never a path or a command line, and its arguments are appended to the entry's
  * fixed arguments only if each one matches the entry's pattern (none are accepted when
- * the entry has no pattern). Operators write entries as flags or as a config map:
+ * the entry has no pattern). A client argument that starts with `-` is an option to the
+ * program (`sort --output=/etc/passwd`), so it is refused unless the entry allows
+ * options: all of them (`options: true`, `--allow-options NAME='*'`) or a list of exact
+ * words (`options: [-n, -r]`, `--allow-options NAME=-n,-r`). Operators write entries as
+ * flags or as a config map:
  *
  * ```
- * --allow-command 'echo=/bin/echo'  --allow-args 'echo=[\w .;-]*'
+ * --allow-command 'echo=/bin/echo'  --allow-args 'echo=[\w .;-]*'  --allow-options 'echo=-n'
  * --allow-command 'disk=/bin/df -h'                 (fixed args split on spaces, no quoting)
  *
  * commands:                                         (serve --config)
- *   echo: /bin/echo
+ *   echo: { path: /bin/echo, allowArgs: '.*', options: [-n] }
  *   disk: { path: /bin/df, args: [-h], allowArgs: '/[\w/]*', maxArgs: 4 }
  * ```
  * @module
@@ -30,6 +34,8 @@ export interface AllowedCommand {
   allowArgs: RegExp | null;
   /** Most client arguments accepted (default 64). */
   maxArgs: number;
+  /** Client arguments starting with `-`: all allowed (`true`), these exact words, or none. */
+  options: boolean | readonly string[];
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -71,7 +77,7 @@ function entry(name: string, file: string, fixedArgs: string[], maxArgs = 64): A
   }
   if (!Number.isInteger(maxArgs) || maxArgs < 0)
     throw new InvalidArgumentError(`exec command ${name}: maxArgs must be an integer >= 0`);
-  return { name, file, fixedArgs, allowArgs: null, maxArgs };
+  return { name, file, fixedArgs, allowArgs: null, maxArgs, options: false };
 }
 
 /** Parses `NAME=/abs/path [fixed args…]`. */
@@ -88,14 +94,30 @@ export function parseCommandSpec(spec: string): AllowedCommand {
   return entry(spec.slice(0, eq), file, fixed);
 }
 
+function optionsValue(raw: unknown, name: string): boolean | string[] {
+  if (typeof raw === 'boolean') return raw;
+  if (Array.isArray(raw) && raw.every((x) => typeof x === 'string' && x.startsWith('-')))
+    return raw as string[];
+  throw new InvalidArgumentError(
+    `commands.${name}.options must be true, false or a list of options starting with '-'`,
+  );
+}
+
+/** Parses the value of `--allow-options NAME=…`: `*` (any option) or a comma list. */
+function optionsSpec(value: string, name: string): boolean | string[] {
+  if (value === '*') return true;
+  return optionsValue(value === '' ? [] : value.split(','), name);
+}
+
 /**
- * Builds the allowlist from flag values (`allowCommand`, `allowArgs`) and a config
- * `commands` map (an object, or its JSON text).
+ * Builds the allowlist from flag values (`allowCommand`, `allowArgs`, `allowOptions`)
+ * and a config `commands` map (an object, or its JSON text).
  * @throws {InvalidArgumentError} on any malformed entry, duplicate, or missing executable.
  */
 export function buildAllowlist(options: {
   allowCommand?: unknown;
   allowArgs?: unknown;
+  allowOptions?: unknown;
   commands?: unknown;
 }): Map<string, AllowedCommand> {
   const out = new Map<string, AllowedCommand>();
@@ -115,7 +137,7 @@ export function buildAllowlist(options: {
   if (commands !== undefined) {
     if (typeof commands !== 'object' || commands === null || Array.isArray(commands))
       throw new InvalidArgumentError(
-        'commands must map names to a path or {path, args, allowArgs, maxArgs}',
+        'commands must map names to a path or {path, args, allowArgs, maxArgs, options}',
       );
     for (const [name, value] of Object.entries(commands as Record<string, unknown>)) {
       if (typeof value === 'string') {
@@ -138,6 +160,7 @@ export function buildAllowlist(options: {
           );
         e.allowArgs = pattern(v.allowArgs, name);
       }
+      if (v.options !== undefined) e.options = optionsValue(v.options, name);
       add(e);
     }
   }
@@ -149,6 +172,15 @@ export function buildAllowlist(options: {
         `--allow-args ${JSON.stringify(spec)}: expected NAME=REGEX for a NAME given to --allow-command`,
       );
     e.allowArgs = pattern(spec.slice(eq + 1), e.name);
+  }
+  for (const spec of list(options.allowOptions, '--allow-options')) {
+    const eq = spec.indexOf('=');
+    const e = eq > 0 ? out.get(spec.slice(0, eq)) : undefined;
+    if (!e)
+      throw new InvalidArgumentError(
+        `--allow-options ${JSON.stringify(spec)}: expected NAME='*' or NAME=-a,-b for a NAME given to --allow-command`,
+      );
+    e.options = optionsSpec(spec.slice(eq + 1), e.name);
   }
   return out;
 }
@@ -176,6 +208,15 @@ export function resolveCommand(
       `command ${command} takes at most ${e.maxArgs} arguments, got ${args.length}`,
     );
   args.forEach((arg, i) => {
+    if (
+      arg.startsWith('-') &&
+      e.options !== true &&
+      !(e.options !== false && e.options.includes(arg))
+    )
+      throw new ExecRefusedError(
+        'ERR_EXEC_ARGS',
+        `argument ${i + 1} of ${command} starts with '-' and ${command} takes no ${e.options === false ? '' : 'such '}options here: ${JSON.stringify(arg.slice(0, 80))}`,
+      );
     if (arg.includes('\0') || !(e.allowArgs as RegExp).test(arg))
       throw new ExecRefusedError(
         'ERR_EXEC_ARGS',

@@ -1,7 +1,9 @@
 /**
  * Runs one allowlisted command: `spawn(file, argv, { shell: false })` in a fixed
- * directory with a minimal environment, its own process group (so a timeout kills
- * the whole tree, not just the first process), a timeout and an output cap. Output
+ * directory with a minimal environment, its own process group, and the confinement
+ * detected at start (confinement.ts: a PID namespace and a pids cgroup where the host
+ * allows them), so a timeout kills the whole tree, not just the first process; a
+ * timeout and an output cap. Output
  * is handed to `onOutput` chunk by chunk, in order; the next chunk is not read until
  * the previous `onOutput` promise settled, so a slow client slows the command down
  * (pipe backpressure) instead of filling the server's memory.
@@ -9,6 +11,7 @@
  */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { type Confinement, confine } from './confinement.js';
 import { ExecRefusedError } from './exec-error.js';
 
 /** Options of {@link runCommand}. */
@@ -21,6 +24,8 @@ export interface RunOptions {
   maxOutput: number;
   /** Aborting kills the command (client gone, server stopping). */
   signal?: AbortSignal;
+  /** How the command is wrapped (default: its own process group only). */
+  confinement?: Confinement;
   /** Receives output in order; a rejection kills the command. */
   onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => Promise<void> | void;
 }
@@ -49,8 +54,11 @@ export function runCommand(
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     let child: ChildProcessByStdio<null, Readable, Readable>;
+    const run = options.confinement
+      ? confine(options.confinement, file, argv)
+      : { file, argv: [...argv], cleanup: () => {} };
     try {
-      child = spawn(file, argv, {
+      child = spawn(run.file, run.argv, {
         shell: false,
         cwd: options.cwd,
         env: options.env,
@@ -60,6 +68,7 @@ export function runCommand(
         windowsHide: true,
       });
     } catch (err) {
+      run.cleanup();
       reject(
         new ExecRefusedError(
           'ERR_EXEC_SPAWN',
@@ -129,6 +138,7 @@ export function runCommand(
 
     child.once('error', (err) => {
       clearTimeout(timer);
+      run.cleanup();
       options.signal?.removeEventListener('abort', onAbort);
       reject(
         new ExecRefusedError('ERR_EXEC_SPAWN', `could not start ${file}: ${err.message}`, {
@@ -148,6 +158,8 @@ export function runCommand(
     });
     child.once('close', () => {
       clearTimeout(timer);
+      // Whatever is left in the run's cgroup (a setsid() escapee without a namespace).
+      run.cleanup();
       clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onAbort);
       void chain.then(() => resolve({ exit, signal: exitSignal, truncated, timedOut, aborted }));

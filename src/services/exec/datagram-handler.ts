@@ -1,6 +1,7 @@
 /**
  * The UDP (and Unix datagram) side of the exec service (seed S8): one authenticated
- * request per datagram; the whole reply (bounded by `maxOutput`) is collected, then
+ * request per datagram (the header frame and the body frame, concatenated; the header
+ * is authenticated before the body is looked at); the whole reply (bounded by `maxOutput`) is collected, then
  * sent as numbered chunks (udp-chunks.ts). A per-client token bucket limits how often
  * a source address is answered at all, so the service cannot be used to flood a
  * spoofed victim: an unauthenticated datagram gets at most one short error line back.
@@ -11,7 +12,12 @@ import type { DatagramContext } from '../../server/handler-types.js';
 import { RateLimiter } from '../../internal/rate-limiter.js';
 import type { ExecEngine } from './exec-engine.js';
 import { ExecRefusedError } from './exec-error.js';
-import { type ExecReplyFrame, type ExecRequest, encodeReplyFrame } from './exec-protocol.js';
+import {
+  type ExecReplyFrame,
+  type ExecRequest,
+  encodeReplyFrame,
+  MAX_HEADER_LENGTH,
+} from './exec-protocol.js';
 import { chunkReply } from './udp-chunks.js';
 
 /** Options of {@link createExecDatagramHandler}. */
@@ -48,25 +54,13 @@ export function createExecDatagramHandler(
       ]);
       return;
     }
-    if (packet[0] !== 0x7b /* { */) {
+    if (packet[0] !== 0) {
       await ctx.reply(NOT_EXEC_DATAGRAM);
-      return;
-    }
-    if (ctx.truncated || packet.length > engine.maxRequest) {
-      await sendFrames(ctx, '', [
-        engine.refusal(
-          new ExecRefusedError(
-            'ERR_EXEC_BAD_REQUEST',
-            'request does not fit in one datagram: use TCP',
-          ),
-          null,
-        ),
-      ]);
       return;
     }
     let request: ExecRequest;
     try {
-      request = engine.authenticate(packet);
+      request = await openDatagram(engine, packet, ctx.truncated);
     } catch (err) {
       await sendFrames(ctx, '', [engine.refusal(err, null)]);
       return;
@@ -82,6 +76,25 @@ export function createExecDatagramHandler(
     await sendFrames(ctx, request.id, frames);
   };
   return { handler, limiter };
+}
+
+/** Splits a request datagram into its header and body frames and authenticates them. */
+async function openDatagram(
+  engine: ExecEngine,
+  packet: Buffer,
+  truncated: boolean,
+): Promise<ExecRequest> {
+  const bad = (why: string): ExecRefusedError => new ExecRefusedError('ERR_EXEC_BAD_REQUEST', why);
+  if (truncated) throw bad('request does not fit in one datagram: use TCP');
+  const headerLength = packet.length >= 4 ? packet.readUInt32BE(0) : Infinity;
+  if (headerLength > MAX_HEADER_LENGTH || 4 + headerLength > packet.length)
+    throw bad('not a version 2 exec request (a header frame of at most 4096 bytes, then the body)');
+  const header = await engine.authenticateHeader(packet.subarray(4, 4 + headerLength));
+  const rest = packet.subarray(4 + headerLength);
+  const bodyLength = rest.length >= 4 ? rest.readUInt32BE(0) : -1;
+  if (bodyLength !== header.bodyLength || rest.length !== 4 + bodyLength)
+    throw bad(`the body frame is not the ${header.bodyLength} bytes the header said`);
+  return engine.openBody(header, rest.subarray(4));
 }
 
 async function sendFrames(

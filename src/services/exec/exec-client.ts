@@ -14,6 +14,7 @@ import { Socket } from '../../socket/tcp-socket.js';
 import { ExecRefusedError, ExecReplyError } from './exec-error.js';
 import {
   decodeReplyPayload,
+  encodeRequest,
   type ExecEnd,
   type ExecReplyFrame,
   execCodec,
@@ -33,7 +34,7 @@ export interface ExecClientOptions {
   secret: Uint8Array;
   /** Seconds to wait for the connection and for each reply (default 60). */
   timeout?: number;
-  /** TLS options: connect with TLS (TCP only). */
+  /** TLS options: connect with TLS (TCP only). Node verifies the certificate unless told not to. */
   tls?: ConnectionOptions;
   /** Largest reply frame accepted, bytes (default 16 MiB). */
   maxFrame?: number;
@@ -95,11 +96,7 @@ export class ExecSession {
    * @throws {ExecReplyError} when the reply is not in the exec protocol.
    */
   async run(command: string, args: readonly string[], onOutput: OutputSink): Promise<ExecEnd> {
-    const request = signRequest(this.#secret, command, args);
-    const json = Buffer.from(JSON.stringify(request), 'utf8');
-    const header = Buffer.alloc(4);
-    header.writeUInt32BE(json.length);
-    await this.#sock.sendAll(Buffer.concat([header, json]));
+    await this.#sock.sendAll(encodeRequest(signRequest(this.#secret, command, args)));
     for (;;) {
       for (let payload = this.#reader.next(); payload !== null; payload = this.#reader.next()) {
         const end = await handle(decode(payload), onOutput);
@@ -141,7 +138,7 @@ export async function execUdp(
     // A big reply arrives as a burst: a larger kernel buffer keeps it from overflowing.
     udp.setOption('SO_RCVBUF', 4 << 20);
     const request = signRequest(options.secret, command, args);
-    await udp.sendTo(JSON.stringify(request), address);
+    await udp.sendTo(encodeRequest(request), address);
     const assembler = new ChunkAssembler();
     while (!assembler.complete) {
       let data: Buffer;
@@ -157,7 +154,7 @@ export async function execUdp(
           `not an exec reply: ${JSON.stringify(data.subarray(0, 200).toString('utf8').trim())}`,
         );
       }
-      if (chunk.id !== request.id && chunk.id !== '') continue;
+      if (chunk.id !== request.header.id && chunk.id !== '') continue;
       assembler.add(chunk);
       // Once the burst started, the rest follows at once or never.
       udp.setTimeout(options.gap ?? 2);

@@ -3,19 +3,24 @@
  * request, checks it against the allowlist, enforces the concurrency cap, runs the
  * command and reports reply frames. The TCP and UDP handlers only move bytes.
  *
- * Checks run cheapest-first and the allowlist is consulted only after the MAC
- * verified, so an unauthenticated client learns nothing about which commands exist.
+ * The header is checked before anything else is read: its shape, then the MAC (constant
+ * time), and only then the clock and the nonce, so an unauthenticated client learns
+ * nothing (not even the server's clock) and the allowlist is consulted only once the
+ * request is authenticated: nobody without the secret learns which commands exist.
  * @module
  */
 import { channel } from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
 import { type AllowedCommand, resolveCommand } from './allowlist.js';
 import { runCommand } from './command-runner.js';
+import type { Confinement } from './confinement.js';
 import { ExecRefusedError } from './exec-error.js';
 import {
+  bodyHash,
   EXEC_PROTOCOL_VERSION,
   type ExecReplyFrame,
   type ExecRequest,
+  type ExecRequestHeader,
   verifyMac,
 } from './exec-protocol.js';
 import { ReplayGuard } from './replay-guard.js';
@@ -40,8 +45,10 @@ export interface ExecEngineOptions {
   env?: Record<string, string>;
   /** Largest request, bytes (default 2 MiB: Linux caps argv near there anyway). */
   maxRequest?: number;
-  /** Clock window and nonce table. */
+  /** Clock window and nonce store (default: ±60 s, nonces in memory). */
   replay?: ReplayGuard;
+  /** How commands are wrapped (default: their own process group only). */
+  confinement?: Confinement;
 }
 
 /** The environment commands get: nothing of the server's own (no secrets leak). */
@@ -62,6 +69,7 @@ export class ExecEngine {
   readonly maxRequest: number;
   readonly cwd: string;
   readonly replay: ReplayGuard;
+  readonly confinement: Confinement | undefined;
   readonly #secret: Uint8Array;
   readonly #env: Record<string, string>;
   #running = 0;
@@ -89,6 +97,7 @@ export class ExecEngine {
     this.cwd = options.cwd ?? '/';
     this.#env = options.env ?? MINIMAL_ENV;
     this.replay = options.replay ?? new ReplayGuard();
+    this.confinement = options.confinement;
   }
 
   /** Commands running now. */
@@ -97,43 +106,83 @@ export class ExecEngine {
   }
 
   /**
-   * Parses and authenticates a request.
-   * @throws {ExecRefusedError} for malformed, stale, forged or replayed requests.
+   * Parses and authenticates a request header: shape, MAC, then clock and nonce.
+   * @throws {ExecRefusedError} `ERR_EXEC_BAD_REQUEST` (not a header), `ERR_EXEC_AUTH`
+   *   (bad MAC), then only for authenticated headers `ERR_EXEC_CLOCK_SKEW`,
+   *   `ERR_EXEC_REPLAY` or `ERR_EXEC_BUSY` (the nonce store is full or unreachable).
    */
-  authenticate(payload: Buffer): ExecRequest {
-    let r: Partial<ExecRequest>;
+  async authenticateHeader(payload: Buffer): Promise<ExecRequestHeader> {
+    let h: Partial<ExecRequestHeader>;
     try {
-      r = JSON.parse(payload.toString('utf8')) as Partial<ExecRequest>;
+      h = JSON.parse(payload.toString('utf8')) as Partial<ExecRequestHeader>;
     } catch {
-      throw new ExecRefusedError('ERR_EXEC_BAD_REQUEST', 'request is not JSON');
+      throw new ExecRefusedError('ERR_EXEC_BAD_REQUEST', 'request header is not JSON');
     }
     if (
-      typeof r !== 'object' ||
-      r === null ||
-      r.v !== EXEC_PROTOCOL_VERSION ||
-      typeof r.id !== 'string' ||
-      r.id.length > 64 ||
-      typeof r.command !== 'string' ||
-      !Array.isArray(r.args) ||
-      !r.args.every((a) => typeof a === 'string') ||
-      typeof r.nonce !== 'string' ||
-      r.nonce.length < 16 ||
-      r.nonce.length > 128 ||
-      typeof r.ts !== 'number' ||
-      !Number.isFinite(r.ts) ||
-      typeof r.mac !== 'string'
+      typeof h !== 'object' ||
+      h === null ||
+      h.v !== EXEC_PROTOCOL_VERSION ||
+      typeof h.id !== 'string' ||
+      h.id.length > 64 ||
+      typeof h.command !== 'string' ||
+      typeof h.nonce !== 'string' ||
+      h.nonce.length < 16 ||
+      h.nonce.length > 128 ||
+      typeof h.ts !== 'number' ||
+      !Number.isFinite(h.ts) ||
+      !Number.isInteger(h.bodyLength) ||
+      (h.bodyLength as number) < 0 ||
+      typeof h.bodyHash !== 'string' ||
+      typeof h.mac !== 'string'
     ) {
       throw new ExecRefusedError(
         'ERR_EXEC_BAD_REQUEST',
-        `not a version ${EXEC_PROTOCOL_VERSION} exec request (fields v, id, command, args, nonce, ts, mac)`,
+        `not a version ${EXEC_PROTOCOL_VERSION} exec request header (fields v, id, command, nonce, ts, bodyLength, bodyHash, mac)`,
       );
     }
-    const request = r as ExecRequest;
-    this.replay.checkClock(request.ts);
-    if (!verifyMac(this.#secret, request))
+    const header = h as ExecRequestHeader;
+    if (!verifyMac(this.#secret, header))
       throw new ExecRefusedError('ERR_EXEC_AUTH', 'authentication failed: bad MAC (wrong secret?)');
-    this.replay.admit(request.nonce, request.ts);
-    return request;
+    // Authenticated from here on: now a refusal may say what is wrong.
+    this.replay.checkClock(header.ts);
+    if (header.bodyLength > this.maxRequest)
+      throw new ExecRefusedError(
+        'ERR_EXEC_BAD_REQUEST',
+        `request body of ${header.bodyLength} bytes is over the server's limit of ${this.maxRequest}`,
+      );
+    await this.replay.admit(header.nonce, header.ts);
+    return header;
+  }
+
+  /**
+   * Checks the body against its authenticated header and decodes the arguments.
+   * @throws {ExecRefusedError} `ERR_EXEC_AUTH` when it is not the body the header
+   *   signed, `ERR_EXEC_BAD_REQUEST` when it is not a JSON array of strings.
+   */
+  openBody(header: ExecRequestHeader, body: Buffer): ExecRequest {
+    if (body.length !== header.bodyLength || bodyHash(body) !== header.bodyHash.toLowerCase())
+      throw new ExecRefusedError(
+        'ERR_EXEC_AUTH',
+        'authentication failed: the request body is not the one the header signed',
+      );
+    let args: unknown;
+    try {
+      args = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new ExecRefusedError('ERR_EXEC_BAD_REQUEST', 'request body is not JSON');
+    }
+    if (!Array.isArray(args) || !args.every((a) => typeof a === 'string'))
+      throw new ExecRefusedError(
+        'ERR_EXEC_BAD_REQUEST',
+        'request body must be a JSON array of strings (the arguments)',
+      );
+    return {
+      id: header.id,
+      command: header.command,
+      args: args as string[],
+      nonce: header.nonce,
+      ts: header.ts,
+    };
   }
 
   /**
@@ -167,6 +216,7 @@ export class ExecEngine {
         timeoutMs: this.timeoutMs,
         maxOutput: this.maxOutput,
         ...(signal ? { signal } : {}),
+        ...(this.confinement ? { confinement: this.confinement } : {}),
         onOutput: (stream, data) => send({ type: stream, data }),
       });
       if (runChannel.hasSubscribers)

@@ -1,16 +1,28 @@
 /**
- * The wire format of the `exec` service (seeds S5/S8, done safely).
+ * The wire format of the `exec` service (seeds S5/S8, done safely), version 2.
  *
- * A request is one JSON object, signed with HMAC-SHA256 under a shared secret:
+ * A request is two length-prefixed frames: a small signed **header**, then the **body**
+ * (the arguments) whose length and SHA-256 the header carries. The server reads at most
+ * {@link MAX_HEADER_LENGTH} bytes before it has checked the MAC, so an unauthenticated
+ * client can make it buffer no more than that; the body is read only once the header
+ * verified, and must hash to what the header says.
  *
  * ```
- * {"v":1,"id":"r1","command":"echo","args":["hi"],"nonce":"<32 hex>","ts":1700000000000,"mac":"<64 hex>"}
+ *  +----------+---------------------+----------+---------------------------+
+ *  | length   | header (JSON)       | length   | body (JSON array of args) |
+ *  | u32 BE   | <= 4096 bytes       | u32 BE   | = header.bodyLength bytes |
+ *  +----------+---------------------+----------+---------------------------+
  *
- * mac = hex(HMAC-SHA256(secret, "socketkit-exec-v1\n" + JSON.stringify([v, id, command, args, nonce, ts])))
+ * header = {"v":2,"id":"r1","command":"echo","nonce":"<32 hex>","ts":1700000000000,
+ *           "bodyLength":6,"bodyHash":"<64 hex sha256 of the body>","mac":"<64 hex>"}
+ * body   = ["hi"]
+ * mac    = hex(HMAC-SHA256(secret, "socketkit-exec-v2\n" +
+ *              JSON.stringify([v, id, command, nonce, ts, bodyLength, bodyHash])))
  * ```
  *
- * Over TCP every message travels in a frame with a 4-byte big-endian length; the
- * payload of a reply frame starts with a type byte:
+ * Over UDP the same two frames travel concatenated in one datagram.
+ *
+ * Every reply is a frame whose payload starts with a type byte:
  *
  * ```
  *  +----------+------+-----------------------------+
@@ -23,38 +35,58 @@
  *   type 0x04 error JSON {"id","code","message"}                         (last frame)
  * ```
  *
- * Requests are frames too (the JSON is the whole payload, no type byte). Because the
- * request limit is far below 16 MiB, a request frame always starts with a 0x00 byte:
+ * Because every frame is far below 16 MiB, a request always starts with a 0x00 byte:
  * anything else (a tutorial client sending `dir`) is answered with one plain-text line.
  * @module
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LengthPrefixedCodec } from '../../framing/length-prefixed.js';
 
-/** Protocol version carried in `v`. */
-export const EXEC_PROTOCOL_VERSION = 1;
+/** Protocol version carried in `v` (2: signed header + hashed body). */
+export const EXEC_PROTOCOL_VERSION = 2;
 /** The unprivileged port `socketkit serve exec` uses by default. */
 export const EXEC_DEFAULT_PORT = 7512;
-/** Domain separation: a MAC made for another protocol can never verify here. */
-const MAC_CONTEXT = 'socketkit-exec-v1\n';
+/** Largest header frame payload: all a server reads before the MAC is checked. */
+export const MAX_HEADER_LENGTH = 4096;
+/** Domain separation: a MAC made for another protocol (or v1) can never verify here. */
+const MAC_CONTEXT = 'socketkit-exec-v2\n';
 
 /** Reply frame types (the first payload byte). */
 export const ReplyType = { stdout: 1, stderr: 2, end: 3, error: 4 } as const;
 
-/** A signed request, as sent. */
-export interface ExecRequest {
+/** The signed header of a request, as sent. */
+export interface ExecRequestHeader {
   v: number;
-  /** Chosen by the client, echoed in the reply (≤ 64 characters). */
+  /** Chosen by the client, echoed in the reply (<= 64 characters). */
   id: string;
   /** A name from the server's allowlist, never a path or a command line. */
   command: string;
-  args: string[];
-  /** Random, used once (16–128 characters). */
+  /** Random, used once (16-128 characters). */
   nonce: string;
   /** The client's clock, ms since the epoch. */
   ts: number;
-  /** Hex HMAC-SHA256 of {@link canonicalRequest}. */
+  /** Bytes of the body frame that follows. */
+  bodyLength: number;
+  /** Hex SHA-256 of the body. */
+  bodyHash: string;
+  /** Hex HMAC-SHA256 of {@link canonicalHeader}. */
   mac: string;
+}
+
+/** A signed request ready to send: its header and body. */
+export interface SignedRequest {
+  header: ExecRequestHeader;
+  /** UTF-8 JSON array of the arguments. */
+  body: Buffer;
+}
+
+/** An authenticated request, as the server runs it. */
+export interface ExecRequest {
+  id: string;
+  command: string;
+  args: string[];
+  nonce: string;
+  ts: number;
 }
 
 /** The last frame of a successful run. */
@@ -84,20 +116,27 @@ export type ExecReplyFrame =
   | { type: 'error'; error: ExecErrorReply };
 
 /** The bytes the MAC covers. */
-export function canonicalRequest(r: Omit<ExecRequest, 'mac'>): string {
-  return MAC_CONTEXT + JSON.stringify([r.v, r.id, r.command, r.args, r.nonce, r.ts]);
+export function canonicalHeader(h: Omit<ExecRequestHeader, 'mac'>): string {
+  return (
+    MAC_CONTEXT + JSON.stringify([h.v, h.id, h.command, h.nonce, h.ts, h.bodyLength, h.bodyHash])
+  );
 }
 
-/** The hex MAC of a request under `secret`. */
-export function requestMac(secret: Uint8Array, r: Omit<ExecRequest, 'mac'>): string {
-  return createHmac('sha256', secret).update(canonicalRequest(r), 'utf8').digest('hex');
+/** The hex MAC of a header under `secret`. */
+export function headerMac(secret: Uint8Array, h: Omit<ExecRequestHeader, 'mac'>): string {
+  return createHmac('sha256', secret).update(canonicalHeader(h), 'utf8').digest('hex');
 }
 
-/** True when `mac` is the request's MAC; compares in constant time. */
-export function verifyMac(secret: Uint8Array, r: ExecRequest): boolean {
-  const want = Buffer.from(requestMac(secret, r), 'hex');
-  const got = /^[0-9a-f]{64}$/i.test(r.mac) ? Buffer.from(r.mac, 'hex') : Buffer.alloc(0);
+/** True when `h.mac` is the header's MAC; compares in constant time. */
+export function verifyMac(secret: Uint8Array, h: ExecRequestHeader): boolean {
+  const want = Buffer.from(headerMac(secret, h), 'hex');
+  const got = /^[0-9a-f]{64}$/i.test(h.mac) ? Buffer.from(h.mac, 'hex') : Buffer.alloc(0);
   return got.length === want.length && timingSafeEqual(got, want);
+}
+
+/** Hex SHA-256 of a request body. */
+export function bodyHash(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
 }
 
 /**
@@ -105,24 +144,41 @@ export function verifyMac(secret: Uint8Array, r: ExecRequest): boolean {
  * @example
  * ```ts
  * const req = signRequest(secret, 'echo', ['hello']);
- * await sock.sendFrame(new LengthPrefixedCodec(), JSON.stringify(req));
+ * await sock.sendAll(encodeRequest(req));
  * ```
  */
 export function signRequest(
   secret: Uint8Array,
   command: string,
   args: readonly string[],
-  options: { id?: string; now?: number } = {},
-): ExecRequest {
+  options: { id?: string; now?: number; nonce?: string } = {},
+): SignedRequest {
+  const body = Buffer.from(JSON.stringify(args), 'utf8');
   const unsigned = {
     v: EXEC_PROTOCOL_VERSION,
     id: options.id ?? randomBytes(6).toString('hex'),
     command,
-    args: [...args],
-    nonce: randomBytes(16).toString('hex'),
+    nonce: options.nonce ?? randomBytes(16).toString('hex'),
     ts: Math.round(options.now ?? Date.now()),
+    bodyLength: body.length,
+    bodyHash: bodyHash(body),
   };
-  return { ...unsigned, mac: requestMac(secret, unsigned) };
+  return { header: { ...unsigned, mac: headerMac(secret, unsigned) }, body };
+}
+
+/** A frame: 4-byte big-endian length, then the payload. */
+export function lengthPrefixed(payload: Uint8Array): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(payload.length);
+  return Buffer.concat([head, payload]);
+}
+
+/** The bytes of a request on the wire: the header frame, then the body frame. */
+export function encodeRequest(request: SignedRequest): Buffer {
+  return Buffer.concat([
+    lengthPrefixed(Buffer.from(JSON.stringify(request.header), 'utf8')),
+    lengthPrefixed(request.body),
+  ]);
 }
 
 /** A length-prefixed codec for requests or replies, bounded by `maxFrameLength`. */

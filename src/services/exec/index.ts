@@ -13,18 +13,27 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../../errors.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
 import { buildAllowlist } from './allowlist.js';
+import { type ConfineMode, detectConfinement } from './confinement.js';
 import { createExecDatagramHandler } from './datagram-handler.js';
 import { ExecEngine } from './exec-engine.js';
 import { EXEC_DEFAULT_PORT } from './exec-protocol.js';
+import { PreauthGate } from './preauth-gate.js';
+import { ReplayGuard } from './replay-guard.js';
+import { openNonceStore } from './replay-store.js';
 import { createExecStreamHandler } from './stream-handler.js';
 
 export * from './allowlist.js';
+export * from './confinement.js';
 export * from './datagram-handler.js';
 export * from './exec-client.js';
 export * from './exec-engine.js';
 export * from './exec-error.js';
 export * from './exec-protocol.js';
+export * from './file-nonce-store.js';
+export * from './preauth-gate.js';
+export type { RedisNonceStoreOptions } from './redis-nonce-store.js';
 export * from './replay-guard.js';
+export * from './replay-store.js';
 export * from './stream-handler.js';
 export * from './udp-chunks.js';
 
@@ -54,6 +63,12 @@ export const execOptions: readonly ServiceOption[] = [
     key: 'allowArgs',
     description:
       'NAME=REGEX: client arguments of NAME allowed if each matches REGEX whole (default: none)',
+  },
+  {
+    flags: '--allow-options <spec...>',
+    key: 'allowOptions',
+    description:
+      "NAME='*' or NAME=-a,-b: client arguments of NAME starting with '-' allowed (default: refused)",
   },
   {
     flags: '--commands <json>',
@@ -92,6 +107,65 @@ export const execOptions: readonly ServiceOption[] = [
     key: 'execCwd',
     defaultValue: '/',
     description: 'working directory of every command',
+  },
+  {
+    flags: '--max-procs <n>',
+    key: 'maxProcs',
+    defaultValue: 32,
+    description:
+      'processes one command may have at once, default 32 (pids cgroup; RLIMIT_NPROC when not root); see --confine',
+    parse: numberOption('max-procs', 1, 1_000_000),
+  },
+  {
+    flags: '--confine <mode>',
+    key: 'confine',
+    defaultValue: 'auto',
+    description:
+      'auto (default): a PID namespace (unshare) when the host allows it, else the process group; pidns: require it; pgroup: never',
+    parse: (raw: string): ConfineMode => {
+      if (raw !== 'auto' && raw !== 'pidns' && raw !== 'pgroup')
+        throw new InvalidArgumentError(
+          `--confine must be auto, pidns or pgroup, got ${JSON.stringify(raw)}`,
+        );
+      return raw;
+    },
+  },
+  {
+    flags: '--replay-store <spec>',
+    key: 'replayStore',
+    description:
+      'where used nonces are kept: a directory (default ~/.local/state/socketkit/exec-replay/<id>), redis://HOST:PORT, or memory',
+  },
+  {
+    flags: '--clock-skew <seconds>',
+    key: 'clockSkew',
+    defaultValue: 60,
+    description:
+      "largest difference between a request's timestamp and the server clock (default 60)",
+    parse: numberOption('clock-skew', 1, 3600),
+  },
+  {
+    flags: '--auth-timeout <seconds>',
+    key: 'authTimeout',
+    defaultValue: 5,
+    description:
+      'a new TCP connection must send a request header that verifies within this time (default 5)',
+    parse: numberOption('auth-timeout', 0.1, 600),
+  },
+  {
+    flags: '--max-unauthenticated-per-ip <n>',
+    key: 'maxUnauthenticatedPerIp',
+    defaultValue: 8,
+    description:
+      'TCP connections from one address not yet authenticated, default 8 (more are refused)',
+    parse: numberOption('max-unauthenticated-per-ip', 1, 1_000_000),
+  },
+  {
+    flags: '--max-unauthenticated <n>',
+    key: 'maxUnauthenticated',
+    defaultValue: 256,
+    description: 'TCP connections not yet authenticated, all addresses together (default 256)',
+    parse: numberOption('max-unauthenticated', 1, 1_000_000),
   },
   {
     flags: '--udp-rate <n>',
@@ -180,25 +254,53 @@ export const execService: ServiceDefinition = {
     const secret = await loadSecret(options, env);
     const num = (key: string): number | undefined =>
       options[key] === undefined ? undefined : Number(options[key]);
+    const confinement = detectConfinement({
+      mode: (options.confine as ConfineMode | undefined) ?? 'auto',
+      maxProcs: num('maxProcs') ?? 32,
+    });
+    const windowMs = (num('clockSkew') ?? 60) * 1000;
+    const store = await openNonceStore(
+      typeof options.replayStore === 'string' ? options.replayStore : undefined,
+      {
+        secret,
+        windowMs,
+        ...(options.environment ? { environment: options.environment as NodeJS.ProcessEnv } : {}),
+      },
+    );
     const engine = new ExecEngine({
       allowlist,
       secret,
       timeout: num('execTimeout'),
       maxOutput: num('maxOutput'),
       maxConcurrent: num('maxConcurrent'),
+      replay: new ReplayGuard({ windowMs, store }),
+      confinement,
       ...(typeof options.execCwd === 'string' ? { cwd: options.execCwd } : {}),
     });
     const { handler: datagram, limiter } = createExecDatagramHandler(engine, {
       rate: num('udpRate'),
     });
+    const gate = new PreauthGate({
+      perAddress: num('maxUnauthenticatedPerIp') ?? 8,
+      maxTotal: num('maxUnauthenticated') ?? 256,
+    });
     env.log('info', 'exec: serving allowlisted commands', {
       commands: [...allowlist.keys()].join(','),
     });
+    env.log(
+      confinement.unshare !== null && confinement.limit.kind !== 'none' ? 'info' : 'warn',
+      `exec: commands confined by ${confinement.description}`,
+    );
+    env.log('info', `exec: replay guard: ±${windowMs / 1000} s, nonces in ${store.description}`);
     return {
-      stream: createExecStreamHandler(engine),
+      stream: createExecStreamHandler(engine, {
+        gate,
+        ...(num('authTimeout') === undefined ? {} : { authTimeout: num('authTimeout') }),
+      }),
       datagram,
       async close() {
         limiter.clear();
+        await engine.replay.close();
       },
     };
   },

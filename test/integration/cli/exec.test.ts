@@ -123,6 +123,8 @@ test('serve exec + socketkit exec --secret-file: end to end over TCP and UDP', a
     'echo=/bin/echo',
     '--allow-args',
     'echo=.*',
+    '--allow-options',
+    'echo=-n',
   ]);
   t.after(() => run.stop());
   assert.deepEqual(run.rows.map((r) => r.transport).sort(), ['tcp', 'udp']);

@@ -28,6 +28,9 @@ export async function startChat(
     host: '127.0.0.1',
     port: 0,
     maxConnections: 10_000,
+    // Load tests open hundreds of connections from 127.0.0.1: lift the per-address limits.
+    maxConnectionsPerIp: 0,
+    acceptRate: 0,
     handler: (conn, ctx) =>
       serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal),
   });

@@ -3,8 +3,12 @@ import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
 import {
   decodeReplyPayload,
+  encodeRequest,
   type ExecReplyFrame,
+  type ExecRequestHeader,
   execService,
+  lengthPrefixed,
+  type SignedRequest,
   signRequest,
 } from '../../../src/services/exec/index.js';
 import { instanceOf, serve } from './helpers/service-harness.js';
@@ -26,16 +30,17 @@ export async function serveExec(
     secret: SECRET,
     allowCommand: ['echo=/bin/echo', 'plain=/bin/echo fixed'],
     allowArgs: ['echo=.*'],
+    replayStore: 'memory',
     ...options,
   });
   const where = await serve(t, instance, kind);
   return (where as { port: number }).port;
 }
 
-/** Writes one request frame (any object, signed or not) and reads reply frames to the end. */
+/** Writes requests (signed, or raw bytes) and reads reply frames to the end. */
 export function rawTcpRequest(
   port: number,
-  requests: object[],
+  requests: (SignedRequest | Buffer)[],
   timeoutMs = 20_000,
 ): Promise<{ frames: ExecReplyFrame[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
@@ -53,12 +58,7 @@ export function rawTcpRequest(
       resolve({ frames, closed });
     };
     sock.on('connect', () => {
-      for (const r of requests) {
-        const json = Buffer.from(JSON.stringify(r));
-        const head = Buffer.alloc(4);
-        head.writeUInt32BE(json.length);
-        sock.write(Buffer.concat([head, json]));
-      }
+      for (const r of requests) sock.write(Buffer.isBuffer(r) ? r : encodeRequest(r));
     });
     sock.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
@@ -79,6 +79,16 @@ export function rawTcpRequest(
 /** Signs a request with the test secret. */
 export function request(command: string, args: string[] = [], now?: number) {
   return signRequest(SECRET, command, args, now === undefined ? {} : { now });
+}
+
+/** A request with header fields changed after signing (its MAC no longer verifies). */
+export function tampered(r: SignedRequest, patch: Partial<ExecRequestHeader>): SignedRequest {
+  return { header: { ...r.header, ...patch }, body: r.body };
+}
+
+/** A header frame of any JSON (no body), as raw bytes. */
+export function rawHeader(json: object): Buffer {
+  return lengthPrefixed(Buffer.from(JSON.stringify(json)));
 }
 
 /** The stdout bytes of reply frames. */

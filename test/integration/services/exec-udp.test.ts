@@ -6,6 +6,7 @@ import {
   ExecRefusedError,
   ExecReplyError,
   execUdp,
+  encodeRequest,
   signRequest,
 } from '../../../src/services/exec/index.js';
 import { nodeCommand, SECRET, serveExec } from './exec-harness.js';
@@ -57,7 +58,7 @@ test('exec/udp: every reply datagram is at most 1200 bytes and numbered', async 
       }
     });
   });
-  sock.send(JSON.stringify(signRequest(SECRET, 'big', [])), port, '127.0.0.1');
+  sock.send(encodeRequest(signRequest(SECRET, 'big', [])), port, '127.0.0.1');
   await done;
   assert.ok(total >= 5, `only ${total} datagrams`);
 });

@@ -4,11 +4,13 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ExecSession } from '../../../src/services/exec/index.js';
+import { ExecSession, encodeRequest } from '../../../src/services/exec/index.js';
 import {
   nodeCommand,
+  rawHeader,
   rawTcpRequest,
   request,
+  tampered,
   SECRET,
   serveExec,
   stdoutOf,
@@ -46,13 +48,14 @@ test('exec/tcp: several requests on one connection, fixed args come first', asyn
 
 test('exec/tcp: refusals are clear error frames', async (t) => {
   const port = await serveExec(t, 'tcp');
-  const cases: [object, string, RegExp][] = [
-    [{ ...request('echo', ['x']), mac: '0'.repeat(64) }, 'ERR_EXEC_AUTH', /bad MAC/],
+  const cases: [Parameters<typeof rawTcpRequest>[1][number], string, RegExp][] = [
+    [tampered(request('echo', ['x']), { mac: '0'.repeat(64) }), 'ERR_EXEC_AUTH', /bad MAC/],
     [request('echo', ['x'], Date.now() - 5 * 60_000), 'ERR_EXEC_CLOCK_SKEW', /clock/],
     [request('echo', ['x'], Date.now() + 5 * 60_000), 'ERR_EXEC_CLOCK_SKEW', /clock/],
     [request('rm', ['-rf', '/']), 'ERR_EXEC_UNKNOWN_COMMAND', /not allowed/],
     [request('plain', ['extra']), 'ERR_EXEC_ARGS', /no arguments/],
-    [{ v: 1, command: 'echo' }, 'ERR_EXEC_BAD_REQUEST', /fields/],
+    [rawHeader({ v: 1, command: 'echo' }), 'ERR_EXEC_BAD_REQUEST', /fields/],
+    [{ ...request('echo', ['x']), body: Buffer.from('["y"]') }, 'ERR_EXEC_AUTH', /body/],
   ];
   for (const [req, code, message] of cases) {
     const { frames } = await rawTcpRequest(port, [req]);
@@ -95,7 +98,14 @@ test('exec/tcp: no shell: metacharacters reach the command literally', async (t)
 test('exec/tcp: the timeout kills the whole process group', async (t) => {
   const port = await serveExec(t, 'tcp', {
     execTimeout: 0.5,
-    commands: { tree: { path: '/bin/sh', args: ['-c', 'sleep 30 & echo $!; wait'] } },
+    // The background child prints its PID as the host sees it (/proc/self: the command
+    // may run in its own PID namespace, where `$!` would be a namespace PID).
+    commands: {
+      tree: {
+        path: '/bin/sh',
+        args: ['-c', "sh -c 'read -r pid rest < /proc/self/stat; echo $pid; exec sleep 30' & wait"],
+      },
+    },
   });
   const { frames } = await rawTcpRequest(port, [request('tree')]);
   const end = frames.at(-1);
@@ -171,10 +181,7 @@ test('exec/tcp: an abrupt disconnect mid-output kills the command, the server ke
   for (let round = 0; round < 3; round++) {
     await new Promise<void>((resolve, reject) => {
       const sock = connect(port, '127.0.0.1');
-      const json = Buffer.from(JSON.stringify(request('yes')));
-      const head = Buffer.alloc(4);
-      head.writeUInt32BE(json.length);
-      sock.on('connect', () => sock.write(Buffer.concat([head, json])));
+      sock.on('connect', () => sock.write(encodeRequest(request('yes'))));
       let got = 0;
       sock.on('data', (c: Buffer) => {
         got += c.length;

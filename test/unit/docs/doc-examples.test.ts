@@ -30,7 +30,8 @@ function extract(files: string[]): Example[] {
       if (open === null) continue;
       const start = i;
       const body: string[] = [];
-      for (i++; i < lines.length && !/^```\s*$/.test(lines[i] ?? ''); i++) body.push(lines[i] ?? '');
+      for (i++; i < lines.length && !/^```\s*$/.test(lines[i] ?? ''); i++)
+        body.push(lines[i] ?? '');
       const lang = open[1]?.startsWith('t') ? 'ts' : 'js';
       examples.push({ where: `${file}:${start + 1}`, lang, code: body.join('\n') + '\n' });
     }
@@ -54,7 +55,10 @@ function writeExamples(): Map<string, Example> {
   mkdirSync(dir, { recursive: true });
   const byFile = new Map<string, Example>();
   examples.forEach((ex, n) => {
-    const file = join(dir, `example-${String(n).padStart(3, '0')}.${ex.lang === 'ts' ? 'ts' : 'mjs'}`);
+    const file = join(
+      dir,
+      `example-${String(n).padStart(3, '0')}.${ex.lang === 'ts' ? 'ts' : 'mjs'}`,
+    );
     // `export {}` makes every block a module of its own (top-level await, no shared names).
     writeFileSync(file, `${ex.code}export {};\n`);
     byFile.set(file, ex);
@@ -94,7 +98,8 @@ test('every TypeScript/JavaScript example of the docs type-checks under the proj
       // A problem outside the examples (in src/): the typecheck step reports those.
       continue;
     }
-    const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
+    const line =
+      d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line : 0;
     const [mdFile, mdLine] = ex.where.split(':');
     problems.push(
       `${mdFile}:${Number(mdLine) + 1 + line}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,

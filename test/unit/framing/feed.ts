@@ -30,7 +30,7 @@ export function events<T>(decoder: Decoder<T>, chunks: readonly Buffer[]): Event
       } catch (error) {
         assert.ok(error instanceof SocketkitError, `unexpected ${String(error)}`);
         out.push({ error: error.code });
-        if (reader.buffered === before) return false;
+        if (reader.failed || reader.buffered === before) return false;
       }
     }
     throw new Error('decoder loop did not stop');

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  bodyHash,
   ChunkAssembler,
-  canonicalRequest,
+  canonicalHeader,
   chunkReply,
   decodeReplyPayload,
   type ExecRefusedError,
   encodeReplyFrame,
   parseChunk,
+  encodeRequest,
+  MemoryNonceStore,
   ReplayGuard,
   signRequest,
   verifyMac,
@@ -15,20 +18,29 @@ import {
 
 const secret = Buffer.from('0123456789abcdef0123');
 
-test('signRequest/verifyMac: any changed field breaks the MAC', () => {
+test('signRequest/verifyMac: any changed header field breaks the MAC; the header signs the body', () => {
   const r = signRequest(secret, 'echo', ['a', 'b'], { id: 'r1', now: 1_700_000_000_000 });
-  assert.ok(verifyMac(secret, r));
+  const h = r.header;
+  assert.ok(verifyMac(secret, h));
+  assert.equal(r.body.toString(), '["a","b"]');
+  assert.equal(h.bodyLength, r.body.length);
+  assert.equal(h.bodyHash, bodyHash(r.body));
   assert.equal(
-    canonicalRequest(r),
-    `socketkit-exec-v1\n[1,"r1","echo",["a","b"],"${r.nonce}",1700000000000]`,
+    canonicalHeader(h),
+    `socketkit-exec-v2\n[2,"r1","echo","${h.nonce}",1700000000000,9,"${h.bodyHash}"]`,
   );
-  assert.ok(!verifyMac(Buffer.from('another secret.....'), r));
-  assert.ok(!verifyMac(secret, { ...r, args: ['a', 'c'] }));
-  assert.ok(!verifyMac(secret, { ...r, command: 'rm' }));
-  assert.ok(!verifyMac(secret, { ...r, ts: r.ts + 1 }));
-  assert.ok(!verifyMac(secret, { ...r, mac: 'zz' }));
-  // Moving an argument boundary changes the canonical form too.
-  assert.ok(!verifyMac(secret, { ...r, args: ['a b'] }));
+  assert.ok(!verifyMac(Buffer.from('another secret.....'), h));
+  assert.ok(!verifyMac(secret, { ...h, command: 'rm' }));
+  assert.ok(!verifyMac(secret, { ...h, ts: h.ts + 1 }));
+  assert.ok(!verifyMac(secret, { ...h, bodyLength: h.bodyLength + 1 }));
+  assert.ok(!verifyMac(secret, { ...h, bodyHash: bodyHash(Buffer.from('["a b"]')) }));
+  assert.ok(!verifyMac(secret, { ...h, mac: 'zz' }));
+  // On the wire: two length-prefixed frames.
+  const wire = encodeRequest(r);
+  const hl = wire.readUInt32BE(0);
+  assert.deepEqual(JSON.parse(wire.subarray(4, 4 + hl).toString()), h);
+  assert.equal(wire.readUInt32BE(4 + hl), r.body.length);
+  assert.deepEqual(wire.subarray(8 + hl), r.body);
 });
 
 test('reply frames round-trip', () => {
@@ -46,47 +58,26 @@ test('reply frames round-trip', () => {
   assert.throws(() => decodeReplyPayload(Buffer.from([9])), /unknown reply frame type/);
 });
 
-test('ReplayGuard: clock window, nonce once, bounded table', () => {
+test('ReplayGuard: clock window, nonce once, bounded table', async () => {
   let now = 1_000_000;
   const g = new ReplayGuard({ windowMs: 60_000, maxEntries: 2, now: () => now });
-  const reason = (fn: () => void) => {
+  const reason = async (fn: () => void | Promise<void>) => {
     try {
-      fn();
+      await fn();
       return 'ok';
     } catch (e) {
       return (e as ExecRefusedError).reason;
     }
   };
-  assert.equal(
-    reason(() => g.checkClock(now - 61_000)),
-    'ERR_EXEC_CLOCK_SKEW',
-  );
-  assert.equal(
-    reason(() => g.checkClock(now + 59_000)),
-    'ok',
-  );
-  assert.equal(
-    reason(() => g.admit('n1', now)),
-    'ok',
-  );
-  assert.equal(
-    reason(() => g.admit('n1', now)),
-    'ERR_EXEC_REPLAY',
-  );
-  assert.equal(
-    reason(() => g.admit('n2', now)),
-    'ok',
-  );
-  assert.equal(
-    reason(() => g.admit('n3', now)),
-    'ERR_EXEC_BUSY',
-  );
+  assert.equal(await reason(() => g.checkClock(now - 61_000)), 'ERR_EXEC_CLOCK_SKEW');
+  assert.equal(await reason(() => g.checkClock(now + 59_000)), 'ok');
+  assert.equal(await reason(() => g.admit('n1', now)), 'ok');
+  assert.equal(await reason(() => g.admit('n1', now)), 'ERR_EXEC_REPLAY');
+  assert.equal(await reason(() => g.admit('n2', now)), 'ok');
+  assert.equal(await reason(() => g.admit('n3', now)), 'ERR_EXEC_BUSY');
   now += 61_000; // n1, n2 can no longer pass the clock check: forgotten
-  assert.equal(
-    reason(() => g.admit('n3', now)),
-    'ok',
-  );
-  assert.equal(g.size, 1);
+  assert.equal(await reason(() => g.admit('n3', now)), 'ok');
+  assert.equal((g.store as MemoryNonceStore).size, 1);
 });
 
 test('chunkReply/ChunkAssembler: any order, duplicates, loss counted', () => {

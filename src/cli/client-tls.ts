@@ -1,0 +1,98 @@
+/**
+ * TLS for every CLI client (`connect`, and `chat`, `exec`, … as they offer `--tls`): one
+ * place that turns the client flags into `node:tls` options, and one that explains a
+ * certificate that was refused.
+ *
+ * The server's certificate is verified by default — its chain against the system CAs, or
+ * only against `--tls-ca`'s when given, and its name against the host connected to (an
+ * IP address is checked against the certificate's IP SANs; `--tls-servername` names
+ * another host to ask for and check). `--tls-insecure` is the explicit opt-out, and it
+ * says so on stderr every time it is used.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { CliError, ExitCode } from './io.js';
+
+/** The TLS flags of a CLI client (commander's camelCase names). */
+export interface ClientTlsFlags {
+  /** `--tls-ca FILE`: trust only these CAs (PEM) instead of the system's. */
+  tlsCa?: string;
+  /** `--tls-cert FILE`: a client certificate (PEM). */
+  tlsCert?: string;
+  /** `--tls-key FILE`: its private key (PEM). */
+  tlsKey?: string;
+  /** `--tls-servername NAME`: the name to ask for (SNI) and verify, instead of the host. */
+  tlsServername?: string;
+  /** `--tls-insecure`: do not verify the server's certificate (warned about on stderr). */
+  tlsInsecure?: boolean;
+}
+
+/** Reads a PEM file named by `option`; a usage error that names the file otherwise. */
+export function readPem(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CliError(`${option}: cannot read ${path}: ${reason}`, ExitCode.usage);
+  }
+}
+
+/** The line `--tls-insecure` prints on stderr, each time. */
+export function insecureTlsWarning(host: string | undefined): string {
+  const where = host === undefined ? 'the server' : host;
+  return `socketkit: WARNING: --tls-insecure: the certificate of ${where} is NOT verified; anyone between you and it can read and change this connection\n`;
+}
+
+/**
+ * `node:tls` client options for a connection to `host` (undefined for a Unix socket).
+ * With `--tls-insecure`, `warn` is called with {@link insecureTlsWarning}.
+ * @throws {CliError} (usage) when a PEM file cannot be read.
+ */
+export function clientTlsOptions(
+  flags: ClientTlsFlags,
+  host: string | undefined,
+  warn: (line: string) => void,
+): ConnectionOptions {
+  const insecure = flags.tlsInsecure === true;
+  if (insecure) warn(insecureTlsWarning(flags.tlsServername ?? host));
+  // SNI carries names only (RFC 6066): an address is not sent, but it is still verified —
+  // Node checks `servername ?? host`, so an IP is matched against the IP SANs.
+  const servername =
+    flags.tlsServername ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
+  return {
+    rejectUnauthorized: !insecure,
+    ...(servername === undefined ? {} : { servername }),
+    ...(flags.tlsCa === undefined ? {} : { ca: readPem(flags.tlsCa, '--tls-ca') }),
+    ...(flags.tlsCert === undefined ? {} : { cert: readPem(flags.tlsCert, '--tls-cert') }),
+    ...(flags.tlsKey === undefined ? {} : { key: readPem(flags.tlsKey, '--tls-key') }),
+  };
+}
+
+/** OpenSSL/Node codes of a certificate that failed verification. */
+const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/;
+
+/** True when `err` is a refused server certificate (untrusted, expired, wrong name). */
+export function isCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && CERT_ERRORS.test(code);
+}
+
+/**
+ * Explains a refused certificate: `message` (what failed, naming the address) plus what
+ * to do. Exit status 1 (a runtime failure).
+ * @returns null when `err` is not a certificate error.
+ */
+export function certificateError(err: unknown, message: string): CliError | null {
+  if (!isCertificateError(err)) return null;
+  const code = (err as { code: string }).code;
+  const hint =
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID'
+      ? "the server's certificate is for other names: connect by one of them, or name the one to check with --tls-servername"
+      : "the server's certificate is not trusted: pass --tls-ca FILE with the CA that signed it";
+  return new CliError(
+    `${message} (${hint}; --tls-insecure skips verification, unsafe) [${code}]`,
+    ExitCode.failure,
+  );
+}
