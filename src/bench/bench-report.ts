@@ -28,6 +28,11 @@ export interface WorkerCounters {
   sent: number;
   /** conns: connections established; others: connections opened. */
   connected: number;
+  /**
+   * Signs that the server rate-limited the load: sntp, Kiss-o'-Death RATE replies (also
+   * counted in `errors`); fanout, the server's "too many lines" / "rate limit" notices.
+   */
+  rateLimited: number;
 }
 
 /** A worker's final message: counters, the latency histograms, and error samples. */
@@ -99,6 +104,7 @@ export function emptyCounters(): WorkerCounters {
     reordered: 0,
     sent: 0,
     connected: 0,
+    rateLimited: 0,
   };
 }
 
@@ -135,4 +141,38 @@ export function mergeSamples(lists: readonly string[][], max = 5): string[] {
     }
   }
   return out;
+}
+
+/** How a server is started so that its own rate limit does not fail a benchmark. */
+const UNLIMITED: Partial<Record<BenchMode, string>> = {
+  fanout: 'socketkit serve chat --rate-limit 0 --history 0',
+  sntp: 'socketkit serve sntp --rate 1000000 --burst 1000000',
+};
+
+/**
+ * Why a run failed, when the counters tell: today, that the server rate-limited the
+ * load (its limiter doing its job, not a defect), with how to start it for a benchmark.
+ * @returns lines for the user (none when there is nothing to explain).
+ */
+export function explainFailure(r: BenchResult): string[] {
+  const c = r.counters;
+  if (c.rateLimited === 0) return [];
+  const start = UNLIMITED[r.mode];
+  if (r.mode === 'fanout') {
+    const receivers = Math.max(1, r.options.connections - 1);
+    const dropped = Math.ceil(c.missing / receivers);
+    return [
+      `the server rate-limited the senders (${c.rateLimited} "too many lines" notices; ` +
+        `about ${dropped} lines dropped, ${c.missing} deliveries missing): ` +
+        `start it with --rate-limit 0 for a benchmark${start ? ` (${start})` : ''}`,
+    ];
+  }
+  if (r.mode === 'sntp') {
+    return [
+      `the server rate-limited the requests (${c.rateLimited} Kiss-o'-Death RATE replies` +
+        `${c.lost + r.warmupCounters.lost > 0 ? `; the ${c.lost + r.warmupCounters.lost} lost requests were most likely dropped by the same limiter` : ''}): ` +
+        `start it with a high --rate for a benchmark${start ? ` (${start})` : ''}`,
+    ];
+  }
+  return [`the server rate-limited the load (${c.rateLimited} signs)`];
 }

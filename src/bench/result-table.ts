@@ -100,6 +100,7 @@ export function formatResultTable(r: BenchResult): string {
   if (r.mode === 'fanout') {
     problems.push(`missing ${formatNumber(c.missing)}`, `reordered ${formatNumber(c.reordered)}`);
   }
+  if (c.rateLimited > 0) problems.push(`rate-limited ${formatNumber(c.rateLimited)}`);
   rows.push(['problems', problems.join(', ')]);
   rows.push([
     'generator CPU',

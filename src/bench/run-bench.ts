@@ -19,10 +19,11 @@ import {
   type WorkerReport,
 } from './bench-report.js';
 import { createLatencyHistogram, mergeEncoded, summarize } from './latency-stats.js';
+import { datagramProbe } from './loads/datagram-load.js';
 import { createFanoutShared } from './loads/fanout-load.js';
 import { createSharedCounters, SharedView, waitFor } from './loads/load-control.js';
 import { runWorkerLoad, type WorkerInput } from './run-worker-load.js';
-import { resolveTarget } from './target-check.js';
+import { checkListening, resolveTarget } from './target-check.js';
 
 /** Progress callbacks and the stop signal of a run. */
 export interface RunBenchHooks {
@@ -75,12 +76,19 @@ function runInWorker(input: WorkerInput): Promise<WorkerReport> {
  * Runs the load described by `options` (already checked by `resolveBenchOptions`).
  * @throws {InvalidArgumentError} for a non-loopback target without `allowRemote`.
  * @throws {HostNotFoundError} when the host does not resolve.
+ * @throws {ConnectionRefusedError} when nothing listens at the target (checked first).
  */
 export async function runBench(
   options: BenchOptions,
   hooks: RunBenchHooks = {},
 ): Promise<BenchResult> {
   const target = await resolveTarget(options.host, options.allowRemote);
+  const mode = options.mode;
+  if (mode === 'udp' || mode === 'sntp') {
+    await checkListening(target, options.port, 'udp', datagramProbe(mode, options.size));
+  } else {
+    await checkListening(target, options.port, 'tcp');
+  }
   const workers = options.workers;
   const shared = createSharedCounters(workers);
   const view = new SharedView(shared, workers);

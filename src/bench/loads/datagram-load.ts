@@ -12,7 +12,8 @@
  *   be byte-identical (an echo server).
  * - sntp: a request is a 48-byte NTP mode-3 packet whose transmit timestamp carries
  *   the sequence number; the reply must be mode 4 and echo it as its origin timestamp
- *   (RFC 4330 §5). A Kiss-o'-Death (stratum 0) reply counts as an error.
+ *   (RFC 4330 §5). A Kiss-o'-Death (stratum 0) reply counts as an error; a KoD RATE
+ *   is also counted as `rateLimited`, so the report can say the server's limiter did it.
  * @module
  */
 import { randomFillSync } from 'node:crypto';
@@ -42,6 +43,8 @@ interface DatagramProtocol {
   check(reply: Buffer, sent: Buffer): string | null;
   /** The sequence number a reply answers, or -1 when it is not one of ours. */
   seqOf(reply: Buffer): number;
+  /** True when the reply is the server's rate limiter speaking (sntp: a KoD RATE). */
+  isRateLimit?(reply: Buffer): boolean;
 }
 
 const echoProtocol = (size: number): DatagramProtocol => ({
@@ -70,7 +73,20 @@ const sntpProtocol: DatagramProtocol = {
   },
   seqOf: (reply) =>
     reply.length >= 32 && reply.readUInt32BE(28) === NTP_MARK ? reply.readUInt32BE(24) : -1,
+  isRateLimit: (reply) =>
+    reply.length >= 16 && reply[1] === 0 && reply.toString('latin1', 12, 16) === 'RATE',
 };
+
+/**
+ * One request of the mode, for the pre-flight check: an SNTP request (sequence number 0,
+ * outside any load: the check's socket is its own) or `size` zero bytes for an echo.
+ */
+export function datagramProbe(mode: 'udp' | 'sntp', size: number): Buffer {
+  const proto = mode === 'sntp' ? sntpProtocol : echoProtocol(size);
+  const buf = Buffer.alloc(proto.size);
+  proto.fill(buf, 0);
+  return buf;
+}
 
 /** Runs this worker's share of a udp or sntp load. */
 export async function datagramLoad(ctx: LoadContext): Promise<void> {
@@ -157,6 +173,11 @@ export async function datagramLoad(ctx: LoadContext): Promise<void> {
           counters.bytesReceived += reply.length;
           control.done();
         }
+      } else if (proto.isRateLimit?.(reply) === true) {
+        // The server's limiter answering: an error for the run, but not a wrong reply.
+        counters.errors++;
+        counters.rateLimited++;
+        ctx.note(new Error(problem));
       } else {
         counters.errors++;
         counters.mismatches++;

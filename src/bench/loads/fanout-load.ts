@@ -34,6 +34,12 @@ const BATCH = 64;
 /** Bytes a line takes at most: "sk" + run(8) + 3 numbers + spaces + newline. */
 const LINE_MAX_BYTES = 2 + 8 + 1 + 10 + 1 + 10 + 1 + 17 + 1;
 
+/**
+ * A server notice that it dropped a sender's lines for its rate: socketkit chat's
+ * "too many lines (limit N/s): dropped", and the usual words of other servers.
+ */
+const RATE_NOTICE = /too many lines|rate.?limit|flood/i;
+
 /** A sender's first measured line number before it sent one: every line is the warm-up's. */
 const NOT_YET = 0x7fff_ffff;
 
@@ -149,7 +155,13 @@ export async function fanoutLoad(ctx: LoadContext, runId: string): Promise<void>
       }
       return;
     }
-    if (kind !== LineKind.data) return;
+    if (kind !== LineKind.data) {
+      // Not one of ours: a server notice. Count the ones saying it rate-limited a sender.
+      if (RATE_NOTICE.test(buf.toString('latin1', start, Math.min(end, start + 200)))) {
+        counters.rateLimited++;
+      }
+      return;
+    }
     const sender = fields[0] ?? -1;
     const seq = fields[1] ?? 0;
     if (sender === c.id || sender >= K) return;

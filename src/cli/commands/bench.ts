@@ -12,10 +12,10 @@
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { BENCH_MODES, type BenchOptions, resolveBenchOptions } from '../../bench/bench-options.js';
-import type { BenchResult } from '../../bench/bench-report.js';
+import { type BenchResult, explainFailure } from '../../bench/bench-report.js';
 import { formatResultTable } from '../../bench/result-table.js';
 import { runBench } from '../../bench/run-bench.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { ConnectionRefusedError, InvalidArgumentError } from '../../errors.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import type { CommandFactory } from './index.js';
 
@@ -165,6 +165,11 @@ seconds. Every reply of the warm-up is verified (a failure there fails the run),
 operations issued during it are left out of throughput, latency and counters (JSON:
 warmupCounters). conns mode has no warm-up.
 
+A benchmark floods its server: start socketkit's chat and SNTP servers without
+their per-client rate limits, or the run fails (bench says the server rate-limited it):
+  socketkit serve chat --rate-limit 0 --history 0
+  socketkit serve sntp --rate 1000000 --burst 1000000
+
 Examples:
   socketkit bench rr 127.0.0.1 7007 -c 100 -d 10 --warmup 1
   socketkit bench fanout 127.0.0.1 7777 -c 100 --senders 10 --rate 500
@@ -194,6 +199,15 @@ Examples:
       } catch (err) {
         // A refused (non-loopback) target is a usage error, like a bad flag.
         if (err instanceof InvalidArgumentError) throw new CliError(err.message, ExitCode.usage);
+        // Nothing to measure: say so, without a table of errors.
+        if (err instanceof ConnectionRefusedError) {
+          const proto = mode === 'udp' || mode === 'sntp' ? 'UDP' : 'TCP';
+          throw new CliError(
+            `nothing listens on ${host}:${options.port} (${proto}: connection refused); ` +
+              'is the server running, and on this port?',
+            ExitCode.failure,
+          );
+        }
         throw err;
       } finally {
         bar?.stop();
@@ -203,6 +217,7 @@ Examples:
         io.stdout.write(`socketkit bench ${mode}\n`);
         io.stdout.write(formatResultTable(result));
       }
+      for (const line of explainFailure(result)) io.stderr.write(`socketkit bench: ${line}\n`);
       if (io.signal.aborted) setExitCode(ExitCode.interrupted);
       else setExitCode(benchFailed(result) ? ExitCode.failure : ExitCode.ok);
     });

@@ -13,6 +13,7 @@ import { type DatagramPort, runDatagramSession } from '../netcat/datagram-sessio
 import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
 import {
   addCommonOptions,
+  describeOption,
   addConnectOptions,
   checkCommonFlags,
   durationFlag,
@@ -156,6 +157,7 @@ export const connectCommand: CommandFactory = (io, setExitCode) => {
     .argument('[port]', 'port number');
   addCommonOptions(cmd);
   addConnectOptions(cmd);
+  describeOption(cmd, '--tls-cert', 'a client certificate (PEM) to present, with --tls-key');
   cmd.addHelpText('after', EXAMPLES);
   cmd.action(async (host: string | undefined, port: string | undefined, flags: NetcatFlags) => {
     setExitCode(await runConnect(io, host, port, flags));

@@ -14,6 +14,7 @@ import { type DatagramPeer, runDatagramSession } from '../netcat/datagram-sessio
 import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
 import {
   addCommonOptions,
+  describeOption,
   addListenOptions,
   checkCommonFlags,
   durationFlag,
@@ -199,6 +200,7 @@ export const listenCommand: CommandFactory = (io, setExitCode) => {
     .argument('[port]', 'port number (0 picks a free one; see it with -v)');
   addCommonOptions(cmd);
   addListenOptions(cmd);
+  describeOption(cmd, '--tls-cert', 'the certificate (PEM) to serve TLS with, with --tls-key');
   cmd.addHelpText('after', EXAMPLES);
   cmd.action(async (first: string | undefined, second: string | undefined, flags: NetcatFlags) => {
     setExitCode(await runListen(io, first, second, flags));

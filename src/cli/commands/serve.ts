@@ -10,7 +10,7 @@
  * @module
  */
 import { Command, Option } from 'commander';
-import { AddressInUseError } from '../../errors.js';
+import { AddressInUseError, InvalidArgumentError } from '../../errors.js';
 import { allServices as knownServices } from '../../services/registry.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { loadConfigFile } from '../serve/config-file.js';
@@ -247,7 +247,13 @@ async function runServe(
         return ExitCode.ok;
       }
       if (err instanceof ListenerStartError) {
-        throw new CliError(err.message + portInUseHint(err), ExitCode.failure);
+        // A service refusing its options (exec with no command allowed, …) is a usage
+        // error (exit 2), like a bad flag; a port in use or a missing file is not.
+        const usage = err.cause instanceof InvalidArgumentError;
+        throw new CliError(
+          err.message + portInUseHint(err),
+          usage ? ExitCode.usage : ExitCode.failure,
+        );
       }
       throw err;
     }

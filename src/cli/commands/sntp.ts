@@ -12,9 +12,10 @@
  * @module
  */
 import { Command, Option } from 'commander';
+import { ConnectionRefusedError, SocketTimeoutError } from '../../errors.js';
 import { querySntp, type SntpResult } from '../../services/sntp/sntp-client.js';
 import { TimeFormatter } from '../../services/strftime/time-formatter.js';
-import { ExitCode } from '../io.js';
+import { CliError, ExitCode } from '../io.js';
 import { interruptible } from '../time/interruptible.js';
 import { formatOffset, parsePort, parseSeconds } from '../time/time-args.js';
 import type { CommandFactory } from './index.js';
@@ -24,6 +25,27 @@ interface SntpFlags {
   timeout: string;
   ntpVersion: '3' | '4';
   json?: boolean;
+}
+
+/** The NTP port: the default, as with sntp/ntpdig. */
+const NTP_PORT = 123;
+/** Where `socketkit serve` puts its SNTP server. */
+const SERVE_SNTP_PORT = 7124;
+
+/**
+ * Nothing answered: say which port was asked, and, on the NTP port, where socketkit's
+ * own SNTP server listens (the usual surprise after `socketkit serve`).
+ */
+function noAnswer(err: ConnectionRefusedError | SocketTimeoutError, host: string, port: number) {
+  const what =
+    err instanceof ConnectionRefusedError
+      ? `nothing listens on ${host}:${port} (UDP: connection refused)`
+      : `no reply from ${host}:${port} within ${err.timeout} s`;
+  const hint =
+    port === NTP_PORT
+      ? `; asked the NTP port ${NTP_PORT}: socketkit serve's SNTP server is on ${SERVE_SNTP_PORT} (--port ${SERVE_SNTP_PORT})`
+      : '';
+  return new CliError(`${what}${hint}`, ExitCode.failure);
 }
 
 const LEAP_NAMES = ['no-leap', 'add-leap', 'del-leap', 'unsync'] as const;
@@ -47,7 +69,11 @@ export const sntpCommand: CommandFactory = (io, setExitCode) =>
       'query an NTP/SNTP server once: offset, delay, stratum, reference id (like sntp/ntpdig)',
     )
     .argument('<host>', 'server host name or address')
-    .option('-p, --port <n>', 'server UDP port (socketkit serve sntp uses 7124)', '123')
+    .option(
+      '-p, --port <n>',
+      `server UDP port (socketkit serve sntp uses ${SERVE_SNTP_PORT})`,
+      String(NTP_PORT),
+    )
     .option('-t, --timeout <seconds>', 'how long to wait for the reply', '5')
     .addOption(
       new Option('--ntp-version <v>', 'NTP version to send').choices(['3', '4']).default('4'),
@@ -57,12 +83,20 @@ export const sntpCommand: CommandFactory = (io, setExitCode) =>
       const port = parsePort(flags.port, '--port');
       const timeout = parseSeconds(flags.timeout);
       await interruptible(io, setExitCode, async () => {
-        const r = await querySntp(host, {
-          port,
-          timeout,
-          version: flags.ntpVersion === '3' ? 3 : 4,
-          signal: io.signal,
-        });
+        let r: SntpResult;
+        try {
+          r = await querySntp(host, {
+            port,
+            timeout,
+            version: flags.ntpVersion === '3' ? 3 : 4,
+            signal: io.signal,
+          });
+        } catch (err) {
+          if (err instanceof ConnectionRefusedError || err instanceof SocketTimeoutError) {
+            if (!io.signal.aborted) throw noAnswer(err, host, port);
+          }
+          throw err;
+        }
         if (flags.json) {
           io.stdout.write(
             `${JSON.stringify({

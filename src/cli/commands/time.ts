@@ -65,13 +65,15 @@ export const timeCommand: CommandFactory = (io, setExitCode) =>
     .description('ask a strftime time server (socketkit serve strftime) for the time in a format')
     .argument('<host>', 'server host name or address')
     .argument('<port>', 'server port (socketkit serve strftime uses 7123)')
-    .argument('[format]', 'strftime format, e.g. "%H:%M:%S" (default: the server\'s "%F %X")', '')
+    // No commander default: it would print a second "(default: "")" after this one.
+    .argument('[format]', 'strftime format, e.g. "%H:%M:%S" (default: the server\'s "%F %X")')
     .addOption(
       new Option('-u, --udp', 'use UDP, one datagram each way (the default)').conflicts('tcp'),
     )
     .addOption(new Option('--tcp', 'use TCP, one line each way').conflicts('udp'))
     .option('-t, --timeout <seconds>', 'how long to wait for the reply', '5')
-    .action(async (host: string, portText: string, format: string, flags: TimeFlags) => {
+    .action(async (host: string, portText: string, given: string | undefined, flags: TimeFlags) => {
+      const format = given ?? '';
       const port = parsePort(portText);
       const timeout = parseSeconds(flags.timeout);
       await interruptible(io, setExitCode, async () => {

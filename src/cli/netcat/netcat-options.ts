@@ -229,3 +229,12 @@ export function flushed(stream: Writable): Promise<void> {
     else stream.write('', () => resolve());
   });
 }
+
+/**
+ * Words an option shared by `connect` and `listen` for one of them (e.g. `--tls-cert`:
+ * what the server serves with, or the client certificate a client presents).
+ */
+export function describeOption(cmd: Command, long: string, description: string): void {
+  const option = cmd.options.find((o) => o.long === long);
+  if (option !== undefined) option.description = description;
+}

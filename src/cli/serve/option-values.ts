@@ -94,9 +94,15 @@ export function resolveServiceOptions(
     try {
       out[option.key] = option.parse ? option.parse(String(raw)) : raw;
     } catch (err) {
-      throw new ServeUsageError(
-        `${where(option.key)}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      // A parser's message may name its flag ("--bus must be …"); `where` names it
+      // already (the flag, or the config key), so it is said once.
+      const message = err instanceof Error ? err.message : String(err);
+      const flag = /^--[\w-]+/.exec(option.flags)?.[0];
+      const bare =
+        flag !== undefined && message.startsWith(`${flag} `)
+          ? message.slice(flag.length + 1)
+          : message;
+      throw new ServeUsageError(`${where(option.key)}: ${bare}`);
     }
   }
   return out;

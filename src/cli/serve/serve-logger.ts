@@ -13,7 +13,7 @@
  * | refused      | warn  | `echo/tcp refused 10.0.0.9:5000 (deny)`, summarised *    |
  * | dropped      | warn  | `echo/udp dropped a datagram from 127.0.0.1:5000 (rateLimited: …)`, summarised * |
  * | error        | error | `echo/tcp #3 handler error: …`                            |
- * | error (TLS handshake) | warn | `echo/tls tls-handshake error from …`, summarised * |
+ * | error (TLS handshake) | warn | `echo/tls tls handshake failed from …: why`, summarised * |
  * | fd-limit     | error | `out of file descriptors (EMFILE): new clients are …`     |
  * |              | warn  | `file descriptors available again after 3.2 s: serving`   |
  * | worker       | info  | `worker 2 (pid 4242) exit code 1`                         |
@@ -31,6 +31,7 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Writable } from 'node:stream';
 import type { PeerAddress } from '../../server/handler-types.js';
 import { describeCounts, RepeatSummary } from './repeat-summary.js';
+import { describeTlsHandshakeError } from '../../server/describe-tls-handshake-error.js';
 
 /** Log levels, most severe first. `-q` shows warn and error, `-v` adds debug. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -255,7 +256,9 @@ export class ServeLogger {
         'warn',
         `${name} tls-handshake`,
         typeof code === 'string' ? code : 'error',
-        () => `${name} ${text()}`,
+        // One line: OpenSSL's own message is several, and names internals.
+        () =>
+          `${name} tls handshake failed${m.remote === undefined ? '' : ` from ${formatPeer(m.remote as PeerAddress)}`}: ${describeTlsHandshakeError(m.error)}`,
         (n, s) => `${name} ${n} more failed TLS handshake${n === 1 ? '' : 's'} in the last ${s} s`,
         {
           service: label.service,

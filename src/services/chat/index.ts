@@ -52,6 +52,15 @@ export function parseBusSpec(raw: string): string {
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new InvalidArgumentError(`--bus must be "memory" or redis://host:port, got "${raw}"`);
   }
+  // `redis:/host` and `redis:host` parse, with no host: refuse them here, not later as
+  // a connection that is "closed".
+  if (!/^rediss?:\/\//i.test(raw) || url.hostname === '') {
+    const fixed = raw.replace(/^(rediss?):\/*/i, '$1://');
+    throw new InvalidArgumentError(
+      `--bus must be "memory" or redis://host:port, got "${raw}" (no host` +
+        `${fixed === raw ? '' : `; did you mean "${fixed}"?`})`,
+    );
+  }
   return raw;
 }
 

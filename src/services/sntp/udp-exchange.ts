@@ -37,6 +37,7 @@ export interface UdpExchangeResult {
  * Sends `payload` to `host:port` over UDP and resolves with the first accepted reply.
  * @throws {HostNotFoundError} when `host` does not resolve.
  * @throws {SocketTimeoutError} when no acceptable reply arrives in time.
+ * @throws {ConnectionRefusedError} when the host answers that nothing listens on `port`.
  */
 export async function udpExchange(
   host: string,
@@ -85,12 +86,18 @@ export async function udpExchange(
         reject(options.signal.reason);
         return;
       }
-      const data = options.beforeSend?.() ?? payload;
-      socket.send(data, port, address, (err) => {
-        if (err) {
-          done();
-          reject(fromSystemError(err, { address, port, syscall: 'sendto' }));
-        }
+      // A connected socket: the kernel keeps only the server's datagrams, and an ICMP
+      // port-unreachable comes back as ECONNREFUSED (an 'error'), so "nothing listens
+      // there" is reported at once rather than after the whole timeout.
+      socket.connect(port, address, () => {
+        if (options.signal?.aborted) return;
+        const data = options.beforeSend?.() ?? payload;
+        socket.send(data, (err) => {
+          if (err) {
+            done();
+            reject(fromSystemError(err, { address, port, syscall: 'send' }));
+          }
+        });
       });
     });
   } finally {
