@@ -1,0 +1,140 @@
+/**
+ * What the scenarios serve: one `serve --config` process with every service on port 0
+ * (exec with a throwaway secret and allowlist), TLS material, and a health probe that
+ * asks every listener one valid question.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSignedCert } from '../../helpers/tls-cert.js';
+import { isSntpReply, exchange, sntpRequest, udpAsk } from './clients.js';
+import { type Listening, ServeProcess, type StartOptions } from './serve-process.js';
+
+export const EXEC_SECRET = 'reliability-secret-0123456789abcdef';
+
+let dir: string | undefined;
+/** A private temporary folder for this run (secret file, config, certificates). */
+export function workDir(): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'socketkit-reliability-'));
+  return dir;
+}
+
+/** The exec secret file (mode 600). */
+export function secretFile(): string {
+  const path = join(workDir(), 'exec.secret');
+  writeFileSync(path, EXEC_SECRET, { mode: 0o600 });
+  return path;
+}
+
+let cert: { cert: string; key: string } | undefined;
+/** A self-signed certificate for 127.0.0.1 (openssl). */
+export function tlsCert(): { cert: string; key: string } {
+  cert ??= selfSignedCert(workDir());
+  return cert;
+}
+
+export const ALL_SERVICES = [
+  'echo',
+  'discard',
+  'chargen',
+  'qotd',
+  'daytime',
+  'time',
+  'strftime',
+  'sntp',
+  'chat',
+  'exec',
+] as const;
+
+/** `serve --config` with every service on port 0 (plus SERVICE_OPTIONS per service). */
+export function startAll(
+  serviceOptions: Record<string, Record<string, unknown>> = {},
+  extra: string[] = [],
+  options: StartOptions = {},
+): Promise<ServeProcess> {
+  const services = ALL_SERVICES.map((service) => ({
+    service,
+    port: 0,
+    ...(service === 'exec'
+      ? {
+          options: {
+            secretFile: secretFile(),
+            allowCommand: ['echo=/bin/echo'],
+            allowArgs: ['echo=[a-z ]*'],
+            ...serviceOptions.exec,
+          },
+        }
+      : serviceOptions[service]
+        ? { options: serviceOptions[service] }
+        : {}),
+  }));
+  const path = join(workDir(), `all-${randomBytes(4).toString('hex')}.json`);
+  writeFileSync(path, JSON.stringify({ host: '127.0.0.1', services }));
+  return ServeProcess.start(['--config', path, '-q', ...extra], options);
+}
+
+/** A length-prefixed exec request frame, signed with EXEC_SECRET. */
+export function execFrame(command: string, args: string[] = [], tweak: Record<string, unknown> = {}): Buffer {
+  const base = { v: 1, id: randomBytes(4).toString('hex'), command, args, nonce: randomBytes(16).toString('hex'), ts: Date.now() };
+  const mac = createHmac('sha256', EXEC_SECRET)
+    .update(`socketkit-exec-v1\n${JSON.stringify([base.v, base.id, base.command, base.args, base.nonce, base.ts])}`)
+    .digest('hex');
+  const json = Buffer.from(JSON.stringify({ ...base, mac, ...tweak }));
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(json.length);
+  return Buffer.concat([head, json]);
+}
+
+/** One valid question to LISTENER; resolves with a failure message or null. */
+export async function probe(l: Listening): Promise<string | null> {
+  const what = `${l.service}/${l.transport}:${l.port}`;
+  try {
+    if (l.transport === 'udp') {
+      if (l.service === 'discard') return null;
+      const tag = 0x5a5a;
+      const ask =
+        l.service === 'sntp'
+          ? sntpRequest(tag)
+          : l.service === 'exec'
+            ? execFrame('echo', ['health']).subarray(4)
+            : l.service === 'strftime'
+              ? '%Y'
+              : 'ping';
+      const reply = await udpAsk(l.port, ask);
+      if (reply === null) return `${what}: no reply`;
+      if (l.service === 'sntp' && !isSntpReply(reply, tag)) return `${what}: not an SNTP reply`;
+      if (l.service === 'echo' && reply.toString() !== 'ping') return `${what}: echoed ${reply.length} bytes`;
+      return null;
+    }
+    const spec: Record<string, [string | Buffer, (b: Buffer) => boolean]> = {
+      echo: ['ping\n', (b) => b.includes('ping\n')],
+      discard: ['x', () => false],
+      chargen: ['', (b) => b.length >= 72],
+      qotd: ['', (b) => b.length > 0],
+      daytime: ['', (b) => b.includes('\n')],
+      time: ['', (b) => b.length >= 4],
+      strftime: ['%Y\n', (b) => /\d{4}/.test(b.toString())],
+      chat: ['', (b) => b.includes('welcome')],
+      exec: [execFrame('echo', ['health']), (b) => b.includes('health')],
+    };
+    const [send, ok] = spec[l.service] ?? ['', () => true];
+    const r = await exchange(l.port, send, {
+      until: ok,
+      timeoutMs: l.service === 'discard' ? 300 : 5000,
+    });
+    if (l.service === 'discard') return r.ending === 'timeout' ? null : `${what}: ${r.ending}`;
+    return r.ending === 'until' || (r.ending === 'clean' && ok(r.data))
+      ? null
+      : `${what}: ${r.ending} after ${r.data.length} bytes ${r.error ?? ''}`;
+  } catch (err) {
+    return `${what}: ${(err as Error).message}`;
+  }
+}
+
+/** Every listener of PROC answers (the process is up and serving): the failures, if any. */
+export async function health(proc: ServeProcess): Promise<string[]> {
+  if (!proc.alive) return [`serve exited: ${proc.stderr.slice(-500)}`];
+  const out = await Promise.all(proc.listeners.map((l) => probe(l)));
+  return out.filter((x): x is string => x !== null);
+}
