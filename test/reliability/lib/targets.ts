@@ -3,12 +3,13 @@
  * (exec with a throwaway secret and allowlist), TLS material, and a health probe that
  * asks every listener one valid question.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { isSntpReply, exchange, sntpRequest, udpAsk } from './clients.js';
+import { execCli } from './exec-client.js';
 import { type Listening, ServeProcess, type StartOptions } from './serve-process.js';
 
 export const EXEC_SECRET = 'reliability-secret-0123456789abcdef';
@@ -74,33 +75,23 @@ export function startAll(
   return ServeProcess.start(['--config', path, '-q', ...extra], options);
 }
 
-/** A length-prefixed exec request frame, signed with EXEC_SECRET. */
-export function execFrame(command: string, args: string[] = [], tweak: Record<string, unknown> = {}): Buffer {
-  const base = { v: 1, id: randomBytes(4).toString('hex'), command, args, nonce: randomBytes(16).toString('hex'), ts: Date.now() };
-  const mac = createHmac('sha256', EXEC_SECRET)
-    .update(`socketkit-exec-v1\n${JSON.stringify([base.v, base.id, base.command, base.args, base.nonce, base.ts])}`)
-    .digest('hex');
-  const json = Buffer.from(JSON.stringify({ ...base, mac, ...tweak }));
-  const head = Buffer.alloc(4);
-  head.writeUInt32BE(json.length);
-  return Buffer.concat([head, json]);
-}
-
 /** One valid question to LISTENER; resolves with a failure message or null. */
 export async function probe(l: Listening): Promise<string | null> {
   const what = `${l.service}/${l.transport}:${l.port}`;
   try {
+    if (l.service === 'exec') {
+      const r = await execCli(l.port, ['echo', 'health'], { udp: l.transport === 'udp' });
+      return r.stdout.includes('health') ? null : `${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`;
+    }
     if (l.transport === 'udp') {
       if (l.service === 'discard') return null;
       const tag = 0x5a5a;
       const ask =
         l.service === 'sntp'
           ? sntpRequest(tag)
-          : l.service === 'exec'
-            ? execFrame('echo', ['health']).subarray(4)
-            : l.service === 'strftime'
-              ? '%Y'
-              : 'ping';
+          : l.service === 'strftime'
+            ? '%Y'
+            : 'ping';
       const reply = await udpAsk(l.port, ask);
       if (reply === null) return `${what}: no reply`;
       if (l.service === 'sntp' && !isSntpReply(reply, tag)) return `${what}: not an SNTP reply`;
@@ -116,7 +107,6 @@ export async function probe(l: Listening): Promise<string | null> {
       time: ['', (b) => b.length >= 4],
       strftime: ['%Y\n', (b) => /\d{4}/.test(b.toString())],
       chat: ['', (b) => b.includes('welcome')],
-      exec: [execFrame('echo', ['health']), (b) => b.includes('health')],
     };
     const [send, ok] = spec[l.service] ?? ['', () => true];
     const r = await exchange(l.port, send, {

@@ -1,0 +1,5 @@
+/** Every reliability scenario, in the order they run. */
+import type { Scenario } from '../lib/scenario.js';
+import { fuzzCodecs, fuzzServices } from './fuzz.js';
+
+export const SCENARIOS: Scenario[] = [fuzzCodecs, fuzzServices];
