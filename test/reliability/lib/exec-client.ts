@@ -40,7 +40,9 @@ export function captureRequest(args: string[]): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let child: ReturnType<typeof spawn> | undefined;
     let idle: NodeJS.Timeout | undefined;
+    const open: import('node:net').Socket[] = [];
     const server = createServer((sock) => {
+      open.push(sock);
       sock.on('data', (c: Buffer) => {
         chunks.push(c);
         clearTimeout(idle);
@@ -53,7 +55,7 @@ export function captureRequest(args: string[]): Promise<Buffer> {
       clearTimeout(hard);
       child?.kill('SIGKILL');
       server.close();
-      server.closeAllConnections?.();
+      for (const s of open) s.destroy();
       resolve(Buffer.concat(chunks));
     };
     const hard = setTimeout(done, 10_000);

@@ -47,7 +47,7 @@ export class ServeProcess {
 
   private constructor(args: string[], options: StartOptions) {
     this.args = args;
-    const nodeArgs = ['--import', PROBE, BIN, 'serve', ...args];
+    const nodeArgs = ['--expose-gc', '--import', PROBE, BIN, 'serve', ...args];
     const [cmd, argv] =
       options.nofile === undefined
         ? [process.execPath, nodeArgs]
@@ -169,6 +169,12 @@ export class ServeProcess {
    * answers SIGUSR2 on stderr), summed by type.
    */
   async resources(timeoutMs = 5000): Promise<Record<string, number>> {
+    return (await this.probe(timeoutMs)).resources;
+  }
+
+  /** Resource counts and heap after a full GC (bytes), summed over the processes. */
+  async probe(timeoutMs = 5000): Promise<{ resources: Record<string, number>; heap: number }> {
+    let heap = 0;
     const pids = [this.pid, ...this.workers()];
     const totals: Record<string, number> = {};
     for (const pid of pids) {
@@ -177,8 +183,9 @@ export class ServeProcess {
       process.kill(pid, 'SIGUSR2');
       const report = JSON.parse((await wait)[1]!) as ResourceReport;
       for (const [k, v] of Object.entries(report.resources)) totals[k] = (totals[k] ?? 0) + v;
+      heap += report.heap;
     }
-    return totals;
+    return { resources: totals, heap };
   }
 
   /** Sends SIGNAL and waits for the exit (SIGKILL after `timeoutMs`). */

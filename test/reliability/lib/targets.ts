@@ -8,7 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from '../../helpers/tls-cert.js';
-import { isSntpReply, exchange, sntpRequest, udpAsk } from './clients.js';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { isSntpReply, exchange, readUntil, sntpRequest, udpAsk } from './clients.js';
 import { execCli } from './exec-client.js';
 import { type Listening, ServeProcess, type StartOptions } from './serve-process.js';
 
@@ -83,6 +85,13 @@ export async function probe(l: Listening): Promise<string | null> {
       const r = await execCli(l.port, ['echo', 'health'], { udp: l.transport === 'udp' });
       return r.stdout.includes('health') ? null : `${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`;
     }
+    if (l.transport === 'tls') {
+      const sock = tlsConnect({ port: l.port, host: '127.0.0.1', rejectUnauthorized: false });
+      sock.on('error', () => {});
+      const send = l.service === 'echo' ? 'ping\n' : '';
+      const r = await readUntil(sock as unknown as Socket, (b) => b.length > 0, 5000, () => sock.write(send));
+      return r.ending === 'until' ? null : `${what}: ${r.ending} ${r.error ?? ''}`;
+    }
     if (l.transport === 'udp') {
       if (l.service === 'discard') return null;
       const tag = 0x5a5a;
@@ -127,4 +136,19 @@ export async function health(proc: ServeProcess): Promise<string[]> {
   if (!proc.alive) return [`serve exited: ${proc.stderr.slice(-500)}`];
   const out = await Promise.all(proc.listeners.map((l) => probe(l)));
   return out.filter((x): x is string => x !== null);
+}
+
+/** `serve SERVICE --port 0 -q ARGS`. */
+export function startOne(service: string, args: string[] = [], options: StartOptions = {}): Promise<ServeProcess> {
+  return ServeProcess.start([service, '--port', '0', '-q', ...args], options);
+}
+
+/** Resolves once TEST holds, polled every 100 ms (a /proc figure has no event), or false after TIMEOUT. */
+export async function eventually(test: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const until = performance.now() + timeoutMs;
+  for (;;) {
+    if (await test()) return true;
+    if (performance.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

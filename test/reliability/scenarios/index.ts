@@ -1,5 +1,6 @@
 /** Every reliability scenario, in the order they run. */
 import type { Scenario } from '../lib/scenario.js';
+import { ABUSE } from './abuse.js';
 import { fuzzCodecs, fuzzServices } from './fuzz.js';
 
-export const SCENARIOS: Scenario[] = [fuzzCodecs, fuzzServices];
+export const SCENARIOS: Scenario[] = [fuzzCodecs, fuzzServices, ...ABUSE];
