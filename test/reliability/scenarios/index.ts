@@ -1,6 +1,7 @@
 /** Every reliability scenario, in the order they run. */
 import type { Scenario } from '../lib/scenario.js';
 import { ABUSE } from './abuse.js';
+import { FAULTS } from './faults.js';
 import { fuzzCodecs, fuzzServices } from './fuzz.js';
 
-export const SCENARIOS: Scenario[] = [fuzzCodecs, fuzzServices, ...ABUSE];
+export const SCENARIOS: Scenario[] = [fuzzCodecs, fuzzServices, ...ABUSE, ...FAULTS];
