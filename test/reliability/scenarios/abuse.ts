@@ -401,7 +401,7 @@ export const slowConsumer: Scenario = {
   name: 'slow-consumer',
   category: 'abuse',
   title: 'a chat client that never reads: cut as a slow consumer; the others get every line; memory bounded',
-  short: true,
+  short: false,
   async run(ctx): Promise<Outcome> {
     const lines = ctx.short ? 20_000 : 100_000;
     const proc = await startOne('chat', ['--rate-limit', '0', '--max-queue', String(256 * 1024)]);

@@ -25,7 +25,7 @@ export const resetMidFrame: Scenario = {
       ['chat', [], Buffer.from('/nick half\nhalf a li')],
       ['strftime', ['--tcp'], Buffer.from('%Y-%m-')],
       ['echo', ['--tcp'], randomBytes(100_000)],
-      ['exec', ['--tcp', '--secret-file', secretFile(), '--allow-command', 'echo=/bin/echo'], Buffer.from([0, 0, 1, 0, 0x7b, 0x22])],
+      ['exec', ['--tcp', '--secret-file', secretFile(), '--allow-command', 'echo=/bin/echo', '--allow-args', 'echo=[a-z]*'], Buffer.from([0, 0, 1, 0, 0x7b, 0x22])],
     ];
     for (const [service, args, partial] of cases) {
       const proc = await startOne(service, args);
