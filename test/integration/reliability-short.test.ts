@@ -24,6 +24,10 @@ for (const scenario of SCENARIOS.filter((s) => s.short)) {
       t.skip(`${r.status}: ${r.failures.join('; ')}`);
       return;
     }
-    assert.equal(r.status, 'pass', `${r.failures.join('\n')}\nlost: ${r.lost}\n${JSON.stringify(r.figures)}`);
+    assert.equal(
+      r.status,
+      'pass',
+      `${r.failures.join('\n')}\nlost: ${r.lost}\n${JSON.stringify(r.figures)}`,
+    );
   });
 }

@@ -27,7 +27,9 @@ const value = (f: string): string | undefined => {
 
 if (has('--list')) {
   for (const s of SCENARIOS)
-    console.log(`${s.name.padEnd(28)} ${s.category.padEnd(7)} ${s.short ? 'short ' : '      '}${s.title}`);
+    console.log(
+      `${s.name.padEnd(28)} ${s.category.padEnd(7)} ${s.short ? 'short ' : '      '}${s.title}`,
+    );
   process.exit(0);
 }
 
@@ -36,7 +38,9 @@ const only = value('--only')?.split(',');
 const soakSeconds = Number(value('--soak-seconds') ?? process.env.RELIABILITY_SOAK_SECONDS ?? 120);
 const seed = Number(value('--seed') ?? Math.floor(Math.random() * 2 ** 31));
 const chosen = SCENARIOS.filter((s) => (only ? only.includes(s.name) : true));
-if (only) for (const n of only) if (!SCENARIOS.some((s) => s.name === n)) throw new Error(`no scenario ${n}`);
+if (only)
+  for (const n of only)
+    if (!SCENARIOS.some((s) => s.name === n)) throw new Error(`no scenario ${n}`);
 
 const started = performance.now();
 const results: ScenarioResult[] = [];
@@ -51,14 +55,20 @@ for (const s of chosen) {
   process.stderr.write(`▶ ${s.name}\n`);
   const r = await runScenario(s, ctx);
   results.push(r);
-  process.stderr.write(`${r.status === 'pass' ? '✔' : r.status === 'fail' ? '✖' : '○'} ${s.name}: ${r.status} (${r.seconds} s)\n`);
-  for (const f of r.failures) process.stderr.write(`    ${f.split('\n').slice(0, 6).join('\n    ')}\n`);
+  process.stderr.write(
+    `${r.status === 'pass' ? '✔' : r.status === 'fail' ? '✖' : '○'} ${s.name}: ${r.status} (${r.seconds} s)\n`,
+  );
+  for (const f of r.failures)
+    process.stderr.write(`    ${f.split('\n').slice(0, 6).join('\n    ')}\n`);
 }
 const seconds = Math.round((performance.now() - started) / 100) / 10;
 
 const commit = (() => {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
   } catch {
     return 'unknown';
   }

@@ -127,7 +127,11 @@ export function udpRequest(
 }
 
 /** UDP with retries (loopback may drop under load): the first reply of up to `tries` attempts. */
-export async function udpAsk(port: number, payload: Buffer | string, tries = 5): Promise<Buffer | null> {
+export async function udpAsk(
+  port: number,
+  payload: Buffer | string,
+  tries = 5,
+): Promise<Buffer | null> {
   for (let i = 0; i < tries; i++) {
     const r = await udpRequest(port, payload, { timeoutMs: 1000 });
     if (r !== null) return r;
@@ -188,7 +192,11 @@ export class LineClient {
       };
       const timer = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(w), 1);
-        reject(new Error(`chat client: no ${what} in ${timeoutMs} ms (last: ${JSON.stringify(this.lines.slice(-3))})`));
+        reject(
+          new Error(
+            `chat client: no ${what} in ${timeoutMs} ms (last: ${JSON.stringify(this.lines.slice(-3))})`,
+          ),
+        );
       }, timeoutMs);
       this.#waiters.push(w);
     });
@@ -205,7 +213,8 @@ export class LineClient {
       timeoutMs,
       String(re),
     );
-    if (found === undefined) throw new Error(`chat client closed before ${re}: ${JSON.stringify(this.lines.slice(-3))}`);
+    if (found === undefined)
+      throw new Error(`chat client closed before ${re}: ${JSON.stringify(this.lines.slice(-3))}`);
     return found;
   }
 
@@ -223,7 +232,11 @@ export class LineClient {
 }
 
 /** Runs `fn(i)` for i < COUNT with at most LIMIT at once; resolves with every result. */
-export async function pool<T>(count: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+export async function pool<T>(
+  count: number,
+  limit: number,
+  fn: (i: number) => Promise<T>,
+): Promise<T[]> {
   const out: T[] = new Array<T>(count);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -247,5 +260,10 @@ export function sntpRequest(tag: number): Buffer {
 
 /** Whether REPLY answers `sntpRequest(tag)`: mode 4 and our transmit time as its origin. */
 export function isSntpReply(reply: Buffer | null, tag: number): boolean {
-  return reply !== null && reply.length >= 48 && (reply[0]! & 7) === 4 && reply.readUInt32BE(28) === (tag >>> 0);
+  return (
+    reply !== null &&
+    reply.length >= 48 &&
+    (reply[0]! & 7) === 4 &&
+    reply.readUInt32BE(28) === tag >>> 0
+  );
 }

@@ -19,7 +19,18 @@ export function execCli(
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      [BIN, 'exec', ...(options.udp ? ['--udp'] : []), '--secret-file', options.secret ?? secretFile(), '-t', '5', '127.0.0.1', String(port), ...args],
+      [
+        BIN,
+        'exec',
+        ...(options.udp ? ['--udp'] : []),
+        '--secret-file',
+        options.secret ?? secretFile(),
+        '-t',
+        '5',
+        '127.0.0.1',
+        String(port),
+        ...args,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -61,9 +72,23 @@ export function captureRequest(args: string[]): Promise<Buffer> {
     const hard = setTimeout(done, 10_000);
     server.listen(0, '127.0.0.1', () => {
       const port = (server.address() as { port: number }).port;
-      child = spawn(process.execPath, [BIN, 'exec', '--secret-file', secretFile(), '-t', '10', '127.0.0.1', String(port), ...args], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'exec',
+          '--secret-file',
+          secretFile(),
+          '-t',
+          '10',
+          '127.0.0.1',
+          String(port),
+          ...args,
+        ],
+        {
+          stdio: 'ignore',
+        },
+      );
     });
   });
 }

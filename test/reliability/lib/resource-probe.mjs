@@ -9,6 +9,10 @@ process.on('SIGUSR2', () => {
   globalThis.gc?.();
   const counts = {};
   for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] ?? 0) + 1;
-  const line = JSON.stringify({ pid: process.pid, resources: counts, heap: process.memoryUsage().heapUsed });
+  const line = JSON.stringify({
+    pid: process.pid,
+    resources: counts,
+    heap: process.memoryUsage().heapUsed,
+  });
   process.stderr.write(`socketkit-reliability-probe ${line}\n`);
 });

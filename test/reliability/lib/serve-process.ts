@@ -51,7 +51,10 @@ export class ServeProcess {
     const [cmd, argv] =
       options.nofile === undefined
         ? [process.execPath, nodeArgs]
-        : ['prlimit', [`--nofile=${options.nofile}:${options.nofile}`, '--', process.execPath, ...nodeArgs]];
+        : [
+            'prlimit',
+            [`--nofile=${options.nofile}:${options.nofile}`, '--', process.execPath, ...nodeArgs],
+          ];
     this.child = spawn(cmd, argv, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -100,7 +103,10 @@ export class ServeProcess {
     const proc = new ServeProcess(args, options);
     const timeout = options.readyTimeoutMs ?? 20_000;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`serve ${args.join(' ')}: no table in ${timeout} ms`)), timeout);
+      const timer = setTimeout(
+        () => fail(new Error(`serve ${args.join(' ')}: no table in ${timeout} ms`)),
+        timeout,
+      );
       const check = (): void => {
         const at = proc.#stdout.indexOf('SERVICE ');
         if (at >= 0 && proc.#stdout.endsWith('\n')) {

@@ -83,28 +83,32 @@ export async function probe(l: Listening): Promise<string | null> {
   try {
     if (l.service === 'exec') {
       const r = await execCli(l.port, ['echo', 'health'], { udp: l.transport === 'udp' });
-      return r.stdout.includes('health') ? null : `${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`;
+      return r.stdout.includes('health')
+        ? null
+        : `${what}: exit ${r.code}: ${r.stderr.slice(0, 300)}`;
     }
     if (l.transport === 'tls') {
       const sock = tlsConnect({ port: l.port, host: '127.0.0.1', rejectUnauthorized: false });
       sock.on('error', () => {});
       const send = l.service === 'echo' ? 'ping\n' : '';
-      const r = await readUntil(sock as unknown as Socket, (b) => b.length > 0, 5000, () => sock.write(send));
+      const r = await readUntil(
+        sock as unknown as Socket,
+        (b) => b.length > 0,
+        5000,
+        () => sock.write(send),
+      );
       return r.ending === 'until' ? null : `${what}: ${r.ending} ${r.error ?? ''}`;
     }
     if (l.transport === 'udp') {
       if (l.service === 'discard') return null;
       const tag = 0x5a5a;
       const ask =
-        l.service === 'sntp'
-          ? sntpRequest(tag)
-          : l.service === 'strftime'
-            ? '%Y'
-            : 'ping';
+        l.service === 'sntp' ? sntpRequest(tag) : l.service === 'strftime' ? '%Y' : 'ping';
       const reply = await udpAsk(l.port, ask);
       if (reply === null) return `${what}: no reply`;
       if (l.service === 'sntp' && !isSntpReply(reply, tag)) return `${what}: not an SNTP reply`;
-      if (l.service === 'echo' && reply.toString() !== 'ping') return `${what}: echoed ${reply.length} bytes`;
+      if (l.service === 'echo' && reply.toString() !== 'ping')
+        return `${what}: echoed ${reply.length} bytes`;
       return null;
     }
     const spec: Record<string, [string | Buffer, (b: Buffer) => boolean]> = {
@@ -139,12 +143,19 @@ export async function health(proc: ServeProcess): Promise<string[]> {
 }
 
 /** `serve SERVICE --port 0 -q ARGS`. */
-export function startOne(service: string, args: string[] = [], options: StartOptions = {}): Promise<ServeProcess> {
+export function startOne(
+  service: string,
+  args: string[] = [],
+  options: StartOptions = {},
+): Promise<ServeProcess> {
   return ServeProcess.start([service, '--port', '0', '-q', ...args], options);
 }
 
 /** Resolves once TEST holds, polled every 100 ms (a /proc figure has no event), or false after TIMEOUT. */
-export async function eventually(test: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+export async function eventually(
+  test: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<boolean> {
   const until = performance.now() + timeoutMs;
   for (;;) {
     if (await test()) return true;

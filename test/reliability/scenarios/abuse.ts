@@ -4,7 +4,14 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { LineClient, connectTcp, exchange, pool, sourceAddress, udpRequest } from '../lib/clients.js';
+import {
+  LineClient,
+  connectTcp,
+  exchange,
+  pool,
+  sourceAddress,
+  udpRequest,
+} from '../lib/clients.js';
 import { execCli } from '../lib/exec-client.js';
 import { MiB, mib } from '../lib/proc-stats.js';
 import { type Outcome, type Scenario, check } from '../lib/scenario.js';
@@ -15,12 +22,19 @@ const fig = (proc: ServeProcess): { rss: number; fds: number; cpu: number } => p
 const round = (x: number): number => Math.round(x * 10) / 10;
 
 /** Opens COUNT raw sockets (spread over source addresses), LIMIT at a time; failures counted. */
-async function openMany(port: number, count: number, limit: number, spread = 50): Promise<{ socks: Socket[]; failed: number }> {
+async function openMany(
+  port: number,
+  count: number,
+  limit: number,
+  spread = 50,
+): Promise<{ socks: Socket[]; failed: number }> {
   const socks: Socket[] = [];
   let failed = 0;
   await pool(count, limit, async (i) => {
     try {
-      socks.push(await connectTcp(port, { localAddress: sourceAddress(i % spread), timeoutMs: 5000 }));
+      socks.push(
+        await connectTcp(port, { localAddress: sourceAddress(i % spread), timeoutMs: 5000 }),
+      );
     } catch {
       failed++;
     }
@@ -34,14 +48,25 @@ const closed = (s: Socket): Promise<void> =>
 export const tlsPreHandshake: Scenario = {
   name: 'tls-pre-handshake',
   category: 'abuse',
-  title: 'thousands of TLS clients that close or stay silent before the handshake: freed, fd count back to baseline',
+  title:
+    'thousands of TLS clients that close or stay silent before the handshake: freed, fd count back to baseline',
   requires: ['--handshake-timeout'],
   tools: ['openssl'],
   short: true,
   async run(ctx): Promise<Outcome> {
     const n = ctx.short ? 400 : 5000;
     const { cert, key } = tlsCert();
-    const proc = await startOne('echo', ['--tcp', '--tls-cert', cert, '--tls-key', key, '--handshake-timeout', '2', '--max-connections', String(n * 2)]);
+    const proc = await startOne('echo', [
+      '--tcp',
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--handshake-timeout',
+      '2',
+      '--max-connections',
+      String(n * 2),
+    ]);
     const port = proc.listeners[0]!.port;
     const failures: string[] = [];
     const before = fig(proc);
@@ -56,7 +81,11 @@ export const tlsPreHandshake: Scenario = {
       new Promise<boolean>((r) => setTimeout(() => r(false), 30_000)),
     ]);
     socks.forEach((s) => s.destroy());
-    check(failures, dropped, 'silent pre-handshake clients were not dropped within 30 s (handshake timeout 2 s)');
+    check(
+      failures,
+      dropped,
+      'silent pre-handshake clients were not dropped within 30 s (handshake timeout 2 s)',
+    );
     const back = await eventually(() => fig(proc).fds <= before.fds + 2, 10_000);
     clearInterval(sampler);
     const after = fig(proc);
@@ -81,12 +110,23 @@ export const tlsPreHandshake: Scenario = {
 export const execPreAuth: Scenario = {
   name: 'exec-pre-auth',
   category: 'abuse',
-  title: 'unauthenticated exec clients announcing 2 MiB requests: nothing large buffered, capped per address, timed out',
+  title:
+    'unauthenticated exec clients announcing 2 MiB requests: nothing large buffered, capped per address, timed out',
   requires: ['--max-unauthenticated-per-ip', '--auth-timeout'],
   short: false,
   async run(ctx): Promise<Outcome> {
     const n = ctx.short ? 100 : 400;
-    const proc = await startOne('exec', ['--tcp', '--secret-file', secretFile(), '--allow-command', 'echo=/bin/echo', '--allow-args', 'echo=[a-z]*', '--auth-timeout', '3']);
+    const proc = await startOne('exec', [
+      '--tcp',
+      '--secret-file',
+      secretFile(),
+      '--allow-command',
+      'echo=/bin/echo',
+      '--allow-args',
+      'echo=[a-z]*',
+      '--auth-timeout',
+      '3',
+    ]);
     const port = proc.port('exec');
     const failures: string[] = [];
     const before = fig(proc);
@@ -104,10 +144,22 @@ export const execPreAuth: Scenario = {
     ]);
     clearInterval(sampler);
     socks.forEach((s) => s.destroy());
-    check(failures, dropped, 'unauthenticated clients were not dropped within 20 s (--auth-timeout 3)');
-    check(failures, peak - before.rss <= 64 * MiB, `RSS grew ${mib(peak - before.rss)} MiB (bound 64 MiB)`);
+    check(
+      failures,
+      dropped,
+      'unauthenticated clients were not dropped within 20 s (--auth-timeout 3)',
+    );
+    check(
+      failures,
+      peak - before.rss <= 64 * MiB,
+      `RSS grew ${mib(peak - before.rss)} MiB (bound 64 MiB)`,
+    );
     const ok = await execCli(port, ['echo', 'alive']);
-    check(failures, ok.stdout.includes('alive'), `an authenticated request failed: ${ok.stderr.slice(0, 200)}`);
+    check(
+      failures,
+      ok.stdout.includes('alive'),
+      `an authenticated request failed: ${ok.stderr.slice(0, 200)}`,
+    );
     const after = fig(proc);
     await proc.stop();
     return {
@@ -136,13 +188,21 @@ async function chatter(port: number, nick: string, localAddress?: string): Promi
 export const roomHopping: Scenario = {
   name: 'room-hopping',
   category: 'abuse',
-  title: 'clients hopping through new rooms and talking: chat heap back to baseline after everyone leaves, no stale history',
+  title:
+    'clients hopping through new rooms and talking: chat heap back to baseline after everyone leaves, no stale history',
   requires: ['--max-rooms', '--room-grace'],
   short: false,
   async run(ctx): Promise<Outcome> {
     const clients = ctx.short ? 10 : 50;
     const seconds = ctx.short ? 3 : 20;
-    const proc = await startOne('chat', ['--rate-limit', '0', '--room-grace', '1', '--max-clients', '2000']);
+    const proc = await startOne('chat', [
+      '--rate-limit',
+      '0',
+      '--room-grace',
+      '1',
+      '--max-clients',
+      '2000',
+    ]);
     const port = proc.port('chat');
     const failures: string[] = [];
     const base = await proc.probe();
@@ -156,7 +216,9 @@ export const roomHopping: Scenario = {
         c.send(`/join #r${i}-${k}`);
         for (let j = 0; j < 5; j++) c.send(line);
         hops++;
-        await c.waitFor(new RegExp(`#r${i}-${k}`), 10_000, Math.max(0, c.lines.length - 50)).catch(() => {});
+        await c
+          .waitFor(new RegExp(`#r${i}-${k}`), 10_000, Math.max(0, c.lines.length - 50))
+          .catch(() => {});
       }
       c.send('/quit done');
       await new Promise<void>((r) => (c.closed ? r() : c.sock.once('close', () => r())));
@@ -168,13 +230,21 @@ export const roomHopping: Scenario = {
       heapAfter = (await proc.probe()).heap;
       return heapAfter <= base.heap + 4 * MiB;
     }, 15_000);
-    check(failures, back, `heap after everyone left ${mib(heapAfter)} MiB vs ${mib(base.heap)} MiB before`);
+    check(
+      failures,
+      back,
+      `heap after everyone left ${mib(heapAfter)} MiB vs ${mib(base.heap)} MiB before`,
+    );
     const newcomer = await chatter(port, 'newcomer');
     newcomer.send('/join #r0-0');
     await newcomer.waitFor(/#r0-0/, 10_000);
     newcomer.send('/rooms');
     await newcomer.waitFor(/room|#lobby|#r0-0/, 10_000);
-    check(failures, newcomer.count(/^<history>/) === 0, 'a newcomer to an emptied room was replayed old lines');
+    check(
+      failures,
+      newcomer.count(/^<history>/) === 0,
+      'a newcomer to an emptied room was replayed old lines',
+    );
     newcomer.close();
     const after = fig(proc);
     await proc.stop();
@@ -197,7 +267,9 @@ export const joinStorm: Scenario = {
   title: '5000 chat connects at once are all welcomed within a few seconds',
   short: false,
   async run(ctx, n = ctx.short ? 500 : 5000): Promise<Outcome> {
-    const perIp = ctx.flags.has('--max-connections-per-ip') ? ['--max-connections-per-ip', '1000'] : [];
+    const perIp = ctx.flags.has('--max-connections-per-ip')
+      ? ['--max-connections-per-ip', '1000']
+      : [];
     const rate = ctx.flags.has('--accept-rate') ? ['--accept-rate', '0'] : [];
     const proc = await startOne('chat', ['--max-clients', String(n + 100), ...perIp, ...rate]);
     const port = proc.port('chat');
@@ -209,11 +281,17 @@ export const joinStorm: Scenario = {
     let welcomed = 0;
     await pool(n, 1000, async (i) => {
       try {
-        const s = await connectTcp(port, { localAddress: sourceAddress(i % 50), timeoutMs: deadline });
+        const s = await connectTcp(port, {
+          localAddress: sourceAddress(i % 50),
+          timeoutMs: deadline,
+        });
         socks.push(s);
         const r = await new Promise<boolean>((resolve) => {
           let buf = '';
-          const t = setTimeout(() => resolve(false), Math.max(1, deadline - (performance.now() - started)));
+          const t = setTimeout(
+            () => resolve(false),
+            Math.max(1, deadline - (performance.now() - started)),
+          );
           s.on('data', (c: Buffer) => {
             buf += c.toString();
             if (buf.includes('welcome')) {
@@ -232,7 +310,11 @@ export const joinStorm: Scenario = {
     const seconds = (performance.now() - started) / 1000;
     const peak = fig(proc);
     socks.forEach((s) => s.destroy());
-    check(failures, welcomed === n, `${n - welcomed} of ${n} clients were not welcomed within ${deadline / 1000} s`);
+    check(
+      failures,
+      welcomed === n,
+      `${n - welcomed} of ${n} clients were not welcomed within ${deadline / 1000} s`,
+    );
     check(failures, seconds <= (n >= 5000 ? 10 : 5), `${n} joins took ${round(seconds)} s`);
     failures.push(...(await health(proc)));
     await proc.stop();
@@ -240,7 +322,7 @@ export const joinStorm: Scenario = {
       load: `${n} connects from 50 addresses, 1000 in flight`,
       lost: n - welcomed,
       figures: {
-        'welcomed': welcomed,
+        welcomed: welcomed,
         'time (s)': round(seconds),
         'joins/s': Math.round(welcomed / seconds),
         'RSS before/peak (MiB)': `${mib(before.rss)}/${mib(peak.rss)}`,
@@ -254,13 +336,19 @@ export const joinStorm: Scenario = {
 export const slowloris: Scenario = {
   name: 'slowloris',
   category: 'abuse',
-  title: 'one address dribbling partial lines on hundreds of connections: capped, and other clients still served',
+  title:
+    'one address dribbling partial lines on hundreds of connections: capped, and other clients still served',
   requires: ['--max-connections-per-ip'],
   short: true,
   async run(ctx): Promise<Outcome> {
     const n = ctx.short ? 200 : 1000;
     const cap = 50;
-    const proc = await startOne('chat', ['--max-connections-per-ip', String(cap), '--flush-delay', '0']);
+    const proc = await startOne('chat', [
+      '--max-connections-per-ip',
+      String(cap),
+      '--flush-delay',
+      '0',
+    ]);
     const port = proc.port('chat');
     const failures: string[] = [];
     const before = fig(proc);
@@ -283,7 +371,11 @@ export const slowloris: Scenario = {
     const welcomeMs = performance.now() - t0;
     other.close();
     socks.forEach((s) => s.destroy());
-    check(failures, mid.fds <= before.fds + cap + 20, `server holds ${mid.fds - before.fds} fds for one address (cap ${cap})`);
+    check(
+      failures,
+      mid.fds <= before.fds + cap + 20,
+      `server holds ${mid.fds - before.fds} fds for one address (cap ${cap})`,
+    );
     failures.push(...(await health(proc)));
     await proc.stop();
     return {
@@ -304,7 +396,8 @@ export const slowloris: Scenario = {
 export const perAddressFlood: Scenario = {
   name: 'per-address-flood',
   category: 'abuse',
-  title: 'a connect flood from one address: capped per address and rate limited, fds bounded, others served',
+  title:
+    'a connect flood from one address: capped per address and rate limited, fds bounded, others served',
   requires: ['--max-connections-per-ip', '--accept-rate'],
   short: true,
   async run(ctx): Promise<Outcome> {
@@ -322,19 +415,33 @@ export const perAddressFlood: Scenario = {
         socks.push(await connectTcp(port, { localAddress: '127.0.9.10', timeoutMs: 5000 }));
       } catch {}
     });
-    const r = await exchange(port, 'still here\n', { localAddress: '127.0.1.3', until: (b) => b.includes('still here\n') });
-    check(failures, r.ending === 'until', `a client from another address was not served: ${r.ending}`);
+    const r = await exchange(port, 'still here\n', {
+      localAddress: '127.0.1.3',
+      until: (b) => b.includes('still here\n'),
+    });
+    check(
+      failures,
+      r.ending === 'until',
+      `a client from another address was not served: ${r.ending}`,
+    );
     socks.forEach((s) => s.destroy());
     const back = await eventually(() => fig(proc).fds <= before.fds + 2, 10_000);
     clearInterval(sampler);
     const after = fig(proc);
-    check(failures, peakFds <= before.fds + cap + 64, `fd peak ${peakFds} (baseline ${before.fds}, cap ${cap})`);
+    check(
+      failures,
+      peakFds <= before.fds + cap + 64,
+      `fd peak ${peakFds} (baseline ${before.fds}, cap ${cap})`,
+    );
     check(failures, back, `fds ${after.fds} not back to ${before.fds}`);
     await proc.stop();
     return {
       load: `${n} connects from one address, 200 in flight`,
       lost: 0,
-      figures: { 'fds before/peak/after': `${before.fds}/${peakFds}/${after.fds}`, 'per-address cap': cap },
+      figures: {
+        'fds before/peak/after': `${before.fds}/${peakFds}/${after.fds}`,
+        'per-address cap': cap,
+      },
       failures,
     };
   },
@@ -343,7 +450,8 @@ export const perAddressFlood: Scenario = {
 export const oversizeLines: Scenario = {
   name: 'oversize-lines',
   category: 'abuse',
-  title: 'an 8 MiB line to chat and strftime, a 4 GiB frame header to exec: refused with an error, memory flat, the next line works',
+  title:
+    'an 8 MiB line to chat and strftime, a 4 GiB frame header to exec: refused with an error, memory flat, the next line works',
   short: true,
   async run(ctx): Promise<Outcome> {
     const size = ctx.short ? 2 * MiB : 8 * MiB;
@@ -364,25 +472,55 @@ export const oversizeLines: Scenario = {
     a.close();
     b.close();
     await proc.stop();
-    check(failures, chatPeak.rss - before.rss <= 48 * MiB, `chat RSS grew ${mib(chatPeak.rss - before.rss)} MiB`);
+    check(
+      failures,
+      chatPeak.rss - before.rss <= 48 * MiB,
+      `chat RSS grew ${mib(chatPeak.rss - before.rss)} MiB`,
+    );
 
     const st = await startOne('strftime', ['--tcp']);
     const sBefore = fig(st);
-    const r = await exchange(st.port('strftime'), Buffer.concat([Buffer.alloc(size, 0x25), Buffer.from('\n%Y\n')]), {
-      until: (x) => /\n.*\d{4}/.test(x.toString().slice(-200)),
-      timeoutMs: 20_000,
-    });
-    check(failures, r.ending === 'until', `strftime after an oversize format: ${r.ending} (${r.data.toString().slice(0, 80)})`);
+    const r = await exchange(
+      st.port('strftime'),
+      Buffer.concat([Buffer.alloc(size, 0x25), Buffer.from('\n%Y\n')]),
+      {
+        until: (x) => /\n.*\d{4}/.test(x.toString().slice(-200)),
+        timeoutMs: 20_000,
+      },
+    );
+    check(
+      failures,
+      r.ending === 'until',
+      `strftime after an oversize format: ${r.ending} (${r.data.toString().slice(0, 80)})`,
+    );
     const sPeak = fig(st);
-    check(failures, sPeak.rss - sBefore.rss <= 48 * MiB, `strftime RSS grew ${mib(sPeak.rss - sBefore.rss)} MiB`);
+    check(
+      failures,
+      sPeak.rss - sBefore.rss <= 48 * MiB,
+      `strftime RSS grew ${mib(sPeak.rss - sBefore.rss)} MiB`,
+    );
     await st.stop();
 
-    const ex = await startOne('exec', ['--tcp', '--secret-file', secretFile(), '--allow-command', 'echo=/bin/echo', '--allow-args', 'echo=[a-z]*']);
+    const ex = await startOne('exec', [
+      '--tcp',
+      '--secret-file',
+      secretFile(),
+      '--allow-command',
+      'echo=/bin/echo',
+      '--allow-args',
+      'echo=[a-z]*',
+    ]);
     const head = Buffer.from([0xff, 0xff, 0xff, 0xff]);
-    const e = await exchange(ex.port('exec'), Buffer.concat([head, Buffer.alloc(64 * 1024)]), { timeoutMs: 10_000 });
+    const e = await exchange(ex.port('exec'), Buffer.concat([head, Buffer.alloc(64 * 1024)]), {
+      timeoutMs: 10_000,
+    });
     check(failures, e.ending !== 'timeout', 'exec kept a connection announcing a 4 GiB frame');
     const ok = await execCli(ex.port('exec'), ['echo', 'fine']);
-    check(failures, ok.stdout.includes('fine'), `exec after the oversize frame: ${ok.stderr.slice(0, 200)}`);
+    check(
+      failures,
+      ok.stdout.includes('fine'),
+      `exec after the oversize frame: ${ok.stderr.slice(0, 200)}`,
+    );
     await ex.stop();
     return {
       load: `one ${mib(size)} MiB line to chat and to strftime, one 4 GiB frame header to exec`,
@@ -400,7 +538,8 @@ export const oversizeLines: Scenario = {
 export const slowConsumer: Scenario = {
   name: 'slow-consumer',
   category: 'abuse',
-  title: 'a chat client that never reads: cut as a slow consumer; the others get every line; memory bounded',
+  title:
+    'a chat client that never reads: cut as a slow consumer; the others get every line; memory bounded',
   short: false,
   async run(ctx): Promise<Outcome> {
     const lines = ctx.short ? 20_000 : 100_000;
@@ -414,25 +553,38 @@ export const slowConsumer: Scenario = {
     const sender = await chatter(port, 'sender');
     const payload = 'y'.repeat(180);
     for (let i = 0; i < lines; i++) {
-      if (!sender.sock.write(`${i} ${payload}\n`)) await new Promise((r) => sender.sock.once('drain', r));
+      if (!sender.sock.write(`${i} ${payload}\n`))
+        await new Promise((r) => sender.sock.once('drain', r));
     }
     // Wait while lines keep arriving (5 s without one ends the wait).
-    for (let seen = -1; seen < reader.count(/^<sender> \d+ y/) && seen < lines; ) {
+    for (let seen = -1; seen < reader.count(/^<sender> \d+ y/) && seen < lines;) {
       seen = reader.count(/^<sender> \d+ y/);
-      await reader.until(() => reader.count(/^<sender> \d+ y/) > seen || seen >= lines, 5000).catch(() => {});
+      await reader
+        .until(() => reader.count(/^<sender> \d+ y/) > seen || seen >= lines, 5000)
+        .catch(() => {});
     }
     const got = reader.count(/^<sender> \d+ y/);
     const peak = fig(proc);
     stuck.sock.resume();
-    const cut = await stuck.waitFor(/slow|too far behind|disconnect/i, 10_000).then(() => true, () => stuck.closed);
+    const cut = await stuck.waitFor(/slow|too far behind|disconnect/i, 10_000).then(
+      () => true,
+      () => stuck.closed,
+    );
     check(failures, cut, 'the client that never read was not cut');
-    check(failures, peak.rss - before.rss <= 96 * MiB, `RSS grew ${mib(peak.rss - before.rss)} MiB`);
+    check(
+      failures,
+      peak.rss - before.rss <= 96 * MiB,
+      `RSS grew ${mib(peak.rss - before.rss)} MiB`,
+    );
     for (const c of [stuck, reader, sender]) c.close();
     await proc.stop();
     return {
       load: `${lines} lines of 190 bytes from one sender to a reader and a client that never reads (--max-queue 256 KiB)`,
       lost: lines - got,
-      figures: { 'lines received by the reader': got, 'RSS before/peak (MiB)': `${mib(before.rss)}/${mib(peak.rss)}` },
+      figures: {
+        'lines received by the reader': got,
+        'RSS before/peak (MiB)': `${mib(before.rss)}/${mib(peak.rss)}`,
+      },
       failures,
     };
   },
@@ -441,7 +593,8 @@ export const slowConsumer: Scenario = {
 export const udpReflection: Scenario = {
   name: 'udp-reflection',
   category: 'abuse',
-  title: 'datagrams from privileged source ports get no answer; a flood from one source is rate limited; a spoofed echo↔chargen loop dies out',
+  title:
+    'datagrams from privileged source ports get no answer; a flood from one source is rate limited; a spoofed echo↔chargen loop dies out',
   requires: ['--datagram-rate'],
   tools: ['python3'],
   short: true,
@@ -458,7 +611,11 @@ export const udpReflection: Scenario = {
       check(failures, normal !== null, `${s}: no answer to an unprivileged port`);
       if ((await privileged) !== null) answered.push(s);
     }
-    check(failures, answered.length === 0, `answered a privileged source port: ${answered.join(', ')}`);
+    check(
+      failures,
+      answered.length === 0,
+      `answered a privileged source port: ${answered.join(', ')}`,
+    );
     // A flood from one source.
     const echoPort = procs[0]!.port('echo', 'udp');
     const sock = createSocket('udp4');
@@ -467,21 +624,32 @@ export const udpReflection: Scenario = {
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
     const flood = ctx.short ? 2000 : 20_000;
     const t0 = performance.now();
-    for (let i = 0; i < flood; i++) await new Promise<void>((r) => sock.send('flood', echoPort, '127.0.0.1', () => r()));
+    for (let i = 0; i < flood; i++)
+      await new Promise<void>((r) => sock.send('flood', echoPort, '127.0.0.1', () => r()));
     const floodSeconds = (performance.now() - t0) / 1000;
     const probe = await udpRequest(echoPort, 'other source', { timeoutMs: 2000 });
     sock.close();
-    check(failures, replies < flood / 2, `a flood from one source got ${replies} of ${flood} answered`);
+    check(
+      failures,
+      replies < flood / 2,
+      `a flood from one source got ${replies} of ${flood} answered`,
+    );
     check(failures, probe !== null, 'another source was not answered during the flood');
     // A spoofed loop: echo's reply goes to chargen's port, chargen's to echo's.
     const chargenPort = procs[1]!.port('chargen', 'udp');
     const cpu0 = procs[0]!.sample().cpu + procs[1]!.sample().cpu;
-    const py = spawnSync('python3', ['-c', SPOOF, String(chargenPort), String(echoPort)], { encoding: 'utf8' });
+    const py = spawnSync('python3', ['-c', SPOOF, String(chargenPort), String(echoPort)], {
+      encoding: 'utf8',
+    });
     check(failures, py.status === 0, `spoofing failed: ${py.stderr}`);
     await new Promise((r) => setTimeout(r, 3000));
     const loopCpu = procs[0]!.sample().cpu + procs[1]!.sample().cpu - cpu0;
     check(failures, loopCpu < 1, `the echo↔chargen loop used ${round(loopCpu)} s of CPU in 3 s`);
-    check(failures, procs.every((p) => p.alive), 'a server exited');
+    check(
+      failures,
+      procs.every((p) => p.alive),
+      'a server exited',
+    );
     await Promise.all(procs.map((p) => p.stop()));
     return {
       load: `one privileged-port datagram per service; ${flood} datagrams from one source in ${round(floodSeconds)} s; one spoofed loop`,
@@ -508,7 +676,8 @@ s.sendto(ip + udp, ('127.0.0.1', 0))
 export const confusableNicks: Scenario = {
   name: 'confusable-nicks',
   category: 'abuse',
-  title: 'forged nicks (Cyrillic, fullwidth, long s, fillers) refused; bidi and zero-width characters shown visibly',
+  title:
+    'forged nicks (Cyrillic, fullwidth, long s, fillers) refused; bidi and zero-width characters shown visibly',
   short: false,
   async run(): Promise<Outcome> {
     const proc = await startOne('chat', ['--rate-limit', '0']);
@@ -517,7 +686,18 @@ export const confusableNicks: Scenario = {
     const alice = await chatter(port, 'alice');
     const forger = await LineClient.open(port);
     await forger.waitFor(/welcome/, 10_000);
-    const forged = ['ѕerver', 'Ｓｅｒｖｅｒ', 'ſerver', 'аnnounce', 'аlice', 'ALICE', '\u3164', '\u115f', 'a\u200bb', 'x\u202ey'];
+    const forged = [
+      'ѕerver',
+      'Ｓｅｒｖｅｒ',
+      'ſerver',
+      'аnnounce',
+      'аlice',
+      'ALICE',
+      '\u3164',
+      '\u115f',
+      'a\u200bb',
+      'x\u202ey',
+    ];
     const accepted: string[] = [];
     for (const nick of forged) {
       const from = forger.lines.length;
@@ -528,7 +708,11 @@ export const confusableNicks: Scenario = {
     check(failures, accepted.length === 0, `accepted forged nicks: ${accepted.join(', ')}`);
     forger.send('look\u202e\u200b\u2028here');
     const seen = await alice.waitFor(/look/, 10_000);
-    check(failures, !/[\u202e\u200b\u2028]/.test(seen), `raw bidi/zero-width characters reached a client: ${JSON.stringify(seen)}`);
+    check(
+      failures,
+      !/[\u202e\u200b\u2028]/.test(seen),
+      `raw bidi/zero-width characters reached a client: ${JSON.stringify(seen)}`,
+    );
     alice.close();
     forger.close();
     await proc.stop();
@@ -554,4 +738,3 @@ export const ABUSE: Scenario[] = [
   udpReflection,
   confusableNicks,
 ];
-

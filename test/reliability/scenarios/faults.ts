@@ -15,7 +15,8 @@ const round = (x: number): number => Math.round(x * 10) / 10;
 export const resetMidFrame: Scenario = {
   name: 'reset-mid-frame',
   category: 'faults',
-  title: 'connections reset in the middle of a line or frame (chat, strftime, echo, exec): fds back to baseline, still serving',
+  title:
+    'connections reset in the middle of a line or frame (chat, strftime, echo, exec): fds back to baseline, still serving',
   short: true,
   async run(ctx): Promise<Outcome> {
     const n = ctx.short ? 100 : 1000;
@@ -25,7 +26,19 @@ export const resetMidFrame: Scenario = {
       ['chat', [], Buffer.from('/nick half\nhalf a li')],
       ['strftime', ['--tcp'], Buffer.from('%Y-%m-')],
       ['echo', ['--tcp'], randomBytes(100_000)],
-      ['exec', ['--tcp', '--secret-file', secretFile(), '--allow-command', 'echo=/bin/echo', '--allow-args', 'echo=[a-z]*'], Buffer.from([0, 0, 1, 0, 0x7b, 0x22])],
+      [
+        'exec',
+        [
+          '--tcp',
+          '--secret-file',
+          secretFile(),
+          '--allow-command',
+          'echo=/bin/echo',
+          '--allow-args',
+          'echo=[a-z]*',
+        ],
+        Buffer.from([0, 0, 1, 0, 0x7b, 0x22]),
+      ],
     ];
     for (const [service, args, partial] of cases) {
       const proc = await startOne(service, args);
@@ -57,7 +70,8 @@ export const resetMidFrame: Scenario = {
 export const halfClose: Scenario = {
   name: 'half-close',
   category: 'faults',
-  title: 'clients that half-close after sending: echo returns every byte, strftime answers, chat delivers the last unterminated line',
+  title:
+    'clients that half-close after sending: echo returns every byte, strftime answers, chat delivers the last unterminated line',
   short: true,
   async run(ctx): Promise<Outcome> {
     const n = ctx.short ? 50 : 500;
@@ -73,7 +87,11 @@ export const halfClose: Scenario = {
     await echo.stop();
     const st = await startOne('strftime', ['--tcp']);
     const r = await exchange(st.port('strftime'), '%Y\n', { end: true });
-    check(failures, /\d{4}/.test(r.data.toString()) && r.ending === 'clean', `strftime: ${r.ending} ${JSON.stringify(r.data.toString())}`);
+    check(
+      failures,
+      /\d{4}/.test(r.data.toString()) && r.ending === 'clean',
+      `strftime: ${r.ending} ${JSON.stringify(r.data.toString())}`,
+    );
     await st.stop();
     const chat = await startOne('chat', ['--flush-delay', '0']);
     const watcher = await LineClient.open(chat.port('chat'));
@@ -98,7 +116,8 @@ export const halfClose: Scenario = {
 export const emfile: Scenario = {
   name: 'emfile',
   category: 'faults',
-  title: 'serve under `prlimit --nofile=64` and 200 clients: it backs off at EMFILE, recovers and keeps serving',
+  title:
+    'serve under `prlimit --nofile=64` and 200 clients: it backs off at EMFILE, recovers and keeps serving',
   tools: ['prlimit'],
   short: true,
   async run(ctx): Promise<Outcome> {
@@ -112,14 +131,36 @@ export const emfile: Scenario = {
     );
     // Each client asks once; some are not accepted while the table is full.
     const answered = await Promise.all(
-      socks.map((s) => (s === null ? Promise.resolve(false) : readUntil(s, (b) => b.length >= 4, 3000, () => s.write('ping')).then((r) => r.ending === 'until'))),
+      socks.map((s) =>
+        s === null
+          ? Promise.resolve(false)
+          : readUntil(
+              s,
+              (b) => b.length >= 4,
+              3000,
+              () => s.write('ping'),
+            ).then((r) => r.ending === 'until'),
+      ),
     );
     const peak = proc.sample();
     check(failures, proc.alive, 'serve exited at EMFILE');
     const recovered = await eventually(async () => (await health(proc)).length === 0, 15_000);
-    check(failures, recovered, `not serving after the clients left: ${(await health(proc)).join('; ')}`);
-    const sequential = await pool(20, 1, async () => (await exchange(port, 'ok\n', { until: (b) => b.includes('ok\n') })).ending === 'until');
-    check(failures, sequential.every(Boolean), `${sequential.filter((x) => !x).length} of 20 requests after recovery failed`);
+    check(
+      failures,
+      recovered,
+      `not serving after the clients left: ${(await health(proc)).join('; ')}`,
+    );
+    const sequential = await pool(
+      20,
+      1,
+      async () =>
+        (await exchange(port, 'ok\n', { until: (b) => b.includes('ok\n') })).ending === 'until',
+    );
+    check(
+      failures,
+      sequential.every(Boolean),
+      `${sequential.filter((x) => !x).length} of 20 requests after recovery failed`,
+    );
     await proc.stop();
     return {
       load: `${n} echo clients at once against a 64-descriptor limit`,
@@ -147,9 +188,13 @@ class PrivateRedis {
     return port;
   }
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';
@@ -190,14 +235,20 @@ async function chatPair(port: number): Promise<[LineClient, LineClient]> {
 export const redisKilled: Scenario = {
   name: 'redis-killed-and-restarted-empty',
   category: 'faults',
-  title: 'Redis killed, then restarted empty under a chat: clients told, refused lines quoted back, newcomers welcomed after',
+  title:
+    'Redis killed, then restarted empty under a chat: clients told, refused lines quoted back, newcomers welcomed after',
   tools: ['redis-server'],
   short: false,
   async run(): Promise<Outcome> {
     const failures: string[] = [];
     const redis = new PrivateRedis(await PrivateRedis.freePort());
     await redis.start();
-    const proc = await startOne('chat', ['--bus', `redis://127.0.0.1:${redis.port}`, '--bus-prefix', `reliability-${process.pid}`]);
+    const proc = await startOne('chat', [
+      '--bus',
+      `redis://127.0.0.1:${redis.port}`,
+      '--bus-prefix',
+      `reliability-${process.pid}`,
+    ]);
     let lost = 0;
     try {
       const port = proc.port('chat');
@@ -216,11 +267,18 @@ export const redisKilled: Scenario = {
       if ((await b.waitFor(/after restart/, 15_000).catch(() => null)) === null) lost++;
       const newcomers = await pool(5, 5, async () => {
         const c = await LineClient.open(port);
-        const ok = await c.waitFor(/welcome/, 10_000).then(() => true, () => false);
+        const ok = await c.waitFor(/welcome/, 10_000).then(
+          () => true,
+          () => false,
+        );
         c.close();
         return ok;
       });
-      check(failures, newcomers.every(Boolean), `${newcomers.filter((x) => !x).length} of 5 newcomers refused after Redis restarted empty`);
+      check(
+        failures,
+        newcomers.every(Boolean),
+        `${newcomers.filter((x) => !x).length} of 5 newcomers refused after Redis restarted empty`,
+      );
       a.close();
       b.close();
     } finally {
@@ -240,7 +298,8 @@ export const redisKilled: Scenario = {
 export const redisHung: Scenario = {
   name: 'redis-hung',
   category: 'faults',
-  title: 'Redis stopped (SIGSTOP) under a chat: detected within the bus timeout, clients told, lines quoted back; SIGCONT recovers',
+  title:
+    'Redis stopped (SIGSTOP) under a chat: detected within the bus timeout, clients told, lines quoted back; SIGCONT recovers',
   requires: ['--bus-timeout'],
   tools: ['redis-server'],
   short: false,
@@ -248,20 +307,31 @@ export const redisHung: Scenario = {
     const failures: string[] = [];
     const redis = new PrivateRedis(await PrivateRedis.freePort());
     await redis.start();
-    const proc = await startOne('chat', ['--bus', `redis://127.0.0.1:${redis.port}`, '--bus-prefix', `reliability-${process.pid}`, '--bus-timeout', '1000']);
+    const proc = await startOne('chat', [
+      '--bus',
+      `redis://127.0.0.1:${redis.port}`,
+      '--bus-prefix',
+      `reliability-${process.pid}`,
+      '--bus-timeout',
+      '1000',
+    ]);
     let lost = 0;
-    let detectMs = -1;
+    let detectMs: number | undefined;
     try {
       const [a, b] = await chatPair(proc.port('chat'));
       redis.signal('SIGSTOP');
       const t0 = performance.now();
       const from = a.lines.length;
       a.send('while hung');
-      const told = await a.waitFor(/bus is (down|unavailable)|not sent/, 15_000, from).catch(() => null);
+      const told = await a
+        .waitFor(/bus is (down|unavailable)|not sent/, 15_000, from)
+        .catch(() => null);
       detectMs = Math.round(performance.now() - t0);
       check(failures, told !== null, 'nobody was told that Redis hung');
       redis.signal('SIGCONT');
-      await a.waitFor(/bus is back/, 20_000).catch(() => failures.push('no "bus is back" after SIGCONT'));
+      await a
+        .waitFor(/bus is back/, 20_000)
+        .catch(() => failures.push('no "bus is back" after SIGCONT'));
       a.send('after hang');
       if ((await b.waitFor(/after hang/, 15_000).catch(() => null)) === null) lost++;
       a.close();
@@ -275,7 +345,7 @@ export const redisHung: Scenario = {
       load: '2 chat clients',
       faults: 'redis-server SIGSTOP, then SIGCONT',
       lost,
-      figures: { 'hang detected after (ms)': detectMs, '--bus-timeout (ms)': 1000 },
+      figures: { 'hang detected after (ms)': detectMs ?? '-', '--bus-timeout (ms)': 1000 },
       failures,
     };
   },
@@ -300,7 +370,9 @@ function echoStream(port: number, size: number, slowMs = 0): Promise<'ok' | 'err
           if (got >= size) s.end();
         });
         s.on('error', () => (error = true));
-        s.on('close', (hadError) => resolve(got === size && !bad ? 'ok' : error || hadError ? 'error' : 'cut'));
+        s.on('close', (hadError) =>
+          resolve(got === size && !bad ? 'ok' : error || hadError ? 'error' : 'cut'),
+        );
         s.write(data);
       }),
     () => 'error',
@@ -310,7 +382,8 @@ function echoStream(port: number, size: number, slowMs = 0): Promise<'ok' | 'err
 export const workerKilled: Scenario = {
   name: 'worker-killed',
   category: 'faults',
-  title: 'a worker of `--processes 2` killed under load: its clients see an error, never a clean short reply; a new worker serves',
+  title:
+    'a worker of `--processes 2` killed under load: its clients see an error, never a clean short reply; a new worker serves',
   short: false,
   async run(ctx): Promise<Outcome> {
     const clients = ctx.short ? 10 : 40;
@@ -325,7 +398,10 @@ export const workerKilled: Scenario = {
     const results = await Promise.all(runs);
     const cut = results.filter((r) => r === 'cut').length;
     check(failures, cut === 0, `${cut} clients saw a clean close after a partial reply`);
-    const replaced = await eventually(() => proc.workers().length === 2 && !proc.workers().includes(victims[0]!), 15_000);
+    const replaced = await eventually(
+      () => proc.workers().length === 2 && !proc.workers().includes(victims[0]!),
+      15_000,
+    );
     check(failures, replaced, 'the killed worker was not replaced');
     failures.push(...(await health(proc)));
     check(failures, proc.alive, 'the primary exited');
@@ -347,7 +423,8 @@ export const workerKilled: Scenario = {
 export const sigtermSlowReaders: Scenario = {
   name: 'sigterm-slow-readers',
   category: 'faults',
-  title: 'SIGTERM while slow readers still receive echo replies: each gets every byte or an error, never a clean close mid-reply',
+  title:
+    'SIGTERM while slow readers still receive echo replies: each gets every byte or an error, never a clean close mid-reply',
   short: false,
   async run(ctx): Promise<Outcome> {
     const clients = ctx.short ? 4 : 10;
@@ -363,7 +440,11 @@ export const sigtermSlowReaders: Scenario = {
     await exit;
     const exitSeconds = (performance.now() - t0) / 1000;
     const cut = results.filter((r) => r === 'cut').length;
-    check(failures, cut === 0, `${cut} of ${clients} clients got a clean close after a partial reply`);
+    check(
+      failures,
+      cut === 0,
+      `${cut} of ${clients} clients got a clean close after a partial reply`,
+    );
     return {
       load: `${clients} clients echoing ${mib(size)} MiB, reading 64 KiB per 5 ms`,
       faults: 'SIGTERM mid-transfer (--drain-timeout 5)',

@@ -30,7 +30,10 @@ export const PROBES: Buffer[] = [
   // A TLS 1.2 ClientHello record header and the start of its body.
   Buffer.from('16030100a5010000a10303' + '00'.repeat(32) + '000002c02f01000076', 'hex'),
   // An ONC RPC call (portmapper NULL), record-marked.
-  Buffer.from('80000028000000010000000000000002000186a0000000020000000000000000000000000000000000000000', 'hex'),
+  Buffer.from(
+    '80000028000000010000000000000002000186a0000000020000000000000000000000000000000000000000',
+    'hex',
+  ),
   Buffer.from('\r\n\r\n'),
   Buffer.from('SSH-2.0-OpenSSH_9.6\r\n'),
 ];
@@ -57,9 +60,22 @@ export function corpus(service: string): Buffer[] {
         'é\u202ehidden\u200b\r\n',
       ]);
     case 'strftime':
-      return lines(['%F %T\n', '%Y-%m-%d\n', '%%\n', '%c %x %X\n', '%-d %e %j\n', '%s\n', '\n', '%Ez %Oy\n']);
+      return lines([
+        '%F %T\n',
+        '%Y-%m-%d\n',
+        '%%\n',
+        '%c %x %X\n',
+        '%-d %e %j\n',
+        '%s\n',
+        '\n',
+        '%Ez %Oy\n',
+      ]);
     case 'exec':
-      return [...execCorpus, Buffer.from([0, 0, 0, 2, 0x7b, 0x7d]), Buffer.from([0xff, 0xff, 0xff, 0xff])];
+      return [
+        ...execCorpus,
+        Buffer.from([0, 0, 0, 2, 0x7b, 0x7d]),
+        Buffer.from([0xff, 0xff, 0xff, 0xff]),
+      ];
     case 'sntp':
       return [sntpRequest(1), Buffer.from(sntpRequest(2)).fill(0x1b, 0, 1), Buffer.alloc(68, 0x23)];
     default:
@@ -93,14 +109,15 @@ function inputs(service: string, count: number, seed: number): Buffer[] {
 export const fuzzServices: Scenario = {
   name: 'fuzz-services',
   category: 'fuzz',
-  title: 'random and mutated bytes into every service (TCP and UDP): no crash, every listener still answers, RSS bounded',
+  title:
+    'random and mutated bytes into every service (TCP and UDP): no crash, every listener still answers, RSS bounded',
   short: true,
   async run(ctx): Promise<Outcome> {
     const perListener = ctx.short ? 30 : 400;
     const bound = 256 * MiB;
-    execCorpus = (await Promise.all([captureRequest(['echo', 'a']), captureRequest(['nope', 'x'])])).filter(
-      (b) => b.length > 0,
-    );
+    execCorpus = (
+      await Promise.all([captureRequest(['echo', 'a']), captureRequest(['nope', 'x'])])
+    ).filter((b) => b.length > 0);
     const proc = await startAll();
     const failures: string[] = [];
     const before = proc.sample();
@@ -148,7 +165,8 @@ export const fuzzServices: Scenario = {
     await proc.stop();
     return {
       load: `${sent} inputs over ${proc.listeners.length} listeners (${perListener} each, 16 connections at once)`,
-      badInputs: 'random bytes ≤ 4 KiB, mutated protocol messages, HTTP/TLS/SIP/RPC/SSH probes; ends: FIN, close, RST, linger',
+      badInputs:
+        'random bytes ≤ 4 KiB, mutated protocol messages, HTTP/TLS/SIP/RPC/SSH probes; ends: FIN, close, RST, linger',
       lost: 0,
       figures: {
         'RSS before (MiB)': mib(before.rss),
@@ -169,10 +187,32 @@ function codecs(): [string, () => Decoder<unknown>, number][] {
   const max = 1024;
   return [
     ['line', () => new LineCodec({ maxLineLength: max }), max],
-    ['line (no recovery)', () => new LineCodec({ maxLineLength: max, discardOnOverflow: false }), max],
-    ['delimiter', () => new DelimiterCodec({ delimiters: ['\r\n', '\0'], maxFrameLength: max }), max],
-    ['length-prefixed u32', () => new LengthPrefixedCodec({ lengthFieldLength: 4, maxFrameLength: max }), max],
-    ['length-prefixed u16 offset', () => new LengthPrefixedCodec({ lengthFieldLength: 2, lengthFieldOffset: 1, lengthAdjustment: -1, maxFrameLength: max }), max],
+    [
+      'line (no recovery)',
+      () => new LineCodec({ maxLineLength: max, discardOnOverflow: false }),
+      max,
+    ],
+    [
+      'delimiter',
+      () => new DelimiterCodec({ delimiters: ['\r\n', '\0'], maxFrameLength: max }),
+      max,
+    ],
+    [
+      'length-prefixed u32',
+      () => new LengthPrefixedCodec({ lengthFieldLength: 4, maxFrameLength: max }),
+      max,
+    ],
+    [
+      'length-prefixed u16 offset',
+      () =>
+        new LengthPrefixedCodec({
+          lengthFieldLength: 2,
+          lengthFieldOffset: 1,
+          lengthAdjustment: -1,
+          maxFrameLength: max,
+        }),
+      max,
+    ],
     ['fixed-length', () => new FixedLengthCodec({ frameLength: 16 }), 16],
     ['netstring', () => new NetstringCodec({ maxFrameLength: max }), max],
   ];
@@ -181,7 +221,8 @@ function codecs(): [string, () => Decoder<unknown>, number][] {
 export const fuzzCodecs: Scenario = {
   name: 'fuzz-codecs',
   category: 'fuzz',
-  title: 'random chunks into every framing codec: only DecoderErrors, the queue stays bounded after an error',
+  title:
+    'random chunks into every framing codec: only DecoderErrors, the queue stays bounded after an error',
   short: true,
   async run(ctx): Promise<Outcome> {
     const runs = ctx.short ? 300 : 5000;
@@ -192,29 +233,36 @@ export const fuzzCodecs: Scenario = {
       let maxBuffered = 0;
       let errors = 0;
       const result = fc.check(
-        fc.property(fc.array(fc.uint8Array({ maxLength: chunkMax }), { maxLength: 24 }), (chunks) => {
-          const reader = new FrameReader(make());
-          for (const c of chunks) {
-            reader.push(c);
+        fc.property(
+          fc.array(fc.uint8Array({ maxLength: chunkMax }), { maxLength: 24 }),
+          (chunks) => {
+            const reader = new FrameReader(make());
+            for (const c of chunks) {
+              reader.push(c);
+              try {
+                reader.drain();
+              } catch (err) {
+                if (!(err instanceof DecoderError)) throw err;
+                errors++;
+              }
+              maxBuffered = Math.max(maxBuffered, reader.buffered);
+              // The queue may hold at most a frame's limit plus what one read added.
+              if (reader.buffered > max + 16 + chunkMax)
+                throw new Error(`queue grew to ${reader.buffered}`);
+            }
             try {
-              reader.drain();
+              reader.end();
             } catch (err) {
               if (!(err instanceof DecoderError)) throw err;
-              errors++;
             }
-            maxBuffered = Math.max(maxBuffered, reader.buffered);
-            // The queue may hold at most a frame's limit plus what one read added.
-            if (reader.buffered > max + 16 + chunkMax) throw new Error(`queue grew to ${reader.buffered}`);
-          }
-          try {
-            reader.end();
-          } catch (err) {
-            if (!(err instanceof DecoderError)) throw err;
-          }
-        }),
+          },
+        ),
         { numRuns: runs, seed: ctx.seed },
       );
-      if (result.failed) failures.push(`${name}: ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample ${JSON.stringify(result.counterexample)?.slice(0, 200)})`);
+      if (result.failed)
+        failures.push(
+          `${name}: ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)} (counterexample ${JSON.stringify(result.counterexample)?.slice(0, 200)})`,
+        );
       figures[`${name}: max queued (bytes)`] = maxBuffered;
       figures[`${name}: decoder errors`] = errors;
     }

@@ -4,7 +4,15 @@
  * accounted for.
  */
 import { randomBytes } from 'node:crypto';
-import { LineClient, connectTcp, isSntpReply, pool, sntpRequest, sourceAddress, udpRequest } from '../lib/clients.js';
+import {
+  LineClient,
+  connectTcp,
+  isSntpReply,
+  pool,
+  sntpRequest,
+  sourceAddress,
+  udpRequest,
+} from '../lib/clients.js';
 import { MiB, mib } from '../lib/proc-stats.js';
 import { type Context, type Outcome, check } from '../lib/scenario.js';
 import type { Scenario } from '../lib/scenario.js';
@@ -48,14 +56,26 @@ async function soak(
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const rssGrowth = avg(rss.slice(-third)) - avg(rss.slice(0, third));
   const heapGrowth = avg(heap.slice(-third)) - avg(heap.slice(0, third));
-  check(failures, rssGrowth <= 16 * MiB, `RSS grew ${mib(rssGrowth)} MiB from the first to the last third`);
-  check(failures, heapGrowth <= 8 * MiB, `heap after GC grew ${mib(heapGrowth)} MiB from the first to the last third`);
+  check(
+    failures,
+    rssGrowth <= 16 * MiB,
+    `RSS grew ${mib(rssGrowth)} MiB from the first to the last third`,
+  );
+  check(
+    failures,
+    heapGrowth <= 8 * MiB,
+    `heap after GC grew ${mib(heapGrowth)} MiB from the first to the last third`,
+  );
   check(
     failures,
     total(after.resources) <= total(idle.resources),
     `active resources after the load ${JSON.stringify(after.resources)} vs idle ${JSON.stringify(idle.resources)}`,
   );
-  check(failures, res.length < 2 || Math.max(...res) - Math.min(...res) <= 4, `active resources varied ${Math.min(...res)}–${Math.max(...res)} under steady load`);
+  check(
+    failures,
+    res.length < 2 || Math.max(...res) - Math.min(...res) <= 4,
+    `active resources varied ${Math.min(...res)}–${Math.max(...res)} under steady load`,
+  );
   return {
     figures: {
       samples: rss.length,
@@ -104,7 +124,11 @@ export const soakEcho: Scenario = {
     return {
       load: `${clients} clients, 16 KiB round trips back to back, ${ctx.soakSeconds} s`,
       lost,
-      figures: { 'bytes echoed': sent, 'MiB/s': Math.round(sent / MiB / ctx.soakSeconds), ...figures },
+      figures: {
+        'bytes echoed': sent,
+        'MiB/s': Math.round(sent / MiB / ctx.soakSeconds),
+        ...figures,
+      },
       failures,
     };
   },
@@ -113,7 +137,8 @@ export const soakEcho: Scenario = {
 export const soakChat: Scenario = {
   name: 'soak-chat',
   category: 'soak',
-  title: 'chat under steady load: every line delivered to every member, RSS and active resources flat',
+  title:
+    'chat under steady load: every line delivered to every member, RSS and active resources flat',
   short: true,
   async run(ctx): Promise<Outcome> {
     const members = 20;
@@ -141,7 +166,9 @@ export const soakChat: Scenario = {
     // Every member gets every other sender's lines; wait for the last ones.
     const expected = (i: number): number => sent.reduce((a, n, k) => a + (k === i ? 0 : n), 0);
     const got = (i: number): number => clients[i]!.count(/^<m\d+> soak \d+ \d+$/);
-    await Promise.all(clients.map((c, i) => c.until(() => got(i) >= expected(i), 15_000).catch(() => {})));
+    await Promise.all(
+      clients.map((c, i) => c.until(() => got(i) >= expected(i), 15_000).catch(() => {})),
+    );
     const lost = clients.reduce((a, _, i) => a + Math.max(0, expected(i) - got(i)), 0);
     clients.forEach((c) => c.close());
     await proc.stop();
@@ -158,7 +185,8 @@ export const soakChat: Scenario = {
 export const soakSntp: Scenario = {
   name: 'soak-sntp',
   category: 'soak',
-  title: 'SNTP under steady load from many sources: every request answered (after UDP retries), RSS and resources flat',
+  title:
+    'SNTP under steady load from many sources: every request answered (after UDP retries), RSS and resources flat',
   short: true,
   async run(ctx): Promise<Outcome> {
     const sources = 20;
@@ -175,7 +203,13 @@ export const soakSntp: Scenario = {
           let ok = false;
           for (let t = 0; t < 5 && !ok; t++) {
             if (t > 0) retries++;
-            ok = isSntpReply(await udpRequest(port, sntpRequest(tag), { localAddress: sourceAddress(i), timeoutMs: 1000 }), tag);
+            ok = isSntpReply(
+              await udpRequest(port, sntpRequest(tag), {
+                localAddress: sourceAddress(i),
+                timeoutMs: 1000,
+              }),
+              tag,
+            );
           }
           if (!ok) lost++;
         }
@@ -185,7 +219,12 @@ export const soakSntp: Scenario = {
     return {
       load: `${sources} sources, one request in flight each, ${ctx.soakSeconds} s`,
       lost,
-      figures: { requests: asked, 'requests/s': Math.round(asked / ctx.soakSeconds), 'UDP retries': retries, ...figures },
+      figures: {
+        requests: asked,
+        'requests/s': Math.round(asked / ctx.soakSeconds),
+        'UDP retries': retries,
+        ...figures,
+      },
       failures,
     };
   },
