@@ -612,29 +612,43 @@ export const udpReflection: Scenario = {
     const answered: string[] = [];
     for (const [i, s] of services.entries()) {
       const port = procs[i]!.port(s, 'udp');
-      const privileged = udpRequest(port, '%Y', { localPort: 600 + i, timeoutMs: 1500 });
-      // A normal request after it: once it is answered, the first had its chance.
-      const normal = await udpRequest(port, '%Y', { timeoutMs: 1500 });
+      const priv = createSocket('udp4');
+      let privReplies = 0;
+      priv.on('message', () => privReplies++);
+      await new Promise<void>((r) => priv.bind(600 + i, '127.0.0.1', r));
+      await new Promise<void>((r) => priv.send('%Y', port, '127.0.0.1', () => r()));
+      // A normal request after it: once that is answered, the first had its chance.
+      let normal: Buffer | null = null;
+      for (let t = 0; t < 3 && normal === null; t++)
+        normal = await udpRequest(port, '%Y', { timeoutMs: 1500 });
+      priv.close();
       check(failures, normal !== null, `${s}: no answer to an unprivileged port`);
-      if ((await privileged) !== null) answered.push(s);
+      if (privReplies > 0) answered.push(s);
     }
     check(
       failures,
       answered.length === 0,
       `answered a privileged source port: ${answered.join(', ')}`,
     );
-    // A flood from one source.
+    // A flood from one source address; then a request from another address.
     const echoPort = procs[0]!.port('echo', 'udp');
     const sock = createSocket('udp4');
     let replies = 0;
     sock.on('message', () => replies++);
-    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    await new Promise<void>((r) => sock.bind(0, '127.0.9.11', r));
     const flood = ctx.short ? 2000 : 20_000;
     const t0 = performance.now();
     for (let i = 0; i < flood; i++)
       await new Promise<void>((r) => sock.send('flood', echoPort, '127.0.0.1', () => r()));
     const floodSeconds = (performance.now() - t0) / 1000;
-    const probe = await udpRequest(echoPort, 'other source', { timeoutMs: 2000 });
+    // The flood may have filled the socket's receive buffer: the kernel then drops a
+    // datagram of anyone, so the other source retries (UDP), as any client would.
+    let probe: Buffer | null = null;
+    for (let t = 0; t < 5 && probe === null; t++)
+      probe = await udpRequest(echoPort, 'other source', {
+        timeoutMs: 1000,
+        localAddress: '127.0.1.5',
+      });
     sock.close();
     check(
       failures,
