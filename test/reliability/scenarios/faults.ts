@@ -19,7 +19,7 @@ export const resetMidFrame: Scenario = {
     'connections reset in the middle of a line or frame (chat, strftime, echo, exec): fds back to baseline, still serving',
   short: true,
   async run(ctx): Promise<Outcome> {
-    const n = ctx.short ? 100 : 1000;
+    const n = ctx.short ? 50 : 1000;
     const failures: string[] = [];
     const figures: Record<string, string> = {};
     const cases: [string, string[], Buffer][] = [

@@ -113,7 +113,7 @@ export const fuzzServices: Scenario = {
     'random and mutated bytes into every service (TCP and UDP): no crash, every listener still answers, RSS bounded',
   short: true,
   async run(ctx): Promise<Outcome> {
-    const perListener = ctx.short ? 30 : 400;
+    const perListener = ctx.short ? 20 : 400;
     const bound = 256 * MiB;
     execCorpus = (
       await Promise.all([captureRequest(['echo', 'a']), captureRequest(['nope', 'x'])])
