@@ -129,6 +129,7 @@ export async function runScenario(s: Scenario, ctx: Context): Promise<ScenarioRe
     };
   }
   const seconds = Math.round((performance.now() - started) / 100) / 10;
+  if (outcome.lost > 0) outcome.failures.push(`${outcome.lost} lost (bytes, lines or replies)`);
   return {
     ...base,
     status: outcome.failures.length === 0 && outcome.lost === 0 ? 'pass' : 'fail',
