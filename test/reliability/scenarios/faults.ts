@@ -432,7 +432,8 @@ export const sigtermSlowReaders: Scenario = {
     const failures: string[] = [];
     const proc = await startOne('echo', ['--tcp', '--drain-timeout', '5']);
     const port = proc.port('echo');
-    const runs = Array.from({ length: clients }, () => echoStream(port, size, 5));
+    // Half read fast enough to finish within the drain timeout, half far too slowly.
+    const runs = Array.from({ length: clients }, (_, i) => echoStream(port, size, i % 2 ? 80 : 5));
     await new Promise((r) => setTimeout(r, 500));
     const t0 = performance.now();
     const exit = proc.stop('SIGTERM', 20_000);
@@ -446,7 +447,7 @@ export const sigtermSlowReaders: Scenario = {
       `${cut} of ${clients} clients got a clean close after a partial reply`,
     );
     return {
-      load: `${clients} clients echoing ${mib(size)} MiB, reading 64 KiB per 5 ms`,
+      load: `${clients} clients echoing ${mib(size)} MiB, half reading 64 KiB per 5 ms, half per 80 ms (past the drain timeout)`,
       faults: 'SIGTERM mid-transfer (--drain-timeout 5)',
       lost: cut,
       figures: {
