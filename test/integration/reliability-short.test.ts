@@ -5,9 +5,12 @@
  * skipped here; any other outcome than pass fails the test with the failed checks.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { runScenario, serveFlags } from '../reliability/lib/scenario.js';
 import { SCENARIOS } from '../reliability/scenarios/index.js';
+import { cleanWorkDir } from '../reliability/lib/targets.js';
+
+after(cleanWorkDir);
 
 const ctx = {
   short: true,

@@ -17,6 +17,7 @@ import { type RunRecord, renderMarkdown } from './report.js';
 import { type ScenarioResult, runScenario, serveFlags } from './lib/scenario.js';
 import { ROOT } from './lib/serve-process.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { cleanWorkDir } from './lib/targets.js';
 
 const argv = process.argv.slice(2);
 const has = (f: string): boolean => argv.includes(f);
@@ -62,6 +63,7 @@ for (const s of chosen) {
     process.stderr.write(`    ${f.split('\n').slice(0, 6).join('\n    ')}\n`);
 }
 const seconds = Math.round((performance.now() - started) / 100) / 10;
+cleanWorkDir();
 
 const commit = (() => {
   try {

@@ -4,7 +4,7 @@
  * asks every listener one valid question.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from '../../helpers/tls-cert.js';
@@ -28,6 +28,13 @@ export function secretFile(): string {
   const path = join(workDir(), 'exec.secret');
   writeFileSync(path, EXEC_SECRET, { mode: 0o600 });
   return path;
+}
+
+/** Removes the temporary folder (end of a run). */
+export function cleanWorkDir(): void {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+  cert = undefined;
 }
 
 let cert: { cert: string; key: string } | undefined;

@@ -253,12 +253,12 @@ export const roomHopping: Scenario = {
     const after = fig(proc);
     await proc.stop();
     return {
-      load: `${clients} clients hopping rooms for ${seconds} s (${hops} rooms, 5 lines of 200 bytes each)`,
+      load: `${clients} clients hopping rooms for ${seconds} s (${hops} joins of new rooms, 5 lines of 200 bytes after each)`,
       lost: 0,
       figures: {
         'heap before/after, after GC (MiB)': `${mib(base.heap)}/${mib(heapAfter)}`,
         'RSS before/peak/after (MiB)': `${mib(before.rss)}/${mib(peak.rss)}/${mib(after.rss)}`,
-        'rooms created': hops,
+        'joins tried (beyond --max-rooms refused)': hops,
       },
       failures,
     };
