@@ -253,6 +253,13 @@ export const redisKilled: Scenario = {
     try {
       const port = proc.port('chat');
       const [a, b] = await chatPair(port);
+      // Guests keep their user<N> names through the restart: the empty Redis's guest
+      // counter starts again at 1, and newcomers must not collide with them.
+      const guests = await pool(5, 5, async () => {
+        const g = await LineClient.open(port);
+        await g.waitFor(/welcome/, 10_000);
+        return g;
+      });
       await redis.kill();
       const down = await a.waitFor(/bus is (down|unavailable)/, 15_000).catch(() => null);
       check(failures, down !== null, 'clients were not told the bus is down');
@@ -279,14 +286,13 @@ export const redisKilled: Scenario = {
         newcomers.every(Boolean),
         `${newcomers.filter((x) => !x).length} of 5 newcomers refused after Redis restarted empty`,
       );
-      a.close();
-      b.close();
+      for (const c of [a, b, ...guests]) c.close();
     } finally {
       await proc.stop();
       await redis.kill();
     }
     return {
-      load: '2 chat clients, 5 newcomers after the restart',
+      load: '2 chat clients and 5 guests, 5 newcomers after the restart',
       faults: 'redis-server SIGKILL, restarted empty on the same port',
       lost,
       figures: {},
