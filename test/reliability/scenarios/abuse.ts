@@ -756,6 +756,68 @@ export const confusableNicks: Scenario = {
   },
 };
 
+export const chatFanout: Scenario = {
+  name: 'chat-fanout-no-loss',
+  category: 'abuse',
+  title:
+    'senders keeping many lines in flight to a loaded room (no rate limit): every accepted line reaches every member',
+  short: false,
+  async run(ctx): Promise<Outcome> {
+    const members = ctx.short ? 20 : 50;
+    const senders = 10;
+    const perSender = ctx.short ? 200 : 2000;
+    const proc = await startOne('chat', ['--rate-limit', '0', '--max-clients', '2000']);
+    const port = proc.port('chat');
+    const failures: string[] = [];
+    const before = fig(proc);
+    // Members count the flood lines as they arrive (no line kept).
+    const counts = new Array<number>(members).fill(0);
+    const socks = await pool(members, 10, async (i) => {
+      const c = await chatter(port, `f${i}`, sourceAddress(i));
+      let partial = '';
+      c.sock.removeAllListeners('data');
+      c.sock.on('data', (chunk: string) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop() ?? '';
+        for (const p of parts) if (p.includes('> flood ')) counts[i]!++;
+      });
+      return c;
+    });
+    const started = performance.now();
+    await pool(senders, senders, async (k) => {
+      const s = socks[k]!.sock;
+      for (let n = 0; n < perSender; n++) {
+        // Only the socket's own backpressure paces the sender: many lines in flight.
+        if (!s.write(`flood ${k} ${n}\n`)) await new Promise((r) => s.once('drain', r));
+      }
+    });
+    const expected = (i: number): number => (i < senders ? senders - 1 : senders) * perSender;
+    for (let last = -1; ;) {
+      const now = counts.reduce((a, b) => a + b, 0);
+      if (counts.every((c, i) => c >= expected(i)) || now === last) break;
+      last = now;
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const peak = fig(proc);
+    const lost = counts.reduce((a, c, i) => a + Math.max(0, expected(i) - c), 0);
+    socks.forEach((c) => c.close());
+    failures.push(...(await health(proc)));
+    await proc.stop();
+    const deliveries = counts.reduce((a, b) => a + b, 0);
+    return {
+      load: `${members} members, ${senders} senders × ${perSender} lines, written as fast as the sockets take them`,
+      lost,
+      figures: {
+        deliveries: `${deliveries}/${deliveries + lost}`,
+        'deliveries/s': Math.round(deliveries / seconds),
+        'RSS before/peak (MiB)': `${mib(before.rss)}/${mib(peak.rss)}`,
+      },
+      failures,
+    };
+  },
+};
+
 export const ABUSE: Scenario[] = [
   tlsPreHandshake,
   execPreAuth,
@@ -765,6 +827,7 @@ export const ABUSE: Scenario[] = [
   perAddressFlood,
   oversizeLines,
   slowConsumer,
+  chatFanout,
   udpReflection,
   confusableNicks,
 ];
