@@ -234,7 +234,14 @@ export const fuzzCodecs: Scenario = {
       let errors = 0;
       const result = fc.check(
         fc.property(
-          fc.array(fc.uint8Array({ maxLength: chunkMax }), { maxLength: 24 }),
+          fc.array(
+            fc.oneof(
+              fc.uint8Array({ maxLength: chunkMax }),
+              // Runs without any delimiter, to reach the limits.
+              fc.integer({ min: 0, max: chunkMax }).map((n) => new Uint8Array(n).fill(0x61)),
+            ),
+            { maxLength: 24 },
+          ),
           (chunks) => {
             const reader = new FrameReader(make());
             for (const c of chunks) {
@@ -268,7 +275,8 @@ export const fuzzCodecs: Scenario = {
     }
     return {
       load: `${runs} random chunk sequences (≤ 24 chunks of ≤ ${chunkMax} bytes) per codec, 7 codec settings`,
-      badInputs: 'random bytes, oversize frames, corrupt headers, truncated ends',
+      badInputs:
+        'random bytes, delimiter-free runs past the limit, corrupt headers, truncated ends',
       lost: 0,
       figures: { ...figures, seed: ctx.seed },
       failures,
