@@ -25,16 +25,21 @@ export function workDir(): string {
 
 /** The exec secret file (mode 600). */
 export function secretFile(): string {
-  const path = join(workDir(), 'exec.secret');
-  writeFileSync(path, EXEC_SECRET, { mode: 0o600 });
-  return path;
+  // Written once: rewriting it while a server or client reads it would race (an empty file).
+  if (secretPath === undefined) {
+    secretPath = join(workDir(), 'exec.secret');
+    writeFileSync(secretPath, EXEC_SECRET, { mode: 0o600 });
+  }
+  return secretPath;
 }
+let secretPath: string | undefined;
 
 /** Removes the temporary folder (end of a run). */
 export function cleanWorkDir(): void {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
   cert = undefined;
+  secretPath = undefined;
 }
 
 let cert: { cert: string; key: string } | undefined;
