@@ -129,7 +129,9 @@ export const fuzzServices: Scenario = {
         const batch = inputs(l.service, perListener, ctx.seed);
         if (l.transport === 'udp') {
           const sock = createSocket('udp4');
-          await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+          // From an address of its own: the services' per-source UDP limits then throttle the
+          // fuzzer, not the health probe (from 127.0.0.1) that follows.
+          await new Promise<void>((r) => sock.bind(0, '127.0.9.20', r));
           for (const b of batch) {
             const d = b.subarray(0, 65_000);
             await new Promise<void>((r) => sock.send(d, l.port, '127.0.0.1', () => r()));
