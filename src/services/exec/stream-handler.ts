@@ -24,6 +24,7 @@
  * @module
  */
 import { channel } from 'node:diagnostics_channel';
+import { ipv6Key } from '../../server/address-limits.js';
 import type { ConnectionContext } from '../../server/handler-types.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { ExecEngine } from './exec-engine.js';
@@ -56,9 +57,16 @@ export interface ExecStreamHandlerOptions {
   gate?: PreauthGate;
 }
 
-/** The key of a client address in the gate (`null` for Unix peers: local, one key would lump them). */
+/**
+ * The key of a client address in the gate (`null` for Unix peers: local, one key would
+ * lump them). An IPv6 client counts by its /64, as in the server's per-address limits
+ * (`ipv6Key`): one host has 2⁶⁴ addresses, and counting each apart would let it take
+ * every unauthenticated slot.
+ */
 function addressKey(ctx: ConnectionContext): string | null {
-  return ctx.remote.family === 'unix' ? null : ctx.remote.address;
+  const remote = ctx.remote;
+  if (remote.family === 'unix') return null;
+  return remote.family === 'IPv6' ? ipv6Key(remote.address) : remote.address;
 }
 
 /** Builds the stream handler over an engine. */
