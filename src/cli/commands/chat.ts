@@ -11,6 +11,7 @@
  * @module
  */
 import { createInterface, type Interface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import type { ConnectionOptions } from 'node:tls';
 import { Command } from 'commander';
 import { Socket } from '../../socket/tcp-socket.js';
@@ -56,6 +57,18 @@ Type /help once connected for the chat commands; /quit (or Ctrl-D) leaves.
 Exit status: 0 left normally, 1 connection failed, 2 usage error, 130 interrupted.`;
 
 const ESC = '\u001b[';
+
+/**
+ * The most characters of a line kept while its newline has not come: far above any line
+ * a chat server sends (its lines are bounded by its --max-line-length); a longer run is
+ * printed in pieces of this size, so a hostile server cannot fill the client's memory.
+ */
+export const MAX_PARTIAL_LINE = 1024 * 1024;
+
+function isHighSurrogate(text: string, index: number): boolean {
+  const code = text.charCodeAt(index);
+  return code >= 0xd800 && code <= 0xdbff;
+}
 const paint = (code: string, s: string): string => `${ESC}${code}m${s}${ESC}0m`;
 const NICK_COLORS = ['31', '32', '33', '34', '35', '36', '91', '92', '94', '95', '96'];
 
@@ -179,13 +192,27 @@ async function runChat(
   io.signal.addEventListener('abort', onAbort, { once: true });
   rl?.prompt();
 
+  // A character may be split between two reads: decode across them, never per chunk.
+  const decoder = new StringDecoder('utf8');
   let partial = '';
   try {
     for await (const chunk of sock) {
-      const parts = (partial + chunk.toString('utf8')).split('\n');
+      // Only the new text is searched for newlines: a long line costs no rescans.
+      const parts = decoder.write(chunk).split('\n');
+      parts[0] = partial + (parts[0] ?? '');
       partial = parts.pop() ?? '';
       for (const p of parts) print(p.endsWith('\r') ? p.slice(0, -1) : p);
+      // A line that never ends is shown in pieces: whatever the server sends, the client
+      // holds at most MAX_PARTIAL_LINE characters of it (and nothing is dropped).
+      while (partial.length > MAX_PARTIAL_LINE) {
+        const cut = isHighSurrogate(partial, MAX_PARTIAL_LINE - 1)
+          ? MAX_PARTIAL_LINE - 1
+          : MAX_PARTIAL_LINE;
+        print(partial.slice(0, cut));
+        partial = partial.slice(cut);
+      }
     }
+    partial += decoder.end();
     if (partial !== '') print(partial);
   } catch (err) {
     if (!quitting && !io.signal.aborted) throw err;
