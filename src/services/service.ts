@@ -23,7 +23,11 @@ export interface ServiceOption {
 export interface ServiceEnv {
   /** Aborted when the superserver shuts down. */
   signal: AbortSignal;
-  /** The service's own log function (the CLI decides where it goes). */
+  /**
+   * The service's own log function (the CLI decides where it goes). An event that a
+   * client (or an outage) can repeat at will carries `fields.repeat`, a key: `serve` then
+   * writes the first in full and summarises the next ones (one line per 10 s at most).
+   */
   log: (
     level: 'error' | 'warn' | 'info' | 'debug',
     message: string,

@@ -296,10 +296,13 @@ export function logChatEvents(hub: ChatHub, log: ServiceEnv['log']): () => void 
         log(
           'warn',
           `chat: ${e.nick} (${e.remote}) cut as a slow consumer: ${e.queued} bytes unread, limit ${e.limit}`,
+          // A client can have itself cut at will (and again, from many connections): the
+          // first cut is written in full, the next ones summarised (ServeLogger.repeated).
           {
             nick: e.nick,
             remote: e.remote,
             queued: e.queued,
+            repeat: 'slow-consumer',
           },
         );
       },
