@@ -92,7 +92,7 @@ export class AddressLimits {
   /** The key `remote` is counted under, or null when the limits do not apply to it. */
   keyOf(remote: PeerAddress): string | null {
     if (remote.family === 'unix' || this.disabled) return null;
-    return remote.family === 'IPv6' ? ipv6Key(remote.address) : remote.address;
+    return clientKey(remote);
   }
 
   /**
@@ -124,6 +124,17 @@ function checkCount(value: unknown, name: string, fallback: number): number {
     );
   }
   return value;
+}
+
+/**
+ * The key a client is counted under in every per-client table (connection caps, accept
+ * and datagram rates, exec's pre-auth gate, SNTP's limiter): an IPv4 address as is, an
+ * IPv6 one by its /64 (one host owns a whole /64: counting each address apart would let
+ * it spread past any limit), a Unix peer by its socket path (`unix:PATH`).
+ */
+export function clientKey(remote: PeerAddress): string {
+  if (remote.family === 'unix') return `unix:${remote.path}`;
+  return remote.family === 'IPv6' ? ipv6Key(remote.address) : remote.address;
 }
 
 /**

@@ -35,6 +35,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { RateLimiter } from '../internal/rate-limiter.js';
 import { toBuffer } from '../socket/to-buffer.js';
+import { clientKey } from './address-limits.js';
 import { BaseServer } from './base-server.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
 import {
@@ -337,7 +338,7 @@ export abstract class DatagramServer extends BaseServer {
         this.#drop(remote, 'privilegedPort');
         return;
       }
-      if (this.#rateLimiter !== null && !this.#rateLimiter.tryTake(remote.address)) {
+      if (this.#rateLimiter !== null && !this.#rateLimiter.tryTake(clientKey(remote))) {
         this.#drop(remote, 'rateLimited');
         return;
       }

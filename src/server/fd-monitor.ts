@@ -70,8 +70,3 @@ export function probeFds(): void {
     for (const server of servers) server.fdPressure(false);
   }
 }
-
-/** True while descriptors are known to be exhausted. */
-export function fdsExhausted(): boolean {
-  return exhaustedSince !== null;
-}

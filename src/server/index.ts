@@ -7,6 +7,7 @@
  */
 export * from './access-list.js';
 export { BaseServer } from './base-server.js';
+export { clientKey } from './address-limits.js';
 export { isServerWorker } from './cluster-messages.js';
 export { type Concurrency, Limiter } from './concurrency.js';
 export * from './datagram-server.js';

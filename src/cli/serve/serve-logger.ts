@@ -213,11 +213,14 @@ export class ServeLogger {
     // not one line each.
     on('refused', (m) => {
       const label = this.#servers.get(m.server as object);
-      if (!label) return;
+      if (!label || !this.enabled('warn')) return;
       const name = `${label.service}/${label.transport}`;
-      const remote = formatPeer(m.remote as PeerAddress);
       const reason = String(m.reason);
       const dropped = reason in DROP_REASONS;
+      const key = `${name} ${dropped ? 'dropped' : 'refused'}`;
+      // In a flood, counting is all there is to do: format nothing (the hot path of drops).
+      if (this.#repeats.count(key, reason)) return;
+      const remote = formatPeer(m.remote as PeerAddress);
       const fields = {
         service: label.service,
         transport: label.transport,
@@ -225,7 +228,7 @@ export class ServeLogger {
       };
       this.repeated(
         'warn',
-        `${name} ${fields.event}`,
+        key,
         reason,
         () =>
           dropped

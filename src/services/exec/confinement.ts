@@ -174,14 +174,6 @@ export function detectConfinement(options: ConfinementOptions = {}): Confinement
   return { unshare, limit, maxProcs, description: parts.join('; ') };
 }
 
-/** A confinement that wraps nothing: the process group only (tests, non-Linux). */
-export const PROCESS_GROUP_ONLY: Confinement = {
-  unshare: null,
-  limit: { kind: 'none', why: 'not configured' },
-  maxProcs: Number.POSITIVE_INFINITY,
-  description: 'process group only',
-};
-
 let runs = 0;
 
 /** One run's wrapping: the argv to spawn, and the cgroup to clean up after it. */

@@ -7,6 +7,7 @@
  * spoofed victim: an unauthenticated datagram gets at most one short error line back.
  * @module
  */
+import { clientKey } from '../../server/address-limits.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { DatagramContext } from '../../server/handler-types.js';
 import { RateLimiter } from '../../internal/rate-limiter.js';
@@ -42,8 +43,7 @@ export function createExecDatagramHandler(
 ): { handler: (packet: Buffer, ctx: DatagramContext) => Promise<void>; limiter: RateLimiter } {
   const limiter = new RateLimiter({ rate: options.rate ?? 2, burst: options.burst ?? 10 });
   const handler = async (packet: Buffer, ctx: DatagramContext): Promise<void> => {
-    const key = ctx.remote.family === 'unix' ? `unix:${ctx.remote.path}` : ctx.remote.address;
-    const verdict = limiter.take(key);
+    const verdict = limiter.take(clientKey(ctx.remote));
     if (verdict === 'drop') return;
     if (verdict === 'kiss') {
       await sendFrames(ctx, '', [

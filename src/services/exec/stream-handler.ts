@@ -24,7 +24,7 @@
  * @module
  */
 import { channel } from 'node:diagnostics_channel';
-import { ipv6Key } from '../../server/address-limits.js';
+import { clientKey } from '../../server/address-limits.js';
 import type { ConnectionContext } from '../../server/handler-types.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { ExecEngine } from './exec-engine.js';
@@ -65,8 +65,7 @@ export interface ExecStreamHandlerOptions {
  */
 function addressKey(ctx: ConnectionContext): string | null {
   const remote = ctx.remote;
-  if (remote.family === 'unix') return null;
-  return remote.family === 'IPv6' ? ipv6Key(remote.address) : remote.address;
+  return remote.family === 'unix' ? null : clientKey(remote);
 }
 
 /** Builds the stream handler over an engine. */

@@ -7,6 +7,7 @@
  * or looping packet would make the server a reflector. Documented in docs/time.md.
  * @module
  */
+import { clientKey } from '../../server/address-limits.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DatagramContext, DatagramHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
@@ -179,9 +180,8 @@ export function createSntpHandler(
   const handler = async (packet: Buffer, ctx: DatagramContext): Promise<void> => {
     // T2 first: everything after this line is server-side latency the client must not see.
     const received = clock.now();
-    // The rate limit is per client: its IP address, or its socket path over Unix datagrams.
-    const client = ctx.remote.family === 'unix' ? `unix:${ctx.remote.path}` : ctx.remote.address;
-    const reply = responder.respond(packet, client, received);
+    // The rate limit is per client: its IPv4 address, IPv6 /64, or Unix socket path.
+    const reply = responder.respond(packet, clientKey(ctx.remote), received);
     if (reply !== null) await ctx.reply(reply);
   };
   return { handler, responder };
