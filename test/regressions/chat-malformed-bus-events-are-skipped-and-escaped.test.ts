@@ -101,10 +101,11 @@ describe('malformed events on the Redis bus', async () => {
       assert.ok(!l.includes('chat bus is down'), `the bus flapped: ${l}`);
     }
     assert.ok(reports.length >= 1, 'reported');
-    assert.equal(reports[0]?.count, 1);
     assert.match(String(reports[0]?.reason), /JSON object/);
-    // Reports are summarised: one now, the rest in the next summary (not one per entry).
-    assert.ok(reports.length < bad.length, `${reports.length} reports for ${bad.length} entries`);
+    assert.equal(typeof reports[0]?.id, 'string', 'the entry is named');
+    // Each skip is reported; the log summarises them (serve's one repeat summary: see
+    // serve-summarises-chat-slow-consumer-cuts for the mechanism).
+    assert.ok(reports.length <= bad.length, `${reports.length} reports for ${bad.length} entries`);
   });
 
   it('history entries are checked too', { skip: skip ?? false }, async () => {

@@ -118,7 +118,6 @@ export const REDIS_BUS_DEFAULTS = {
 const MAX_TOPIC_CHARS = 1000;
 
 /** Milliseconds between two reports of skipped malformed events. */
-const BAD_EVENT_REPORT_MS = 10_000;
 
 const GUEST_RE = /^user(\d{1,15})$/;
 
@@ -150,9 +149,6 @@ export class RedisBus implements MessageBus {
   /** Redis's clock minus ours (ms), measured at start and by each heartbeat; null: unknown. */
   #clockOffset: number | null = null;
   /** Malformed events skipped since the last report, and the last reason. */
-  #bad = 0;
-  #badReason = '';
-  #badTimer: NodeJS.Timeout | null = null;
 
   constructor(options: RedisBusOptions) {
     this.#o = { ...REDIS_BUS_DEFAULTS, ...options };
@@ -323,34 +319,12 @@ export class RedisBus implements MessageBus {
     }
   }
 
-  /** Reports skipped events: the first at once, then at most one summary per 10 s. */
+  /**
+   * Reports a skipped event on `socketkit:chat:bad-event`. Each one: whoever logs them
+   * summarises a flood (serve's one repeat summary), the bus keeps no counter or timer.
+   */
   #noteBad(id: string, reason: string): void {
-    this.#bad += 1;
-    this.#badReason = reason;
-    if (this.#badTimer !== null) return;
-    this.#reportBad(id);
-    this.#badTimer = setInterval(() => {
-      if (this.#bad === 0) {
-        if (this.#badTimer !== null) clearInterval(this.#badTimer);
-        this.#badTimer = null;
-        return;
-      }
-      this.#reportBad();
-    }, BAD_EVENT_REPORT_MS);
-    this.#badTimer.unref();
-  }
-
-  #reportBad(id?: string): void {
-    if (badEventChannel.hasSubscribers) {
-      badEventChannel.publish({
-        node: this.nodeId,
-        count: this.#bad,
-        reason: this.#badReason,
-        seconds: BAD_EVENT_REPORT_MS / 1000,
-        ...(id === undefined ? {} : { id }),
-      });
-    }
-    this.#bad = 0;
+    if (badEventChannel.hasSubscribers) badEventChannel.publish({ node: this.nodeId, reason, id });
   }
 
   #noteGuest(nick: string): void {
@@ -598,7 +572,6 @@ export class RedisBus implements MessageBus {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-    if (this.#badTimer !== null) clearInterval(this.#badTimer);
     // Disconnecting the reader rejects its pending XREAD, which ends the loop.
     this.#reader.disconnect();
     await this.#loop.catch(() => {});
