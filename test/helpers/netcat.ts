@@ -3,7 +3,7 @@
  * socketkit CLI) whose output can be awaited, the CLI run in-process while a test talks
  * to it, and a throw-away self-signed TLS certificate.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -197,13 +197,3 @@ export async function within<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 export { selfSignedCert } from './tls-cert.js';
-
-/** Whether a program is installed (the interop tests skip with a reason when not). */
-export function have(program: string): boolean {
-  try {
-    execFileSync('which', [program], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

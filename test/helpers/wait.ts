@@ -64,7 +64,7 @@ export function waitForChannel<T = unknown>(
   const { timeout = WAIT_MS, what = `a message on ${name}` } = options;
   return new Promise<T>((resolve, reject) => {
     const onMessage = (message: unknown): void => {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = predicate(message as T);
       } catch (err) {
@@ -141,7 +141,7 @@ export function until(
   const { timeout = WAIT_MS, what = `a condition (re-checked on ${String(event)})` } = options;
   return new Promise<void>((resolve, reject) => {
     const check = (): void => {
-      let ok = false;
+      let ok: boolean;
       try {
         ok = condition();
       } catch (err) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { services } from '../../../src/services/registry.js';
 import { runCli } from '../../helpers/cli.js';
 import { kernelBacklog } from '../../helpers/kernel-backlog.js';
-import { trySelfSignedCert } from '../../helpers/tls-cert.js';
+import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { startServe } from '../services/helpers/serve-harness.js';
 import {
   datagramExchange,
@@ -17,6 +17,7 @@ import {
   tcpExchange,
   tempDir,
 } from '../services/helpers/service-harness.js';
+import { needs } from '../../helpers/needs.js';
 
 test('serve --list prints every known service with its default port', async () => {
   const r = await runCli(['serve', '--list']);
@@ -180,8 +181,9 @@ test('usage errors exit 2 and name the problem', async () => {
 
 test('--tls-cert/--tls-key: TLS on TCP (no UDP), tried with ncat --ssl', async (t) => {
   const dir = tempDir(t);
-  const made = trySelfSignedCert(dir);
-  if (!made) return t.skip('openssl is not available');
+  const why = needs('openssl');
+  if (why) return t.skip(why);
+  const made = selfSignedCert(dir);
   const run = await startServe([
     'echo',
     '--port',
@@ -242,9 +244,9 @@ function shell(line: string): Promise<string> {
 
 test('the try-it lines of Unix and TLS listeners work as printed', async (t) => {
   const dir = tempDir(t);
-  const made = trySelfSignedCert(dir);
-  const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-  if (!made || !has('nc') || !has('ncat')) return t.skip('needs openssl, nc and ncat');
+  const why = needs('openssl', 'nc', 'ncat');
+  if (why) return t.skip(why);
+  const made = selfSignedCert(dir);
   const echo = await startServe([
     'echo',
     '--unix',

@@ -1,11 +1,10 @@
 // Seed S7: the example time server, run as a real process, against the tutorial's Python
 // client and the library client example. Every child is killed by PID in t.after.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type TestContext, test } from 'node:test';
-
-const hasPython = spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status === 0;
+import { needs } from '../../helpers/needs.js';
 
 async function startServer(t: TestContext): Promise<number> {
   const child: ChildProcess = spawn(
@@ -47,7 +46,8 @@ function runWithInput(cmd: string, args: string[], input: string): Promise<strin
 }
 
 test("s07: the tutorial's Python client against the example server", async (t) => {
-  if (!hasPython) return t.skip('SKIPPED LOUDLY: python3 not installed');
+  const why = needs('python3');
+  if (why) return t.skip(why);
   const port = await startServer(t);
   const out = await runWithInput(
     'python3',

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { type TestContext, test } from 'node:test';
 import { UdpServer, type UdpServerOptions } from '../../../src/server/index.js';
@@ -15,6 +14,7 @@ import {
 } from '../../../src/services/sntp/index.js';
 import { querySntp } from '../../../src/services/sntp/sntp-client.js';
 import { datagramExchange, instanceOf, serve } from './helpers/service-harness.js';
+import { needs } from '../../helpers/needs.js';
 
 /** Starts an SNTP UdpServer on 127.0.0.1:0 with these responder options. */
 async function sntpServer(
@@ -213,9 +213,8 @@ test("sntp/udp: the server's deny list silences a client; allow lets only the li
 });
 
 test('sntp/unix-dgram: also served over Unix datagrams (rate-limited per socket path)', async (t) => {
-  if (spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status !== 0) {
-    return t.skip('SKIPPED LOUDLY: python3 not installed: unix-dgram not tested');
-  }
+  const why = needs('python3');
+  if (why) return t.skip(`${why}: unix-dgram not tested`);
   const where = await serve(t, await instanceOf(t, sntpService), 'unix-dgram');
   const reply = await datagramExchange(where, clientRequest(77n));
   assert.ok(reply);
