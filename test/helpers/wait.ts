@@ -213,3 +213,46 @@ export function onceWithin<T extends unknown[] = unknown[]>(
     if (event !== 'error') emitter.on('error', onError);
   });
 }
+
+/** An array that can be waited on: every push re-checks the waits. */
+export type Recorder<T> = T[] & {
+  /** Resolves once `predicate(items)` holds (default: at least one item). */
+  waitFor(predicate?: (items: T[]) => boolean, options?: WaitOptions): Promise<T[]>;
+};
+
+/**
+ * An array for what hooks and handlers record (errors, replies, calls), that a test can
+ * wait on instead of polling it: `const errors = recorder<unknown>(); … handleError: (e) =>
+ * errors.push(e) … await errors.waitFor((e) => e.length === 1);`.
+ */
+export function recorder<T>(): Recorder<T> {
+  const items = [] as unknown as Recorder<T>;
+  const events = new EventEmitter();
+  Object.defineProperty(items, 'push', {
+    value: (...added: T[]): number => {
+      const n = Array.prototype.push.apply(items, added);
+      events.emit('push');
+      return n;
+    },
+  });
+  Object.defineProperty(items, 'waitFor', {
+    value: (
+      predicate: (all: T[]) => boolean = (all) => all.length > 0,
+      options: WaitOptions = {},
+    ) =>
+      until(() => predicate(items), events, 'push', {
+        what: `recorded items (${items.length} so far)`,
+        ...options,
+      }).then(() => items),
+  });
+  return items;
+}
+
+/** A promise with its resolve function: a gate a test opens when it decides. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}

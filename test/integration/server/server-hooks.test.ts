@@ -8,17 +8,8 @@ import {
   TcpServer,
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
-import { waitForChannel } from '../../helpers/wait.js';
+import { deferred, waitForChannel } from '../../helpers/wait.js';
 import { LineClient } from './helpers/clients.js';
-
-/** A promise and the function that resolves it. */
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve: () => void = () => {};
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
 
 /** Resolves after `serviceActions` ran `n` times on a fresh server polling every `interval` s. */
 async function pollIntervals(n: number, interval: number): Promise<void> {
