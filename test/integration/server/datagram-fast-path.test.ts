@@ -191,9 +191,9 @@ describe('UdpServer, synchronous handlers', () => {
 
   test('serial: one handler at a time in arrival order; past maxQueue datagrams are dropped', async (t) => {
     const refused = recorder<RefusedMessage>();
-    let self: UdpServer | undefined;
+    const self: { server?: UdpServer } = {};
     const onRefused = (m: unknown): void => {
-      if ((m as RefusedMessage).server === self) refused.push(m as RefusedMessage);
+      if ((m as RefusedMessage).server === self.server) refused.push(m as RefusedMessage);
     };
     diagnostics.subscribe('socketkit:server:refused', onRefused);
     t.after(() => diagnostics.unsubscribe('socketkit:server:refused', onRefused));
@@ -213,7 +213,7 @@ describe('UdpServer, synchronous handlers', () => {
         ctx.send(packet);
       },
     }).listen();
-    self = server;
+    self.server = server;
     t.after(() => server.close());
     void server.serveForever();
     // One runs, two wait, two are dropped.
