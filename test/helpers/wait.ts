@@ -138,7 +138,22 @@ export function until(
   event: string | symbol,
   options: WaitOptions = {},
 ): Promise<void> {
-  const { timeout = WAIT_MS, what = `a condition (re-checked on ${String(event)})` } = options;
+  return untilAny(condition, [[emitter, event]], {
+    what: `a condition (re-checked on ${String(event)})`,
+    ...options,
+  });
+}
+
+/**
+ * Like {@link until}, re-checking on any of several events: e.g. a child's output and its
+ * exit, `[[child.stdout, 'data'], [child.stderr, 'data'], [child, 'exit']]`.
+ */
+export function untilAny(
+  condition: () => boolean,
+  sources: ReadonlyArray<readonly [NodeJS.EventEmitter, string | symbol]>,
+  options: WaitOptions = {},
+): Promise<void> {
+  const { timeout = WAIT_MS, what = 'a condition' } = options;
   return new Promise<void>((resolve, reject) => {
     const check = (): void => {
       let ok: boolean;
@@ -164,12 +179,12 @@ export function until(
     };
     const done = (): void => {
       clearTimeout(timer);
-      emitter.off(event, check);
+      for (const [emitter, event] of sources) emitter.off(event, check);
       options.signal?.removeEventListener('abort', onAbort);
     };
     if (options.signal?.aborted) return onAbort();
     options.signal?.addEventListener('abort', onAbort);
-    emitter.on(event, check);
+    for (const [emitter, event] of sources) emitter.on(event, check);
     check();
   });
 }

@@ -5,6 +5,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type TestContext, test } from 'node:test';
 import { needs } from '../../helpers/needs.js';
+import { untilAny } from '../../helpers/wait.js';
 
 async function startServer(t: TestContext): Promise<number> {
   const child: ChildProcess = spawn(
@@ -27,12 +28,18 @@ async function startServer(t: TestContext): Promise<number> {
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  for (const end = Date.now() + 20_000; Date.now() < end;) {
-    const m = /on 127\.0\.0\.1:(\d+) \(udp\+tcp\), time zone UTC/.exec(out);
-    if (m) return Number(m[1]);
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const ready = /on 127\.0\.0\.1:(\d+) \(udp\+tcp\), time zone UTC/;
+  await untilAny(
+    () => ready.test(out) || child.exitCode !== null,
+    [
+      [child.stdout!, 'data'],
+      [child.stderr!, 'data'],
+      [child, 'exit'],
+    ],
+    { timeout: 20_000, what: 'the server to start' },
+  ).catch(() => {});
+  const m = ready.exec(out);
+  if (m) return Number(m[1]);
   throw new Error(`server did not start: ${out}`);
 }
 

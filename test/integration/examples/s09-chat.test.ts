@@ -13,6 +13,7 @@ import {
   uniquePrefix,
 } from '../services/chat-redis-harness.js';
 import { needs } from '../../helpers/needs.js';
+import { untilAny } from '../../helpers/wait.js';
 
 /** A child process whose stdout lines are collected. */
 class Proc {
@@ -40,14 +41,19 @@ class Proc {
   }
 
   async waitFor(pattern: RegExp, timeout = 15000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const m = pattern.exec(this.out);
-      if (m !== null) return m;
-      if (Date.now() > deadline) throw new Error(`${this.name}: no ${pattern} in:\n${this.out}`);
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilAny(
+      () => pattern.test(this.out) || this.child.exitCode !== null,
+      [
+        [this.child.stdout!, 'data'],
+        [this.child.stderr!, 'data'],
+        [this.child, 'exit'],
+      ],
+      { timeout, what: `${this.name}: ${pattern}` },
+    ).catch(() => {});
+    const m = pattern.exec(this.out);
+    if (m !== null) return m;
+    if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.out}`);
+    throw new Error(`${this.name}: no ${pattern} in:\n${this.out}`);
   }
 
   async kill(): Promise<void> {
