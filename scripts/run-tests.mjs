@@ -42,7 +42,7 @@ const args = [
   'tsx',
   '--test',
   `--test-concurrency=${concurrency}`,
-  '--test-timeout=120000',
+  '--test-timeout=600000',
   '--test-reporter=spec',
   ...extra,
   ...files.map((f) => relative(process.cwd(), f)),

@@ -2,7 +2,7 @@
  * Event waits for tests: a test waits for the thing it means (a `socketkit:*` diagnostics
  * message, an emitter's event, a condition that an event makes true), never for a sleep.
  * Every wait has a timeout, and that timeout is only a safety bound: it is generous
- * (WAIT_MS, 15 s by default) so a loaded machine never trips it, and when it does trip the
+ * (WAIT_MS, 60 s by default) so a loaded machine never trips it, and when it does trip the
  * error says what was being waited for.
  *
  *     const closed = waitForChannel<CloseMessage>('socketkit:server:close', (m) => m.id === id);
@@ -18,7 +18,7 @@ import { EventEmitter } from 'node:events';
 import type { TestContext } from 'node:test';
 
 /** The default safety bound of every wait, in ms. */
-export const WAIT_MS = 15_000;
+export const WAIT_MS = 60_000;
 
 export interface WaitOptions {
   /** Safety bound in ms (default {@link WAIT_MS}). */

@@ -62,7 +62,7 @@ test('a socket closed under us before the first read: the read ends, it does not
   const sock = Socket.fromNetSocket(raw);
   client.resetAndDestroy();
   await closed(raw);
-  // A hang fails at the safety bound (15 s), not after a window a loaded machine can miss.
+  // A hang fails at the safety bound (WAIT_MS), not after a window a loaded machine can miss.
   const outcome = await within(
     sock.recv(10).then(
       (b) => `eof:${b.length}`,
