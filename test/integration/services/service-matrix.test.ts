@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { until } from '../../helpers/wait.js';
+import { untilAny } from '../../helpers/wait.js';
 import { unixDatagramRequest } from '../server/helpers/clients.js';
 import { parseTable, type TableRow } from './helpers/serve-harness.js';
 import { dial, readUntil, tempDir, udpExchange, type Where } from './helpers/service-harness.js';
@@ -168,7 +168,10 @@ async function checkDatagram(
 }
 
 /** Spawns `socketkit serve ARGS` from the sources; resolves once its table is printed. */
-async function spawnServe(args: string[]): Promise<{
+async function spawnServe(
+  args: string[],
+  minRows = 1,
+): Promise<{
   child: ChildProcess;
   rows: TableRow[];
   stderr: () => string;
@@ -188,16 +191,18 @@ async function spawnServe(args: string[]): Promise<{
     stderr += c.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  // Ready once it logged its listeners (or exited): re-checked on each chunk and at exit.
-  child.once('exit', () => child.stderr?.emit('data', Buffer.alloc(0)));
-  await until(
-    () => /listener\(s\)/.test(stderr) || child.exitCode !== null,
-    child.stderr!,
-    'data',
-    {
-      timeout: 30_000,
-      what: 'serve to log its listeners',
-    },
+  // Ready once it logged its listeners AND its table reached us (stdout and stderr are two
+  // pipes: one can be read before the other), or it exited. Re-checked on each chunk.
+  await untilAny(
+    () =>
+      (/listener\(s\)/.test(stderr) && parseTable(stdout).length >= minRows) ||
+      child.exitCode !== null,
+    [
+      [child.stdout!, 'data'],
+      [child.stderr!, 'data'],
+      [child, 'exit'],
+    ],
+    { timeout: 60_000, what: 'serve to print its table and log its listeners' },
   ).catch(() => {});
   return { child, rows: parseTable(stdout), stderr: () => stderr, exited };
 }
@@ -220,7 +225,7 @@ for (const processes of [1, 2]) {
     };
     const file = join(dir, 'matrix.json');
     writeFileSync(file, JSON.stringify(config));
-    const run = await spawnServe(['--config', file]);
+    const run = await spawnServe(['--config', file], 4 * SERVICES.length - 2 * STREAMLESS.size);
     t.after(() => {
       if (run.child.exitCode === null) run.child.kill('SIGKILL');
     });
