@@ -54,7 +54,9 @@ export async function fromFdDemo(): Promise<string> {
   const listener = await Listener.bind({ host: '127.0.0.1', port: 0 });
   try {
     const { port } = listener.address as { port: number };
-    const client = await Socket.createConnection({ host: '127.0.0.1', port }, { timeout: 10 });
+    // The reply comes once a whole new Node process has started: on a busy machine that can
+    // take well over 10 s, so the client waits up to a minute.
+    const client = await Socket.createConnection({ host: '127.0.0.1', port }, { timeout: 60 });
     try {
       const { socket } = await listener.accept();
       const child = spawn(

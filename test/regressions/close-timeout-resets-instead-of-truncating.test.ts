@@ -9,27 +9,19 @@
  * then reads everything: the bytes, then ECONNRESET — never EOF.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TcpServer } from '../../src/server/tcp-server.js';
+import { needs } from '../helpers/needs.js';
 
 const CLIENTS_PY = join(import.meta.dirname, 'fixtures', 'slow-echo-clients.py');
 
-const hasPython = (() => {
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 test(
   'a reply not flushed within closeTimeout is reset, not cut with a FIN',
-  { skip: !hasPython && 'SKIPPED LOUDLY: python3 not installed' },
+  { skip: needs('python3') },
   async (t) => {
     const server = new TcpServer({
       host: '127.0.0.1',

@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { have, selfSignedCert } from '../helpers/netcat.js';
+import { selfSignedCert } from '../helpers/netcat.js';
+import { needs } from '../helpers/needs.js';
 import { SECRET } from '../integration/services/exec-harness.js';
 import { startServe } from '../integration/services/helpers/serve-harness.js';
 
 test('socketkit exec --tls: unknown CA and wrong host name refused; --tls-ca works; --tls-insecure warns', async (t) => {
-  if (!have('openssl')) return t.skip('SKIPPED LOUDLY: openssl not installed');
+  const why = needs('openssl');
+  if (why) return t.skip(why);
   const dir = mkdtempSync(join(tmpdir(), 'sk-exec-tlsv-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const secretFile = join(dir, 'secret');

@@ -3,7 +3,6 @@
 // PID namespace alone does not count). A command that tries to start 200 processes
 // gets at most the limit.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { detectConfinement } from '../../src/services/exec/index.js';
 import {
@@ -29,14 +28,15 @@ for i in range(200):
     ok += 1
 print(ok, failed, flush=True)
 `;
+import { needs, toolPath } from '../helpers/needs.js';
 
 test('exec --max-procs 32: a command trying to start 200 processes gets at most 32', async (t) => {
-  if (spawnSync('python3', ['-c', 'pass']).status !== 0)
-    return t.skip('SKIPPED LOUDLY: python3 not installed');
+  const why = needs('python3');
+  if (why) return t.skip(why);
   const c = detectConfinement({ maxProcs: 32 });
   if (c.limit.kind === 'none')
     return t.skip(`SKIPPED LOUDLY: no process-count limit on this host (${c.description})`);
-  const python = spawnSync('sh', ['-c', 'command -v python3']).stdout.toString().trim();
+  const python = toolPath('python3') ?? 'python3';
   const port = await serveExec(t, 'tcp', {
     maxProcs: 32,
     execTimeout: 30,

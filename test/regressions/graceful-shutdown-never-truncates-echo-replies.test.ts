@@ -17,25 +17,17 @@
  * is a load shape, not a wait.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseTable } from '../integration/services/helpers/serve-harness.js';
+import { needs } from '../helpers/needs.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLIENTS_PY = join(import.meta.dirname, 'fixtures', 'slow-echo-clients.py');
 const CLIENTS = 10;
-
-const hasPython = (() => {
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 /**
  * The most the server's kernel send buffer can hold (tcp_wmem max, 4 MiB by default):
@@ -151,7 +143,7 @@ async function shutdownUnderLoad(
 
 test(
   'SIGTERM with slow readers: every echo client gets all its bytes, serve waits for them',
-  { skip: !hasPython && 'SKIPPED LOUDLY: python3 not installed' },
+  { skip: needs('python3') },
   async (t) => {
     const backlog = sendBufferMax() + (1 << 20);
     const { outcomes, log, code } = await shutdownUnderLoad(t, {
@@ -178,7 +170,7 @@ test(
 
 test(
   'SIGTERM, clients that never read: every echo connection is reset at the drain timeout',
-  { skip: !hasPython && 'SKIPPED LOUDLY: python3 not installed' },
+  { skip: needs('python3') },
   async (t) => {
     const backlog = sendBufferMax() + (1 << 20);
     const { outcomes, log, code } = await shutdownUnderLoad(t, {
@@ -200,7 +192,7 @@ test(
 
 test(
   'SIGTERM, chargen clients that never read: reset at the drain timeout, not a clean end mid-line',
-  { skip: !hasPython && 'SKIPPED LOUDLY: python3 not installed' },
+  { skip: needs('python3') },
   async (t) => {
     // BYTES 0: the clients send nothing and expect an endless stream.
     const { outcomes, log, code } = await shutdownUnderLoad(t, {

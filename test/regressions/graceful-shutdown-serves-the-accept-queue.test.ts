@@ -18,23 +18,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TcpServer } from '../../src/server/tcp-server.js';
 import { echoStream } from '../../src/services/echo/index.js';
+import { needs } from '../helpers/needs.js';
 
 const CLIENTS = 20;
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'backlog-clients.py');
 
-const hasTools = (() => {
-  try {
-    execFileSync('python3', ['--version'], { stdio: 'ignore' });
-    execFileSync('mkfifo', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 test(
   'connections queued in the kernel when shutdown starts are accepted and served',
-  { skip: !hasTools && 'SKIPPED LOUDLY: python3 or mkfifo not installed' },
+  { skip: needs('python3', 'mkfifo') },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'sk-backlog-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { colorize } from '../../../src/cli/commands/chat.js';
 import { main } from '../../../src/cli/main.js';
 import { runCli } from '../../helpers/cli.js';
+import { until } from '../../helpers/wait.js';
 import { type ChatServerHandle, startChat, TestClient } from '../services/chat-harness.js';
 
 const ESC = '\u001b';
@@ -24,11 +25,9 @@ function startClient(argv: string[], tty: boolean, env: Record<string, string> =
     code,
     output: () => out,
     async waitFor(pattern: RegExp): Promise<void> {
-      for (let i = 0; i < 500; i += 1) {
-        if (pattern.test(out)) return;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no ${pattern} in ${JSON.stringify(out)}`);
+      await until(() => pattern.test(out), stdout, 'data', {
+        what: `${pattern} in ${JSON.stringify(out)}`,
+      });
     },
   };
 }

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { exitOf, freePort, have, run, runSocketkit } from '../../helpers/netcat.js';
+import { exitOf, freePort, run, runSocketkit } from '../../helpers/netcat.js';
+import { needs } from '../../helpers/needs.js';
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -34,7 +35,7 @@ test('listen -k ends on SIGINT with exit 130', async (t) => {
 test(
   '2 MiB each way through connect ↔ ncat -l arrive whole (backpressure, no loss)',
   {
-    skip: have('ncat') ? false : 'needs ncat',
+    skip: needs('ncat'),
   },
   async (t) => {
     const up = randomBytes(2 * 1024 * 1024);
@@ -59,7 +60,7 @@ test(
 test(
   'a reader that goes away (connect … | head -c 10) ends connect quietly, exit 1',
   {
-    skip: have('ncat') ? false : 'needs ncat',
+    skip: needs('ncat'),
   },
   async (t) => {
     const port = await freePort();

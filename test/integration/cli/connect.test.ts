@@ -14,7 +14,6 @@ import { runCli } from '../../helpers/cli.js';
 import {
   exitOf,
   freePort,
-  have,
   type Proc,
   run,
   selfSignedCert,
@@ -22,8 +21,9 @@ import {
   tempDir,
   within,
 } from '../../helpers/netcat.js';
+import { needs } from '../../helpers/needs.js';
 
-const skip = have('ncat') ? false : 'ncat is not installed (apt-get install ncat)';
+const skip = needs('ncat');
 
 /** Starts `ncat -l` with `args` (before the port) and waits until it listens. */
 async function ncatListen(
@@ -154,7 +154,7 @@ test('refused: exit 1 and a clear message, like ncat', { skip }, async () => {
 test(
   '-w: a connect that hangs times out with exit 1, like ncat -w',
   {
-    skip: skip || (have('python3') ? false : 'needs python3'),
+    skip: needs('ncat', 'python3'),
   },
   async (t) => {
     // A listener whose accept queue is full drops further SYNs: the connect hangs (loopback only).
@@ -391,7 +391,7 @@ test('--tls-servername is sent as SNI; -6 connects over ::1', async (t) => {
 test(
   'talks to nc -l (netcat-openbsd) and socat TCP-LISTEN too',
   {
-    skip: have('nc') && have('socat') ? false : 'needs nc and socat',
+    skip: needs('nc', 'socat'),
   },
   async (t) => {
     const ncPort = await freePort();

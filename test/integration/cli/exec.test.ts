@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { splitWords } from '../../../src/cli/commands/exec.js';
 import { runCli } from '../../helpers/cli.js';
-import { have, selfSignedCert } from '../../helpers/netcat.js';
+import { selfSignedCert } from '../../helpers/netcat.js';
+import { needs } from '../../helpers/needs.js';
 import { nodeCommand, SECRET, serveExec } from '../services/exec-harness.js';
 import { startServe } from '../services/helpers/serve-harness.js';
 
@@ -196,7 +197,8 @@ test('serve --config: an exec entry with a commands map', async (t) => {
 });
 
 test('serve exec with TLS + socketkit exec --tls --tls-ca', async (t) => {
-  if (!have('openssl')) return t.skip('SKIPPED LOUDLY: openssl not installed');
+  const why = needs('openssl');
+  if (why) return t.skip(why);
   const file = secretFile(t);
   const dir = mkdtempSync(join(tmpdir(), 'sk-exec-tls-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

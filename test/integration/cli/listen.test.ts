@@ -11,7 +11,6 @@ import { runCli } from '../../helpers/cli.js';
 import {
   exitOf,
   freePort,
-  have,
   type InProcessCli,
   run,
   selfSignedCert,
@@ -19,8 +18,9 @@ import {
   tempDir,
   within,
 } from '../../helpers/netcat.js';
+import { needs } from '../../helpers/needs.js';
 
-const skip = have('ncat') ? false : 'ncat is not installed (apt-get install ncat)';
+const skip = needs('ncat');
 
 /** Starts `socketkit listen -v ARGS 127.0.0.1 0` in-process and returns it with its port. */
 async function listen(
@@ -48,7 +48,7 @@ test('TCP: one client (ncat), both directions, then exit 0', { skip }, async (t)
 test(
   'works with nc (netcat-openbsd) and socat clients too',
   {
-    skip: have('nc') && have('socat') ? false : 'needs nc and socat',
+    skip: needs('nc', 'socat'),
   },
   async (t) => {
     const a = await listen(t, [], 'hi nc\n');

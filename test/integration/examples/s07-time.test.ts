@@ -1,11 +1,11 @@
 // Seed S7: the example time server, run as a real process, against the tutorial's Python
 // client and the library client example. Every child is killed by PID in t.after.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type TestContext, test } from 'node:test';
-
-const hasPython = spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status === 0;
+import { needs } from '../../helpers/needs.js';
+import { untilAny } from '../../helpers/wait.js';
 
 async function startServer(t: TestContext): Promise<number> {
   const child: ChildProcess = spawn(
@@ -28,12 +28,18 @@ async function startServer(t: TestContext): Promise<number> {
   child.stderr?.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  for (const end = Date.now() + 20_000; Date.now() < end;) {
-    const m = /on 127\.0\.0\.1:(\d+) \(udp\+tcp\), time zone UTC/.exec(out);
-    if (m) return Number(m[1]);
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const ready = /on 127\.0\.0\.1:(\d+) \(udp\+tcp\), time zone UTC/;
+  await untilAny(
+    () => ready.test(out) || child.exitCode !== null,
+    [
+      [child.stdout!, 'data'],
+      [child.stderr!, 'data'],
+      [child, 'exit'],
+    ],
+    { timeout: 20_000, what: 'the server to start' },
+  ).catch(() => {});
+  const m = ready.exec(out);
+  if (m) return Number(m[1]);
   throw new Error(`server did not start: ${out}`);
 }
 
@@ -47,7 +53,8 @@ function runWithInput(cmd: string, args: string[], input: string): Promise<strin
 }
 
 test("s07: the tutorial's Python client against the example server", async (t) => {
-  if (!hasPython) return t.skip('SKIPPED LOUDLY: python3 not installed');
+  const why = needs('python3');
+  if (why) return t.skip(why);
   const port = await startServer(t);
   const out = await runWithInput(
     'python3',

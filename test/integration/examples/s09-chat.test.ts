@@ -2,7 +2,7 @@
 // or two on Redis), the tutorials' Python client, the example TS client, nc, scripted telnet and `socketkit chat`
 // talking to each other. Every child is killed by PID in t.after.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { checkRoomOrdering } from '../services/chat-harness.js';
@@ -12,15 +12,8 @@ import {
   SHARED_REDIS_URL,
   uniquePrefix,
 } from '../services/chat-redis-harness.js';
-
-const has = (cmd: string): boolean => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { needs } from '../../helpers/needs.js';
+import { untilAny } from '../../helpers/wait.js';
 
 /** A child process whose stdout lines are collected. */
 class Proc {
@@ -48,14 +41,19 @@ class Proc {
   }
 
   async waitFor(pattern: RegExp, timeout = 15000): Promise<RegExpExecArray> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const m = pattern.exec(this.out);
-      if (m !== null) return m;
-      if (Date.now() > deadline) throw new Error(`${this.name}: no ${pattern} in:\n${this.out}`);
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilAny(
+      () => pattern.test(this.out) || this.child.exitCode !== null,
+      [
+        [this.child.stdout!, 'data'],
+        [this.child.stderr!, 'data'],
+        [this.child, 'exit'],
+      ],
+      { timeout, what: `${this.name}: ${pattern}` },
+    ).catch(() => {});
+    const m = pattern.exec(this.out);
+    if (m !== null) return m;
+    if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.out}`);
+    throw new Error(`${this.name}: no ${pattern} in:\n${this.out}`);
   }
 
   async kill(): Promise<void> {
@@ -140,12 +138,11 @@ describe('S9 chat with real programs', () => {
     const ex = client(procs, 'example', port, 'ex');
     await setNick(ex, 'ex');
     const kinds = [py, nc, sk, ex];
-    if (has('telnet')) {
+    // needs() warns loudly when a peer is missing (and fails under CI=true).
+    if (needs('telnet') === false) {
       const tn = client(procs, 'telnet', port, 'tel');
       await setNick(tn, 'tel');
       kinds.push(tn);
-    } else {
-      console.warn('!!! telnet not installed: the telnet part of the S9 test is SKIPPED !!!');
     }
     // Python's input() line goes out without "\n": the server's flush delay makes it a message.
     py.write('hello from python\n');
@@ -156,14 +153,12 @@ describe('S9 chat with real programs', () => {
     sk.write('hello from socketkit\n');
     await py.waitFor(/<sk> hello from socketkit/);
     await nc.waitFor(/<sk> hello from socketkit/);
-    if (has('ncat')) {
+    if (needs('ncat') === false) {
       const nc2 = client(procs, 'ncat', port, 'ncat');
       await setNick(nc2, 'ncat');
       nc2.write('hello from ncat\n');
       await py.waitFor(/<ncat> hello from ncat/);
       await nc2.waitFor(/<history> <py> hello from python/); // it joined later: history
-    } else {
-      console.warn('!!! ncat not installed: the ncat part of the S9 test is SKIPPED !!!');
     }
     ex.write('hello from the example client\n');
     await py.waitFor(/<ex> hello from the example client/);

@@ -15,20 +15,17 @@ import {
   UdpServer,
   UnixDatagramServer,
 } from '../../../src/server/index.js';
-import { delay, tempDir, udpRequest, unixDatagramRequest } from './helpers/clients.js';
+import { deferred, recorder, until } from '../../helpers/wait.js';
+import { tempDir, udpRequest, unixDatagramRequest } from './helpers/clients.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
 
-/**
- * Sends every payload from one socket at once; collects the replies until `expected`
- * came (then a little longer, for any that should not) or `waitMs` passed.
- */
+/** Sends every payload from one socket at once; resolves with the replies once `expected` came. */
 async function udpBurst(
   address: PeerAddress,
   payloads: string[],
   expected = payloads.length,
-  waitMs = 3000,
 ): Promise<string[]> {
   if (address.family === 'unix') throw new Error('udpBurst needs an IP address');
   const sock = dgram.createSocket('udp4');
@@ -37,8 +34,9 @@ async function udpBurst(
   await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
   try {
     for (const p of payloads) sock.send(p, address.port, address.address);
-    for (let i = 0; i < waitMs / 10 && replies.length < expected; i++) await delay(10);
-    await delay(50); // anything that should not come
+    await until(() => replies.length >= expected, sock, 'message', {
+      what: `${expected} replies (got ${JSON.stringify(replies)})`,
+    });
     return replies;
   } finally {
     sock.close();
@@ -99,7 +97,7 @@ describe('UdpServer, synchronous handlers', () => {
   });
 
   test('a failed ctx.send() reaches handleError (phase reply); a failed ctx.reply() rejects', async (t) => {
-    const errors: Array<{ error: unknown; ctx: ErrorContext }> = [];
+    const errors = recorder<{ error: unknown; ctx: ErrorContext }>();
     const rejected: unknown[] = [];
     const tooBig = Buffer.alloc(70_000); // over the 65,507-byte UDP payload: EMSGSIZE
     const server = await new UdpServer({
@@ -120,7 +118,7 @@ describe('UdpServer, synchronous handlers', () => {
     t.after(() => server.close());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'send'))?.toString(), 'sent anyway');
-    for (let i = 0; i < 100 && errors.length === 0; i++) await delay(10);
+    await errors.waitFor();
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.ctx.phase, 'reply');
     assert.equal((errors[0]?.error as { errno?: string }).errno, 'EMSGSIZE');
@@ -132,23 +130,29 @@ describe('UdpServer, synchronous handlers', () => {
   });
 
   test('shutdown waits for handlers still running, then stops receiving', async () => {
-    let started = 0;
+    const started = recorder<string>();
+    const finish = deferred();
     const server = await new UdpServer({
       port: 0,
       handler: async (packet, ctx) => {
-        started++;
-        await delay(150);
+        started.push(packet.toString());
+        await finish.promise;
         await ctx.reply(packet);
       },
     }).listen();
     void server.serveForever();
     const replies = Promise.all(['a', 'b', 'c'].map((p) => udpRequest(server.address, p)));
-    for (let i = 0; i < 200 && started < 3; i++) await delay(5);
-    assert.equal(started, 3);
+    await started.waitFor((all) => all.length === 3);
     assert.equal(server.connections, 3);
-    const t0 = Date.now();
-    await server.shutdown();
-    assert.ok(Date.now() - t0 >= 50, 'shutdown waited for the handlers');
+    let stopped = false;
+    const stopping = server.shutdown().then(() => {
+      stopped = true;
+    });
+    // Shutdown has begun (the socket is closing) but waits for the three handlers.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(stopped, false, 'shutdown waits for the handlers');
+    finish.resolve();
+    await stopping;
     assert.deepEqual(
       (await replies).map((r) => r?.toString()),
       ['a', 'b', 'c'],
@@ -158,18 +162,18 @@ describe('UdpServer, synchronous handlers', () => {
   });
 
   test('a handler waiting for ctx.signal is told of shutdown and may still answer', async () => {
-    let waiting = false;
+    const waiting = deferred();
     const server = await new UdpServer({
       port: 0,
       handler: async (_packet, ctx) => {
-        waiting = true;
+        waiting.resolve();
         await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
         ctx.send('bye');
       },
     }).listen();
     void server.serveForever();
     const reply = udpRequest(server.address, 'hold');
-    for (let i = 0; i < 200 && !waiting; i++) await delay(5);
+    await waiting.promise;
     assert.equal(server.connections, 1);
     await server.shutdown({ drainTimeout: 5 });
     assert.equal((await reply)?.toString(), 'bye');
@@ -181,13 +185,20 @@ describe('UdpServer, synchronous handlers', () => {
     void server.serveForever();
     const replies = await udpBurst(server.address, ['1', '2', '3', '4']);
     assert.deepEqual(replies.sort(), ['1', '2', '3', '4']);
-    const t0 = Date.now();
+    assert.equal(server.connections, 0, 'no handler left to wait for');
     await server.shutdown({ drainTimeout: 5 });
-    assert.ok(Date.now() - t0 < 1000);
   });
 
   test('serial: one handler at a time in arrival order; past maxQueue datagrams are dropped', async (t) => {
-    const refused = collect<RefusedMessage>('socketkit:server:refused', t);
+    const refused = recorder<RefusedMessage>();
+    const self: { server?: UdpServer } = {};
+    const onRefused = (m: unknown): void => {
+      if ((m as RefusedMessage).server === self.server) refused.push(m as RefusedMessage);
+    };
+    diagnostics.subscribe('socketkit:server:refused', onRefused);
+    t.after(() => diagnostics.unsubscribe('socketkit:server:refused', onRefused));
+    // The first handler holds until the two datagrams past the queue were dropped.
+    const twoDropped = refused.waitFor((all) => all.length === 2);
     let running = 0;
     let peak = 0;
     const server = await new UdpServer({
@@ -197,11 +208,12 @@ describe('UdpServer, synchronous handlers', () => {
       handler: async (packet, ctx) => {
         running++;
         peak = Math.max(peak, running);
-        await delay(50);
+        await twoDropped;
         running--;
         ctx.send(packet);
       },
     }).listen();
+    self.server = server;
     t.after(() => server.close());
     void server.serveForever();
     // One runs, two wait, two are dropped.
@@ -216,6 +228,7 @@ describe('UdpServer, synchronous handlers', () => {
   });
 
   test('concurrency: n caps the running handlers; later datagrams wait their turn, in order', async (t) => {
+    const two = deferred();
     let running = 0;
     let peak = 0;
     const server = await new UdpServer({
@@ -228,7 +241,9 @@ describe('UdpServer, synchronous handlers', () => {
         }
         running++;
         peak = Math.max(peak, running);
-        return delay(50).then(() => {
+        // Hold until two run at once (a third would raise the peak meanwhile).
+        if (running === 2) two.resolve();
+        return two.promise.then(() => {
           running--;
           ctx.send(packet);
         });
@@ -283,7 +298,7 @@ describe('UdpServer, synchronous handlers', () => {
         log.push('handle');
       }
       override async finish(): Promise<void> {
-        await delay(20);
+        await new Promise((resolve) => setImmediate(resolve)); // really asynchronous
         log.push('finish');
         await this.reply('done');
       }
@@ -382,7 +397,7 @@ describe('UdpServer, synchronous handlers', () => {
 describe('UnixDatagramServer, synchronous handlers', () => {
   test('ctx.send() answers a bound sender; an unbound one is a reply error', async (t) => {
     const path = join(tmp.dir, 'sync.sock');
-    const errors: Array<{ error: unknown; ctx: ErrorContext }> = [];
+    const errors = recorder<{ error: unknown; ctx: ErrorContext }>();
     const server = await new UnixDatagramServer({
       path,
       handler: (packet, ctx) => ctx.send(packet),
@@ -400,7 +415,7 @@ describe('UnixDatagramServer, synchronous handlers', () => {
     const unbound = new UnixDatagramSocket();
     await unbound.sendTo('anyone', { path });
     await unbound.close();
-    for (let i = 0; i < 500 && errors.length === 0; i++) await delay(10);
+    await errors.waitFor();
     assert.equal(errors[0]?.ctx.phase, 'reply');
     assert.match(String(errors[0]?.error), /not bound to a path/);
   });

@@ -11,7 +11,8 @@ import {
   UdpServer,
   UnixDatagramServer,
 } from '../../../src/server/index.js';
-import { delay, tempDir, udpRequest, unixDatagramRequest } from './helpers/clients.js';
+import { recorder } from '../../helpers/wait.js';
+import { tempDir, udpRequest, unixDatagramRequest } from './helpers/clients.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
@@ -49,7 +50,7 @@ test('this.send() answers the sender over a Unix datagram socket', async (t) => 
 });
 
 test('a failed this.send() goes to handleError (phase reply); the handler goes on', async (t) => {
-  const errors: Array<{ error: unknown; ctx: ErrorContext }> = [];
+  const errors = recorder<{ error: unknown; ctx: ErrorContext }>();
   class TooBig extends DatagramRequestHandler {
     override handle(): void {
       this.send(Buffer.alloc(70_000)); // over the 65,507-byte UDP payload: EMSGSIZE
@@ -67,7 +68,7 @@ test('a failed this.send() goes to handleError (phase reply); the handler goes o
   t.after(() => server.close());
   void server.serveForever();
   assert.equal((await udpRequest(server.address, 'x'))?.toString(), 'sent anyway');
-  for (let i = 0; i < 200 && errors.length === 0; i++) await delay(10);
+  await errors.waitFor();
   assert.equal(errors.length, 1);
   assert.equal(errors[0]?.ctx.phase, 'reply');
   assert.equal((errors[0]?.error as { errno?: string }).errno, 'EMSGSIZE');

@@ -8,38 +8,61 @@ import {
   TcpServer,
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
-import { delay, LineClient } from './helpers/clients.js';
+import { deferred, waitForChannel } from '../../helpers/wait.js';
+import { LineClient } from './helpers/clients.js';
+
+/** Resolves after `serviceActions` ran `n` times on a fresh server polling every `interval` s. */
+async function pollIntervals(n: number, interval: number): Promise<void> {
+  const done = deferred();
+  let calls = 0;
+  const server = new TcpServer({
+    port: 0,
+    pollInterval: interval,
+    handler: () => {},
+    serviceActions: () => {
+      if (++calls === n) done.resolve();
+    },
+  });
+  const serving = server.serveForever();
+  await done.promise;
+  await server.shutdown();
+  await serving;
+}
 
 test('serviceActions runs every pollInterval while serveForever runs', async () => {
   let calls = 0;
+  const three = deferred();
   const server = new TcpServer({
     port: 0,
     pollInterval: 0.05,
     handler: () => {},
     serviceActions: () => {
-      calls++;
+      if (++calls === 3) three.resolve();
     },
   });
   const serving = server.serveForever(); // listens first
-  for (let i = 0; i < 500 && calls < 3; i++) await delay(20);
-  assert.ok(calls >= 3);
+  await three.promise;
   await server.shutdown();
   await serving;
   const after = calls;
-  await delay(150);
+  // Three poll intervals of another server pass (the same timers): none of them here.
+  await pollIntervals(3, 0.05);
   assert.equal(calls, after, 'no calls once closed');
 });
 
 test('concurrency: n runs at most n handlers at once', async (t) => {
   let running = 0;
   let peak = 0;
+  // Handlers hold until two run at once: a third one would raise the peak meanwhile.
+  const two = deferred();
   const server = await new TcpServer({
     port: 0,
     concurrency: 2,
     handler: async (conn: Socket) => {
       running++;
       peak = Math.max(peak, running);
-      await delay(100);
+      if (running === 2) two.resolve();
+      await two.promise;
       await conn.sendAll('done');
       running--;
     },
@@ -60,8 +83,9 @@ test('close() is abrupt: connections are destroyed at once', async () => {
     },
   }).listen();
   void server.serveForever();
+  const accepted = waitForChannel('socketkit:server:connection');
   const c = await LineClient.open(server.address);
-  await delay(50);
+  await accepted;
   await server.close();
   await c.readAll(2000);
   assert.equal(c.ended, true);

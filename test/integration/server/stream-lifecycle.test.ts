@@ -13,7 +13,8 @@ import {
   TcpServer,
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
-import { connect, delay, LineClient } from './helpers/clients.js';
+import { waitForChannel, watchChannel } from '../../helpers/wait.js';
+import { connect, LineClient } from './helpers/clients.js';
 
 /** Subscribes to a channel for the duration of a test. */
 function collect<T>(t: { after: (fn: () => void) => void }, name: string): T[] {
@@ -33,6 +34,10 @@ async function echo(conn: Socket): Promise<void> {
 describe('graceful shutdown', () => {
   test('clients mid-request get their whole reply; new clients are refused', async () => {
     let received = 0;
+    let inShutdown: () => void = () => {};
+    const shuttingDown = new Promise<void>((resolve) => {
+      inShutdown = resolve;
+    });
     let allReceived: () => void = () => {};
     const three = new Promise<void>((resolve) => {
       allReceived = resolve;
@@ -41,7 +46,7 @@ describe('graceful shutdown', () => {
       override async handle(): Promise<void> {
         const line = await this.readLine();
         if (++received === 3) allReceived();
-        await delay(300); // the request is "being processed" when shutdown starts
+        await shuttingDown; // the request is "being processed" when shutdown starts
         await this.write(`${line} `.repeat(20_000)); // a long reply: must not be cut short
         await this.writeLine('END');
       }
@@ -54,6 +59,7 @@ describe('graceful shutdown', () => {
     });
     await three;
     const stopping = server.shutdown({ drainTimeout: 10 });
+    inShutdown(); // shutdown has begun: let the handlers write their replies
     const replies = await Promise.all(clients.map((c) => c.readAll()));
     replies.forEach((r, i) => {
       assert.equal(r, `req${i} `.repeat(20_000) + 'END\r\n');
@@ -96,8 +102,9 @@ describe('graceful shutdown', () => {
       },
     }).listen();
     void server.serveForever();
+    const accepted = waitForChannel('socketkit:server:connection');
     const client = await LineClient.open(server.address);
-    await delay(50);
+    await accepted; // its handler runs
     await server.shutdown({ drainTimeout: 0.2 });
     await client.readAll();
     assert.equal(client.ended, true);
@@ -157,10 +164,11 @@ describe('limits', () => {
     const c = await LineClient.open(server.address);
     assert.equal(await c.readAll(), BUSY_LINE);
     assert.equal(refused.at(-1)?.reason, 'maxConnections');
+    const closes = watchChannel<CloseMessage>(t, 'socketkit:server:close');
     release();
     await a.readAll();
     await b.readAll();
-    for (let i = 0; i < 500 && server.connections > 0; i++) await delay(10);
+    await closes.count(2); // both handlers settled: their slots are free
     // Slots free again: a new client is served.
     const d = await LineClient.open(server.address);
     assert.equal(await d.read(6), 'hello\n');
@@ -169,17 +177,17 @@ describe('limits', () => {
 
   test('idleTimeout closes a silent connection, not an active one', async (t) => {
     const closes = collect<CloseMessage>(t, 'socketkit:server:close');
-    const server = await new TcpServer({ port: 0, idleTimeout: 1, handler: echo }).listen();
+    const server = await new TcpServer({ port: 0, idleTimeout: 2, handler: echo }).listen();
     t.after(() => server.close());
     void server.serveForever();
     const active = await LineClient.open(server.address);
     const silent = await LineClient.open(server.address);
-    // Keep talking, a byte every 100 ms, for well over the timeout.
-    for (let i = 0; i < 20; i++) {
+    const silentClosed = silent.readAll(30_000);
+    // Keep talking, back to back (no pauses a loaded machine could stretch past the
+    // timeout), until the silent one was closed (bounded: 100,000 round trips).
+    for (let i = 0; i < 100_000 && !silent.ended; i++)
       assert.equal(await active.roundTrip(`${i % 10}`), `${i % 10}`);
-      await delay(100);
-    }
-    assert.equal(await silent.readAll(), '');
+    assert.equal(await silentClosed, '');
     assert.equal(active.ended, false);
     await active.readAll(); // now silent, it is closed too
     assert.equal(closes.length, 2);
@@ -192,10 +200,14 @@ describe('limits', () => {
     void server.serveForever();
     const first = await LineClient.open(server.address);
     const second = await LineClient.open(server.address);
+    const connections = watchChannel(t, 'socketkit:server:connection');
     assert.equal(await first.roundTrip('one'), 'one');
     second.write('two');
-    await delay(200);
-    assert.equal(await second.read(3, 50).catch(() => 'waiting'), 'waiting');
+    // A second round trip through the server after `two` was sent: a concurrent server would
+    // have taken the second connection by now; the serial one has not.
+    assert.equal(await first.roundTrip('one'), 'one');
+    assert.equal(connections.messages.length, 0, 'the second client is not handled yet');
+    assert.equal(await second.read(3, 0).catch(() => 'waiting'), 'waiting');
     first.close(); // the first client hangs up: the second one is served
     assert.equal(await second.read(3), 'two');
     second.destroy();
@@ -343,15 +355,17 @@ describe('errors', () => {
     }).listen();
     t.after(() => server.close());
     void server.serveForever();
+    const closed = watchChannel<CloseMessage>(t, 'socketkit:server:close');
     for (let i = 0; i < 5; i++) {
+      const accepted = waitForChannel('socketkit:server:connection');
       const sock = await connect(server.address);
       sock.write('x'.repeat(10));
-      await delay(20);
+      await accepted; // the handler is reading when the client resets
       sock.resetAndDestroy();
     }
     const half = await connect(server.address);
     half.end('partial'); // EOF mid-read
-    for (let i = 0; i < 500 && closes.length < 6; i++) await delay(20);
+    await closed.count(6);
     assert.equal(closes.length, 6);
     assert.deepEqual(errors, []);
     const c = await connect(server.address);
@@ -387,8 +401,8 @@ describe('handleRequest()', () => {
     });
     t.after(() => server.close());
     await server.listen();
+    // a's connection is established (in the kernel's FIFO accept queue) before b connects.
     const a = await LineClient.open(server.address);
-    await delay(50); // a is accepted (and queued) first
     const b = await LineClient.open(server.address);
     await server.handleRequest();
     assert.equal(served.length, 1);

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import { TcpServer, UnixStreamServer } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
 import { selfSignedPem } from '../../helpers/tls-cert.js';
+import { recorder } from '../../helpers/wait.js';
 import { tempDir } from './helpers/clients.js';
 
 const tmp = tempDir();
@@ -53,7 +54,7 @@ describe('TLS', { skip }, () => {
   });
 
   test('a failed handshake is reported, not fatal', async (t) => {
-    const errors: string[] = [];
+    const errors = recorder<string>();
     const server = await new TcpServer({
       port: 0,
       tls: { key: pem!.key, cert: pem!.cert },
@@ -72,9 +73,8 @@ describe('TLS', { skip }, () => {
       s.on('close', () => resolve());
       s.on('error', () => {});
     });
-    for (let i = 0; i < 500 && errors.length === 0; i++)
-      await new Promise((r) => setTimeout(r, 20));
-    assert.deepEqual(errors, ['tls-handshake']);
+    await errors.waitFor();
+    assert.deepEqual([...errors], ['tls-handshake']);
     const reply = await tlsRoundTrip(
       { host: '127.0.0.1', port, ca: pem!.cert, servername: 'localhost' },
       'still here',

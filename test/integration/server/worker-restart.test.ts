@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type PeerAddress, TcpServer } from '../../../src/server/index.js';
-import { delay, LineClient, spawnFixture, tempDir } from './helpers/clients.js';
+import { deferred, within } from '../../helpers/wait.js';
+import { LineClient, spawnFixture, tempDir } from './helpers/clients.js';
 
 const tmp = tempDir();
 after(tmp.cleanup);
@@ -35,14 +36,16 @@ test('a worker killed under load is replaced; shutdown stops every worker', asyn
 
   // Load: a bounded stream of short connections while the worker is killed.
   let stop = false;
+  const warmedUp = deferred();
   const load = (async () => {
     let ok = 0;
     for (let i = 0; i < 2000 && !stop; i++) {
-      if ((await whoServes(address)) !== null) ok++;
+      if ((await whoServes(address)) !== null && ++ok === 3) warmedUp.resolve();
     }
+    warmedUp.resolve();
     return ok;
   })();
-  await delay(100);
+  await within(warmedUp.promise, 'the load being served');
   process.kill(victim!, 'SIGKILL');
   await fx.waitFor((e) => e.event === 'worker' && e.kind === 'exit' && e.pid === victim);
   const forked = await fx.waitFor(

@@ -126,6 +126,23 @@ export class TestClient {
     }
   }
 
+  /** Waits until `cond()` holds, re-checked on each line received. */
+  async waitUntil(cond: () => boolean, timeout = 10000, what = 'a condition'): Promise<void> {
+    const deadline = Date.now() + timeout;
+    while (!cond()) {
+      if (this.closed) throw new Error(`closed before ${what}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
   /** Waits until the server closes the connection. */
   async waitClosed(timeout = 10000): Promise<void> {
     if (this.closed) return;
@@ -198,14 +215,13 @@ export async function checkRoomOrdering(
       const expected = members.length * messages;
       const seqs = await Promise.all(
         members.map(async ({ c, i }) => {
-          const deadline = Date.now() + 30000;
           const msgs = (): string[] =>
             c.lines.slice(marks[i]).filter((l) => /^<user\d+> c\d+ m\d+$/.test(l));
-          while (msgs().length < expected) {
-            if (Date.now() > deadline)
-              throw new Error(`client ${i}: ${msgs().length}/${expected} messages`);
-            await settle(20);
-          }
+          await c.waitUntil(
+            () => msgs().length >= expected,
+            30000,
+            `client ${i}: ${expected} messages`,
+          );
           return msgs().map((l) => l.slice(l.indexOf('> ') + 2));
         }),
       );

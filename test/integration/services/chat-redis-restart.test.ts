@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { DEFAULT_HUB_OPTIONS } from '../../../src/services/chat/hub.js';
 import { RedisBus } from '../../../src/services/chat/redis-bus.js';
 import { type ChatServerHandle, settle, startChat, TestClient } from './chat-harness.js';
+import { inCI } from '../../helpers/needs.js';
 import { PrivateRedis, pingRedis } from './chat-redis-harness.js';
 
 const hasRedisServer = await pingRedisBinary();
@@ -14,7 +15,7 @@ async function pingRedisBinary(): Promise<string | null> {
     return null;
   } catch (err) {
     const reason = `cannot start a private redis-server (${String(err)}): Redis restart test SKIPPED`;
-    if (process.env.CI) throw new Error(reason, { cause: err });
+    if (inCI) throw new Error(reason, { cause: err });
     console.warn(`\n!!! ${reason} !!!\n`);
     return reason;
   }

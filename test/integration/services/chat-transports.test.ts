@@ -12,6 +12,7 @@ import { TcpServer } from '../../../src/server/tcp-server.js';
 import { UnixStreamServer } from '../../../src/server/unix-stream-server.js';
 import { createChat } from '../../../src/services/chat/index.js';
 import { selfSignedPem } from '../../helpers/tls-cert.js';
+import { until } from '../../helpers/wait.js';
 import { TestClient } from './chat-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sk-chat-'));
@@ -24,11 +25,8 @@ function collector(sock: net.Socket): { until(pattern: RegExp): Promise<string> 
   });
   return {
     async until(pattern) {
-      for (let i = 0; i < 500; i += 1) {
-        if (pattern.test(text)) return text;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no ${pattern} in ${text}`);
+      await until(() => pattern.test(text), sock, 'data', { what: `${pattern} in ${text}` });
+      return text;
     },
   };
 }

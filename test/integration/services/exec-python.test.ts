@@ -1,11 +1,10 @@
 // Seeds S5/S8: the tutorials' own Python clients (raw command text, no auth, recv(1024))
 // against the safe exec service: each gets one clear refusal line, never a hang or a shell.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { serveExec } from './exec-harness.js';
-
-const hasPython = spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status === 0;
+import { needs } from '../../helpers/needs.js';
 
 /** Seed 001's TCP client, verbatim but for the port (and print flushed for the pipe). */
 const TCP_CLIENT = `
@@ -53,7 +52,8 @@ function runPython(
 
 for (const kind of ['tcp', 'udp'] as const) {
   test(`exec/${kind}: the tutorial's python client is refused in one line, promptly`, async (t) => {
-    if (!hasPython) return t.skip('SKIPPED LOUDLY: python3 not installed');
+    const why = needs('python3');
+    if (why) return t.skip(why);
     const port = await serveExec(t, kind);
     const code = (kind === 'tcp' ? TCP_CLIENT : UDP_CLIENT).replace('PORT', String(port));
     const r = await runPython(code, 'echo pwned\nq\n');

@@ -1,24 +1,30 @@
 /**
  * Every classic service × every real client .ci/run installs — OpenBSD `nc`, `ncat`,
  * `socat` and a Python 3 client written like the tutorials' — over TCP and UDP, each
- * answer checked byte for byte. All commands run at once, so the table stays fast.
- * Skipped (with a note) when a tool is missing.
+ * answer checked byte for byte. The 48 runs go through a small pool (a loaded 2-core
+ * machine is not asked to start them all at once), and each UDP run ends as soon as its
+ * peer printed the reply (or, for discard, once the server received the datagram); a UDP
+ * peer that got nothing — a lost datagram — is run again. The peers' own timeouts
+ * (`-w5`, `-i5`, `-t5`, `settimeout(5)`) are only safety bounds.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { chargenService } from '../../../src/services/chargen/index.js';
 import { DAYTIME_PATTERN, daytimeService } from '../../../src/services/daytime/index.js';
 import { discardService } from '../../../src/services/discard/index.js';
 import { echoService } from '../../../src/services/echo/index.js';
 import { qotdService } from '../../../src/services/qotd/index.js';
+import type { DatagramMessage } from '../../../src/server/index.js';
 import type { ServiceDefinition } from '../../../src/services/service.js';
 import { timeService } from '../../../src/services/time/index.js';
+import { needs } from '../../helpers/needs.js';
+import { mapLimit, runPeer, udpPeer } from '../../helpers/peer.js';
+import { watchChannel } from '../../helpers/wait.js';
 import { instanceOf, serve } from './helpers/service-harness.js';
 
-const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-const tools = ['nc', 'ncat', 'socat', 'python3'];
-const missing = tools.filter((tool) => !has(tool));
+const tools = ['nc', 'ncat', 'socat', 'python3'] as const;
+/** How many peers run at once. */
+const POOL = 6;
 
 /** The tutorials' clients: connect, send what stdin has, read until the server closes. */
 const PY_TCP = `
@@ -42,7 +48,7 @@ sys.stdout.buffer.write(reply[:limit])
 const PY_UDP = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
+s.settimeout(5)
 s.sendto(sys.stdin.buffer.read(), ("127.0.0.1", int(sys.argv[1])))
 try:
     data, addr = s.recvfrom(1024)
@@ -56,22 +62,30 @@ const TCP_CLIENTS: Record<string, (port: number, limit: number) => string> = {
   // -N: half-close at stdin's end, so the server sees EOF (echo, discard) and closes.
   nc: (p, n) => `nc -N 127.0.0.1 ${p} | head -c ${n}`,
   ncat: (p, n) => `ncat 127.0.0.1 ${p} | head -c ${n}`,
-  // -t 5: after stdin ends, wait up to 5 s (not 0.5) for the rest of the reply.
+  // -t 5: after stdin ends, wait up to 5 s (not 0.5) for the rest of the reply; the server
+  // closes first, which ends socat at once.
   socat: (p, n) => `socat -t 5 - TCP:127.0.0.1:${p} | head -c ${n}`,
   python3: (p, n) => `python3 -c '${PY_TCP}' ${p} ${n}`,
 };
-// UDP has no end: each client waits 3 s for replies (all run at once, so the test takes
-// ~3 s; a shorter wait flakes while 48 clients start on a loaded machine).
-const UDP_CLIENTS: Record<string, (port: number) => string> = {
-  nc: (p) => `nc -u -w3 127.0.0.1 ${p}`,
-  // ncat -u exits at stdin's end, before a reply could come: keep stdin open a while.
-  ncat: (p) => `{ cat; sleep 3; } | ncat -u 127.0.0.1 ${p}`,
-  // socat's -T (inactivity timeout) never comes into play here: stdin ends as soon as the
-  // datagram is sent, and from then on -t rules (man socat: "When one channel has reached
-  // EOF ... socat waits <timeout> seconds before terminating. Default is 0.5 seconds"),
-  // restarted by each reply. 0.5 s flakes on a loaded machine: wait 3 s like the others.
-  socat: (p) => `socat -t 3 - UDP:127.0.0.1:${p}`,
-  python3: (p) => `python3 -c '${PY_UDP}' ${p}`,
+
+/** A UDP client: the command, and whether its stdin stays open (ncat -u quits at EOF). */
+interface UdpClient {
+  cmd: string;
+  args: (port: number) => string[];
+  keepStdinOpen?: boolean;
+}
+// UDP has no end: each peer would wait for more replies; the test stops it once it printed
+// the reply. The timeouts only bound a peer whose datagram (or reply) was lost.
+const UDP_CLIENTS: Record<string, UdpClient> = {
+  nc: { cmd: 'nc', args: (p) => ['-u', '-w5', '127.0.0.1', String(p)] },
+  ncat: {
+    cmd: 'ncat',
+    args: (p) => ['-u', '-i', '5', '127.0.0.1', String(p)],
+    keepStdinOpen: true,
+  },
+  // After stdin's EOF socat waits -t seconds for replies (default 0.5).
+  socat: { cmd: 'socat', args: (p) => ['-t', '5', '-', `UDP:127.0.0.1:${p}`] },
+  python3: { cmd: 'python3', args: (p) => ['-c', PY_UDP, String(p)] },
 };
 
 function chargenText(lines: number, from = 0): string {
@@ -108,6 +122,8 @@ interface Case {
   limit?: number;
   tcp: (out: Buffer, what: string, when: Window) => void;
   udp: (out: Buffer, what: string, when: Window) => void;
+  /** Whether a UDP reply always has bytes (discard sends none, chargen may send 0). */
+  udpReplies?: false | 'maybe';
 }
 
 const CASES: Case[] = [
@@ -122,6 +138,7 @@ const CASES: Case[] = [
     input: 'into the void\n',
     tcp: (out, what) => assert.equal(out.length, 0, what),
     udp: (out, what) => assert.equal(out.length, 0, what),
+    udpReplies: false,
   },
   {
     service: chargenService,
@@ -135,6 +152,7 @@ const CASES: Case[] = [
       assert.ok(out.length <= 512, what);
       assert.equal(out.toString('latin1'), chargenText(8, first).slice(0, out.length), what);
     },
+    udpReplies: 'maybe',
   },
   {
     service: qotdService,
@@ -152,57 +170,59 @@ const CASES: Case[] = [
   { service: timeService, input: '', tcp: assertNow1900, udp: assertNow1900 },
 ];
 
-function sh(
-  command: string,
-  input: string,
-): Promise<{ code: number; stdout: Buffer; when: Window }> {
-  const from = Date.now();
-  return new Promise((resolve) => {
-    const child = execFile(
-      'sh',
-      ['-c', command],
-      { timeout: 10_000, encoding: 'buffer' },
-      (err, stdout) =>
-        resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, when: { from, to: Date.now() } }),
-    );
-    child.stdin?.end(input);
-  });
-}
-
 test(
   'every classic service with nc, ncat, socat and a tutorial-style Python client',
   {
-    skip: missing.length > 0 ? `not installed: ${missing.join(', ')}` : false,
+    skip: needs(...tools),
   },
   async (t) => {
-    const runs: Promise<void>[] = [];
+    const received = watchChannel<DatagramMessage>(t, 'socketkit:server:datagram');
+    const receivedOn = (port: number, signal: AbortSignal): Promise<unknown> =>
+      received.waitFor(
+        (all) => all.some((m) => (m.server.address as { port?: number }).port === port),
+        { what: `a datagram on port ${port}`, signal },
+      );
+    const runs: Array<() => Promise<void>> = [];
     for (const c of CASES) {
       const instance = await instanceOf(t, c.service, c.options);
       const tcp = await serve(t, instance, 'tcp');
-      const udp = await serve(t, instance, 'udp');
-      assert.ok('port' in tcp && 'port' in udp);
+      assert.ok('port' in tcp);
       // UDP needs a datagram to answer: send the input, or one newline (as `echo |` does).
       const udpInput = c.input === '' ? '\n' : c.input;
       for (const tool of tools) {
         const tcpLine = TCP_CLIENTS[tool]?.(tcp.port, c.limit ?? 4096) ?? '';
-        const udpLine = UDP_CLIENTS[tool]?.(udp.port) ?? '';
-        runs.push(
-          sh(tcpLine, c.input).then(({ code, stdout, when }) => {
-            const what = `${c.service.name}/tcp ${tool}: ${tcpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`;
-            assert.equal(code, 0, what);
-            c.tcp(stdout, what, when);
-          }),
-          sh(udpLine, udpInput).then(({ stdout, when }) => {
-            // Exit codes of UDP clients differ (socat/nc time out): the answer is what counts.
-            c.udp(
-              stdout,
-              `${c.service.name}/udp ${tool}: ${udpLine.slice(0, 60)} → ${JSON.stringify(stdout.toString('latin1'))}`,
-              when,
-            );
-          }),
-        );
+        runs.push(async () => {
+          const r = await runPeer('sh', ['-c', tcpLine], { input: c.input });
+          const what = `${c.service.name}/tcp ${tool}: ${tcpLine.slice(0, 60)} → ${JSON.stringify(r.stdout.toString('latin1'))} ${r.stderr}`;
+          assert.equal(r.code, 0, what);
+          c.tcp(r.stdout, what, r);
+        });
+        // One UDP server per client, so "the server received this peer's datagram" is an
+        // event of that server alone.
+        const udp = await serve(t, instance, 'udp');
+        assert.ok('port' in udp);
+        const client = UDP_CLIENTS[tool] as UdpClient;
+        const args = client.args(udp.port);
+        runs.push(async () => {
+          const r = await udpPeer(client.cmd, args, {
+            input: udpInput,
+            keepStdinOpen: client.keepStdinOpen,
+            // Discard never answers: its exchange is done once the server has the datagram.
+            stopEach: c.udpReplies === false ? (signal) => receivedOn(udp.port, signal) : undefined,
+            answered: (res) =>
+              c.udpReplies === undefined
+                ? res.stdout.length > 0
+                : // no reply to wait for: answered when the server got the datagram
+                  received.messages.some(
+                    (m) => (m.server.address as { port?: number }).port === udp.port,
+                  ) &&
+                  (c.udpReplies === false || res.stdout.length > 0 || !res.stopped),
+          });
+          const what = `${c.service.name}/udp ${tool}: ${client.cmd} ${args.join(' ').slice(0, 50)} (try ${r.tries}) → ${JSON.stringify(r.stdout.toString('latin1'))} ${r.stderr}`;
+          c.udp(r.stdout, what, r);
+        });
       }
     }
-    await Promise.all(runs);
+    await mapLimit(runs, POOL, (run) => run());
   },
 );

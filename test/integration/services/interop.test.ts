@@ -1,16 +1,21 @@
 /**
  * Real clients against the services: OpenBSD netcat, socat and a Python 3 client
- * written the way the tutorials write theirs. Skipped (with a note) when a tool is
- * missing; .ci/run installs them all.
+ * written the way the tutorials write theirs. Skipped loudly when a tool is missing (a
+ * failure under CI=true; .ci/run installs them all). A UDP peer is stopped as soon as it
+ * printed the reply, and run again if its datagram was lost (see test/helpers/peer.ts).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { DAYTIME_PATTERN, daytimeService } from '../../../src/services/daytime/index.js';
 import { echoService } from '../../../src/services/echo/index.js';
+import { needs } from '../../helpers/needs.js';
+import { udpPeer } from '../../helpers/peer.js';
 import { instanceOf, serve } from './helpers/service-harness.js';
 
-const has = (tool: string): boolean => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+/** A UDP exchange with a peer: its output once it printed the reply (retried if lost). */
+const udp = async (cmd: string, args: string[], input: string): Promise<string> =>
+  (await udpPeer(cmd, args, { input })).stdout.toString();
 
 function sh(
   command: string,
@@ -43,10 +48,13 @@ s.close()
 const PY_UDP_CLIENT = `
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
+s.settimeout(5)
 s.sendto(sys.argv[2].encode("utf-8"), ("127.0.0.1", int(sys.argv[1])))
-data, addr = s.recvfrom(1024)
-print(data.decode("utf-8"), end="")
+try:
+    data, addr = s.recvfrom(1024)
+    print(data.decode("utf-8"), end="", flush=True)
+except socket.timeout:
+    pass
 `;
 
 const PY_DAYTIME_CLIENT = `
@@ -61,47 +69,53 @@ print(msg.decode("utf-8"), end="")
 test(
   'echo with nc, socat and a Python client (TCP and UDP)',
   {
-    skip: !has('nc') || !has('socat') || !has('python3'),
+    skip: needs('nc', 'socat', 'python3'),
   },
   async (t) => {
     const instance = await instanceOf(t, echoService);
     const tcp = await serve(t, instance, 'tcp');
-    const udp = await serve(t, instance, 'udp');
-    assert.ok('port' in tcp && 'port' in udp);
+    const udpAt = await serve(t, instance, 'udp');
+    assert.ok('port' in tcp && 'port' in udpAt);
+    const { port } = udpAt;
     // nc -N: shut down the sending side at stdin EOF, so the server closes and nc exits.
     const nc = await sh(`nc -N 127.0.0.1 ${tcp.port}`, 'hello nc\n');
     assert.equal(nc.stdout, 'hello nc\n');
-    const ncu = await sh(`nc -u -w1 127.0.0.1 ${udp.port}`, 'hello udp\n');
-    assert.equal(ncu.stdout, 'hello udp\n');
+    const ncu = await udp('nc', ['-u', '-w5', '127.0.0.1', String(port)], 'hello udp\n');
+    assert.equal(ncu, 'hello udp\n');
     // -t 5: after stdin's EOF, wait up to 5 s (not 0.5) for the echo and the server's close.
     const socat = await sh(`socat -t 5 - TCP:127.0.0.1:${tcp.port}`, 'hello socat\n');
     assert.equal(socat.stdout, 'hello socat\n');
-    // -t, not -T: stdin's EOF comes first, then socat waits -t s (default 0.5, too short on a
-    // loaded machine) for the reply; see interop-matrix.test.ts.
-    const socatu = await sh(`socat -t 3 - UDP:127.0.0.1:${udp.port}`, 'hello socat udp\n');
-    assert.equal(socatu.stdout, 'hello socat udp\n');
+    // -t, not -T: stdin's EOF comes first, then socat waits up to -t s for the reply (only a
+    // safety bound: the peer is stopped once it printed the reply).
+    const socatu = await udp(
+      'socat',
+      ['-t', '5', '-', `UDP:127.0.0.1:${port}`],
+      'hello socat udp\n',
+    );
+    assert.equal(socatu, 'hello socat udp\n');
     const py = await sh(`python3 -c '${PY_ECHO_CLIENT}' ${tcp.port}`);
     assert.equal(py.stdout, 'hello\n你好\nbye\n', py.stderr);
-    const pyu = await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} 'hi udp'`);
-    assert.equal(pyu.stdout, 'hi udp', pyu.stderr);
+    const pyu = await udp('python3', ['-c', PY_UDP_CLIENT, String(port), 'hi udp'], '');
+    assert.equal(pyu, 'hi udp');
   },
 );
 
 test(
   'daytime with nc, socat and a Python client (TCP and UDP)',
   {
-    skip: !has('nc') || !has('socat') || !has('python3'),
+    skip: needs('nc', 'socat', 'python3'),
   },
   async (t) => {
     const instance = await instanceOf(t, daytimeService);
     const tcp = await serve(t, instance, 'tcp');
-    const udp = await serve(t, instance, 'udp');
-    assert.ok('port' in tcp && 'port' in udp);
+    const udpAt = await serve(t, instance, 'udp');
+    assert.ok('port' in tcp && 'port' in udpAt);
+    const { port } = udpAt;
     assert.match((await sh(`nc 127.0.0.1 ${tcp.port} </dev/null`)).stdout, DAYTIME_PATTERN);
-    assert.match((await sh(`echo | nc -u -w1 127.0.0.1 ${udp.port}`)).stdout, DAYTIME_PATTERN);
+    assert.match(await udp('nc', ['-u', '-w5', '127.0.0.1', String(port)], '\n'), DAYTIME_PATTERN);
     assert.match((await sh(`socat -u TCP:127.0.0.1:${tcp.port} -`)).stdout, DAYTIME_PATTERN);
     assert.match(
-      (await sh(`echo | socat -t 3 - UDP:127.0.0.1:${udp.port}`)).stdout,
+      await udp('socat', ['-t', '5', '-', `UDP:127.0.0.1:${port}`], '\n'),
       DAYTIME_PATTERN,
     );
     assert.match(
@@ -109,7 +123,7 @@ test(
       DAYTIME_PATTERN,
     );
     assert.match(
-      (await sh(`python3 -c '${PY_UDP_CLIENT}' ${udp.port} ''`)).stdout,
+      await udp('python3', ['-c', PY_UDP_CLIENT, String(port), ''], ''),
       DAYTIME_PATTERN,
     );
   },

@@ -8,24 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UdpServer } from '../../../src/server/index.js';
 import { createSntpHandler, type SntpResponder } from '../../../src/services/sntp/index.js';
-
-/** The full path of `name` on PATH (or in /usr/sbin, /sbin), or undefined. */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return undefined;
-}
+import { needs, toolPath } from '../../helpers/needs.js';
 
 function run(
   cmd: string,
@@ -43,10 +32,14 @@ function run(
 /** ntpdig/sntp/ntpdate print `DATE TIME (TZ) +OFFSET +/- ERR HOST sSTRATUM LEAP`. */
 const NTPDIG_LINE = /^\S+ \S+ \(\S+\) ([+-]\d+\.\d+) \+\/- (\d+\.\d+) 127\.0\.0\.1 s(\d+) (\S+)$/m;
 
-/** Runs `query` up to 5 times and returns the smallest |offset| (a loaded CI box has jitter). */
+/**
+ * Runs `query` until an |offset| under 10 ms (at most 10 times) and returns the smallest: on a
+ * loaded machine a request can wait in the socket buffer before our server stamps it, which
+ * skews that one measurement by half the wait.
+ */
 async function bestOffset(query: () => Promise<number>): Promise<number> {
   let best = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 5 && Math.abs(best) >= 0.01; i++) {
+  for (let i = 0; i < 10 && Math.abs(best) >= 0.01; i++) {
     const o = await query();
     if (Math.abs(o) < Math.abs(best)) best = o;
   }
@@ -80,11 +73,9 @@ for (const client of [
   { name: 'ntpdate', args: ['-q', '-t', '2', '127.0.0.1'] },
 ]) {
   test(`interop: ${client.name} (ntpsec) accepts our server and reports |offset| < 10 ms`, async (t) => {
-    const bin = which(client.name);
-    if (!bin)
-      return t.skip(
-        `SKIPPED LOUDLY: ${client.name} not installed (apt-get install ntpsec-ntpdate sntp)`,
-      );
+    const why = needs(client.name);
+    if (why) return t.skip(why);
+    const bin = toolPath(client.name) as string;
     if (skip123) return t.skip(`SKIPPED LOUDLY: ${skip123}`);
     let lastOutput = '';
     const offset = await bestOffset(async () => {
@@ -102,8 +93,9 @@ for (const client of [
 }
 
 test('interop: ntpdig -j (JSON) reports our stratum, leap and a small offset', async (t) => {
-  const bin = which('ntpdig');
-  if (!bin) return t.skip('SKIPPED LOUDLY: ntpdig not installed');
+  const why = needs('ntpdig');
+  if (why) return t.skip(why);
+  const bin = toolPath('ntpdig') as string;
   if (skip123) return t.skip(`SKIPPED LOUDLY: ${skip123}`);
   const before = responder123?.stats.answered ?? 0;
   const offset = await bestOffset(async () => {
@@ -123,13 +115,20 @@ test('interop: ntpdig -j (JSON) reports our stratum, leap and a small offset', a
 });
 
 test("interop: ntpdig recognizes our RATE Kiss-o'-Death and refuses to use it", async (t) => {
-  const bin = which('ntpdig');
-  if (!bin) return t.skip('SKIPPED LOUDLY: ntpdig not installed');
+  const why = needs('ntpdig');
+  if (why) return t.skip(why);
+  const bin = toolPath('ntpdig') as string;
   if (!server123 || !responder123) return t.skip(`SKIPPED LOUDLY: ${skip123}`);
   // Swap in a strict limiter: one request per client, then KoD.
   await server123.close();
   const { handler, responder } = createSntpHandler({ rate: 0.001, burst: 1 });
-  server123 = await new UdpServer({ host: '127.0.0.1', port: 123, handler }).listen();
+  try {
+    server123 = await new UdpServer({ host: '127.0.0.1', port: 123, handler }).listen();
+  } catch (err) {
+    // Another test run beside this one took port 123 in the meantime.
+    server123 = undefined;
+    return t.skip(`SKIPPED LOUDLY: cannot bind 127.0.0.1:123 again (${(err as Error).message})`);
+  }
   void server123.serveForever();
   const first = await run(bin, ['-t', '2', '127.0.0.1']);
   assert.equal(first.code, 0, first.stderr);
@@ -140,8 +139,9 @@ test("interop: ntpdig recognizes our RATE Kiss-o'-Death and refuses to use it", 
 });
 
 test('interop: chronyd -Q (chrony) accepts our server on a non-standard port, offset < 10 ms', async (t) => {
-  const bin = process.env.SOCKETKIT_CHRONYD ?? which('chronyd');
-  if (!bin) return t.skip('SKIPPED LOUDLY: chronyd not installed (apt-get install chrony)');
+  const why = process.env.SOCKETKIT_CHRONYD ? false : needs('chronyd');
+  if (why) return t.skip(why);
+  const bin = process.env.SOCKETKIT_CHRONYD ?? (toolPath('chronyd') as string);
   const { handler } = createSntpHandler({ rate: 100, burst: 100 });
   const server = await new UdpServer({ host: '127.0.0.1', port: 0, handler }).listen();
   t.after(() => server.close());

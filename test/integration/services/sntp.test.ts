@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createSocket, type Socket as DgramSocket } from 'node:dgram';
 import { type TestContext, test } from 'node:test';
-import { UdpServer, type UdpServerOptions } from '../../../src/server/index.js';
+import {
+  type RefusedMessage,
+  UdpServer,
+  type UdpServerOptions,
+} from '../../../src/server/index.js';
 import {
   createSntpHandler,
   decodeNtpPacket,
@@ -15,6 +18,8 @@ import {
 } from '../../../src/services/sntp/index.js';
 import { querySntp } from '../../../src/services/sntp/sntp-client.js';
 import { datagramExchange, instanceOf, serve } from './helpers/service-harness.js';
+import { needs } from '../../helpers/needs.js';
+import { until, watchChannel } from '../../helpers/wait.js';
 
 /** Starts an SNTP UdpServer on 127.0.0.1:0 with these responder options. */
 async function sntpServer(
@@ -70,10 +75,9 @@ const send = (sock: DgramSocket, data: Buffer, port: number) =>
     sock.send(data, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())),
   );
 
-/** Waits until `cond()` or `ms` pass (bounded polling). */
-async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  for (const end = Date.now() + ms; !cond() && Date.now() < end;)
-    await new Promise((r) => setTimeout(r, 10));
+/** Waits until `cond()` holds, re-checked on each datagram `sock` receives. */
+function waitFor(sock: DgramSocket, cond: () => boolean): Promise<void> {
+  return until(cond, sock, 'message', { what: 'SNTP replies' });
 }
 
 test('sntp/udp (service definition): our client gets a sane reply from the default service', async (t) => {
@@ -99,7 +103,7 @@ test('sntp/udp: v3 echoed, origin = our transmit timestamp, T1 <= T2 <= T3 <= T4
   const t1Ms = Date.now();
   const t1 = unixNanosToNtp(BigInt(t1Ms) * 1_000_000n);
   await send(sock, clientRequest(t1, { version: 3, poll: 10 }), port);
-  await waitFor(() => got.length > 0);
+  await waitFor(sock, () => got.length > 0);
   const t4Ms = Date.now() + 1;
   const reply = decodeNtpPacket(got[0] ?? Buffer.alloc(0));
   assert.equal(reply.version, 3);
@@ -133,9 +137,10 @@ test('sntp/udp: garbage, short, server-mode and control packets get no answer; t
   ];
   for (const j of junk) await send(sock, j, port);
   await send(sock, clientRequest(42n), port);
-  await waitFor(() => got.length > 0);
-  await new Promise((r) => setTimeout(r, 200)); // anything else would have arrived by now
-  assert.equal(got.length, 1);
+  // A second request after the junk: its reply comes after everything before it was handled.
+  await send(sock, clientRequest(43n), port);
+  await waitFor(sock, () => got.some((g) => decodeNtpPacket(g).originTimestamp === 43n));
+  assert.equal(got.length, 2);
   assert.equal(decodeNtpPacket(got[0] ?? Buffer.alloc(0)).originTimestamp, 42n);
   const d = responder.stats.dropped;
   assert.equal(d.malformed + d['not-a-client-request'] + d['bad-version'], junk.length);
@@ -151,14 +156,27 @@ test("sntp/udp: a flood of 2000 requests gets the burst, a RATE Kiss-o'-Death, t
     // than the server's own queue bound (which would also shed it, unanswered).
     if (i % 20 === 19) await new Promise((r) => setImmediate(r));
   }
-  const total = () =>
-    responder.stats.answered + responder.stats.kissed + responder.stats.dropped.rate;
-  // Wait until the server has been quiet for 200 ms (bounded: 10 s).
-  for (let last = -1, end = Date.now() + 10_000; total() !== last && Date.now() < end;) {
-    last = total();
-    await new Promise((r) => setTimeout(r, 200));
+  // A barrier: one request from another address (its own bucket) sent after the flood. The
+  // server handles datagrams in arrival order, so once it is answered the flood was handled.
+  const marker = await client(t, '127.0.0.2');
+  // The marker may be lost while the flood fills the server's socket buffer: send it again
+  // until one is answered (bounded: 10 tries of up to 3 s).
+  for (let i = 0; i < 10 && marker.got.length === 0; i++) {
+    await send(marker.sock, clientRequest(1_000_000n + BigInt(i)), port);
+    await until(() => marker.got.length > 0, marker.sock, 'message', { timeout: 3000 }).catch(
+      () => {},
+    );
   }
+  assert.ok(marker.got.length > 0, 'the marker was answered');
   const elapsed = (Date.now() - started) / 1000;
+  const markers = marker.got.length;
+  const total = () =>
+    responder.stats.answered - markers + responder.stats.kissed + responder.stats.dropped.rate;
+  // Every reply sent to the flooding client has arrived.
+  await waitFor(
+    sock,
+    () => got.length === responder.stats.answered - markers + responder.stats.kissed,
+  );
   const replies = got.map((b) => decodeNtpPacket(b));
   const kisses = replies.filter((p) => p.stratum === 0);
   const answers = replies.filter((p) => p.stratum !== 0);
@@ -178,7 +196,7 @@ test("sntp/udp: a flood of 2000 requests gets the burst, a RATE Kiss-o'-Death, t
   assert.ok(total() >= 1000, `${total()} requests reached the limiter`);
   assert.equal(responder.stats.dropped.rate, total() - answers.length - kisses.length);
   assert.equal(got.length, answers.length + kisses.length);
-  assert.equal(responder.limiter.size, 1);
+  assert.equal(responder.limiter.size, 2); // the flooder and the marker
 });
 
 test('sntp/udp: the rate limiter table stays bounded across many client addresses', async (t) => {
@@ -186,7 +204,7 @@ test('sntp/udp: the rate limiter table stays bounded across many client addresse
   for (let i = 2; i < 66; i++) {
     const { sock, got } = await client(t, `127.0.0.${i}`);
     await send(sock, clientRequest(BigInt(i)), port);
-    await waitFor(() => got.length > 0);
+    await waitFor(sock, () => got.length > 0);
     assert.equal(got.length, 1, `client 127.0.0.${i} answered`);
     assert.ok(responder.limiter.size <= 16);
   }
@@ -199,11 +217,18 @@ test("sntp/udp: the server's deny list silences a client; allow lets only the li
   const allowed = await sntpServer(t, {}, { allow: ['127.0.0.1'] });
   const a = await client(t, '127.0.0.1');
   const b = await client(t, '127.0.0.2');
+  const refused = watchChannel<RefusedMessage>(t, 'socketkit:server:refused');
+  const portOf = (m: RefusedMessage): number | undefined =>
+    (m.server.address as { port?: number }).port;
   await send(a.sock, clientRequest(1n), denied.port);
   await send(a.sock, clientRequest(2n), allowed.port);
   await send(b.sock, clientRequest(3n), allowed.port);
-  await waitFor(() => a.got.length > 0);
-  await new Promise((r) => setTimeout(r, 200));
+  await waitFor(a.sock, () => a.got.length > 0);
+  // Both refusals happened (so no late reply can come).
+  await refused.waitFor(
+    (all) =>
+      all.some((m) => portOf(m) === denied.port) && all.some((m) => portOf(m) === allowed.port),
+  );
   assert.deepEqual(
     a.got.map((g) => decodeNtpPacket(g).originTimestamp),
     [2n],
@@ -213,9 +238,8 @@ test("sntp/udp: the server's deny list silences a client; allow lets only the li
 });
 
 test('sntp/unix-dgram: also served over Unix datagrams (rate-limited per socket path)', async (t) => {
-  if (spawnSync('python3', ['-c', 'pass'], { stdio: 'ignore' }).status !== 0) {
-    return t.skip('SKIPPED LOUDLY: python3 not installed: unix-dgram not tested');
-  }
+  const why = needs('python3');
+  if (why) return t.skip(`${why}: unix-dgram not tested`);
   const where = await serve(t, await instanceOf(t, sntpService), 'unix-dgram');
   const reply = await datagramExchange(where, clientRequest(77n));
   assert.ok(reply);

@@ -88,7 +88,9 @@ test("shutdown('read'): recv sees EOF at once and later bytes are discarded", as
 test('peer reset: recv rejects with ConnectionResetError after the queued bytes', async (t) => {
   const [client, server] = await pair(t);
   await client.sendAll('last words');
-  await new Promise((r) => setTimeout(r, 50));
+  // The reset must come after the words reached the server's buffer, not before.
+  for (let i = 0; i < 12_000 && server.receivedAmount < 10; i++)
+    await new Promise((r) => setTimeout(r, 5));
   client.reset();
   assert.equal((await server.recvExactly(10)).toString(), 'last words');
   await assert.rejects(server.recv(10), (err: unknown) => {

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IdleSweeper } from '../../../src/server/idle-sweeper.js';
 
-test('one shared timer closes idle entries and spares active ones', async () => {
+// Mocked clock and timers: the sweeper's idea of time moves only when the test ticks it, so a
+// loaded machine cannot stretch a pause past the timeout.
+test('one shared timer closes idle entries and spares active ones', (t) => {
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'] });
   const sweeper = new IdleSweeper(0.2);
   const idle = { bytesRead: 0, bytesWritten: 0 };
   const busy = { bytesRead: 0, bytesWritten: 0 };
@@ -12,11 +15,11 @@ test('one shared timer closes idle entries and spares active ones', async () => 
   // The busy entry moves bytes every 50 ms for 600 ms (3 timeouts).
   for (let i = 0; i < 12; i++) {
     busy.bytesRead += 1;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.mock.timers.tick(50);
   }
   assert.deepEqual(fired, ['idle']);
   sweeper.delete(busy);
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  t.mock.timers.tick(400);
   assert.deepEqual(fired, ['idle'], 'a deleted entry never fires');
   sweeper.stop();
 });

@@ -2,8 +2,10 @@
  * Runs `socketkit serve …` in-process (through `main()`), waits for its listening table,
  * and stops it with the AbortController a real SIGINT would abort.
  */
+import { EventEmitter } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../../src/cli/main.js';
+import { until } from '../../../helpers/wait.js';
 
 /** One row of the listening table. */
 export interface TableRow {
@@ -74,20 +76,24 @@ export async function startServe(argv: string[], timeoutMs = 10_000): Promise<Se
     env: {},
     signal: controller.signal,
   });
-  const started = Date.now();
-  for (;;) {
-    if (stdout.includes('SERVICE') && stdout.endsWith('\n')) break;
-    const done = await Promise.race([
-      exited,
-      new Promise<null>((r) => setTimeout(() => r(null), 20)),
-    ]);
-    if (done !== null)
-      throw new Error(`serve exited with ${done}\nstdout: ${stdout}\nstderr: ${stderr}`);
-    if (Date.now() - started > timeoutMs) {
-      controller.abort();
-      throw new Error(`serve printed no table in ${timeoutMs} ms\nstderr: ${stderr}`);
-    }
+  // The table is printed once everything listens: wait for it (re-checked on each chunk of
+  // output), or for the command to end first.
+  const changes = new EventEmitter();
+  out.on('data', () => changes.emit('change'));
+  let code: number | undefined;
+  void exited.then((c) => {
+    code = c;
+    changes.emit('change');
+  });
+  const printed = (): boolean => stdout.includes('SERVICE') && stdout.endsWith('\n');
+  try {
+    await until(() => printed() || code !== undefined, changes, 'change', { timeout: timeoutMs });
+  } catch {
+    controller.abort();
+    throw new Error(`serve printed no table in ${timeoutMs} ms\nstderr: ${stderr}`);
   }
+  if (!printed())
+    throw new Error(`serve exited with ${code}\nstdout: ${stdout}\nstderr: ${stderr}`);
   return {
     rows: parseTable(stdout),
     stdout: () => stdout,

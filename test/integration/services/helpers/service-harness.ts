@@ -198,7 +198,7 @@ export function unixDgramExchange(
     execFile(
       'python3',
       ['-c', script, path, payload.toString('hex')],
-      { timeout: (timeoutSeconds + 5) * 1000 },
+      { timeout: (timeoutSeconds + 60) * 1000 },
       (err, stdout) => {
         if (err) return reject(err);
         const line = stdout.trim();

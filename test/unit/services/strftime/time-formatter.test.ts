@@ -6,6 +6,7 @@ import {
   MAX_FIELD_WIDTH,
   TimeFormatter,
 } from '../../../../src/services/strftime/time-formatter.js';
+import { needs } from '../../../helpers/needs.js';
 
 const ns = (iso: string): bigint => BigInt(Date.parse(iso)) * 1_000_000n;
 /** Like `ns`, keeping sub-millisecond digits (`…:59.999999Z`). */
@@ -57,7 +58,9 @@ for case in json.load(sys.stdin):
 print(json.dumps(out))
 `;
 
+/** Python with zoneinfo (3.9+): python3 itself is a peer guarded by needs(). */
 function havePython(): boolean {
+  if (needs('python3')) return false;
   return spawnSync('python3', ['-c', 'import zoneinfo'], { stdio: 'ignore' }).status === 0;
 }
 
