@@ -35,9 +35,10 @@ const PROBE_TIMEOUT_MS = 1000;
 /** Options of {@link claimUnixSocketPath}. */
 export interface ClaimOptions {
   /**
-   * Leave alone, without probing or refusing, a socket this very process listens on. A
-   * `node:cluster` primary needs it: its workers run ahead of it and ask it to bind the
-   * shared path, so the socket may already be its own when it comes to claim the path.
+   * Leave alone, without probing or refusing, a socket this very process (or one of its
+   * child processes) listens on. A `node:cluster` primary needs it: its workers run ahead
+   * of it and ask it to bind the shared path, so the socket may already be its own (or a
+   * worker's) when it comes to claim the path.
    * Linux only (it reads /proc); elsewhere the socket is probed as usual. Default false.
    */
   acceptOwn?: boolean;
@@ -90,8 +91,9 @@ export async function removeOwnSocketFile(path: string): Promise<void> {
 }
 
 /**
- * True when this process holds a socket bound to `path` (Linux: the socket's inode in
- * /proc/net/unix is one of /proc/self/fd's); false when it cannot tell.
+ * True when this process or one of its children holds a socket bound to `path` (Linux:
+ * the socket's inode in /proc/net/unix is one of their /proc/PID/fd's); false when it
+ * cannot tell.
  */
 async function listenedOnHere(path: string): Promise<boolean> {
   let table: string;
@@ -110,11 +112,19 @@ async function listenedOnHere(path: string): Promise<boolean> {
     if ((bound === path || bound === absolute) && cols[6] !== undefined) inodes.add(cols[6]);
   }
   if (inodes.size === 0) return false;
-  const fds = await readdir('/proc/self/fd').catch(() => [] as string[]);
-  for (const fd of fds) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-    if (inode !== undefined && inodes.has(inode)) return true;
+  // This process, or one of its children: a cluster worker that ran ahead may hold the
+  // socket (on a loaded machine the workers forked for one server start every server
+  // before the primary has come to claim this one's path).
+  const children = await readFile(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
+    .then((text) => text.split(/\s+/).filter((pid) => pid !== ''))
+    .catch(() => [] as string[]);
+  for (const pid of [String(process.pid), ...children]) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined && inodes.has(inode)) return true;
+    }
   }
   return false;
 }
