@@ -29,6 +29,12 @@ import { resolve } from 'node:path';
 import { AddressInUseError } from '../errors.js';
 import { UnixDatagramSocket, unixDatagramAvailable } from './unix-datagram.js';
 
+/**
+ * Paths this process claimed (made free for its own bind): a `node:cluster` primary's
+ * workers may have had it bind one of them before it comes back to it (`acceptOwn`).
+ */
+const claimedHere = new Set<string>();
+
 /** How long the probe waits for an answer before treating the path as in use. */
 const PROBE_TIMEOUT_MS = 1000;
 
@@ -56,18 +62,23 @@ export async function claimUnixSocketPath(
   options: ClaimOptions = {},
 ): Promise<boolean> {
   if (path.startsWith('\0')) return false; // Linux abstract namespace: no file
+  const absolute = resolve(path);
   let st: Stats;
   try {
     st = await lstat(path);
   } catch {
+    claimedHere.add(absolute);
     return false; // no such file (or unreadable): let bind report it
   }
   if (!st.isSocket()) throw new AddressInUseError({ path, occupant: describeFile(st) });
-  if (options.acceptOwn === true && (await listenedOnHere(path))) return false;
+  if (options.acceptOwn === true && (claimedHere.has(absolute) || (await listenedOnHere(path)))) {
+    return false;
+  }
   const answer = await probe(path);
   if (answer !== 'ECONNREFUSED') {
     throw new AddressInUseError({ path, occupant: describeAnswer(answer) });
   }
+  claimedHere.add(absolute);
   try {
     await unlink(path);
     return true;
@@ -83,6 +94,7 @@ export async function claimUnixSocketPath(
  */
 export async function removeOwnSocketFile(path: string): Promise<void> {
   if (path.startsWith('\0')) return;
+  claimedHere.delete(resolve(path));
   try {
     if ((await lstat(path)).isSocket()) await unlink(path);
   } catch {

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SocketkitError } from '../../errors.js';
+import { claimUnixSocketPath } from '../../socket/unix-path.js';
 import {
   isServerWorker,
   TcpServer,
@@ -111,6 +112,21 @@ export async function startServices(
   };
 
   try {
+    // The primary of a multi-process set claims every Unix stream path first: the workers
+    // forked for the first server start all of them, and would have it bind a later
+    // server's path before that server came to remove a stale file there.
+    if (!worker) {
+      for (const plan of plans) {
+        for (const l of plan.listeners) {
+          if (l.kind !== 'unix' || !isMultiProcess(plan, l)) continue;
+          try {
+            await claimUnixSocketPath(l.path);
+          } catch (err) {
+            throw new ListenerStartError(describeListener(plan.service.name, l), err);
+          }
+        }
+      }
+    }
     for (const plan of plans) {
       if (worker && !plan.listeners.some((l) => isMultiProcess(plan, l))) continue;
       const name = plan.service.name;
