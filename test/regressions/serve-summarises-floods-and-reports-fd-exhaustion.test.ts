@@ -4,10 +4,11 @@
 // first refusal and then one summary line per interval, and says when the process runs out
 // of file descriptors and when it recovers — and keeps serving.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hasPrlimit, limitOpenFiles } from '../helpers/fd-limit.js';
 import { startServe } from '../integration/services/helpers/serve-harness.js';
 
 /** Connects and resolves with everything the server sent before closing (or `until`). */
@@ -67,15 +68,6 @@ test('serve writes the first refusal, then one summary line, not one line per re
   );
 });
 
-const prlimit = (() => {
-  try {
-    execFileSync('prlimit', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 /** Collects a child's output; `waitFor(re)` resolves once it matched (bounded). */
 function watch(stream: NodeJS.ReadableStream): {
   text: () => string;
@@ -104,14 +96,12 @@ function watch(stream: NodeJS.ReadableStream): {
 
 test(
   'serve logs running out of file descriptors, and recovers when they are free again',
-  { skip: prlimit ? false : 'prlimit (util-linux) is not installed' },
+  { skip: hasPrlimit ? false : 'prlimit (util-linux) is not installed' },
   async (t) => {
     const bin = join(import.meta.dirname, '../../bin/socketkit.js');
     const child: ChildProcess = spawn(
-      'prlimit',
+      process.execPath,
       [
-        '--nofile=128:128',
-        process.execPath,
         bin,
         'serve',
         'echo',
@@ -131,6 +121,7 @@ test(
     const err = watch(child.stderr!);
     await out.waitFor(/127\.0\.0\.1:\d+/);
     const port = Number(/127\.0\.0\.1:(\d+)/.exec(out.text())![1]);
+    limitOpenFiles(child.pid!, 128);
     // More clients than the server has descriptors for: the system drops the rest.
     const clients: net.Socket[] = [];
     t.after(() => clients.forEach((c) => c.destroy()));

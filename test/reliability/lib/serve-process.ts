@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { limitOpenFiles } from '../../helpers/fd-limit.js';
 import { type ProcSample, childrenOf, sampleTree } from './proc-stats.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -22,7 +23,10 @@ export interface Listening {
 }
 
 export interface StartOptions {
-  /** Run the child under `prlimit --nofile=N:N` (soft and hard open-file limit). */
+  /**
+   * Once it listens, lower the child's open-file limit to N (soft and hard) with `prlimit
+   * --pid` (see test/helpers/fd-limit.ts for why not at start).
+   */
   nofile?: number;
   env?: Record<string, string>;
   /** Give up if the table is not printed within this long (default 20 s). */
@@ -48,14 +52,7 @@ export class ServeProcess {
   private constructor(args: string[], options: StartOptions) {
     this.args = args;
     const nodeArgs = ['--expose-gc', '--import', PROBE, BIN, 'serve', ...args];
-    const [cmd, argv] =
-      options.nofile === undefined
-        ? [process.execPath, nodeArgs]
-        : [
-            'prlimit',
-            [`--nofile=${options.nofile}:${options.nofile}`, '--', process.execPath, ...nodeArgs],
-          ];
-    this.child = spawn(cmd, argv, {
+    this.child = spawn(process.execPath, nodeArgs, {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
@@ -113,6 +110,12 @@ export class ServeProcess {
           clearTimeout(timer);
           proc.child.stdout?.off('data', check);
           proc.listeners = parseTable(proc.#stdout.slice(at));
+          try {
+            if (options.nofile !== undefined) limitOpenFiles(proc.pid, options.nofile);
+          } catch (error) {
+            fail(error as Error);
+            return;
+          }
           resolve();
         }
       };

@@ -125,7 +125,7 @@ export const emfile: Scenario = {
   name: 'emfile',
   category: 'faults',
   title:
-    'serve under `prlimit --nofile=64` and 200 clients: it backs off at EMFILE, recovers and keeps serving',
+    'serve with its open-file limit lowered to 64 (`prlimit --pid`) and 200 clients: it backs off at EMFILE, recovers and keeps serving',
   tools: ['prlimit'],
   short: true,
   async run(ctx): Promise<Outcome> {
@@ -172,7 +172,7 @@ export const emfile: Scenario = {
     await proc.stop();
     return {
       load: `${n} echo clients at once against a 64-descriptor limit`,
-      faults: 'EMFILE (prlimit --nofile=64:64)',
+      faults: 'EMFILE (prlimit --pid … --nofile=64:64 once listening)',
       lost: 0,
       figures: {
         'answered while saturated': `${answered.filter(Boolean).length}/${n}`,
