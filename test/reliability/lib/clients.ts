@@ -222,6 +222,21 @@ export class LineClient {
     return this.lines.filter((l) => re.test(l)).length;
   }
 
+  /**
+   * An incremental count of the lines matching RE: each call scans only the lines that
+   * arrived since the last one. `count()` rescans everything, which inside an `until()`
+   * (checked on every chunk) is quadratic and, over tens of thousands of lines, slows this
+   * client down until the server rightly cuts it as a slow consumer.
+   */
+  counter(re: RegExp): () => number {
+    let scanned = 0;
+    let matched = 0;
+    return () => {
+      for (; scanned < this.lines.length; scanned++) if (re.test(this.lines[scanned]!)) matched++;
+      return matched;
+    };
+  }
+
   send(line: string): void {
     this.sock.write(`${line}\n`);
   }

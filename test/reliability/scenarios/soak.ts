@@ -165,7 +165,8 @@ export const soakChat: Scenario = {
     });
     // Every member gets every other sender's lines; wait for the last ones.
     const expected = (i: number): number => sent.reduce((a, n, k) => a + (k === i ? 0 : n), 0);
-    const got = (i: number): number => clients[i]!.count(/^<m\d+> soak \d+ \d+$/);
+    const counters = clients.map((c) => c.counter(/^<m\d+> soak \d+ \d+$/));
+    const got = (i: number): number => counters[i]!();
     await Promise.all(
       clients.map((c, i) => c.until(() => got(i) >= expected(i), 15_000).catch(() => {})),
     );
