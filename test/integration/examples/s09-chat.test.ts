@@ -13,7 +13,7 @@ import {
   uniquePrefix,
 } from '../services/chat-redis-harness.js';
 import { needs } from '../../helpers/needs.js';
-import { untilAny } from '../../helpers/wait.js';
+import { untilAny, WAIT_MS } from '../../helpers/wait.js';
 
 /** A child process whose stdout lines are collected. */
 class Proc {
@@ -40,7 +40,7 @@ class Proc {
     this.child.stdin?.write(text);
   }
 
-  async waitFor(pattern: RegExp, timeout = 15000): Promise<RegExpExecArray> {
+  async waitFor(pattern: RegExp, timeout = WAIT_MS): Promise<RegExpExecArray> {
     await untilAny(
       () => pattern.test(this.out) || this.child.exitCode !== null,
       [

@@ -10,6 +10,7 @@ import { serveChatConnection } from '../../../src/services/chat/connection.js';
 import { ChatHub, type ChatHubOptions } from '../../../src/services/chat/hub.js';
 import { formatPeer } from '../../../src/services/chat/index.js';
 import { MemoryBus } from '../../../src/services/chat/memory-bus.js';
+import { WAIT_MS } from '../../helpers/wait.js';
 
 export interface ChatServerHandle {
   port: number;
@@ -127,7 +128,7 @@ export class TestClient {
   }
 
   /** Waits until `cond()` holds, re-checked on each line received. */
-  async waitUntil(cond: () => boolean, timeout = 10000, what = 'a condition'): Promise<void> {
+  async waitUntil(cond: () => boolean, timeout = WAIT_MS, what = 'a condition'): Promise<void> {
     const deadline = Date.now() + timeout;
     while (!cond()) {
       if (this.closed) throw new Error(`closed before ${what}`);
@@ -144,7 +145,7 @@ export class TestClient {
   }
 
   /** Waits until the server closes the connection. */
-  async waitClosed(timeout = 10000): Promise<void> {
+  async waitClosed(timeout = WAIT_MS): Promise<void> {
     if (this.closed) return;
     await Promise.race([
       once(this.sock, 'close'),

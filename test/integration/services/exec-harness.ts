@@ -12,6 +12,7 @@ import {
   signRequest,
 } from '../../../src/services/exec/index.js';
 import { instanceOf, serve } from './helpers/service-harness.js';
+import { WAIT_MS } from '../../helpers/wait.js';
 
 export const SECRET = Buffer.from('test-secret-0123456789abcdef');
 
@@ -41,7 +42,7 @@ export async function serveExec(
 export function rawTcpRequest(
   port: number,
   requests: (SignedRequest | Buffer)[],
-  timeoutMs = 20_000,
+  timeoutMs = WAIT_MS,
 ): Promise<{ frames: ExecReplyFrame[]; closed: boolean }> {
   return new Promise((resolve, reject) => {
     const sock = connect(port, '127.0.0.1');

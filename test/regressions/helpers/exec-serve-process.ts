@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { parseTable, type TableRow } from '../../integration/services/helpers/serve-harness.js';
+import { WAIT_MS } from '../../helpers/wait.js';
 
 export interface ExecServeProcess {
   child: ChildProcess;
@@ -28,7 +29,7 @@ export function rssOf(pid: number): number {
 export async function spawnExecServe(
   argv: string[],
   secret: string,
-  timeoutMs = 30_000,
+  timeoutMs = WAIT_MS,
 ): Promise<ExecServeProcess> {
   const child = spawn(
     process.execPath,

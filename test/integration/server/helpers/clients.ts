@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { PeerAddress } from '../../../../src/server/index.js';
 import { UnixDatagramSocket } from '../../../../src/socket/unix-datagram.js';
+import { WAIT_MS } from '../../../helpers/wait.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
@@ -77,7 +78,7 @@ export class LineClient {
   }
 
   /** Waits until `n` bytes are buffered (or EOF / timeout) and takes them. */
-  async read(n: number, timeoutMs = 10_000): Promise<string> {
+  async read(n: number, timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (this.#buf.length < n && !this.#ended) {
       const left = deadline - Date.now();
@@ -96,7 +97,7 @@ export class LineClient {
   }
 
   /** Reads everything until the server closes. */
-  async readAll(timeoutMs = 10_000): Promise<string> {
+  async readAll(timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     while (!this.#ended) {
       const left = deadline - Date.now();
@@ -239,7 +240,7 @@ export function spawnFixture(
     events,
     stderr: () => err,
     exited,
-    async waitFor(pred, timeoutMs = 30_000) {
+    async waitFor(pred, timeoutMs = WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const found = events.find(pred);

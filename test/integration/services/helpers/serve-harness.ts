@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import { main } from '../../../../src/cli/main.js';
-import { until } from '../../../helpers/wait.js';
+import { until, WAIT_MS } from '../../../helpers/wait.js';
 
 /** One row of the listening table. */
 export interface TableRow {
@@ -57,7 +57,7 @@ export function parseTable(text: string): TableRow[] {
  * Starts `serve` with `argv` (after `serve`). Resolves once the table is printed, or
  * rejects with the captured output if the command exits first.
  */
-export async function startServe(argv: string[], timeoutMs = 10_000): Promise<ServeRun> {
+export async function startServe(argv: string[], timeoutMs = WAIT_MS): Promise<ServeRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   let stdout = '';

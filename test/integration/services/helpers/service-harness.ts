@@ -18,6 +18,7 @@ import {
   UnixStreamServer,
 } from '../../../../src/server/index.js';
 import type { ServiceDefinition, ServiceInstance } from '../../../../src/services/service.js';
+import { WAIT_MS } from '../../../helpers/wait.js';
 
 export type Where = { port: number } | { path: string };
 
@@ -104,7 +105,7 @@ export function dial(where: Where): Promise<NetSocket> {
 export function readUntil(
   sock: NetSocket,
   done: (received: Buffer) => boolean,
-  timeoutMs = 5000,
+  timeoutMs = WAIT_MS,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
