@@ -5,9 +5,14 @@
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
-import type { PeerAddress } from '../server/handler-types.js';
 
-export type { PeerAddress };
+/**
+ * A peer or local address as sockets and servers report it: a host and port with the
+ * family spelled out, or a Unix socket path. Defined here, in the socket layer, so the
+ * server layer above can use it without the socket layer importing upward.
+ */
+export type PeerAddress =
+  { family: 'IPv4' | 'IPv6'; address: string; port: number } | { family: 'unix'; path: string };
 
 /** A TCP or UDP endpoint: a host name or IP literal and a port (0 = any free port when binding). */
 export interface TcpAddress {
