@@ -27,7 +27,7 @@ import {
   SocketClosedError,
   SocketTimeoutError,
 } from '../errors.js';
-import { checkPositiveInt } from '../internal/check-option.js';
+import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
 import { nextRequestId } from '../internal/request-id.js';
 import { gracefulClose } from '../socket/graceful-close.js';
 import { resetConnection } from '../socket/reset-connection.js';
@@ -42,7 +42,7 @@ import { IdleSweeper } from './idle-sweeper.js';
 import type { ListenerEvents, ServerTlsOptions } from './listener.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
-import { type BaseServerOptions, checkSeconds } from './server-options.js';
+import type { BaseServerOptions } from './server-options.js';
 
 /** A `StreamRequestHandler` subclass. */
 export type StreamRequestHandlerClass = new (

@@ -5,6 +5,10 @@
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { checkPort } from '../internal/check-option.js';
+
+// Defined in internal/check-option.ts; re-exported because `socketkit/socket` exported it from here.
+export { checkPort };
 
 /**
  * A peer or local address as sockets and servers report it: a host and port with the
@@ -72,15 +76,6 @@ export function checkAddress(
   }
   // Python's '' means "any address" when binding and "this host" when connecting.
   return { host: host === undefined || host === '' ? defaultHost : host, port: a.port };
-}
-
-/** @throws {InvalidArgumentError} unless `port` is an integer in 0..65535. */
-export function checkPort(port: unknown, what = 'port'): asserts port is number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(
-      `${what} must be an integer from 0 to 65535, got ${String(port)}`,
-    );
-  }
 }
 
 /** Builds a `PeerAddress` from the pieces Node reports (`remoteAddress`, `remoteFamily`, …). */
