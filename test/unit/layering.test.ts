@@ -34,6 +34,12 @@ function layerOf(path: string): string {
   return path.split(sep)[0]!.replace(/\.[jt]s$/, '');
 }
 
+/** Within services/, the service a path belongs to (null for the shared top-level files). */
+function serviceOf(path: string): string | null {
+  const parts = path.split(sep);
+  return parts[0] === 'services' && parts.length > 2 ? parts[1]! : null;
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
@@ -72,16 +78,25 @@ function violation({ from, to }: Edge): string | null {
   if (a !== b && RANK[b]! >= RANK[a]!) {
     return `${from} imports ${to}: ${a} may not import ${b} (same or higher layer)`;
   }
+  // Services are worked examples of the public API: one may not borrow another's
+  // internals (what two share belongs in internal/ or in services/*.ts).
+  const own = serviceOf(from);
+  const other = serviceOf(to);
+  if (own !== null && other !== null && own !== other) {
+    return `${from} imports ${to}: another service's internals`;
+  }
   return null;
 }
 
-test('layering: the rule itself catches upward and sideways imports', () => {
+test('layering: the rule itself catches upward, sideways and cross-service imports', () => {
   const bad = (from: string, to: string): boolean => violation({ from, to }) !== null;
   assert.ok(bad(join('socket', 'address.ts'), join('server', 'handler-types.js')));
   assert.ok(bad(join('internal', 'x.ts'), join('framing', 'codec.js')));
   assert.ok(bad(join('framing', 'x.ts'), join('resolve', 'index.js')));
   assert.ok(bad(join('server', 'x.ts'), join('services', 'echo', 'index.js')));
   assert.ok(bad(join('services', 'echo', 'index.ts'), join('cli', 'io.js')));
+  assert.ok(bad(join('services', 'strftime', 'index.ts'), join('services', 'sntp', 'clock.js')));
+  assert.ok(!bad(join('cli', 'commands', 'sntp.ts'), join('services', 'sntp', 'index.js')));
   assert.ok(!bad(join('server', 'x.ts'), join('socket', 'address.js')));
   assert.ok(!bad(join('services', 'echo', 'index.ts'), join('services', 'service.js')));
   assert.ok(!bad(join('services', 'registry.ts'), join('services', 'echo', 'index.js')));

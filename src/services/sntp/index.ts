@@ -11,11 +11,11 @@ import { clientKey } from '../../server/address-limits.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DatagramContext, DatagramHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
-import { type Clock, HrClock } from './clock.js';
+import { type Clock, HrClock } from '../../internal/clock.js';
 import { LeapIndicator, type LeapIndicatorValue } from './packet.js';
 import { SntpResponder, type SntpResponderOptions } from './sntp-responder.js';
 
-export { type Clock, FakeClock, HrClock } from './clock.js';
+export { type Clock, FakeClock, HrClock } from '../../internal/clock.js';
 export * from './packet.js';
 export {
   RateLimiter,

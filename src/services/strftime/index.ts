@@ -31,7 +31,7 @@ import { LineCodec } from '../../framing/line.js';
 import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
 import { stopWhenQuiet } from '../stop-when-quiet.js';
-import { HrClock } from '../sntp/clock.js';
+import { HrClock } from '../../internal/clock.js';
 import { TimeFormatter } from './time-formatter.js';
 
 export { MAX_FIELD_WIDTH, TimeFormatter, type TimeFormatterOptions } from './time-formatter.js';
