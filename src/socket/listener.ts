@@ -18,11 +18,11 @@ import * as net from 'node:net';
 import util from 'node:util';
 import {
   fromSystemError,
+  InvalidArgumentError,
   SocketClosedError,
   SocketTimeoutError,
   WouldBlockError,
 } from '../errors.js';
-import { checkInteger } from '../internal/check-option.js';
 import {
   checkAddress,
   isUnixAddress,
@@ -133,7 +133,14 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     const target = checkAddress(address, 'address', '');
     const backlog = options.backlog ?? defaultBacklog();
     checkBacklog(backlog, 0);
-    if (options.maxPending !== undefined) checkInteger(options.maxPending, 'maxPending', 0);
+    if (
+      options.maxPending !== undefined &&
+      (!Number.isInteger(options.maxPending) || options.maxPending < 0)
+    ) {
+      throw new InvalidArgumentError(
+        `maxPending must be an integer >= 0, got ${String(options.maxPending)}`,
+      );
+    }
     const unix = isUnixAddress(target);
     if (unix && (options.removeStale ?? true)) await claimUnixSocketPath(target.path);
     const server = net.createServer({ allowHalfOpen: true });
