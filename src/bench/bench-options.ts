@@ -5,6 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
+import { checkInteger, checkSecondsBetween } from '../internal/check-option.js';
 
 /** The load shapes `socketkit bench` can generate. */
 export const BENCH_MODES = ['rr', 'stream', 'udp', 'conns', 'fanout', 'sntp'] as const;
@@ -92,24 +93,6 @@ const LIMITS = {
   window: 65_536,
 } as const;
 
-function checkInt(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      `--${name} must be an integer from ${min} to ${max}, got ${value}`,
-    );
-  }
-  return value;
-}
-
-function checkSeconds(name: string, value: number, min: number, max: number): number {
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new InvalidArgumentError(
-      `--${name} must be a number of seconds from ${min} to ${max}, got ${value}`,
-    );
-  }
-  return value;
-}
-
 /**
  * Fills in the mode's defaults and checks every option.
  * @throws {InvalidArgumentError} naming the option and its allowed range.
@@ -130,12 +113,12 @@ export function resolveBenchOptions(
     mode,
     port: input.port,
   };
-  checkInt('port', o.port, 1, 65535);
+  checkInteger(o.port, '--port', 1, 65535);
   if (o.host.length === 0) throw new InvalidArgumentError('the target host cannot be empty');
-  checkInt('connections', o.connections, 1, LIMITS.connections);
-  checkInt('size', o.size, mode === 'fanout' ? 0 : 1, LIMITS.size);
-  checkSeconds('duration', o.duration, 0.05, LIMITS.duration);
-  checkSeconds('warmup', o.warmup, 0, LIMITS.duration);
+  checkInteger(o.connections, '--connections', 1, LIMITS.connections);
+  checkInteger(o.size, '--size', mode === 'fanout' ? 0 : 1, LIMITS.size);
+  checkSecondsBetween(o.duration, '--duration', 0.05, LIMITS.duration);
+  checkSecondsBetween(o.warmup, '--warmup', 0, LIMITS.duration);
   if (mode === 'conns' && o.warmup > 0) {
     // conns opens, holds and pings each connection once: there is no steady load to warm
     // up, and a silently ignored flag would make a reader believe the figures exclude one.
@@ -143,14 +126,14 @@ export function resolveBenchOptions(
       '--warmup does not apply to conns mode (every connection is opened and pinged once)',
     );
   }
-  checkInt('count', o.count, 0, Number.MAX_SAFE_INTEGER);
-  checkInt('workers', o.workers, 1, LIMITS.workers);
-  checkInt('window', o.window, 1, LIMITS.window);
-  checkInt('senders', o.senders, 1, LIMITS.connections);
-  checkInt('rate', o.rate, 0, 10_000_000);
-  checkSeconds('hold', o.hold, 0, LIMITS.duration);
-  checkInt('burst', o.burst, 1, LIMITS.connections);
-  checkSeconds('timeout', o.timeout, 0.01, 600);
+  checkInteger(o.count, '--count', 0, Number.MAX_SAFE_INTEGER);
+  checkInteger(o.workers, '--workers', 1, LIMITS.workers);
+  checkInteger(o.window, '--window', 1, LIMITS.window);
+  checkInteger(o.senders, '--senders', 1, LIMITS.connections);
+  checkInteger(o.rate, '--rate', 0, 10_000_000);
+  checkSecondsBetween(o.hold, '--hold', 0, LIMITS.duration);
+  checkInteger(o.burst, '--burst', 1, LIMITS.connections);
+  checkSecondsBetween(o.timeout, '--timeout', 0.01, 600);
   if (mode === 'udp' && o.size < 4)
     throw new InvalidArgumentError('--size must be >= 4 in udp mode');
   if (mode === 'udp' && o.size > 65_507) {

@@ -17,7 +17,7 @@
  */
 import { FrameTooLongError, InvalidArgumentError } from '../errors.js';
 import type { ByteQueue } from '../internal/byte-queue.js';
-import { checkBoolean, checkInteger, checkOneOf } from './check-option.js';
+import { checkBoolean, checkInteger, checkOneOf } from '../internal/check-option.js';
 import { type Codec, DEFAULT_MAX_FRAME_LENGTH } from './codec.js';
 import {
   decodeText,
@@ -115,30 +115,25 @@ export class DelimiterCodec<E extends FrameEncoding = null> implements Codec<
     });
     this.#longest = Math.max(...this.#delimiters.map((d) => d.length));
     this.maxFrameLength = checkInteger(
-      where,
-      'maxFrameLength',
-      options.maxFrameLength,
-      DEFAULT_MAX_FRAME_LENGTH,
+      options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      `${where}: maxFrameLength`,
       1,
     );
-    this.#keep = checkBoolean(where, 'keepDelimiter', options.keepDelimiter, false);
-    this.#recover = checkBoolean(where, 'discardOnOverflow', options.discardOnOverflow, true);
-    this.#encoding = checkOneOf<FrameEncoding>(where, 'encoding', options.encoding, null, [
-      'utf8',
-      null,
-    ]);
+    this.#keep = checkBoolean(options.keepDelimiter ?? false, `${where}: keepDelimiter`);
+    this.#recover = checkBoolean(options.discardOnOverflow ?? true, `${where}: discardOnOverflow`);
+    this.#encoding = checkOneOf<FrameEncoding>(
+      options.encoding === undefined ? null : options.encoding,
+      `${where}: encoding`,
+      ['utf8', null],
+    );
     this.#onInvalid = checkOneOf<InvalidUtf8Policy>(
-      where,
-      'onInvalidUtf8',
-      options.onInvalidUtf8,
-      'replace',
+      options.onInvalidUtf8 === undefined ? 'replace' : options.onInvalidUtf8,
+      `${where}: onInvalidUtf8`,
       ['replace', 'error'],
     );
     this.#allowUnterminated = checkBoolean(
-      where,
-      'allowUnterminated',
-      options.allowUnterminated,
-      true,
+      options.allowUnterminated ?? true,
+      `${where}: allowUnterminated`,
     );
   }
 

@@ -11,7 +11,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { ByteQueue } from '../internal/byte-queue.js';
-import { checkInteger } from './check-option.js';
+import { checkInteger } from '../internal/check-option.js';
 import { type Codec, DEFAULT_MAX_FRAME_LENGTH } from './codec.js';
 import { frameBytes } from './decode-text.js';
 
@@ -49,17 +49,13 @@ export class FixedLengthCodec implements Codec<Buffer, Uint8Array | string> {
   constructor(options: FixedLengthCodecOptions) {
     const where = 'FixedLengthCodec';
     this.maxFrameLength = checkInteger(
-      where,
-      'maxFrameLength',
-      options?.maxFrameLength,
-      DEFAULT_MAX_FRAME_LENGTH,
+      options?.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      `${where}: maxFrameLength`,
       1,
     );
     this.frameLength = checkInteger(
-      where,
-      'frameLength',
       options?.frameLength,
-      Number.NaN,
+      `${where}: frameLength`,
       1,
       this.maxFrameLength,
     );

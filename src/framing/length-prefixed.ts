@@ -27,7 +27,7 @@
  */
 import { CorruptFrameError, FrameTooLongError, InvalidArgumentError } from '../errors.js';
 import type { ByteQueue } from '../internal/byte-queue.js';
-import { checkBoolean, checkInteger, checkOneOf } from './check-option.js';
+import { checkBoolean, checkInteger, checkOneOf } from '../internal/check-option.js';
 import { type Codec, DEFAULT_MAX_FRAME_LENGTH } from './codec.js';
 import { frameBytes } from './decode-text.js';
 
@@ -115,39 +115,35 @@ export class LengthPrefixedCodec implements Codec<Buffer, Uint8Array | string> {
   constructor(options: LengthPrefixedCodecOptions = {}) {
     const where = 'LengthPrefixedCodec';
     this.maxFrameLength = checkInteger(
-      where,
-      'maxFrameLength',
-      options.maxFrameLength,
-      DEFAULT_MAX_FRAME_LENGTH,
+      options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      `${where}: maxFrameLength`,
       1,
     );
-    this.#offset = checkInteger(where, 'lengthFieldOffset', options.lengthFieldOffset, 0, 0);
+    this.#offset = checkInteger(options.lengthFieldOffset ?? 0, `${where}: lengthFieldOffset`, 0);
     this.#fieldLength = checkOneOf<LengthFieldLength>(
-      where,
-      'lengthFieldLength',
-      options.lengthFieldLength,
-      4,
+      options.lengthFieldLength === undefined ? 4 : options.lengthFieldLength,
+      `${where}: lengthFieldLength`,
       [1, 2, 3, 4, 8],
     );
     this.#little =
-      checkOneOf(where, 'byteOrder', options.byteOrder, 'big', ['big', 'little']) === 'little';
+      checkOneOf(
+        options.byteOrder === undefined ? 'big' : options.byteOrder,
+        `${where}: byteOrder`,
+        ['big', 'little'],
+      ) === 'little';
     this.#adjustment = checkInteger(
-      where,
-      'lengthAdjustment',
-      options.lengthAdjustment,
-      0,
+      options.lengthAdjustment ?? 0,
+      `${where}: lengthAdjustment`,
       Number.MIN_SAFE_INTEGER,
     );
     this.#headerEnd = this.#offset + this.#fieldLength;
     this.#strip = checkInteger(
-      where,
-      'initialBytesToStrip',
-      options.initialBytesToStrip,
-      this.#headerEnd,
+      options.initialBytesToStrip ?? this.#headerEnd,
+      `${where}: initialBytesToStrip`,
       0,
     );
-    this.#failFast = checkBoolean(where, 'failFast', options.failFast, true);
-    this.#recover = checkBoolean(where, 'discardOnOverflow', options.discardOnOverflow, true);
+    this.#failFast = checkBoolean(options.failFast ?? true, `${where}: failFast`);
+    this.#recover = checkBoolean(options.discardOnOverflow ?? true, `${where}: discardOnOverflow`);
     if (this.#headerEnd > this.maxFrameLength) {
       throw new InvalidArgumentError(
         `${where}: maxFrameLength (${this.maxFrameLength}) must be at least lengthFieldOffset + lengthFieldLength (${this.#headerEnd})`,

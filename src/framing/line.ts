@@ -15,7 +15,7 @@
  */
 import { FrameTooLongError, InvalidArgumentError } from '../errors.js';
 import type { ByteQueue } from '../internal/byte-queue.js';
-import { checkBoolean, checkInteger, checkOneOf } from './check-option.js';
+import { checkBoolean, checkInteger, checkOneOf } from '../internal/check-option.js';
 import { type Codec, DEFAULT_MAX_LINE_LENGTH } from './codec.js';
 import {
   decodeText,
@@ -114,32 +114,31 @@ export class LineCodec<E extends FrameEncoding = 'utf8'> implements Codec<
       );
     }
     this.maxFrameLength = checkInteger(
-      where,
-      'maxFrameLength',
-      options.maxFrameLength ?? options.maxLineLength,
-      DEFAULT_MAX_LINE_LENGTH,
+      options.maxFrameLength ?? options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH,
+      `${where}: maxFrameLength`,
       1,
     );
-    this.#keep = checkBoolean(where, 'keepDelimiter', options.keepDelimiter, false);
-    this.#recover = checkBoolean(where, 'discardOnOverflow', options.discardOnOverflow, true);
-    this.#encoding = checkOneOf<FrameEncoding>(where, 'encoding', options.encoding, 'utf8', [
-      'utf8',
-      null,
-    ]);
+    this.#keep = checkBoolean(options.keepDelimiter ?? false, `${where}: keepDelimiter`);
+    this.#recover = checkBoolean(options.discardOnOverflow ?? true, `${where}: discardOnOverflow`);
+    this.#encoding = checkOneOf<FrameEncoding>(
+      options.encoding === undefined ? 'utf8' : options.encoding,
+      `${where}: encoding`,
+      ['utf8', null],
+    );
     this.#onInvalid = checkOneOf<InvalidUtf8Policy>(
-      where,
-      'onInvalidUtf8',
-      options.onInvalidUtf8,
-      'replace',
+      options.onInvalidUtf8 === undefined ? 'replace' : options.onInvalidUtf8,
+      `${where}: onInvalidUtf8`,
       ['replace', 'error'],
     );
     this.#allowUnterminated = checkBoolean(
-      where,
-      'allowUnterminated',
-      options.allowUnterminated,
-      true,
+      options.allowUnterminated ?? true,
+      `${where}: allowUnterminated`,
     );
-    const newline = checkOneOf(where, 'newline', options.newline, '\n', ['\n', '\r\n']);
+    const newline = checkOneOf(
+      options.newline === undefined ? '\n' : options.newline,
+      `${where}: newline`,
+      ['\n', '\r\n'],
+    );
     this.#newline = Buffer.from(newline, 'latin1');
   }
 

@@ -16,7 +16,7 @@
  */
 import { CorruptFrameError, FrameTooLongError } from '../errors.js';
 import type { ByteQueue } from '../internal/byte-queue.js';
-import { checkBoolean, checkInteger } from './check-option.js';
+import { checkBoolean, checkInteger } from '../internal/check-option.js';
 import { type Codec, DEFAULT_MAX_FRAME_LENGTH } from './codec.js';
 import { frameBytes } from './decode-text.js';
 
@@ -67,18 +67,14 @@ export class NetstringCodec implements Codec<Buffer, Uint8Array | string> {
    */
   constructor(options: NetstringCodecOptions = {}) {
     this.maxFrameLength = checkInteger(
-      'NetstringCodec',
-      'maxFrameLength',
-      options.maxFrameLength,
-      DEFAULT_MAX_FRAME_LENGTH,
+      options.maxFrameLength ?? DEFAULT_MAX_FRAME_LENGTH,
+      'NetstringCodec: maxFrameLength',
       0,
     );
     this.#maxDigits = String(this.maxFrameLength).length;
     this.#recover = checkBoolean(
-      'NetstringCodec',
-      'discardOnOverflow',
-      options.discardOnOverflow,
-      true,
+      options.discardOnOverflow ?? true,
+      'NetstringCodec: discardOnOverflow',
     );
   }
 

@@ -7,6 +7,7 @@
 import { ADDRCONFIG, V4MAPPED } from 'node:dns';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { checkPort } from '../internal/check-option.js';
 import { findHostsEntryByName, readHostsFile } from './hosts-file.js';
 import {
   checkHostArgument,
@@ -91,11 +92,7 @@ async function portsByType(
   else if (typeof port === 'number') numeric = port;
   else if (typeof port === 'string' && /^\d+$/.test(port)) numeric = Number(port);
   if (numeric !== undefined) {
-    if (!Number.isInteger(numeric) || numeric < 0 || numeric > 65535) {
-      throw new InvalidArgumentError(
-        `port must be an integer from 0 to 65535, got ${String(port)}`,
-      );
-    }
+    checkPort(numeric);
     for (const t of types) out.set(t, numeric);
     return out;
   }

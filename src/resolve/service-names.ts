@@ -4,6 +4,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkPort } from '../internal/check-option.js';
 import { DEFAULT_SERVICES_FILE, readServicesFile, type ServiceEntry } from './services-file.js';
 
 /** Options for service look-ups. */
@@ -94,9 +95,7 @@ export async function getservbyport(
   protocol?: string | null,
   options: ServiceLookupOptions = {},
 ): Promise<string> {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`port must be an integer from 0 to 65535, got ${String(port)}`);
-  }
+  checkPort(port);
   const proto = checkProtocol(protocol);
   const db = await readServicesFile(options.servicesFile);
   const found = db.entries.find(

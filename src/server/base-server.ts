@@ -27,6 +27,7 @@ import cluster from 'node:cluster';
 import { InvalidArgumentError } from '../errors.js';
 import { AccessList } from './access-list.js';
 import { isServerWorker } from './cluster-messages.js';
+import { checkSeconds } from '../internal/check-option.js';
 import { ClusterPrimary } from './cluster-pool.js';
 import { createLimiter, type Limiter } from './concurrency.js';
 import type { PeerAddress } from './handler-types.js';
@@ -34,7 +35,6 @@ import { publish, serverChannels } from './server-channels.js';
 import {
   type BaseServerOptions,
   checkBaseOptions,
-  checkSeconds,
   type ErrorContext,
   type PendingRequest,
   type ShutdownOptions,

@@ -33,7 +33,9 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkPositiveInt } from '../internal/check-option.js';
 import { RateLimiter } from '../internal/rate-limiter.js';
+import { nextRequestId } from '../internal/request-id.js';
 import { toBuffer } from '../socket/to-buffer.js';
 import { clientKey } from './address-limits.js';
 import { BaseServer } from './base-server.js';
@@ -51,7 +53,6 @@ import {
   serverChannels,
 } from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
-import { checkPositiveInt, nextRequestId } from './stream-server.js';
 
 /** A `DatagramRequestHandler` subclass. */
 export type DatagramRequestHandlerClass = new (

@@ -5,11 +5,11 @@
  * `DatagramRequestHandler`) are built on the same contexts.
  * @module
  */
+import type { PeerAddress } from '../socket/address.js';
 import type { Socket } from '../socket/tcp-socket.js';
 
-/** A peer or local address: a host and port, or a Unix socket path. */
-export type PeerAddress =
-  { family: 'IPv4' | 'IPv6'; address: string; port: number } | { family: 'unix'; path: string };
+// Defined in the socket layer (what sockets report); re-exported where handlers see it.
+export type { PeerAddress };
 
 /** What a stream handler knows about its connection. */
 export interface ConnectionContext {

@@ -3,6 +3,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkSeconds } from '../internal/check-option.js';
 import type { AccessOptions } from './access-list.js';
 import type { Concurrency } from './concurrency.js';
 import type { PeerAddress } from './handler-types.js';
@@ -58,16 +59,6 @@ export interface ShutdownOptions {
 export interface PendingRequest {
   run(): Promise<void>;
   discard(): void;
-}
-
-/** @throws {InvalidArgumentError} unless `value` is undefined (or null, if allowed) or seconds >= 0. */
-export function checkSeconds(value: unknown, name: string, nullable: boolean): void {
-  if (value === undefined || (nullable && value === null)) return;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `${name} must be a number of seconds >= 0${nullable ? ' or null' : ''}, got ${String(value)}`,
-    );
-  }
 }
 
 /**

@@ -27,6 +27,8 @@ import {
   SocketClosedError,
   SocketTimeoutError,
 } from '../errors.js';
+import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
+import { nextRequestId } from '../internal/request-id.js';
 import { gracefulClose } from '../socket/graceful-close.js';
 import { resetConnection } from '../socket/reset-connection.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
@@ -40,7 +42,7 @@ import { IdleSweeper } from './idle-sweeper.js';
 import type { ListenerEvents, ServerTlsOptions } from './listener.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
-import { type BaseServerOptions, checkSeconds } from './server-options.js';
+import type { BaseServerOptions } from './server-options.js';
 
 /** A `StreamRequestHandler` subclass. */
 export type StreamRequestHandlerClass = new (
@@ -142,15 +144,8 @@ interface Connection {
   key: string | null;
 }
 
-let nextId = 1;
-
 /** Connections sharing one `ctx.signal` (see StreamServer#signalOf). */
 const SIGNAL_GROUP = 32;
-
-/** Hands out connection and datagram ids, unique within the process. */
-export function nextRequestId(): number {
-  return nextId++;
-}
 
 /** What TCP, TLS and Unix stream servers share. Not used directly. */
 export abstract class StreamServer extends BaseServer implements FdPressureListener {
@@ -715,12 +710,4 @@ function whereOf(remote: PeerAddress): { address?: string; port?: number; path?:
   return remote.family === 'unix'
     ? { path: remote.path }
     : { address: remote.address, port: remote.port };
-}
-
-/** @throws {InvalidArgumentError} unless `value` is undefined or a positive integer. */
-export function checkPositiveInt(value: unknown, name: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new InvalidArgumentError(`${name} must be a positive integer, got ${String(value)}`);
-  }
 }

@@ -4,7 +4,8 @@
  */
 import type net from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
-import { checkPort, toPeerAddress } from '../socket/address.js';
+import { checkPort } from '../internal/check-option.js';
+import { toPeerAddress } from '../socket/address.js';
 import type { PeerAddress } from './handler-types.js';
 import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';

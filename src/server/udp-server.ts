@@ -6,7 +6,8 @@ import dgram from 'node:dgram';
 import dns from 'node:dns';
 import { isIP } from 'node:net';
 import { fromSystemError, InvalidArgumentError } from '../errors.js';
-import { checkPort, toPeerAddress } from '../socket/address.js';
+import { checkPort } from '../internal/check-option.js';
+import { toPeerAddress } from '../socket/address.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
 

@@ -5,9 +5,18 @@
  */
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
-import type { PeerAddress } from '../server/handler-types.js';
+import { checkPort } from '../internal/check-option.js';
 
-export type { PeerAddress };
+// Defined in internal/check-option.ts; re-exported because `socketkit/socket` exported it from here.
+export { checkPort };
+
+/**
+ * A peer or local address as sockets and servers report it: a host and port with the
+ * family spelled out, or a Unix socket path. Defined here, in the socket layer, so the
+ * server layer above can use it without the socket layer importing upward.
+ */
+export type PeerAddress =
+  { family: 'IPv4' | 'IPv6'; address: string; port: number } | { family: 'unix'; path: string };
 
 /** A TCP or UDP endpoint: a host name or IP literal and a port (0 = any free port when binding). */
 export interface TcpAddress {
@@ -67,15 +76,6 @@ export function checkAddress(
   }
   // Python's '' means "any address" when binding and "this host" when connecting.
   return { host: host === undefined || host === '' ? defaultHost : host, port: a.port };
-}
-
-/** @throws {InvalidArgumentError} unless `port` is an integer in 0..65535. */
-export function checkPort(port: unknown, what = 'port'): asserts port is number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(
-      `${what} must be an integer from 0 to 65535, got ${String(port)}`,
-    );
-  }
 }
 
 /** Builds a `PeerAddress` from the pieces Node reports (`remoteAddress`, `remoteFamily`, …). */

@@ -4,7 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../errors.js';
+import { checkInteger } from '../internal/check-option.js';
 
 /** The largest default backlog: see {@link defaultBacklog}. */
 export const MAX_DEFAULT_BACKLOG = 4096;
@@ -46,9 +46,5 @@ export function defaultBacklog(): number {
  * @throws {InvalidArgumentError} otherwise.
  */
 export function checkBacklog(value: unknown, min: 0 | 1): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_BACKLOG) {
-    throw new InvalidArgumentError(
-      `backlog must be an integer from ${min} to ${MAX_BACKLOG}, got ${String(value)}`,
-    );
-  }
+  checkInteger(value, 'backlog', min, MAX_BACKLOG);
 }

@@ -19,6 +19,7 @@ import {
   SocketTimeoutError,
   WouldBlockError,
 } from '../errors.js';
+import { checkInteger } from '../internal/check-option.js';
 import {
   type AddressLike,
   checkAddress,
@@ -187,9 +188,7 @@ export class DatagramSocket implements DatagramTransport {
    * @throws {SocketTimeoutError}, `WouldBlockError`, `SocketClosedError`, `ConnectionRefusedError` (connected UDP).
    */
   async recvFrom(maxBytes: number = DEFAULT_RECV_SIZE): Promise<Datagram> {
-    if (!Number.isInteger(maxBytes) || maxBytes < 0) {
-      throw new InvalidArgumentError(`maxBytes must be an integer >= 0, got ${String(maxBytes)}`);
-    }
+    checkInteger(maxBytes, 'maxBytes', 0);
     this.#checkOpen('recvFrom');
     const pending = this.#pendingError;
     if (pending !== null) {

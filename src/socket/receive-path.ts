@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type ErrorAddress, InvalidArgumentError, WouldBlockError } from '../errors.js';
+import { checkInteger } from '../internal/check-option.js';
 import type { Decoder } from '../framing/codec.js';
 import { FrameReader } from '../framing/frame-reader.js';
 import {
@@ -54,9 +55,7 @@ export class ReceivePath {
   }
 
   recvExactly(n: number): Promise<Buffer> {
-    if (!Number.isInteger(n) || n < 0) {
-      throw new InvalidArgumentError(`n must be an integer >= 0, got ${String(n)}`);
-    }
+    checkInteger(n, 'n', 0);
     return this.#read('recvExactly', exactlyAttempt(n, this.#ctx.where));
   }
 

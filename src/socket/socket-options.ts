@@ -16,6 +16,7 @@
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { InvalidArgumentError, UnsupportedOptionError } from '../errors.js';
+import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
 import { DEFAULT_RECEIVE_HIGH_WATER_MARK } from './receive-buffer.js';
 import { checkTimeout } from './wait.js';
 
@@ -93,11 +94,7 @@ export function checkSocketOptions(options: SocketOptions): {
     );
   }
   const highWaterMark = options.highWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK;
-  if (!Number.isInteger(highWaterMark) || highWaterMark < 1) {
-    throw new InvalidArgumentError(
-      `highWaterMark must be a positive integer, got ${String(highWaterMark)}`,
-    );
-  }
+  checkPositiveInt(highWaterMark, 'highWaterMark');
   const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
   checkTimeout(closeTimeout, 'closeTimeout');
   const lingerTimeout = options.lingerTimeout ?? DEFAULT_LINGER_TIMEOUT;
@@ -163,13 +160,13 @@ export class StreamOptions {
         if (typeof value === 'object' && value !== null) {
           const ka = value as Partial<KeepAlive>;
           this.#keepAlive = toBool(`${name}.enable`, ka.enable);
-          if (ka.idle !== undefined) this.#keepIdle = toSeconds(`${name}.idle`, ka.idle);
+          if (ka.idle !== undefined) this.#keepIdle = toSeconds(ka.idle, `${name}.idle`);
         } else {
           this.#keepAlive = toBool(name, value);
         }
         break;
       case 'TCP_KEEPIDLE':
-        this.#keepIdle = toSeconds(name, value);
+        this.#keepIdle = toSeconds(value, name);
         break;
       case 'SO_LINGER':
         this.#lingerZero = toLingerZero(value);
@@ -212,13 +209,10 @@ function toBool(name: string, value: unknown): boolean {
   throw new InvalidArgumentError(`${name} must be a boolean (or 0/1), got ${String(value)}`);
 }
 
-function toSeconds(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InvalidArgumentError(
-      `${name} must be a number of seconds >= 0, got ${String(value)}`,
-    );
-  }
-  return value;
+/** A required number of seconds (checkSeconds lets a left-out `undefined` pass). */
+function toSeconds(value: unknown, name: string): number {
+  checkSeconds(value ?? null, name);
+  return value as number;
 }
 
 function toLingerZero(value: unknown): boolean {

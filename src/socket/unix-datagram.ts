@@ -31,6 +31,7 @@ import {
   UnsupportedOptionError,
   WouldBlockError,
 } from '../errors.js';
+import { checkInteger } from '../internal/check-option.js';
 import type { PeerAddress, SocketAddress } from './address.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
 import type { Datagram, DatagramTransport } from './datagram-transport.js';
@@ -240,9 +241,7 @@ export class UnixDatagramSocket implements DatagramTransport {
 
   /** Receives one datagram, keeping at most `maxBytes` of it. */
   async recvFrom(maxBytes: number): Promise<Datagram> {
-    if (!Number.isInteger(maxBytes) || maxBytes < 0) {
-      throw new InvalidArgumentError(`maxBytes must be an integer >= 0, got ${String(maxBytes)}`);
-    }
+    checkInteger(maxBytes, 'maxBytes', 0);
     this.#check('recvfrom');
     const timeout = this.#timeout;
     const d = await this.#queue.shift({

@@ -113,7 +113,7 @@ function flagOf(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-function checkPort(service: ServiceDefinition, port: number): number {
+function checkOffsetPort(service: ServiceDefinition, port: number): number {
   if (port < 0 || port > 65535) {
     throw new ServeUsageError(
       `--port-offset puts ${service.name} on port ${port}, outside 0…65535`,
@@ -152,7 +152,7 @@ export function planFromFlags(
       listeners: networkListeners(
         service,
         host,
-        checkPort(service, service.defaultPort + portOffset),
+        checkOffsetPort(service, service.defaultPort + portOffset),
         only,
         false,
       ),
@@ -191,7 +191,7 @@ export function planFromFlags(
   if (!unixGiven || flags.port !== undefined || only !== undefined || tls) {
     const port =
       flags.port === undefined
-        ? checkPort(service, service.defaultPort + portOffset)
+        ? checkOffsetPort(service, service.defaultPort + portOffset)
         : parsePort('--port', flags.port);
     listeners.push(...networkListeners(service, host, port, only, tls));
   }

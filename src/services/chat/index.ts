@@ -16,6 +16,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
 import { isServerWorker } from '../../server/cluster-pool.js';
 import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
+import { integerOption } from '../number-option.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
 import type { MessageBus } from './bus.js';
 import { serveChatConnection } from './connection.js';
@@ -28,17 +29,6 @@ export { serveChatConnection, socketSink } from './connection.js';
 export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
 export { MemoryBus, type MemoryChatLimits, MemoryChatStore } from './memory-bus.js';
 export * from './protocol.js';
-
-/** Parses a non-negative integer option, with its name in the error. */
-function intOption(name: string, min = 0): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`--${name} must be an integer >= ${min}, got "${raw}"`);
-    }
-    return n;
-  };
-}
 
 /** Parses `memory` or `redis://host:port[/db]`. */
 export function parseBusSpec(raw: string): string {
@@ -87,84 +77,84 @@ export const chatOptions: readonly ServiceOption[] = [
     description:
       'Redis bus: a command or read unanswered this long means the bus is down (clients are told)',
     defaultValue: 2000,
-    parse: intOption('bus-timeout', 50),
+    parse: integerOption('bus-timeout', 50),
   },
   {
     flags: '--history <n>',
     key: 'history',
     description: 'messages replayed on join (0: none)',
     defaultValue: DEFAULT_HUB_OPTIONS.history,
-    parse: intOption('history'),
+    parse: integerOption('history', 0),
   },
   {
     flags: '--history-bytes <bytes>',
     key: 'historyBytes',
     description: 'bytes of history kept per room (with --history lines)',
     defaultValue: DEFAULT_HUB_OPTIONS.historyBytes,
-    parse: intOption('history-bytes'),
+    parse: integerOption('history-bytes', 0),
   },
   {
     flags: '--max-rooms <n>',
     key: 'maxRooms',
     description: 'rooms open at once; a join to a new room beyond it is refused with a notice',
     defaultValue: DEFAULT_HUB_OPTIONS.maxRooms,
-    parse: intOption('max-rooms', 1),
+    parse: integerOption('max-rooms', 1),
   },
   {
     flags: '--room-grace <s>',
     key: 'roomGrace',
     description: "seconds an empty room's history and topic are kept (0: forgotten at once)",
     defaultValue: DEFAULT_HUB_OPTIONS.roomGrace,
-    parse: intOption('room-grace'),
+    parse: integerOption('room-grace', 0),
   },
   {
     flags: '--max-clients <n>',
     key: 'maxClients',
     description: 'clients at once on this node',
     defaultValue: DEFAULT_HUB_OPTIONS.maxClients,
-    parse: intOption('max-clients', 1),
+    parse: integerOption('max-clients', 1),
   },
   {
     flags: '--max-line-length <bytes>',
     key: 'maxLineLength',
     description: 'longest line; longer ones are dropped with a notice',
     defaultValue: L.maxLineLength,
-    parse: intOption('max-line-length', 16),
+    parse: integerOption('max-line-length', 16),
   },
   {
     flags: '--flush-delay <ms>',
     key: 'flushDelay',
     description: 'a partial line waiting this long is sent as a message (0: wait for the newline)',
     defaultValue: L.flushDelay,
-    parse: intOption('flush-delay'),
+    parse: integerOption('flush-delay', 0),
   },
   {
     flags: '--rate-limit <lines/s>',
     key: 'rateLimit',
     description: 'sustained lines per second per client (0: no limit)',
     defaultValue: L.rateLimit,
-    parse: intOption('rate-limit'),
+    parse: integerOption('rate-limit', 0),
   },
   {
     flags: '--rate-burst <lines>',
     key: 'rateBurst',
     description: 'lines a client may send at once',
     defaultValue: L.rateBurst,
-    parse: intOption('rate-burst', 1),
+    parse: integerOption('rate-burst', 1),
   },
   {
     flags: '--max-queue <bytes>',
     key: 'maxQueue',
     description: 'bytes queued to a client before it is cut as a slow consumer',
     defaultValue: L.maxQueueBytes,
-    parse: intOption('max-queue', 1024),
+    parse: integerOption('max-queue', 1024),
   },
   {
     flags: '--chat-idle-timeout <s>',
     key: 'chatIdleTimeout',
     description: 'disconnect chat clients silent this long, with a notice (0: never)',
     defaultValue: L.idleTimeout,
-    parse: intOption('chat-idle-timeout'),
+    parse: integerOption('chat-idle-timeout', 0),
   },
   {
     flags: '--echo',

@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../../errors.js';
+import { numberOption } from '../number-option.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
 import { buildAllowlist } from './allowlist.js';
 import { type ConfineMode, detectConfinement } from './confinement.js';
@@ -39,17 +40,6 @@ export * from './udp-chunks.js';
 
 /** The environment variable holding the secret when no `--secret-file` is given. */
 export const EXEC_SECRET_ENV = 'SOCKETKIT_EXEC_SECRET';
-
-function numberOption(name: string, min: number, max: number) {
-  return (raw: string): number => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max)
-      throw new InvalidArgumentError(
-        `--${name} must be a number in [${min}, ${max}], got ${JSON.stringify(raw)}`,
-      );
-    return n;
-  };
-}
 
 /** The service's options (flags of `socketkit serve exec`, keys of `serve --config`). */
 export const execOptions: readonly ServiceOption[] = [

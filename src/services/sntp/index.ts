@@ -10,12 +10,13 @@
 import { clientKey } from '../../server/address-limits.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DatagramContext, DatagramHandler } from '../../server/handler-types.js';
+import { integerOption, numberOption } from '../number-option.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
-import { type Clock, HrClock } from './clock.js';
+import { type Clock, HrClock } from '../../internal/clock.js';
 import { LeapIndicator, type LeapIndicatorValue } from './packet.js';
 import { SntpResponder, type SntpResponderOptions } from './sntp-responder.js';
 
-export { type Clock, FakeClock, HrClock } from './clock.js';
+export { type Clock, FakeClock, HrClock } from '../../internal/clock.js';
 export * from './packet.js';
 export {
   RateLimiter,
@@ -45,24 +46,6 @@ export function parseLeap(raw: string): LeapIndicatorValue {
   );
 }
 
-function parseNumber(name: string, min: number, max: number, integer: boolean) {
-  return (raw: string): number => {
-    const n = Number(raw);
-    if (
-      raw.trim() === '' ||
-      !Number.isFinite(n) ||
-      n < min ||
-      n > max ||
-      (integer && !Number.isInteger(n))
-    ) {
-      throw new InvalidArgumentError(
-        `--${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(raw)}`,
-      );
-    }
-    return n;
-  };
-}
-
 function parseInstant(raw: string): number {
   const ms = Date.parse(raw);
   if (Number.isNaN(ms))
@@ -77,7 +60,7 @@ export const sntpOptions: readonly ServiceOption[] = [
     key: 'stratum',
     defaultValue: 1,
     description: 'stratum to announce, 1-15 (default 1: a primary server on its own clock)',
-    parse: parseNumber('stratum', 1, 15, true),
+    parse: integerOption('stratum', 1, 15),
   },
   {
     flags: '--refid <code>',
@@ -90,7 +73,7 @@ export const sntpOptions: readonly ServiceOption[] = [
     key: 'precision',
     defaultValue: -20,
     description: 'clock precision as log2 seconds (default -20 ≈ 1 µs)',
-    parse: parseNumber('precision', -32, 0, true),
+    parse: integerOption('precision', -32, 0),
   },
   {
     flags: '--leap <li>',
@@ -111,28 +94,28 @@ export const sntpOptions: readonly ServiceOption[] = [
     key: 'rootDispersion',
     defaultValue: 0.001,
     description: 'root dispersion in seconds (default 0.001)',
-    parse: parseNumber('root-dispersion', 0, 65535, false),
+    parse: numberOption('root-dispersion', 0, 65535),
   },
   {
     flags: '--rate <n>',
     key: 'rate',
     defaultValue: 1,
     description: "requests per second allowed per client IP, then Kiss-o'-Death RATE (default 1)",
-    parse: parseNumber('rate', 0.001, 1e6, false),
+    parse: numberOption('rate', 0.001, 1e6),
   },
   {
     flags: '--burst <n>',
     key: 'burst',
     defaultValue: 8,
     description: 'requests a client may send back to back (default 8)',
-    parse: parseNumber('burst', 1, 1e6, true),
+    parse: integerOption('burst', 1, 1e6),
   },
   {
     flags: '--rate-table-size <n>',
     key: 'rateTableSize',
     defaultValue: 10_000,
     description: 'clients the rate limiter remembers, least recent forgotten first (default 10000)',
-    parse: parseNumber('rate-table-size', 1, 1e7, true),
+    parse: integerOption('rate-table-size', 1, 1e7),
   },
 ];
 

@@ -9,7 +9,7 @@
  * @module
  */
 import { randomInt } from 'node:crypto';
-import { HrClock } from './clock.js';
+import { HrClock } from '../../internal/clock.js';
 import {
   decodeNtpPacket,
   encodeNtpPacket,

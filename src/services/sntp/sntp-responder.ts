@@ -15,7 +15,7 @@
 import { randomInt } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../internal/clock.js';
 import {
   decodeNtpPacket,
   encodeNtpPacket,

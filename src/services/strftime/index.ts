@@ -20,18 +20,15 @@
  * closed unanswered (see framing/foreign-protocol.ts).
  * @module
  */
-import {
-  CorruptFrameError,
-  ForeignProtocolError,
-  FrameTooLongError,
-  InvalidArgumentError,
-} from '../../errors.js';
+import { CorruptFrameError, ForeignProtocolError, FrameTooLongError } from '../../errors.js';
 import { ForeignProtocolGuard } from '../../framing/foreign-protocol.js';
 import { LineCodec } from '../../framing/line.js';
 import type { DatagramHandler, StreamHandler } from '../../server/handler-types.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
 import { stopWhenQuiet } from '../stop-when-quiet.js';
-import { HrClock } from '../sntp/clock.js';
+import { checkInteger } from '../../internal/check-option.js';
+import { HrClock } from '../../internal/clock.js';
+import { integerOption } from '../number-option.js';
 import { TimeFormatter } from './time-formatter.js';
 
 export { MAX_FIELD_WIDTH, TimeFormatter, type TimeFormatterOptions } from './time-formatter.js';
@@ -127,11 +124,7 @@ export class StrftimeResponder {
 }
 
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < 1 || v > 65_507) {
-    throw new InvalidArgumentError(`${name} must be an integer in [1, 65507], got ${v}`);
-  }
-  return v;
+  return checkInteger(value ?? fallback, name, 1, 65_507);
 }
 
 /**
@@ -193,18 +186,6 @@ export function createStrftimeHandlers(options: StrftimeOptions = {}): {
   return { datagram, stream, responder };
 }
 
-function parsePositiveInt(flag: string) {
-  return (raw: string): number => {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || n < 1 || n > 65_507) {
-      throw new InvalidArgumentError(
-        `${flag} must be an integer in [1, 65507], got ${JSON.stringify(raw)}`,
-      );
-    }
-    return n;
-  };
-}
-
 function parseZone(raw: string): string {
   return new TimeFormatter({ timeZone: raw }).timeZone;
 }
@@ -233,7 +214,7 @@ export const strftimeOptions: readonly ServiceOption[] = [
     key: 'maxFormatLength',
     defaultValue: DEFAULT_MAX_FORMAT_LENGTH,
     description: 'longest format accepted, longer gets an error reply (default 256)',
-    parse: parsePositiveInt('--max-format-length'),
+    parse: integerOption('max-format-length', 1, 65_507),
   },
   {
     flags: '--max-reply-length <bytes>',
@@ -241,7 +222,7 @@ export const strftimeOptions: readonly ServiceOption[] = [
     defaultValue: DEFAULT_MAX_REPLY_LENGTH,
     description:
       "longest reply sent, longer gets an error reply (default 1024: the seeds' recvfrom(1024))",
-    parse: parsePositiveInt('--max-reply-length'),
+    parse: integerOption('max-reply-length', 1, 65_507),
   },
 ];
 

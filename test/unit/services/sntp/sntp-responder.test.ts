@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '../../../../src/errors.js';
-import { FakeClock } from '../../../../src/services/sntp/clock.js';
+import { FakeClock } from '../../../../src/internal/clock.js';
 import {
   decodeNtpPacket,
   encodeNtpPacket,

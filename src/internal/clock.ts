@@ -18,6 +18,9 @@
  * after `reanchorIntervalMs` to bound drift between the two clocks; such a routine
  * re-anchor never moves time backwards (only a real step does), so two reads in a row —
  * a server's receive and transmit timestamps — are always in order.
+ *
+ * Shared by SNTP (server and client timestamps) and strftime (`%f` microseconds), so it
+ * lives here rather than in either service.
  * @module
  */
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FakeClock, HrClock } from '../../../../src/services/sntp/clock.js';
+import { FakeClock, HrClock } from '../../../src/internal/clock.js';
 
 /** A scripted wall clock (ms) and monotonic clock (ns) that tests move by hand. */
 function fakeSources(startWallMs: number) {
