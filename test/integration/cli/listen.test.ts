@@ -346,3 +346,24 @@ test('TLS --tls-verify on listen requires a client certificate (socketkit on bot
   assert.doesNotMatch(cli.stdout.text, /no cert/);
   cli.abort();
 });
+
+test('--handshake-timeout: a TLS client silent that long is closed and reported (-v)', async (t) => {
+  const { cert, key } = selfSignedCert(tempDir(t));
+  const tlsArgs = ['--tls-cert', cert, '--tls-key', key, '--handshake-timeout', '200ms'];
+  const { cli, port } = await listen(t, ['-k', ...tlsArgs], '');
+  const net = await import('node:net');
+  const silent = net.connect({ host: '127.0.0.1', port: Number(port) });
+  t.after(() => silent.destroy());
+  silent.on('error', () => {});
+  silent.resume();
+  await within(
+    new Promise((resolve) => silent.once('close', resolve)),
+    'the silent client is closed',
+  );
+  await cli.stderr.waitFor(/TLS handshake with 127\.0\.0\.1:\d+ failed: .*timed out/);
+  cli.abort();
+  assert.equal(await within(cli.done, 'listen stops'), 130);
+  const bad = await runCli(['listen', '--tls', '--handshake-timeout', '0', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--handshake-timeout expects a positive duration/);
+});
