@@ -162,8 +162,9 @@ export function runDatagramSession(
       hub.attach(sink);
     };
 
-    const take = (msg: Buffer, from: DatagramPeer): Promise<void> | null => {
-      if (!(options.accept?.(from) ?? true)) return null;
+    /** Takes one datagram; true when stdout is behind (read no more until it drains). */
+    const take = (msg: Buffer, from: DatagramPeer): boolean => {
+      if (!(options.accept?.(from) ?? true)) return false;
       const key = `${from.path ?? ''}|${from.address ?? ''}|${from.port ?? ''}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -172,9 +173,9 @@ export function runDatagramSession(
       received += msg.length;
       arm();
       attach();
-      if (options.sendOnly) return null;
+      if (options.sendOnly) return false;
       options.dump?.(msg);
-      return options.output.write(msg) ? null : once(options.output, 'drain').then(() => {});
+      return !options.output.write(msg);
     };
 
     const receive = async (): Promise<void> => {
@@ -191,10 +192,15 @@ export function runDatagramSession(
           return;
         }
         if (settled) return;
-        const drained = take(datagram.data, datagramPeer(datagram.address));
-        if (drained !== null) await drained;
+        if (!take(datagram.data, datagramPeer(datagram.address))) continue;
+        try {
+          await once(options.output, 'drain', { signal: options.signal });
+        } catch {
+          return; // aborted: the session is ending (onAbort)
+        }
       }
     };
+
     const onAbort = (): void => finish('aborted');
     if (options.signal.aborted) {
       onAbort();

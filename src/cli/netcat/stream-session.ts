@@ -4,7 +4,7 @@
  * the same time, with backpressure both ways.
  *
  * ```
- *  stdin ──StdinHub──▶ sock.sendAll ─ ─ ─ ▶ peer   (input paused until each send has room)
+ *  stdin ──StdinHub──▶ sock.sendAll ─ ─ ─ ▶ peer   (input paused while a send waits for room)
  *  stdout ◀── output.write ◀── for await (sock) ◀ peer (the next chunk is read only once
  *                                                     stdout drained; the socket's receive
  *                                                     buffer pauses the kernel meanwhile)
@@ -95,10 +95,12 @@ export function runStreamSession(
         idleTimer?.refresh();
         sending = sock.sendAll(chunk);
         sending.catch(fail);
-        // Input waits for this send (onDrain): stdin never runs ahead of the socket.
-        return false;
+        // Handed to the kernel at once (the usual case): read on. Else input waits for
+        // this send (onDrain), so stdin never runs ahead of the socket.
+        return sock.bufferedAmount === 0;
       },
       onDrain(listener) {
+        // A failed send ends the session (`fail` above): input then has nowhere to go.
         sending.then(listener, () => {});
       },
       end() {
