@@ -8,7 +8,6 @@
  * @module
  */
 import { isIP } from 'node:net';
-import type { PeerAddress } from '../../socket/address.js';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
@@ -185,8 +184,8 @@ async function listenDatagram(
     idleTimeout: ctx.idle,
     linger: null,
     waitForPeer: true,
-    accept: (from) => {
-      if (from.address !== undefined && !ctx.access.permits(udpPeer(from))) return false;
+    accept: (from, address) => {
+      if (!ctx.access.permits(address)) return false;
       if (peer !== null && !flags.keepOpen && !same(peer, from)) return false;
       peer = from;
       return true;
@@ -197,12 +196,6 @@ async function listenDatagram(
   });
   await flushed(io.stdout);
   return ctx.guard.broken ? ExitCode.failure : outcomeExitCode(result, ctx.log, ctx.idle, false);
-}
-
-/** A UDP sender as the access list sees it. */
-function udpPeer(from: DatagramPeer): PeerAddress {
-  const address = from.address ?? '';
-  return { family: isIP(address) === 6 ? 'IPv6' : 'IPv4', address, port: from.port ?? 0 };
 }
 
 /** Builds `socketkit listen`. */

@@ -36,7 +36,7 @@ export interface DatagramPort {
 }
 
 /** A datagram's sender for messages and the peer lock. */
-export function datagramPeer(address: PeerAddress): DatagramPeer {
+function datagramPeer(address: PeerAddress): DatagramPeer {
   return address.family === 'unix'
     ? { path: address.path }
     : { address: address.address, port: address.port };
@@ -54,7 +54,7 @@ export interface DatagramSessionOptions {
   /** Listen mode: read input only once a first datagram told us whom to answer. */
   waitForPeer?: boolean;
   /** Decides whether a datagram is taken (peer lock, `--allow`/`--deny`); default all. */
-  accept?: (from: DatagramPeer) => boolean;
+  accept?: (from: DatagramPeer, address: PeerAddress) => boolean;
   /** Called with a peer the first time it sends (for `-v`). */
   onNewPeer?: (from: DatagramPeer) => void;
   dump?: ((chunk: Buffer) => void) | null;
@@ -163,8 +163,9 @@ export function runDatagramSession(
     };
 
     /** Takes one datagram; true when stdout is behind (read no more until it drains). */
-    const take = (msg: Buffer, from: DatagramPeer): boolean => {
-      if (!(options.accept?.(from) ?? true)) return false;
+    const take = (msg: Buffer, address: PeerAddress): boolean => {
+      const from = datagramPeer(address);
+      if (!(options.accept?.(from, address) ?? true)) return false;
       const key = `${from.path ?? ''}|${from.address ?? ''}|${from.port ?? ''}`;
       if (!seen.has(key)) {
         seen.add(key);
@@ -192,7 +193,7 @@ export function runDatagramSession(
           return;
         }
         if (settled) return;
-        if (!take(datagram.data, datagramPeer(datagram.address))) continue;
+        if (!take(datagram.data, datagram.address)) continue;
         try {
           await once(options.output, 'drain', { signal: options.signal });
         } catch {
