@@ -11,7 +11,6 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { CliError, ExitCode } from './io.js';
 
@@ -46,7 +45,11 @@ export function insecureTlsWarning(host: string | undefined): string {
 }
 
 /**
- * `node:tls` client options for a connection to `host` (undefined for a Unix socket).
+ * `node:tls` client options for a connection to `host` (undefined for a Unix socket),
+ * for the library's `Socket.connect`/`createConnection`. Only what the flags change is
+ * set: verification is Node's default (on), and the library's connect sends the host as
+ * SNI when it is a name (RFC 6066: never an address) while Node checks the certificate
+ * against `servername ?? host` (an IP against the IP SANs; `localhost` over a Unix socket).
  * With `--tls-insecure`, `warn` is called with {@link insecureTlsWarning}.
  * @throws {CliError} (usage) when a PEM file cannot be read.
  */
@@ -57,13 +60,9 @@ export function clientTlsOptions(
 ): ConnectionOptions {
   const insecure = flags.tlsInsecure === true;
   if (insecure) warn(insecureTlsWarning(flags.tlsServername ?? host));
-  // SNI carries names only (RFC 6066): an address is not sent, but it is still verified —
-  // Node checks `servername ?? host`, so an IP is matched against the IP SANs.
-  const servername =
-    flags.tlsServername ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
   return {
-    rejectUnauthorized: !insecure,
-    ...(servername === undefined ? {} : { servername }),
+    ...(insecure ? { rejectUnauthorized: false } : {}),
+    ...(flags.tlsServername === undefined ? {} : { servername: flags.tlsServername }),
     ...(flags.tlsCa === undefined ? {} : { ca: readPem(flags.tlsCa, '--tls-ca') }),
     ...(flags.tlsCert === undefined ? {} : { cert: readPem(flags.tlsCert, '--tls-cert') }),
     ...(flags.tlsKey === undefined ? {} : { key: readPem(flags.tlsKey, '--tls-key') }),

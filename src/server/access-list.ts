@@ -5,8 +5,9 @@
  * is `10.0.0.1`.
  *
  * Rule: a client is refused when it matches `deny`; otherwise, when `allow` is given and
- * not empty, it must match `allow`. Unix socket peers have no IP address and are always
- * let through (protect the socket file with file permissions instead).
+ * not empty, it must match `allow` (the one rule of `serve` and `listen` alike). Unix
+ * socket peers have no IP address and are always let through (protect the socket file
+ * with file permissions instead).
  * @module
  */
 import { BlockList, isIP } from 'node:net';
@@ -54,7 +55,6 @@ export class AccessList {
 
 /**
  * Compiles addresses and CIDR blocks into a `BlockList`; `null` for no entries (no rule).
- * Shared with `socketkit listen --allow/--deny`, which applies its own (ncat's) precedence.
  * @param what names the list in error messages (`allow`, `--deny`, …).
  * @throws {InvalidArgumentError} when an entry is not an IP address or CIDR block.
  */

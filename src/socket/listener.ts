@@ -11,10 +11,16 @@
  * while, so when that queue is full each further connection is reset at once (the
  * client sees ECONNRESET, not a hang), counted in `rejected` and published on the
  * `socketkit:listener:overflow` diagnostics channel. Nothing queued is ever lost.
+ *
+ * With `tls`, the listening socket is made by `createTlsServer` (tls-server.ts, the one
+ * place TLS servers are made): a client is checked by `admit` before its handshake, the
+ * handshake has a deadline (`handshakeTimeout`, default 10 s), a failed one is published
+ * on `socketkit:listener:handshake`, and `accept()` returns only handshaken connections.
  * @module
  */
 import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import util from 'node:util';
 import {
   fromSystemError,
@@ -33,6 +39,7 @@ import {
 import { checkBacklog, defaultBacklog } from './backlog.js';
 import { relisten } from './net-internals.js';
 import { Socket, type SocketOptions } from './tcp-socket.js';
+import { createTlsServer, destroyHandshaking, type TlsServerOptions } from './tls-server.js';
 import { claimUnixSocketPath } from './unix-path.js';
 import { checkTimeout, waitForEvent } from './wait.js';
 
@@ -59,6 +66,18 @@ export interface ListenerOptions {
   removeStale?: boolean;
   /** Options of the accepted sockets (`timeout`, `highWaterMark`, …). */
   socketOptions?: SocketOptions;
+  /**
+   * Serve TLS: Node's server options (`cert`, `key`, `ca`, `requestCert`, …) plus
+   * `handshakeTimeout`, the seconds from accept to a completed handshake (default 10);
+   * a client that misses it is closed. Accepted sockets are handshaken `TLSSocket`s.
+   */
+  tls?: Omit<TlsServerOptions, 'allowHalfOpen'>;
+  /**
+   * Decides, as soon as the kernel hands a connection over (for TLS: before the
+   * handshake), whether it is accepted; one that is not is closed and never queued.
+   * Unix clients have the address `{ family: 'unix', path: '' }`. Default: all.
+   */
+  admit?: (address: PeerAddress) => boolean;
 }
 
 /** One accepted connection: the connected socket and the client's address. */
@@ -74,6 +93,7 @@ interface Waiter {
 }
 
 const overflowChannel = channel('socketkit:listener:overflow');
+const handshakeChannel = channel('socketkit:listener:handshake');
 
 export { defaultBacklog, MAX_DEFAULT_BACKLOG } from './backlog.js';
 
@@ -97,6 +117,8 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
   /** True when `maxPending` was given: `listen(backlog)` leaves it alone. */
   readonly #fixedMaxPending: boolean;
   readonly #socketOptions: SocketOptions;
+  readonly #admit: ((address: PeerAddress) => boolean) | null;
+  readonly #tls: boolean;
   #timeout: number | null;
   #pending: Accepted[] = [];
   #waiters: Waiter[] = [];
@@ -118,7 +140,10 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     const socketOptions = options.socketOptions ?? {};
     this.#socketOptions = unix ? { ...socketOptions, family: 'unix' } : socketOptions;
     this.#timeout = checkTimeout(options.timeout ?? null);
-    server.on('connection', (raw: net.Socket) => this.#onConnection(raw));
+    this.#admit = options.admit ?? null;
+    this.#tls = options.tls !== undefined;
+    // TLS: createTlsServer reports handshaken sockets to #onConnection (see bind).
+    if (!this.#tls) server.on('connection', (raw: net.Socket) => this.#onConnection(raw));
     // After listening, server errors (EMFILE on accept, …) must not crash the process:
     // they reject the next accept.
     server.on('error', (err) => this.#failOne(fromSystemError(err, { syscall: 'accept' })));
@@ -141,10 +166,28 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
         `maxPending must be an integer >= 0, got ${String(options.maxPending)}`,
       );
     }
+    if (options.admit !== undefined && typeof options.admit !== 'function') {
+      throw new InvalidArgumentError('admit must be a function');
+    }
     const unix = isUnixAddress(target);
     if (unix && (options.removeStale ?? true)) await claimUnixSocketPath(target.path);
-    const server = net.createServer({ allowHalfOpen: true });
-    const listener = new Listener(server, unix, options, backlog);
+    let listener: Listener | null = null;
+    const server =
+      options.tls === undefined
+        ? net.createServer({ allowHalfOpen: true })
+        : createTlsServer(
+            { ...options.tls, allowHalfOpen: true },
+            {
+              onRaw: (raw) => listener !== null && listener.#admitRaw(raw),
+              onSecure: (socket) => {
+                if (listener !== null) listener.#onConnection(socket);
+              },
+              onAbandoned: (raw, error) => {
+                if (listener !== null) listener.#onHandshakeFailed(raw, error);
+              },
+            },
+          );
+    listener = new Listener(server, unix, options, backlog);
     const where = unix
       ? { path: target.path, syscall: 'bind' }
       : { address: target.host || '::', port: target.port, syscall: 'bind' };
@@ -295,6 +338,8 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
       w.reject(err);
     }
     for (const { socket } of this.#pending.splice(0)) socket.reset();
+    // Nothing will accept the clients still in their TLS handshake.
+    if (this.#tls) destroyHandshaking(this.#server);
     await new Promise<void>((resolve) => {
       // net.Server's close callback waits for every accepted connection to end; the
       // listening handle itself is closed at once, which is all we promise here.
@@ -308,15 +353,38 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     return this.close();
   }
 
-  #onConnection(raw: net.Socket): void {
+  /** The client's address, as `admit` and `accept()` give it. */
+  #peerOf(raw: net.Socket): PeerAddress {
+    return this.#unix
+      ? { family: 'unix', path: '' }
+      : toPeerAddress(raw.remoteAddress, raw.remotePort, raw.remoteFamily);
+  }
+
+  /** TLS, before the handshake: false (and the socket destroyed) when it is not admitted. */
+  #admitRaw(raw: net.Socket): boolean {
+    if (!this.#closed && (this.#admit === null || this.#admit(this.#peerOf(raw)))) return true;
+    raw.destroy();
+    return false;
+  }
+
+  #onHandshakeFailed(raw: net.Socket, error: Error | null): void {
+    // A client that just went away is no failure worth reporting.
+    if (error === null || !handshakeChannel.hasSubscribers) return;
+    handshakeChannel.publish({ listener: this, address: this.#peerOf(raw), error });
+  }
+
+  #onConnection(raw: net.Socket | tls.TLSSocket): void {
     if (this.#closed) {
       raw.destroy();
       return;
     }
+    const address = this.#peerOf(raw);
+    // TLS sockets were admitted before their handshake (#admitRaw).
+    if (!this.#tls && this.#admit !== null && !this.#admit(address)) {
+      raw.destroy();
+      return;
+    }
     const socket = Socket.fromNetSocket(raw, this.#socketOptions);
-    const address: PeerAddress = this.#unix
-      ? { family: 'unix', path: '' }
-      : toPeerAddress(raw.remoteAddress, raw.remotePort, raw.remoteFamily);
     const w = this.#waiters.shift();
     if (w !== undefined) {
       clearTimeout(w.timer);

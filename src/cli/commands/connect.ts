@@ -2,10 +2,12 @@
  * `socketkit connect HOST PORT` — the netcat client, with ncat as the bar: TCP, UDP,
  * Unix stream/datagram and TLS; stdin to the socket and the socket to stdout at the
  * same time; `-C`, `-w`, `-i`, `--send`, `--send-only`/`--recv-only`, `--no-shutdown`,
- * `-x`, `-v`; exit 0 on success and 1 when the connection fails or times out.
+ * `-x`, `-v`; exit 0 on success and 1 when the connection fails or times out. The
+ * sockets are the library's (`Socket`, `DatagramSocket`, `UnixDatagramSocket`).
  * @module
  */
 import { Command } from 'commander';
+import type { Socket } from '../../socket/tcp-socket.js';
 import { clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream, type StreamTarget, targetWhere } from '../netcat/connect-stream.js';
@@ -95,14 +97,13 @@ async function runConnect(
         idleTimeout: idleGiven,
         linger: UDP_LINGER,
         dump: hexDump?.dump ?? null,
-        where: targetWhere(target),
         signal: guard.signal,
       });
       await flushed(io.stdout);
       log.stats(result.sent, result.received, startedAt);
       return guard.broken ? ExitCode.failure : outcomeExitCode(result, log, idleGiven, false);
     }
-    let sock: Awaited<ReturnType<typeof connectStream>>;
+    let sock: Socket;
     try {
       sock = await connectStream(target, {
         ...(wantsTls(flags)
@@ -120,10 +121,11 @@ async function runConnect(
       if (io.signal.aborted) return ExitCode.interrupted;
       throw err;
     }
+    const peer = 'path' in target ? null : sock.getPeerName();
     const remote =
-      'path' in target
-        ? target
-        : { address: sock.remoteAddress ?? target.host, port: sock.remotePort ?? target.port };
+      peer === null || peer.family === 'unix'
+        ? targetWhere(target)
+        : { address: peer.address, port: peer.port };
     log.info(`Connected to ${describePeer(remote)}.`);
     const result = await runStreamSession(sock, {
       hub: sessionHub(flags, text, shared),
@@ -134,7 +136,6 @@ async function runConnect(
       exitOnPeerEof: text !== null || io.stdin.isTTY === true,
       idleTimeout: idle,
       dump: hexDump?.dump ?? null,
-      where: targetWhere(target),
       signal: guard.signal,
     });
     await flushed(io.stdout);

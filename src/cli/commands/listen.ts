@@ -1,15 +1,18 @@
 /**
  * `socketkit listen [HOST] PORT` — the netcat server, with ncat as the bar: wait for a
  * client (or, with `-k`, many at once) over TCP, UDP, Unix stream/datagram or TLS, and
- * copy stdin to the client and the client to stdout. `--allow`/`--deny`, `-m`, `-i`,
- * `-C`, `--send`, `-x`, `-v` as in `connect`.
+ * copy stdin to the client and the client to stdout. `--allow`/`--deny` (serve's
+ * `AccessList`: a denied address is refused even when allowed), `-m`, `-i`,
+ * `--handshake-timeout`; `-C`, `--send`, `-x`, `-v` as in `connect`. The sockets are the
+ * library's (`Listener`, `DatagramSocket`, `UnixDatagramSocket`).
  * @module
  */
 import { isIP } from 'node:net';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
-import { AccessList } from '../netcat/access-list.js';
+import { AccessList } from '../../server/access-list.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../../socket/tls-server.js';
 import { type DatagramPeer, runDatagramSession } from '../netcat/datagram-session.js';
 import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
 import {
@@ -42,7 +45,7 @@ Examples:
   $ socketkit listen -u 7000              # print datagrams, answer the last sender with stdin
   $ socketkit listen -k 7017 --send 'welcome to server!\\n'   # a one-line welcome server
   $ socketkit listen --tls --tls-cert cert.pem --tls-key key.pem 8443
-  $ socketkit listen -k --allow 127.0.0.0/8,::1 7000
+  $ socketkit listen -k --allow 127.0.0.0/8,::1 --deny 127.0.0.2 7000   # --deny wins
 
 Exit status: 0 success, 1 failure (address in use, connection error, idle timeout),
 2 usage error, 130 interrupted (how -k and -u end).`;
@@ -67,11 +70,21 @@ function listenTarget(
   return { host, port: parsePort(port, true), ...(family === undefined ? {} : { family }) };
 }
 
+/** Splits repeated, comma-separated option values into entries. */
+function entries(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+/** serve's access list: an address on `--deny` is refused, even when `--allow` names it. */
 function accessList(flags: NetcatFlags): AccessList {
   try {
-    return new AccessList(flags.allow ?? [], flags.deny ?? []);
+    return new AccessList({ allow: entries(flags.allow), deny: entries(flags.deny) });
   } catch (err) {
-    if (err instanceof InvalidArgumentError) throw new CliError(err.message, ExitCode.usage);
+    // The list's messages name `allow`/`deny`: here they are the flags.
+    if (err instanceof InvalidArgumentError) throw new CliError(`--${err.message}`, ExitCode.usage);
     throw err;
   }
 }
@@ -88,7 +101,9 @@ async function runListen(
   const maxConns = positiveIntFlag(flags.maxConns, '-m', DEFAULT_MAX_CONNS);
   const access = accessList(flags);
   const text = sendText(flags);
-  const tlsOptions = wantsTls(flags) ? serverTlsOptions(flags) : null;
+  const handshakeTimeout =
+    durationFlag(flags.handshakeTimeout, '--handshake-timeout') ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const tlsOptions = wantsTls(flags) ? serverTlsOptions(flags, handshakeTimeout) : null;
   const log = new NetcatLog(io.stderr, flags.verbose === true);
   const hexDump = openHexDump(flags.hexDump, io.stderr);
   const shared = stdinHub(io, flags);
@@ -169,18 +184,14 @@ async function listenDatagram(
     idleTimeout: ctx.idle,
     linger: null,
     waitForPeer: true,
-    accept: (from) => {
-      if (!ctx.access.allows(from.address)) return false;
+    accept: (from, address) => {
+      if (!ctx.access.permits(address)) return false;
       if (peer !== null && !flags.keepOpen && !same(peer, from)) return false;
       peer = from;
       return true;
     },
     onNewPeer: (from) => ctx.log.info(`Connection from ${describePeer(from)}.`),
     dump: ctx.hexDump?.dump ?? null,
-    where:
-      'path' in target
-        ? { path: target.path }
-        : { address: target.host ?? '::', port: target.port },
     signal: ctx.guard.signal,
   });
   await flushed(io.stdout);

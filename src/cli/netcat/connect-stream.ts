@@ -1,17 +1,13 @@
 /**
- * Opens the stream connection of `socketkit connect`: TCP, TLS or a Unix socket, with
- * the `-w` connect timeout (covering the TLS handshake too), every failure turned into
- * a socketkit error that names the address.
+ * Opens the stream connection of `socketkit connect` with the library's `Socket`: TCP,
+ * TLS or a Unix socket, with the `-w` connect timeout (covering the TLS handshake too),
+ * every failure a socketkit error that names the address, and a refused server
+ * certificate explained.
  * @module
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import {
-  fromSystemError,
-  SocketClosedError,
-  type SocketkitError,
-  SocketTimeoutError,
-} from '../../errors.js';
+import { fromSystemError, type SocketkitError } from '../../errors.js';
+import { Socket } from '../../socket/tcp-socket.js';
+import type { ConnectionOptions } from 'node:tls';
 import { certificateError } from '../client-tls.js';
 import type { CliError } from '../io.js';
 
@@ -20,87 +16,66 @@ export type StreamTarget = { host: string; port: number } | { path: string };
 
 /** Options of {@link connectStream}. */
 export interface ConnectStreamOptions {
-  /** TLS client options; absent for plain TCP/Unix. */
-  tls?: tls.ConnectionOptions;
+  /** TLS client options (`clientTlsOptions`); absent for plain TCP/Unix. */
+  tls?: ConnectionOptions;
   /** 4 or 6 to use one IP family only (`-4`, `-6`). */
   family?: 4 | 6;
   /** Connect timeout in seconds (`-w`); null waits as long as the OS does. */
   timeout?: number | null;
+  /** Stops connecting (the caller then sees its signal aborted). */
   signal?: AbortSignal;
 }
 
-/** The error address of a target, for `fromSystemError`. */
+/** The address of a target for messages. */
 export function targetWhere(target: StreamTarget): {
   address?: string;
   port?: number;
   path?: string;
-  hostname?: string;
 } {
-  return 'path' in target
-    ? { path: target.path }
-    : { address: target.host, port: target.port, hostname: target.host };
+  return 'path' in target ? { path: target.path } : { address: target.host, port: target.port };
 }
 
 /**
- * Connects and resolves with the connected (for TLS: handshaken) socket, half-open
- * allowed so that the peer's EOF does not cut off what we still have to send.
+ * Connects and resolves with the connected (for TLS: handshaken) socket. The library's
+ * sockets are half-open: the peer's EOF does not cut off what we still have to send.
  * @throws {SocketTimeoutError} when `timeout` expires.
  * @throws {ConnectError} (and subclasses) when the connection fails.
  * @throws {CliError} when the server's certificate is refused (with a hint).
  */
-export function connectStream(
+export async function connectStream(
   target: StreamTarget,
   options: ConnectStreamOptions = {},
-): Promise<net.Socket> {
-  const where = { ...targetWhere(target), syscall: 'connect' };
-  return new Promise((resolve, reject) => {
-    const base =
-      'path' in target
-        ? { path: target.path, allowHalfOpen: true }
-        : {
-            host: target.host,
-            port: target.port,
-            allowHalfOpen: true,
-            ...(options.family === undefined ? {} : { family: options.family }),
-          };
-    const sock = options.tls
-      ? tls.connect({ ...base, ...options.tls })
-      : net.connect(base as net.NetConnectOpts);
-    const ready = options.tls ? 'secureConnect' : 'connect';
-    let timer: NodeJS.Timeout | undefined;
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      sock.off(ready, onReady);
-      sock.off('error', onError);
-      options.signal?.removeEventListener('abort', onAbort);
-    };
-    const fail = (err: SocketkitError | CliError): void => {
-      cleanup();
-      sock.destroy();
-      reject(err);
-    };
-    const onReady = (): void => {
-      cleanup();
-      resolve(sock);
-    };
-    const onError = (err: Error): void => {
-      const converted = fromSystemError(err, where);
-      fail(certificateError(err, converted.message) ?? converted);
-    };
-    const onAbort = (): void => {
-      // The caller sees its own signal aborted and exits quietly with 130.
-      fail(new SocketClosedError('connect', where));
-    };
-    sock.once(ready, onReady);
-    sock.on('error', onError);
+): Promise<Socket> {
+  const sock = new Socket(
+    'path' in target || options.family === undefined
+      ? {}
+      : { family: options.family === 4 ? 'IPv4' : 'IPv6' },
+  );
+  // Aborting destroys the attempt; the caller sees its own signal aborted and exits 130.
+  const onAbort = (): void => sock.destroy();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
     if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.timeout != null) {
-      const seconds = options.timeout;
-      timer = setTimeout(
-        () => fail(new SocketTimeoutError('connect', seconds, where)),
-        seconds * 1000,
-      );
-    }
-  });
+    await sock.connect(target, {
+      timeout: options.timeout ?? null,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    });
+    return sock;
+  } catch (err) {
+    sock.destroy();
+    throw explain(err);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** A refused certificate gets a hint; anything else stays the socketkit error it is. */
+function explain(err: unknown): SocketkitError | CliError {
+  const converted = fromSystemError(err);
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return (
+    certificateError(err, converted.message) ??
+    certificateError(cause, converted.message) ??
+    converted
+  );
 }

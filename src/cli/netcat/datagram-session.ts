@@ -4,10 +4,18 @@
  * UDP has no EOF, so the session ends on `-i` (no traffic for that long), on the
  * signal, or — in `connect` — `linger` seconds after input ended without a reply
  * arriving, so that `echo hi | socketkit connect -u host 7` prints the echo and exits.
+ *
+ * The socket is the library's (`DatagramSocket`, `UnixDatagramSocket`, through the
+ * `DatagramTransport` they share): the next datagram is read once stdout took the last
+ * one (datagrams arriving meanwhile wait in the socket's bounded queue), and input is
+ * paused while too many sends are in flight.
  * @module
  */
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { type ErrorAddress, fromSystemError, type SocketkitError } from '../../errors.js';
+import { fromSystemError, type SocketkitError } from '../../errors.js';
+import type { PeerAddress } from '../../socket/address.js';
+import type { DatagramTransport } from '../../socket/datagram-transport.js';
 import { DatagramSplitter } from './datagram-splitter.js';
 import type { InputSink, StdinHub } from './stdin-hub.js';
 
@@ -18,14 +26,20 @@ export interface DatagramPeer {
   path?: string;
 }
 
-/** The socket a datagram session talks through (UDP or Unix datagram). */
+/** The socket a datagram session talks through (UDP or Unix datagram), and its peer. */
 export interface DatagramPort {
-  /** Sends one datagram to the current peer; `callback` runs when it has been handed to the OS. */
-  send(data: Buffer, callback: (err?: Error | null) => void): void;
-  onMessage(listener: (msg: Buffer, from: DatagramPeer) => void): void;
-  onError(listener: (err: Error) => void): void;
-  /** Closes the socket; a promise when there is more to wait for (a socket file to remove). */
-  close(): void | Promise<void>;
+  socket: DatagramTransport;
+  /** Sends one datagram to the current peer (null: no peer yet, dropped). */
+  send(data: Buffer): Promise<number> | null;
+  /** Closes the socket (and removes a socket file of its own). */
+  close(): Promise<void>;
+}
+
+/** A datagram's sender for messages and the peer lock. */
+function datagramPeer(address: PeerAddress): DatagramPeer {
+  return address.family === 'unix'
+    ? { path: address.path }
+    : { address: address.address, port: address.port };
 }
 
 /** Options of {@link runDatagramSession}. */
@@ -40,11 +54,10 @@ export interface DatagramSessionOptions {
   /** Listen mode: read input only once a first datagram told us whom to answer. */
   waitForPeer?: boolean;
   /** Decides whether a datagram is taken (peer lock, `--allow`/`--deny`); default all. */
-  accept?: (from: DatagramPeer) => boolean;
+  accept?: (from: DatagramPeer, address: PeerAddress) => boolean;
   /** Called with a peer the first time it sends (for `-v`). */
   onNewPeer?: (from: DatagramPeer) => void;
   dump?: ((chunk: Buffer) => void) | null;
-  where: ErrorAddress;
   signal: AbortSignal;
 }
 
@@ -58,6 +71,9 @@ export interface DatagramSessionResult {
 
 /** Datagrams handed to the OS but not yet confirmed, before input is paused. */
 const MAX_IN_FLIGHT = 32;
+
+/** Datagrams are read whole: no UDP payload nor Unix datagram is longer. */
+const MAX_DATAGRAM = 1024 * 1024;
 
 /** Runs a datagram conversation; always resolves, and closes the port. */
 export function runDatagramSession(
@@ -87,9 +103,7 @@ export function runDatagramSession(
       if (hub !== null && attached) hub.detach(sink);
       options.signal.removeEventListener('abort', onAbort);
       // Resolved once closed, so that a socket file is gone when the session has ended.
-      void Promise.resolve(port.close())
-        .catch(() => {})
-        .then(() => resolve({ end, error, sent, received }));
+      void port.close().then(() => resolve({ end, error, sent, received }));
     };
 
     /** (Re)arms the timer that ends the session: `-i` always, `linger` once input is done. */
@@ -108,15 +122,15 @@ export function runDatagramSession(
       inFlight += 1;
       sent += datagram.length;
       options.dump?.(datagram);
-      port.send(datagram, (err) => {
-        inFlight -= 1;
-        if (err) {
-          finish('error', fromSystemError(err, { ...options.where, syscall: 'send' }));
-          return;
-        }
-        if (inFlight < MAX_IN_FLIGHT) for (const l of drainListeners.splice(0)) l();
-        afterInput();
-      });
+      const sending = port.send(datagram) ?? Promise.resolve(0);
+      sending.then(
+        () => {
+          inFlight -= 1;
+          if (inFlight < MAX_IN_FLIGHT) for (const l of drainListeners.splice(0)) l();
+          afterInput();
+        },
+        (err: unknown) => finish('error', fromSystemError(err)),
+      );
       arm();
     };
 
@@ -148,22 +162,46 @@ export function runDatagramSession(
       hub.attach(sink);
     };
 
-    port.onMessage((msg, from) => {
-      if (settled || !(options.accept?.(from) ?? true)) return;
+    /** Takes one datagram; true when stdout is behind (read no more until it drains). */
+    const take = (msg: Buffer, address: PeerAddress): boolean => {
+      const from = datagramPeer(address);
+      if (!(options.accept?.(from, address) ?? true)) return false;
       const key = `${from.path ?? ''}|${from.address ?? ''}|${from.port ?? ''}`;
       if (!seen.has(key)) {
         seen.add(key);
         options.onNewPeer?.(from);
       }
       received += msg.length;
-      if (!options.sendOnly) {
-        options.dump?.(msg);
-        options.output.write(msg);
-      }
       arm();
       attach();
-    });
-    port.onError((err) => finish('error', fromSystemError(err, options.where)));
+      if (options.sendOnly) return false;
+      options.dump?.(msg);
+      return !options.output.write(msg);
+    };
+
+    const receive = async (): Promise<void> => {
+      const sock = port.socket;
+      while (!settled) {
+        let datagram;
+        try {
+          datagram = await sock.recvFrom(MAX_DATAGRAM);
+        } catch (err) {
+          if (settled) return;
+          // A Unix datagram peer that went away is reported by the next send, not here.
+          if (sock.transport === 'unix-dgram' && !sock.closed) continue;
+          finish('error', fromSystemError(err));
+          return;
+        }
+        if (settled) return;
+        if (!take(datagram.data, datagram.address)) continue;
+        try {
+          await once(options.output, 'drain', { signal: options.signal });
+        } catch {
+          return; // aborted: the session is ending (onAbort)
+        }
+      }
+    };
+
     const onAbort = (): void => finish('aborted');
     if (options.signal.aborted) {
       onAbort();
@@ -171,6 +209,7 @@ export function runDatagramSession(
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
     arm();
+    void receive();
     if (!options.waitForPeer) attach();
     afterInput();
   });

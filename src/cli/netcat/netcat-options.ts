@@ -29,6 +29,7 @@ export interface NetcatFlags extends TlsFlags {
   send?: string;
   allow?: string[];
   deny?: string[];
+  handshakeTimeout?: string;
   ipv4?: boolean;
   ipv6?: boolean;
   verbose?: boolean;
@@ -109,9 +110,13 @@ export function addListenOptions(cmd: Command): Command {
     )
     .option(
       '--deny <hosts>',
-      'refuse these addresses/CIDR ranges (comma-separated, repeatable; --allow wins)',
+      'refuse these addresses/CIDR ranges (comma-separated, repeatable; checked first: --deny wins over --allow, as in serve)',
       collect,
       [],
+    )
+    .option(
+      '--handshake-timeout <time>',
+      'TLS: close a client that has not completed its handshake TIME after connecting (default 10s)',
     );
 }
 

@@ -1,17 +1,18 @@
 /**
- * The server side of `socketkit listen` for streams (TCP, TLS, Unix): binds, applies
- * `--allow`/`--deny` and `-m`, and runs one {@link runStreamSession} per client. Without
- * `-k` it serves exactly one client and stops listening once that client is accepted
- * (as ncat does); with `-k` it serves any number, concurrently, standard input going to
- * every connected client.
+ * The server side of `socketkit listen` for streams (TCP, TLS, Unix), on the library's
+ * `Listener`: binds (a stale Unix socket file is replaced, anything else refused; TLS
+ * handshakes get a deadline), applies `--allow`/`--deny` as connections arrive (for TLS,
+ * before the handshake) and `-m`, and runs one {@link runStreamSession} per client.
+ * Without `-k` it serves exactly one client and stops listening once that client is
+ * accepted (as ncat does); with `-k` it serves any number, concurrently, standard input
+ * going to every connected client.
  * @module
  */
-import net from 'node:net';
-import tls from 'node:tls';
-import { fromSystemError, type SocketkitError } from '../../errors.js';
-import { createTlsServer } from '../../socket/tls-server.js';
-import { claimUnixSocketPath, removeOwnSocketFile } from '../../socket/unix-path.js';
-import type { AccessList } from './access-list.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { AccessList } from '../../server/access-list.js';
+import type { PeerAddress } from '../../socket/address.js';
+import { type Accepted, Listener } from '../../socket/listener.js';
+import type { TlsServerOptions } from '../../socket/tls-server.js';
 import { describePeer, type NetcatLog } from './netcat-log.js';
 import type { StdinHub } from './stdin-hub.js';
 import {
@@ -27,130 +28,128 @@ export type ListenTarget =
 /** Options of {@link serveStream}. */
 export interface ServeStreamOptions {
   target: ListenTarget;
-  tls: tls.TlsOptions | null;
+  tls: Omit<TlsServerOptions, 'allowHalfOpen'> | null;
   keepOpen: boolean;
   maxConns: number;
   access: AccessList;
   log: NetcatLog;
   /** The input hub for one new connection (shared stdin, a `--send` text, or null). */
   hubFor: () => StdinHub | null;
-  session: Omit<StreamSessionOptions, 'hub' | 'where' | 'exitOnPeerEof'> & {
-    exitOnPeerEof: boolean;
-  };
+  session: Omit<StreamSessionOptions, 'hub'>;
   signal: AbortSignal;
 }
 
 /** How serving ended: the single client's session, or `aborted` for `-k`. */
 export type ServeStreamResult = StreamSessionResult | { end: 'aborted'; error: null };
 
-function listenError(err: unknown, target: ListenTarget): SocketkitError {
-  return 'path' in target
-    ? fromSystemError(err, { path: target.path, syscall: 'bind' })
-    : fromSystemError(err, { address: target.host ?? '::', port: target.port, syscall: 'bind' });
+/** A peer for messages (a Unix client is named by the listening path). */
+function peerOf(
+  address: PeerAddress,
+  target: ListenTarget,
+): { path?: string; address?: string; port?: number } {
+  return 'path' in target || address.family === 'unix'
+    ? { path: 'path' in target ? target.path : '' }
+    : { address: address.address, port: address.port };
 }
 
-/** Binds and starts listening; resolves with the server and the address it got. */
-async function bind(options: ServeStreamOptions): Promise<net.Server> {
-  const { target } = options;
-  // TLS: the socket layer's server, which gives every handshake a deadline (10 s) and
-  // frees a client that closes or fails before it (issue 10, defect 1).
-  const server = options.tls
-    ? createTlsServer(
-        { ...options.tls, allowHalfOpen: true },
-        {
-          onSecure: () => {}, // served by the 'secureConnection' listener below
-          onAbandoned: (raw, err) => {
-            if (err === null) return;
-            const peer = describePeer({ address: raw.remoteAddress, port: raw.remotePort });
-            options.log.info(`TLS handshake with ${peer} failed: ${err.message}`);
-          },
-        },
-      )
-    : net.createServer({ allowHalfOpen: true });
-  // A stale socket file is removed; anything else there is refused (AddressInUseError).
-  if ('path' in target) await claimUnixSocketPath(target.path);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(listenError(err, target)));
-    if ('path' in target) server.listen({ path: target.path }, resolve);
-    else {
-      const host =
-        target.host ?? (target.family === 4 ? '0.0.0.0' : target.family === 6 ? '::' : undefined);
-      server.listen(
-        { host, port: target.port, ipv6Only: target.family === 6 && target.host === undefined },
-        resolve,
-      );
-    }
-  });
-  return server;
+/** Binds and listens (`-4`/`-6` without a host: that family's wildcard only). */
+function bind(options: ServeStreamOptions): Promise<Listener> {
+  const { target, log } = options;
+  const common = {
+    ...(options.tls === null ? {} : { tls: options.tls }),
+    admit: (address: PeerAddress): boolean => {
+      if (options.access.permits(address)) return true;
+      log.info(`Connection from ${describePeer(peerOf(address, target))} denied (--allow/--deny).`);
+      return false;
+    },
+  };
+  if ('path' in target) return Listener.bind({ path: target.path }, common);
+  const host = target.host ?? (target.family === 4 ? '0.0.0.0' : target.family === 6 ? '::' : '');
+  return Listener.bind(
+    { host, port: target.port },
+    { ...common, ipv6Only: target.family === 6 && target.host === undefined },
+  );
 }
 
 /** Serves clients until the single client is done (no `-k`) or the signal fires. */
 export async function serveStream(options: ServeStreamOptions): Promise<ServeStreamResult> {
   const { log, target } = options;
-  const server = await bind(options);
-  const address = server.address();
-  log.info(
-    `Listening on ${typeof address === 'string' || address === null ? describePeer({ path: address ?? '' }) : describePeer(address)}`,
-  );
-  const active = new Set<net.Socket>();
-  let accepted = false;
-  return await new Promise<ServeStreamResult>((resolve) => {
-    let done = false;
-    const stop = (result: ServeStreamResult): void => {
-      if (done) return;
-      done = true;
-      options.signal.removeEventListener('abort', onAbort);
-      server.close();
-      for (const sock of active) sock.destroy();
-      if ('path' in target) void removeOwnSocketFile(target.path).finally(() => resolve(result));
-      else resolve(result);
+  const listener = await bind(options);
+  log.info(`Listening on ${describePeer(peerOf(listener.address, target))}`);
+  const onHandshake = (message: unknown): void => {
+    const {
+      listener: from,
+      address,
+      error,
+    } = message as {
+      listener: Listener;
+      address: PeerAddress;
+      error: Error;
     };
-    const onAbort = (): void => stop({ end: 'aborted', error: null });
-    options.signal.addEventListener('abort', onAbort, { once: true });
+    if (from !== listener) return;
+    log.info(
+      `TLS handshake with ${describePeer(peerOf(address, target))} failed: ${error.message}`,
+    );
+  };
+  subscribe('socketkit:listener:handshake', onHandshake);
+  const active = new Set<Accepted['socket']>();
+  try {
+    return await new Promise<ServeStreamResult>((resolve) => {
+      let done = false;
+      const stop = (result: ServeStreamResult): void => {
+        if (done) return;
+        done = true;
+        options.signal.removeEventListener('abort', onAbort);
+        for (const sock of active) sock.destroy();
+        void listener.close().then(() => resolve(result));
+      };
+      const onAbort = (): void => stop({ end: 'aborted', error: null });
+      options.signal.addEventListener('abort', onAbort, { once: true });
 
-    const onConnection = (sock: net.Socket): void => {
-      sock.on('error', () => {}); // until the session takes over; a reset client must not crash us
-      const peer =
-        'path' in target
-          ? { path: target.path }
-          : { address: sock.remoteAddress, port: sock.remotePort };
-      if (done || (accepted && !options.keepOpen)) {
-        sock.destroy();
-        return;
-      }
-      if (!options.access.allows(sock.remoteAddress)) {
-        log.info(`Connection from ${describePeer(peer)} denied (--allow/--deny).`);
-        sock.destroy();
-        return;
-      }
-      if (active.size >= options.maxConns) {
-        log.info(`New connection denied: connection limit reached (${options.maxConns})`);
-        sock.resetAndDestroy();
-        return;
-      }
-      accepted = true;
-      active.add(sock);
-      log.info(`Connection from ${describePeer(peer)}.`);
-      // Without -k, one client is all we serve: stop listening now, as ncat does.
-      if (!options.keepOpen) server.close();
-      const startedAt = performance.now();
-      const where =
-        'path' in target
-          ? { path: target.path }
-          : { address: sock.remoteAddress, port: sock.remotePort };
-      void runStreamSession(sock, { ...options.session, hub: options.hubFor(), where }).then(
-        (result) => {
-          active.delete(sock);
-          log.stats(result.sent, result.received, startedAt);
-          if (!options.keepOpen) stop(result);
-          else if (result.end === 'error' && result.error)
-            log.info(`${describePeer(peer)}: ${result.error.message}`);
-          else if (result.end === 'idle') log.info(`${describePeer(peer)}: idle timeout expired.`);
-        },
-      );
-    };
-    server.on(options.tls ? 'secureConnection' : 'connection', onConnection);
-    server.on('error', (err) => log.warn(listenError(err, target).message));
-    if (options.signal.aborted) onAbort();
-  });
+      const serve = ({ socket, address }: Accepted): void => {
+        if (active.size >= options.maxConns) {
+          log.info(`New connection denied: connection limit reached (${options.maxConns})`);
+          socket.reset();
+          return;
+        }
+        active.add(socket);
+        const peer = peerOf(address, target);
+        log.info(`Connection from ${describePeer(peer)}.`);
+        // Without -k, one client is all we serve: stop listening now, as ncat does.
+        if (!options.keepOpen) void listener.close();
+        const startedAt = performance.now();
+        void runStreamSession(socket, { ...options.session, hub: options.hubFor() }).then(
+          (result) => {
+            active.delete(socket);
+            log.stats(result.sent, result.received, startedAt);
+            if (!options.keepOpen) stop(result);
+            else if (result.end === 'error' && result.error)
+              log.info(`${describePeer(peer)}: ${result.error.message}`);
+            else if (result.end === 'idle')
+              log.info(`${describePeer(peer)}: idle timeout expired.`);
+          },
+        );
+      };
+
+      const acceptLoop = async (): Promise<void> => {
+        while (!done && !listener.closed) {
+          let accepted: Accepted;
+          try {
+            accepted = await listener.accept();
+          } catch (err) {
+            // Closed: we are done. Anything else (EMFILE…) is reported; listening goes on.
+            if (listener.closed) return;
+            log.warn(err instanceof Error ? err.message : String(err));
+            continue;
+          }
+          if (done) accepted.socket.destroy();
+          else serve(accepted);
+        }
+      };
+      void acceptLoop();
+      if (options.signal.aborted) onAbort();
+    });
+  } finally {
+    unsubscribe('socketkit:listener:handshake', onHandshake);
+  }
 }

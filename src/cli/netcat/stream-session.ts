@@ -1,22 +1,27 @@
 /**
- * One netcat conversation over a connected stream socket (TCP, TLS, Unix): standard
- * input to the socket and the socket to standard output at the same time, with
- * backpressure both ways.
+ * One netcat conversation over a connected stream socket (TCP, TLS, Unix), on the
+ * library's `Socket`: standard input to the socket and the socket to standard output at
+ * the same time, with backpressure both ways.
  *
  * ```
- *  stdin ──StdinHub──▶ sock.write ─ ─ ─ ▶ peer      (input paused while sock is behind)
- *  stdout ◀── output.write ◀── sock 'data' ◀ peer    (sock paused while stdout is behind)
+ *  stdin ──StdinHub──▶ sock.sendAll ─ ─ ─ ▶ peer   (input paused while a send waits for room)
+ *  stdout ◀── output.write ◀── for await (sock) ◀ peer (the next chunk is read only once
+ *                                                     stdout drained; the socket's receive
+ *                                                     buffer pauses the kernel meanwhile)
  * ```
  *
  * Ends, as ncat does, when both directions are done: the peer sent EOF and our
  * input ended (then we shut down our write side, unless `--no-shutdown`). With
  * `exitOnPeerEof` (interactive terminals, `--send`) the peer's EOF alone ends it;
- * with `sendOnly` the end of input alone does.
+ * with `sendOnly` the end of input alone does. A session that ends well closes the
+ * socket gracefully (`Socket.close`: what we sent is flushed first); any other end
+ * destroys it.
  * @module
  */
-import type { Socket } from 'node:net';
+import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { type ErrorAddress, fromSystemError, type SocketkitError } from '../../errors.js';
+import { fromSystemError, type SocketkitError } from '../../errors.js';
+import type { Socket } from '../../socket/tcp-socket.js';
 import type { InputSink, StdinHub } from './stdin-hub.js';
 
 /** Options of {@link runStreamSession}. */
@@ -35,8 +40,6 @@ export interface StreamSessionOptions {
   idleTimeout?: number | null;
   /** Called with every chunk sent or received (`-x`). */
   dump?: ((chunk: Buffer) => void) | null;
-  /** The address for error messages. */
-  where: ErrorAddress;
   signal: AbortSignal;
 }
 
@@ -49,34 +52,36 @@ export interface StreamSessionResult {
   received: number;
 }
 
-/** Runs the conversation on a connected socket; always resolves, and destroys the socket. */
+/** Runs the conversation on a connected socket; always resolves, and closes the socket. */
 export function runStreamSession(
   sock: Socket,
   options: StreamSessionOptions,
 ): Promise<StreamSessionResult> {
-  const { hub, output, where } = options;
+  const { hub, output } = options;
   return new Promise((resolve) => {
     let sent = 0;
     let received = 0;
     let peerEof = false;
     let inputDone = hub === null;
     let settled = false;
+    /** The last send: input waits for it (backpressure), the end of input too. */
+    let sending: Promise<void> = Promise.resolve();
+    let idleTimer: NodeJS.Timeout | undefined;
 
     const finish = (end: StreamSessionResult['end'], error: SocketkitError | null = null): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(idleTimer);
       hub?.detach(sink);
-      sock.off('data', onData);
-      sock.off('end', onEnd);
-      sock.off('error', onError);
-      sock.off('close', onClose);
-      sock.off('timeout', onTimeout);
       options.signal.removeEventListener('abort', onAbort);
-      // Errors after the end (a late RST) must not become unhandled 'error' events.
-      sock.on('error', () => {});
-      sock.destroy();
-      resolve({ end, error, sent, received });
+      const result = { end, error, sent, received };
+      if (end === 'done') void sock.close().then(() => resolve(result));
+      else {
+        sock.destroy();
+        resolve(result);
+      }
     };
+    const fail = (err: unknown): void => finish('error', fromSystemError(err));
 
     const check = (): void => {
       if (options.sendOnly && inputDone) finish('done');
@@ -87,73 +92,66 @@ export function runStreamSession(
       write(chunk) {
         sent += chunk.length;
         options.dump?.(chunk);
-        return sock.write(chunk);
+        idleTimer?.refresh();
+        sending = sock.sendAll(chunk);
+        sending.catch(fail);
+        // Handed to the kernel at once (the usual case): read on. Else input waits for
+        // this send (onDrain), so stdin never runs ahead of the socket.
+        return sock.bufferedAmount === 0;
       },
       onDrain(listener) {
-        sock.once('drain', listener);
+        // A failed send ends the session (`fail` above): input then has nowhere to go.
+        sending.then(listener, () => {});
       },
       end() {
         // One turn of the event loop later: a TLS socket ended synchronously in its
         // 'secureConnection' handler (stdin already at EOF) loses the application data
         // that came with the handshake (seen with Node 20), so let it start reading first.
-        setImmediate(endInput);
+        setImmediate(() => void endInput());
       },
     };
 
-    const endInput = (): void => {
-      if (settled) return;
-      if (options.noShutdown) {
-        // Keep the write side open, but make sure what was written leaves Node's buffer.
-        if (sock.writableLength === 0) {
-          inputDone = true;
-          check();
-        } else {
-          sock.once('drain', () => {
-            inputDone = true;
-            check();
-          });
-        }
+    const endInput = async (): Promise<void> => {
+      try {
+        await sending;
+        // shutdown(SHUT_WR) once everything is written: resolves when it reached the kernel.
+        if (!settled && !options.noShutdown) await sock.shutdown('write');
+      } catch (err) {
+        fail(err);
         return;
       }
-      // shutdown(SHUT_WR) once everything is written; 'finish' = flushed to the kernel.
-      sock.end(() => {
-        inputDone = true;
-        check();
-      });
+      inputDone = true;
+      check();
     };
 
-    const onData = (chunk: Buffer): void => {
-      received += chunk.length;
-      if (options.sendOnly) return;
-      options.dump?.(chunk);
-      if (!output.write(chunk)) {
-        sock.pause();
-        output.once('drain', () => sock.resume());
+    const receive = async (): Promise<void> => {
+      try {
+        for await (const chunk of sock) {
+          if (settled) return;
+          received += chunk.length;
+          idleTimer?.refresh();
+          if (options.sendOnly) continue;
+          options.dump?.(chunk);
+          if (!output.write(chunk)) await once(output, 'drain', { signal: options.signal });
+        }
+      } catch (err) {
+        if (!settled && !options.signal.aborted) fail(err);
+        return;
       }
-    };
-    const onEnd = (): void => {
       peerEof = true;
       check();
     };
-    const onError = (err: Error): void => finish('error', fromSystemError(err, where));
-    // 'close' without 'end' or 'error' happens when the socket is destroyed under us.
-    const onClose = (): void => finish('done');
-    const onTimeout = (): void => finish('idle');
-    const onAbort = (): void => finish('aborted');
 
-    sock.on('data', onData);
-    sock.on('end', onEnd);
-    sock.on('error', onError);
-    sock.on('close', onClose);
-    if (options.idleTimeout != null) {
-      sock.setTimeout(options.idleTimeout * 1000);
-      sock.on('timeout', onTimeout);
-    }
+    const onAbort = (): void => finish('aborted');
     if (options.signal.aborted) {
       onAbort();
       return;
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
+    if (options.idleTimeout != null) {
+      idleTimer = setTimeout(() => finish('idle'), options.idleTimeout * 1000);
+    }
+    void receive();
     hub?.attach(sink);
   });
 }

@@ -18,28 +18,12 @@ function unixPort(
   cleanup: string,
 ): DatagramPort {
   return {
-    send(data, callback) {
+    socket: sock,
+    send(data) {
       const path = to();
-      if (path === null) {
-        callback(null);
-        return;
-      }
-      sock.sendTo(data, { path }).then(
-        () => callback(null),
-        (err: Error) => callback(err),
-      );
+      return path === null ? null : sock.sendTo(data, { path });
     },
-    onMessage(listener) {
-      sock.onDatagram((data, address) =>
-        listener(data, { path: 'path' in address ? address.path : '' }),
-      );
-    },
-    onError() {
-      // Receive errors surface on the next send (ECONNREFUSED when the peer went away).
-    },
-    close() {
-      return sock.close().finally(() => removeOwnSocketFile(cleanup));
-    },
+    close: () => sock.close().finally(() => removeOwnSocketFile(cleanup)),
   };
 }
 

@@ -123,26 +123,34 @@ test('-m 2: a third simultaneous client is refused, as ncat -m does', { skip }, 
   assert.doesNotMatch(cli.stdout.text, /third/);
 });
 
-test('--allow / --deny: refused peers are cut off, allowed ones served', { skip }, async (t) => {
-  for (const [args, allowed] of [
-    [['--deny', '127.0.0.1'], false],
-    [['--allow', '10.0.0.0/8'], false],
-    [['--allow', '127.0.0.0/8,::1'], true],
-    [['--allow', '127.0.0.1', '--deny', '127.0.0.0/8'], true],
-  ] as const) {
-    const { cli, port } = await listen(t, ['-k', ...args]);
-    const nc = run(t, 'ncat', ['127.0.0.1', port], 'knock knock\n');
-    await exitOf(nc);
-    if (allowed) await cli.stdout.waitFor(/knock knock\n/);
-    else {
-      await cli.stderr.waitFor(/denied \(--allow\/--deny\)/);
-      assert.equal(cli.stdout.text, '', String(args));
+test(
+  '--allow / --deny: refused peers are cut off, allowed ones served; --deny wins',
+  { skip },
+  async (t) => {
+    for (const [args, allowed] of [
+      [['--deny', '127.0.0.1'], false],
+      [['--allow', '10.0.0.0/8'], false],
+      [['--allow', '127.0.0.0/8,::1'], true],
+      // serve's rule: an address on --deny is refused even when --allow names it.
+      [['--allow', '127.0.0.1', '--deny', '127.0.0.0/8'], false],
+      [['--allow', '127.0.0.0/8', '--deny', '127.0.0.2'], true],
+    ] as const) {
+      const { cli, port } = await listen(t, ['-k', ...args]);
+      const nc = run(t, 'ncat', ['127.0.0.1', port], 'knock knock\n');
+      await exitOf(nc);
+      if (allowed) await cli.stdout.waitFor(/knock knock\n/);
+      else {
+        await cli.stderr.waitFor(/denied \(--allow\/--deny\)/);
+        assert.equal(cli.stdout.text, '', String(args));
+      }
+      cli.abort();
+      await cli.done;
     }
-    cli.abort();
-    await cli.done;
-  }
-  assert.equal((await runCli(['listen', '--allow', 'example.test', '0'])).code, 2);
-});
+    const bad = await runCli(['listen', '--allow', 'example.test', '0']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--allow: "example\.test" is not an IP address/);
+  },
+);
 
 test('-k --send TEXT: a welcome server (seed S3)', { skip }, async (t) => {
   const { cli, port } = await listen(t, ['-k', '--send', 'welcome to server!\\n']);
@@ -311,9 +319,9 @@ test('UDP --deny: datagrams from a denied address are ignored', { skip }, async 
     '-u',
     '-k',
     '--deny',
-    '127.0.0.0/8',
+    '127.0.0.1',
     '--allow',
-    '127.0.0.2',
+    '127.0.0.0/8',
   ]);
   const denied = run(t, 'ncat', ['-u', '127.0.0.1', port], 'open');
   denied.child.stdin?.write('let me in\n');
@@ -337,4 +345,25 @@ test('TLS --tls-verify on listen requires a client certificate (socketkit on bot
   assert.equal(without.code, 1);
   assert.doesNotMatch(cli.stdout.text, /no cert/);
   cli.abort();
+});
+
+test('--handshake-timeout: a TLS client silent that long is closed and reported (-v)', async (t) => {
+  const { cert, key } = selfSignedCert(tempDir(t));
+  const tlsArgs = ['--tls-cert', cert, '--tls-key', key, '--handshake-timeout', '200ms'];
+  const { cli, port } = await listen(t, ['-k', ...tlsArgs], '');
+  const net = await import('node:net');
+  const silent = net.connect({ host: '127.0.0.1', port: Number(port) });
+  t.after(() => silent.destroy());
+  silent.on('error', () => {});
+  silent.resume();
+  await within(
+    new Promise((resolve) => silent.once('close', resolve)),
+    'the silent client is closed',
+  );
+  await cli.stderr.waitFor(/TLS handshake with 127\.0\.0\.1:\d+ failed: .*timed out/);
+  cli.abort();
+  assert.equal(await within(cli.done, 'listen stops'), 130);
+  const bad = await runCli(['listen', '--tls', '--handshake-timeout', '0', '0']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--handshake-timeout expects a positive duration/);
 });
