@@ -54,12 +54,6 @@ export interface ShutdownOptions {
   drainTimeout?: number;
 }
 
-/** One request the subclass accepted: how to serve it, and how to drop it unserved. */
-export interface PendingRequest {
-  run(): Promise<void>;
-  discard(): void;
-}
-
 /** @throws {InvalidArgumentError} unless `value` is undefined (or null, if allowed) or seconds >= 0. */
 export function checkSeconds(value: unknown, name: string, nullable: boolean): void {
   if (value === undefined || (nullable && value === null)) return;
