@@ -25,11 +25,8 @@
  * `verifyRequest()`, `handleError()`, `serviceActions()`, `handleTimeout()`.
  * @module
  */
-import cluster from 'node:cluster';
 import { InvalidArgumentError } from '../errors.js';
 import { AccessList } from './access-list.js';
-import { isServerWorker } from './cluster-messages.js';
-import { ClusterPrimary } from './cluster-pool.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { createLimiter, type Limiter } from './concurrency.js';
 import type { PeerAddress } from './handler-types.js';
@@ -42,11 +39,8 @@ import {
   type ShutdownOptions,
   waitOrTimeout,
 } from './server-options.js';
-import { WorkerAgent } from './worker-agent.js';
 
 type State = 'new' | 'binding' | 'listening' | 'closing' | 'closed';
-
-let nextClusterKey = 0;
 
 /** The life cycle and hook chain every server shares. Not used directly. */
 export abstract class BaseServer {
@@ -72,18 +66,13 @@ export abstract class BaseServer {
   #cut = false;
   #force: (() => void) | null = null;
   #pollTimer: NodeJS.Timeout | undefined;
-  readonly #processes: number;
-  readonly #clusterKey: number;
-  #primary: ClusterPrimary | null = null;
   #binding: Promise<void> = Promise.resolve();
 
   constructor(options: BaseServerOptions) {
-    const processes = checkBaseOptions(options);
+    checkBaseOptions(options);
     this.#options = options;
     this.access = new AccessList(options);
     this.#limiter = createLimiter(options.concurrency);
-    this.#processes = processes;
-    this.#clusterKey = processes > 1 ? nextClusterKey++ : -1;
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -91,7 +80,7 @@ export abstract class BaseServer {
 
   /** The address the server listens on (the real port after binding port 0). */
   get address(): PeerAddress {
-    return this.#primary?.address ?? this.localAddress();
+    return this.localAddress();
   }
 
   /** Open connections (stream servers) or datagrams being handled, in this process. */
@@ -99,11 +88,6 @@ export abstract class BaseServer {
 
   /** `tcp`, `tls`, `unix`, `udp` or `unix-dgram`. */
   abstract get transport(): 'tcp' | 'tls' | 'unix' | 'udp' | 'unix-dgram';
-
-  /** The pids of the worker processes (multi-process servers, in the primary); else empty. */
-  get workerPids(): readonly number[] {
-    return this.#primary?.pids ?? [];
-  }
 
   /** True between `listen()` resolving and shutdown starting. */
   get listening(): boolean {
@@ -170,42 +154,6 @@ export abstract class BaseServer {
   protected requestWaits(_req: object): void {}
 
   /**
-   * True for servers whose socket `node:cluster` cannot share (Unix datagram): with
-   * `processes` > 1 the primary binds it and relays each datagram to a worker.
-   */
-  protected get relaysToWorkers(): boolean {
-    return false;
-  }
-
-  /** This process's part in a multi-process server: `primary`, `worker`, or `none`. */
-  protected get clusterRole(): 'primary' | 'worker' | 'none' {
-    if (this.#processes === 1) return 'none';
-    if (isServerWorker()) return 'worker';
-    return cluster.isPrimary ? 'primary' : 'none';
-  }
-
-  /** Matches this server with its copies in the workers (−1 when single-process). */
-  protected get clusterKey(): number {
-    return this.#clusterKey;
-  }
-
-  /** Primary of a relaying server: hands a datagram to a worker; false if none listens. */
-  protected relay(data: Buffer, path: string): boolean {
-    if (this.#primary === null || this.#state !== 'listening') return false;
-    return this.#primary.forward(data, path);
-  }
-
-  /**
-   * Primary of a multi-process server, before the workers listen: prepare the address
-   * (a Unix stream server removes a stale socket file here, once, instead of every worker
-   * probing the path the first worker already listens on). Default: nothing.
-   */
-  protected async prepareShared(): Promise<void> {}
-
-  /** Primary of a relaying server: sends a worker's reply. Default: nothing. */
-  protected deliverReply(_data: Buffer, _path: string): void {}
-
-  /**
    * Binds and starts accepting (requests queue until `serveForever()` or `handleRequest()`).
    * @throws {AddressInUseError} when the address is taken; other `SocketError`s likewise.
    */
@@ -214,29 +162,13 @@ export abstract class BaseServer {
       throw new InvalidArgumentError(`listen() was already called (the server is ${this.#state})`);
     }
     this.#state = 'binding';
-    const role = this.clusterRole;
     let listened: () => void = () => {};
     this.#binding = new Promise<void>((resolve) => {
       listened = resolve;
     });
     try {
-      if (role === 'primary') {
-        // A socket cluster cannot share (Unix datagram) is bound here and relayed.
-        if (this.relaysToWorkers) await this.bind();
-        else await this.prepareShared();
-        this.#primary = new ClusterPrimary(this.#clusterKey, this.#processes, {
-          workerScript: this.#options.workerScript,
-          onReply: (data, path) => this.deliverReply(data, path),
-        });
-        await this.#primary.start().catch(async (err: unknown) => {
-          await this.cleanup().catch(() => {});
-          throw err;
-        });
-      } else {
-        await this.bind();
-      }
+      await this.bind();
     } catch (err) {
-      if (role === 'worker') WorkerAgent.reportListenError(this.#clusterKey, err);
       this.#state = 'closed';
       listened();
       this.#resolveClosed();
@@ -244,14 +176,10 @@ export abstract class BaseServer {
     }
     this.#state = 'listening';
     listened();
-    if (role === 'worker') {
-      WorkerAgent.register(this.#clusterKey, this.address, (drain) => this.shutdown(drain));
-    }
     publish(serverChannels.listening, () => ({
       server: this,
       address: this.address,
       transport: this.transport,
-      ...(this.#processes > 1 ? { processes: this.#processes } : {}),
     }));
     return this;
   }
@@ -284,9 +212,6 @@ export abstract class BaseServer {
    * arrives within `timeout` seconds, calls `handleTimeout()` instead.
    */
   async handleRequest(): Promise<void> {
-    if (this.#processes > 1) {
-      throw new InvalidArgumentError('handleRequest() cannot be used with processes > 1');
-    }
     if (this.#state === 'new') await this.listen();
     if (this.#state !== 'listening') return;
     if (this.#oneShot !== null || this.#serving) {
@@ -511,16 +436,12 @@ export abstract class BaseServer {
       this.#force = resolve;
     });
     if (drainSeconds === 0) this.#force?.();
-    const stopAccepting =
-      this.#primary === null || this.relaysToWorkers
-        ? this.stopAccepting(drainSeconds > 0)
-        : Promise.resolve();
+    const stopAccepting = this.stopAccepting(drainSeconds > 0);
     for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
       this.discardRequest(req);
     }
     this.#abort.abort();
     await stopAccepting.catch(() => {});
-    if (this.#primary !== null) await this.#primary.shutdown(drainSeconds, forced);
     let timer: NodeJS.Timeout | undefined;
     // Until nothing is in flight: connections admitted during the drain (a TLS handshake
     // that completes, a request that got its concurrency slot) are waited for too.
