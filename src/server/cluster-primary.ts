@@ -112,6 +112,7 @@ export class ClusterPrimary {
    * is stopped again).
    */
   async start(signal: AbortSignal | undefined): Promise<StartFailure | null> {
+    if (signal?.aborted) return { error: signal.reason ?? new Error('aborted'), key: null };
     const started = new Promise<StartFailure | null>((resolve) => {
       const timer = setTimeout(
         () =>
@@ -131,9 +132,6 @@ export class ClusterPrimary {
         resolve(failure ?? null);
       };
     });
-    if (signal?.aborted) {
-      return { error: signal.reason ?? new Error('aborted'), key: null };
-    }
     cluster.setupPrimary({
       exec: this.#workerScript ?? process.argv[1],
       args: process.argv.slice(2),
