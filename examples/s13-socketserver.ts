@@ -16,11 +16,12 @@
  * server.serve_forever()        # or server.handle_request() for exactly one client
  * ```
  *
- * socketkit: the same handler class; the mixins become one option —
+ * socketkit: the same handler class; the mixins become options —
  *   --mode serial      TCPServer: one client at a time
  *   --mode concurrent  ThreadingMixIn: every client at once, on the event loop (default)
- *   --processes N      ForkingMixIn's use (isolation, several CPUs): N worker processes
- *                      share the socket; a worker that dies is replaced
+ *   --processes N      ForkingMixIn's use (isolation, several CPUs): a ClusterSupervisor
+ *                      runs the server in N worker processes that share the socket; a
+ *                      worker that dies is replaced
  *   --once             handle_request(): serve exactly one client, then exit
  * The workers of `--processes` run this same script (node:cluster), so the code below
  * runs in each of them; only the primary prints and handles Ctrl-C.
@@ -29,7 +30,7 @@
  * [--processes 4] [--once]`, then `nc 127.0.0.1 1234`.
  */
 import { parseArgs } from 'node:util';
-import { isServerWorker, StreamRequestHandler, TcpServer } from '../src/server/index.js';
+import { ClusterSupervisor, StreamRequestHandler, TcpServer } from '../src/server/index.js';
 
 /** The tutorial's handler: log who connected, thank them; the server then closes. */
 export class ThankYouHandler extends StreamRequestHandler {
@@ -51,25 +52,31 @@ const { values } = parseArgs({
   },
 });
 
-const server = new TcpServer({
-  host: values.host,
-  port: Number(values.port),
-  concurrency: values.mode === 'serial' ? 'serial' : 'concurrent',
+// The supervisor finds the server by its key ('thanks') in every process.
+const cluster = new ClusterSupervisor({
   processes: Number(values.processes),
-  handler: ThankYouHandler,
+  servers: () => ({
+    thanks: new TcpServer({
+      host: values.host,
+      port: Number(values.port),
+      concurrency: values.mode === 'serial' ? 'serial' : 'concurrent',
+      handler: ThankYouHandler,
+    }),
+  }),
 });
-await server.listen();
+await cluster.start();
 
-if (!isServerWorker()) {
-  const { address, port } = server.address as { address: string; port: number };
+if (cluster.role !== 'worker') {
+  const { address, port } = cluster.address('thanks') as { address: string; port: number };
   console.log(`listening on ${address}:${port}`);
-  process.once('SIGINT', () => void server.shutdown());
-  process.once('SIGTERM', () => void server.shutdown());
+  process.once('SIGINT', () => void cluster.shutdown());
+  process.once('SIGTERM', () => void cluster.shutdown());
 }
 
-if (values.once) {
+const server = cluster.server('thanks');
+if (values.once && cluster.role === 'single' && server !== undefined) {
   await server.handleRequest(); // exactly one client
-  await server.close();
+  await cluster.close();
 } else {
-  await server.serveForever(); // until shutdown()
+  await cluster.serveForever(); // until shutdown()
 }

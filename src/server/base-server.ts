@@ -5,13 +5,15 @@
  * ```
  *  listen() ─► bind + activate ─► 'listening'
  *                 │
- *   getRequest (accept / 'message', in the subclass)
- *     └─► access lists ─► verifyRequest() ─► submit()
- *                                             ├─ serveForever() running ─► dispatch
- *                                             ├─ handleRequest() waiting ─► that call
- *                                             └─ otherwise: queued (like the listen backlog)
- *   dispatch ─► concurrency limiter ─► run (handler: setup/handle/finish) ─► close
- *                                       └─ throws ─► handleError() (default: publish, keep serving)
+ *   getRequest (accept / 'message', in the subclass) ─► access lists, limits
+ *     └─► dispatch() ─► verifyRequest() ─┬─ serving, nothing queued, a slot free ─► run now
+ *                                        ├─ handleRequest() waiting ─► that call ─┐
+ *                                        ├─ serveForever() running ─► a slot ─────┤
+ *                                        └─ otherwise: queued (like the listen backlog)
+ *   run: serveRequest() (handler: setup/handle/finish; then close) ─► slot released
+ *         ├─ returned no promise: done, no promise made (the hot path)
+ *         ├─ returned a promise: awaited
+ *         └─ threw / rejected ─► requestFailed() ─► handleError() (default: publish, keep serving)
  *
  *  shutdown({ drainTimeout }) ─► abort ctx.signal ─► accept what the kernel queued, then
  *    stop accepting ─► wait for handlers (still admitting) ─► reset what is left ─► 'closed'
@@ -23,12 +25,10 @@
  * `verifyRequest()`, `handleError()`, `serviceActions()`, `handleTimeout()`.
  * @module
  */
-import cluster from 'node:cluster';
 import { InvalidArgumentError } from '../errors.js';
 import { AccessList } from './access-list.js';
-import { isServerWorker } from './cluster-messages.js';
 import { checkSeconds } from '../internal/check-option.js';
-import { ClusterPrimary } from './cluster-pool.js';
+import { isThenable } from '../internal/is-thenable.js';
 import { createLimiter, type Limiter } from './concurrency.js';
 import type { PeerAddress } from './handler-types.js';
 import { publish, serverChannels } from './server-channels.js';
@@ -36,15 +36,11 @@ import {
   type BaseServerOptions,
   checkBaseOptions,
   type ErrorContext,
-  type PendingRequest,
   type ShutdownOptions,
   waitOrTimeout,
 } from './server-options.js';
-import { WorkerAgent } from './worker-agent.js';
 
 type State = 'new' | 'binding' | 'listening' | 'closing' | 'closed';
-
-let nextClusterKey = 0;
 
 /** The life cycle and hook chain every server shares. Not used directly. */
 export abstract class BaseServer {
@@ -53,10 +49,15 @@ export abstract class BaseServer {
   protected readonly access: AccessList;
   readonly #limiter: Limiter;
   #state: State = 'new';
-  readonly #queue: PendingRequest[] = [];
+  /** Requests accepted before anyone serves them (see `dispatch()`). */
+  readonly #queue: object[] = [];
   #serving = false;
-  #oneShot: ((req: PendingRequest | null) => void) | null = null;
-  readonly #inFlight = new Set<Promise<void>>();
+  #oneShot: ((req: object | null) => void) | null = null;
+  /** Requests dispatched and not finished yet (waiting for a slot, or running). */
+  #inFlight = 0;
+  /** Settles when `#inFlight` falls to 0 (made only while shutdown waits for it). */
+  #idle: Promise<void> | null = null;
+  #onIdle: (() => void) | null = null;
   readonly #abort = new AbortController();
   #resolveClosed: () => void = () => {};
   readonly #closed: Promise<void>;
@@ -65,18 +66,13 @@ export abstract class BaseServer {
   #cut = false;
   #force: (() => void) | null = null;
   #pollTimer: NodeJS.Timeout | undefined;
-  readonly #processes: number;
-  readonly #clusterKey: number;
-  #primary: ClusterPrimary | null = null;
   #binding: Promise<void> = Promise.resolve();
 
   constructor(options: BaseServerOptions) {
-    const processes = checkBaseOptions(options);
+    checkBaseOptions(options);
     this.#options = options;
     this.access = new AccessList(options);
     this.#limiter = createLimiter(options.concurrency);
-    this.#processes = processes;
-    this.#clusterKey = processes > 1 ? nextClusterKey++ : -1;
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
     });
@@ -84,7 +80,7 @@ export abstract class BaseServer {
 
   /** The address the server listens on (the real port after binding port 0). */
   get address(): PeerAddress {
-    return this.#primary?.address ?? this.localAddress();
+    return this.localAddress();
   }
 
   /** Open connections (stream servers) or datagrams being handled, in this process. */
@@ -92,11 +88,6 @@ export abstract class BaseServer {
 
   /** `tcp`, `tls`, `unix`, `udp` or `unix-dgram`. */
   abstract get transport(): 'tcp' | 'tls' | 'unix' | 'udp' | 'unix-dgram';
-
-  /** The pids of the worker processes (multi-process servers, in the primary); else empty. */
-  get workerPids(): readonly number[] {
-    return this.#primary?.pids ?? [];
-  }
 
   /** True between `listen()` resolving and shutdown starting. */
   get listening(): boolean {
@@ -137,40 +128,30 @@ export abstract class BaseServer {
   protected async cleanup(): Promise<void> {}
 
   /**
-   * True for servers whose socket `node:cluster` cannot share (Unix datagram): with
-   * `processes` > 1 the primary binds it and relays each datagram to a worker.
+   * Serves one request `dispatch()` admitted, in the concurrency slot it holds: runs the
+   * handler, then closes what the request holds. Returns nothing when it is done already
+   * (the request then costs no promise), or a promise the server waits for. A throw or a
+   * rejection goes to `requestFailed()`.
    */
-  protected get relaysToWorkers(): boolean {
-    return false;
-  }
-
-  /** This process's part in a multi-process server: `primary`, `worker`, or `none`. */
-  protected get clusterRole(): 'primary' | 'worker' | 'none' {
-    if (this.#processes === 1) return 'none';
-    if (isServerWorker()) return 'worker';
-    return cluster.isPrimary ? 'primary' : 'none';
-  }
-
-  /** Matches this server with its copies in the workers (−1 when single-process). */
-  protected get clusterKey(): number {
-    return this.#clusterKey;
-  }
-
-  /** Primary of a relaying server: hands a datagram to a worker; false if none listens. */
-  protected relay(data: Buffer, path: string): boolean {
-    if (this.#primary === null || this.#state !== 'listening') return false;
-    return this.#primary.forward(data, path);
-  }
+  protected abstract serveRequest(req: object): void | Promise<void>;
 
   /**
-   * Primary of a multi-process server, before the workers listen: prepare the address
-   * (a Unix stream server removes a stale socket file here, once, instead of every worker
-   * probing the path the first worker already listens on). Default: nothing.
+   * A request failed: `verifyRequest()` threw or rejected (phase `accept`), or
+   * `serveRequest()` did (phase `handler`). Releases what it holds and reports the error.
    */
-  protected async prepareShared(): Promise<void> {}
+  protected abstract requestFailed(req: object, error: unknown, phase: 'accept' | 'handler'): void;
 
-  /** Primary of a relaying server: sends a worker's reply. Default: nothing. */
-  protected deliverReply(_data: Buffer, _path: string): void {}
+  /** `verifyRequest()` said no: turns the client away. */
+  protected abstract refuseRequest(req: object): void;
+
+  /** A request accepted but never served (shutdown came first): drops it. Default: nothing. */
+  protected discardRequest(_req: object): void {}
+
+  /**
+   * The request cannot start at once (an async verdict pending, or queued): a stream
+   * server watches for the client leaving meanwhile. Default: nothing.
+   */
+  protected requestWaits(_req: object): void {}
 
   /**
    * Binds and starts accepting (requests queue until `serveForever()` or `handleRequest()`).
@@ -181,29 +162,13 @@ export abstract class BaseServer {
       throw new InvalidArgumentError(`listen() was already called (the server is ${this.#state})`);
     }
     this.#state = 'binding';
-    const role = this.clusterRole;
     let listened: () => void = () => {};
     this.#binding = new Promise<void>((resolve) => {
       listened = resolve;
     });
     try {
-      if (role === 'primary') {
-        // A socket cluster cannot share (Unix datagram) is bound here and relayed.
-        if (this.relaysToWorkers) await this.bind();
-        else await this.prepareShared();
-        this.#primary = new ClusterPrimary(this.#clusterKey, this.#processes, {
-          workerScript: this.#options.workerScript,
-          onReply: (data, path) => this.deliverReply(data, path),
-        });
-        await this.#primary.start().catch(async (err: unknown) => {
-          await this.cleanup().catch(() => {});
-          throw err;
-        });
-      } else {
-        await this.bind();
-      }
+      await this.bind();
     } catch (err) {
-      if (role === 'worker') WorkerAgent.reportListenError(this.#clusterKey, err);
       this.#state = 'closed';
       listened();
       this.#resolveClosed();
@@ -211,14 +176,10 @@ export abstract class BaseServer {
     }
     this.#state = 'listening';
     listened();
-    if (role === 'worker') {
-      WorkerAgent.register(this.#clusterKey, this.address, (drain) => this.shutdown(drain));
-    }
     publish(serverChannels.listening, () => ({
       server: this,
       address: this.address,
       transport: this.transport,
-      ...(this.#processes > 1 ? { processes: this.#processes } : {}),
     }));
     return this;
   }
@@ -233,7 +194,7 @@ export abstract class BaseServer {
     if (this.#serving) throw new InvalidArgumentError('serveForever() is already running');
     this.#serving = true;
     for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
-      this.#dispatch(req);
+      this.#enqueue(req, null);
     }
     const interval = (this.#options.pollInterval ?? 0.5) * 1000;
     this.#pollTimer = setInterval(() => {
@@ -251,9 +212,6 @@ export abstract class BaseServer {
    * arrives within `timeout` seconds, calls `handleTimeout()` instead.
    */
   async handleRequest(): Promise<void> {
-    if (this.#processes > 1) {
-      throw new InvalidArgumentError('handleRequest() cannot be used with processes > 1');
-    }
     if (this.#state === 'new') await this.listen();
     if (this.#state !== 'listening') return;
     if (this.#oneShot !== null || this.#serving) {
@@ -261,7 +219,7 @@ export abstract class BaseServer {
     }
     const req =
       this.#queue.shift() ??
-      (await waitOrTimeout<PendingRequest | null>(this.#options.timeout ?? null, (deliver) => {
+      (await waitOrTimeout<object | null>(this.#options.timeout ?? null, (deliver) => {
         this.#oneShot = (r) => {
           this.#oneShot = null; // at once: a second request must queue, not be lost
           deliver(r);
@@ -269,7 +227,7 @@ export abstract class BaseServer {
       }).finally(() => (this.#oneShot = null)));
     if (req === undefined) return this.handleTimeout();
     if (req === null) return;
-    await this.#limiter.run(() => this.#runGuarded(req));
+    await new Promise<void>((resolve) => this.#enqueue(req, resolve));
   }
 
   /**
@@ -322,20 +280,120 @@ export abstract class BaseServer {
     return this.#options.handleTimeout?.();
   }
 
-  /** Hands an accepted request to whoever serves it, or queues it. For subclasses. */
-  protected submit(req: PendingRequest): void {
-    // While draining, only serveForever() can still run a request: nobody else would.
-    if (!this.admitting || (this.#state !== 'listening' && !this.#serving)) {
-      req.discard();
+  /**
+   * The one dispatch of every request a subclass accepted (a connection, a datagram):
+   * `verifyRequest()`, then a concurrency slot, then `serveRequest()`. A synchronous
+   * verdict (the default `true`) is acted on at once; when `serveForever()` runs, nothing
+   * waits before the request and a slot is free, the request runs here and now, and a
+   * `serveRequest()` that returns no promise costs none. Otherwise the request waits in
+   * arrival order (queued until someone serves, or for a slot), and runs unless the drain
+   * ended meanwhile.
+   * @param req the subclass's record of the request, handed back to its hooks.
+   * @param remote the client, for `verifyRequest()`.
+   */
+  protected dispatch(req: object, remote: PeerAddress): void {
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = this.verifyRequest(remote);
+    } catch (error) {
+      this.requestFailed(req, error, 'accept');
       return;
     }
-    if (this.#oneShot !== null) {
-      this.#oneShot(req);
-    } else if (this.#serving) {
-      this.#dispatch(req);
-    } else {
-      this.#queue.push(req);
+    if (typeof verdict === 'boolean') {
+      this.#admit(req, verdict);
+      return;
     }
+    this.requestWaits(req);
+    Promise.resolve(verdict).then(
+      (ok) => this.#admit(req, ok),
+      (error: unknown) => this.requestFailed(req, error, 'accept'),
+    );
+  }
+
+  #admit(req: object, ok: boolean): void {
+    if (!ok) {
+      this.refuseRequest(req);
+      return;
+    }
+    if (this.#serving && this.admitting && this.#queue.length === 0 && this.#limiter.tryAcquire()) {
+      this.#inFlight++;
+      this.#run(req, null);
+      return;
+    }
+    // While draining, only serveForever() can still run a request: nobody else would.
+    if (!this.admitting || (this.#state !== 'listening' && !this.#serving)) {
+      this.discardRequest(req);
+      return;
+    }
+    this.requestWaits(req);
+    if (this.#oneShot !== null) this.#oneShot(req);
+    else if (this.#serving) this.#enqueue(req, null);
+    else this.#queue.push(req);
+  }
+
+  /**
+   * The general path: waits for a slot, then runs the request unless the drain ended
+   * meanwhile. A slot handed over by a finishing request starts the next one on a
+   * microtask, not inside the finishing one's stack (a queue of synchronous handlers
+   * would otherwise recurse once per request).
+   */
+  #enqueue(req: object, done: (() => void) | null): void {
+    this.#inFlight++;
+    this.#limiter.acquire(() =>
+      queueMicrotask(() => {
+        if (this.admitting) {
+          this.#run(req, done);
+        } else {
+          this.discardRequest(req);
+          this.#finish(done);
+        }
+      }),
+    );
+  }
+
+  /** Runs a request in the slot it holds: the one guarded call of `serveRequest()`. */
+  #run(req: object, done: (() => void) | null): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.serveRequest(req);
+    } catch (error) {
+      this.requestFailed(req, error, 'handler');
+      this.#finish(done);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.#finish(done);
+      return;
+    }
+    Promise.resolve(result).then(
+      () => this.#finish(done),
+      (error: unknown) => {
+        this.requestFailed(req, error, 'handler');
+        this.#finish(done);
+      },
+    );
+  }
+
+  /** A request is over: its slot goes to the next one; shutdown may be waiting for it. */
+  #finish(done: (() => void) | null): void {
+    this.#inFlight--;
+    this.#limiter.release();
+    done?.();
+    if (this.#inFlight === 0 && this.#onIdle !== null) {
+      const onIdle = this.#onIdle;
+      this.#onIdle = null;
+      this.#idle = null;
+      onIdle();
+    }
+  }
+
+  /** Settles once no request is in flight. */
+  #whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    this.#idle ??= new Promise<void>((resolve) => {
+      this.#onIdle = resolve;
+    });
+    return this.#idle;
   }
 
   /** Requests accepted but not being handled yet (queued or waiting for a slot). */
@@ -343,33 +401,9 @@ export abstract class BaseServer {
     return this.#queue.length + this.#limiter.pending;
   }
 
-  /**
-   * A subclass's synchronous fast path (datagrams): when a request may start right now
-   * (`serveForever()` running, nothing queued before it, a concurrency slot free), takes
-   * the slot and returns true; the caller runs the request itself, calls `endNow()` once
-   * it settled and `track()`s it while it runs asynchronously. This spares the promises
-   * of `submit()`'s dispatch. False: `submit()` it as usual.
-   */
-  protected startNow(): boolean {
-    return (
-      this.#serving && this.admitting && this.#queue.length === 0 && this.#limiter.tryAcquire()
-    );
-  }
-
-  /** Frees the concurrency slot `startNow()` took (the next waiting request gets it). */
-  protected endNow(): void {
-    this.#limiter.release();
-  }
-
-  /** Makes shutdown wait for `work`, as it does for dispatched requests. */
-  protected track(work: Promise<void>): void {
-    this.#inFlight.add(work);
-    // then(done, done), not finally(): one closure and no rejected copy of `work` left
-    // unhandled (a stream connection holds this for its whole life: it is memory).
-    const done = (): void => {
-      this.#inFlight.delete(work);
-    };
-    work.then(done, done);
+  /** Requests being handled now (they hold a concurrency slot). */
+  protected get running(): number {
+    return this.#inFlight - this.#limiter.pending;
   }
 
   /** Reports an error through `handleError`, never throwing. For subclasses. */
@@ -380,25 +414,6 @@ export abstract class BaseServer {
         // A broken handleError hook must not take the server down: publish both.
         publish(serverChannels.error, () => ({ error: hookError, server: this, ...ctx }));
       });
-  }
-
-  #dispatch(req: PendingRequest): void {
-    const job = this.#limiter.run(() => this.#runGuarded(req));
-    this.#inFlight.add(job);
-    void job.finally(() => this.#inFlight.delete(job));
-  }
-
-  /** Runs a request unless the drain ended while it waited for its turn. Never rejects. */
-  async #runGuarded(req: PendingRequest): Promise<void> {
-    if (!this.admitting) {
-      req.discard();
-      return;
-    }
-    try {
-      await req.run();
-    } catch (error) {
-      this.reportError(error, { phase: 'handler' });
-    }
   }
 
   async #stop(drainSeconds: number): Promise<void> {
@@ -421,22 +436,17 @@ export abstract class BaseServer {
       this.#force = resolve;
     });
     if (drainSeconds === 0) this.#force?.();
-    const stopAccepting =
-      this.#primary === null || this.relaysToWorkers
-        ? this.stopAccepting(drainSeconds > 0)
-        : Promise.resolve();
-    for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) req.discard();
+    const stopAccepting = this.stopAccepting(drainSeconds > 0);
+    for (let req = this.#queue.shift(); req !== undefined; req = this.#queue.shift()) {
+      this.discardRequest(req);
+    }
     this.#abort.abort();
     await stopAccepting.catch(() => {});
-    if (this.#primary !== null) await this.#primary.shutdown(drainSeconds, forced);
     let timer: NodeJS.Timeout | undefined;
     // Until nothing is in flight: connections admitted during the drain (a TLS handshake
     // that completes, a request that got its concurrency slot) are waited for too.
-    const drained = (async (): Promise<void> => {
-      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    })();
     await Promise.race([
-      drained,
+      this.#whenIdle(),
       forced,
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, drainSeconds * 1000);
@@ -447,7 +457,7 @@ export abstract class BaseServer {
     const destroyed = this.destroyActive();
     // Destroyed connections make their handlers' reads fail at once; bound the wait anyway.
     await Promise.race([
-      Promise.allSettled([...this.#inFlight]),
+      this.#whenIdle(),
       new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
     await this.cleanup().catch(() => {});

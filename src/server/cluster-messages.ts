@@ -1,5 +1,6 @@
 /**
- * The IPC messages between a multi-process server's primary and its workers.
+ * The IPC messages between a `ClusterSupervisor`'s primary and its workers. Every
+ * message about one server names it by its key in the server factory's record.
  * @module
  */
 import cluster from 'node:cluster';
@@ -9,7 +10,7 @@ import type { PeerAddress } from './handler-types.js';
 /** The environment variable that marks a socketkit server worker. */
 export const ENV_FLAG = 'SOCKETKIT_SERVER_WORKER';
 
-/** True in a worker process forked by a multi-process socketkit server. */
+/** True in a worker process forked by a `ClusterSupervisor` (it runs the servers the primary supervises). */
 export function isServerWorker(): boolean {
   return cluster.isWorker && process.env[ENV_FLAG] === '1';
 }
@@ -27,20 +28,22 @@ export interface ErrorShape {
 
 /** What a worker tells the primary. */
 export type ToPrimary =
-  | { socketkit: 'listening'; key: number; address: PeerAddress }
-  | { socketkit: 'listen-error'; key: number; error: ErrorShape }
-  | { socketkit: 'closed'; key: number }
-  /** A datagram server's reply, for the primary to send from the socket it owns. */
-  | { socketkit: 'reply'; key: number; data: string; path: string };
+  | { socketkit: 'listening'; key: string; address: PeerAddress }
+  | { socketkit: 'listen-error'; key: string; error: ErrorShape }
+  /** Every server of the worker has shut down. */
+  | { socketkit: 'closed' }
+  /** A relayed datagram server's reply, for the primary to send from the socket it owns. */
+  | { socketkit: 'reply'; key: string; data: string; path: string };
 
 /** What the primary tells a worker. */
 export type ToWorker =
-  | { socketkit: 'shutdown'; key: number; drainTimeout: number }
+  /** Shut every server down, with this drain time (sent again with 0 to cut it short). */
+  | { socketkit: 'shutdown'; drainTimeout: number }
   /** A datagram the primary received, for the worker to handle (base64 payload). */
-  | { socketkit: 'datagram'; key: number; data: string; path: string };
+  | { socketkit: 'datagram'; key: string; data: string; path: string };
 
 /** True for socketkit's own IPC messages (other messages pass untouched). */
-export function isMessage(value: unknown): value is { socketkit: string; key: number } {
+export function isMessage(value: unknown): value is { socketkit: string } {
   return (
     typeof value === 'object' &&
     value !== null &&
@@ -65,4 +68,19 @@ export function reviveError(shape: ErrorShape): SocketkitError {
     port: shape.port,
     path: shape.path,
   });
+}
+
+/** A listen error, as it travels from a worker to the primary. */
+export function errorShape(err: unknown): ErrorShape {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  return {
+    message: str(e.message) ?? String(err),
+    code: str(e.code),
+    errno: str(e.errno),
+    syscall: str(e.syscall),
+    address: str(e.address),
+    port: typeof e.port === 'number' ? e.port : undefined,
+    path: str(e.path),
+  };
 }

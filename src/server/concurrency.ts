@@ -45,6 +45,16 @@ export class Limiter {
     return true;
   }
 
+  /**
+   * Calls `start` holding a slot: at once when `tryAcquire()` succeeds, otherwise when a
+   * slot is handed over (in arrival order, from inside `release()`). The caller must
+   * `release()` the slot when its job settles.
+   */
+  acquire(start: () => void): void {
+    if (this.tryAcquire()) start();
+    else this.#queue.push(start);
+  }
+
   /** Gives back a slot (taken by `tryAcquire()`): the next waiting job gets it. */
   release(): void {
     const next = this.#queue.shift();

@@ -7,8 +7,8 @@
  *
  * ```
  *  datagram ─► access lists ─► privileged source port? ─► source over its rate?
- *     ─► queue full? ─► 'datagram' channel ─► verifyRequest()
- *     ─► a slot free? run now : submit() ─► handler (function, or setup/handle/finish)
+ *     ─► queue full? ─► 'datagram' channel ─► dispatch(): verifyRequest()
+ *     ─► a slot free? run now : queued ─► handler (function, or setup/handle/finish)
  *     ─► ctx.send() / ctx.reply()
  * ```
  * The two middle checks stop reflection (docs/services.md, "UDP and reflection"): a
@@ -24,12 +24,12 @@
  * handlers finished (or the drain timeout passed), so their replies still go out.
  *
  * The hot path allocates no promise: when `serveForever()` runs, nothing waits before the
- * datagram and a concurrency slot is free, the handler is called at once, from the
- * socket's receive callback; only a handler that returns a promise makes the server wait
- * for it (a counter, plus one promise per busy period that shutdown waits on). A handler
- * answering with `ctx.send()` (echo) thus costs one context object per datagram. Queued
- * datagrams (serial mode, a busy `concurrency: n`, before `serveForever()`) and
- * `handleRequest()` take the general path through `submit()`.
+ * datagram and a concurrency slot is free, `BaseServer.dispatch()` calls the handler at
+ * once, from the socket's receive callback; only a handler that returns a promise makes
+ * the server wait for it. A handler answering with `ctx.send()` (echo) thus costs one
+ * context object per datagram (the context is also the server's record of the request).
+ * Queued datagrams (serial mode, a busy `concurrency: n`, before `serveForever()`) and
+ * `handleRequest()` take the same dispatch, after waiting their turn.
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
@@ -40,12 +40,7 @@ import { toBuffer } from '../socket/to-buffer.js';
 import { clientKey } from './address-limits.js';
 import { BaseServer } from './base-server.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
-import {
-  type BaseRequestHandler,
-  DatagramRequestHandler,
-  isHandlerClass,
-  runHandler,
-} from './request-handler.js';
+import { DatagramRequestHandler, isHandlerClass, runHandler } from './request-handler.js';
 import {
   type DatagramMessage,
   publish,
@@ -124,19 +119,32 @@ interface ServerLink {
 }
 
 /**
- * The context of one datagram: two fields of its own, the rest read from the server on
+ * The context of one datagram: a few fields of its own, the rest read from the server on
  * demand, and `reply()`/`send()` on the prototype, so a datagram costs one small object
- * rather than an object and a closure.
+ * rather than an object and a closure. It is also the server's record of the request
+ * (`packet`, `id`: not part of `DatagramContext`).
  */
-class Context implements DatagramContext {
+export class DatagramRequestContext implements DatagramContext {
   readonly remote: PeerAddress;
   readonly truncated: boolean;
+  /** The datagram, cut to `maxPacketSize`. */
+  readonly packet: Buffer;
+  /** The datagram's id (on the channels and in `handleError`'s context). */
+  readonly id: number;
   readonly #link: ServerLink;
 
-  constructor(link: ServerLink, remote: PeerAddress, truncated: boolean) {
+  constructor(
+    link: ServerLink,
+    remote: PeerAddress,
+    packet: Buffer,
+    truncated: boolean,
+    id: number,
+  ) {
     this.#link = link;
     this.remote = remote;
+    this.packet = packet;
     this.truncated = truncated;
+    this.id = id;
   }
 
   get local(): PeerAddress {
@@ -162,51 +170,6 @@ class Context implements DatagramContext {
   send(data: Uint8Array | string): void {
     this.#link.send(toBuffer(data), this.remote);
   }
-}
-
-/** True for a promise (or any thenable) a handler returned: the server must wait for it. */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/**
- * `setup(); try { handle() } finally { finish() }`, synchronously as long as the hooks
- * return no promise (then as `runHandler()` does).
- */
-function runHooks(handler: BaseRequestHandler): void | Promise<void> {
-  const setup = handler.setup();
-  if (isThenable(setup)) return Promise.resolve(setup).then(() => handleThenFinish(handler));
-  return handleThenFinish(handler);
-}
-
-function handleThenFinish(handler: BaseRequestHandler): void | Promise<void> {
-  let handled: void | Promise<void>;
-  try {
-    handled = handler.handle();
-  } catch (error) {
-    // As `finally`: finish() runs, and its own failure would replace this one.
-    const finished = handler.finish();
-    if (isThenable(finished)) {
-      return Promise.resolve(finished).then(() => {
-        throw error;
-      });
-    }
-    throw error;
-  }
-  if (isThenable(handled)) {
-    return Promise.resolve(handled).then(
-      () => handler.finish(),
-      async (error: unknown) => {
-        await handler.finish();
-        throw error;
-      },
-    );
-  }
-  return handler.finish();
 }
 
 /** @throws {InvalidArgumentError} for a bad `rateLimit`. */
@@ -236,12 +199,6 @@ export abstract class DatagramServer extends BaseServer {
   readonly #link: ServerLink;
   readonly #ignorePrivilegedPorts: boolean;
   readonly #rateLimiter: RateLimiter | null;
-  /** Handlers running (sync or async); what `destroyActive()` reports. */
-  #active = 0;
-  /** Fast-path handlers that returned a promise and have not settled yet. */
-  #pending = 0;
-  /** Resolves the promise shutdown waits on once `#pending` is back to 0. */
-  #idle: (() => void) | null = null;
   #receiving = true;
 
   constructor(options: DatagramServerBaseOptions) {
@@ -285,7 +242,7 @@ export abstract class DatagramServer extends BaseServer {
 
   /** Datagrams being handled or waiting, in this process. */
   get connections(): number {
-    return this.#active + this.backlog;
+    return this.running + this.backlog;
   }
 
   /** The per-source rate limiter (its `size` is the sources tracked now), or null. */
@@ -323,7 +280,7 @@ export abstract class DatagramServer extends BaseServer {
 
   protected destroyActive(): number {
     // Datagram handlers hold no connection; they see ctx.signal aborted.
-    return this.#active;
+    return this.running;
   }
 
   /** Called by subclasses for every datagram received. */
@@ -355,7 +312,7 @@ export abstract class DatagramServer extends BaseServer {
     const truncated = data.length > this.#maxPacketSize;
     const packet = truncated ? data.subarray(0, this.#maxPacketSize) : data;
     const id = nextRequestId();
-    const ctx = new Context(this.#link, remote, truncated);
+    const ctx = new DatagramRequestContext(this.#link, remote, packet, truncated, id);
     // Checked here rather than through publish(): no message closure per datagram.
     if (serverChannels.datagram.hasSubscribers) {
       const message: DatagramMessage = {
@@ -368,23 +325,7 @@ export abstract class DatagramServer extends BaseServer {
       };
       serverChannels.datagram.publish(message);
     }
-    // A synchronous verdict (the default `true`) is acted on at once, with no promise per
-    // datagram; only an async `verifyRequest` pays for one.
-    let verdict: boolean | Promise<boolean>;
-    try {
-      verdict = this.verifyRequest(remote);
-    } catch (error) {
-      this.reportError(error, { phase: 'accept', id, remote });
-      return;
-    }
-    if (typeof verdict === 'boolean') {
-      this.#admit(verdict, packet, ctx, id);
-      return;
-    }
-    Promise.resolve(verdict).then(
-      (ok) => this.#admit(ok, packet, ctx, id),
-      (error: unknown) => this.reportError(error, { phase: 'accept', id, remote }),
-    );
+    this.dispatch(ctx, remote);
   }
 
   #drop(remote: PeerAddress, reason: 'privilegedPort' | 'rateLimited'): void {
@@ -392,81 +333,26 @@ export abstract class DatagramServer extends BaseServer {
       serverChannels.refused.publish({ remote, reason, server: this } satisfies RefusedMessage);
   }
 
-  #admit(ok: boolean, packet: Buffer, ctx: Context, id: number): void {
-    if (!ok) {
-      publish(serverChannels.refused, () => ({
-        remote: ctx.remote,
-        reason: 'deny' as const,
-        server: this,
-      }));
-      return;
-    }
-    if (this.startNow()) this.#runNow(packet, ctx, id);
-    else this.submit({ run: () => this.#serve(packet, ctx, id), discard: () => {} });
-  }
-
   /** Calls the handler, or makes the handler object, for one datagram. */
-  #call(packet: Buffer, ctx: Context): void | Promise<void> {
+  protected serveRequest(ctx: DatagramRequestContext): void | Promise<void> {
     const cls = this.#handlerClass;
-    if (cls !== null) return runHooks(new cls(packet, ctx, this as never));
-    return (this.#handler as DatagramHandler)(packet, ctx);
+    if (cls !== null) return runHandler(new cls(ctx.packet, ctx, this as never));
+    return (this.#handler as DatagramHandler)(ctx.packet, ctx);
   }
 
-  /** The fast path: the handler runs now, and the server waits only if it returns a promise. */
-  #runNow(packet: Buffer, ctx: Context, id: number): void {
-    this.#active++;
-    let result: void | Promise<void>;
-    try {
-      result = this.#call(packet, ctx);
-    } catch (error) {
-      this.#active--;
-      this.endNow();
-      this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
-      return;
-    }
-    if (!isThenable(result)) {
-      this.#active--;
-      this.endNow();
-      return;
-    }
-    if (this.#pending++ === 0) {
-      // One promise per busy period, not per datagram, for shutdown to wait on.
-      this.track(
-        new Promise<void>((resolve) => {
-          this.#idle = resolve;
-        }),
-      );
-    }
-    Promise.resolve(result).then(
-      () => this.#settled(),
-      (error: unknown) => {
-        this.#settled();
-        this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
-      },
-    );
+  protected requestFailed(
+    ctx: DatagramRequestContext,
+    error: unknown,
+    phase: 'accept' | 'handler',
+  ): void {
+    this.reportError(error, { phase, id: ctx.id, remote: ctx.remote });
   }
 
-  #settled(): void {
-    this.#active--;
-    this.endNow();
-    if (--this.#pending === 0) {
-      const idle = this.#idle;
-      this.#idle = null;
-      idle?.();
-    }
-  }
-
-  /** The general path (queued datagrams, `handleRequest()`), through `submit()`. */
-  async #serve(packet: Buffer, ctx: Context, id: number): Promise<void> {
-    this.#active++;
-    try {
-      const cls = this.#handlerClass;
-      if (cls !== null) await runHandler(new cls(packet, ctx, this as never));
-      else await (this.#handler as DatagramHandler)(packet, ctx);
-    } catch (error) {
-      this.reportError(error, { phase: 'handler', id, remote: ctx.remote });
-    } finally {
-      this.#active--;
-    }
+  protected refuseRequest(ctx: DatagramRequestContext): void {
+    publish(serverChannels.refused, () => ({
+      remote: ctx.remote,
+      reason: 'deny' as const,
+      server: this,
+    }));
   }
 }

@@ -2,13 +2,24 @@
  * `socketkit/server`: Python's `socketserver`, done right for Node — TCP, TLS, UDP, Unix
  * stream and Unix datagram servers with `setup/handle/finish` handlers or plain async
  * functions, `serveForever`/`handleRequest`/`shutdown`/`close`, access lists, limits,
- * and concurrent, serial or multi-process serving. See docs/server.md.
+ * concurrent or serial serving, and a cluster supervisor for several processes. See
+ * docs/server.md.
  * @module
  */
 export * from './access-list.js';
 export { BaseServer } from './base-server.js';
 export { clientKey } from './address-limits.js';
-export { isServerWorker } from './cluster-messages.js';
+export {
+  type ClusterOptions,
+  type ClusterRole,
+  type ClusterStartOptions,
+  ClusterSupervisor,
+  failedServerKey,
+  isServerWorker,
+  type ServerFactory,
+  type ServerSet,
+  superviseCluster,
+} from './cluster-supervisor.js';
 export { type Concurrency, Limiter } from './concurrency.js';
 export * from './datagram-server.js';
 export type * from './handler-types.js';

@@ -12,6 +12,7 @@
  * @module
  */
 import { FrameTooLongError, IncompleteReadError } from '../errors.js';
+import { isThenable } from '../internal/is-thenable.js';
 import type { Socket } from '../socket/tcp-socket.js';
 import type { ConnectionContext, DatagramContext, PeerAddress } from './handler-types.js';
 
@@ -224,12 +225,41 @@ export function isHandlerClass<T extends BaseRequestHandler>(
   );
 }
 
-/** Runs a handler object's `setup(); try { handle() } finally { finish() }`. */
-export async function runHandler(handler: BaseRequestHandler): Promise<void> {
-  await handler.setup();
+/**
+ * Runs a handler object's `setup(); try { handle() } finally { finish() }`: synchronously
+ * while the hooks return no promise (then it returns nothing, and throws what they
+ * throw), awaiting each hook that returns one (then it returns a promise). The server's
+ * one way of running a handler object, so a datagram handler whose hooks are synchronous
+ * costs no promise.
+ */
+export function runHandler(handler: BaseRequestHandler): void | Promise<void> {
+  const setup = handler.setup();
+  if (isThenable(setup)) return Promise.resolve(setup).then(() => handleThenFinish(handler));
+  return handleThenFinish(handler);
+}
+
+function handleThenFinish(handler: BaseRequestHandler): void | Promise<void> {
+  let handled: void | Promise<void>;
   try {
-    await handler.handle();
-  } finally {
-    await handler.finish();
+    handled = handler.handle();
+  } catch (error) {
+    // As `finally`: finish() runs, and its own failure would replace this one.
+    const finished = handler.finish();
+    if (isThenable(finished)) {
+      return Promise.resolve(finished).then(() => {
+        throw error;
+      });
+    }
+    throw error;
   }
+  if (isThenable(handled)) {
+    return Promise.resolve(handled).then(
+      () => handler.finish(),
+      async (error: unknown) => {
+        await handler.finish();
+        throw error;
+      },
+    );
+  }
+  return handler.finish();
 }

@@ -11,7 +11,7 @@
  * | `socketkit:server:datagram`      | {@link DatagramMessage} (a datagram was received)           |
  * | `socketkit:server:refused`       | {@link RefusedMessage}                                      |
  * | `socketkit:server:error`         | {@link ServerErrorMessage}                                  |
- * | `socketkit:server:worker`        | {@link WorkerMessage} (multi-process servers)               |
+ * | `socketkit:server:worker`        | {@link WorkerMessage} (a cluster supervisor's workers)      |
  * | `socketkit:server:shutdown`      | {@link ShutdownMessage} (shutdown began / finished)         |
  * | `socketkit:server:fd-limit`      | {@link FdLimitMessage} (descriptors ran out / came back)    |
  *
@@ -31,7 +31,10 @@ export interface ListeningMessage {
   server: ServerLike;
   address: PeerAddress;
   transport: 'tcp' | 'tls' | 'unix' | 'udp' | 'unix-dgram';
-  /** Present when the server runs worker processes: how many. */
+  /**
+   * Present when a `ClusterSupervisor`'s primary publishes it for its workers: how many
+   * processes serve (`server` is the primary's copy, which never listens itself).
+   */
   processes?: number;
 }
 
@@ -99,7 +102,7 @@ export interface ServerErrorMessage {
   server: ServerLike;
 }
 
-/** Published by a multi-process server's primary about its workers. */
+/** Published by a `ClusterSupervisor`'s primary about its workers. */
 export interface WorkerMessage {
   event: 'fork' | 'listening' | 'exit' | 'restart';
   pid: number | undefined;

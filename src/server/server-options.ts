@@ -38,15 +38,6 @@ export interface BaseServerOptions extends AccessOptions, ServerHooks {
   drainTimeout?: number;
   /** Seconds between `serviceActions()` calls while serving; default 0.5 (as in Python). */
   pollInterval?: number;
-  /**
-   * Worker processes sharing the listening socket (`node:cluster`); default 1 (this process).
-   * With N > 1 the process that calls `listen()` becomes the primary: it forks N workers that
-   * run the same script (`workerScript`, default `process.argv[1]`), where the same server
-   * serves in-process. See docs/server.md.
-   */
-  processes?: number;
-  /** The script workers run; default the main script (`process.argv[1]`). */
-  workerScript?: string;
 }
 
 /** The shutdown options. */
@@ -55,31 +46,18 @@ export interface ShutdownOptions {
   drainTimeout?: number;
 }
 
-/** One request the subclass accepted: how to serve it, and how to drop it unserved. */
-export interface PendingRequest {
-  run(): Promise<void>;
-  discard(): void;
-}
-
 /**
  * Checks the options every server takes (the rest are checked by the access list and the
- * limiter); returns the number of processes.
+ * limiter).
  * @throws {InvalidArgumentError} for a bad option.
  */
-export function checkBaseOptions(options: BaseServerOptions): number {
+export function checkBaseOptions(options: BaseServerOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('server options must be an object');
   }
   checkSeconds(options.timeout, 'timeout', true);
   checkSeconds(options.drainTimeout, 'drainTimeout', false);
   checkSeconds(options.pollInterval, 'pollInterval', false);
-  const processes = options.processes ?? 1;
-  if (!Number.isInteger(processes) || processes < 1 || processes > 1024) {
-    throw new InvalidArgumentError(
-      `processes must be an integer from 1 to 1024, got ${String(options.processes)}`,
-    );
-  }
-  return processes;
 }
 
 /** Resolves with what `register`'s callback delivers, or undefined after `timeout` seconds. */

@@ -29,6 +29,7 @@ import {
 } from '../errors.js';
 import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
 import { nextRequestId } from '../internal/request-id.js';
+import { isThenable } from '../internal/is-thenable.js';
 import { gracefulClose } from '../socket/graceful-close.js';
 import { resetConnection } from '../socket/reset-connection.js';
 import { checkBacklog, defaultBacklog } from '../socket/backlog.js';
@@ -128,7 +129,8 @@ const REFUSAL_LINGER = 1;
 /** Why a stream client was turned away (see {@link RefusedMessage}). */
 export type StreamRefusal = Exclude<RefusedMessage['reason'], 'queueFull'>;
 
-interface Connection {
+/** One accepted connection: the stream server's request record (see `BaseServer.dispatch`). */
+export interface Connection {
   id: number;
   raw: net.Socket;
   socket: Socket | null;
@@ -138,8 +140,8 @@ interface Connection {
   idleError: SocketTimeoutError | null;
   /** The shutdown signal of this connection's group (see #signalOf). */
   abort: AbortController | null;
-  /** True when it took its concurrency slot with startNow(): #settle gives it back. */
-  slot: boolean;
+  /** True once a 'close' listener watches it while it waits (see requestWaits). */
+  watched: boolean;
   /** Its key in the per-address table while counted there (see #forget). */
   key: string | null;
 }
@@ -373,7 +375,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    */
   #admit(raw: net.Socket, tell: boolean): { remote: PeerAddress; key: string | null } | null {
     // First of all: an 'error' without a listener would crash the process. (The Socket
-    // wrapper listens for 'error' itself: #serve removes this one then.)
+    // wrapper listens for 'error' itself: serveRequest removes this one then.)
     raw.on('error', ignoreError);
     const remote = this.remoteOf(raw);
     if (!this.admitting) {
@@ -459,75 +461,41 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       started: Date.now(),
       idleError: null,
       abort: null,
-      slot: false,
+      watched: false,
       key,
     };
     this.#conns.set(conn.id, conn);
-    // A client that vanishes while its request waits (for verifyRequest, serveForever or a
-    // concurrency slot) must not hold a slot. Watched only while it waits: most requests
-    // start at once, and removing the listener again would turn the net.Socket's listener
-    // table into a slow dictionary.
-    let watching = false;
-    const watchEarlyClose = (): void => {
-      if (watching || conn.socket !== null) return;
-      watching = true;
-      raw.on('close', () => {
-        if (conn.socket === null) this.#forget(conn);
-      });
-    };
-    const admit = (ok: boolean): void => {
-      if (!ok) {
-        this.#forget(conn);
-        this.refuse(raw, remote, 'deny');
-        return;
-      }
-      // The fast path: a free slot while serving runs the connection here and now,
-      // without the promises of submit()'s dispatch.
-      if (this.startNow()) {
-        conn.slot = true;
-        let work: Promise<void>;
-        try {
-          work = this.#serve(conn);
-        } catch (error) {
-          // What #runGuarded does for a dispatched request.
-          this.#release(conn);
-          this.#forget(conn);
-          raw.destroy();
-          this.reportError(error, { phase: 'handler', id: conn.id, remote });
-          return;
-        }
-        this.track(work);
-        return;
-      }
-      this.submit({
-        run: () => this.#serve(conn),
-        discard: () => {
-          this.#forget(conn);
-          resetConnection(raw); // accepted but never served: an error, not a clean end
-        },
-      });
-      watchEarlyClose();
-    };
-    const fail = (error: unknown): void => {
-      this.#forget(conn);
-      raw.destroy();
-      this.reportError(error, { phase: 'accept', id: conn.id, remote });
-    };
-    // A synchronous verdict (the default `true`) is acted on at once: no promise hops per
-    // connection; only an async `verifyRequest` pays for them.
-    let verdict: boolean | Promise<boolean>;
-    try {
-      verdict = this.verifyRequest(remote);
-    } catch (error) {
-      fail(error);
-      return;
-    }
-    if (typeof verdict === 'boolean') {
-      admit(verdict);
-      return;
-    }
-    watchEarlyClose();
-    Promise.resolve(verdict).then(admit, fail);
+    this.dispatch(conn, remote);
+  }
+
+  /**
+   * A client that vanishes while its request waits (for verifyRequest, serveForever or a
+   * concurrency slot) must not hold a slot. Watched only while it waits: most requests
+   * start at once, and removing the listener again would turn the net.Socket's listener
+   * table into a slow dictionary.
+   */
+  protected override requestWaits(conn: Connection): void {
+    if (conn.watched || conn.socket !== null) return;
+    conn.watched = true;
+    conn.raw.on('close', () => {
+      if (conn.socket === null) this.#forget(conn);
+    });
+  }
+
+  protected refuseRequest(conn: Connection): void {
+    this.#forget(conn);
+    this.refuse(conn.raw, conn.remote, 'deny');
+  }
+
+  protected override discardRequest(conn: Connection): void {
+    this.#forget(conn);
+    resetConnection(conn.raw); // accepted but never served: an error, not a clean end
+  }
+
+  protected requestFailed(conn: Connection, error: unknown, phase: 'accept' | 'handler'): void {
+    this.#forget(conn);
+    conn.raw.destroy();
+    this.reportError(error, { phase, id: conn.id, remote: conn.remote });
   }
 
   /**
@@ -563,16 +531,16 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   protected abstract remoteOf(raw: net.Socket): PeerAddress;
 
   /**
-   * Serves one connection: wraps it, runs the handler, then closes it. A promise chain,
+   * Serves one connection (in its concurrency slot): wraps it, runs the handler, then
+   * closes it. A promise chain,
    * not an async function: a connection held idle for minutes then costs one pending
    * reaction instead of a suspended function frame (this is per-connection memory).
    */
-  #serve(conn: Connection): Promise<void> {
+  protected serveRequest(conn: Connection): void | Promise<void> {
     const { raw, remote, id } = conn;
     if (raw.destroyed) {
       this.#forget(conn);
-      this.#release(conn);
-      return Promise.resolve();
+      return;
     }
     const socket = Socket.fromNetSocket(raw, this.#socketOptions);
     conn.socket = socket;
@@ -607,20 +575,13 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       return this.#settle(conn, socket, { failed: err });
     }
     // A handler that returned no promise (or thenable) is done already.
-    if (!(running instanceof Promise) && !isThenable(running)) {
+    if (!isThenable(running)) {
       return this.#settle(conn, socket, null);
     }
     return Promise.resolve(running).then(
       () => this.#settle(conn, socket, null),
       (err: unknown) => this.#settle(conn, socket, { failed: err }),
     );
-  }
-
-  /** Gives back the concurrency slot the connection took with startNow(), if it did. */
-  #release(conn: Connection): void {
-    if (!conn.slot) return;
-    conn.slot = false;
-    this.endNow();
   }
 
   /**
@@ -658,7 +619,6 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       // closes too or closeTimeout passes, so the client never loses the reply's end.
       await socket.close({ wait: true }).catch(() => {});
       this.#forget(conn);
-      this.#release(conn);
       // A handler serving `raw` directly (echo) just sees 'close': name the real cause.
       if (conn.idleError !== null) error = conn.idleError;
       publish(serverChannels.close, () => ({
@@ -697,14 +657,6 @@ function nextTurn(): Promise<void> {
 
 /** The 'error' listener of a connection not yet wrapped: it must not crash the process. */
 function ignoreError(): void {}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
 
 function whereOf(remote: PeerAddress): { address?: string; port?: number; path?: string } {
   return remote.family === 'unix'

@@ -7,17 +7,26 @@ import { UnixDatagramSocket } from '../socket/unix-datagram.js';
 import { claimUnixSocketPath, removeOwnSocketFile } from '../socket/unix-path.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
-import { publish, serverChannels } from './server-channels.js';
-import { WorkerAgent } from './worker-agent.js';
+
+/**
+ * Where a `UnixDatagramServer` gets its datagrams when another process owns the socket
+ * (see `UnixDatagramServer.relayThrough`).
+ */
+export interface DatagramRelay {
+  /** Registers the receiver of every relayed datagram (payload, sender's path). */
+  onDatagram(receive: (data: Buffer, path: string) => void): void;
+  /** Sends a reply to `path` from the socket the other process owns. */
+  sendTo(data: Buffer, path: string): void;
+}
 
 /** Options of a `UnixDatagramServer`: `path` is required; host and port are ignored. */
 export type UnixDatagramServerOptions = DatagramServerOptions & { path: string };
 
 /**
  * A datagram server on a Unix socket path. Clients must bind their own path to receive
- * replies (`ctx.reply()` to an unbound sender throws). With `processes` > 1 the native
- * socket, which `node:cluster` cannot share, stays in the primary: it relays each
- * datagram to a worker (round-robin, over IPC) and sends the workers' replies.
+ * replies (`ctx.reply()` to an unbound sender throws). `node:cluster` cannot share the
+ * native socket: under a `ClusterSupervisor` the primary owns it and relays each datagram
+ * to a worker (round-robin, over IPC), whose server serves it through `relayThrough()`.
  *
  * @example
  * ```ts
@@ -30,7 +39,7 @@ export type UnixDatagramServerOptions = DatagramServerOptions & { path: string }
 export class UnixDatagramServer extends DatagramServer {
   readonly #path: string;
   #socket: UnixDatagramSocket | null = null;
-  #relayed = false;
+  #relay: DatagramRelay | null = null;
 
   /**
    * @throws {InvalidArgumentError} for a bad option.
@@ -44,8 +53,14 @@ export class UnixDatagramServer extends DatagramServer {
     this.#path = options.path;
   }
 
-  protected override get relaysToWorkers(): boolean {
-    return true;
+  /**
+   * Serves the datagrams `relay` delivers instead of binding `path` (another process owns
+   * the socket: a `ClusterSupervisor`'s primary); replies go back through it. Call before
+   * `listen()`.
+   */
+  relayThrough(relay: DatagramRelay): this {
+    this.#relay = relay;
+    return this;
   }
 
   get transport(): 'unix-dgram' {
@@ -57,27 +72,14 @@ export class UnixDatagramServer extends DatagramServer {
   }
 
   protected async bind(): Promise<void> {
-    if (this.clusterRole === 'worker') {
-      // A worker has no socket: the primary relays datagrams here, and replies back.
-      this.#relayed = true;
-      WorkerAgent.onDatagram(this.clusterKey, (data, path) =>
-        this.receive(data, { family: 'unix', path }),
-      );
+    const relay = this.#relay;
+    if (relay !== null) {
+      relay.onDatagram((data, path) => this.receive(data, { family: 'unix', path }));
       return;
     }
     await claimUnixSocketPath(this.#path);
     const socket = new UnixDatagramSocket();
-    const primary = this.clusterRole === 'primary';
-    socket.onDatagram((data, remote) => {
-      if (!primary) this.receive(data, remote);
-      else if (!this.relay(data, remote.family === 'unix' ? remote.path : '')) {
-        publish(serverChannels.refused, () => ({
-          remote,
-          reason: 'queueFull' as const,
-          server: this,
-        }));
-      }
-    });
+    socket.onDatagram((data, remote) => this.receive(data, remote));
     try {
       await socket.bind({ path: this.#path });
     } catch (err) {
@@ -93,8 +95,8 @@ export class UnixDatagramServer extends DatagramServer {
         "cannot reply: the sender's Unix datagram socket is not bound to a path (a client must bind one to get replies)",
       );
     }
-    if (this.#relayed) {
-      WorkerAgent.sendReply(this.clusterKey, data, remote.path);
+    if (this.#relay !== null) {
+      this.#relay.sendTo(data, remote.path);
       return;
     }
     const socket = this.#socket;
@@ -102,14 +104,6 @@ export class UnixDatagramServer extends DatagramServer {
       throw new InvalidArgumentError('cannot reply: the server socket is closed');
     }
     await socket.sendTo(data, { path: remote.path });
-  }
-
-  protected override deliverReply(data: Buffer, path: string): void {
-    const socket = this.#socket;
-    if (socket === null) return;
-    socket
-      .sendTo(data, { path })
-      .catch((error: unknown) => this.reportError(error, { phase: 'reply' }));
   }
 
   protected override async cleanup(): Promise<void> {

@@ -28,6 +28,7 @@ export type UnixStreamServerOptions = StreamServerOptions & { path: string };
 export class UnixStreamServer extends StreamServer {
   readonly #path: string;
   readonly #options: StreamServerOptions;
+  #claimed = false;
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: StreamServerOptions) {
@@ -52,15 +53,20 @@ export class UnixStreamServer extends StreamServer {
     return { family: 'unix', path: '' };
   }
 
-  protected override async prepareShared(): Promise<void> {
-    // Workers run ahead of the primary and may have had it bind the path already.
-    await claimUnixSocketPath(this.#path, { acceptOwn: true });
+  /**
+   * Tells the server that another process claimed its path already and shares the
+   * listening socket with it (the primary of a `ClusterSupervisor`): `listen()` then binds
+   * without its stale-socket check, whose probe would connect to the socket a sibling
+   * process already listens on, and be served as a (spurious) client. Call before
+   * `listen()`.
+   */
+  assumePathClaimed(): this {
+    this.#claimed = true;
+    return this;
   }
 
   protected async createListener(events: ListenerEvents): Promise<net.Server> {
-    // In a worker the primary did it (prepareShared): a probe here would connect to the
-    // socket an earlier worker already shares, and be served as a (spurious) client.
-    if (this.clusterRole !== 'worker') await claimUnixSocketPath(this.#path);
+    if (!this.#claimed) await claimUnixSocketPath(this.#path);
     const server = createStreamListener(this.#options.tls, events);
     await listenOn(server, { path: this.#path, backlog: this.backlogSize }, (error) =>
       this.acceptError(error),

@@ -239,7 +239,7 @@ async function runServe(
   try {
     let running: Awaited<ReturnType<typeof startServices>>;
     try {
-      // A worker waits for the primary's word, not for the signal (see WorkerAgent).
+      // A worker waits for the primary's word, not for the signal (see server/cluster-worker.ts).
       running = await startServices(plans, logger, inServeWorker() ? undefined : io.signal);
     } catch (err) {
       if (err instanceof StartAbortedError) {

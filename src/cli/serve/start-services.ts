@@ -6,9 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { SocketkitError } from '../../errors.js';
-import { claimUnixSocketPath } from '../../socket/unix-path.js';
 import {
+  ClusterSupervisor,
+  failedServerKey,
   isServerWorker,
+  type ServerSet,
   TcpServer,
   UdpServer,
   UnixDatagramServer,
@@ -64,14 +66,24 @@ export interface RunningServices {
 }
 
 /**
- * True when a listener runs in worker processes (`--processes N` > 1): every transport
- * (TCP/TLS and Unix stream share the listening socket, UDP workers share one socket, Unix
- * datagrams are relayed by the primary). A worker (the same command, re-run by the
- * primary through `node:cluster`) starts only these, in the same order, so the server
- * framework can pair them with the primary's.
+ * True when a service runs in worker processes (`--processes N` > 1): all its listeners,
+ * whatever the transport (TCP/TLS and Unix stream share the listening socket, UDP workers
+ * share one socket, Unix datagrams are relayed by the primary). They are run by one
+ * `ClusterSupervisor`, keyed by their listener's name; a worker (the same command, re-run
+ * by the primary through `node:cluster`) starts only these.
  */
-function isMultiProcess(plan: ServicePlan, _listener: ListenerPlan): boolean {
+function isMultiProcess(plan: ServicePlan): boolean {
   return (plan.limits.processes ?? 1) > 1;
+}
+
+/** A listener the supervisor runs: what its server is made of, under its key. */
+interface Supervised {
+  key: string;
+  label: string;
+  plan: ServicePlan;
+  listener: ListenerPlan;
+  instance: ServiceInstance;
+  tls: TlsFiles | undefined;
 }
 
 /** True in a worker process of a `--processes N` superserver. */
@@ -101,92 +113,41 @@ export async function startServices(
   const stopController = new AbortController();
   const instances: ServiceInstance[] = [];
   const servers: RunnableServer[] = [];
-  const listeners: BoundListener[] = [];
   const serving: Promise<unknown>[] = [];
+  /** Where each listener of the table comes from, in plan order. */
+  const order: Array<{ plan: ServicePlan; listener: ListenerPlan; address: () => unknown }> = [];
+  const supervised: Supervised[] = [];
+  let supervisor: ClusterSupervisor | null = null;
 
   const closeAll = async (drainTimeout: number): Promise<void> => {
     stopController.abort();
-    await Promise.allSettled(servers.map((s) => s.shutdown({ drainTimeout })));
+    await Promise.allSettled([
+      ...servers.map((s) => s.shutdown({ drainTimeout })),
+      supervisor?.shutdown({ drainTimeout }),
+    ]);
     await Promise.allSettled(serving);
     await Promise.allSettled(instances.map((i) => i.close?.()));
   };
 
   try {
-    // The primary of a multi-process set claims every Unix stream path first: the workers
-    // forked for the first server start all of them, and would have it bind a later
-    // server's path before that server came to remove a stale file there.
-    if (!worker) {
-      for (const plan of plans) {
-        for (const l of plan.listeners) {
-          if (l.kind !== 'unix' || !isMultiProcess(plan, l)) continue;
-          try {
-            await claimUnixSocketPath(l.path);
-          } catch (err) {
-            throw new ListenerStartError(describeListener(plan.service.name, l), err);
-          }
-        }
-      }
-    }
     for (const plan of plans) {
-      if (worker && !plan.listeners.some((l) => isMultiProcess(plan, l))) continue;
+      // A worker serves only what the primary supervises.
+      if (worker && !isMultiProcess(plan)) continue;
       const name = plan.service.name;
-      const env: ServiceEnv = {
-        signal: stopController.signal,
-        // Services may name themselves already ("sntp: stopped"): do not say it twice.
-        // `fields.repeat` (a key) marks an event a client or an outage can repeat at will:
-        // the logger writes the first and summarises the rest (ServeLogger.repeated).
-        log: (level, message, fields) => {
-          const text = message.startsWith(name) ? message : `${name}: ${message}`;
-          const all = { service: name, ...fields };
-          const repeat = fields?.repeat;
-          if (typeof repeat !== 'string') {
-            logger.log(level, text, all);
-            return;
-          }
-          const kind = typeof fields?.repeatKind === 'string' ? fields.repeatKind : repeat;
-          logger.repeated(
-            level,
-            `${name} ${repeat}`,
-            kind,
-            () => text,
-            (n, s) => `${name}: ${n} more "${repeat}" events in the last ${s} s`,
-            all,
-          );
-        },
-      };
-      let instance: ServiceInstance;
-      try {
-        // Where it listens, for services that refuse to be exposed (exec: loopback unless TLS).
-        const net = plan.listeners.find(
-          (l) => l.kind === 'tcp' || l.kind === 'tls' || l.kind === 'udp',
-        );
-        const where = {
-          ...(net && 'host' in net ? { host: net.host } : {}),
-          tlsEnabled: plan.tls !== undefined,
-          udpEnabled: plan.listeners.some((l) => l.kind === 'udp'),
-        };
-        instance = await plan.service.create({ ...plan.options, ...where }, env);
-      } catch (err) {
-        throw new ListenerStartError(name, err, 'start');
-      }
+      const instance = await createInstance(plan, logger, stopController.signal);
       instances.push(instance);
-      let tls: TlsFiles | undefined;
-      if (plan.tls) {
-        try {
-          tls = {
-            cert: await readFile(plan.tls.cert),
-            key: await readFile(plan.tls.key),
-            ...(plan.tls.ca ? { ca: await readFile(plan.tls.ca) } : {}),
-            ...(plan.tls.requestCert !== undefined ? { requestCert: plan.tls.requestCert } : {}),
-          };
-        } catch (err) {
-          throw new ListenerStartError(name, err, 'read the TLS files of');
-        }
-      }
+      const tls = await readTls(plan);
       for (const listener of plan.listeners) {
-        if (worker && !isMultiProcess(plan, listener)) continue;
         if (signal?.aborted) throw new StartAbortedError();
         const label = describeListener(name, listener);
+        if (isMultiProcess(plan)) {
+          // Keys are listener names, unique even if two listeners look alike.
+          let key = label;
+          for (let n = 2; supervised.some((e) => e.key === key); n++) key = `${label} #${n}`;
+          supervised.push({ key, label, plan, listener, instance, tls });
+          order.push({ plan, listener, address: () => supervisor?.address(key) });
+          continue;
+        }
         let server: RunnableServer;
         try {
           server = createServer(plan, listener, instance, tls);
@@ -196,7 +157,29 @@ export async function startServices(
           throw new ListenerStartError(label, err);
         }
         servers.push(server);
-        listeners.push(bound(plan, listener, server.address));
+        order.push({ plan, listener, address: () => server.address });
+      }
+    }
+    if (supervised.length > 0) {
+      supervisor = new ClusterSupervisor({
+        processes: Math.max(...supervised.map((e) => e.plan.limits.processes ?? 1)),
+        servers: () => {
+          const set: Record<string, ServerSet[string]> = {};
+          for (const e of supervised) {
+            const server = createServer(e.plan, e.listener, e.instance, e.tls);
+            logger.track(server, { service: e.plan.service.name, transport: e.listener.kind });
+            set[e.key] = server;
+          }
+          return set;
+        },
+      });
+      try {
+        await supervisor.start(signal === undefined ? {} : { signal });
+      } catch (err) {
+        if (signal?.aborted) throw new StartAbortedError();
+        const key = failedServerKey(err);
+        const label = supervised.find((e) => e.key === key)?.label;
+        throw new ListenerStartError(label ?? describeAll(supervised), err);
       }
     }
     if (signal?.aborted) throw new StartAbortedError();
@@ -206,6 +189,8 @@ export async function startServices(
   }
   for (const server of servers)
     serving.push(Promise.resolve(server.serveForever()).catch(() => {}));
+  if (supervisor !== null) serving.push(supervisor.serveForever().catch(() => {}));
+  const listeners = order.map(({ plan, listener, address }) => bound(plan, listener, address()));
   let stopping: Promise<void> | undefined;
   return {
     listeners,
@@ -217,6 +202,73 @@ export async function startServices(
   };
 }
 
+/** The listeners a supervisor start failure cannot pin on one of them. */
+function describeAll(supervised: readonly Supervised[]): string {
+  return supervised.map((e) => e.label).join(', ');
+}
+
+/** Creates a service's handlers, with its log going through the serve logger. */
+async function createInstance(
+  plan: ServicePlan,
+  logger: ServeLogger,
+  signal: AbortSignal,
+): Promise<ServiceInstance> {
+  const name = plan.service.name;
+  const env: ServiceEnv = {
+    signal,
+    // Services may name themselves already ("sntp: stopped"): do not say it twice.
+    // `fields.repeat` (a key) marks an event a client or an outage can repeat at will:
+    // the logger writes the first and summarises the rest (ServeLogger.repeated).
+    log: (level, message, fields) => {
+      const text = message.startsWith(name) ? message : `${name}: ${message}`;
+      const all = { service: name, ...fields };
+      const repeat = fields?.repeat;
+      if (typeof repeat !== 'string') {
+        logger.log(level, text, all);
+        return;
+      }
+      const kind = typeof fields?.repeatKind === 'string' ? fields.repeatKind : repeat;
+      logger.repeated(
+        level,
+        `${name} ${repeat}`,
+        kind,
+        () => text,
+        (n, s) => `${name}: ${n} more "${repeat}" events in the last ${s} s`,
+        all,
+      );
+    },
+  };
+  try {
+    // Where it listens, for services that refuse to be exposed (exec: loopback unless TLS).
+    const net = plan.listeners.find(
+      (l) => l.kind === 'tcp' || l.kind === 'tls' || l.kind === 'udp',
+    );
+    const where = {
+      ...(net && 'host' in net ? { host: net.host } : {}),
+      tlsEnabled: plan.tls !== undefined,
+      udpEnabled: plan.listeners.some((l) => l.kind === 'udp'),
+    };
+    return await plan.service.create({ ...plan.options, ...where }, env);
+  } catch (err) {
+    throw new ListenerStartError(name, err, 'start');
+  }
+}
+
+/** Reads a service's TLS files, if it has any. */
+async function readTls(plan: ServicePlan): Promise<TlsFiles | undefined> {
+  if (!plan.tls) return undefined;
+  try {
+    return {
+      cert: await readFile(plan.tls.cert),
+      key: await readFile(plan.tls.key),
+      ...(plan.tls.ca ? { ca: await readFile(plan.tls.ca) } : {}),
+      ...(plan.tls.requestCert !== undefined ? { requestCert: plan.tls.requestCert } : {}),
+    };
+  } catch (err) {
+    throw new ListenerStartError(plan.service.name, err, 'read the TLS files of');
+  }
+}
+
 type TlsFiles = { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean };
 
 function createServer(
@@ -224,7 +276,7 @@ function createServer(
   listener: ListenerPlan,
   instance: ServiceInstance,
   tls: TlsFiles | undefined,
-): RunnableServer {
+): TcpServer | UdpServer | UnixStreamServer | UnixDatagramServer {
   const {
     maxConnections,
     maxConnectionsPerIp,
@@ -233,7 +285,6 @@ function createServer(
     handshakeTimeout,
     backlog,
     idleTimeout,
-    processes,
     maxPacketSize,
     allow,
     deny,
@@ -249,12 +300,10 @@ function createServer(
     ...(handshakeTimeout !== undefined ? { handshakeTimeout } : {}),
     ...(backlog !== undefined ? { backlog } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
-    ...(isMultiProcess(plan, listener) ? { processes } : {}),
   };
   const datagramLimits = {
     ...access,
     ...(maxPacketSize !== undefined ? { maxPacketSize } : {}),
-    ...(isMultiProcess(plan, listener) ? { processes } : {}),
   };
   const need = <K extends 'stream' | 'datagram'>(what: K): NonNullable<ServiceInstance[K]> => {
     const handler = instance[what];

@@ -14,7 +14,7 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { InvalidArgumentError } from '../../errors.js';
-import { isServerWorker } from '../../server/cluster-pool.js';
+import { isServerWorker } from '../../server/cluster-messages.js';
 import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
 import { integerOption } from '../number-option.js';
 import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';

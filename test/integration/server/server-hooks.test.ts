@@ -4,6 +4,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { test } from 'node:test';
 import {
   type ConnectionMessage,
+  ClusterSupervisor,
   type ListeningMessage,
   TcpServer,
 } from '../../../src/server/index.js';
@@ -126,7 +127,10 @@ test('options are checked at construction', () => {
   assert.throws(() => new TcpServer({ port: 70_000, handler }), { name: 'InvalidArgumentError' });
   assert.throws(() => new TcpServer({ maxConnections: 0, handler }), /maxConnections/);
   assert.throws(() => new TcpServer({ idleTimeout: -1, handler }), /idleTimeout/);
-  assert.throws(() => new TcpServer({ processes: 0, handler }), /processes/);
+  // processes is the cluster supervisor's option now (a server knows nothing of workers).
+  const servers = () => ({ tcp: new TcpServer({ handler }) });
+  assert.throws(() => new ClusterSupervisor({ processes: 0, servers }), /processes/);
+  assert.throws(() => new ClusterSupervisor({ processes: 1.5, servers }), /processes/);
   assert.throws(() => new TcpServer({ handler: 'echo' as unknown as typeof handler }), /handler/);
   assert.throws(
     () => new TcpServer({ tls: { key: 'k' } as unknown as { key: string; cert: string }, handler }),

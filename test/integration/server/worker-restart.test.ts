@@ -1,4 +1,5 @@
-// processes: N — a worker killed under load is replaced, and shutdown stops them all.
+// ClusterSupervisor, processes: N — a worker killed under load is replaced, and shutdown
+// stops them all.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -85,6 +86,7 @@ test("a port in use fails the primary's listen() with AddressInUseError; no work
   const failed = await fx.waitFor((e) => e.event === 'error');
   assert.equal(failed.name, 'AddressInUseError');
   assert.equal(failed.code, 'ERR_ADDRESS_IN_USE');
+  assert.equal(failed.key, 'tcp', 'the error names the server that wanted the port');
   assert.equal(await fx.exited, 1);
   const forks = fx.events.filter((e) => e.event === 'worker' && e.kind === 'fork');
   for (const f of forks) {

@@ -37,11 +37,11 @@ test('runHandler: setup, then handle, then finish even when handle throws', asyn
       calls.push('finish');
     }
   }
-  await assert.rejects(runHandler(new H()), /handle failed/);
+  await assert.rejects(async () => runHandler(new H()), /handle failed/);
   assert.deepEqual(calls, ['setup', 'handle', 'finish']);
 });
 
-test('runHandler: a failing setup skips handle and finish (as in Python)', async () => {
+test('runHandler: a failing setup skips handle and finish (as in Python)', () => {
   const calls: string[] = [];
   class H extends BaseRequestHandler {
     override setup(): void {
@@ -54,6 +54,50 @@ test('runHandler: a failing setup skips handle and finish (as in Python)', async
       calls.push('finish');
     }
   }
-  await assert.rejects(runHandler(new H()), /setup failed/);
+  // Synchronous hooks: the failure is thrown at once, with no promise.
+  assert.throws(() => runHandler(new H()), /setup failed/);
   assert.deepEqual(calls, []);
+});
+
+test('runHandler: synchronous hooks run with no promise; a throwing handle still finishes', () => {
+  const calls: string[] = [];
+  class H extends BaseRequestHandler {
+    fail = false;
+    override setup(): void {
+      calls.push('setup');
+    }
+    handle(): void {
+      calls.push('handle');
+      if (this.fail) throw new Error('handle failed');
+    }
+    override finish(): void {
+      calls.push('finish');
+    }
+  }
+  assert.equal(runHandler(new H()), undefined);
+  const failing = new H();
+  failing.fail = true;
+  assert.throws(() => runHandler(failing), /handle failed/);
+  assert.deepEqual(calls, ['setup', 'handle', 'finish', 'setup', 'handle', 'finish']);
+});
+
+test('runHandler: an async setup is awaited before handle, then finish', async () => {
+  const calls: string[] = [];
+  class H extends BaseRequestHandler {
+    override async setup(): Promise<void> {
+      await Promise.resolve();
+      calls.push('setup');
+    }
+    handle(): void {
+      calls.push('handle');
+    }
+    override finish(): void {
+      calls.push('finish');
+    }
+  }
+  const running = runHandler(new H());
+  assert.ok(running instanceof Promise);
+  assert.deepEqual(calls, []);
+  await running;
+  assert.deepEqual(calls, ['setup', 'handle', 'finish']);
 });
