@@ -58,10 +58,15 @@ export interface ExchangeResult {
 export async function exchange(
   port: number,
   data: Buffer | string,
-  options: ConnectOptions & { until?: (b: Buffer) => boolean; end?: boolean } = {},
+  options: ConnectOptions & {
+    until?: (b: Buffer) => boolean;
+    end?: boolean;
+    /** How long to read (default `timeoutMs`); a short window here never shortens the connect. */
+    readMs?: number;
+  } = {},
 ): Promise<ExchangeResult> {
   const sock = await connectTcp(port, options);
-  return readUntil(sock, options.until, options.timeoutMs ?? 10_000, () => {
+  return readUntil(sock, options.until, options.readMs ?? options.timeoutMs ?? 10_000, () => {
     if (options.end) sock.end(data);
     else sock.write(data);
   });

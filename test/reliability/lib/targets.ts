@@ -136,7 +136,9 @@ export async function probe(l: Listening): Promise<string | null> {
     const [send, ok] = spec[l.service] ?? ['', () => true];
     const r = await exchange(l.port, send, {
       until: ok,
-      timeoutMs: l.service === 'discard' ? 300 : 5000,
+      // discard must stay silent: a short read window, but the connect keeps its own bound.
+      timeoutMs: 30_000,
+      ...(l.service === 'discard' ? { readMs: 300 } : {}),
     });
     if (l.service === 'discard') return r.ending === 'timeout' ? null : `${what}: ${r.ending}`;
     return r.ending === 'until' || (r.ending === 'clean' && ok(r.data))
