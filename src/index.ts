@@ -92,6 +92,7 @@ export {
 } from './resolve/index.js';
 export {
   type AccessOptions,
+  type AddressLimitOptions,
   BaseRequestHandler,
   BaseServer,
   type BaseServerOptions,
@@ -113,6 +114,8 @@ export {
   isServerWorker,
   type ListeningMessage,
   type PeerAddress,
+  type RateLimiter,
+  type RateLimiterOptions,
   type ReadLineOptions,
   type RefusedMessage,
   serverChannels,

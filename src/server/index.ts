@@ -9,7 +9,9 @@
  * their module path.
  * @module
  */
+export type { RateLimiter, RateLimiterOptions } from '../internal/rate-limiter.js';
 export type { AccessOptions } from './access-list.js';
+export type { AddressLimitOptions } from './address-limits.js';
 export { BaseServer } from './base-server.js';
 export { isServerWorker } from './cluster-messages.js';
 export type { Concurrency } from './concurrency.js';

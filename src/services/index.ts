@@ -36,6 +36,8 @@ export { timeDatagram, timeService, timeStream } from './time/index.js';
 // chat: the hub, its buses and the per-connection session (docs/chat.md).
 export {
   type BusHandlers,
+  type ChatEvent,
+  type ChatEventKind,
   ChatHub,
   type ChatHubOptions,
   chatService,
@@ -43,14 +45,18 @@ export {
   createChat,
   type LineSink,
   MemoryBus,
+  type MemoryChatLimits,
   MemoryChatStore,
   type MessageBus,
   type Presence,
+  type SequencedEvent,
   type SessionLimits,
 } from './chat/index.js';
 
 // exec: the client, the server's pieces and its errors (docs/exec.md).
 export {
+  type AllowedCommand,
+  type ConfineMode,
   type Confinement,
   type ConfinementOptions,
   createExecDatagramHandler,
@@ -60,11 +66,15 @@ export {
   EXEC_DEFAULT_PORT,
   type ExecClientOptions,
   type ExecDatagramHandlerOptions,
+  type ExecEnd,
   ExecEngine,
   type ExecEngineOptions,
   type ExecRefusal,
   ExecRefusedError,
   ExecReplyError,
+  type ExecReplyFrame,
+  type ExecRequest,
+  type ExecRequestHeader,
   execService,
   ExecSession,
   type ExecStreamHandlerOptions,
@@ -72,10 +82,14 @@ export {
   FileNonceStore,
   type FileNonceStoreOptions,
   MemoryNonceStore,
+  type MemoryNonceStoreOptions,
   type NonceStore,
   type OutputSink,
+  type PreauthGate,
+  type ProcessLimit,
   ReplayGuard,
   type ReplayGuardOptions,
+  type SignedRequest,
   signRequest,
 } from './exec/index.js';
 
@@ -84,9 +98,11 @@ export {
   type Clock,
   createSntpHandler,
   HrClock,
+  type LeapIndicatorValue,
   SNTP_DEFAULT_PORT,
   SntpResponder,
   type SntpResponderOptions,
+  type SntpDropReason,
   sntpService,
   type SntpStats,
 } from './sntp/index.js';
@@ -97,6 +113,7 @@ export {
   createStrftimeHandlers,
   STRFTIME_DEFAULT_PORT,
   type StrftimeOptions,
+  type StrftimeResponder,
   strftimeService,
   TimeFormatter,
   type TimeFormatterOptions,
