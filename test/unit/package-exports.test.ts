@@ -3,7 +3,7 @@
 // code, and the bin must be shipped. (This checks the mapping without a build; the
 // built tarball is installed and used by test/integration/package.)
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -74,4 +74,27 @@ test('socketkit/services exports each service definition with its handlers', asy
     Object.keys(expected).sort(),
     'every service of the registry is exported',
   );
+});
+
+test('examples and docs import the package (socketkit/…), never its sources', () => {
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+    ...readdirSync(join(root, 'examples'))
+      .filter((f) => /\.(ts|mjs|js)$/.test(f))
+      .map((f) => `examples/${f}`),
+  ];
+  const offenders: string[] = [];
+  for (const file of files) {
+    readFileSync(join(root, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\bfrom\s+['"](\.\.?\/)+src\/|import\(\s*['"](\.\.?\/)+src\//.test(line)) {
+          offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+        }
+      });
+  }
+  assert.deepEqual(offenders, [], 'import from socketkit/… instead');
 });
