@@ -21,8 +21,8 @@
  * Run: `npx tsx examples/s01-http-get.ts HOST [PORT] [PATH]`
  */
 import { pathToFileURL } from 'node:url';
-import { SocketkitError } from '../src/errors.js';
-import { Socket } from '../src/socket/index.js';
+import { SocketkitError } from 'socketkit/errors';
+import { Socket } from 'socketkit/socket';
 
 /**
  * Sends `GET path HTTP/1.0` to `host:port` and resolves to the whole reply (status line,

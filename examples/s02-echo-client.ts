@@ -20,7 +20,7 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Socket } from '../src/socket/index.js';
+import { Socket } from 'socketkit/socket';
 
 /** Sends each line and resolves to the echoes, in order. */
 export async function echoLines(

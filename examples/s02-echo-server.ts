@@ -23,8 +23,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type ConnectionContext, TcpServer } from '../src/server/index.js';
-import type { Socket } from '../src/socket/index.js';
+import { type ConnectionContext, TcpServer } from 'socketkit/server';
+import type { Socket } from 'socketkit/socket';
 
 /** Echoes every byte back until the client closes. */
 export async function echo(conn: Socket, _ctx: ConnectionContext): Promise<void> {

@@ -17,7 +17,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Socket } from '../src/socket/index.js';
+import { Socket } from 'socketkit/socket';
 
 /** Connects, reads until EOF, and returns the greeting. */
 export async function fetchWelcome(address: { host: string; port: number }): Promise<string> {

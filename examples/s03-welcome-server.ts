@@ -20,7 +20,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TcpServer } from '../src/server/index.js';
+import { TcpServer } from 'socketkit/server';
 
 /** Starts a server that sends `message` + CRLF to each client, then closes. */
 export async function startWelcomeServer(

@@ -24,8 +24,8 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { IncompleteReadError, SocketkitError } from '../src/errors.js';
-import { Socket, type TcpAddress } from '../src/socket/index.js';
+import { IncompleteReadError, SocketkitError } from 'socketkit/errors';
+import { Socket, type TcpAddress } from 'socketkit/socket';
 
 /** Calls `address` and talks in turns: each line said, then the answer printed. */
 export async function phoneCall(

@@ -30,8 +30,8 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { IncompleteReadError, SocketkitError } from '../src/errors.js';
-import { type Accepted, Listener, type Socket } from '../src/socket/index.js';
+import { IncompleteReadError, SocketkitError } from 'socketkit/errors';
+import { type Accepted, Listener, type Socket } from 'socketkit/socket';
 
 /** Where the server's answers come from (the keyboard) and where it writes the talk. */
 export interface PhoneServerIO {

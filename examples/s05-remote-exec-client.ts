@@ -9,7 +9,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { ExecRefusedError, ExecSession } from '../src/services/exec/index.js';
+import { ExecRefusedError, ExecSession } from 'socketkit/services';
 
 const { values } = parseArgs({
   options: {

@@ -21,8 +21,8 @@
  * then `SOCKETKIT_EXEC_SECRET=some-long-secret npx tsx examples/s05-remote-exec-client.ts`.
  */
 import { parseArgs } from 'node:util';
-import { TcpServer } from '../src/server/index.js';
-import { execService } from '../src/services/exec/index.js';
+import { TcpServer } from 'socketkit/server';
+import { execService } from 'socketkit/services';
 import { demoCommands } from './s05-remote-exec-commands.js';
 
 const { values } = parseArgs({

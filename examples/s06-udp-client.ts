@@ -24,8 +24,8 @@ import { isIP } from 'node:net';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SocketkitError, SocketTimeoutError } from '../src/errors.js';
-import { DatagramSocket, type TcpAddress } from '../src/socket/index.js';
+import { SocketkitError, SocketTimeoutError } from 'socketkit/errors';
+import { DatagramSocket, type TcpAddress } from 'socketkit/socket';
 
 /** Sends each line as a datagram to `server` and prints the answer (or that none came). */
 export async function udpChat(

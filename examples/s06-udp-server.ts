@@ -24,8 +24,8 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SocketClosedError } from '../src/errors.js';
-import { DatagramSocket } from '../src/socket/index.js';
+import { SocketClosedError } from 'socketkit/errors';
+import { DatagramSocket } from 'socketkit/socket';
 
 /** The largest UDP payload: receive every datagram whole. */
 const MAX_DATAGRAM = 65535;

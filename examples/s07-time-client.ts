@@ -7,8 +7,8 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { SocketTimeoutError } from '../src/errors.js';
-import { udpExchange } from '../src/services/sntp/udp-exchange.js';
+import { SocketTimeoutError } from 'socketkit/errors';
+import { DatagramSocket } from 'socketkit/socket';
 
 const { values } = parseArgs({
   options: {
@@ -19,22 +19,22 @@ const { values } = parseArgs({
 });
 
 const lines = createInterface({ input: process.stdin, terminal: false });
+const server = { host: values.host, port: Number(values.port) };
+const sock = new DatagramSocket({ timeout: Number(values.timeout) });
 process.stdout.write('>>>');
-for await (const format of lines) {
-  try {
-    const { reply } = await udpExchange(
-      values.host,
-      Number(values.port),
-      Buffer.from(format, 'utf8'),
-      {
-        timeout: Number(values.timeout),
-      },
-    );
-    console.log('标准时间为:', reply.toString('utf8'));
-  } catch (err) {
-    if (!(err instanceof SocketTimeoutError)) throw err;
-    console.log(`no reply: ${err.message}`);
+try {
+  for await (const format of lines) {
+    try {
+      await sock.sendTo(Buffer.from(format, 'utf8'), server);
+      const { data } = await sock.recvFrom(65535);
+      console.log('标准时间为:', data.toString('utf8'));
+    } catch (err) {
+      if (!(err instanceof SocketTimeoutError)) throw err;
+      console.log(`no reply: ${err.message}`);
+    }
+    process.stdout.write('>>>');
   }
-  process.stdout.write('>>>');
+} finally {
+  await sock.close();
 }
 process.stdout.write('\n');

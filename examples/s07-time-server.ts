@@ -22,9 +22,9 @@
  * then `python3 examples/s07-time-client.py 8080` or `npx tsx examples/s07-time-client.ts`.
  */
 import { parseArgs } from 'node:util';
-import { AddressInUseError } from '../src/errors.js';
-import { TcpServer, UdpServer } from '../src/server/index.js';
-import { createStrftimeHandlers } from '../src/services/strftime/index.js';
+import { AddressInUseError } from 'socketkit/errors';
+import { TcpServer, UdpServer } from 'socketkit/server';
+import { createStrftimeHandlers } from 'socketkit/services';
 
 const { values } = parseArgs({
   options: {

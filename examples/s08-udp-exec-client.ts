@@ -7,8 +7,8 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { SocketkitError } from '../src/errors.js';
-import { execUdp } from '../src/services/exec/index.js';
+import { SocketkitError } from 'socketkit/errors';
+import { execUdp } from 'socketkit/services';
 
 const { values } = parseArgs({ options: { port: { type: 'string', default: '8080' } } });
 const secret = process.env.SOCKETKIT_EXEC_SECRET;

@@ -19,8 +19,8 @@
  * then `SOCKETKIT_EXEC_SECRET=some-long-secret npx tsx examples/s08-udp-exec-client.ts`.
  */
 import { parseArgs } from 'node:util';
-import { UdpServer } from '../src/server/index.js';
-import { execService } from '../src/services/exec/index.js';
+import { UdpServer } from 'socketkit/server';
+import { execService } from 'socketkit/services';
 import { demoCommands } from './s05-remote-exec-commands.js';
 
 const { values } = parseArgs({

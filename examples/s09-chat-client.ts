@@ -17,7 +17,7 @@
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Socket } from '../src/socket/index.js';
+import { Socket } from 'socketkit/socket';
 
 /**
  * Chats on `host:port`: `input` lines are sent, received text goes to `output`.

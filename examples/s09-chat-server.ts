@@ -32,8 +32,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TcpServer } from '../src/server/tcp-server.js';
-import { createChat } from '../src/services/chat/index.js';
+import { TcpServer } from 'socketkit/server';
+import { createChat } from 'socketkit/services';
 
 /** A running chat server. */
 export interface ChatServer {

@@ -34,8 +34,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { ConnectError, SocketTimeoutError, WouldBlockError } from '../src/errors.js';
-import { Listener, Socket, type TcpAddress } from '../src/socket/index.js';
+import { ConnectError, SocketTimeoutError, WouldBlockError } from 'socketkit/errors';
+import { Listener, Socket, type TcpAddress } from 'socketkit/socket';
 
 type Print = (line: string) => void;
 

@@ -14,8 +14,8 @@
  * Run: `npx tsx examples/s11-local-ip.ts`
  */
 import { pathToFileURL } from 'node:url';
-import { HostNotFoundError } from '../src/errors.js';
-import { gethostbyname, gethostname } from '../src/resolve/index.js';
+import { HostNotFoundError } from 'socketkit/errors';
+import { gethostbyname, gethostname } from 'socketkit/resolve';
 
 /** The IPv4 address this host's name resolves to. */
 export async function localIp(): Promise<string> {

@@ -20,8 +20,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConnectionResetError } from '../src/errors.js';
-import { Socket, type TcpAddress } from '../src/socket/index.js';
+import { ConnectionResetError } from 'socketkit/errors';
+import { Socket, type TcpAddress } from 'socketkit/socket';
 
 /** Options of {@link askServer}. */
 export interface VerificationClientOptions {

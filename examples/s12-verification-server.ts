@@ -28,8 +28,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SocketError, SocketTimeoutError } from '../src/errors.js';
-import { type Accepted, Listener, type TcpAddress } from '../src/socket/index.js';
+import { SocketError, SocketTimeoutError } from 'socketkit/errors';
+import { type Accepted, Listener, type TcpAddress } from 'socketkit/socket';
 
 /** The password the tutorial checks for. */
 export const PASSWORD = '1';

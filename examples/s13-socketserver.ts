@@ -30,7 +30,7 @@
  * [--processes 4] [--once]`, then `nc 127.0.0.1 1234`.
  */
 import { parseArgs } from 'node:util';
-import { ClusterSupervisor, StreamRequestHandler, TcpServer } from '../src/server/index.js';
+import { ClusterSupervisor, StreamRequestHandler, TcpServer } from 'socketkit/server';
 
 /** The tutorial's handler: log who connected, thank them; the server then closes. */
 export class ThankYouHandler extends StreamRequestHandler {

@@ -31,8 +31,8 @@ import {
   gethostname,
   getservbyname,
   getservbyport,
-} from '../src/resolve/index.js';
-import { Listener, Socket } from '../src/socket/index.js';
+} from 'socketkit/resolve';
+import { Listener, Socket } from 'socketkit/socket';
 
 /** Prints what each look-up function returns for local names. */
 export async function showLookups(print: (line: string) => void = console.log): Promise<void> {

@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DatagramRequestHandler, UnixDatagramServer } from '../src/server/index.js';
+import { DatagramRequestHandler, UnixDatagramServer } from 'socketkit/server';
 
 /** Answers every datagram with the datagram in capitals. */
 export class UpperDatagramHandler extends DatagramRequestHandler {

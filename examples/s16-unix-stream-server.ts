@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { StreamRequestHandler, UnixStreamServer } from '../src/server/index.js';
+import { StreamRequestHandler, UnixStreamServer } from 'socketkit/server';
 
 /** Answers every line with the line in capitals. */
 export class UpperHandler extends StreamRequestHandler {

@@ -4,8 +4,20 @@
  * replies and HDR latency percentiles. See docs/performance.md.
  * @module
  */
-export * from './bench-options.js';
-export * from './bench-report.js';
+export {
+  BENCH_MODES,
+  type BenchMode,
+  type BenchOptions,
+  MODE_DEFAULTS,
+  resolveBenchOptions,
+} from './bench-options.js';
+export {
+  type BenchResult,
+  explainFailure,
+  opsUnit,
+  type WorkerCounters,
+  type WorkerReport,
+} from './bench-report.js';
 export { type LatencySummary, summarize } from './latency-stats.js';
 export { formatLatency, formatMs, formatNumber, formatResultTable } from './result-table.js';
 export { type RunBenchHooks, runBench } from './run-bench.js';

@@ -2,16 +2,33 @@
  * `socketkit/framing`: the cure for "sticky packets". Streaming decoders and
  * matching encoders behind one `Decoder`/`Encoder` interface, a `FrameReader` that
  * owns the buffering, and helpers for any Node stream.
+ *
+ * Named exports only: this list is the public surface (api/socketkit.api.md records it).
  * @module
  */
-export * from './codec.js';
+export {
+  type ByteQueue,
+  type Codec,
+  type Decoder,
+  DEFAULT_MAX_FRAME_LENGTH,
+  DEFAULT_MAX_LINE_LENGTH,
+  type Encoder,
+} from './codec.js';
 export type { FrameEncoding, InvalidUtf8Policy, TextFrame } from './decode-text.js';
-export * from './delimiter.js';
-export * from './fixed-length.js';
-export * from './foreign-protocol.js';
-export * from './frame-reader.js';
-export * from './frame-writer.js';
-export * from './length-prefixed.js';
-export * from './line.js';
-export * from './netstring.js';
-export * from './stream.js';
+export { DelimiterCodec, type DelimiterCodecOptions } from './delimiter.js';
+export { FixedLengthCodec, type FixedLengthCodecOptions } from './fixed-length.js';
+export {
+  detectForeignProtocol,
+  type ForeignProtocol,
+  ForeignProtocolGuard,
+} from './foreign-protocol.js';
+export { FrameReader, type FramingErrorMessage } from './frame-reader.js';
+export { writeFrame } from './frame-writer.js';
+export {
+  type LengthFieldLength,
+  LengthPrefixedCodec,
+  type LengthPrefixedCodecOptions,
+} from './length-prefixed.js';
+export { LineCodec, type LineCodecOptions } from './line.js';
+export { NetstringCodec, type NetstringCodecOptions } from './netstring.js';
+export { decodeStream, type DecodeStreamOptions, FrameDecoderTransform } from './stream.js';

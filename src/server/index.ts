@@ -4,11 +4,16 @@
  * functions, `serveForever`/`handleRequest`/`shutdown`/`close`, access lists, limits,
  * concurrent or serial serving, and a cluster supervisor for several processes. See
  * docs/server.md.
+ *
+ * Named exports only: this list is the public surface (api/socketkit.api.md records it).
+ * The dispatch helpers (`runHandler`, `publish`, …) stay importable inside `src/` by
+ * their module path.
  * @module
  */
-export * from './access-list.js';
+export type { RateLimiter, RateLimiterOptions } from '../internal/rate-limiter.js';
+export type { AccessOptions } from './access-list.js';
+export type { AddressLimitOptions } from './address-limits.js';
 export { BaseServer } from './base-server.js';
-export { clientKey } from './address-limits.js';
 export {
   type ClusterOptions,
   type ClusterRole,
@@ -20,12 +25,41 @@ export {
   type ServerSet,
   superviseCluster,
 } from './cluster-supervisor.js';
-export { type Concurrency, Limiter } from './concurrency.js';
-export * from './datagram-server.js';
-export type * from './handler-types.js';
+export type { Concurrency } from './concurrency.js';
+export {
+  DatagramServer,
+  type DatagramRateLimit,
+  type DatagramRequestHandlerClass,
+  type DatagramServerBaseOptions,
+  type DatagramServerOptions,
+} from './datagram-server.js';
+export type {
+  ConnectionContext,
+  DatagramContext,
+  DatagramHandler,
+  PeerAddress,
+  StreamHandler,
+} from './handler-types.js';
 export type { ServerTlsOptions } from './listener.js';
-export * from './request-handler.js';
-export * from './server-channels.js';
+export {
+  BaseRequestHandler,
+  DatagramRequestHandler,
+  type ReadLineOptions,
+  StreamRequestHandler,
+} from './request-handler.js';
+export {
+  type CloseMessage,
+  type ConnectionMessage,
+  type DatagramMessage,
+  type FdLimitMessage,
+  type ListeningMessage,
+  type RefusedMessage,
+  type ServerErrorMessage,
+  type ServerLike,
+  serverChannels,
+  type ShutdownMessage,
+  type WorkerMessage,
+} from './server-channels.js';
 export type {
   BaseServerOptions,
   ErrorContext,
@@ -33,14 +67,12 @@ export type {
   ShutdownOptions,
 } from './server-options.js';
 export {
-  BUSY_LINE,
-  isDisconnect,
   type StreamRequestHandlerClass,
   StreamServer,
   type StreamServerBaseOptions,
   type StreamServerOptions,
 } from './stream-server.js';
-export * from './tcp-server.js';
-export * from './udp-server.js';
-export * from './unix-datagram-server.js';
-export * from './unix-stream-server.js';
+export { TcpServer, type TcpServerOptions } from './tcp-server.js';
+export { UdpServer, type UdpServerOptions } from './udp-server.js';
+export { UnixDatagramServer, type UnixDatagramServerOptions } from './unix-datagram-server.js';
+export { UnixStreamServer, type UnixStreamServerOptions } from './unix-stream-server.js';

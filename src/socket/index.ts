@@ -1,16 +1,38 @@
 /**
  * `socketkit/socket`: BSD sockets, the promise way.
+ *
+ * Named exports only: this list is the public surface (api/socketkit.api.md records it).
+ * Helpers the other layers share (address checks, the Unix-path claim, TLS server
+ * plumbing, connection resets on raw `net.Socket`s) stay importable inside `src/` by
+ * their module path.
  * @module
  */
-export * from './address.js';
-export * from './datagram-options.js';
-export * from './datagram-queue.js';
-export * from './datagram-socket.js';
-export type * from './datagram-transport.js';
-export * from './listener.js';
-export type { KeepAlive, Linger, StreamOptionName } from './socket-options.js';
-export * from './reset-connection.js';
-export * from './tcp-socket.js';
-export * from './tls-server.js';
-export * from './unix-datagram.js';
-export * from './unix-path.js';
+export {
+  type AddressInfo,
+  type AddressLike,
+  isUnixAddress,
+  type SocketAddress,
+  type TcpAddress,
+  type UnixAddress,
+} from './address.js';
+export type { DatagramOptionName } from './datagram-options.js';
+export type { DatagramQueueOptions } from './datagram-queue.js';
+export { DatagramSocket, type DatagramSocketOptions } from './datagram-socket.js';
+export type { Datagram, DatagramTransport } from './datagram-transport.js';
+export { type Accepted, Listener, type ListenerOptions } from './listener.js';
+export type {
+  CloseOptions,
+  ConnectOptions,
+  KeepAlive,
+  Linger,
+  RecvUntilOptions,
+  SocketOptions,
+  StreamOptionName,
+} from './socket-options.js';
+export { Socket } from './tcp-socket.js';
+export type { TlsServerOptions } from './tls-server.js';
+export {
+  unixDatagramAvailable,
+  UnixDatagramSocket,
+  type UnixDatagramSocketOptions,
+} from './unix-datagram.js';

@@ -1,9 +1,9 @@
 // The package's public entry points: every `exports` subpath of package.json must come
 // from a source module that exists and exports something, with its types next to its
 // code, and the bin must be shipped. (This checks the mapping without a build; the
-// built tarball was checked by hand with `npm pack` into a scratch consumer.)
+// built tarball is installed and used by test/integration/package.)
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +26,15 @@ test('package.json: ESM, Node >= 20, the socketkit bin, dist and bin shipped', (
 });
 
 test('every export subpath has types and code built from an existing source module', async () => {
-  const expected = ['.', './socket', './framing', './resolve', './server', './errors'];
+  const expected = [
+    '.',
+    './socket',
+    './framing',
+    './resolve',
+    './server',
+    './services',
+    './errors',
+  ];
   for (const subpath of expected) assert.ok(subpath in pkg.exports, `exports ${subpath}`);
   for (const [subpath, target] of Object.entries(pkg.exports)) {
     if (subpath === './package.json') continue;
@@ -40,4 +48,53 @@ test('every export subpath has types and code built from an existing source modu
     const mod = (await import(pathToFileURL(source).href)) as Record<string, unknown>;
     assert.ok(Object.keys(mod).length > 0, `${subpath} exports something`);
   }
+});
+
+test('socketkit/services exports each service definition with its handlers', async () => {
+  const services = (await import('socketkit/services')) as Record<string, unknown>;
+  const expected = {
+    chat: ['chatService', 'createChat', 'ChatHub', 'MemoryBus'],
+    exec: ['execService', 'createExecStreamHandler', 'createExecDatagramHandler', 'ExecSession'],
+    sntp: ['sntpService', 'createSntpHandler', 'querySntp'],
+    strftime: ['strftimeService', 'createStrftimeHandlers'],
+    echo: ['echoService', 'echoStream', 'echoDatagram'],
+    discard: ['discardService', 'discardStream', 'discardDatagram'],
+    daytime: ['daytimeService', 'daytimeStream', 'daytimeDatagram'],
+    time: ['timeService', 'timeStream', 'timeDatagram'],
+    chargen: ['chargenService', 'chargenStream', 'createChargenDatagram'],
+    qotd: ['qotdService', 'createQotdStream', 'createQotdDatagram'],
+  };
+  for (const [name, exports] of Object.entries(expected)) {
+    for (const e of exports) assert.ok(e in services, `socketkit/services exports ${e}`);
+    assert.equal((services[`${name}Service`] as { name: string }).name, name);
+  }
+  const all = services.allServices as { name: string }[];
+  assert.deepEqual(
+    all.map((s) => s.name).sort(),
+    Object.keys(expected).sort(),
+    'every service of the registry is exported',
+  );
+});
+
+test('examples and docs import the package (socketkit/…), never its sources', () => {
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+    ...readdirSync(join(root, 'examples'))
+      .filter((f) => /\.(ts|mjs|js)$/.test(f))
+      .map((f) => `examples/${f}`),
+  ];
+  const offenders: string[] = [];
+  for (const file of files) {
+    readFileSync(join(root, file), 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (/\bfrom\s+['"](\.\.?\/)+src\/|import\(\s*['"](\.\.?\/)+src\//.test(line)) {
+          offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+        }
+      });
+  }
+  assert.deepEqual(offenders, [], 'import from socketkit/… instead');
 });

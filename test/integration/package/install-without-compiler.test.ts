@@ -2,8 +2,9 @@
 // native addon) is an optional dependency, so npm leaves it out when it cannot be built,
 // socketkit itself installs and works, and Unix datagram sockets say they are unavailable.
 // The compiler is hidden by a PATH of symlinks to every command except the compilers and
-// make. Dependencies come from npm's cache (`npm ci` filled it), metadata from the
-// registry when the cache lacks it.
+// make. socketkit/services is imported from the installed package and its chat mounted
+// on the probe's own TcpServer. Dependencies come from npm's cache (`npm ci` filled it),
+// metadata from the registry when the cache lacks it.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -104,17 +105,31 @@ test('the tarball installs without a compiler; Unix datagrams report themselves 
      await sock.close(); await server.shutdown(); await serving;
      let code = null;
      try { await new UnixDatagramSocket().bind({ path: 'u.sock' }); } catch (e) { code = e.code; }
-     console.log(JSON.stringify({ echoed, available: unixDatagramAvailable(), code }));`,
+     // A service of socketkit/services, mounted on the program's own server.
+     const { createChat } = await import('socketkit/services');
+     const chat = await createChat({ bus: 'memory' });
+     const chatServer = await new TcpServer({ host: '127.0.0.1', port: 0, handler: chat.stream }).listen();
+     const chatServing = chatServer.serveForever();
+     const a = await Socket.createConnection({ host: '127.0.0.1', port: chatServer.address.port });
+     const b = await Socket.createConnection({ host: '127.0.0.1', port: chatServer.address.port });
+     await a.recvUntil('\\n'); await b.recvUntil('\\n');
+     await a.sendAll('hello from a\\n');
+     let heard = '';
+     while (!heard.includes('hello from a')) heard = String(await b.recvUntil('\\n')).trim();
+     await a.close(); await b.close(); await chatServer.shutdown(); await chatServing; await chat.hub.close();
+     console.log(JSON.stringify({ echoed, available: unixDatagramAvailable(), code, heard }));`,
   );
   const probe = await run(process.execPath, ['probe.mjs'], { cwd: consumer, env, timeout: 30_000 });
   const result = JSON.parse(probe.stdout) as {
     echoed: string;
     available: boolean;
     code: string | null;
+    heard: string;
   };
   assert.equal(result.echoed, 'ping', 'TCP works from the installed package');
   assert.equal(result.available, false);
   assert.equal(result.code, 'ERR_UNSUPPORTED_OPTION');
+  assert.equal(result.heard, '<user1> hello from a', 'chat from socketkit/services, on our server');
 
   const cli = join(consumer, 'node_modules', 'socketkit', 'bin', 'socketkit.js');
   const refused = await run(process.execPath, [cli, 'listen', '-u', '-U', join(work, 'x.sock')], {

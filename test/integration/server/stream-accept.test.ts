@@ -13,7 +13,7 @@ import {
   TcpServer,
   UnixStreamServer,
 } from '../../../src/server/index.js';
-import { defaultBacklog } from '../../../src/socket/index.js';
+import { defaultBacklog } from '../../../src/socket/backlog.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
 import { kernelBacklog } from '../../helpers/kernel-backlog.js';
 import { connect, LineClient, tempDir } from './helpers/clients.js';

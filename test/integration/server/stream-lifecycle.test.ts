@@ -5,13 +5,13 @@ import diagnostics from 'node:diagnostics_channel';
 import type net from 'node:net';
 import { describe, test } from 'node:test';
 import {
-  BUSY_LINE,
   type CloseMessage,
   type ConnectionContext,
   type RefusedMessage,
   StreamRequestHandler,
   TcpServer,
 } from '../../../src/server/index.js';
+import { BUSY_LINE } from '../../../src/server/stream-server.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
 import { waitForChannel, watchChannel } from '../../helpers/wait.js';
 import { connect, LineClient } from './helpers/clients.js';

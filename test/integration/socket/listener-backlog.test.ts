@@ -5,7 +5,8 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { InvalidArgumentError, SocketClosedError } from '../../../src/errors.js';
-import { defaultBacklog, Listener, Socket } from '../../../src/socket/index.js';
+import { defaultBacklog } from '../../../src/socket/backlog.js';
+import { Listener, Socket } from '../../../src/socket/index.js';
 import { kernelBacklog } from '../../helpers/kernel-backlog.js';
 import { listen, portOf, tmpDir } from './_helpers.js';
 

@@ -9,7 +9,8 @@ import * as net from 'node:net';
 import { test } from 'node:test';
 import * as tls from 'node:tls';
 import { InvalidArgumentError } from '../../../src/errors.js';
-import { Listener, type PeerAddress, Socket } from '../../../src/socket/index.js';
+import type { PeerAddress } from '../../../src/socket/address.js';
+import { Listener, Socket } from '../../../src/socket/index.js';
 import { selfSignedPem } from '../../helpers/tls-cert.js';
 import { portOf, tmpDir } from './_helpers.js';
 

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { AddressInUseError, InvalidArgumentError, SocketClosedError } from '../../../src/errors.js';
-import { claimUnixSocketPath, Listener, Socket } from '../../../src/socket/index.js';
+import { Listener, Socket } from '../../../src/socket/index.js';
+import { claimUnixSocketPath } from '../../../src/socket/unix-path.js';
 import { hasIPv6, listen, portOf, tmpDir } from './_helpers.js';
 
 test('port 0: the assigned port is readable; accept returns the socket and the client address', async (t) => {

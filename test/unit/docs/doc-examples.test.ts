@@ -85,7 +85,6 @@ test('every TypeScript/JavaScript example of the docs type-checks under the proj
     // The package's public entry points, from the sources (package.json maps them to dist).
     paths: {
       socketkit: [join(root, 'src/index.ts')],
-      'socketkit/errors': [join(root, 'src/errors.ts')],
       'socketkit/*': [join(root, 'src/*/index.ts')],
     },
   };

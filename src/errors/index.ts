@@ -1,0 +1,36 @@
+/**
+ * `socketkit/errors`: the error tree with its stable codes (docs/errors.md lists them).
+ *
+ * Named exports only: this list is the public surface (api/socketkit.api.md records it).
+ * The tree is defined in `src/errors.ts`, beside the helpers that map Node's system
+ * errors onto it (`fromSystemError`), which stay internal.
+ * @module
+ */
+export {
+  AddressInUseError,
+  AddressNotAvailableError,
+  CodecContractError,
+  type ConnectAttempt,
+  ConnectError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  CorruptFrameError,
+  DecoderError,
+  type ErrorAddress,
+  ForeignProtocolError,
+  FrameTooLongError,
+  HostNotFoundError,
+  IncompleteReadError,
+  InvalidArgumentError,
+  NotConnectedError,
+  PermissionDeniedError,
+  SocketClosedError,
+  SocketError,
+  type SocketErrorDetails,
+  SocketkitError,
+  type SocketkitErrorOptions,
+  SocketTimeoutError,
+  TruncatedFrameError,
+  UnsupportedOptionError,
+  WouldBlockError,
+} from '../errors.js';

@@ -1,0 +1,85 @@
+// Type tests of socketkit/socket and socketkit/framing, as a user imports them. They run
+// in `npm run typecheck` (tsc --noEmit over test/): a wrong type fails the build, and
+// `@ts-expect-error` lines fail when the error they expect goes away. Nothing here runs.
+import { expectTypeOf } from 'expect-type';
+import {
+  type Codec,
+  type Decoder,
+  DelimiterCodec,
+  FixedLengthCodec,
+  FrameReader,
+  LengthPrefixedCodec,
+  LineCodec,
+  NetstringCodec,
+} from 'socketkit/framing';
+import {
+  type Accepted,
+  type Datagram,
+  DatagramSocket,
+  type DatagramTransport,
+  Listener,
+  Socket,
+  type SocketAddress,
+  UnixDatagramSocket,
+} from 'socketkit/socket';
+
+declare const sock: Socket;
+
+// Reads resolve with bytes; sends take bytes or text.
+expectTypeOf(sock.recv).parameter(0).toEqualTypeOf<number>();
+expectTypeOf(sock.recv).returns.resolves.toEqualTypeOf<Buffer>();
+expectTypeOf(sock.recvExactly).returns.resolves.toEqualTypeOf<Buffer>();
+expectTypeOf(sock.recvUntil).returns.resolves.toEqualTypeOf<Buffer>();
+expectTypeOf(sock.recvUntil).parameter(0).toEqualTypeOf<Uint8Array | string>();
+expectTypeOf(sock.send).parameter(0).toEqualTypeOf<Uint8Array | string>();
+expectTypeOf(sock.send).returns.resolves.toEqualTypeOf<number>();
+expectTypeOf(sock.sendAll).returns.resolves.toEqualTypeOf<void>();
+expectTypeOf(sock.close).returns.resolves.toEqualTypeOf<void>();
+expectTypeOf(Socket.createConnection).returns.resolves.toEqualTypeOf<Socket>();
+expectTypeOf(sock).toMatchTypeOf<AsyncIterable<Buffer>>();
+expectTypeOf(sock).toMatchTypeOf<AsyncDisposable>();
+// @ts-expect-error: a number is not data to send
+void sock.sendAll(42);
+
+// frames(codec) yields the codec's frame type.
+expectTypeOf(sock.frames(new LineCodec())).toEqualTypeOf<AsyncIterableIterator<string>>();
+expectTypeOf(sock.frames(new LineCodec({ encoding: null }))).toEqualTypeOf<
+  AsyncIterableIterator<Buffer>
+>();
+expectTypeOf(sock.frames(new DelimiterCodec({ delimiters: ['\0'] }))).toEqualTypeOf<
+  AsyncIterableIterator<Buffer>
+>();
+expectTypeOf(
+  sock.frames(new DelimiterCodec({ delimiters: ['\0'], encoding: 'utf8' })),
+).toEqualTypeOf<AsyncIterableIterator<string>>();
+expectTypeOf(sock.frames(new LengthPrefixedCodec())).toEqualTypeOf<AsyncIterableIterator<Buffer>>();
+expectTypeOf(sock.frames(new NetstringCodec())).toEqualTypeOf<AsyncIterableIterator<Buffer>>();
+expectTypeOf(sock.frames(new FixedLengthCodec({ frameLength: 4 }))).toEqualTypeOf<
+  AsyncIterableIterator<Buffer>
+>();
+declare const custom: Decoder<{ id: number }>;
+expectTypeOf(sock.frames(custom)).toEqualTypeOf<AsyncIterableIterator<{ id: number }>>();
+// sendFrame takes what the encoder encodes.
+void sock.sendFrame(new LineCodec(), 'a line');
+// @ts-expect-error: a line codec encodes text or bytes, not numbers
+void sock.sendFrame(new LineCodec(), 42);
+expectTypeOf<LineCodec>().toMatchTypeOf<Codec<string, Uint8Array | string>>();
+const reader = new FrameReader(new LineCodec());
+expectTypeOf(reader.next()).toEqualTypeOf<string | null>();
+expectTypeOf(reader.drain()).toEqualTypeOf<string[]>();
+
+// Listeners accept sockets.
+declare const listener: Listener;
+expectTypeOf(listener.accept).returns.resolves.toEqualTypeOf<Accepted>();
+expectTypeOf<Accepted['socket']>().toEqualTypeOf<Socket>();
+expectTypeOf(listener).toMatchTypeOf<AsyncIterable<Accepted>>();
+
+// Datagrams: both kinds of datagram socket are one transport.
+declare const udp: DatagramSocket;
+expectTypeOf(udp.recvFrom).returns.resolves.toEqualTypeOf<Datagram>();
+expectTypeOf<Datagram['data']>().toEqualTypeOf<Buffer>();
+expectTypeOf(udp.sendTo).returns.resolves.toEqualTypeOf<number>();
+expectTypeOf<DatagramSocket>().toMatchTypeOf<DatagramTransport>();
+expectTypeOf<UnixDatagramSocket>().toMatchTypeOf<DatagramTransport>();
+expectTypeOf<{ host: string; port: number }>().toMatchTypeOf<SocketAddress>();
+expectTypeOf<{ path: string }>().toMatchTypeOf<SocketAddress>();
