@@ -261,6 +261,12 @@ export class StreamConnection {
     }
   }
 
+  /** True while `write()` would write: connected, our side not shut, not closed. */
+  get canWrite(): boolean {
+    const sock = this.#sock;
+    return sock !== null && sock.writable && !this.#closed;
+  }
+
   /** Bytes written but not yet handed to the kernel. */
   get bufferedAmount(): number {
     return this.#sock?.writableLength ?? 0;
