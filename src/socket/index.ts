@@ -10,6 +10,7 @@ export type * from './datagram-transport.js';
 export * from './listener.js';
 export type { KeepAlive, Linger, StreamOptionName } from './socket-options.js';
 export * from './reset-connection.js';
+export * from './stream-connection.js';
 export * from './tcp-socket.js';
 export * from './tls-server.js';
 export * from './unix-datagram.js';
