@@ -29,6 +29,7 @@ export type {
   SocketOptions,
   StreamOptionName,
 } from './socket-options.js';
+export { type CloseLimits, type DataConsumer, StreamConnection } from './stream-connection.js';
 export { Socket } from './tcp-socket.js';
 export type { TlsServerOptions } from './tls-server.js';
 export {

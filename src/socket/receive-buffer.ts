@@ -2,10 +2,11 @@
  * The one receive buffer of a socket: a `ByteQueue` plus the FIFO of reads waiting on it.
  *
  * ```
- *  net.Socket 'data' ──► push() ──► ByteQueue ──► pump(): pending[0].attempt(queue)
- *        ▲                              │           ├─ value  → resolve, shift, next
- *        └── pause()/resume() ◄─────────┘           ├─ throws → reject, shift, next
- *            (high-water mark)                      └─ MORE   → wait for more bytes
+ *  onData consumer ──► push() ──► ByteQueue ──► pump(): pending[0].attempt(queue)
+ *        ▲                             │           ├─ value  → resolve, shift, next
+ *        └── pauseReading() ◄──────────┘           ├─ throws → reject, shift, next
+ *            resumeReading()                       └─ MORE   → wait for more bytes
+ *            (high-water mark)
  * ```
  *
  * Every read (`recv`, `recvExactly`, `recvUntil`, a frame, a chunk of iteration) is an
@@ -36,8 +37,8 @@ export type ReadAttempt<T> = (queue: ByteQueue, eof: boolean) => T | typeof MORE
 
 /** Where the bytes come from: paused and resumed for flow control. */
 export interface ReadSource {
-  pause(): void;
-  resume(): void;
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 /** How one read waits. */
@@ -211,10 +212,10 @@ export class ReceiveBuffer {
     const full = this.queue.length >= this.#highWaterMark && this.#pending.length === 0;
     if (full && !this.#paused) {
       this.#paused = true;
-      source.pause();
+      source.pauseReading();
     } else if (!full && this.#paused) {
       this.#paused = false;
-      source.resume();
+      source.resumeReading();
     }
   }
 }

@@ -3,9 +3,9 @@
  * API, as promises, on top of `net.Socket`.
  *
  * ```
- *  net.Socket ─'data'─► ReceiveBuffer (one ByteQueue) ─► recv / recvExactly / recvUntil
- *      ▲   pause/resume at highWaterMark │                 frames (FrameReader) / iteration
- *      └──────────────────────────────────┘                readable() view
+ *  StreamConnection ─onData─► ReceiveBuffer (one ByteQueue) ─► recv / recvExactly / recvUntil
+ *      ▲  pauseReading/resumeReading  │                         frames (FrameReader) / iteration
+ *      └──── at highWaterMark ────────┘                         readable() view
  *  send / sendAll / sendFrame / writable() ─► SendPath ─► write() + 'drain'
  * ```
  *
@@ -21,7 +21,6 @@ import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import {
   type ErrorAddress,
-  fromSystemError,
   InvalidArgumentError,
   NotConnectedError,
   SocketClosedError,
@@ -38,8 +37,6 @@ import {
   type SocketAddress,
   toPeerAddress,
 } from './address.js';
-import { gracefulClose } from './graceful-close.js';
-import { cutConnection, resetConnection } from './reset-connection.js';
 import { detectFamily, handleFd } from './net-internals.js';
 import { openConnection } from './open-connection.js';
 import { ReceivePath } from './receive-path.js';
@@ -53,6 +50,7 @@ import {
   type StreamOptionName,
   StreamOptions,
 } from './socket-options.js';
+import { type DataConsumer, StreamConnection } from './stream-connection.js';
 import { writableView } from './stream-views.js';
 import { checkTimeout, socketWait, waitForEvent } from './wait.js';
 
@@ -66,13 +64,6 @@ export type {
   SocketAddress,
   SocketOptions,
 };
-
-/**
- * The net.Sockets a Socket reads from, and that Socket: each may have one wrapper only.
- * The net.Socket's 'end'/'error'/'close' listeners are shared functions that find their
- * Socket here, rather than three closures per connection.
- */
-const owners = new WeakMap<net.Socket, Socket>();
 
 /**
  * What a closed socket's receive buffer is aborted with when no read waits: nobody can
@@ -92,31 +83,19 @@ const UNSEEN_CLOSE = new SocketClosedError('recv');
  * await sock.close();
  * ```
  */
-export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
-  #sock: net.Socket | null = null;
+export class Socket extends StreamConnection implements AsyncIterable<Buffer>, AsyncDisposable {
   // The receive and send paths and the options are made on first use: a server's handler
-  // that serves `raw` directly (echo) never needs them, and each accepted connection
-  // would otherwise carry them (about 1.5 KB).
+  // that serves the connection in push mode (echo, chat: `onData`) never needs them, and
+  // each accepted connection would otherwise carry them (about 1.5 KB).
   #in: ReceivePath | null = null;
   #out: SendPath | null = null;
   #options: StreamOptions | null = null;
   readonly #highWaterMark: number;
-  /** The peer finished sending, or the socket closed (before the receive path existed). */
-  #eof = false;
-  /** The first error the socket reported (before the receive path existed). */
-  #recvError: SocketkitError | null = null;
-  readonly #closeTimeout: number;
-  readonly #lingerTimeout: number;
-  /** The end of a graceful close in progress: resolves once the socket is destroyed. */
-  #closing: Promise<void> | null = null;
   #family: 'IPv4' | 'IPv6' | 'unix' | undefined;
   #timeout: number | null;
   #remote: SocketAddress | undefined;
   #connecting: Promise<void> | null = null;
-  #error: SocketkitError | null = null;
-  #closed = false;
-  #readShut = false;
-  /** True once the receive buffer listens for 'data' (see #startReading). */
+  /** True once the receive buffer is the consumer of the connection's bytes. */
   #reading = false;
 
   /**
@@ -125,10 +104,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    */
   constructor(options: SocketOptions = {}) {
     const checked = checkSocketOptions(options);
+    super(checked);
     this.#family = checked.family;
     this.#timeout = checked.timeout;
-    this.#closeTimeout = checked.closeTimeout;
-    this.#lingerTimeout = checked.lingerTimeout;
     this.#highWaterMark = checked.highWaterMark;
   }
 
@@ -137,68 +115,45 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     if (this.#in !== null) return this.#in;
     const input = new ReceivePath(this.#highWaterMark, {
       unreadable: (op) => {
-        if (this.#closed) return new SocketClosedError(op, this.#where());
-        return this.#sock === null ? new NotConnectedError(op) : null;
+        if (this.closed) return new SocketClosedError(op, this.where());
+        return this.socket === null ? new NotConnectedError(op) : null;
       },
       timeout: () => this.#timeout,
-      where: () => this.#where(),
+      where: () => this.where(),
       startReading: () => this.#startReading(),
     });
     this.#in = input;
     const buffer = input.buffer;
-    if (this.#closed) buffer.abort(UNSEEN_CLOSE);
-    if (this.#recvError !== null) buffer.fail(this.#recvError);
-    const sock = this.#sock;
-    if (sock !== null) this.#feed(sock, input);
+    if (this.closed) buffer.abort(UNSEEN_CLOSE);
+    const failed = this.inputFailure;
+    if (failed !== null) buffer.fail(failed);
+    if (this.inputEnded) buffer.end();
     return input;
-  }
-
-  /**
-   * Connects the receive path to the net.Socket: flow control, and EOF from its 'end' and
-   * 'close' (listened for only from now on: until a read, nobody needs them).
-   */
-  #feed(sock: net.Socket, input: ReceivePath): void {
-    const buffer = input.buffer;
-    // What happened before we listened: 'end' or 'close' was emitted ('error' comes
-    // before 'close', and #onError listens from the start).
-    if (sock.readableEnded || sock.closed) this.#eof = true;
-    if (this.#eof) buffer.end();
-    sock.on('end', Socket.#onEnd);
-    sock.on('close', Socket.#onEnd);
-    buffer.attach({ pause: () => sock.pause(), resume: () => sock.resume() });
   }
 
   /** The send path, made on first use. */
   #output(): SendPath {
     this.#out ??= new SendPath({
-      socket: () => this.#sock,
+      socket: () => this.socket,
       checkOpen: (op) => {
-        if (this.#closed) throw new SocketClosedError(op, this.#where());
+        if (this.closed) throw new SocketClosedError(op, this.where());
       },
       timeout: () => this.#timeout,
       connected: () => this.#connecting ?? Promise.resolve(),
-      where: () => this.#where(),
-      error: () => this.#error,
+      where: () => this.where(),
+      error: () => this.failure,
     });
     return this.#out;
   }
 
   /** The net.Socket said EOF or closed: reads see EOF once the queue is drained. */
-  static #onEnd(this: net.Socket): void {
-    const owner = owners.get(this);
-    if (owner === undefined) return;
-    owner.#eof = true;
-    owner.#in?.buffer.end();
+  protected override onInputEnd(): void {
+    this.#in?.buffer.end();
   }
 
   /** The net.Socket failed: reads reject with the error once the queue is drained. */
-  static #onError(this: net.Socket, err: Error): void {
-    const owner = owners.get(this);
-    if (owner === undefined) return;
-    const e = fromSystemError(err, { ...owner.#where(), syscall: 'recv' });
-    owner.#error ??= e;
-    owner.#recvError ??= e;
-    owner.#in?.buffer.fail(e);
+  protected override onInputError(err: SocketkitError): void {
+    this.#in?.buffer.fail(err);
   }
 
   /**
@@ -227,10 +182,6 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {InvalidArgumentError} if another `Socket` already wraps it.
    */
   static fromNetSocket(sock: net.Socket, options: SocketOptions = {}): Socket {
-    if (owners.has(sock)) {
-      // Two wrappers would split the bytes between two buffers and fight over pause().
-      throw new InvalidArgumentError('this net.Socket is already wrapped by a socketkit Socket');
-    }
     const s = new Socket(options);
     s.#family ??= detectFamily(sock);
     s.#adopt(sock);
@@ -262,7 +213,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    */
   async connect(address: AddressLike, options: ConnectOptions = {}): Promise<void> {
     const target = checkAddress(address);
-    if (this.#closed) throw new SocketClosedError('connect', errorWhere(target));
+    if (this.closed) throw new SocketClosedError('connect', errorWhere(target));
     if (this.#family !== undefined && (this.#family === 'unix') !== isUnixAddress(target)) {
       throw new InvalidArgumentError(
         `a ${this.#family} socket cannot connect to ${isUnixAddress(target) ? 'a Unix path' : 'a host and port'}`,
@@ -270,10 +221,11 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     }
     const timeout = options.timeout === undefined ? this.#timeout : checkTimeout(options.timeout);
     if (this.#connecting === null) {
-      if (this.#sock !== null) {
+      const current = this.socket;
+      if (current !== null) {
         // A finished attempt: report how it ended (a failed socket cannot be reused).
-        if (this.#error !== null) throw this.#error;
-        if (this.#sock.destroyed) throw new SocketClosedError('connect', this.#where());
+        if (this.failure !== null) throw this.failure;
+        if (current.destroyed) throw new SocketClosedError('connect', this.where());
         return;
       }
       if (isUnixAddress(target)) this.#family = 'unix';
@@ -315,14 +267,14 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   #waitConnected(sock: net.Socket, event: string, timeout: number | null): Promise<void> {
-    const where = (): ErrorAddress => this.#where();
+    const where = (): ErrorAddress => this.where();
     const attempt = waitForEvent(sock, event, socketWait('connect', timeout, where)).then(
       () => {
         this.#options?.apply(sock, this.#family === 'unix');
       },
       (err: SocketkitError) => {
         sock.destroy();
-        this.#error ??= err;
+        this.recordError(err);
         throw err;
       },
     );
@@ -334,30 +286,47 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     return settled;
   }
 
-  /** Takes over a `net.Socket`: its bytes flow into our receive buffer from now on. */
+  /** Takes over a `net.Socket` (see `StreamConnection.attach`). */
   #adopt(sock: net.Socket): void {
-    owners.set(sock, this);
-    this.#sock = sock;
-    sock.allowHalfOpen = true;
-    // The 'data' listener is attached by the first read (#startReading), not here: until
-    // then the bytes wait in the net.Socket and the kernel, so a handler that serves the
-    // connection through `raw` directly (echo's fast path) pays nothing for our buffer.
-    // Always an 'error' listener: without one an error would crash the process. The
-    // receive path's own listeners come with it (#feed).
-    sock.on('error', Socket.#onError);
-    if (this.#in !== null) this.#feed(sock, this.#in);
+    // No 'data' listener here: the first read makes the receive buffer the consumer
+    // (#startReading), so a handler that serves the connection in push mode (`onData`)
+    // pays nothing for our buffer.
+    this.attach(sock);
     if (!sock.connecting && !sock.destroyed) this.#options?.apply(sock, this.#family === 'unix');
   }
 
-  /** Starts feeding the receive buffer from the net.Socket, once (the first read calls it). */
+  /** Makes the receive buffer the consumer of the connection's bytes, once (the first read). */
   #startReading(): void {
-    const sock = this.#sock;
-    if (this.#reading || sock === null) return;
+    if (this.#reading || this.socket === null) return;
     this.#reading = true;
-    const buffer = this.#input().buffer;
-    sock.on('data', (chunk: Buffer) => {
-      if (!this.#readShut) buffer.push(chunk);
-    });
+    this.#input().buffer.attach(this);
+    this.setConsumer(Socket.#toBuffer);
+  }
+
+  /** The receive buffer's consumer: one shared function, no closure per socket. */
+  static #toBuffer(this: void, chunk: Buffer, conn: StreamConnection): void {
+    (conn as Socket).#in?.buffer.push(chunk);
+  }
+
+  /** What `shutdown('read')` leaves reading: bytes are drained from the kernel and dropped. */
+  static #discard(this: void): void {}
+
+  /**
+   * Hands the connection's bytes to `consumer` in push mode (see `StreamConnection`):
+   * bytes already received into this socket's buffer (by an earlier `recv*`) come first,
+   * synchronously, so switching from reads to push mode never loses or reorders a byte.
+   */
+  override onData(consumer: DataConsumer): Promise<void> {
+    const input = this.#in;
+    if (input !== null && !this.closed) {
+      this.#reading = true; // the buffer no longer takes bytes: reads would wait for ever
+      const queue = input.buffer.queue;
+      if (queue.length > 0) {
+        const queued = queue.takeAll();
+        consumer(queued, this);
+      }
+    }
+    return super.onData(consumer);
   }
 
   // ── receiving ───────────────────────────────────────────────────────────────────
@@ -440,13 +409,13 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     if (how !== 'read' && how !== 'write' && how !== 'both') {
       throw new InvalidArgumentError(`how must be 'read', 'write' or 'both', got ${String(how)}`);
     }
-    if (this.#closed) throw new SocketClosedError('shutdown', this.#where());
-    const sock = this.#sock;
+    if (this.closed) throw new SocketClosedError('shutdown', this.where());
+    const sock = this.socket;
     if (sock === null) throw new NotConnectedError('shutdown');
     if (how !== 'write') {
-      this.#readShut = true;
       // Keep draining the kernel buffer (and discarding), as before the first read.
       this.#startReading();
+      this.setConsumer(Socket.#discard);
       const buffer = this.#input().buffer;
       buffer.queue.clear();
       buffer.end();
@@ -455,62 +424,25 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   }
 
   /**
-   * Closes the socket gracefully: data already sent is flushed and our FIN follows it;
-   * then, for at most `lingerTimeout` seconds, input is read and discarded until the
-   * peer closes too (a "lingering close", so that unread input does not make the kernel
-   * reset the connection and the peer lose the end of our data), and the socket is
-   * destroyed. The whole close takes at most `closeTimeout` seconds. Resolves once the
-   * FIN is out, or with `{ wait: true }` once the socket is fully closed. With
-   * `SO_LINGER` 0 it resets instead. Idempotent. Pending reads reject with
-   * `SocketClosedError`.
+   * Closes the socket gracefully (see `StreamConnection.close`: our FIN after the data
+   * already sent, a lingering close bounded by `lingerTimeout` and `closeTimeout`, a
+   * reset when the peer did not take our data in time). With `SO_LINGER` 0 it resets
+   * instead. Idempotent. Pending reads reject with `SocketClosedError`.
    */
-  async close(options: CloseOptions = {}): Promise<void> {
-    if (this.#closed) {
-      if (options.wait === true && this.#closing !== null) await this.#closing;
+  override async close(options: CloseOptions = {}): Promise<void> {
+    if (!this.closed && this.#options?.lingerZero === true) {
+      this.reset();
       return;
     }
-    const sock = this.#sock;
-    this.#markClosed();
-    if (sock === null || sock.destroyed) return;
-    if (this.#options?.lingerZero === true) this.#resetNow(sock);
-    else if (sock.connecting || this.#error !== null) sock.destroy();
-    else {
-      const { flushed, closed } = gracefulClose(sock, {
-        closeTimeout: this.#closeTimeout,
-        linger: this.#lingerTimeout,
-      });
-      this.#closing = closed;
-      await (options.wait === true ? closed : flushed);
-    }
+    await super.close(options);
   }
 
-  /**
-   * Closes at once, dropping unsent data — and when there was any, with a reset (TCP RST)
-   * rather than a FIN, so the peer sees an error instead of a reply cut short (see
-   * `cutConnection`). Pending reads reject with `error` or `SocketClosedError`.
-   */
-  destroy(error?: Error): void {
-    if (!this.#closed) this.#markClosed(error);
-    if (this.#sock !== null) cutConnection(this.#sock);
-  }
-
-  /** Aborts the connection with a TCP RST (linger 0): the peer sees `ECONNRESET`. */
-  reset(): void {
-    if (!this.#closed) this.#markClosed();
-    if (this.#sock !== null) this.#resetNow(this.#sock);
-  }
-
-  #resetNow(sock: net.Socket): void {
-    resetConnection(sock);
-  }
-
-  /** Marks the socket closed: waiting reads reject with `err` (default `SocketClosedError`). */
-  #markClosed(err?: Error): void {
-    this.#closed = true;
+  /** Closed locally: waiting reads reject with `err` (default `SocketClosedError`). */
+  protected override onClosed(err?: Error): void {
     const buffer = this.#in?.buffer;
     if (buffer === undefined) return; // made later, already aborted (see #input)
     if (err === undefined && buffer.waiting === 0) buffer.abort(UNSEEN_CLOSE);
-    else buffer.abort(err ?? new SocketClosedError('recv', this.#where()));
+    else buffer.abort(err ?? new SocketClosedError('recv', this.where()));
   }
 
   /** `close()`, for `await using sock = …`. */
@@ -520,25 +452,9 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
 
   // ── introspection and options ───────────────────────────────────────────────────
 
-  /** True once `close`, `destroy` or `reset` was called. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Bytes written but not yet handed to the kernel. */
-  get bufferedAmount(): number {
-    return this.#sock?.writableLength ?? 0;
-  }
-
   /** Bytes received but not yet read. */
   get receivedAmount(): number {
     return this.#in?.buffer.queue.length ?? 0;
-  }
-
-  /** The underlying `net.Socket` (an escape hatch for `pipe`, `cork`, …). */
-  get raw(): net.Socket {
-    if (this.#sock === null) throw new NotConnectedError('raw');
-    return this.#sock;
   }
 
   /** The remote address (Python's `getpeername`). For Unix sockets, the path connected to. */
@@ -548,7 +464,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       const path = this.#remote && isUnixAddress(this.#remote) ? this.#remote.path : '';
       return { family: 'unix', path };
     }
-    if (sock.remoteAddress === undefined) throw new NotConnectedError('getPeerName', this.#where());
+    if (sock.remoteAddress === undefined) throw new NotConnectedError('getPeerName', this.where());
     return toPeerAddress(sock.remoteAddress, sock.remotePort, sock.remoteFamily);
   }
 
@@ -559,14 +475,15 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
       const a = sock.address();
       return { family: 'unix', path: typeof a === 'string' ? a : '' };
     }
-    if (sock.localAddress === undefined) throw new NotConnectedError('getSockName', this.#where());
+    if (sock.localAddress === undefined) throw new NotConnectedError('getSockName', this.where());
     return toPeerAddress(sock.localAddress, sock.localPort, sock.localFamily);
   }
 
   #requireSock(op: string): net.Socket {
-    if (this.#closed) throw new SocketClosedError(op, this.#where());
-    if (this.#sock === null || this.#connecting !== null) throw new NotConnectedError(op);
-    return this.#sock;
+    if (this.closed) throw new SocketClosedError(op, this.where());
+    const sock = this.socket;
+    if (sock === null || this.#connecting !== null) throw new NotConnectedError(op);
+    return sock;
   }
 
   /** Sets the timeout (seconds) of every operation that waits; `null` = none; `0` = non-blocking. */
@@ -594,7 +511,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
    * @throws {UnsupportedOptionError} for options Node cannot honour (e.g. `SO_RCVBUF` on TCP).
    */
   setOption(name: StreamOptionName | (string & {}), value: unknown): void {
-    const sock = this.#sock !== null && this.#connecting === null ? this.#sock : null;
+    const sock = this.#connecting === null ? this.socket : null;
     (this.#options ??= new StreamOptions()).set(name, value, sock, this.#family === 'unix');
   }
 
@@ -611,7 +528,7 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
   fileno(): number {
     const fd = handleFd(this.#requireSock('fileno'));
     if (fd === undefined)
-      throw new NotConnectedError('fileno (no descriptor is exposed)', this.#where());
+      throw new NotConnectedError('fileno (no descriptor is exposed)', this.where());
     return fd;
   }
 
@@ -628,11 +545,8 @@ export class Socket implements AsyncIterable<Buffer>, AsyncDisposable {
     );
   }
 
-  #where(): ErrorAddress {
+  protected override where(): ErrorAddress {
     if (this.#remote !== undefined) return errorWhere(this.#remote);
-    const sock = this.#sock;
-    if (sock?.remoteAddress !== undefined)
-      return { address: sock.remoteAddress, port: sock.remotePort };
-    return {};
+    return super.where();
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Runs a {@link ChatSession} over a connected stream: bytes come from socketkit's
- * `Socket` (or a plain `net.Socket`), lines go to a Node socket.
+ * Runs a {@link ChatSession} over a connected stream, in push mode on the connection
+ * (`StreamConnection`): each chunk goes to the session synchronously, lines go out with
+ * the connection's `write()`, and the connection's bounded graceful close ends it.
  * @module
  */
 import type { Socket as NetSocket } from 'node:net';
-import { fromSystemError } from '../../errors.js';
-import { cutConnection } from '../../socket/reset-connection.js';
+import { SocketClosedError } from '../../errors.js';
+import type { StreamConnection } from '../../socket/stream-connection.js';
 import { Socket } from '../../socket/tcp-socket.js';
 import type { ChatSession, LineSink } from './client-session.js';
 import type { ChatHub } from './hub.js';
@@ -81,20 +82,19 @@ const KEEP_PARTS = 256;
  * yet handed to the kernel says nothing about the client's reading speed.
  */
 class SocketSink implements LineSink {
-  readonly #sock: NetSocket;
+  readonly #conn: StreamConnection;
   /** Text waiting for the end of the turn, in order: the first `#count` entries. */
   #parts: string[] = [];
   #count = 0;
   #chars = 0;
   #queued = false;
 
-  constructor(sock: NetSocket) {
-    this.#sock = sock;
+  constructor(conn: StreamConnection) {
+    this.#conn = conn;
   }
 
   write(text: string): void {
-    const sock = this.#sock;
-    if (!sock.writable || sock.destroyed) return;
+    if (!this.#conn.canWrite) return;
     this.#parts[this.#count] = text;
     this.#count += 1;
     this.#chars += text.length;
@@ -113,7 +113,7 @@ class SocketSink implements LineSink {
   }
 
   get bufferedAmount(): number {
-    return this.#sock.writableLength;
+    return this.#conn.bufferedAmount;
   }
 
   /** @internal Hands what is pending to the socket (the end of the turn, or now). */
@@ -128,13 +128,13 @@ class SocketSink implements LineSink {
     // Do not keep the strings alive until the next turn overwrites them.
     if (parts.length > KEEP_PARTS) this.#parts = [];
     else parts.fill('', 0, n);
-    const sock = this.#sock;
-    if (sock.writable && !sock.destroyed) sock.write(chunk);
+    this.#conn.write(chunk);
   }
 
+  /** Flushes, then the connection's graceful close (FIN, lingering, bounded, then reset). */
   end(): void {
     this.flush();
-    if (!this.#sock.destroyed) this.#sock.end();
+    void this.#conn.close();
   }
 
   destroy(): void {
@@ -142,154 +142,85 @@ class SocketSink implements LineSink {
     this.#count = 0;
     this.#chars = 0;
     // A reset when lines would be dropped: the client must not take the cut for an end.
-    cutConnection(this.#sock);
+    this.#conn.destroy();
   }
 }
 
-/** A {@link LineSink} writing to a Node socket (see {@link SocketSink} for the batching). */
-export function socketSink(sock: NetSocket): LineSink {
-  return new SocketSink(sock);
+/**
+ * A {@link LineSink} writing to a connection (see {@link SocketSink} for the batching).
+ * A plain `net.Socket` is taken over by a socketkit `Socket` first.
+ */
+export function socketSink(conn: StreamConnection | NetSocket): LineSink {
+  return new SocketSink(connectionOf(conn));
+}
+
+function connectionOf(conn: StreamConnection | NetSocket): StreamConnection {
+  return 'onData' in conn ? conn : Socket.fromNetSocket(conn);
 }
 
 /**
  * Serves one chat client until it leaves.
- * @param input the client's bytes (`for await` over a socketkit `Socket` or a `net.Socket`).
- * @param sock the Node socket to write to and close.
+ * @param conn the client's connection (a socketkit `Socket`, whose bytes already read
+ *   come first, or a plain `net.Socket`, taken over by one).
  * @param remote the client's address, for logs.
  * @param signal aborted when the server shuts down: the client is told and leaves.
- * @returns a promise that settles once the client has left and the socket is closed.
+ * @returns a promise that settles once the client has left and the connection is closed
+ *   (gracefully, within the connection's `closeTimeout`).
  */
 export async function serveChatConnection(
   hub: ChatHub,
-  input: AsyncIterable<Buffer>,
-  sock: NetSocket,
+  connection: StreamConnection | NetSocket,
   remote: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const session = hub.accept(socketSink(sock), remote);
+  const conn = connectionOf(connection);
+  const session = hub.accept(new SocketSink(conn), remote);
   if (session !== null) {
-    sock.setNoDelay(true);
+    conn.raw.setNoDelay(true);
     const onAbort = (): void =>
       session.close('server shutting down', { notice: 'the server is shutting down' });
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    session.done.then(() => signal?.removeEventListener('abort', onAbort));
-    sock.once('close', () => session.abort('connection closed'));
+    void session.done.then(() => signal?.removeEventListener('abort', onAbort));
     // Reading runs on its own: the session may end first (/quit, slow consumer, idle).
-    const direct = readsDirectly(input, sock);
-    const reading = direct ? readDirect(session, sock) : readIterator(session, input);
+    const reading = read(session, conn);
     await session.done;
-    await closeGracefully(sock);
+    await conn.close({ wait: true });
     await reading;
     return;
   }
-  await closeGracefully(sock);
+  await conn.close({ wait: true });
 }
 
 /**
- * Whether the bytes can be taken from `sock`'s `'data'` events: `input` is `sock` itself,
- * or a socketkit `Socket` over it that has not started reading (it reads lazily, so
- * nothing is buffered in it and nobody else sees the bytes).
- *
- * Not once `sock` was destroyed (a client that reset while a handler awaited something
- * before calling us): its 'close' is gone, and the direct path would wait for it forever,
- * holding the connection; the iterator reports the EOF or the reset and the client leaves.
+ * Hands each chunk to the session synchronously (the lines read in one poll phase are all
+ * published before the bus delivers the turn's batch, with no promise per chunk). Once the
+ * connection closes, later chunks are discarded by it (the lingering close keeps draining).
+ * @returns a promise that settles once the input ended, failed or the connection closed.
  */
-function readsDirectly(input: AsyncIterable<Buffer>, sock: NetSocket): boolean {
-  if (sock.destroyed) return false;
-  if (sock.listenerCount('data') !== 0 || sock.listenerCount('readable') !== 0) return false;
-  if (input === sock) return true;
-  return input instanceof Socket && input.raw === sock && input.receivedAmount === 0;
-}
-
-/**
- * The general path: chunks from the input's async iterator (a promise and a few
- * microtasks per chunk).
- */
-async function readIterator(session: ChatSession, input: AsyncIterable<Buffer>): Promise<void> {
-  // Flow control: while the session is paused, the next chunk is not pulled.
-  let resumed: Promise<void> | null = null;
-  let wake: (() => void) | null = null;
-  session.setFlowControl({
-    pause() {
-      resumed ??= new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    },
-    resume() {
-      const w = wake;
-      resumed = null;
-      wake = null;
-      w?.();
-    },
-  });
-  try {
-    for await (const chunk of input) {
-      session.receive(chunk);
-      if (resumed !== null) await resumed;
-      if (!session.open) return;
-    }
-    session.end();
-  } catch (err) {
-    // ECONNRESET, EPIPE, …: an abrupt leave, never a crash.
-    session.abort(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/**
- * The fast path: each `'data'` chunk goes to the session synchronously, so the lines read
- * in one poll phase are all published before the bus delivers the turn's batch, with no
- * promise per chunk. Chunks after the session stopped reading are discarded (the session
- * ignores them), which keeps draining the socket during the lingering close.
- * @returns a promise that settles once the socket has ended, failed or closed.
- */
-function readDirect(session: ChatSession, sock: NetSocket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const onData = (chunk: Buffer): void => {
+function read(session: ChatSession, conn: StreamConnection): Promise<void> {
+  // Flow control: while the session's lines wait for the bus, the connection is not read
+  // (TCP then slows the client down); nothing accepted is ever dropped.
+  session.setFlowControl({ pause: () => conn.pauseReading(), resume: () => conn.resumeReading() });
+  return conn
+    .onData((chunk) => {
       try {
         session.receive(chunk);
       } catch (err) {
         // A bug must cost this client its session, not the server its process.
         session.abort(err instanceof Error ? err.message : String(err));
       }
-    };
-    const onEnd = (): void => {
-      session.end();
-      finish();
-    };
-    // ECONNRESET, EPIPE, …: an abrupt leave, never a crash (said as a socketkit read says it).
-    const onError = (err: Error): void => {
-      const where = { address: sock.remoteAddress, port: sock.remotePort, syscall: 'recv' };
-      session.abort(fromSystemError(err, where).message);
-      finish();
-    };
-    const onClose = (): void => finish();
-    // Flow control: while the session's lines wait for the bus, the socket is not read
-    // (TCP then slows the client down); nothing accepted is ever dropped.
-    session.setFlowControl({ pause: () => sock.pause(), resume: () => sock.resume() });
-    // 'data' and 'error' stay: later chunks are discarded by the closed session (the
-    // lingering close keeps draining), and a late error must find a listener.
-    function finish(): void {
-      sock.off('end', onEnd);
-      sock.off('close', onClose);
-      resolve();
-    }
-    sock.on('end', onEnd);
-    sock.on('error', onError);
-    sock.on('close', onClose);
-    // Last: attaching 'data' starts the flow (bytes already buffered come at once).
-    sock.on('data', onData);
-    if (sock.isPaused()) sock.resume();
-  });
-}
-
-/** Waits for the peer to close after our FIN, but not forever. */
-async function closeGracefully(sock: NetSocket): Promise<void> {
-  if (sock.destroyed) return;
-  await new Promise<void>((resolve) => {
-    sock.once('close', () => resolve());
-    // A client that never closes its side must not keep the handler alive.
-    // Not flushed by then (the client is not reading): a reset, not a clean end.
-    setTimeout(() => cutConnection(sock), 2000).unref();
-  });
+    })
+    .then(
+      () => session.end(),
+      // ECONNRESET, EPIPE, … or closed under the session: an abrupt leave, never a crash.
+      (err: unknown) =>
+        session.abort(
+          err instanceof SocketClosedError
+            ? 'connection closed'
+            : err instanceof Error
+              ? err.message
+              : String(err),
+        ),
+    );
 }

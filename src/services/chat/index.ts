@@ -259,7 +259,7 @@ export async function createChat(
   const hub = new ChatHub(bus, hubOptions);
   await hub.start();
   const stream: StreamHandler = (conn, ctx) =>
-    serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+    serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal);
   return { hub, stream };
 }
 

@@ -106,7 +106,7 @@ export function createExecStreamHandler(
     const deadline = setTimeout(() => {
       if (preauthChannel.hasSubscribers)
         preauthChannel.publish({ event: 'timeout', remote: ctx.remote });
-      conn.raw.destroy();
+      conn.destroy();
     }, authTimeout * 1000);
     conn.setTimeout(authTimeout);
     conn.raw.once('close', onGone);

@@ -32,8 +32,7 @@ export async function startChat(
     // Load tests open hundreds of connections from 127.0.0.1: lift the per-address limits.
     maxConnectionsPerIp: 0,
     acceptRate: 0,
-    handler: (conn, ctx) =>
-      serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal),
+    handler: (conn, ctx) => serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal),
   });
   await server.listen();
   void server.serveForever();

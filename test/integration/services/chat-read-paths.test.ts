@@ -1,7 +1,7 @@
-// serveChatConnection reads a fresh connection straight from the net.Socket's 'data'
-// events, and falls back to the input's async iterator when something already read from
-// it (the bytes are then in socketkit's receive buffer): both must give the chat the
-// same lines, the partial last line at EOF included.
+// serveChatConnection reads in push mode on the connection (StreamConnection.onData); bytes
+// that something already read into socketkit's receive buffer are handed over first: both
+// a fresh connection and one read from before must give the chat the same lines, the
+// partial last line at EOF included.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -36,14 +36,14 @@ async function talkAndLeave(port: number, preamble = ''): Promise<TestClient> {
 }
 
 describe('chat read paths', { timeout: 20_000 }, () => {
-  it('a fresh socketkit Socket: lines from the net.Socket directly', async (t) => {
+  it('a fresh socketkit Socket: lines pushed from the connection', async (t) => {
     const hub = await hubFor(t);
     const server = new TcpServer({
       host: '127.0.0.1',
       port: 0,
       handler: (conn, ctx) => {
         assert.equal(conn.raw.listenerCount('data'), 0, 'nothing reads before the chat');
-        return serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+        return serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal);
       },
     });
     await server.listen();
@@ -54,7 +54,7 @@ describe('chat read paths', { timeout: 20_000 }, () => {
     await listener.close();
   });
 
-  it('a socketkit Socket something already read from: lines from its iterator', async (t) => {
+  it('a socketkit Socket something already read from: its buffered bytes come first', async (t) => {
     const hub = await hubFor(t);
     const server = new TcpServer({
       host: '127.0.0.1',
@@ -64,7 +64,7 @@ describe('chat read paths', { timeout: 20_000 }, () => {
         // client sends its first lines in the same packet, so they wait in our buffer.
         const hello = await conn.recvUntil('\n', { maxBytes: 100 });
         if (hello.toString() !== 'HELLO') return;
-        return serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+        return serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal);
       },
     });
     await server.listen();
@@ -88,7 +88,7 @@ describe('chat read paths', { timeout: 20_000 }, () => {
     const served: Promise<void>[] = [];
     const listener = net.createServer((sock) => {
       sock.on('error', () => {});
-      served.push(serveChatConnection(hub, sock, sock, 'plain'));
+      served.push(serveChatConnection(hub, sock, 'plain'));
     });
     listener.listen(0, '127.0.0.1');
     await once(listener, 'listening');
@@ -114,7 +114,7 @@ describe('chat read paths', { timeout: 20_000 }, () => {
         const raw = conn.raw;
         if (!raw.destroyed) await new Promise((resolve) => raw.once('close', resolve));
         try {
-          await serveChatConnection(hub, conn, conn.raw, formatPeer(ctx.remote), ctx.signal);
+          await serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal);
         } finally {
           settled();
         }
@@ -143,7 +143,7 @@ describe('chat read paths', { timeout: 20_000 }, () => {
     const served: Promise<void>[] = [];
     const listener = net.createServer((sock) => {
       sock.on('error', () => {});
-      sock.once('close', () => served.push(serveChatConnection(hub, sock, sock, 'plain')));
+      sock.once('close', () => served.push(serveChatConnection(hub, sock, 'plain')));
     });
     listener.listen(0, '127.0.0.1');
     await once(listener, 'listening');

@@ -65,7 +65,10 @@ test('wouldBlock rejects at once instead of waiting', async () => {
 test('flow control: pause above the high-water mark when nobody waits, resume when drained', async () => {
   const rb = new ReceiveBuffer(10);
   const calls: string[] = [];
-  rb.attach({ pause: () => calls.push('pause'), resume: () => calls.push('resume') });
+  rb.attach({
+    pauseReading: () => calls.push('pause'),
+    resumeReading: () => calls.push('resume'),
+  });
   rb.push(Buffer.alloc(6));
   assert.deepEqual(calls, []);
   rb.push(Buffer.alloc(6));
@@ -100,7 +103,7 @@ test('property: any chunking and any read sizes reconstruct the stream', async (
       fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 10 }),
       async (bytes, cuts, reads) => {
         const rb = new ReceiveBuffer(16);
-        rb.attach({ pause: () => {}, resume: () => {} });
+        rb.attach({ pauseReading: () => {}, resumeReading: () => {} });
         const out: Buffer[] = [];
         const reading = (async () => {
           for (let i = 0; ; i++) {

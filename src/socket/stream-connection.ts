@@ -1,0 +1,380 @@
+/**
+ * `StreamConnection`: the one owner of a stream connection (TCP, TLS or Unix) — its
+ * `net.Socket`, the push-mode read loop, flow control tied to our own writes, the
+ * mapping of its failures to the error tree, and the bounded graceful close. `Socket`'s
+ * promise API is one consumer on top of it; services that only push bytes (echo, chat)
+ * are others.
+ *
+ * ```
+ *  kernel ─► net.Socket 'data' ─► consumer(chunk, conn)      synchronous: no promise, no copy
+ *               ▲    pauseReading()/resumeReading(): the consumer's own hold (a full queue)
+ *               │    write(chunk) === false ─► pauseUntilDrained()
+ *               └──────────────── 'drain' resumes, once no hold is left
+ *  'end' / 'close' / 'error' ─► onData()'s promise: resolves at EOF, rejects with a SocketkitError
+ *  close() ─► gracefulClose: FIN after our data, linger, closeTimeout ─► reset (never a short reply)
+ * ```
+ *
+ * Two reasons can hold reading: the consumer's (its queue is full) and our writes' (the
+ * peer does not take what we send back). Reading resumes only once neither holds, as in
+ * ws's `socketOnData`/`receiverOnDrain` pair. Per connection there is no state until
+ * something reads: the 'data', 'end' and 'close' listeners come with the first consumer,
+ * and the 'end'/'close'/'error'/'drain' listeners are shared functions that find their
+ * connection in a WeakMap (one closure per reading connection, for 'data').
+ *
+ * Idle timeouts stay with the server's one `IdleSweeper` (it watches the byte counters
+ * of `raw`, which needs no listener); TLS handshake timeouts with the TLS listener.
+ * @module
+ */
+import type * as net from 'node:net';
+import {
+  type ErrorAddress,
+  fromSystemError,
+  InvalidArgumentError,
+  NotConnectedError,
+  SocketClosedError,
+  type SocketkitError,
+} from '../errors.js';
+import { gracefulClose } from './graceful-close.js';
+import { cutConnection, resetConnection } from './reset-connection.js';
+import type { CloseOptions } from './socket-options.js';
+
+/** Takes each received chunk, synchronously, in order. `conn` is the connection it came on. */
+export type DataConsumer = (chunk: Buffer, conn: StreamConnection) => void;
+
+/** The bounds of a connection's graceful close, in seconds. */
+export interface CloseLimits {
+  /** The whole close (flushing and lingering) before the socket is reset or destroyed. */
+  closeTimeout: number;
+  /** How long to discard input after our FIN, waiting for the peer's EOF; 0 = none. */
+  lingerTimeout: number;
+}
+
+/** The net.Sockets owned by a connection, and that connection (one owner each). */
+const owners = new WeakMap<net.Socket, StreamConnection>();
+
+/** Reading is held because the consumer asked (its queue is full). */
+const CONSUMER_HOLD = 1;
+/** Reading is held because our own writes wait for 'drain'. */
+const DRAIN_HOLD = 2;
+
+interface Settle {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * A stream connection in push mode.
+ *
+ * @example
+ * ```ts
+ * // echo: what socket.pipe(socket) does, with socketkit's close and errors
+ * await conn.onData((chunk, c) => {
+ *   if (!c.write(chunk)) c.pauseUntilDrained();
+ * });
+ * await conn.close();
+ * ```
+ */
+export class StreamConnection {
+  #sock: net.Socket | null = null;
+  #consumer: DataConsumer | null = null;
+  /** onData()'s promise, while the input has not ended. */
+  #settle: Settle | null = null;
+  #holds = 0;
+  #drainListening = false;
+  /** The peer finished sending, or the socket closed (seen once reading started). */
+  #eof = false;
+  /** The first failure: of the stream ('error'), or recorded by a subclass (connect). */
+  #error: SocketkitError | null = null;
+  /** The first failure the stream reported ('error'). */
+  #inputError: SocketkitError | null = null;
+  #closed = false;
+  /** The end of a graceful close in progress: resolves once the socket is destroyed. */
+  #closing: Promise<void> | null = null;
+  readonly #closeTimeout: number;
+  readonly #lingerTimeout: number;
+
+  constructor(limits: CloseLimits) {
+    this.#closeTimeout = limits.closeTimeout;
+    this.#lingerTimeout = limits.lingerTimeout;
+  }
+
+  /**
+   * Takes over `sock`: the peer's EOF no longer ends our side (`allowHalfOpen`), and its
+   * failures are recorded here (an 'error' listener always: without one a failure would
+   * crash the process).
+   * @throws {InvalidArgumentError} if another connection owns it.
+   */
+  protected attach(sock: net.Socket): void {
+    if (owners.has(sock)) {
+      // Two owners would split the bytes between two consumers and fight over pause().
+      throw new InvalidArgumentError('this net.Socket is already wrapped by a socketkit Socket');
+    }
+    owners.set(sock, this);
+    this.#sock = sock;
+    sock.allowHalfOpen = true;
+    sock.on('error', StreamConnection.#onError);
+    if (this.#consumer !== null) this.#listen(sock);
+  }
+
+  /** The owned `net.Socket`, or null before it connects. */
+  protected get socket(): net.Socket | null {
+    return this.#sock;
+  }
+
+  /** The first failure (`'error'`, or what `recordError` noted), or null. */
+  protected get failure(): SocketkitError | null {
+    return this.#error;
+  }
+
+  /** The first failure the stream itself reported, or null. */
+  protected get inputFailure(): SocketkitError | null {
+    return this.#inputError;
+  }
+
+  /** True once the peer's EOF or the socket's close was seen. */
+  protected get inputEnded(): boolean {
+    return this.#eof;
+  }
+
+  /** Notes a failure found outside the stream's events (a failed connect). */
+  protected recordError(err: SocketkitError): void {
+    this.#error ??= err;
+  }
+
+  /** Where errors say the connection goes; a subclass that knows better overrides it. */
+  protected where(): ErrorAddress {
+    const sock = this.#sock;
+    if (sock?.remoteAddress !== undefined) {
+      return { address: sock.remoteAddress, port: sock.remotePort };
+    }
+    return {};
+  }
+
+  /** Hook: the peer finished sending, or the socket closed. */
+  protected onInputEnd(): void {}
+
+  /** Hook: the stream failed with `err`. */
+  protected onInputError(_err: SocketkitError): void {}
+
+  /** Hook: the connection was closed locally (`close`, `destroy`, `reset`), with `err` if given. */
+  protected onClosed(_err?: Error): void {}
+
+  // ── receiving ───────────────────────────────────────────────────────────────────
+
+  /**
+   * Sets the consumer: every chunk received from now on is handed to it synchronously,
+   * from the `'data'` event, in order. Replaces any consumer set before.
+   * @returns a promise that resolves at the peer's EOF (or a clean close) and rejects
+   *   with a `SocketkitError` when the stream fails (`ConnectionResetError`, …) or with
+   *   `SocketClosedError` when it was closed locally first.
+   */
+  onData(consumer: DataConsumer): Promise<void> {
+    this.#settle?.resolve(); // a consumer replaced: its input ended for it
+    this.#settle = null;
+    if (this.#closed) return Promise.reject(new SocketClosedError('recv', this.where()));
+    if (this.#sock === null) return Promise.reject(new NotConnectedError('recv'));
+    const promise = new Promise<void>((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    this.setConsumer(consumer);
+    // What happened before anyone listened.
+    if (this.#inputError !== null) this.#finish(this.#inputError);
+    else if (this.#eof) this.#finish();
+    return promise;
+  }
+
+  /**
+   * Sets the consumer without a promise (a subclass's own buffer). The first consumer
+   * attaches the listeners and starts the flow.
+   */
+  protected setConsumer(consumer: DataConsumer): void {
+    const first = this.#consumer === null;
+    this.#consumer = consumer;
+    this.#holds &= ~CONSUMER_HOLD;
+    const sock = this.#sock;
+    if (sock === null) return;
+    if (first) this.#listen(sock);
+    else if (this.#holds === 0) sock.resume();
+  }
+
+  #listen(sock: net.Socket): void {
+    // What happened before we listened: 'end' or 'close' was emitted ('error' comes
+    // before 'close', and #onError listens from the start).
+    if (!this.#eof && (sock.readableEnded || sock.closed)) {
+      this.#eof = true;
+      this.onInputEnd();
+    }
+    sock.on('end', StreamConnection.#onEnd);
+    sock.on('close', StreamConnection.#onClose);
+    // One closure per reading connection: a WeakMap lookup per chunk would cost more.
+    sock.on('data', (chunk: Buffer) => {
+      // After a local close the bytes are discarded (the lingering close drains them).
+      if (!this.#closed) this.#consumer?.(chunk, this);
+    });
+    // Last: attaching 'data' starts the flow (bytes already buffered come at once).
+    if (sock.isPaused() && this.#holds === 0) sock.resume();
+  }
+
+  /** Stops reading until `resumeReading()` (the consumer's queue is full). */
+  pauseReading(): void {
+    this.#holds |= CONSUMER_HOLD;
+    this.#sock?.pause();
+  }
+
+  /** Lifts `pauseReading()`; reading resumes unless our writes still wait for 'drain'. */
+  resumeReading(): void {
+    this.#release(CONSUMER_HOLD);
+  }
+
+  #release(hold: number): void {
+    this.#holds &= ~hold;
+    // Never without a consumer: a flowing socket with no 'data' listener loses the bytes.
+    if (this.#holds === 0 && this.#consumer !== null) this.#sock?.resume();
+  }
+
+  // ── sending ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Writes `data` (a Buffer is written as is, no copy). Returns false when the send
+   * buffer is full (the caller should stop producing: `pauseUntilDrained()`), and false
+   * without writing once our side is shut or the connection closed.
+   */
+  write(data: Uint8Array | string): boolean {
+    const sock = this.#sock;
+    if (sock === null || !sock.writable) return false;
+    return sock.write(data);
+  }
+
+  /**
+   * Stops reading until the send buffer drains: what a consumer that answers each chunk
+   * calls when `write()` returned false, so a peer that sends but does not read cannot
+   * fill our memory. Does nothing if the buffer already has room.
+   */
+  pauseUntilDrained(): void {
+    const sock = this.#sock;
+    if (sock === null || !sock.writableNeedDrain) return;
+    this.#holds |= DRAIN_HOLD;
+    sock.pause();
+    if (!this.#drainListening) {
+      this.#drainListening = true;
+      sock.on('drain', StreamConnection.#onDrain);
+    }
+  }
+
+  /** True while `write()` would write: connected, our side not shut, not closed. */
+  get canWrite(): boolean {
+    const sock = this.#sock;
+    return sock !== null && sock.writable && !this.#closed;
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.#sock?.writableLength ?? 0;
+  }
+
+  // ── closing ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Closes gracefully: data already written is flushed and our FIN follows it; then, for
+   * at most `lingerTimeout` seconds, input is discarded until the peer closes too, and
+   * the socket is destroyed. The whole close takes at most `closeTimeout` seconds; a peer
+   * that did not take all our data by then gets a reset, never a clean end after a short
+   * reply. Resolves once the FIN is out, or with `{ wait: true }` once the socket is
+   * fully closed. Idempotent.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) {
+      if (options.wait === true && this.#closing !== null) await this.#closing;
+      return;
+    }
+    const sock = this.#sock;
+    this.#markClosed();
+    if (sock === null || sock.destroyed) return;
+    if (sock.connecting || this.#error !== null) {
+      sock.destroy();
+      return;
+    }
+    const { flushed, closed } = gracefulClose(sock, {
+      closeTimeout: this.#closeTimeout,
+      linger: this.#lingerTimeout,
+    });
+    this.#closing = closed;
+    await (options.wait === true ? closed : flushed);
+  }
+
+  /**
+   * Closes at once, dropping unsent data — and when there was any, with a reset (TCP RST)
+   * rather than a FIN, so the peer sees an error instead of a reply cut short (see
+   * `cutConnection`).
+   */
+  destroy(error?: Error): void {
+    if (!this.#closed) this.#markClosed(error);
+    if (this.#sock !== null) cutConnection(this.#sock);
+  }
+
+  /** Aborts the connection with a TCP RST (linger 0): the peer sees `ECONNRESET`. */
+  reset(): void {
+    if (!this.#closed) this.#markClosed();
+    if (this.#sock !== null) resetConnection(this.#sock);
+  }
+
+  /** True once `close`, `destroy` or `reset` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The underlying `net.Socket` (an escape hatch for `pipe`, `cork`, …). */
+  get raw(): net.Socket {
+    if (this.#sock === null) throw new NotConnectedError('raw');
+    return this.#sock;
+  }
+
+  #markClosed(err?: Error): void {
+    this.#closed = true;
+    this.onClosed(err);
+  }
+
+  /** Settles onData()'s promise: resolved, or rejected with `err`. */
+  #finish(err?: Error): void {
+    const settle = this.#settle;
+    if (settle === null) return;
+    this.#settle = null;
+    if (err === undefined) settle.resolve();
+    else settle.reject(err);
+  }
+
+  static #onEnd(this: net.Socket): void {
+    const owner = owners.get(this);
+    if (owner === undefined) return;
+    owner.#eof = true;
+    owner.onInputEnd();
+    owner.#finish();
+  }
+
+  static #onClose(this: net.Socket): void {
+    const owner = owners.get(this);
+    if (owner === undefined) return;
+    const peerEnded = owner.#eof && this.readableEnded;
+    owner.#eof = true;
+    owner.onInputEnd();
+    // Closed under the consumer (idle timeout, a server's drain timeout): say so, as a
+    // read would; closed after the peer's EOF or for no reason of ours: a clean end.
+    if (owner.#closed && !peerEnded) owner.#finish(new SocketClosedError('recv', owner.where()));
+    else owner.#finish();
+  }
+
+  static #onError(this: net.Socket, err: Error): void {
+    const owner = owners.get(this);
+    if (owner === undefined) return;
+    const e = fromSystemError(err, { ...owner.where(), syscall: 'recv' });
+    owner.#error ??= e;
+    owner.#inputError ??= e;
+    owner.onInputError(e);
+    owner.#finish(e);
+  }
+
+  static #onDrain(this: net.Socket): void {
+    const owner = owners.get(this);
+    if (owner !== undefined) owner.#release(DRAIN_HOLD);
+  }
+}
