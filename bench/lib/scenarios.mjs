@@ -165,6 +165,18 @@ export const SCENARIOS = [
     targets: { 'raw-net': 1.2, 'py-threading': 1.0 },
   },
   {
+    // The shape of the independent C generator in issue 11: 16 KiB writes, 1 MiB in
+    // flight per connection (64 × 16 KiB).
+    id: 'stream-16k',
+    title: 'bulk stream echo, 4 connections, 16 KiB writes, 1 MiB in flight each',
+    load: ['stream', '-c', '4', '-s', '16384', '--window', '64'],
+    metric: 'mbPerSec',
+    unit: 'MB/s',
+    subject: 'socketkit',
+    baselines: ['raw-net', 'py-threading'],
+    targets: { 'py-threading': 1.0 },
+  },
+  {
     id: 'stream-malloc',
     title: 'bulk stream echo as above, both servers with glibc heap trimming off',
     load: ['stream', '-c', '4', '-s', '65536', '--window', '4'],
