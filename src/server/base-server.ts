@@ -246,6 +246,11 @@ export abstract class BaseServer {
     return this.#stopping;
   }
 
+  /** Seconds `shutdown()` lets handlers finish when not told otherwise (option `drainTimeout`). */
+  get drainTimeout(): number {
+    return this.#options.drainTimeout ?? 10;
+  }
+
   /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, resetting connections at once. */
   close(): Promise<void> {
     return this.shutdown({ drainTimeout: 0 });

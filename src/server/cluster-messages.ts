@@ -37,8 +37,11 @@ export type ToPrimary =
 
 /** What the primary tells a worker. */
 export type ToWorker =
-  /** Shut every server down, with this drain time (sent again with 0 to cut it short). */
-  | { socketkit: 'shutdown'; drainTimeout: number }
+  /**
+   * Shut every server down, with this drain time, or null for each server's own (sent
+   * again with 0 to cut it short).
+   */
+  | { socketkit: 'shutdown'; drainTimeout: number | null }
   /** A datagram the primary received, for the worker to handle (base64 payload). */
   | { socketkit: 'datagram'; key: string; data: string; path: string };
 

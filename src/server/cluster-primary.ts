@@ -177,6 +177,8 @@ export class ClusterPrimary {
     const m = message as ToPrimary;
     switch (m.socketkit) {
       case 'listening':
+        // Only keys the factory named count towards "this worker listens on all".
+        if (!this.#keys.includes(m.key)) break;
         this.#addresses.set(m.key, this.#addresses.get(m.key) ?? m.address);
         state.listened.add(m.key);
         if (state.listened.size === this.#keys.length) {
@@ -196,6 +198,7 @@ export class ClusterPrimary {
         this.#checkClosed();
         break;
       case 'reply': {
+        if (typeof m.data !== 'string' || typeof m.path !== 'string') break;
         const relay = this.#relays.get(m.key);
         relay?.socket
           .sendTo(Buffer.from(m.data, 'base64'), { path: m.path })
@@ -279,24 +282,29 @@ export class ClusterPrimary {
   }
 
   /**
-   * Asks every worker to shut its servers down with `drainSeconds`, waits until all did
-   * (or exited) — `forced` settling resends the request with no drain — then stops the
-   * workers and closes the relayed sockets.
+   * Asks every worker to shut its servers down with `drainSeconds` (undefined: each
+   * server's own), waits until all did (or exited, or `boundSeconds` + 5 s passed) —
+   * `forced` settling resends the request with no drain — then stops the workers and
+   * closes the relayed sockets.
    */
-  async shutdown(drainSeconds: number, forced: Promise<void>): Promise<void> {
+  async shutdown(
+    drainSeconds: number | undefined,
+    forced: Promise<void>,
+    boundSeconds: number,
+  ): Promise<void> {
     this.#stopping = true;
     for (const timer of this.#restartTimers) clearTimeout(timer);
     this.#restartTimers.clear();
     const closed = new Promise<void>((resolve) => {
       this.#onClosed = resolve;
     });
-    const tell = (drainTimeout: number): void => {
+    const tell = (drainTimeout: number | null): void => {
       const m: ToWorker = { socketkit: 'shutdown', drainTimeout };
       for (const { worker } of this.#workers.values()) {
         if (worker.isConnected()) worker.send(m, () => {});
       }
     };
-    tell(drainSeconds);
+    tell(drainSeconds ?? null);
     void forced.then(() => tell(0));
     this.#checkClosed();
     // Workers bound their own drain; this bounds a worker that hangs or ignores us.
@@ -304,7 +312,7 @@ export class ClusterPrimary {
     await Promise.race([
       closed,
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, drainSeconds * 1000 + 5000);
+        timer = setTimeout(resolve, boundSeconds * 1000 + 5000);
       }),
     ]);
     clearTimeout(timer);

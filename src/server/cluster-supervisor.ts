@@ -312,7 +312,9 @@ export class ClusterSupervisor {
       for (const server of servers) {
         publish(serverChannels.shutdown, () => ({ server, phase: 'begin' as const }));
       }
-      await primary.shutdown(drain ?? 10, forced);
+      // Bounded by the longest drain any server would take on its own.
+      const bound = drain ?? Math.max(0, ...servers.map((s) => s.drainTimeout));
+      await primary.shutdown(drain, forced, bound);
       for (const server of servers) {
         publish(serverChannels.shutdown, () => ({ server, phase: 'end' as const }));
       }

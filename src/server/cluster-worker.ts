@@ -16,7 +16,7 @@ import { UnixStreamServer } from './unix-stream-server.js';
  */
 export async function listenInWorker(
   servers: ReadonlyMap<string, BaseServer>,
-  shutdown: (drainTimeout: number) => Promise<void>,
+  shutdown: (drainTimeout: number | undefined) => Promise<void>,
 ): Promise<void> {
   const relays = new Map<string, (data: Buffer, path: string) => void>();
   for (const [key, server] of servers) {
@@ -38,11 +38,17 @@ export async function listenInWorker(
   process.on('message', (message: unknown) => {
     if (!isMessage(message)) return;
     const m = message as ToWorker;
+    // The primary is ours, but a message that does not have the shape is dropped rather
+    // than allowed to throw in this listener (an uncaught exception would kill the worker).
     if (m.socketkit === 'datagram') {
+      if (typeof m.key !== 'string' || typeof m.data !== 'string' || typeof m.path !== 'string')
+        return;
       relays.get(m.key)?.(Buffer.from(m.data, 'base64'), m.path);
     } else if (m.socketkit === 'shutdown') {
+      const drain = m.drainTimeout;
+      if (drain !== null && (typeof drain !== 'number' || !(drain >= 0))) return;
       // A second request (drain 0) cuts the running drain short.
-      const stopped = shutdown(m.drainTimeout);
+      const stopped = shutdown(drain ?? undefined);
       const closed = (): void => send({ socketkit: 'closed' });
       closing ??= stopped.then(closed, closed);
     }

@@ -252,12 +252,16 @@ export class StreamConnection {
    */
   pauseUntilDrained(): void {
     const sock = this.#sock;
-    if (sock === null || !sock.writableNeedDrain) return;
+    // Once our side is ending Node emits no 'drain' any more: a hold taken then would
+    // never be lifted, so none is taken, and 'finish' (everything flushed after end())
+    // lifts one taken before.
+    if (sock === null || !sock.writableNeedDrain || sock.writableEnded) return;
     this.#holds |= DRAIN_HOLD;
     sock.pause();
     if (!this.#drainListening) {
       this.#drainListening = true;
       sock.on('drain', StreamConnection.#onDrain);
+      sock.once('finish', StreamConnection.#onDrain);
     }
   }
 
