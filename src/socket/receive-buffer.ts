@@ -84,6 +84,16 @@ export class ReceiveBuffer {
     this.#flow();
   }
 
+  /**
+   * Disconnects the byte source (the connection switched to push mode): this buffer no
+   * longer pauses or resumes it, so a hold it took cannot be lifted on someone else's
+   * behalf later.
+   */
+  detach(): void {
+    this.#source = null;
+    this.#paused = false;
+  }
+
   /** True once the peer finished sending (or the stream failed or was aborted). */
   get ended(): boolean {
     return this.#eof || this.#error !== null || this.#abort !== null;

@@ -317,16 +317,20 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * synchronously, so switching from reads to push mode never loses or reorders a byte.
    */
   override onData(consumer: DataConsumer): Promise<void> {
+    // From now on the buffer takes no bytes (a later read would wait, never steal them
+    // from the consumer), and it no longer flow-controls the connection.
+    this.#reading = true;
     const input = this.#in;
+    let queued: Buffer | null = null;
     if (input !== null && !this.closed) {
-      this.#reading = true; // the buffer no longer takes bytes: reads would wait for ever
-      const queue = input.buffer.queue;
-      if (queue.length > 0) {
-        const queued = queue.takeAll();
-        consumer(queued, this);
-      }
+      input.buffer.detach();
+      if (input.buffer.queue.length > 0) queued = input.buffer.queue.takeAll();
     }
-    return super.onData(consumer);
+    // The consumer is installed (and the buffer's hold cleared) before the replay, so a
+    // pauseReading() the consumer makes while handling the replayed bytes holds.
+    const settled = super.onData(consumer);
+    if (queued !== null) consumer(queued, this);
+    return settled;
   }
 
   // ── receiving ───────────────────────────────────────────────────────────────────

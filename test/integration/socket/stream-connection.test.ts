@@ -49,6 +49,22 @@ test('bytes already in the receive buffer come first when a reader switches to p
   assert.equal(Buffer.concat(got).toString(), 'queued behind the hello and after');
 });
 
+test('a consumer that pauses while handling the replayed bytes stays paused', async (t) => {
+  const [client, server] = await pair(t);
+  await client.sendAll('HELLO\nqueued');
+  assert.equal((await server.recvUntil('\n')).toString(), 'HELLO');
+  const got: Buffer[] = [];
+  const done = server.onData((chunk, conn) => {
+    got.push(chunk);
+    conn.pauseReading();
+  });
+  assert.equal(Buffer.concat(got).toString(), 'queued');
+  assert.equal(server.raw.isPaused(), true, 'the hold taken during the replay holds');
+  server.resumeReading();
+  await client.shutdown('write');
+  await done;
+});
+
 test('an echo that writes back pauses reading while the peer does not read, and loses nothing', async (t) => {
   const [client, server] = await pair(t);
   const done = server.onData((chunk, conn) => {
