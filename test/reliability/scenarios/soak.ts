@@ -17,7 +17,7 @@ import { MiB, mib } from '../lib/proc-stats.js';
 import { type Context, type Outcome, check } from '../lib/scenario.js';
 import type { Scenario } from '../lib/scenario.js';
 import type { ServeProcess } from '../lib/serve-process.js';
-import { startOne } from '../lib/targets.js';
+import { eventually, startOne } from '../lib/targets.js';
 
 const total = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
 
@@ -50,7 +50,13 @@ async function soak(
   await load(until);
   sampling = false;
   await sampler;
-  const after = await proc.probe();
+  // The clients' last closes are still in flight when the load returns (the server sees
+  // the FIN, ends its side, then the socket closes): wait for that, bounded, before judging.
+  let after = await proc.probe();
+  await eventually(async () => {
+    after = await proc.probe();
+    return total(after.resources) <= total(idle.resources);
+  }, 10_000);
   // Flat: the last third of the samples against the first third (after warm-up).
   const third = Math.max(1, Math.floor(rss.length / 3));
   const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
