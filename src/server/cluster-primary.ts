@@ -39,7 +39,16 @@ interface WorkerState {
   listened: Set<string>;
   /** True once it said every server of it closed. */
   closed: boolean;
+  /** Relayed datagrams sent to it whose IPC write has not completed yet. */
+  inFlight: number;
 }
+
+/**
+ * Relayed datagrams one worker may have in its IPC pipe before the next are dropped: a
+ * worker that stops reading (busy, hung) must not make the primary buffer without bound.
+ * Datagrams may be lost by definition; the drop is published as a `queueFull` refusal.
+ */
+const MAX_RELAY_IN_FLIGHT = 1024;
 
 /** A Unix datagram socket the primary owns for the workers of one key. */
 interface Relay {
@@ -151,6 +160,7 @@ export class ClusterPrimary {
       worker,
       startedAt: Date.now(),
       listened: new Set(),
+      inFlight: 0,
       closed: false,
     });
     // An IPC error (the worker died mid-send) must not crash the primary.
@@ -214,17 +224,22 @@ export class ClusterPrimary {
     }
   }
 
-  /** Hands a datagram to the next worker that listens on `key`; dropped if none does. */
+  /** Hands a datagram to the next worker that listens on `key` and keeps up; dropped (a `queueFull` refusal) if none does. */
   #forward(key: string, relay: Relay, data: Buffer, remote: PeerAddress): void {
     const path = remote.family === 'unix' ? remote.path : '';
     if (!this.#stopping) {
       const states = [...this.#workers.values()].filter(
-        (s) => s.listened.has(key) && s.worker.isConnected(),
+        (s) => s.listened.has(key) && s.worker.isConnected() && s.inFlight < MAX_RELAY_IN_FLIGHT,
       );
       if (states.length > 0) {
-        const worker = states[relay.next++ % states.length]!.worker;
+        const state = states[relay.next++ % states.length]!;
         const m: ToWorker = { socketkit: 'datagram', key, data: data.toString('base64'), path };
-        worker.send(m, () => {});
+        state.inFlight++;
+        // The callback's error (the worker went away) needs nothing more: its 'exit'
+        // replaces it, and a datagram may be lost.
+        state.worker.send(m, () => {
+          state.inFlight--;
+        });
         return;
       }
     }
