@@ -67,6 +67,7 @@ export function runStreamSession(
     /** The last send: input waits for it (backpressure), the end of input too. */
     let sending: Promise<void> = Promise.resolve();
     let idleTimer: NodeJS.Timeout | undefined;
+    let outputBlocked = false;
 
     const finish = (end: StreamSessionResult['end'], error: SocketkitError | null = null): void => {
       if (settled) return;
@@ -132,7 +133,13 @@ export function runStreamSession(
           idleTimer?.refresh();
           if (options.sendOnly) continue;
           options.dump?.(chunk);
-          if (!output.write(chunk)) await once(output, 'drain', { signal: options.signal });
+          if (!output.write(chunk)) {
+            // Our own output is what is slow, not the peer: -i must not fire meanwhile.
+            outputBlocked = true;
+            await once(output, 'drain', { signal: options.signal });
+            outputBlocked = false;
+            idleTimer?.refresh();
+          }
         }
       } catch (err) {
         if (!settled && !options.signal.aborted) fail(err);
@@ -149,7 +156,11 @@ export function runStreamSession(
     }
     options.signal.addEventListener('abort', onAbort, { once: true });
     if (options.idleTimeout != null) {
-      idleTimer = setTimeout(() => finish('idle'), options.idleTimeout * 1000);
+      const timer = setTimeout(() => {
+        if (outputBlocked) timer.refresh();
+        else finish('idle');
+      }, options.idleTimeout * 1000);
+      idleTimer = timer;
     }
     void receive();
     hub?.attach(sink);
