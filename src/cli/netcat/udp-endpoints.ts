@@ -5,9 +5,8 @@
  * socketkit error naming the address.
  * @module
  */
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { fromSystemError } from '../../errors.js';
+import { getaddrinfo } from '../../resolve/getaddrinfo.js';
 import { DatagramSocket } from '../../socket/datagram-socket.js';
 import type { DatagramPeer, DatagramPort } from './datagram-session.js';
 
@@ -22,15 +21,15 @@ export async function connectUdp(
   family: 4 | 6 | undefined,
 ): Promise<{ port: DatagramPort; remote: DatagramPeer }> {
   let address = host;
-  let resolvedFamily = isIP(host);
-  if (resolvedFamily === 0) {
-    try {
-      const found = await lookup(host, { family: family ?? 0 });
-      address = found.address;
-      resolvedFamily = found.family;
-    } catch (err) {
-      throw fromSystemError(err, { hostname: host, port, syscall: 'getaddrinfo' });
-    }
+  let resolvedFamily: 4 | 6 = isIP(host) === 6 ? 6 : 4;
+  if (isIP(host) === 0) {
+    // The library's resolver, as TCP connects use: /etc/hosts, its timeout, its errors.
+    const [found] = await getaddrinfo(host, port, {
+      type: 'dgram',
+      family: family === undefined ? 'any' : family === 6 ? 'IPv6' : 'IPv4',
+    });
+    address = found!.address.host;
+    resolvedFamily = found!.family === 'IPv6' ? 6 : 4;
   }
   const sock = new DatagramSocket({ family: resolvedFamily === 6 ? 'IPv6' : 'IPv4' });
   try {
