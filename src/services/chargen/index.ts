@@ -28,7 +28,15 @@ import {
   chargenDatagram,
 } from './pattern.js';
 
-export * from './pattern.js';
+export {
+  CHARGEN_LINE_BYTES,
+  CHARGEN_LINE_WIDTH,
+  CHARGEN_MAX_DATAGRAM,
+  CHARGEN_RING_SIZE,
+  chargenCycle,
+  chargenDatagram,
+  chargenLine,
+} from './pattern.js';
 
 /** Errors that only mean "the client went away": the normal end of a chargen session. */
 const PEER_GONE = new Set([

@@ -18,7 +18,7 @@ import { sendAndClose } from '../send-and-close.js';
 import type { ServiceDefinition } from '../service.js';
 import { formatDaytime } from './format.js';
 
-export * from './format.js';
+export { DAYTIME_PATTERN, formatDaytime } from './format.js';
 
 /** The TCP side: one line, then close (without losing it: see `sendAndClose`). */
 export const daytimeStream: StreamHandler = async (conn, ctx) => {

@@ -23,20 +23,83 @@ import { ReplayGuard } from './replay-guard.js';
 import { openNonceStore } from './replay-store.js';
 import { createExecStreamHandler } from './stream-handler.js';
 
-export * from './allowlist.js';
-export * from './confinement.js';
-export * from './datagram-handler.js';
-export * from './exec-client.js';
-export * from './exec-engine.js';
-export * from './exec-error.js';
-export * from './exec-protocol.js';
-export * from './file-nonce-store.js';
-export * from './preauth-gate.js';
+export {
+  type AllowedCommand,
+  buildAllowlist,
+  parseCommandSpec,
+  resolveCommand,
+} from './allowlist.js';
+export {
+  confine,
+  type ConfinedRun,
+  type Confinement,
+  type ConfinementOptions,
+  type ConfineMode,
+  detectConfinement,
+  type ProcessLimit,
+} from './confinement.js';
+export {
+  createExecDatagramHandler,
+  type ExecDatagramHandlerOptions,
+  NOT_EXEC_DATAGRAM,
+} from './datagram-handler.js';
+export { type ExecClientOptions, ExecSession, execUdp, type OutputSink } from './exec-client.js';
+export { ExecEngine, type ExecEngineOptions, MINIMAL_ENV } from './exec-engine.js';
+export { type ExecRefusal, ExecRefusedError, ExecReplyError } from './exec-error.js';
+export {
+  bodyHash,
+  canonicalHeader,
+  decodeReplyPayload,
+  encodeReplyFrame,
+  encodeReplyPayload,
+  encodeRequest,
+  EXEC_DEFAULT_PORT,
+  EXEC_PROTOCOL_VERSION,
+  execCodec,
+  type ExecEnd,
+  type ExecErrorReply,
+  type ExecReplyFrame,
+  type ExecRequest,
+  type ExecRequestHeader,
+  headerMac,
+  lengthPrefixed,
+  MAX_HEADER_LENGTH,
+  ReplyType,
+  type SignedRequest,
+  signRequest,
+  verifyMac,
+} from './exec-protocol.js';
+export { FileNonceStore, type FileNonceStoreOptions } from './file-nonce-store.js';
+export { PreauthGate, type PreauthGateOptions } from './preauth-gate.js';
 export type { RedisNonceStoreOptions } from './redis-nonce-store.js';
-export * from './replay-guard.js';
-export * from './replay-store.js';
-export * from './stream-handler.js';
-export * from './udp-chunks.js';
+export {
+  busy,
+  MemoryNonceStore,
+  type MemoryNonceStoreOptions,
+  type NonceStore,
+  ReplayGuard,
+  type ReplayGuardOptions,
+} from './replay-guard.js';
+export {
+  defaultReplayDir,
+  openNonceStore,
+  type OpenNonceStoreOptions,
+  storeId,
+} from './replay-store.js';
+export {
+  createExecStreamHandler,
+  type ExecStreamHandlerOptions,
+  NOT_EXEC_PROTOCOL_LINE,
+} from './stream-handler.js';
+export {
+  CHUNK_MAGIC,
+  ChunkAssembler,
+  chunkReply,
+  MAX_CHUNKS,
+  MAX_DATAGRAM,
+  parseChunk,
+  type ReplyChunk,
+} from './udp-chunks.js';
 
 /** The environment variable holding the secret when no `--secret-file` is given. */
 export const EXEC_SECRET_ENV = 'SOCKETKIT_EXEC_SECRET';

@@ -17,14 +17,40 @@ import { LeapIndicator, type LeapIndicatorValue } from './packet.js';
 import { SntpResponder, type SntpResponderOptions } from './sntp-responder.js';
 
 export { type Clock, FakeClock, HrClock } from '../../internal/clock.js';
-export * from './packet.js';
+export {
+  decodeNtpPacket,
+  encodeNtpPacket,
+  formatReferenceId,
+  LeapIndicator,
+  type LeapIndicatorValue,
+  NTP_PACKET_SIZE,
+  NtpMode,
+  type NtpPacket,
+  referenceIdFromCode,
+} from './packet.js';
 export {
   RateLimiter,
   type RateLimiterOptions,
   type RateVerdict,
 } from '../../internal/rate-limiter.js';
-export * from './sntp-responder.js';
-export * from './timestamp.js';
+export {
+  kissOfDeath,
+  sntpDropChannel,
+  type SntpDropReason,
+  sntpKissChannel,
+  SntpResponder,
+  type SntpResponderOptions,
+  type SntpStats,
+} from './sntp-responder.js';
+export {
+  fillLowBits,
+  NTP_ERA1_UNIX_MS,
+  NTP_ERA_SECONDS,
+  NTP_UNIX_OFFSET_SECONDS,
+  ntpToUnixNanos,
+  ntpToUnixSeconds,
+  unixNanosToNtp,
+} from './timestamp.js';
 
 /** The unprivileged port `socketkit serve` gives SNTP (the real one is 123). */
 export const SNTP_DEFAULT_PORT = 7124;

@@ -18,7 +18,13 @@ import { sendAndClose } from '../send-and-close.js';
 import type { ServiceDefinition } from '../service.js';
 import { encodeRfc868 } from './rfc868.js';
 
-export * from './rfc868.js';
+export {
+  encodeRfc868,
+  fromRfc868Seconds,
+  RFC868_EPOCH_OFFSET,
+  RFC868_ERA_SECONDS,
+  toRfc868Seconds,
+} from './rfc868.js';
 
 /** The TCP side: 4 bytes, then close (without losing it: see `sendAndClose`). */
 export const timeStream: StreamHandler = async (conn, ctx) => {
