@@ -153,3 +153,34 @@ test('after a local close, late bytes are discarded, never handed to the consume
   await done.catch(() => {});
   assert.equal(after, 0);
 });
+
+test("a drain hold taken before our side ends is lifted by 'finish'; none is taken after", async (t) => {
+  const [client, server] = await pair(t);
+  const got: Buffer[] = [];
+  const done = server.onData((chunk) => got.push(chunk));
+  // Fill our send buffer (the client reads nothing yet), hold reading until it drains,
+  // then end our side: Node emits no 'drain' after end(), only 'finish' once flushed.
+  while (server.write(Buffer.alloc(256 * 1024))) {
+    /* until full */
+  }
+  server.pauseUntilDrained();
+  assert.equal(server.raw.isPaused(), true);
+  const finished = once(server.raw, 'finish');
+  server.raw.end();
+  server.pauseUntilDrained();
+  const reading = (async () => {
+    for await (const _ of client) {
+      /* drain everything, up to our FIN */
+    }
+  })();
+  await finished;
+  assert.equal(server.raw.isPaused(), false, "'finish' lifted the hold");
+  assert.equal(server.write('late'), false, 'nothing is written once our side ended');
+  server.pauseUntilDrained();
+  assert.equal(server.raw.isPaused(), false, 'no hold is taken once our side ended');
+  await reading;
+  await client.sendAll('after our FIN');
+  await client.shutdown('write');
+  await done;
+  assert.equal(Buffer.concat(got).toString(), 'after our FIN', 'the peer is still heard');
+});
