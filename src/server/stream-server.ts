@@ -277,7 +277,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * accepted nothing (a turn's poll phase sees the listening socket readable while the
    * queue holds a connection; Node may take only one per turn), at most one turn per
    * backlog slot; those connections are served like the others (`admitting` holds until
-   * the drain ends). `close()` (no drain) skips this: it would reset them anyway.
+   * the drain ends). `destroy()` (no drain) skips this: it would reset them anyway.
    */
   protected async stopAccepting(acceptQueued: boolean): Promise<void> {
     const listener = this.#listener;

@@ -6,6 +6,7 @@ import {
   ConnectionRefusedError,
   CorruptFrameError,
   DecoderError,
+  type ErrorCode,
   FrameTooLongError,
   IncompleteReadError,
   InvalidArgumentError,
@@ -66,10 +67,27 @@ new TcpServer({ port: 0, handler: Upper });
 new UdpServer({ port: 0, handler: Pong });
 // @ts-expect-error: a datagram handler cannot serve streams
 new TcpServer({ port: 0, handler: answer });
+// A handler class of one kind does not type-check as the other kind, on any server.
+// @ts-expect-error: a stream handler class cannot serve datagrams
+new UdpServer({ port: 0, handler: Upper });
+// @ts-expect-error: a stream handler class cannot serve Unix datagrams
+new UnixDatagramServer({ path: '/tmp/x.dgram', handler: Upper });
+// @ts-expect-error: a datagram handler class cannot serve streams
+new TcpServer({ port: 0, handler: Pong });
+// @ts-expect-error: a datagram handler class cannot serve Unix streams
+new UnixStreamServer({ path: '/tmp/x.sock', handler: Pong });
+// @ts-expect-error: a stream handler function cannot serve datagrams
+new UdpServer({ port: 0, handler: echo });
 
-// Errors: one tree, each with a stable string code.
+// Errors: one tree, each with a stable code from the ErrorCode union.
 expectTypeOf<SocketkitError>().toMatchTypeOf<Error>();
-expectTypeOf<SocketkitError['code']>().toEqualTypeOf<string>();
+expectTypeOf<SocketkitError['code']>().toEqualTypeOf<ErrorCode>();
+expectTypeOf<'ERR_FRAME_TOO_LONG'>().toMatchTypeOf<ErrorCode>();
+expectTypeOf<'ERR_INVALID_STATE'>().toMatchTypeOf<ErrorCode>();
+// @ts-expect-error: a made-up code is not one of them
+expectTypeOf<'ERR_NO_SUCH_THING'>().toMatchTypeOf<ErrorCode>();
+declare const anyError: SocketkitError;
+if (anyError.code === 'ERR_SOCKET_TIMEOUT') expectTypeOf(anyError.code).toEqualTypeOf<'ERR_SOCKET_TIMEOUT'>();
 expectTypeOf<InvalidArgumentError>().toMatchTypeOf<SocketkitError>();
 expectTypeOf<SocketError>().toMatchTypeOf<SocketkitError>();
 expectTypeOf<ConnectError>().toMatchTypeOf<SocketError>();
@@ -87,3 +105,13 @@ expectTypeOf(root.TcpServer).toEqualTypeOf<typeof TcpServer>();
 void root.fromSystemError;
 // @ts-expect-error: so does the channel publisher
 void root.publish;
+
+// Even empty handler classes, which differ only in what they inherit, stay apart.
+class NopStream extends StreamRequestHandler {}
+class NopDatagram extends DatagramRequestHandler {}
+new TcpServer({ port: 0, handler: NopStream });
+new UdpServer({ port: 0, handler: NopDatagram });
+// @ts-expect-error: an empty stream handler class is still no datagram handler
+new UdpServer({ port: 0, handler: NopStream });
+// @ts-expect-error: an empty datagram handler class is still no stream handler
+new TcpServer({ port: 0, handler: NopDatagram });

@@ -157,7 +157,7 @@ export async function execUdp(
       if (chunk.id !== request.header.id && chunk.id !== '') continue;
       assembler.add(chunk);
       // Once the burst started, the rest follows at once or never.
-      udp.setTimeout(options.gap ?? 2);
+      udp.setOperationTimeout(options.gap ?? 2);
     }
     const reader = new FrameReader(execCodec(options.maxFrame ?? 16 << 20));
     reader.push(assembler.body());

@@ -82,7 +82,7 @@ describe('graceful shutdown', () => {
         await conn.sendAll(reply);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const client = await LineClient.open(server.address);
     // 4 MiB the server never reads: closing with it unread would make the kernel send RST.
@@ -155,7 +155,7 @@ describe('limits', () => {
         await hold;
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const a = await LineClient.open(server.address);
     const b = await LineClient.open(server.address);
@@ -178,7 +178,7 @@ describe('limits', () => {
   test('idleTimeout closes a silent connection, not an active one', async (t) => {
     const closes = collect<CloseMessage>(t, 'socketkit:server:close');
     const server = await new TcpServer({ port: 0, idleTimeout: 2, handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const active = await LineClient.open(server.address);
     const silent = await LineClient.open(server.address);
@@ -196,7 +196,7 @@ describe('limits', () => {
 
   test('serial mode serves one client at a time', async (t) => {
     const server = await new TcpServer({ port: 0, concurrency: 'serial', handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const first = await LineClient.open(server.address);
     const second = await LineClient.open(server.address);
@@ -218,7 +218,7 @@ describe('access control', () => {
   test('deny refuses a client before any byte is exchanged', async (t) => {
     const refused = collect<RefusedMessage>(t, 'socketkit:server:refused');
     const server = await new TcpServer({ port: 0, deny: ['127.0.0.0/8'], handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const client = await LineClient.open(server.address);
     client.write('anyone?');
@@ -233,7 +233,7 @@ describe('access control', () => {
       handler: echo,
     }).listen();
     const outside = await new TcpServer({ port: 0, allow: ['10.0.0.0/8'], handler: echo }).listen();
-    t.after(() => Promise.all([inside.close(), outside.close()]));
+    t.after(() => Promise.all([inside.destroy(), outside.destroy()]));
     void inside.serveForever();
     void outside.serveForever();
     const a = await LineClient.open(inside.address);
@@ -261,7 +261,7 @@ describe('access control', () => {
       t.skip('no IPv6 on this machine');
       return;
     }
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     const c = await LineClient.open({ family: 'IPv4', address: '127.0.0.1', port });
@@ -278,7 +278,7 @@ describe('access control', () => {
       }
     }
     const server = await new Picky({ port: 0, handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const first = await LineClient.open(server.address);
     assert.equal(await first.readAll(), '');
@@ -311,7 +311,7 @@ describe('errors', () => {
         errors.push(error);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const good = await LineClient.open(server.address);
     const bad = await LineClient.open(server.address);
@@ -333,7 +333,7 @@ describe('errors', () => {
         throw new Error('oops');
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const c = await LineClient.open(server.address);
     await c.readAll();
@@ -353,7 +353,7 @@ describe('errors', () => {
         errors.push(e);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const closed = watchChannel<CloseMessage>(t, 'socketkit:server:close');
     for (let i = 0; i < 5; i++) {
@@ -384,7 +384,7 @@ describe('handleRequest()', () => {
         timeouts++;
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     await server.handleRequest();
     assert.equal(timeouts, 1);
   });
@@ -399,7 +399,7 @@ describe('handleRequest()', () => {
         await conn.sendAll('thanks\n');
       },
     });
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     await server.listen();
     // a's connection is established (in the kernel's FIFO accept queue) before b connects.
     const a = await LineClient.open(server.address);
@@ -438,7 +438,7 @@ describe('restart on the same port (S15)', () => {
 
   test('a port held by a live server is a clear AddressInUseError', async (t) => {
     const holder = await new TcpServer({ port: 0, handler: echo }).listen();
-    t.after(() => holder.close());
+    t.after(() => holder.destroy());
     const { port } = holder.address as { port: number };
     await assert.rejects(new TcpServer({ port, handler: echo }).listen(), {
       name: 'AddressInUseError',

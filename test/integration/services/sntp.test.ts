@@ -29,7 +29,7 @@ async function sntpServer(
 ) {
   const { handler, responder } = createSntpHandler(options);
   const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler, ...server }).listen();
-  t.after(() => s.close());
+  t.after(() => s.destroy());
   void s.serveForever();
   const port = (s.address as { port: number }).port;
   return { port, responder };
@@ -263,7 +263,7 @@ test('sntp client: a reply that does not echo our transmit timestamp is ignored 
       await handler(packet, ctx);
     },
   }).listen();
-  t.after(() => s.close());
+  t.after(() => s.destroy());
   void s.serveForever();
   const r = await querySntp('127.0.0.1', {
     port: (s.address as { port: number }).port,
