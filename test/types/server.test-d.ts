@@ -87,7 +87,8 @@ expectTypeOf<'ERR_INVALID_STATE'>().toMatchTypeOf<ErrorCode>();
 // @ts-expect-error: a made-up code is not one of them
 expectTypeOf<'ERR_NO_SUCH_THING'>().toMatchTypeOf<ErrorCode>();
 declare const anyError: SocketkitError;
-if (anyError.code === 'ERR_SOCKET_TIMEOUT') expectTypeOf(anyError.code).toEqualTypeOf<'ERR_SOCKET_TIMEOUT'>();
+if (anyError.code === 'ERR_SOCKET_TIMEOUT')
+  expectTypeOf(anyError.code).toEqualTypeOf<'ERR_SOCKET_TIMEOUT'>();
 expectTypeOf<InvalidArgumentError>().toMatchTypeOf<SocketkitError>();
 expectTypeOf<SocketError>().toMatchTypeOf<SocketkitError>();
 expectTypeOf<ConnectError>().toMatchTypeOf<SocketError>();

@@ -127,6 +127,98 @@ describe('graceful shutdown', () => {
     assert.equal(await client.readAll(), '');
   });
 
+  test('close() is graceful (the same as shutdown()): a reply in progress is finished', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const started = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      handler: async (conn) => {
+        await conn.recvUntil('\n');
+        await released; // mid-request when close() begins
+        await conn.sendAll('x'.repeat(100_000) + 'END\n');
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    client.write('go\n');
+    await started;
+    const closing = server.close();
+    release();
+    const reply = await client.readAll();
+    assert.equal(reply, 'x'.repeat(100_000) + 'END\n');
+    await closing;
+    assert.equal(server.closed, true);
+  });
+
+  test('destroy() is abrupt: open connections are reset at once, handlers see their reads fail', async () => {
+    let readFailed: unknown = null;
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      drainTimeout: 60, // a graceful stop would wait a minute for this handler
+      handler: async (conn) => {
+        try {
+          await conn.recv(1); // the client sends nothing
+        } catch (err) {
+          readFailed = err;
+        }
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    await server.destroy();
+    assert.equal(server.closed, true);
+    await client.readAll();
+    assert.equal(client.ended, true);
+    assert.ok(readFailed instanceof Error, 'the handler read was cut');
+  });
+
+  test('destroy() cuts short a graceful close() in progress', async () => {
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      drainTimeout: 60,
+      handler: async (conn) => {
+        await conn.recv(1).catch(() => {});
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    const closing = server.close(); // would wait up to 60 s
+    await server.destroy();
+    await closing;
+    await client.readAll();
+    assert.equal(server.closed, true);
+  });
+
+  test('a handler passes ctx.signal on: its recv ends at shutdown with the signal reason, taking nothing', async () => {
+    let outcome: unknown = 'still waiting';
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      handler: async (conn, ctx) => {
+        try {
+          await conn.recvExactly(4, { signal: ctx.signal });
+          outcome = 'read';
+        } catch (err) {
+          outcome = err === ctx.signal.reason ? 'aborted' : err;
+          await conn.sendAll('bye\n');
+        }
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    await server.close();
+    assert.equal(outcome, 'aborted');
+    assert.equal(await client.readAll(), 'bye\n');
+  });
+
   test('await using shuts the server down at scope exit', async () => {
     let address: net.AddressInfo | string | null;
     {
