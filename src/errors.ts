@@ -404,7 +404,11 @@ export class IncompleteReadError extends SocketError {
 
 /** The base of every framing failure: the byte stream cannot be turned into frames. */
 export class DecoderError extends SocketkitError {
-  constructor(message: string, code: ErrorCode = 'ERR_DECODER', options: SocketkitErrorOptions = {}) {
+  constructor(
+    message: string,
+    code: ErrorCode = 'ERR_DECODER',
+    options: SocketkitErrorOptions = {},
+  ) {
     super(message, code, options);
   }
 }

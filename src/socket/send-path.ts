@@ -150,4 +150,3 @@ export class SendPath {
     await waitForEvent(sock, 'drain', socketWait(op, timeout, ctx.where, ctx.error, signal));
   }
 }
-

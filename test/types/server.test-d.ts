@@ -116,3 +116,32 @@ new UdpServer({ port: 0, handler: NopDatagram });
 new UdpServer({ port: 0, handler: NopStream });
 // @ts-expect-error: an empty datagram handler class is still no stream handler
 new TcpServer({ port: 0, handler: NopDatagram });
+
+// Each server takes its own address options, not the other transport's.
+new TcpServer({ host: '::', port: 0, ipv6Only: true, noDelay: false, handler: echo });
+new UnixStreamServer({ path: '/tmp/x.sock', idleTimeout: 5, handler: echo });
+// @ts-expect-error: a Unix stream server has no port
+new UnixStreamServer({ path: '/tmp/x.sock', port: 7, handler: echo });
+// @ts-expect-error: nor TCP_NODELAY
+new UnixStreamServer({ path: '/tmp/x.sock', noDelay: true, handler: echo });
+// @ts-expect-error: a Unix stream server needs its path
+new UnixStreamServer({ handler: echo });
+// @ts-expect-error: a TCP server has no path
+new TcpServer({ path: '/tmp/x.sock', handler: echo });
+// @ts-expect-error: a Unix datagram server has no host
+new UnixDatagramServer({ path: '/tmp/x.dgram', host: '127.0.0.1', handler: answer });
+// @ts-expect-error: a UDP server has no path
+new UdpServer({ path: '/tmp/x.dgram', handler: answer });
+
+// The cluster's worker arrangements are not public.
+declare const unixStream: UnixStreamServer;
+declare const unixDatagram: UnixDatagramServer;
+// @ts-expect-error: internal (src/server/worker-arrangements.ts)
+unixStream.assumePathClaimed();
+// @ts-expect-error: internal (src/server/worker-arrangements.ts)
+unixDatagram.relayThrough({ onDatagram() {}, sendTo() {} });
+
+// Every server closes gracefully with close() (= shutdown()) and abruptly with destroy().
+expectTypeOf(unixStream.close).returns.resolves.toEqualTypeOf<void>();
+expectTypeOf(unixStream.destroy).returns.resolves.toEqualTypeOf<void>();
+expectTypeOf(unixDatagram.destroy).returns.resolves.toEqualTypeOf<void>();
