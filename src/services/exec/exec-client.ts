@@ -130,7 +130,10 @@ export async function execUdp(
   command: string,
   args: readonly string[],
   onOutput: OutputSink,
-  options: ExecClientOptions & { gap?: number },
+  options: ExecClientOptions & {
+    /** Seconds to wait for each next datagram of the reply (default 2). */
+    gap?: number;
+  },
 ): Promise<ExecEnd> {
   const family = address.host.includes(':') ? 'IPv6' : 'IPv4';
   const udp = new DatagramSocket({ family, timeout: options.timeout ?? 60 });
