@@ -3,11 +3,12 @@
 // already-aborted signal rejects before doing anything, and the 'abort' listener exists
 // only while an operation waits (one long-lived signal serves any number of them).
 import assert from 'node:assert/strict';
-import { getEventListeners } from 'node:events';
+import { spawn } from 'node:child_process';
+import { getEventListeners, once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { InvalidArgumentError, InvalidStateError } from '../../../src/errors.js';
+import { InvalidArgumentError, InvalidStateError, SocketClosedError } from '../../../src/errors.js';
 import { LineCodec } from '../../../src/framing/index.js';
 import {
   DatagramSocket,
@@ -15,6 +16,7 @@ import {
   UnixDatagramSocket,
   unixDatagramAvailable,
 } from '../../../src/socket/index.js';
+import { needs } from '../../helpers/needs.js';
 import { listen, neverAcceptingPort, pair, portOf, tmpDir } from './_helpers.js';
 
 /** How many 'abort' listeners `signal` holds now. */
@@ -282,4 +284,70 @@ test('a recv on a socket that went to push mode before any read is refused too',
   await assert.rejects(server.recv(1), InvalidStateError);
   // A raw net.Socket shows the flow is still the consumer's.
   assert.ok(server.raw instanceof net.Socket);
+});
+
+test(
+  'Unix datagram sendTo aborted while the receiver is full rejects with the reason; the socket stays open',
+  { skip: !unixDatagramAvailable() || needs('python3') },
+  async (t) => {
+    const dir = tmpDir(t);
+    // A receiver that never reads: a python3 process that binds and sleeps (killed by PID).
+    const full = join(dir, 'full.sock');
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,sys,time\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("ready",flush=True)\ntime.sleep(30)',
+        full,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    t.after(() => {
+      py.kill('SIGKILL');
+    });
+    await once(py.stdout, 'data');
+    const a = new UnixDatagramSocket();
+    t.after(() => a.close());
+    const big = Buffer.alloc(16 * 1024, 1);
+    const ac = new AbortController();
+    // Fill the receiver; the send that finds no room waits (no timeout) until the abort.
+    let waiting: Promise<number> | null = null;
+    for (let i = 0; i < 10_000 && waiting === null; i++) {
+      const sending = a.sendTo(big, { path: full }, { signal: ac.signal });
+      const settledAtOnce = await Promise.race([
+        sending.then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), 20)),
+      ]);
+      if (!settledAtOnce) waiting = sending;
+    }
+    assert.ok(waiting !== null, 'the receiver filled up');
+    ac.abort();
+    await assert.rejects(waiting, isAbortError);
+    assert.equal(listeners(ac.signal), 0);
+    // The socket is not closed by an abort (its send buffer stays full of datagrams the
+    // receiver holds: the kernel charges them to the sender, so later sends wait for room).
+    assert.equal(a.closed, false);
+  },
+);
+
+test('destroy() on a listener and on datagram sockets rejects their waits at once', async (t) => {
+  const listener = await listen(t);
+  const accepting = listener.accept();
+  listener.destroy();
+  assert.equal(listener.closed, true);
+  await assert.rejects(accepting, SocketClosedError);
+  const udp = new DatagramSocket();
+  await udp.bind({ host: '127.0.0.1', port: 0 });
+  const receiving = udp.recvFrom(10);
+  udp.destroy();
+  assert.equal(udp.closed, true);
+  await assert.rejects(receiving, SocketClosedError);
+  await udp.close(); // idempotent
+  if (unixDatagramAvailable()) {
+    const unix = new UnixDatagramSocket();
+    await unix.bind({ path: join(tmpDir(t), 'd.sock') });
+    const r = unix.recvFrom(10);
+    unix.destroy();
+    await assert.rejects(r, SocketClosedError);
+  }
 });
