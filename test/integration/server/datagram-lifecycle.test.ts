@@ -97,6 +97,33 @@ describe('UdpServer', () => {
     await stopping;
     assert.equal((await reply)?.toString(), 'late reply');
   });
+
+  test('close() is graceful like shutdown(); destroy() does not wait for a running handler', async () => {
+    const never = deferred();
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const server = await new UdpServer({
+      port: 0,
+      drainTimeout: 60, // a graceful stop would wait a minute for this handler
+      handler: async () => {
+        started();
+        await never.promise; // never settles
+      },
+    }).listen();
+    void server.serveForever();
+    void udpRequest(server.address, 'hang').catch(() => {});
+    await running;
+    const closing = server.close(); // graceful: waits for the handler
+    let closed = false;
+    void closing.then(() => (closed = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closed, false);
+    await server.destroy(); // cuts the drain short
+    await closing;
+    assert.equal(server.closed, true);
+  });
 });
 
 describe('UnixDatagramServer', () => {
