@@ -35,7 +35,12 @@ import {
   WouldBlockError,
 } from '../errors.js';
 import type { Decoder, Encoder } from '../framing/codec.js';
-import { type AbortOptions, checkSignal, raceAbort } from '../internal/abort-signal.js';
+import {
+  type AbortOptions,
+  checkSignal,
+  raceAbort,
+  throwIfAborted,
+} from '../internal/abort-signal.js';
 import {
   type AddressLike,
   checkAddress,
@@ -467,6 +472,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     if (how !== 'read' && how !== 'write' && how !== 'both') {
       throw new InvalidArgumentError(`how must be 'read', 'write' or 'both', got ${String(how)}`);
     }
+    // Already aborted: nothing is shut, in either direction.
+    const signal = throwIfAborted(options);
     if (this.closed) throw new SocketClosedError('shutdown', this.where());
     const sock = this.socket;
     if (sock === null) throw new NotConnectedError('shutdown');
@@ -478,7 +485,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       buffer.queue.clear();
       buffer.end();
     }
-    if (how !== 'read') await this.#output().shutdown(sock, checkSignal(options?.signal));
+    if (how !== 'read') await this.#output().shutdown(sock, signal);
   }
 
   /**

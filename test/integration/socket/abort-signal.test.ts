@@ -88,6 +88,7 @@ test('an already-aborted signal rejects at once, even with bytes queued, and con
   await assert.rejects(client.sendAll('x', { signal }), isAbortError);
   await assert.rejects(client.sendFrame(new LineCodec(), 'x', { signal }), isAbortError);
   await assert.rejects(client.shutdown('write', { signal }), isAbortError);
+  await assert.rejects(server.shutdown('both', { signal }), isAbortError); // nor the read side
   assert.equal(listeners(signal), 0);
   // Nothing above was sent or read.
   await client.sendAll('!');
