@@ -34,7 +34,7 @@ export async function phoneCall(
   print: (line: string) => void,
 ): Promise<void> {
   const sock = await Socket.createConnection(address, { timeout: 10 });
-  sock.setTimeout(null); // connecting may time out; waiting for a human to answer may not
+  sock.setOperationTimeout(null); // connecting may time out; waiting for a human to answer may not
   try {
     for await (const raw of lines) {
       const line = raw.trim();

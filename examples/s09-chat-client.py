@@ -1,7 +1,7 @@
 # Tutorial program S9 (docs/tutorial-map.md): the tutorial's chat client, unchanged except that the port comes
 # from the command line (the tutorial hard-codes localhost:12345). It sends each input()
 # line WITHOUT a newline; socketkit's chat server still sees it as one message (a line
-# that waited --flush-delay ms is sent). The received lines already end in CRLF, so
+# that waited --flush-delay-ms milliseconds is sent). The received lines already end in CRLF, so
 # print() shows an empty line between messages, as with the tutorial's own server.
 #
 # Run: python3 examples/s09-chat-client.py 7777   (against examples/s09-chat-server.ts

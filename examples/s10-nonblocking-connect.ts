@@ -59,7 +59,7 @@ export async function nonBlockingConnect(
     // Python then calls getpeername() at once, which raises ENOTCONN if the handshake
     // has not finished yet. Wait for it instead: blocking again (with a limit), the
     // same connect() call completes the attempt already in progress.
-    sock.setTimeout(5);
+    sock.setOperationTimeout(5);
     try {
       await sock.connect(address);
     } catch (err) {

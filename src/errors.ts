@@ -5,6 +5,7 @@
  * SocketkitError (code, cause)
  * ├── InvalidArgumentError            ERR_INVALID_ARGUMENT
  * ├── UnsupportedOptionError          ERR_UNSUPPORTED_OPTION
+ * ├── InvalidStateError               ERR_INVALID_STATE
  * ├── SocketError (errno, syscall, address, port, path)
  * │   ├── ConnectError                ERR_CONNECT
  * │   │   └── ConnectionRefusedError  ERR_CONNECTION_REFUSED
@@ -33,6 +34,90 @@
  * @module
  */
 
+/**
+ * Every stable `code` a socketkit error carries (docs/errors.md lists each with its
+ * meaning). Switch on it rather than on messages: codes never change meaning.
+ */
+export type ErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_UNSUPPORTED_OPTION'
+  | 'ERR_INVALID_STATE'
+  | 'ERR_SOCKET'
+  | 'ERR_CONNECT'
+  | 'ERR_CONNECTION_REFUSED'
+  | 'ERR_CONNECTION_RESET'
+  | 'ERR_SOCKET_TIMEOUT'
+  | 'ERR_WOULD_BLOCK'
+  | 'ERR_ADDRESS_IN_USE'
+  | 'ERR_ADDRESS_NOT_AVAILABLE'
+  | 'ERR_PERMISSION_DENIED'
+  | 'ERR_HOST_NOT_FOUND'
+  | 'ERR_SOCKET_CLOSED'
+  | 'ERR_NOT_CONNECTED'
+  | 'ERR_INCOMPLETE_READ'
+  | 'ERR_DECODER'
+  | 'ERR_FRAME_TOO_LONG'
+  | 'ERR_CORRUPT_FRAME'
+  | 'ERR_TRUNCATED_FRAME'
+  | 'ERR_CODEC_CONTRACT'
+  | 'ERR_FOREIGN_PROTOCOL'
+  // services (src/services/*): the chat bus and the remote-exec service
+  | 'ERR_CHAT_BUS_UNAVAILABLE'
+  | 'ERR_EXEC_ARGS'
+  | 'ERR_EXEC_AUTH'
+  | 'ERR_EXEC_BAD_REQUEST'
+  | 'ERR_EXEC_BUSY'
+  | 'ERR_EXEC_CLOCK_SKEW'
+  | 'ERR_EXEC_RATE_LIMITED'
+  | 'ERR_EXEC_REFUSED'
+  | 'ERR_EXEC_REPLAY'
+  | 'ERR_EXEC_REPLY'
+  | 'ERR_EXEC_SPAWN'
+  | 'ERR_EXEC_UNKNOWN_COMMAND';
+
+/** Every code once: a code added to {@link ErrorCode} and not here fails to compile. */
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  ERR_INVALID_ARGUMENT: true,
+  ERR_UNSUPPORTED_OPTION: true,
+  ERR_INVALID_STATE: true,
+  ERR_SOCKET: true,
+  ERR_CONNECT: true,
+  ERR_CONNECTION_REFUSED: true,
+  ERR_CONNECTION_RESET: true,
+  ERR_SOCKET_TIMEOUT: true,
+  ERR_WOULD_BLOCK: true,
+  ERR_ADDRESS_IN_USE: true,
+  ERR_ADDRESS_NOT_AVAILABLE: true,
+  ERR_PERMISSION_DENIED: true,
+  ERR_HOST_NOT_FOUND: true,
+  ERR_SOCKET_CLOSED: true,
+  ERR_NOT_CONNECTED: true,
+  ERR_INCOMPLETE_READ: true,
+  ERR_DECODER: true,
+  ERR_FRAME_TOO_LONG: true,
+  ERR_CORRUPT_FRAME: true,
+  ERR_TRUNCATED_FRAME: true,
+  ERR_CODEC_CONTRACT: true,
+  ERR_FOREIGN_PROTOCOL: true,
+  ERR_CHAT_BUS_UNAVAILABLE: true,
+  ERR_EXEC_ARGS: true,
+  ERR_EXEC_AUTH: true,
+  ERR_EXEC_BAD_REQUEST: true,
+  ERR_EXEC_BUSY: true,
+  ERR_EXEC_CLOCK_SKEW: true,
+  ERR_EXEC_RATE_LIMITED: true,
+  ERR_EXEC_REFUSED: true,
+  ERR_EXEC_REPLAY: true,
+  ERR_EXEC_REPLY: true,
+  ERR_EXEC_SPAWN: true,
+  ERR_EXEC_UNKNOWN_COMMAND: true,
+};
+
+/** True when `code` is one of socketkit's stable codes. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(KNOWN_CODES, code);
+}
+
 /** Where a socket operation was aimed: a host and port, or a Unix socket path. */
 export interface ErrorAddress {
   address?: string;
@@ -48,9 +133,9 @@ export interface SocketkitErrorOptions {
 /** The base of every error socketkit throws or rejects with. */
 export class SocketkitError extends Error {
   /** A stable, documented code such as `ERR_FRAME_TOO_LONG`. */
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(message: string, code: string, options: SocketkitErrorOptions = {}) {
+  constructor(message: string, code: ErrorCode, options: SocketkitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -61,6 +146,17 @@ export class SocketkitError extends Error {
 export class InvalidArgumentError extends SocketkitError {
   constructor(message: string, options: SocketkitErrorOptions = {}) {
     super(message, 'ERR_INVALID_ARGUMENT', options);
+  }
+}
+
+/**
+ * The call is not allowed in the object's current state — e.g. a `recv*` on a stream
+ * connection that `onData()` took in push mode (its bytes go to the consumer; a read
+ * would wait for ever).
+ */
+export class InvalidStateError extends SocketkitError {
+  constructor(message: string, options: SocketkitErrorOptions = {}) {
+    super(message, 'ERR_INVALID_STATE', options);
   }
 }
 
@@ -93,7 +189,7 @@ export class SocketError extends SocketkitError {
   readonly port: number | undefined;
   readonly path: string | undefined;
 
-  constructor(message: string, code: string, details: SocketErrorDetails = {}) {
+  constructor(message: string, code: ErrorCode, details: SocketErrorDetails = {}) {
     super(message, code, details);
     this.errno = details.errno;
     this.syscall = details.syscall;
@@ -126,7 +222,7 @@ export class ConnectError extends SocketError {
   constructor(
     message: string,
     details: SocketErrorDetails & { attempts?: ConnectAttempt[] } = {},
-    code = 'ERR_CONNECT',
+    code: ErrorCode = 'ERR_CONNECT',
   ) {
     super(message, code, { syscall: 'connect', ...details });
     this.attempts = details.attempts ?? [];
@@ -308,7 +404,11 @@ export class IncompleteReadError extends SocketError {
 
 /** The base of every framing failure: the byte stream cannot be turned into frames. */
 export class DecoderError extends SocketkitError {
-  constructor(message: string, code = 'ERR_DECODER', options: SocketkitErrorOptions = {}) {
+  constructor(
+    message: string,
+    code: ErrorCode = 'ERR_DECODER',
+    options: SocketkitErrorOptions = {},
+  ) {
     super(message, code, options);
   }
 }

@@ -6,6 +6,7 @@
  */
 import { lookup, lookupService } from 'node:dns/promises';
 import { fromSystemError, HostNotFoundError, InvalidArgumentError } from '../errors.js';
+import { onAbort } from '../internal/abort-signal.js';
 
 /** One address a {@link Resolver} found. */
 export interface ResolvedAddress {
@@ -122,13 +123,17 @@ export function runLookup<T>(
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      cleanup();
-      reject(signal?.reason);
-    };
+    // The one `{ signal }` rule of socketkit (internal/abort-signal.ts).
+    const unlisten =
+      signal === undefined
+        ? null
+        : onAbort(signal, () => {
+            cleanup();
+            reject(signal.reason);
+          });
     const cleanup = (): void => {
       if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unlisten?.();
     };
     if (timeout !== null) {
       timer = setTimeout(() => {
@@ -142,7 +147,6 @@ export function runLookup<T>(
         );
       }, timeout * 1000);
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
     call().then(
       (value) => {
         cleanup();

@@ -17,11 +17,11 @@
  *
  *  shutdown({ drainTimeout }) ─► abort ctx.signal ─► accept what the kernel queued, then
  *    stop accepting ─► wait for handlers (still admitting) ─► reset what is left ─► 'closed'
- *    (close(): the same with no drain time; docs/lifecycle.md)
+ *    (close() = shutdown(); destroy(): the same with no drain time; docs/lifecycle.md)
  * ```
  *
- * Methods for the caller: `listen()`, `serveForever()`, `handleRequest()`, `shutdown()`,
- * `close()`, `await using`. Methods that may be overridden (or given as options):
+ * Methods for the caller: `listen()`, `serveForever()`, `handleRequest()`, `shutdown()`
+ * (= `close()`, graceful), `destroy()` (abrupt), `await using`. Methods that may be overridden (or given as options):
  * `verifyRequest()`, `handleError()`, `serviceActions()`, `handleTimeout()`.
  * @module
  */
@@ -119,7 +119,7 @@ export abstract class BaseServer {
   protected abstract bind(): Promise<void>;
   /**
    * Closes the listening socket; accepted requests live on. `acceptQueued`: first accept
-   * what the kernel already queued (a graceful shutdown; false for `close()`).
+   * what the kernel already queued (a graceful shutdown; false for `destroy()`).
    */
   protected abstract stopAccepting(acceptQueued: boolean): Promise<void>;
   /** Cuts every live connection (a reset where data is owed); returns how many there were. */
@@ -185,7 +185,7 @@ export abstract class BaseServer {
   }
 
   /**
-   * Serves requests until `shutdown()` or `close()`; resolves once the server is closed.
+   * Serves requests until `shutdown()`/`close()` or `destroy()`; resolves once the server is closed.
    * Calls `listen()` first if needed.
    */
   async serveForever(): Promise<void> {
@@ -251,8 +251,20 @@ export abstract class BaseServer {
     return this.#options.drainTimeout ?? 10;
   }
 
-  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`, resetting connections at once. */
+  /**
+   * Graceful stop: the same as `shutdown()` (its socketserver name), with the server's
+   * `drainTimeout`. Idempotent. Until 0.2 `close()` was abrupt: that is `destroy()` now.
+   */
   close(): Promise<void> {
+    return this.shutdown();
+  }
+
+  /**
+   * Abrupt stop: `shutdown({ drainTimeout: 0 })` — stops accepting and resets the open
+   * connections at once (a client mid-reply sees `ECONNRESET`, never a cut reply). Cuts
+   * short a graceful shutdown already in progress. Idempotent; resolves once closed.
+   */
+  destroy(): Promise<void> {
     return this.shutdown({ drainTimeout: 0 });
   }
 

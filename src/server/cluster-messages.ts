@@ -4,7 +4,7 @@
  * @module
  */
 import cluster from 'node:cluster';
-import { fromSystemError, SocketError, type SocketkitError } from '../errors.js';
+import { fromSystemError, isErrorCode, SocketError, type SocketkitError } from '../errors.js';
 import type { PeerAddress } from './handler-types.js';
 
 /** The environment variable that marks a socketkit server worker. */
@@ -65,7 +65,7 @@ export function reviveError(shape: ErrorShape): SocketkitError {
     });
     return fromSystemError(err, { path: shape.path, syscall: shape.syscall });
   }
-  return new SocketError(shape.message, shape.code ?? 'ERR_SOCKET', {
+  return new SocketError(shape.message, isErrorCode(shape.code) ? shape.code : 'ERR_SOCKET', {
     syscall: shape.syscall,
     address: shape.address,
     port: shape.port,

@@ -200,7 +200,7 @@ export class ClusterSupervisor {
     else if (this.#role === 'worker') {
       await listenInWorker(this.#servers, (drainTimeout) => this.shutdown({ drainTimeout })).catch(
         async (err: unknown) => {
-          await this.close();
+          await this.destroy();
           throw err;
         },
       );
@@ -209,7 +209,7 @@ export class ClusterSupervisor {
         try {
           await server.listen();
         } catch (err) {
-          await this.close();
+          await this.destroy();
           throw tagged(err, key);
         }
       }
@@ -269,7 +269,7 @@ export class ClusterSupervisor {
   /**
    * Graceful stop of every server, in every process: handlers get `drainTimeout` seconds
    * (default each server's own), then what is left is reset; the primary then stops its
-   * workers. Idempotent; `close()` meanwhile cuts the drain short.
+   * workers. Idempotent; `destroy()` meanwhile cuts the drain short.
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     checkSeconds(options.drainTimeout, 'drainTimeout', false);
@@ -288,8 +288,13 @@ export class ClusterSupervisor {
     return this.#stopping;
   }
 
-  /** Abrupt stop: like `shutdown({ drainTimeout: 0 })`. */
+  /** Graceful stop: the same as `shutdown()`. */
   close(): Promise<void> {
+    return this.shutdown();
+  }
+
+  /** Abrupt stop: `shutdown({ drainTimeout: 0 })`, cutting a drain in progress short. */
+  destroy(): Promise<void> {
     return this.shutdown({ drainTimeout: 0 });
   }
 

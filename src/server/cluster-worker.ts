@@ -8,6 +8,7 @@ import type { BaseServer } from './base-server.js';
 import { errorShape, isMessage, type ToPrimary, type ToWorker } from './cluster-messages.js';
 import { UnixDatagramServer } from './unix-datagram-server.js';
 import { UnixStreamServer } from './unix-stream-server.js';
+import { assumePathClaimed, relayThrough } from './worker-arrangements.js';
 
 /**
  * Listens every server, in key order, reporting each to the primary; a listen error is
@@ -21,10 +22,10 @@ export async function listenInWorker(
   const relays = new Map<string, (data: Buffer, path: string) => void>();
   for (const [key, server] of servers) {
     // The primary claimed the path (its check would probe a sibling's socket).
-    if (server instanceof UnixStreamServer) server.assumePathClaimed();
+    if (server instanceof UnixStreamServer) assumePathClaimed(server);
     // node:cluster cannot share this socket: the primary owns it and relays.
     else if (server instanceof UnixDatagramServer) {
-      server.relayThrough({
+      relayThrough(server, {
         onDatagram: (receive) => relays.set(key, receive),
         sendTo: (data, path) =>
           send({ socketkit: 'reply', key, data: data.toString('base64'), path }),

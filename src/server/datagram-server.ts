@@ -97,17 +97,11 @@ export interface DatagramRateLimit {
   maxSources?: number;
 }
 
-/** Every datagram server option, as one shape (each server ignores the other's address options). */
-export interface DatagramServerOptions extends DatagramServerBaseOptions {
-  /** UdpServer: the address to bind; default `127.0.0.1` (loopback only). `::` = every interface, dual stack. */
-  host?: string;
-  /** UdpServer: the port; 0 (the default) picks a free one. */
-  port?: number;
-  /** UnixDatagramServer: the socket file to create (removed again on close). Required there. */
-  path?: string;
-  /** UdpServer with host `::`: IPv6 only. Default false. */
-  ipv6Only?: boolean;
-}
+/**
+ * What every datagram server takes, whatever its address. `UdpServerOptions` adds the
+ * UDP address, `UnixDatagramServerOptions` the socket path; neither accepts the other's.
+ */
+export type DatagramServerOptions = DatagramServerBaseOptions;
 
 /** How a datagram's context reaches its server (one per server, shared by every context). */
 interface ServerLink {

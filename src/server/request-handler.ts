@@ -84,7 +84,7 @@ export class StreamRequestHandler<TServer = unknown> extends BaseRequestHandler 
   /** Applies the class's `timeout` and `noDelay`. Call `super.setup()` when overriding. */
   override setup(): void | Promise<void> {
     const cls = this.constructor as typeof StreamRequestHandler;
-    if (cls.timeout !== null) this.socket.setTimeout(cls.timeout);
+    if (cls.timeout !== null) this.socket.setOperationTimeout(cls.timeout);
     if (cls.noDelay !== undefined && this.ctx.transport !== 'unix') {
       this.socket.raw.setNoDelay(cls.noDelay);
     }
@@ -106,27 +106,20 @@ export class StreamRequestHandler<TServer = unknown> extends BaseRequestHandler 
     if (signal.aborted) return null;
     const maxLength =
       options.maxLength ?? (this.constructor as typeof StreamRequestHandler).maxLineLength;
-    const read = this.socket.recvUntil('\n', { maxBytes: maxLength + 2, keepDelimiter: true });
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<null>((resolve) => {
-      onAbort = () => resolve(null);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-    let buf: Buffer | null;
+    let buf: Buffer;
     try {
-      buf = await Promise.race([read, aborted]);
+      // ctx.signal ends a wait between requests; an aborted read takes no byte.
+      buf = await this.socket.recvUntil('\n', {
+        maxBytes: maxLength + 2,
+        keepDelimiter: true,
+        signal,
+      });
     } catch (err) {
+      if (signal.aborted && err === signal.reason) return null;
       // EOF: nothing left is the end; a last line without its `\n` is still a line.
       if (!(err instanceof IncompleteReadError)) throw err;
       if (err.available === 0) return null;
       buf = await this.socket.recv(err.available);
-    } finally {
-      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
-    }
-    if (buf === null) {
-      // Shutting down: the pending read is abandoned with the connection.
-      read.catch(() => {});
-      return null;
     }
     if (buf.length === 0) return null;
     let end = buf.length;

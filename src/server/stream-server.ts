@@ -88,24 +88,11 @@ export interface StreamServerBaseOptions extends BaseServerOptions, AddressLimit
 }
 
 /**
- * Every stream server option, as one shape (what `TcpServer` and `UnixStreamServer` take;
- * each ignores the other's address options).
+ * What every stream server takes, whatever its address: the handler, the limits and TLS.
+ * `TcpServerOptions` adds the TCP address and options, `UnixStreamServerOptions` the
+ * socket path; neither accepts the other's.
  */
 export interface StreamServerOptions extends StreamServerBaseOptions {
-  /**
-   * TcpServer: the address to listen on. Default `127.0.0.1` — loopback only, safe by
-   * default; use `0.0.0.0` for every IPv4 interface, or `::` for every interface, IPv6 and
-   * (unless `ipv6Only`) IPv4 too (dual stack).
-   */
-  host?: string;
-  /** TcpServer: the port; 0 (the default) picks a free one (read it back from `address`). */
-  port?: number;
-  /** UnixStreamServer: the socket file to create (removed again on close). Required there. */
-  path?: string;
-  /** TcpServer with host `::`: accept IPv6 clients only. Default false (dual stack). */
-  ipv6Only?: boolean;
-  /** TcpServer: disable Nagle's algorithm on each connection (`TCP_NODELAY`). Default true. */
-  noDelay?: boolean;
   /** Serve TLS instead of plain TCP (or plain Unix). */
   tls?: ServerTlsOptions;
 }
@@ -277,7 +264,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * accepted nothing (a turn's poll phase sees the listening socket readable while the
    * queue holds a connection; Node may take only one per turn), at most one turn per
    * backlog slot; those connections are served like the others (`admitting` holds until
-   * the drain ends). `close()` (no drain) skips this: it would reset them anyway.
+   * the drain ends). `destroy()` (no drain) skips this: it would reset them anyway.
    */
   protected async stopAccepting(acceptQueued: boolean): Promise<void> {
     const listener = this.#listener;

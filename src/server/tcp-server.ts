@@ -10,8 +10,21 @@ import type { PeerAddress } from './handler-types.js';
 import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';
 
-/** Options of a `TcpServer` (`path` is ignored). */
-export type TcpServerOptions = StreamServerOptions;
+/** Options of a `TcpServer`: the stream server options and a TCP address. */
+export interface TcpServerOptions extends StreamServerOptions {
+  /**
+   * The address to listen on. Default `127.0.0.1` — loopback only, safe by default; use
+   * `0.0.0.0` for every IPv4 interface, or `::` for every interface, IPv6 and (unless
+   * `ipv6Only`) IPv4 too (dual stack).
+   */
+  host?: string;
+  /** The port; 0 (the default) picks a free one (read it back from `address`). */
+  port?: number;
+  /** With host `::`: accept IPv6 clients only. Default false (dual stack). */
+  ipv6Only?: boolean;
+  /** Disable Nagle's algorithm on each connection (`TCP_NODELAY`). Default true. */
+  noDelay?: boolean;
+}
 
 /**
  * A TCP (or TLS) server.

@@ -11,8 +11,15 @@ import { toPeerAddress } from '../socket/address.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
 
-/** Options of a `UdpServer` (`path` is ignored). */
-export type UdpServerOptions = DatagramServerOptions;
+/** Options of a `UdpServer`: the datagram server options and a UDP address. */
+export interface UdpServerOptions extends DatagramServerOptions {
+  /** The address to bind; default `127.0.0.1` (loopback only). `::` = every interface, dual stack. */
+  host?: string;
+  /** The port; 0 (the default) picks a free one. */
+  port?: number;
+  /** With host `::`: IPv6 only. Default false. */
+  ipv6Only?: boolean;
+}
 
 /**
  * A UDP server.

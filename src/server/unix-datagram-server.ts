@@ -7,26 +7,19 @@ import { UnixDatagramSocket } from '../socket/unix-datagram.js';
 import { claimUnixSocketPath, removeOwnSocketFile } from '../socket/unix-path.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
+import { relayOf } from './worker-arrangements.js';
 
-/**
- * Where a `UnixDatagramServer` gets its datagrams when another process owns the socket
- * (see `UnixDatagramServer.relayThrough`).
- */
-export interface DatagramRelay {
-  /** Registers the receiver of every relayed datagram (payload, sender's path). */
-  onDatagram(receive: (data: Buffer, path: string) => void): void;
-  /** Sends a reply to `path` from the socket the other process owns. */
-  sendTo(data: Buffer, path: string): void;
+/** Options of a `UnixDatagramServer`: the datagram server options and the socket path. */
+export interface UnixDatagramServerOptions extends DatagramServerOptions {
+  /** The socket file to create (removed again on close). */
+  path: string;
 }
-
-/** Options of a `UnixDatagramServer`: `path` is required; host and port are ignored. */
-export type UnixDatagramServerOptions = DatagramServerOptions & { path: string };
 
 /**
  * A datagram server on a Unix socket path. Clients must bind their own path to receive
  * replies (`ctx.reply()` to an unbound sender throws). `node:cluster` cannot share the
  * native socket: under a `ClusterSupervisor` the primary owns it and relays each datagram
- * to a worker (round-robin, over IPC), whose server serves it through `relayThrough()`.
+ * to a worker (round-robin, over IPC), whose server serves it (worker-arrangements.ts).
  *
  * @example
  * ```ts
@@ -39,28 +32,19 @@ export type UnixDatagramServerOptions = DatagramServerOptions & { path: string }
 export class UnixDatagramServer extends DatagramServer {
   readonly #path: string;
   #socket: UnixDatagramSocket | null = null;
-  #relay: DatagramRelay | null = null;
+  /** The relay a cluster worker serves through (read at bind: replies use it). */
+  #relay: ReturnType<typeof relayOf> = null;
 
   /**
    * @throws {InvalidArgumentError} for a bad option.
    * @throws {UnsupportedOptionError} when the native addon is unavailable (at `listen()`).
    */
-  constructor(options: DatagramServerOptions) {
+  constructor(options: UnixDatagramServerOptions) {
     super(options);
     if (typeof options.path !== 'string' || options.path.length === 0) {
       throw new InvalidArgumentError('path must be a non-empty string (the socket file)');
     }
     this.#path = options.path;
-  }
-
-  /**
-   * Serves the datagrams `relay` delivers instead of binding `path` (another process owns
-   * the socket: a `ClusterSupervisor`'s primary); replies go back through it. Call before
-   * `listen()`.
-   */
-  relayThrough(relay: DatagramRelay): this {
-    this.#relay = relay;
-    return this;
   }
 
   get transport(): 'unix-dgram' {
@@ -72,7 +56,8 @@ export class UnixDatagramServer extends DatagramServer {
   }
 
   protected async bind(): Promise<void> {
-    const relay = this.#relay;
+    const relay = relayOf(this);
+    this.#relay = relay;
     if (relay !== null) {
       relay.onDatagram((data, path) => this.receive(data, { family: 'unix', path }));
       return;

@@ -8,9 +8,16 @@ import { claimUnixSocketPath } from '../socket/unix-path.js';
 import type { PeerAddress } from './handler-types.js';
 import { createStreamListener, type ListenerEvents, listenOn } from './listener.js';
 import { StreamServer, type StreamServerOptions } from './stream-server.js';
+import { isPathClaimed } from './worker-arrangements.js';
 
-/** Options of a `UnixStreamServer`: `path` is required; host, port and noDelay are ignored. */
-export type UnixStreamServerOptions = StreamServerOptions & { path: string };
+/**
+ * Options of a `UnixStreamServer`: the stream server options and the socket path (no TCP
+ * address or option: `host`, `port`, `ipv6Only`, `noDelay` do not type-check here).
+ */
+export interface UnixStreamServerOptions extends StreamServerOptions {
+  /** The socket file to create (removed again on close). */
+  path: string;
+}
 
 /**
  * A stream server on a Unix domain socket. A stale socket file left by a crashed server
@@ -27,11 +34,10 @@ export type UnixStreamServerOptions = StreamServerOptions & { path: string };
  */
 export class UnixStreamServer extends StreamServer {
   readonly #path: string;
-  readonly #options: StreamServerOptions;
-  #claimed = false;
+  readonly #options: UnixStreamServerOptions;
 
   /** @throws {InvalidArgumentError} for a bad option. */
-  constructor(options: StreamServerOptions) {
+  constructor(options: UnixStreamServerOptions) {
     super(options);
     if (typeof options.path !== 'string' || options.path.length === 0) {
       throw new InvalidArgumentError('path must be a non-empty string (the socket file)');
@@ -53,20 +59,9 @@ export class UnixStreamServer extends StreamServer {
     return { family: 'unix', path: '' };
   }
 
-  /**
-   * Tells the server that another process claimed its path already and shares the
-   * listening socket with it (the primary of a `ClusterSupervisor`): `listen()` then binds
-   * without its stale-socket check, whose probe would connect to the socket a sibling
-   * process already listens on, and be served as a (spurious) client. Call before
-   * `listen()`.
-   */
-  assumePathClaimed(): this {
-    this.#claimed = true;
-    return this;
-  }
-
   protected async createListener(events: ListenerEvents): Promise<net.Server> {
-    if (!this.#claimed) await claimUnixSocketPath(this.#path);
+    // Under a ClusterSupervisor the primary claimed the path (worker-arrangements.ts).
+    if (!isPathClaimed(this)) await claimUnixSocketPath(this.#path);
     const server = createStreamListener(this.#options.tls, events);
     await listenOn(server, { path: this.#path, backlog: this.backlogSize }, (error) =>
       this.acceptError(error),

@@ -9,6 +9,7 @@
  * @module
  */
 import { channel } from 'node:diagnostics_channel';
+import { onAbort } from '../internal/abort-signal.js';
 import type { PeerAddress } from './address.js';
 
 /** A queued datagram before it is cut to a receive's `maxBytes`. */
@@ -30,12 +31,16 @@ export interface DatagramWait {
   timeoutMs: number | null;
   onTimeout: () => Error;
   wouldBlock?: (() => Error) | null;
+  /** Aborts the receive: it rejects with `signal.reason`, having taken no datagram. */
+  signal?: AbortSignal | undefined;
 }
 
 interface Waiter {
   resolve: (d: QueuedDatagram) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Removes the abort listener; null without a signal. */
+  unlisten: (() => void) | null;
 }
 
 const dropChannel = channel('socketkit:datagram:drop');
@@ -74,7 +79,7 @@ export class DatagramQueue {
     if (this.#closedError !== null) return;
     const w = this.#waiters.shift();
     if (w !== undefined) {
-      clearTimeout(w.timer);
+      settled(w);
       w.resolve(d);
       return;
     }
@@ -96,7 +101,7 @@ export class DatagramQueue {
   failOne(err: Error): boolean {
     const w = this.#waiters.shift();
     if (w === undefined) return false;
-    clearTimeout(w.timer);
+    settled(w);
     w.reject(err);
     return true;
   }
@@ -104,6 +109,8 @@ export class DatagramQueue {
   /** Takes the oldest queued datagram, waiting if none is queued. */
   shift(wait: DatagramWait): Promise<QueuedDatagram> {
     if (this.#closedError !== null) return Promise.reject(this.#closedError);
+    const signal = wait.signal;
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     const d = this.#items.shift();
     if (d !== undefined) {
       this.#bytes -= d.data.length;
@@ -111,16 +118,22 @@ export class DatagramQueue {
     }
     if (wait.wouldBlock) return Promise.reject(wait.wouldBlock());
     return new Promise<QueuedDatagram>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
+      const w: Waiter = { resolve, reject, timer: undefined, unlisten: null };
       if (wait.timeoutMs !== null) {
-        w.timer = setTimeout(() => {
-          const k = this.#waiters.indexOf(w);
-          if (k !== -1) this.#waiters.splice(k, 1);
-          reject(wait.onTimeout());
-        }, wait.timeoutMs);
+        w.timer = setTimeout(() => this.#giveUp(w, wait.onTimeout()), wait.timeoutMs);
       }
+      if (signal !== undefined) w.unlisten = onAbort(signal, () => this.#giveUp(w, signal.reason));
       this.#waiters.push(w);
     });
+  }
+
+  /** A waiting receive times out or is aborted: the next datagram goes to the next one. */
+  #giveUp(w: Waiter, err: unknown): void {
+    const k = this.#waiters.indexOf(w);
+    if (k === -1) return;
+    this.#waiters.splice(k, 1);
+    settled(w);
+    w.reject(err);
   }
 
   /** Rejects every waiting and future receive with `err`; drops what is queued. */
@@ -131,8 +144,14 @@ export class DatagramQueue {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) {
-      clearTimeout(w.timer);
+      settled(w);
       w.reject(err);
     }
   }
+}
+
+/** A waiting receive settles: its timer and abort listener go. */
+function settled(w: Waiter): void {
+  clearTimeout(w.timer);
+  if (w.unlisten !== null) w.unlisten();
 }

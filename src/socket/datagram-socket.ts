@@ -6,10 +6,12 @@
  *   `truncated: true` (Python silently truncates); an empty datagram is a real message.
  * - Datagrams that arrive while nobody reads wait in a bounded queue (drop-oldest,
  *   counted in `dropped`), see `DatagramQueue`.
- * - Timeouts and non-blocking mode work as for `Socket` (`setTimeout(0)` = non-blocking).
+ * - Timeouts and non-blocking mode work as for `Socket` (`setOperationTimeout(0)` =
+ *   non-blocking), and so does `{ signal }` on every operation that waits.
  * @module
  */
 import * as dgram from 'node:dgram';
+import { type AbortOptions, checkSignal, raceAbort } from '../internal/abort-signal.js';
 import {
   fromSystemError,
   InvalidArgumentError,
@@ -145,22 +147,36 @@ export class DatagramSocket implements DatagramTransport {
     await listening;
   }
 
-  /** Sends one datagram to `address` (binding to an ephemeral port first if needed). */
-  async sendTo(data: Uint8Array | string, address: AddressLike): Promise<number> {
+  /**
+   * Sends one datagram to `address` (binding to an ephemeral port first if needed).
+   * `options.signal` aborts the wait for the kernel (or a host name's look-up); an
+   * already-aborted signal sends nothing, a later abort may find the datagram sent.
+   */
+  async sendTo(
+    data: Uint8Array | string,
+    address: AddressLike,
+    options?: AbortOptions,
+  ): Promise<number> {
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted === true) throw signal.reason;
     this.#checkOpen('sendTo');
     if (this.#peer !== null) {
       throw new InvalidArgumentError('sendTo on a connected datagram socket: use send()');
     }
     const a = this.#inet(checkAddress(address));
     const buf = toBuffer(data);
-    return this.#send(buf, { address: a.host, port: a.port, syscall: 'sendto' }, a);
+    const sent = this.#send(buf, { address: a.host, port: a.port, syscall: 'sendto' }, a);
+    return signal === undefined ? sent : raceAbort(sent, signal);
   }
 
-  /** Sends one datagram to the connected peer. */
-  async send(data: Uint8Array | string): Promise<number> {
+  /** Sends one datagram to the connected peer (`options.signal` as for `sendTo`). */
+  async send(data: Uint8Array | string, options?: AbortOptions): Promise<number> {
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted === true) throw signal.reason;
     this.#checkOpen('send');
     if (this.#peer === null) throw new NotConnectedError('send');
-    return this.#send(toBuffer(data), { ...this.#peerWhere(), syscall: 'send' }, null);
+    const sent = this.#send(toBuffer(data), { ...this.#peerWhere(), syscall: 'send' }, null);
+    return signal === undefined ? sent : raceAbort(sent, signal);
   }
 
   #send(
@@ -183,12 +199,15 @@ export class DatagramSocket implements DatagramTransport {
   }
 
   /**
-   * Receives one datagram, keeping at most `maxBytes` bytes of it.
+   * Receives one datagram, keeping at most `maxBytes` bytes of it. `options.signal`
+   * aborts the wait; an aborted receive takes no datagram (the next receive gets it).
    * @returns the data, the sender and whether the datagram was truncated.
    * @throws {SocketTimeoutError}, `WouldBlockError`, `SocketClosedError`, `ConnectionRefusedError` (connected UDP).
    */
-  async recvFrom(maxBytes: number = DEFAULT_RECV_SIZE): Promise<Datagram> {
+  async recvFrom(maxBytes: number = DEFAULT_RECV_SIZE, options?: AbortOptions): Promise<Datagram> {
     checkInteger(maxBytes, 'maxBytes', 0);
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted === true) throw signal.reason;
     this.#checkOpen('recvFrom');
     const pending = this.#pendingError;
     if (pending !== null) {
@@ -200,6 +219,7 @@ export class DatagramSocket implements DatagramTransport {
       timeoutMs: timeout === null || timeout === 0 ? null : timeout * 1000,
       onTimeout: () => new SocketTimeoutError('recvfrom', timeout ?? 0, this.#localWhere()),
       wouldBlock: timeout === 0 ? () => new WouldBlockError('recvfrom', this.#localWhere()) : null,
+      signal,
     });
     const truncated = d.data.length > maxBytes;
     return {
@@ -210,12 +230,18 @@ export class DatagramSocket implements DatagramTransport {
   }
 
   /** Receives one datagram's payload (at most `maxBytes` of it), Python's `recv` on UDP. */
-  async recv(maxBytes: number = DEFAULT_RECV_SIZE): Promise<Buffer> {
-    return (await this.recvFrom(maxBytes)).data;
+  async recv(maxBytes: number = DEFAULT_RECV_SIZE, options?: AbortOptions): Promise<Buffer> {
+    return (await this.recvFrom(maxBytes, options)).data;
   }
 
-  /** Connects to `address`: `send`/`recv` then talk to it only, and ICMP errors are reported. */
-  async connect(address: AddressLike): Promise<void> {
+  /**
+   * Connects to `address`: `send`/`recv` then talk to it only, and ICMP errors are
+   * reported. `options.signal` aborts the wait (a host name's look-up); the socket is
+   * then left unconnected.
+   */
+  async connect(address: AddressLike, options?: AbortOptions): Promise<void> {
+    const signal = checkSignal(options?.signal);
+    if (signal?.aborted === true) throw signal.reason;
     this.#checkOpen('connect');
     const a = this.#inet(checkAddress(address));
     const where = { address: a.host, port: a.port, syscall: 'connect' };
@@ -224,6 +250,7 @@ export class DatagramSocket implements DatagramTransport {
       onTimeout: () => new SocketTimeoutError('connect', 0, where),
       convert: (err) => fromSystemError(err, where),
       closedError: () => new SocketClosedError('connect', where),
+      signal,
     });
     try {
       this.#sock.connect(a.port, a.host);
@@ -231,7 +258,17 @@ export class DatagramSocket implements DatagramTransport {
       connected.catch(() => {});
       throw fromSystemError(err, where);
     }
-    await connected;
+    try {
+      await connected;
+    } catch (err) {
+      // Aborted: dgram cannot cancel the look-up; undo the connection when it completes.
+      if (signal !== undefined && err === signal.reason) {
+        this.#sock.once('connect', () => {
+          if (this.#peer === null && !this.#closed) this.#sock.disconnect();
+        });
+      }
+      throw err;
+    }
     this.#peer = a;
   }
 
@@ -275,32 +312,43 @@ export class DatagramSocket implements DatagramTransport {
   }
 
   /** Sets the timeout of waiting operations (seconds); `null` = none; `0` = non-blocking. */
-  setTimeout(seconds: number | null): void {
+  setOperationTimeout(seconds: number | null): void {
     this.#timeout = checkTimeout(seconds);
   }
 
-  /** The timeout in seconds (`null` = none, `0` = non-blocking). */
-  getTimeout(): number | null {
+  /** The operation timeout in seconds (`null` = none, `0` = non-blocking). */
+  getOperationTimeout(): number | null {
     return this.#timeout;
   }
 
-  /** `setBlocking(false)` = `setTimeout(0)`; `setBlocking(true)` = `setTimeout(null)`. */
+  /** `setBlocking(false)` = `setOperationTimeout(0)`; `setBlocking(true)` = `setOperationTimeout(null)`. */
   setBlocking(flag: boolean): void {
     this.#timeout = flag ? null : 0;
   }
 
-  /** Closes the socket; pending receives reject with `SocketClosedError`. Idempotent. */
+  /**
+   * Closes the socket; pending receives reject with `SocketClosedError`, and it resolves
+   * once the handle is closed. A datagram socket owes no peer a flush, so graceful and
+   * abrupt differ only in waiting: `destroy()` is the same, synchronously. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
+    await new Promise<void>((resolve) => this.#close(resolve));
+  }
+
+  /** Closes at once, without waiting for the handle (see `close()`). Idempotent. */
+  destroy(): void {
+    if (!this.#closed) this.#close(() => {});
+  }
+
+  #close(done: () => void): void {
     this.#closed = true;
     this.#queue.close(new SocketClosedError('recvfrom', this.#localWhere()));
-    await new Promise<void>((resolve) => {
-      try {
-        this.#sock.close(() => resolve());
-      } catch {
-        resolve(); // already closed by the caller through `raw`
-      }
-    });
+    try {
+      this.#sock.close(done);
+    } catch {
+      done(); // already closed by the caller through `raw`
+    }
   }
 
   /** `close()`, for `await using udp = …`. */

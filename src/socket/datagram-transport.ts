@@ -4,6 +4,7 @@
  * framework). Servers and the CLI code against this interface only.
  * @module
  */
+import type { AbortOptions } from '../internal/abort-signal.js';
 import type { AddressLike, PeerAddress, SocketAddress } from './address.js';
 
 /** One received datagram. */
@@ -27,28 +28,34 @@ export interface DatagramTransport extends AsyncIterable<Datagram>, AsyncDisposa
 
   /** Binds to a local address (port 0 = any free port; read it back with `getSockName`). */
   bind(address: SocketAddress): Promise<void>;
-  /** Sends one datagram to `address` (a `Datagram.address` works as is); resolves to the bytes sent. */
-  sendTo(data: Uint8Array | string, address: AddressLike): Promise<number>;
   /**
-   * Receives one datagram, keeping at most `maxBytes` of it.
+   * Sends one datagram to `address` (a `Datagram.address` works as is); resolves to the
+   * bytes sent. `options.signal` aborts the wait (it rejects with `signal.reason`).
+   */
+  sendTo(data: Uint8Array | string, address: AddressLike, options?: AbortOptions): Promise<number>;
+  /**
+   * Receives one datagram, keeping at most `maxBytes` of it. An aborted receive
+   * (`options.signal`) takes no datagram: the next receive gets it.
    * @throws {SocketTimeoutError} / `WouldBlockError` as for stream sockets.
    */
-  recvFrom(maxBytes: number): Promise<Datagram>;
+  recvFrom(maxBytes: number, options?: AbortOptions): Promise<Datagram>;
   /** Fixes the peer: `send`/`recv` then talk to it only (connected datagram socket). */
-  connect(address: SocketAddress): Promise<void>;
+  connect(address: SocketAddress, options?: AbortOptions): Promise<void>;
   /** Sends to the connected peer. */
-  send(data: Uint8Array | string): Promise<number>;
+  send(data: Uint8Array | string, options?: AbortOptions): Promise<number>;
   /** Receives from the connected peer (the payload only). */
-  recv(maxBytes: number): Promise<Buffer>;
+  recv(maxBytes: number, options?: AbortOptions): Promise<Buffer>;
   /** The bound local address. */
   getSockName(): PeerAddress;
   /** The connected peer's address. */
   getPeerName(): PeerAddress;
   /** Seconds every waiting operation may take; `null` = for ever; `0` = non-blocking. */
-  setTimeout(seconds: number | null): void;
-  getTimeout(): number | null;
-  /** `setBlocking(false)` = `setTimeout(0)`. */
+  setOperationTimeout(seconds: number | null): void;
+  getOperationTimeout(): number | null;
+  /** `setBlocking(false)` = `setOperationTimeout(0)`. */
   setBlocking(flag: boolean): void;
   /** Closes the socket; pending receives reject with `SocketClosedError`. Idempotent. */
   close(): Promise<void>;
+  /** Closes at once, synchronously (a datagram socket has nothing to flush). Idempotent. */
+  destroy(): void;
 }

@@ -22,6 +22,7 @@ import { channel } from 'node:diagnostics_channel';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import util from 'node:util';
+import { type AbortOptions, onAbort, throwIfAborted } from '../internal/abort-signal.js';
 import {
   fromSystemError,
   InvalidArgumentError,
@@ -90,6 +91,8 @@ interface Waiter {
   resolve: (a: Accepted) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Removes the abort listener; null without a signal. */
+  unlisten: (() => void) | null;
 }
 
 const overflowChannel = channel('socketkit:listener:overflow');
@@ -276,41 +279,57 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
   }
 
   /** Sets the timeout of `accept()` in seconds; `null` = none; `0` = non-blocking. */
-  setTimeout(seconds: number | null): void {
+  setOperationTimeout(seconds: number | null): void {
     this.#timeout = checkTimeout(seconds);
   }
 
-  /** The timeout of `accept()`. */
-  getTimeout(): number | null {
+  /** The timeout of `accept()`, in seconds. */
+  getOperationTimeout(): number | null {
     return this.#timeout;
   }
 
-  /** `setBlocking(false)` = `setTimeout(0)`. */
+  /** `setBlocking(false)` = `setOperationTimeout(0)`. */
   setBlocking(flag: boolean): void {
     this.#timeout = flag ? null : 0;
   }
 
   /**
-   * Waits for the next connection.
+   * Waits for the next connection. `options.signal` aborts the wait (it rejects with
+   * `signal.reason`); the next connection then goes to the next `accept()`.
    * @throws {SocketTimeoutError}, `WouldBlockError`, `SocketClosedError`.
    */
-  accept(): Promise<Accepted> {
+  accept(options?: AbortOptions): Promise<Accepted> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = throwIfAborted(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.#closed) return Promise.reject(new SocketClosedError('accept', this.#where()));
     const next = this.#pending.shift();
     if (next !== undefined) return Promise.resolve(next);
     const timeout = this.#timeout;
     if (timeout === 0) return Promise.reject(new WouldBlockError('accept', this.#where()));
     return new Promise<Accepted>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, timer: undefined };
+      const w: Waiter = { resolve, reject, timer: undefined, unlisten: null };
       if (timeout !== null) {
-        w.timer = setTimeout(() => {
-          const i = this.#waiters.indexOf(w);
-          if (i !== -1) this.#waiters.splice(i, 1);
-          reject(new SocketTimeoutError('accept', timeout, this.#where()));
-        }, timeout * 1000);
+        w.timer = setTimeout(
+          () => this.#giveUp(w, new SocketTimeoutError('accept', timeout, this.#where())),
+          timeout * 1000,
+        );
       }
+      if (signal !== undefined) w.unlisten = onAbort(signal, () => this.#giveUp(w, signal.reason));
       this.#waiters.push(w);
     });
+  }
+
+  /** A waiting `accept()` times out or is aborted: it leaves the queue of waiters. */
+  #giveUp(w: Waiter, err: unknown): void {
+    const i = this.#waiters.indexOf(w);
+    if (i === -1) return;
+    this.#waiters.splice(i, 1);
+    settled(w);
+    w.reject(err);
   }
 
   /** Iterates over incoming connections until the listener is closed. */
@@ -327,25 +346,33 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
 
   /**
    * Stops listening (a Unix socket file is removed), resets connections nobody accepted,
-   * and rejects pending `accept()`s. Accepted sockets stay open. Idempotent.
+   * and rejects pending `accept()`s. Accepted sockets stay open (they are the caller's to
+   * close). Resolves once the listening handle is closed. Idempotent.
+   *
+   * A listener owes nobody a flush: `close()` and `destroy()` do the same, `destroy()`
+   * synchronously and without a promise.
    */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.destroy();
+    // net.Server's close callback waits for every accepted connection to end; the
+    // listening handle itself is closed at once, which is all we promise here.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** Stops listening at once (see `close()`). Idempotent. */
+  destroy(): void {
     if (this.#closed) return;
     this.#closed = true;
     const err = new SocketClosedError('accept', this.#where());
     for (const w of this.#waiters.splice(0)) {
-      clearTimeout(w.timer);
+      settled(w);
       w.reject(err);
     }
     for (const { socket } of this.#pending.splice(0)) socket.reset();
     // Nothing will accept the clients still in their TLS handshake.
     if (this.#tls) destroyHandshaking(this.#server);
-    await new Promise<void>((resolve) => {
-      // net.Server's close callback waits for every accepted connection to end; the
-      // listening handle itself is closed at once, which is all we promise here.
-      this.#server.close();
-      setImmediate(resolve);
-    });
+    this.#server.close();
   }
 
   /** `close()`, for `await using listener = …`. */
@@ -387,7 +414,7 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     const socket = Socket.fromNetSocket(raw, this.#socketOptions);
     const w = this.#waiters.shift();
     if (w !== undefined) {
-      clearTimeout(w.timer);
+      settled(w);
       w.resolve({ socket, address });
       return;
     }
@@ -405,7 +432,7 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
   #failOne(err: Error): void {
     const w = this.#waiters.shift();
     if (w === undefined) return;
-    clearTimeout(w.timer);
+    settled(w);
     w.reject(err);
   }
 
@@ -421,4 +448,10 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     if (a === null) return {};
     return a.family === 'unix' ? { path: a.path } : { address: a.address, port: a.port };
   }
+}
+
+/** A waiting `accept()` settles: its timer and abort listener go. */
+function settled(w: Waiter): void {
+  clearTimeout(w.timer);
+  if (w.unlisten !== null) w.unlisten();
 }

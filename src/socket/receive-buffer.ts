@@ -12,8 +12,9 @@
  * Every read (`recv`, `recvExactly`, `recvUntil`, a frame, a chunk of iteration) is an
  * `attempt` function that either takes what it needs from the queue in one synchronous
  * step or takes nothing. Reads complete strictly in call order, and a read that times
- * out is simply removed from the FIFO before it took anything, so bytes are never lost,
- * duplicated or reordered whatever mix of reads and timeouts the caller uses.
+ * out or is aborted (its `signal`) is simply removed from the FIFO before it took
+ * anything, so bytes are never lost, duplicated or reordered whatever mix of reads,
+ * timeouts and aborts the caller uses: the next read gets them.
  *
  * Flow control (after ws `socketOnData`/`receiverOnDrain`): when nobody waits and the
  * queue holds `highWaterMark` bytes or more, the source is paused; it resumes as soon as
@@ -22,6 +23,7 @@
  *
  * @module
  */
+import { onAbort } from '../internal/abort-signal.js';
 import { ByteQueue } from '../internal/byte-queue.js';
 
 /** Returned by an attempt that needs more bytes than are queued. */
@@ -49,6 +51,8 @@ export interface ReadWait {
   onTimeout: () => Error;
   /** When set, the read rejects at once with this error instead of waiting. */
   wouldBlock?: (() => Error) | null;
+  /** Aborts the read (it rejects with `signal.reason`, having taken nothing). */
+  signal?: AbortSignal | undefined;
 }
 
 interface Pending {
@@ -56,6 +60,8 @@ interface Pending {
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Removes the abort listener; null when the read has no signal (no listener, no closure). */
+  unlisten: (() => void) | null;
 }
 
 /** The default high-water mark of a socket's receive buffer: 1 MiB. */
@@ -138,7 +144,7 @@ export class ReceiveBuffer {
     const pending = this.#pending;
     this.#pending = [];
     for (const p of pending) {
-      clearTimeout(p.timer);
+      settled(p);
       p.reject(err);
     }
   }
@@ -149,6 +155,9 @@ export class ReceiveBuffer {
    */
   read<T>(attempt: ReadAttempt<T>, wait: ReadWait): Promise<T> {
     if (this.#abort !== null) return Promise.reject(this.#abort);
+    const signal = wait.signal;
+    // Already aborted: rejects before taking anything, even when bytes are queued.
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     if (this.#pending.length === 0) {
       try {
         const value = this.#try(attempt);
@@ -168,20 +177,31 @@ export class ReceiveBuffer {
         resolve: resolve as (value: unknown) => void,
         reject,
         timer: undefined,
+        unlisten: null,
       };
       if (wait.timeoutMs !== null) {
-        pending.timer = setTimeout(() => {
-          const i = this.#pending.indexOf(pending);
-          if (i === -1) return;
-          this.#pending.splice(i, 1);
-          reject(wait.onTimeout());
-          // The reads behind it may be satisfiable now (FIFO order no longer blocks them).
-          this.#pump();
-        }, wait.timeoutMs);
+        pending.timer = setTimeout(() => this.#giveUp(pending, wait.onTimeout()), wait.timeoutMs);
+      }
+      if (signal !== undefined) {
+        pending.unlisten = onAbort(signal, () => this.#giveUp(pending, signal.reason));
       }
       this.#pending.push(pending);
       this.#flow();
     });
+  }
+
+  /**
+   * A waiting read times out or is aborted: it leaves the FIFO having taken nothing, so
+   * its bytes stay queued for the next read.
+   */
+  #giveUp(pending: Pending, err: unknown): void {
+    const i = this.#pending.indexOf(pending);
+    if (i === -1) return;
+    this.#pending.splice(i, 1);
+    settled(pending);
+    pending.reject(err);
+    // The reads behind it may be satisfiable now (FIFO order no longer blocks them).
+    this.#pump();
   }
 
   /** Runs an attempt against the current state; `MORE` means wait. Throws to reject. */
@@ -203,13 +223,13 @@ export class ReceiveBuffer {
         value = this.#try(head.attempt);
       } catch (err) {
         this.#pending.shift();
-        clearTimeout(head.timer);
+        settled(head);
         head.reject(err);
         continue;
       }
       if (value === MORE) break;
       this.#pending.shift();
-      clearTimeout(head.timer);
+      settled(head);
       head.resolve(value);
     }
     this.#flow();
@@ -228,4 +248,10 @@ export class ReceiveBuffer {
       source.resumeReading();
     }
   }
+}
+
+/** A waiting read settles: its timer and its abort listener go. */
+function settled(p: Pending): void {
+  clearTimeout(p.timer);
+  if (p.unlisten !== null) p.unlisten();
 }

@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { type ErrorAddress, InvalidArgumentError, WouldBlockError } from '../errors.js';
+import { type AbortOptions, checkSignal } from '../internal/abort-signal.js';
 import { checkInteger } from '../internal/check-option.js';
 import type { Decoder } from '../framing/codec.js';
 import { FrameReader } from '../framing/frame-reader.js';
@@ -49,14 +50,14 @@ export class ReceivePath {
     this.#ctx = ctx;
   }
 
-  recv(maxBytes: number): Promise<Buffer> {
+  recv(maxBytes: number, options?: AbortOptions): Promise<Buffer> {
     checkSize(maxBytes, 'maxBytes');
-    return this.#read('recv', recvAttempt(maxBytes));
+    return this.#read('recv', recvAttempt(maxBytes), true, options?.signal);
   }
 
-  recvExactly(n: number): Promise<Buffer> {
+  recvExactly(n: number, options?: AbortOptions): Promise<Buffer> {
     checkInteger(n, 'n', 0);
-    return this.#read('recvExactly', exactlyAttempt(n, this.#ctx.where));
+    return this.#read('recvExactly', exactlyAttempt(n, this.#ctx.where), true, options?.signal);
   }
 
   recvUntil(delimiter: Uint8Array | string, options: RecvUntilOptions): Promise<Buffer> {
@@ -65,13 +66,15 @@ export class ReceivePath {
     const max = options.maxBytes ?? DEFAULT_RECV_UNTIL_MAX;
     checkSize(max, 'maxBytes');
     const keep = options.keepDelimiter ?? false;
-    return this.#read('recvUntil', untilAttempt(delim, max, keep, this.#ctx.where));
+    const attempt = untilAttempt(delim, max, keep, this.#ctx.where);
+    return this.#read('recvUntil', attempt, true, options.signal);
   }
 
-  async *frames<T>(decoder: Decoder<T>): AsyncIterableIterator<T> {
+  async *frames<T>(decoder: Decoder<T>, options?: AbortOptions): AsyncIterableIterator<T> {
+    const signal = checkSignal(options?.signal);
     const attempt = frameAttempt(new FrameReader(decoder, this.buffer.queue));
     for (;;) {
-      const step = await this.#read('recv', attempt, false);
+      const step = await this.#read('recv', attempt, false, signal);
       if ('end' in step) {
         yield* step.end;
         return;
@@ -80,10 +83,11 @@ export class ReceivePath {
     }
   }
 
-  async *chunks(): AsyncIterableIterator<Buffer> {
+  async *chunks(options?: AbortOptions): AsyncIterableIterator<Buffer> {
+    const signal = checkSignal(options?.signal);
     const attempt = chunkAttempt(this.#highWaterMark);
     for (;;) {
-      const chunk = await this.#read('recv', attempt, false);
+      const chunk = await this.#read('recv', attempt, false, signal);
       if (chunk === null) return;
       yield chunk;
     }
@@ -93,9 +97,21 @@ export class ReceivePath {
     return readableView((n) => this.#read('recv', recvAttempt(n), false), this.#highWaterMark);
   }
 
-  /** Queues a read; `honourNonBlocking: false` for iterators and views, which always wait. */
-  #read<T>(op: string, attempt: ReadAttempt<T>, honourNonBlocking = true): Promise<T> {
+  /**
+   * Queues a read; `honourNonBlocking: false` for iterators and views, which always wait.
+   * `signal` aborts it (see `ReceiveBuffer.read`: it leaves having taken nothing).
+   */
+  #read<T>(
+    op: string,
+    attempt: ReadAttempt<T>,
+    honourNonBlocking = true,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const ctx = this.#ctx;
+    if (signal !== undefined) {
+      checkSignal(signal);
+      if (signal.aborted) return Promise.reject(signal.reason);
+    }
     const refused = ctx.unreadable(op);
     if (refused !== null) return Promise.reject(refused);
     ctx.startReading?.();
@@ -106,6 +122,7 @@ export class ReceivePath {
       onTimeout: wait.onTimeout,
       wouldBlock:
         timeout === 0 && honourNonBlocking ? () => new WouldBlockError(op, ctx.where()) : null,
+      signal,
     });
   }
 }

@@ -12,6 +12,7 @@ import {
   WouldBlockError,
 } from '../errors.js';
 import type { Encoder } from '../framing/codec.js';
+import { type AbortOptions, raceAbort, throwIfAborted } from '../internal/abort-signal.js';
 import { toBuffer } from './to-buffer.js';
 import { socketWait, waitForEvent } from './wait.js';
 
@@ -45,25 +46,34 @@ export class SendPath {
     return this.#shut;
   }
 
-  /** Waits for room first, then writes; resolves to `data.length`. */
-  async send(data: Uint8Array | string): Promise<number> {
+  /**
+   * Waits for room first, then writes; resolves to `data.length`. Aborted while waiting
+   * for room, nothing was written.
+   */
+  async send(data: Uint8Array | string, options?: AbortOptions): Promise<number> {
+    const signal = throwIfAborted(options);
     const buf = toBuffer(data);
     const sock = this.#writable('send');
-    if (sock.writableNeedDrain || sock.connecting) await this.#drain(sock, 'send', false);
+    if (sock.writableNeedDrain || sock.connecting) await this.#drain(sock, 'send', false, signal);
     sock.write(buf);
     return buf.length;
   }
 
-  /** Writes, then waits for `drain` if the write filled the buffer. */
-  async sendAll(data: Uint8Array | string): Promise<void> {
+  /**
+   * Writes, then waits for `drain` if the write filled the buffer. Aborted while waiting
+   * for `drain`, the data was written all the same (Node holds it; it goes out in order).
+   */
+  async sendAll(data: Uint8Array | string, options?: AbortOptions): Promise<void> {
+    const signal = throwIfAborted(options);
     const buf = toBuffer(data);
     const sock = this.#writable('sendAll');
     this.#refuseIfFull(sock, 'sendAll');
-    if (!sock.write(buf)) await this.#drain(sock, 'sendAll', true);
+    if (!sock.write(buf)) await this.#drain(sock, 'sendAll', true, signal);
   }
 
   /** Encodes and writes one frame; several buffers go out in one corked write. */
-  async sendFrame<T>(encoder: Encoder<T>, frame: T): Promise<void> {
+  async sendFrame<T>(encoder: Encoder<T>, frame: T, options?: AbortOptions): Promise<void> {
+    const signal = throwIfAborted(options);
     const encoded = encoder.encode(frame);
     const sock = this.#writable('sendFrame');
     this.#refuseIfFull(sock, 'sendFrame');
@@ -75,18 +85,22 @@ export class SendPath {
     } else {
       ok = sock.write(encoded);
     }
-    if (!ok) await this.#drain(sock, 'sendFrame', true);
+    if (!ok) await this.#drain(sock, 'sendFrame', true, signal);
   }
 
-  /** Sends FIN once queued data is out; resolves when it is. Idempotent. */
-  async shutdown(sock: net.Socket): Promise<void> {
+  /**
+   * Sends FIN once queued data is out; resolves when it is. Idempotent. `signal` aborts
+   * the wait, not the FIN (it follows the data all the same).
+   */
+  async shutdown(sock: net.Socket, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted === true) throw signal.reason;
     if (this.#shut) return;
     this.#shut = true;
     const ctx = this.#ctx;
     const finished = waitForEvent(
       sock,
       'finish',
-      socketWait('shutdown', ctx.timeout(), ctx.where, ctx.error),
+      socketWait('shutdown', ctx.timeout(), ctx.where, ctx.error, signal),
     );
     sock.end();
     if (sock.writableFinished) {
@@ -116,7 +130,12 @@ export class SendPath {
     }
   }
 
-  async #drain(sock: net.Socket, op: string, afterWrite: boolean): Promise<void> {
+  async #drain(
+    sock: net.Socket,
+    op: string,
+    afterWrite: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     const ctx = this.#ctx;
     const timeout = ctx.timeout();
     if (timeout === 0) {
@@ -125,9 +144,9 @@ export class SendPath {
       throw new WouldBlockError(op, ctx.where());
     }
     if (sock.connecting) {
-      await ctx.connected();
+      await (signal === undefined ? ctx.connected() : raceAbort(ctx.connected(), signal));
       if (!sock.writableNeedDrain) return;
     }
-    await waitForEvent(sock, 'drain', socketWait(op, timeout, ctx.where, ctx.error));
+    await waitForEvent(sock, 'drain', socketWait(op, timeout, ctx.where, ctx.error, signal));
   }
 }

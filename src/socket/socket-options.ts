@@ -16,6 +16,7 @@
 import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import { InvalidArgumentError, UnsupportedOptionError } from '../errors.js';
+import type { AbortOptions } from '../internal/abort-signal.js';
 import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
 import { DEFAULT_RECEIVE_HIGH_WATER_MARK } from './receive-buffer.js';
 import { checkTimeout } from './wait.js';
@@ -48,8 +49,8 @@ export interface CloseOptions {
   wait?: boolean;
 }
 
-/** Options of `Socket.connect()`. */
-export interface ConnectOptions {
+/** Options of `Socket.connect()` (`signal` aborts the attempt: the socket is then destroyed). */
+export interface ConnectOptions extends AbortOptions {
   /** Overrides the socket's timeout for this connect only. */
   timeout?: number | null;
   /** The local address to connect from. */
@@ -63,7 +64,7 @@ export interface ConnectOptions {
 }
 
 /** Options of `Socket.recvUntil()`. */
-export interface RecvUntilOptions {
+export interface RecvUntilOptions extends AbortOptions {
   /** Most bytes to buffer while looking for the delimiter (delimiter included). Default 64 KiB. */
   maxBytes?: number;
   /** Keep the delimiter at the end of the result. Default false. */

@@ -9,12 +9,18 @@
  *  send / sendAll / sendFrame / writable() ─► SendPath ─► write() + 'drain'
  * ```
  *
- * Blocking modes follow Python's `settimeout`:
- * - `setTimeout(null)` (default): operations wait as long as needed;
- * - `setTimeout(s)` with `s > 0`: an operation that waits longer rejects with `SocketTimeoutError`;
- * - `setTimeout(0)` = `setBlocking(false)`: an operation that would wait rejects at once
- *   with `WouldBlockError`; `connect` rejects with `WouldBlockError` (errno `EINPROGRESS`)
- *   while the connection carries on, like Python's `BlockingIOError`.
+ * Blocking modes follow Python's `settimeout` (named `setOperationTimeout` here: Node's
+ * `net.Socket.setTimeout(ms)` is an idle timer, a different thing in another unit):
+ * - `setOperationTimeout(null)` (default): operations wait as long as needed;
+ * - `setOperationTimeout(s)` with `s > 0`: an operation that waits longer rejects with
+ *   `SocketTimeoutError`;
+ * - `setOperationTimeout(0)` = `setBlocking(false)`: an operation that would wait rejects
+ *   at once with `WouldBlockError`; `connect` rejects with `WouldBlockError` (errno
+ *   `EINPROGRESS`) while the connection carries on, like Python's `BlockingIOError`.
+ *
+ * Every operation that waits takes `{ signal }` last: an `AbortSignal` that makes it
+ * reject with `signal.reason` (internal/abort-signal.ts). An aborted read takes nothing:
+ * the next read gets the bytes.
  * @module
  */
 import * as net from 'node:net';
@@ -22,12 +28,19 @@ import type { Readable, Writable } from 'node:stream';
 import {
   type ErrorAddress,
   InvalidArgumentError,
+  InvalidStateError,
   NotConnectedError,
   SocketClosedError,
   type SocketkitError,
   WouldBlockError,
 } from '../errors.js';
 import type { Decoder, Encoder } from '../framing/codec.js';
+import {
+  type AbortOptions,
+  checkSignal,
+  raceAbort,
+  throwIfAborted,
+} from '../internal/abort-signal.js';
 import {
   type AddressLike,
   checkAddress,
@@ -57,6 +70,7 @@ import { checkTimeout, socketWait, waitForEvent } from './wait.js';
 // The contract names these types here too; their home is address.ts / socket-options.ts.
 export type { AddressInfo, AddressLike, TcpAddress, UnixAddress } from './address.js';
 export type {
+  AbortOptions,
   CloseOptions,
   ConnectOptions,
   PeerAddress,
@@ -71,6 +85,13 @@ export type {
  * Spares each close the cost of an error object and its stack trace.
  */
 const UNSEEN_CLOSE = new SocketClosedError('recv');
+
+/** The refusal of a read once `onData()` took the connection in push mode. */
+function pushModeError(op: string): InvalidStateError {
+  return new InvalidStateError(
+    `cannot ${op}: the connection is in push mode (onData() takes its bytes)`,
+  );
+}
 
 /**
  * A promise-based stream socket.
@@ -97,6 +118,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   #connecting: Promise<void> | null = null;
   /** True once the receive buffer is the consumer of the connection's bytes. */
   #reading = false;
+  /** True once `onData()` took the connection in push mode: reads are refused. */
+  #push = false;
 
   /**
    * Creates an unconnected socket; call `connect()` next.
@@ -116,6 +139,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     const input = new ReceivePath(this.#highWaterMark, {
       unreadable: (op) => {
         if (this.closed) return new SocketClosedError(op, this.where());
+        if (this.#push) return pushModeError(op);
         return this.socket === null ? new NotConnectedError(op) : null;
       },
       timeout: () => this.#timeout,
@@ -158,7 +182,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
 
   /**
    * Connects to `address`, trying every address the host name resolves to (Python's
-   * `socket.create_connection`).
+   * `socket.create_connection`). `signal` aborts the attempt (it rejects with
+   * `signal.reason`).
    * @throws {ConnectError} (`ConnectionRefusedError`, …), `SocketTimeoutError`, `HostNotFoundError`.
    */
   static async createConnection(
@@ -208,11 +233,15 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * Connects to `address`. On a non-blocking socket it rejects at once with
    * `WouldBlockError` (errno `EINPROGRESS`) while the connection carries on; call
    * `connect` again in blocking mode, or `connectEx`, to learn how it went. Calling it
-   * on a connected socket does nothing (Python raises `EISCONN`).
+   * on a connected socket does nothing (Python raises `EISCONN`). `options.signal`
+   * aborts the attempt it starts (the connection is destroyed, as after a failed
+   * connect), or only this call's wait when an attempt was already in progress.
    * @throws {ConnectError}, `ConnectionRefusedError`, `SocketTimeoutError`, `HostNotFoundError`, `WouldBlockError`.
    */
   async connect(address: AddressLike, options: ConnectOptions = {}): Promise<void> {
     const target = checkAddress(address);
+    const signal = checkSignal(options.signal);
+    if (signal?.aborted === true) throw signal.reason;
     if (this.closed) throw new SocketClosedError('connect', errorWhere(target));
     if (this.#family !== undefined && (this.#family === 'unix') !== isUnixAddress(target)) {
       throw new InvalidArgumentError(
@@ -236,9 +265,14 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
         sock,
         options.tls ? 'secureConnect' : 'connect',
         timeout,
+        signal,
       );
     } else if (timeout === 0) {
       throw new WouldBlockError('connect', { ...errorWhere(target), errno: 'EALREADY' });
+    } else if (signal !== undefined) {
+      // Someone else's attempt: the signal aborts this wait only.
+      await raceAbort(this.#connecting, signal);
+      return;
     }
     if (timeout === 0) {
       throw new WouldBlockError('connect', { ...errorWhere(target), errno: 'EINPROGRESS' });
@@ -249,12 +283,14 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   /**
    * Like `connect` but resolves to `0` on success or to the errno string (`ECONNREFUSED`,
    * `ETIMEDOUT`, `EINPROGRESS`, `EALREADY`, …) instead of rejecting (Python's `connect_ex`).
+   * An abort is no errno: it still rejects with `signal.reason`.
    */
   async connectEx(address: AddressLike, options: ConnectOptions = {}): Promise<number | string> {
     try {
       await this.connect(address, options);
       return 0;
     } catch (err) {
+      if (options.signal?.aborted === true && err === options.signal.reason) throw err;
       const e = err as { errno?: unknown; code?: unknown };
       if (typeof e.errno === 'string') return e.errno;
       return typeof e.code === 'string' ? e.code : 'EIO';
@@ -266,15 +302,24 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     return this.#connecting !== null;
   }
 
-  #waitConnected(sock: net.Socket, event: string, timeout: number | null): Promise<void> {
+  #waitConnected(
+    sock: net.Socket,
+    event: string,
+    timeout: number | null,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const where = (): ErrorAddress => this.where();
-    const attempt = waitForEvent(sock, event, socketWait('connect', timeout, where)).then(
+    const wait = socketWait('connect', timeout, where, undefined, signal);
+    const attempt = waitForEvent(sock, event, wait).then(
       () => {
         this.#options?.apply(sock, this.#family === 'unix');
       },
-      (err: SocketkitError) => {
+      (err: unknown) => {
         sock.destroy();
-        this.recordError(err);
+        // An abort is not the connection's failure: a later connect says "closed".
+        if (!(signal?.aborted === true && err === signal.reason)) {
+          this.recordError(err as SocketkitError);
+        }
         throw err;
       },
     );
@@ -317,15 +362,17 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * synchronously, so switching from reads to push mode never loses or reorders a byte.
    */
   override onData(consumer: DataConsumer): Promise<void> {
-    // From now on the buffer takes no bytes (a later read would wait, never steal them
-    // from the consumer), and it no longer flow-controls the connection.
+    // From now on the buffer takes no bytes and no longer flow-controls the connection;
+    // a read (waiting now or made later) would wait for ever, so it is refused at once.
     this.#reading = true;
     const input = this.#in;
     let queued: Buffer | null = null;
     if (input !== null && !this.closed) {
       input.buffer.detach();
       if (input.buffer.queue.length > 0) queued = input.buffer.queue.takeAll();
+      if (input.buffer.waiting > 0) input.buffer.abort(pushModeError('recv'));
     }
+    this.#push = true;
     // The consumer is installed (and the buffer's hold cleared) before the replay, so a
     // pauseReading() the consumer makes while handling the replayed bytes holds.
     const settled = super.onData(consumer);
@@ -337,19 +384,21 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
 
   /**
    * Receives at most `maxBytes` bytes: whatever is queued, or waits for the next chunk.
+   * `options.signal` aborts the wait; an aborted read takes nothing (the next gets the bytes).
    * @returns the bytes; an empty buffer when the peer closed the stream (EOF).
-   * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
+   * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`,
+   *   `InvalidStateError` (after `onData()`).
    */
-  recv(maxBytes: number): Promise<Buffer> {
-    return this.#input().recv(maxBytes);
+  recv(maxBytes: number, options?: AbortOptions): Promise<Buffer> {
+    return this.#input().recv(maxBytes, options);
   }
 
   /**
    * Receives exactly `n` bytes, waiting for as many chunks as needed.
    * @throws {IncompleteReadError} when the peer closes first (the bytes stay readable with `recv`).
    */
-  recvExactly(n: number): Promise<Buffer> {
-    return this.#input().recvExactly(n);
+  recvExactly(n: number, options?: AbortOptions): Promise<Buffer> {
+    return this.#input().recvExactly(n, options);
   }
 
   /**
@@ -368,8 +417,16 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * non-blocking mode; a timeout still applies.
    * @throws {DecoderError} (`FrameTooLongError`, `CorruptFrameError`, …) from the decoder.
    */
-  frames<T>(decoder: Decoder<T>): AsyncIterableIterator<T> {
-    return this.#input().frames(decoder);
+  frames<T>(decoder: Decoder<T>, options?: AbortOptions): AsyncIterableIterator<T> {
+    return this.#input().frames(decoder, options);
+  }
+
+  /**
+   * Received chunks until EOF (waits even in non-blocking mode); what `for await (… of
+   * sock)` iterates, with a `signal` that ends the iteration by rejecting.
+   */
+  chunks(options?: AbortOptions): AsyncIterableIterator<Buffer> {
+    return this.#input().chunks(options);
   }
 
   /** Async iteration over received chunks until EOF (waits even in non-blocking mode). */
@@ -384,22 +441,23 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * writes, so it resolves to `data.length` (Python's `send` may accept less).
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
-  send(data: Uint8Array | string): Promise<number> {
-    return this.#output().send(data);
+  send(data: Uint8Array | string, options?: AbortOptions): Promise<number> {
+    return this.#output().send(data, options);
   }
 
   /**
    * Sends all of `data`; resolves once `write()` accepted it or, when that filled the
-   * buffer, on `'drain'` (Python's `sendall`).
+   * buffer, on `'drain'` (Python's `sendall`). Aborted (`options.signal`) while waiting
+   * for `'drain'`, the data stays written: only the wait ends.
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
-  sendAll(data: Uint8Array | string): Promise<void> {
-    return this.#output().sendAll(data);
+  sendAll(data: Uint8Array | string, options?: AbortOptions): Promise<void> {
+    return this.#output().sendAll(data, options);
   }
 
   /** Encodes `frame` with `encoder` and sends it, with the backpressure of `sendAll`. */
-  sendFrame<T>(encoder: Encoder<T>, frame: T): Promise<void> {
-    return this.#output().sendFrame(encoder, frame);
+  sendFrame<T>(encoder: Encoder<T>, frame: T, options?: AbortOptions): Promise<void> {
+    return this.#output().sendFrame(encoder, frame, options);
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────
@@ -407,12 +465,15 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   /**
    * Shuts down one or both directions. `write`: sends FIN once queued data is out (the
    * peer sees EOF, we can still receive). `read`: `recv` returns EOF from now on, and
-   * queued and later bytes are discarded.
+   * queued and later bytes are discarded. `options.signal` aborts the wait for the FIN
+   * to go out (not the FIN).
    */
-  async shutdown(how: 'read' | 'write' | 'both'): Promise<void> {
+  async shutdown(how: 'read' | 'write' | 'both', options?: AbortOptions): Promise<void> {
     if (how !== 'read' && how !== 'write' && how !== 'both') {
       throw new InvalidArgumentError(`how must be 'read', 'write' or 'both', got ${String(how)}`);
     }
+    // Already aborted: nothing is shut, in either direction.
+    const signal = throwIfAborted(options);
     if (this.closed) throw new SocketClosedError('shutdown', this.where());
     const sock = this.socket;
     if (sock === null) throw new NotConnectedError('shutdown');
@@ -424,7 +485,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       buffer.queue.clear();
       buffer.end();
     }
-    if (how !== 'read') await this.#output().shutdown(sock);
+    if (how !== 'read') await this.#output().shutdown(sock, signal);
   }
 
   /**
@@ -490,17 +551,20 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     return sock;
   }
 
-  /** Sets the timeout (seconds) of every operation that waits; `null` = none; `0` = non-blocking. */
-  setTimeout(seconds: number | null): void {
+  /**
+   * Sets the timeout (seconds) of every operation that waits; `null` = none; `0` =
+   * non-blocking (Python's `settimeout`; not Node's `net.Socket.setTimeout(ms)`, an idle timer).
+   */
+  setOperationTimeout(seconds: number | null): void {
     this.#timeout = checkTimeout(seconds);
   }
 
-  /** The timeout in seconds; `null` = blocking without limit; `0` = non-blocking. */
-  getTimeout(): number | null {
+  /** The operation timeout in seconds; `null` = blocking without limit; `0` = non-blocking. */
+  getOperationTimeout(): number | null {
     return this.#timeout;
   }
 
-  /** `setBlocking(false)` = `setTimeout(0)`; `setBlocking(true)` = `setTimeout(null)` (as in Python). */
+  /** `setBlocking(false)` = `setOperationTimeout(0)`; `setBlocking(true)` = `setOperationTimeout(null)` (as in Python). */
   setBlocking(flag: boolean): void {
     this.#timeout = flag ? null : 0;
   }

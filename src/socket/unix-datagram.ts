@@ -31,6 +31,7 @@ import {
   UnsupportedOptionError,
   WouldBlockError,
 } from '../errors.js';
+import { type AbortOptions, raceAbort, throwIfAborted } from '../internal/abort-signal.js';
 import { checkInteger } from '../internal/check-option.js';
 import type { PeerAddress, SocketAddress } from './address.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
@@ -211,7 +212,9 @@ export class UnixDatagramSocket implements DatagramTransport {
   }
 
   /** Fixes the peer: `send()` and `recv()` then talk to it only. */
-  async connect(address: SocketAddress): Promise<void> {
+  async connect(address: SocketAddress, options?: AbortOptions): Promise<void> {
+    // Connecting a Unix datagram socket does not wait: only an aborted signal refuses it.
+    throwIfAborted(options);
     const path = checkPath(address, 'connect address');
     this.#check('connect');
     const status = this.#binding.connect(this.#fd, path);
@@ -221,27 +224,38 @@ export class UnixDatagramSocket implements DatagramTransport {
 
   /**
    * Sends one datagram to the socket at `address.path`; resolves to the bytes sent.
-   * A full send buffer is retried until the socket's timeout.
+   * A full send buffer is retried until the socket's timeout, or until `options.signal`
+   * aborts (nothing was sent then).
    * @throws {ConnectError} (ECONNREFUSED, ENOENT) when nothing is bound at the path.
    */
-  async sendTo(data: Uint8Array | string, address: SocketAddress): Promise<number> {
+  async sendTo(
+    data: Uint8Array | string,
+    address: SocketAddress,
+    options?: AbortOptions,
+  ): Promise<number> {
+    const signal = throwIfAborted(options);
     const path = checkPath(address, 'destination');
-    return this.#send(toBuffer(data), path);
+    return this.#send(toBuffer(data), path, signal);
   }
 
-  /** Sends to the connected peer. */
-  async send(data: Uint8Array | string): Promise<number> {
+  /** Sends to the connected peer (`options.signal` as for `sendTo`). */
+  async send(data: Uint8Array | string, options?: AbortOptions): Promise<number> {
+    const signal = throwIfAborted(options);
     if (this.#peer === null) {
       throw new InvalidArgumentError(
         'send() needs a connected socket: call connect() or use sendTo()',
       );
     }
-    return this.#send(toBuffer(data), this.#peer);
+    return this.#send(toBuffer(data), this.#peer, signal);
   }
 
-  /** Receives one datagram, keeping at most `maxBytes` of it. */
-  async recvFrom(maxBytes: number): Promise<Datagram> {
+  /**
+   * Receives one datagram, keeping at most `maxBytes` of it. An aborted receive
+   * (`options.signal`) takes no datagram: the next receive gets it.
+   */
+  async recvFrom(maxBytes: number, options?: AbortOptions): Promise<Datagram> {
     checkInteger(maxBytes, 'maxBytes', 0);
+    const signal = throwIfAborted(options);
     this.#check('recvfrom');
     const timeout = this.#timeout;
     const d = await this.#queue.shift({
@@ -249,6 +263,7 @@ export class UnixDatagramSocket implements DatagramTransport {
       onTimeout: () =>
         new SocketTimeoutError('recvfrom', timeout ?? 0, { path: this.#path ?? undefined }),
       wouldBlock: timeout === 0 ? () => new WouldBlockError('recvfrom') : null,
+      signal,
     });
     const truncated = d.data.length > maxBytes;
     return {
@@ -259,8 +274,8 @@ export class UnixDatagramSocket implements DatagramTransport {
   }
 
   /** Receives one datagram's payload from the connected peer. */
-  async recv(maxBytes: number): Promise<Buffer> {
-    return (await this.recvFrom(maxBytes)).data;
+  async recv(maxBytes: number, options?: AbortOptions): Promise<Buffer> {
+    return (await this.recvFrom(maxBytes, options)).data;
   }
 
   /** The bound path (`''` when unbound). */
@@ -275,11 +290,13 @@ export class UnixDatagramSocket implements DatagramTransport {
     return { family: 'unix', path: this.#peer };
   }
 
-  setTimeout(seconds: number | null): void {
+  /** Sets the timeout of waiting operations (seconds); `null` = none; `0` = non-blocking. */
+  setOperationTimeout(seconds: number | null): void {
     this.#timeout = checkTimeout(seconds);
   }
 
-  getTimeout(): number | null {
+  /** The operation timeout in seconds (`null` = none, `0` = non-blocking). */
+  getOperationTimeout(): number | null {
     return this.#timeout;
   }
 
@@ -287,8 +304,16 @@ export class UnixDatagramSocket implements DatagramTransport {
     this.#timeout = flag ? null : 0;
   }
 
-  /** Closes the socket; waiting receives reject with `SocketClosedError`. Does not unlink the path. */
+  /**
+   * Closes the socket; waiting receives reject with `SocketClosedError`. Does not unlink
+   * the path. Closing a datagram socket never waits: `destroy()` is the same, synchronously.
+   */
   async close(): Promise<void> {
+    this.destroy();
+  }
+
+  /** Closes at once (see `close()`). Idempotent. */
+  destroy(): void {
     if (this.#fd === -1) return;
     const fd = this.#fd;
     this.#fd = -1;
@@ -340,7 +365,7 @@ export class UnixDatagramSocket implements DatagramTransport {
     for (const wake of writable) wake();
   }
 
-  async #send(buf: Buffer, path: string): Promise<number> {
+  async #send(buf: Buffer, path: string, signal: AbortSignal | undefined): Promise<number> {
     const deadline = this.#timeout === null ? null : Date.now() + this.#timeout * 1000;
     for (let attempt = 0; ; attempt++) {
       this.#check('send');
@@ -358,15 +383,15 @@ export class UnixDatagramSocket implements DatagramTransport {
       if (deadline !== null && Date.now() >= deadline) {
         throw new SocketTimeoutError('send', this.#timeout ?? 0, { path });
       }
-      if (status === 1) {
-        // `send` on a connected socket armed the addon's writable watcher.
-        await new Promise<void>((resolve) => {
-          this.#writable.push(resolve);
-          setTimeout(resolve, 100).unref();
-        });
-      } else {
-        await sleep(Math.min(2 ** attempt, 50));
-      }
+      const wait =
+        status === 1
+          ? // `send` on a connected socket armed the addon's writable watcher.
+            new Promise<void>((resolve) => {
+              this.#writable.push(resolve);
+              setTimeout(resolve, 100).unref();
+            })
+          : sleep(Math.min(2 ** attempt, 50));
+      await (signal === undefined ? wait : raceAbort(wait, signal));
     }
   }
 }

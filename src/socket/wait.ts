@@ -1,9 +1,10 @@
 /**
- * Waiting for one event of a socket with a timeout, turning `error` and `close` into
- * rejections: the building block of connect, drain and shutdown.
+ * Waiting for one event of a socket with a timeout and an abort signal, turning `error`
+ * and `close` into rejections: the building block of connect, drain and shutdown.
  * @module
  */
 import type { EventEmitter } from 'node:events';
+import { onAbort } from '../internal/abort-signal.js';
 import {
   type ErrorAddress,
   fromSystemError,
@@ -21,17 +22,26 @@ export interface EventWait {
   convert: (err: unknown) => Error;
   /** The rejection when the emitter closes before the event. */
   closedError: () => Error;
+  /** Aborts the wait: it rejects with `signal.reason` (see internal/abort-signal.ts). */
+  signal?: AbortSignal | undefined;
 }
 
-/** Resolves on `event`; rejects on `error`, on `close` and on timeout. Removes its listeners either way. */
+/**
+ * Resolves on `event`; rejects on `error`, on `close`, on timeout and when `wait.signal`
+ * aborts (at once if it already has). Removes its listeners either way.
+ */
 export function waitForEvent(emitter: EventEmitter, event: string, wait: EventWait): Promise<void> {
+  const signal = wait.signal;
+  if (signal?.aborted === true) return Promise.reject(signal.reason);
   return new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
+    let unlisten: (() => void) | null = null;
     const cleanup = (): void => {
       clearTimeout(timer);
       emitter.off(event, onEvent);
       emitter.off('error', onError);
       emitter.off('close', onClose);
+      if (unlisten !== null) unlisten();
     };
     const onEvent = (): void => {
       cleanup();
@@ -53,6 +63,12 @@ export function waitForEvent(emitter: EventEmitter, event: string, wait: EventWa
         cleanup();
         reject(wait.onTimeout());
       }, wait.timeoutMs);
+    }
+    if (signal !== undefined) {
+      unlisten = onAbort(signal, () => {
+        cleanup();
+        reject(signal.reason);
+      });
     }
   });
 }
@@ -86,8 +102,10 @@ export function socketWait(
   timeout: number | null,
   where: () => ErrorAddress,
   failure: () => Error | null = () => null,
+  signal?: AbortSignal,
 ): EventWait {
   return {
+    signal,
     timeoutMs: timeout === null || timeout === 0 ? null : timeout * 1000,
     onTimeout: () => new SocketTimeoutError(op, timeout ?? 0, where()),
     convert: (err) => fromSystemError(err, { ...where(), syscall: op }),

@@ -37,7 +37,7 @@ describe('bench explains a server rate limit', () => {
   it('sntp against the default KoD limiter', async (t) => {
     const { handler } = createSntpHandler();
     const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler }).listen();
-    t.after(() => s.close());
+    t.after(() => s.destroy());
     void s.serveForever();
     const port = String((s.address as { port: number }).port);
     const r = await runCli([

@@ -47,8 +47,8 @@ describe('guest names after Redis restarts empty', () => {
       prefix: 'guests',
       historyLimit: 10,
       blockMs: 200,
-      commandTimeout: 1000,
-      readTimeout: 1000,
+      commandTimeoutMs: 1000,
+      readTimeoutMs: 1000,
     });
     server = await startChat(
       { history: 0, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } },

@@ -60,8 +60,8 @@ describe('a hung Redis is detected', () => {
         prefix: 'hung',
         historyLimit: 10,
         blockMs: 200,
-        commandTimeout: 500,
-        readTimeout: 500,
+        commandTimeoutMs: 500,
+        readTimeoutMs: 500,
       });
       server = await startChat(
         { history: 10, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } },

@@ -48,7 +48,7 @@ describe('chat rooms on Redis are bounded', async () => {
     historyBytes: 1000,
     maxRooms: 2,
     roomGrace: 1,
-    ttl: 1500,
+    ttlMs: 1500,
     blockMs: 200,
   };
 

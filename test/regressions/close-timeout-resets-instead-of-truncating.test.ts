@@ -33,7 +33,7 @@ test(
     });
     await server.listen();
     void server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const port = server.address.family === 'unix' ? 0 : server.address.port;
     const closed = new Promise<void>((resolve) => {
       const onClose = (): void => {

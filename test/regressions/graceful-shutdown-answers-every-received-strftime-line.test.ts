@@ -27,7 +27,7 @@ test('strftime answers every line it received before stopping on shutdown', asyn
   const server = new TcpServer({ host: '127.0.0.1', port: 0, handler: stream });
   await server.listen();
   const serving = server.serveForever();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   const port = server.address.family === 'unix' ? 0 : server.address.port;
 
   const client = connect(port, '127.0.0.1');

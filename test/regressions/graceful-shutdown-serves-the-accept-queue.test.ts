@@ -35,7 +35,7 @@ test(
     const server = new TcpServer({ host: '127.0.0.1', port: 0, handler: echoStream });
     await server.listen();
     const serving = server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const port = server.address.family === 'unix' ? 0 : server.address.port;
 
     const clients = spawn('python3', [FIXTURE, String(port), String(CLIENTS), fifo], {

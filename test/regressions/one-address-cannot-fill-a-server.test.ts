@@ -62,7 +62,7 @@ test('an address at its cap is refused with a line; other addresses are still se
   const events = refusals();
   t.after(events.stop);
   const server = await new TcpServer({ port: 0, maxConnectionsPerIp: 3, handler: greet }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const { port } = server.address as { port: number };
   const mine = await Promise.all([1, 2, 3].map(() => client({ port, host: '127.0.0.1' })));
@@ -104,7 +104,7 @@ test('an address opening connections faster than acceptRate is refused', async (
     acceptBurst: 2,
     handler: greet,
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const { port } = server.address as { port: number };
   const firsts: string[] = [];
@@ -130,7 +130,7 @@ test('0 disables both limits; Unix socket clients are not counted per address', 
     acceptBurst: 1,
     handler: greet,
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const clients = await Promise.all([1, 2, 3].map(() => client({ path })));
   t.after(() => clients.forEach((c) => c.sock.destroy()));
@@ -144,7 +144,7 @@ test('0 disables both limits; Unix socket clients are not counted per address', 
     acceptRate: 0,
     handler: greet,
   }).listen();
-  t.after(() => open.close());
+  t.after(() => open.destroy());
   void open.serveForever();
   const { port } = open.address as { port: number };
   const many = await Promise.all(

@@ -37,7 +37,7 @@ test('a flood of refused clients that never close holds a bounded number of desc
     acceptRate: 0,
     handler: hold,
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const { port } = server.address as { port: number };
   const holder = net.connect({ port, host: '127.0.0.1' });

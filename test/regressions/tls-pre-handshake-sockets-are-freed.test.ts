@@ -78,7 +78,7 @@ describe('TLS connections before their handshake', { skip }, () => {
       acceptRate: 0,
       handler: echo,
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     const baseline = openFds();
@@ -126,7 +126,7 @@ describe('TLS connections before their handshake', { skip }, () => {
       maxConnectionsPerIp: 8,
       handler: echo,
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     const silent = Array.from({ length: 9 }, () => rawClient(port, false));
@@ -151,7 +151,7 @@ describe('TLS connections before their handshake', { skip }, () => {
       handshakeTimeout: 0.2,
       handler: echo,
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     const client = tls.connect({ port, host: '127.0.0.1', ca: pem!.cert, servername: 'localhost' });

@@ -78,7 +78,7 @@ test('the table of sources stays bounded under many sources (127.0.3.x)', async 
     handler: (packet, ctx) => ctx.send(packet),
     rateLimit: { rate: 1, burst: 1, maxSources: 16 },
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const port = (server.address as { port: number }).port;
   for (let i = 1; i <= 64; i++) {

@@ -115,7 +115,7 @@ test('a stale socket file (its server killed) is removed, by the CLI and the ser
 
   const forServer = await stale('server.sock');
   const server = await new UnixStreamServer({ path: forServer, handler: async () => {} }).listen();
-  await server.close();
+  await server.destroy();
   assert.equal(await claimUnixSocketPath(join(dir, 'absent.sock')), false);
 });
 

@@ -41,6 +41,40 @@ expectTypeOf(sock).toMatchTypeOf<AsyncDisposable>();
 // @ts-expect-error: a number is not data to send
 void sock.sendAll(42);
 
+// Every waiting operation takes { signal } last, in one shape.
+declare const signal: AbortSignal;
+void sock.recv(10, { signal });
+void sock.recvExactly(10, { signal });
+void sock.recvUntil('\n', { maxBytes: 100, signal });
+void sock.frames(new LineCodec(), { signal });
+void sock.chunks({ signal });
+void sock.send('x', { signal });
+void sock.sendAll('x', { signal });
+void sock.sendFrame(new LineCodec(), 'x', { signal });
+void sock.shutdown('write', { signal });
+void sock.connect({ host: '127.0.0.1', port: 7 }, { signal, timeout: 5 });
+void sock.connectEx({ host: '127.0.0.1', port: 7 }, { signal });
+void Socket.createConnection({ host: '127.0.0.1', port: 7 }, { signal });
+declare const listenerForSignal: Listener;
+void listenerForSignal.accept({ signal });
+declare const anyDatagram: DatagramTransport;
+void anyDatagram.recvFrom(10, { signal });
+void anyDatagram.recv(10, { signal });
+void anyDatagram.sendTo('x', { host: '127.0.0.1', port: 7 }, { signal });
+void anyDatagram.send('x', { signal });
+// @ts-expect-error: a signal goes in the options object, not as a bare argument
+void sock.recv(10, signal);
+
+// The operation timeout is in seconds and named apart from Node's setTimeout(ms).
+expectTypeOf(sock.setOperationTimeout).parameter(0).toEqualTypeOf<number | null>();
+expectTypeOf(sock.getOperationTimeout).returns.toEqualTypeOf<number | null>();
+// @ts-expect-error: renamed (Node's net.Socket.setTimeout is an idle timer in milliseconds)
+sock.setTimeout(5);
+// close() graceful, destroy() abrupt, on every socket.
+expectTypeOf(sock.destroy).returns.toEqualTypeOf<void>();
+expectTypeOf(listenerForSignal.destroy).returns.toEqualTypeOf<void>();
+expectTypeOf(anyDatagram.destroy).returns.toEqualTypeOf<void>();
+
 // frames(codec) yields the codec's frame type.
 expectTypeOf(sock.frames(new LineCodec())).toEqualTypeOf<AsyncIterableIterator<string>>();
 expectTypeOf(sock.frames(new LineCodec({ encoding: null }))).toEqualTypeOf<

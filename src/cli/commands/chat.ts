@@ -136,7 +136,7 @@ async function runChat(
         : (certificateError(err, message) ?? certificateError(cause, message));
     throw refused ?? err;
   }
-  sock.setTimeout(null);
+  sock.setOperationTimeout(null);
   const send = (line: string): void => {
     sock.sendAll(`${line}\n`).catch(() => {});
   };

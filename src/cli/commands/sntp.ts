@@ -102,7 +102,7 @@ export const sntpCommand: CommandFactory = (io, setExitCode) =>
             `${JSON.stringify({
               host,
               address: r.address,
-              time: new Date(r.serverTime).toISOString(),
+              time: new Date(r.serverTimeMs).toISOString(),
               offset: r.offset,
               delay: r.delay,
               synchDistance: synchDistance(r),

@@ -7,7 +7,7 @@
  *
  * ```
  *  bytes ─▶ LineSplitter ─▶ rate limit ─▶ one-at-a-time queue ─▶ commands / hub.say()
- *   │             └ partial line + flushDelay ms of silence ─▶ a line (newline-less clients)
+ *   │             └ partial line + flushDelayMs ms of silence ─▶ a line (newline-less clients)
  *   └◀─ pause / resume: over PAUSE_AT lines (or bytes) queued, the session stops reading
  *  hub ─▶ deliver() ─▶ format ─▶ sink.write()   (never awaited: a slow client never slows
  *                                                 the others; over maxQueueBytes it is cut)
@@ -65,7 +65,7 @@ export interface SessionLimits {
   /** Longest line in bytes; longer lines are dropped with a notice. */
   maxLineLength: number;
   /** Milliseconds a partial line may wait for its newline before it is sent anyway (0: forever). */
-  flushDelay: number;
+  flushDelayMs: number;
   /** Sustained lines per second (0: no limit). */
   rateLimit: number;
   /** Lines that may arrive at once before the rate applies. */
@@ -460,12 +460,12 @@ export class ChatSession {
       clearTimeout(this.#flushTimer);
       this.#flushTimer = null;
     }
-    if (this.#limits.flushDelay <= 0 || this.#splitter.pending === 0) return;
+    if (this.#limits.flushDelayMs <= 0 || this.#splitter.pending === 0) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
       const line = this.#splitter.flush();
       if (line !== null && this.#state === 'open') this.#acceptLine(line);
-    }, this.#limits.flushDelay);
+    }, this.#limits.flushDelayMs);
     this.#flushTimer.unref();
   }
 

@@ -69,7 +69,7 @@ export const DEFAULT_HUB_OPTIONS: ChatHubOptions = {
   roomGrace: 60,
   limits: {
     maxLineLength: 4096,
-    flushDelay: 200,
+    flushDelayMs: 200,
     rateLimit: 20,
     rateBurst: 40,
     maxQueueBytes: 1024 * 1024,

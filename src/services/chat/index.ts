@@ -72,12 +72,12 @@ export const chatOptions: readonly ServiceOption[] = [
     defaultValue: 'socketkit:chat',
   },
   {
-    flags: '--bus-timeout <ms>',
-    key: 'busTimeout',
+    flags: '--bus-timeout-ms <ms>',
+    key: 'busTimeoutMs',
     description:
       'Redis bus: a command or read unanswered this long means the bus is down (clients are told)',
     defaultValue: 2000,
-    parse: integerOption('bus-timeout', 50),
+    parse: integerOption('bus-timeout-ms', 50),
   },
   {
     flags: '--history <n>',
@@ -122,11 +122,11 @@ export const chatOptions: readonly ServiceOption[] = [
     parse: integerOption('max-line-length', 16),
   },
   {
-    flags: '--flush-delay <ms>',
-    key: 'flushDelay',
+    flags: '--flush-delay-ms <ms>',
+    key: 'flushDelayMs',
     description: 'a partial line waiting this long is sent as a message (0: wait for the newline)',
-    defaultValue: L.flushDelay,
-    parse: integerOption('flush-delay', 0),
+    defaultValue: L.flushDelayMs,
+    parse: integerOption('flush-delay-ms', 0),
   },
   {
     flags: '--rate-limit <lines/s>',
@@ -182,7 +182,7 @@ export function hubOptionsFrom(options: Record<string, unknown>): ChatHubOptions
     roomGrace: read<number>(options, 'roomGrace'),
     limits: {
       maxLineLength: read<number>(options, 'maxLineLength'),
-      flushDelay: read<number>(options, 'flushDelay'),
+      flushDelayMs: read<number>(options, 'flushDelayMs'),
       rateLimit: read<number>(options, 'rateLimit'),
       rateBurst: read<number>(options, 'rateBurst'),
       maxQueueBytes: read<number>(options, 'maxQueue'),
@@ -209,8 +209,8 @@ export async function createBus(
   spec: string,
   options: BusLimits & {
     prefix?: string;
-    /** Redis: a command or read unanswered this long (ms) means the bus is down. */
-    timeout?: number;
+    /** Redis: a command or read unanswered this many milliseconds means the bus is down. */
+    timeoutMs?: number;
     /** Redis: largest event read back (bytes). */
     maxEventBytes?: number;
   } = {},
@@ -228,9 +228,9 @@ export async function createBus(
     url: spec,
     prefix: options.prefix ?? 'socketkit:chat',
     ...limits,
-    ...(options.timeout === undefined
+    ...(options.timeoutMs === undefined
       ? {}
-      : { commandTimeout: options.timeout, readTimeout: options.timeout }),
+      : { commandTimeoutMs: options.timeoutMs, readTimeoutMs: options.timeoutMs }),
     ...(options.maxEventBytes === undefined ? {} : { maxEventBytes: options.maxEventBytes }),
   });
 }
@@ -252,7 +252,7 @@ export async function createChat(
     historyBytes: hubOptions.historyBytes,
     maxRooms: hubOptions.maxRooms,
     roomGrace: hubOptions.roomGrace,
-    timeout: read<number>(options, 'busTimeout'),
+    timeoutMs: read<number>(options, 'busTimeoutMs'),
     // Escaping can make a line's text up to 4 times longer, plus the event's JSON.
     maxEventBytes: Math.max(64 * 1024, hubOptions.limits.maxLineLength * 8 + 1024),
   });

@@ -11,15 +11,15 @@
  *  <prefix>:topic:<room>      string  the room's topic
  *  <prefix>:roomnodes:<room>  hash    nodeId → deadline (ms): nodes with members there
  *  <prefix>:rooms             zset    room → deadline (ms): the open rooms (maxRooms)
- *  <prefix>:nick:<nick>       string  nodeId, PX ttl: a nickname's owner (heartbeat)
- *  <prefix>:node:<nodeId>     hash    nick → room of that node's members (PX ttl)
+ *  <prefix>:nick:<nick>       string  nodeId, PX ttlMs: a nickname's owner (heartbeat)
+ *  <prefix>:node:<nodeId>     hash    nick → room of that node's members (PX ttlMs)
  *  <prefix>:nodes             zset    nodeId → last heartbeat (ms): who is alive
  *  <prefix>:guest             counter user<N> numbers
  *  <prefix>:epoch             string  changes when Redis lost its data (restart without persistence)
  * ```
  *
  * Rooms: every key of a room expires. A node with members in a room pushes the room's
- * deadline to `ttl + roomGrace` from now at each heartbeat; when its last member leaves
+ * deadline to `ttlMs + roomGrace` from now at each heartbeat; when its last member leaves
  * and no other live node has members there, the deadline becomes `roomGrace` from now.
  * Past the deadline the room is forgotten (its keys expire, the `rooms` entry is
  * removed) and a later join starts an empty room. Deadlines use Redis's clock (`TIME`
@@ -30,8 +30,8 @@
  * order per room. Everything read back is checked (bus-event.ts) before the hub sees
  * it; what fails is skipped and counted, never trusted and never fatal.
  *
- * Failures: commands time out after `commandTimeout` ms (the connection is then cut and
- * made again), and a watchdog cuts an XREAD that has not answered `readTimeout` ms after
+ * Failures: commands time out after `commandTimeoutMs` (the connection is then cut and
+ * made again), and a watchdog cuts an XREAD that has not answered `readTimeoutMs` after
  * its BLOCK ended, so a hung Redis
  * (SIGSTOP, a dead network path) is detected like a closed one. While down, `publish`
  * and the registry methods reject at once (the sender is told, no silent loss),
@@ -90,13 +90,13 @@ export interface RedisBusOptions {
   /** Events kept in the shared stream, for nodes catching up after a cut (default 10000). */
   streamLength?: number;
   /** Milliseconds a node's registrations live without a heartbeat (default 15000). */
-  ttl?: number;
+  ttlMs?: number;
   /** Milliseconds an XREAD blocks (bounds how long close() waits; default 1000). */
   blockMs?: number;
   /** Milliseconds a command may take before Redis is considered down (default 2000). */
-  commandTimeout?: number;
+  commandTimeoutMs?: number;
   /** Milliseconds an XREAD may overrun its BLOCK before Redis is considered hung (default 2000). */
-  readTimeout?: number;
+  readTimeoutMs?: number;
   /** Largest encoded event read back; bigger ones are skipped (default 64 KiB). */
   maxEventBytes?: number;
 }
@@ -107,10 +107,10 @@ export const REDIS_BUS_DEFAULTS = {
   maxRooms: 1000,
   roomGrace: 60,
   streamLength: 10000,
-  ttl: 15000,
+  ttlMs: 15000,
   blockMs: 1000,
-  commandTimeout: 2000,
-  readTimeout: 2000,
+  commandTimeoutMs: 2000,
+  readTimeoutMs: 2000,
   maxEventBytes: DEFAULT_MAX_EVENT_BYTES,
 } as const;
 
@@ -157,7 +157,7 @@ export class RedisBus implements MessageBus {
       // Fail fast while disconnected: a message is either sent or reported as not sent.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      connectTimeout: this.#o.commandTimeout,
+      connectTimeout: this.#o.commandTimeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     };
     // A command Redis does not answer in time (hung, stopped) fails: the sender is told
@@ -197,7 +197,7 @@ export class RedisBus implements MessageBus {
           this.#lastId = last[0]?.[0] ?? '0-0';
           await this.#beat();
         })(),
-        this.#o.commandTimeout * 2,
+        this.#o.commandTimeoutMs * 2,
         () => this.#cmd.disconnect(),
       );
     } catch (err) {
@@ -213,7 +213,7 @@ export class RedisBus implements MessageBus {
           if (err instanceof BusTimeout) this.#markDown(err);
         });
       },
-      Math.max(100, Math.floor(this.#o.ttl / 3)),
+      Math.max(100, Math.floor(this.#o.ttlMs / 3)),
     );
     this.#heartbeat.unref();
     this.#loop = this.#readLoop();
@@ -266,7 +266,7 @@ export class RedisBus implements MessageBus {
    * Redis does not answer, the connection is cut (every command waiting on it fails: a
    * publish among them has a deadline and stays unsent) and ioredis reconnects.
    */
-  #timed<T>(p: Promise<T>, ms = this.#o.commandTimeout): Promise<T> {
+  #timed<T>(p: Promise<T>, ms = this.#o.commandTimeoutMs): Promise<T> {
     return this.#watch(p, ms, () => this.#cmd.disconnect(true));
   }
 
@@ -274,7 +274,7 @@ export class RedisBus implements MessageBus {
     const events = this.#key('events');
     while (!this.#closing) {
       try {
-        if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeout * 2);
+        if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeoutMs * 2);
         const reply = (await this.#watch(
           this.#reader.xread(
             'COUNT',
@@ -285,7 +285,7 @@ export class RedisBus implements MessageBus {
             events,
             this.#lastId,
           ),
-          this.#o.blockMs + this.#o.readTimeout,
+          this.#o.blockMs + this.#o.readTimeoutMs,
           // Drop the stuck connection (its XREAD is rejected); ioredis reconnects.
           () => this.#reader.disconnect(true),
         )) as [string, [string, string[]][]][] | null;
@@ -375,7 +375,7 @@ export class RedisBus implements MessageBus {
     const m = this.#cmd.multi();
     const rooms = new Set<string>();
     for (const p of presence) {
-      m.eval(REFRESH_LUA, 1, this.#key('nick', nickKey(p.nick)), this.nodeId, this.#o.ttl);
+      m.eval(REFRESH_LUA, 1, this.#key('nick', nickKey(p.nick)), this.nodeId, this.#o.ttlMs);
       rooms.add(p.room);
       this.#noteGuest(p.nick);
     }
@@ -388,10 +388,10 @@ export class RedisBus implements MessageBus {
     const listed = presence.filter((p) => p.listening !== true);
     if (listed.length > 0) {
       m.hset(nodeKey, Object.fromEntries(listed.map((p) => [p.nick, p.room])));
-      m.pexpire(nodeKey, this.#o.ttl);
+      m.pexpire(nodeKey, this.#o.ttlMs);
     }
     m.zadd(this.#key('nodes'), Date.now(), this.nodeId);
-    m.zremrangebyscore(this.#key('nodes'), '-inf', Date.now() - this.#o.ttl * 2);
+    m.zremrangebyscore(this.#key('nodes'), '-inf', Date.now() - this.#o.ttlMs * 2);
     await m.exec();
     await this.#measureClock();
   }
@@ -402,7 +402,7 @@ export class RedisBus implements MessageBus {
     const [s, us] = await this.#timed(this.#cmd.time());
     const after = Date.now();
     // A slow answer says little about the offset: keep the previous measure.
-    if (after - before > this.#o.commandTimeout / 4 && this.#clockOffset !== null) return;
+    if (after - before > this.#o.commandTimeoutMs / 4 && this.#clockOffset !== null) return;
     this.#clockOffset = Number(s) * 1000 + Math.floor(Number(us) / 1000) - (before + after) / 2;
   }
 
@@ -411,7 +411,7 @@ export class RedisBus implements MessageBus {
       room,
       this.nodeId,
       this.#o.maxRooms,
-      this.#o.ttl,
+      this.#o.ttlMs,
       this.#o.roomGrace * 1000,
       force ? '1' : '0',
       DEFAULT_ROOM,
@@ -425,11 +425,11 @@ export class RedisBus implements MessageBus {
     // Redis runs the script only until shortly before we stop waiting for it: a publish
     // that times out (its sender is told "not sent") cannot be delivered later, when a
     // hung Redis resumes and works through its backlog.
-    const margin = Math.min(500, Math.floor(this.#o.commandTimeout / 4));
+    const margin = Math.min(500, Math.floor(this.#o.commandTimeoutMs / 4));
     const notAfter =
       this.#clockOffset === null
         ? 0
-        : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeout - margin);
+        : Math.floor(Date.now() + this.#clockOffset + this.#o.commandTimeoutMs - margin);
     try {
       const id = await this.#timed(
         (this.#cmd as unknown as PublishCommand).skPublish(
@@ -441,7 +441,7 @@ export class RedisBus implements MessageBus {
           history ? '1' : '0',
           this.#o.historyLimit,
           this.#o.historyBytes,
-          this.#o.ttl + this.#o.roomGrace * 1000,
+          this.#o.ttlMs + this.#o.roomGrace * 1000,
           notAfter,
         ),
       );
@@ -495,7 +495,7 @@ export class RedisBus implements MessageBus {
 
   async claimNick(nick: string): Promise<boolean> {
     const ok = await this.#guard(() =>
-      this.#cmd.set(this.#key('nick', nickKey(nick)), this.nodeId, 'PX', this.#o.ttl, 'NX'),
+      this.#cmd.set(this.#key('nick', nickKey(nick)), this.nodeId, 'PX', this.#o.ttlMs, 'NX'),
     );
     return ok === 'OK';
   }
@@ -518,7 +518,7 @@ export class RedisBus implements MessageBus {
       const m = this.#cmd.multi();
       if (room === null) m.hdel(nodeKey, nick);
       else m.hset(nodeKey, nick, room);
-      m.pexpire(nodeKey, this.#o.ttl);
+      m.pexpire(nodeKey, this.#o.ttlMs);
       m.zadd(this.#key('nodes'), Date.now(), this.nodeId);
       await m.exec();
     });
@@ -528,7 +528,7 @@ export class RedisBus implements MessageBus {
     return this.#guard(async () => {
       const nodes = await this.#cmd.zrangebyscore(
         this.#key('nodes'),
-        Date.now() - this.#o.ttl,
+        Date.now() - this.#o.ttlMs,
         '+inf',
       );
       const p = this.#cmd.pipeline();
@@ -548,7 +548,7 @@ export class RedisBus implements MessageBus {
   }
 
   async setTopic(room: string, topic: string): Promise<void> {
-    const keep = (this.#o.ttl + this.#o.roomGrace * 1000).toString();
+    const keep = (this.#o.ttlMs + this.#o.roomGrace * 1000).toString();
     await this.#guard(() => this.#cmd.set(this.#key('topic', room), topic, 'PX', keep));
   }
 

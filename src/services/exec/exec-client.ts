@@ -130,7 +130,10 @@ export async function execUdp(
   command: string,
   args: readonly string[],
   onOutput: OutputSink,
-  options: ExecClientOptions & { gap?: number },
+  options: ExecClientOptions & {
+    /** Seconds to wait for each next datagram of the reply (default 2). */
+    gap?: number;
+  },
 ): Promise<ExecEnd> {
   const family = address.host.includes(':') ? 'IPv6' : 'IPv4';
   const udp = new DatagramSocket({ family, timeout: options.timeout ?? 60 });
@@ -157,7 +160,7 @@ export async function execUdp(
       if (chunk.id !== request.header.id && chunk.id !== '') continue;
       assembler.add(chunk);
       // Once the burst started, the rest follows at once or never.
-      udp.setTimeout(options.gap ?? 2);
+      udp.setOperationTimeout(options.gap ?? 2);
     }
     const reader = new FrameReader(execCodec(options.maxFrame ?? 16 << 20));
     reader.push(assembler.body());

@@ -96,7 +96,7 @@ export function createExecStreamHandler(
       unauthenticated = false;
       clearTimeout(deadline);
       gate.release(key);
-      conn.setTimeout(idle);
+      conn.setOperationTimeout(idle);
       if (preauthChannel.hasSubscribers)
         preauthChannel.publish({ event: 'authenticated', remote: ctx.remote });
     };
@@ -108,7 +108,7 @@ export function createExecStreamHandler(
         preauthChannel.publish({ event: 'timeout', remote: ctx.remote });
       conn.destroy();
     }, authTimeout * 1000);
-    conn.setTimeout(authTimeout);
+    conn.setOperationTimeout(authTimeout);
     conn.raw.once('close', onGone);
     ctx.signal.addEventListener('abort', onGone, { once: true });
     try {

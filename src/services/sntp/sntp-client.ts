@@ -50,7 +50,7 @@ export interface SntpResult {
   rootDelay: number;
   rootDispersion: number;
   /** The server's transmit time (T3), Unix ms. */
-  serverTime: number;
+  serverTimeMs: number;
   /** The same, Unix ns. */
   serverTimeNs: bigint;
   /** Set when the reply is a Kiss-o'-Death (stratum 0): the kiss code, e.g. `RATE`. */
@@ -125,7 +125,7 @@ export async function querySntp(host: string, options: SntpQueryOptions = {}): P
     precision: packet.precision,
     rootDelay: packet.rootDelay,
     rootDispersion: packet.rootDispersion,
-    serverTime: Number(t3 / 1_000_000n),
+    serverTimeMs: Number(t3 / 1_000_000n),
     serverTimeNs: t3,
   };
   if (packet.stratum === 0) {

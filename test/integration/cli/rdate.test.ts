@@ -17,7 +17,7 @@ async function timeServers(t: TestContext, skewMs = 0) {
     port: 0,
     handler: (_p, ctx) => ctx.reply(encodeRfc868(now())),
   }).listen();
-  t.after(() => Promise.all([tcp.close(), udp.close()]));
+  t.after(() => Promise.all([tcp.destroy(), udp.destroy()]));
   void tcp.serveForever();
   void udp.serveForever();
   return {
@@ -53,7 +53,7 @@ test('socketkit rdate: a server that closes without 4 bytes is an error (exit 1)
     port: 0,
     handler: (conn) => conn.sendAll(Buffer.from([1, 2])),
   }).listen();
-  t.after(() => tcp.close());
+  t.after(() => tcp.destroy());
   void tcp.serveForever();
   const r = await runCli([
     'rdate',

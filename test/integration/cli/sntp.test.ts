@@ -7,7 +7,7 @@ import { runCli } from '../../helpers/cli.js';
 async function sntpServer(t: TestContext, options: SntpResponderOptions = {}): Promise<number> {
   const { handler } = createSntpHandler(options);
   const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler }).listen();
-  t.after(() => s.close());
+  t.after(() => s.destroy());
   void s.serveForever();
   return (s.address as { port: number }).port;
 }
@@ -56,7 +56,7 @@ test('socketkit sntp: an unsynchronized server (leap 3) exits 1', async (t) => {
 
 test('socketkit sntp: no answer is a timeout (exit 1); bad flags are usage errors (exit 2)', async (t) => {
   const silent = await new UdpServer({ host: '127.0.0.1', port: 0, handler: () => {} }).listen();
-  t.after(() => silent.close());
+  t.after(() => silent.destroy());
   void silent.serveForever();
   const r = await runCli([
     'sntp',

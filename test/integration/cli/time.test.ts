@@ -8,7 +8,7 @@ async function strftimeServers(t: TestContext) {
   const { datagram, stream } = createStrftimeHandlers({ utc: true });
   const udp = await new UdpServer({ host: '127.0.0.1', port: 0, handler: datagram }).listen();
   const tcp = await new TcpServer({ host: '127.0.0.1', port: 0, handler: stream }).listen();
-  t.after(() => Promise.all([udp.close(), tcp.close()]));
+  t.after(() => Promise.all([udp.destroy(), tcp.destroy()]));
   void udp.serveForever();
   void tcp.serveForever();
   return {
@@ -44,7 +44,7 @@ test('socketkit time: an error reply goes to stderr with exit 1', async (t) => {
 test('socketkit time: no server → timeout error (exit 1); bad port → usage (exit 2)', async (t) => {
   // A bound socket that never answers.
   const silent = await new UdpServer({ host: '127.0.0.1', port: 0, handler: () => {} }).listen();
-  t.after(() => silent.close());
+  t.after(() => silent.destroy());
   void silent.serveForever();
   const r = await runCli([
     'time',
@@ -61,7 +61,7 @@ test('socketkit time: no server → timeout error (exit 1); bad port → usage (
 
 test('socketkit time / sntp / rdate: Ctrl-C while waiting ends with exit 130', async (t) => {
   const silent = await new UdpServer({ host: '127.0.0.1', port: 0, handler: () => {} }).listen();
-  t.after(() => silent.close());
+  t.after(() => silent.destroy());
   void silent.serveForever();
   const port = String((silent.address as { port: number }).port);
   for (const argv of [

@@ -51,7 +51,7 @@ test('processes: 1 serves every server of the factory here, each under its key',
 
 test('a listen failure names its server (failedServerKey) and closes the ones already listening', async (t) => {
   const holder = await new TcpServer({ handler: () => {} }).listen();
-  t.after(() => holder.close());
+  t.after(() => holder.destroy());
   const first = new TcpServer({ handler: echo });
   const supervisor = new ClusterSupervisor({
     servers: () => ({

@@ -64,7 +64,7 @@ describe('UdpServer, synchronous handlers', () => {
         ctx.send(packet);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'sync'))?.toString(), 'sync');
     assert.equal(runningInside, 1, 'counted while it runs');
@@ -84,7 +84,7 @@ describe('UdpServer, synchronous handlers', () => {
         errors.push({ error, ctx });
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal(await udpRequest(server.address, 'boom', 300), null);
     assert.equal((await udpRequest(server.address, 'fine'))?.toString(), 'fine');
@@ -115,7 +115,7 @@ describe('UdpServer, synchronous handlers', () => {
         errors.push({ error, ctx });
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'send'))?.toString(), 'sent anyway');
     await errors.waitFor();
@@ -214,7 +214,7 @@ describe('UdpServer, synchronous handlers', () => {
       },
     }).listen();
     self.server = server;
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     // One runs, two wait, two are dropped.
     const replies = await udpBurst(server.address, ['1', '2', '3', '4', '5'], 3);
@@ -249,7 +249,7 @@ describe('UdpServer, synchronous handlers', () => {
         });
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const payloads = ['a1', 'a2', 'a3', 'a4', 'a5', 'sync1', 'sync2'];
     const replies = await udpBurst(server.address, payloads);
@@ -282,7 +282,7 @@ describe('UdpServer, synchronous handlers', () => {
         errors.push(e);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'hi'))?.toString(), 'HI');
     assert.equal(await udpRequest(server.address, 'boom', 300), null);
@@ -304,7 +304,7 @@ describe('UdpServer, synchronous handlers', () => {
       }
     }
     const server = await new UdpServer({ port: 0, handler: AsyncFinish }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'x'))?.toString(), 'done');
     assert.deepEqual(log, ['handle', 'finish']);
@@ -322,7 +322,7 @@ describe('UdpServer, synchronous handlers', () => {
       verifyRequest: async () => true,
       handler: (p, ctx) => ctx.send(p),
     }).listen();
-    t.after(() => Promise.all([no.close(), yes.close()]));
+    t.after(() => Promise.all([no.destroy(), yes.destroy()]));
     void no.serveForever();
     void yes.serveForever();
     assert.equal(await udpRequest(no.address, 'x', 300), null);
@@ -342,7 +342,7 @@ describe('UdpServer, synchronous handlers', () => {
         ctx.send(`${packet.toString()}${ctx.truncated ? '+' : ''} ${ctx.transport}`);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'abcdef'))?.toString(), 'abcd+ udp');
     const mine = seen.filter((m) => m.server === server);
@@ -373,7 +373,7 @@ describe('UdpServer, synchronous handlers', () => {
         ctx.send(packet);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     await udpRequest(server.address, 'who');
     assert.equal(seen.length, 1);
@@ -387,7 +387,7 @@ describe('UdpServer, synchronous handlers', () => {
 
   test('handleRequest() runs a synchronous handler once', async (t) => {
     const server = await new UdpServer({ port: 0, handler: (p, ctx) => ctx.send(p) }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const reply = udpRequest(server.address, 'once');
     await server.handleRequest();
     assert.equal((await reply)?.toString(), 'once');
@@ -405,7 +405,7 @@ describe('UnixDatagramServer, synchronous handlers', () => {
         errors.push({ error, ctx });
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal(
       (await unixDatagramRequest(path, join(tmp.dir, 'sync-client.sock'), 'unix'))?.toString(),

@@ -29,7 +29,7 @@ class Upper extends DatagramRequestHandler {
 describe('UdpServer', () => {
   test('a DatagramRequestHandler class; maxPacketSize cuts and flags long datagrams', async (t) => {
     const server = await new UdpServer({ port: 0, maxPacketSize: 5, handler: Upper }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal((await udpRequest(server.address, 'hey'))?.toString(), 'HEY');
     assert.equal((await udpRequest(server.address, 'hello world'))?.toString(), 'HELLO (cut)');
@@ -48,7 +48,7 @@ describe('UdpServer', () => {
         errors.push(e);
       },
     }).listen();
-    t.after(() => Promise.all([denied.close(), flaky.close()]));
+    t.after(() => Promise.all([denied.destroy(), flaky.destroy()]));
     void denied.serveForever();
     void flaky.serveForever();
     assert.equal(await udpRequest(denied.address, 'hello', 300), null);
@@ -67,7 +67,7 @@ describe('UdpServer', () => {
         timeouts++;
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     await server.handleRequest();
     assert.equal(timeouts, 1);
     const reply = udpRequest(server.address, 'one');
@@ -97,6 +97,33 @@ describe('UdpServer', () => {
     await stopping;
     assert.equal((await reply)?.toString(), 'late reply');
   });
+
+  test('close() is graceful like shutdown(); destroy() does not wait for a running handler', async () => {
+    const never = deferred();
+    let started: () => void = () => {};
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const server = await new UdpServer({
+      port: 0,
+      drainTimeout: 60, // a graceful stop would wait a minute for this handler
+      handler: async () => {
+        started();
+        await never.promise; // never settles
+      },
+    }).listen();
+    void server.serveForever();
+    void udpRequest(server.address, 'hang').catch(() => {});
+    await running;
+    const closing = server.close(); // graceful: waits for the handler
+    let closed = false;
+    void closing.then(() => (closed = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(closed, false);
+    await server.destroy(); // cuts the drain short
+    await closing;
+    assert.equal(server.closed, true);
+  });
 });
 
 describe('UnixDatagramServer', () => {
@@ -110,7 +137,7 @@ describe('UnixDatagramServer', () => {
         errors.push(e);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal(
       (await unixDatagramRequest(path, join(tmp.dir, 'client.sock'), 'unix'))?.toString(),
@@ -127,7 +154,7 @@ describe('UnixDatagramServer', () => {
   test('the socket file is removed on close, and a stale one is replaced', async () => {
     const path = join(tmp.dir, 'stale.sock');
     const first = await new UnixDatagramServer({ path, handler: Upper }).listen();
-    await first.close();
+    await first.destroy();
     const { existsSync } = await import('node:fs');
     assert.equal(existsSync(path), false);
     // Simulate a crash: a bound socket file nobody receives on.
@@ -137,13 +164,13 @@ describe('UnixDatagramServer', () => {
     await crashed.close();
     assert.equal(existsSync(path), true);
     const second = await new UnixDatagramServer({ path, handler: Upper }).listen();
-    await second.close();
+    await second.destroy();
   });
 
   test('a live server on the path is an AddressInUseError', async (t) => {
     const path = join(tmp.dir, 'live.sock');
     const live = await new UnixDatagramServer({ path, handler: Upper }).listen();
-    t.after(() => live.close());
+    t.after(() => live.destroy());
     await assert.rejects(new UnixDatagramServer({ path, handler: Upper }).listen(), {
       name: 'AddressInUseError',
     });
@@ -154,7 +181,7 @@ describe('UnixDatagramServer', () => {
     if (why) return t.skip(why);
     const path = join(tmp.dir, 'py.sock');
     const server = await new UnixDatagramServer({ path, handler: Upper }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const client = join(tmp.dir, 'py-client.sock');
     const script = `

@@ -32,7 +32,7 @@ class Upper extends DatagramRequestHandler {
 test('this.send() answers the sender over UDP, with no promise, before finish()', async (t) => {
   Upper.log = [];
   const server = await new UdpServer({ host: '127.0.0.1', port: 0, handler: Upper }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   assert.equal((await udpRequest(server.address, 'hello'))?.toString(), 'HELLO');
   assert.deepEqual(Upper.log, ['sent (undefined)', 'finished']);
@@ -42,7 +42,7 @@ test('this.send() answers the sender over a Unix datagram socket', async (t) => 
   Upper.log = [];
   const path = join(tmp.dir, 'upper.sock');
   const server = await new UnixDatagramServer({ path, handler: Upper }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const reply = await unixDatagramRequest(path, join(tmp.dir, 'client.sock'), 'unix');
   assert.equal(reply?.toString(), 'UNIX');
@@ -65,7 +65,7 @@ test('a failed this.send() goes to handleError (phase reply); the handler goes o
       errors.push({ error, ctx });
     },
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   assert.equal((await udpRequest(server.address, 'x'))?.toString(), 'sent anyway');
   await errors.waitFor();

@@ -67,7 +67,7 @@ for (const concurrency of modes) {
   describe(`in-process, ${concurrency}`, () => {
     test('tcp', async (t) => {
       const server = await new TcpServer({ port: 0, concurrency, handler: streamEcho }).listen();
-      t.after(() => server.close());
+      t.after(() => server.destroy());
       void server.serveForever();
       await checkStream(server.address);
     });
@@ -79,7 +79,7 @@ for (const concurrency of modes) {
         concurrency,
         handler: streamEcho,
       }).listen();
-      t.after(() => server.close());
+      t.after(() => server.destroy());
       void server.serveForever();
       await checkStream(server.address);
     });
@@ -90,7 +90,7 @@ for (const concurrency of modes) {
         concurrency,
         handler: (packet, ctx) => ctx.reply(packet),
       }).listen();
-      t.after(() => server.close());
+      t.after(() => server.destroy());
       void server.serveForever();
       await checkDatagram((d) => udpRequest(server.address, d));
     });
@@ -102,7 +102,7 @@ for (const concurrency of modes) {
         concurrency,
         handler: (packet, ctx) => ctx.reply(packet),
       }).listen();
-      t.after(() => server.close());
+      t.after(() => server.destroy());
       void server.serveForever();
       let k = 0;
       await checkDatagram((d) => unixDatagramRequest(path, join(tmp.dir, `c${n}-${k++}.sock`), d));

@@ -68,7 +68,7 @@ test('concurrency: n runs at most n handlers at once', async (t) => {
       running--;
     },
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const clients = await Promise.all([1, 2, 3, 4, 5].map(() => LineClient.open(server.address)));
   const replies = await Promise.all(clients.map((c) => c.readAll()));
@@ -87,7 +87,7 @@ test('close() is abrupt: connections are destroyed at once', async () => {
   const accepted = waitForChannel('socketkit:server:connection');
   const c = await LineClient.open(server.address);
   await accepted;
-  await server.close();
+  await server.destroy();
   await c.readAll(2000);
   assert.equal(c.ended, true);
   assert.equal(server.connections, 0);
@@ -109,7 +109,7 @@ test('listening and connection channels carry the documented fields', async (t) 
     diagnostics.unsubscribe('socketkit:server:connection', onConnection);
   });
   const server = await new TcpServer({ port: 0, handler: (c) => c.sendAll('x') }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const c = await LineClient.open(server.address);
   await c.readAll();

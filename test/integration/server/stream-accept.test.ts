@@ -64,7 +64,7 @@ describe('backlog', () => {
   test('the default and a given value reach listen(2) (TCP and Unix)', async (t) => {
     const handler = (): void => {};
     const dflt = await new TcpServer({ port: 0, handler }).listen();
-    t.after(() => dflt.close());
+    t.after(() => dflt.destroy());
     const seen = backlogOf(dflt.address);
     if (seen === null) {
       t.skip('ss is not installed: cannot read the kernel backlog');
@@ -72,7 +72,7 @@ describe('backlog', () => {
     }
     assert.equal(seen, Math.min(defaultBacklog(), somaxconn() ?? Number.POSITIVE_INFINITY));
     const small = await new TcpServer({ port: 0, backlog: 7, handler }).listen();
-    t.after(() => small.close());
+    t.after(() => small.destroy());
     assert.equal(backlogOf(small.address), 7);
     const { dir, cleanup } = tempDir();
     t.after(cleanup);
@@ -81,7 +81,7 @@ describe('backlog', () => {
       backlog: 9,
       handler,
     }).listen();
-    t.after(() => unix.close());
+    t.after(() => unix.destroy());
     assert.equal(backlogOf(unix.address), 9);
   });
 
@@ -94,7 +94,7 @@ describe('backlog', () => {
       },
     }).listen();
     void server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     assert.equal(backlogOf(server.address) ?? 1, 1);
     // One after another: a burst larger than a queue of 1 overflows it, and the kernel
     // makes the dropped clients retry after a second or more (what the default avoids).
@@ -197,7 +197,7 @@ describe('handlers', () => {
       },
     }).listen();
     void server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const client = await LineClient.open(server.address);
     const all = await client.readAll();
     assert.match(all, /^hello #\d+\n$/);
@@ -218,7 +218,7 @@ describe('handlers', () => {
       },
     }).listen();
     void server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const first = await LineClient.open(server.address);
     assert.equal(await first.readAll(), '');
     const second = await LineClient.open(server.address);
@@ -250,7 +250,7 @@ describe('handlers', () => {
       },
     }).listen();
     void server.serveForever();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     const early: net.Socket = await connect(server.address);
     await askedOnce;
     assert.equal(server.connections, 1);

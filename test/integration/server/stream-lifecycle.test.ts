@@ -82,7 +82,7 @@ describe('graceful shutdown', () => {
         await conn.sendAll(reply);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const client = await LineClient.open(server.address);
     // 4 MiB the server never reads: closing with it unread would make the kernel send RST.
@@ -127,6 +127,98 @@ describe('graceful shutdown', () => {
     assert.equal(await client.readAll(), '');
   });
 
+  test('close() is graceful (the same as shutdown()): a reply in progress is finished', async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const started = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      handler: async (conn) => {
+        await conn.recvUntil('\n');
+        await released; // mid-request when close() begins
+        await conn.sendAll('x'.repeat(100_000) + 'END\n');
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    client.write('go\n');
+    await started;
+    const closing = server.close();
+    release();
+    const reply = await client.readAll();
+    assert.equal(reply, 'x'.repeat(100_000) + 'END\n');
+    await closing;
+    assert.equal(server.closed, true);
+  });
+
+  test('destroy() is abrupt: open connections are reset at once, handlers see their reads fail', async () => {
+    let readFailed: unknown = null;
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      drainTimeout: 60, // a graceful stop would wait a minute for this handler
+      handler: async (conn) => {
+        try {
+          await conn.recv(1); // the client sends nothing
+        } catch (err) {
+          readFailed = err;
+        }
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    await server.destroy();
+    assert.equal(server.closed, true);
+    await client.readAll();
+    assert.equal(client.ended, true);
+    assert.ok(readFailed instanceof Error, 'the handler read was cut');
+  });
+
+  test('destroy() cuts short a graceful close() in progress', async () => {
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      drainTimeout: 60,
+      handler: async (conn) => {
+        await conn.recv(1).catch(() => {});
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    const closing = server.close(); // would wait up to 60 s
+    await server.destroy();
+    await closing;
+    await client.readAll();
+    assert.equal(server.closed, true);
+  });
+
+  test('a handler passes ctx.signal on: its recv ends at shutdown with the signal reason, taking nothing', async () => {
+    let outcome: unknown = 'still waiting';
+    const accepted = waitForChannel('socketkit:server:connection');
+    const server = await new TcpServer({
+      port: 0,
+      handler: async (conn, ctx) => {
+        try {
+          await conn.recvExactly(4, { signal: ctx.signal });
+          outcome = 'read';
+        } catch (err) {
+          outcome = err === ctx.signal.reason ? 'aborted' : err;
+          await conn.sendAll('bye\n');
+        }
+      },
+    }).listen();
+    void server.serveForever();
+    const client = await LineClient.open(server.address);
+    await accepted;
+    await server.close();
+    assert.equal(outcome, 'aborted');
+    assert.equal(await client.readAll(), 'bye\n');
+  });
+
   test('await using shuts the server down at scope exit', async () => {
     let address: net.AddressInfo | string | null;
     {
@@ -155,7 +247,7 @@ describe('limits', () => {
         await hold;
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const a = await LineClient.open(server.address);
     const b = await LineClient.open(server.address);
@@ -178,7 +270,7 @@ describe('limits', () => {
   test('idleTimeout closes a silent connection, not an active one', async (t) => {
     const closes = collect<CloseMessage>(t, 'socketkit:server:close');
     const server = await new TcpServer({ port: 0, idleTimeout: 2, handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const active = await LineClient.open(server.address);
     const silent = await LineClient.open(server.address);
@@ -196,7 +288,7 @@ describe('limits', () => {
 
   test('serial mode serves one client at a time', async (t) => {
     const server = await new TcpServer({ port: 0, concurrency: 'serial', handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const first = await LineClient.open(server.address);
     const second = await LineClient.open(server.address);
@@ -218,7 +310,7 @@ describe('access control', () => {
   test('deny refuses a client before any byte is exchanged', async (t) => {
     const refused = collect<RefusedMessage>(t, 'socketkit:server:refused');
     const server = await new TcpServer({ port: 0, deny: ['127.0.0.0/8'], handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const client = await LineClient.open(server.address);
     client.write('anyone?');
@@ -233,7 +325,7 @@ describe('access control', () => {
       handler: echo,
     }).listen();
     const outside = await new TcpServer({ port: 0, allow: ['10.0.0.0/8'], handler: echo }).listen();
-    t.after(() => Promise.all([inside.close(), outside.close()]));
+    t.after(() => Promise.all([inside.destroy(), outside.destroy()]));
     void inside.serveForever();
     void outside.serveForever();
     const a = await LineClient.open(inside.address);
@@ -261,7 +353,7 @@ describe('access control', () => {
       t.skip('no IPv6 on this machine');
       return;
     }
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     const c = await LineClient.open({ family: 'IPv4', address: '127.0.0.1', port });
@@ -278,7 +370,7 @@ describe('access control', () => {
       }
     }
     const server = await new Picky({ port: 0, handler: echo }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const first = await LineClient.open(server.address);
     assert.equal(await first.readAll(), '');
@@ -311,7 +403,7 @@ describe('errors', () => {
         errors.push(error);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const good = await LineClient.open(server.address);
     const bad = await LineClient.open(server.address);
@@ -333,7 +425,7 @@ describe('errors', () => {
         throw new Error('oops');
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const c = await LineClient.open(server.address);
     await c.readAll();
@@ -353,7 +445,7 @@ describe('errors', () => {
         errors.push(e);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const closed = watchChannel<CloseMessage>(t, 'socketkit:server:close');
     for (let i = 0; i < 5; i++) {
@@ -384,7 +476,7 @@ describe('handleRequest()', () => {
         timeouts++;
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     await server.handleRequest();
     assert.equal(timeouts, 1);
   });
@@ -399,7 +491,7 @@ describe('handleRequest()', () => {
         await conn.sendAll('thanks\n');
       },
     });
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     await server.listen();
     // a's connection is established (in the kernel's FIFO accept queue) before b connects.
     const a = await LineClient.open(server.address);
@@ -438,7 +530,7 @@ describe('restart on the same port (S15)', () => {
 
   test('a port held by a live server is a clear AddressInUseError', async (t) => {
     const holder = await new TcpServer({ port: 0, handler: echo }).listen();
-    t.after(() => holder.close());
+    t.after(() => holder.destroy());
     const { port } = holder.address as { port: number };
     await assert.rejects(new TcpServer({ port, handler: echo }).listen(), {
       name: 'AddressInUseError',

@@ -17,7 +17,7 @@ test('readLine: CRLF and LF lines, a last line without its end, then null at EOF
     }
   }
   const server = await new TcpServer({ port: 0, handler: Collect }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const c = await LineClient.open(server.address);
   c.sock.end('one\r\ntwo\n\nlast');
@@ -40,7 +40,7 @@ test('readLine: a line over the limit is a FrameTooLongError for the handler', a
       errors.push(e);
     },
   }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const c = await LineClient.open(server.address);
   c.write('this line is far too long\n');
@@ -62,7 +62,7 @@ test('a handler class timeout (Python StreamRequestHandler.timeout) ends a silen
     }
   }
   const server = await new TcpServer({ port: 0, handler: Patient }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const c = await LineClient.open(server.address);
   assert.equal(await c.readAll(), '');

@@ -41,7 +41,7 @@ describe('TLS', { skip }, () => {
         await echo(conn);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     assert.equal(server.transport, 'tls');
     const { port } = server.address as { port: number };
@@ -63,7 +63,7 @@ describe('TLS', { skip }, () => {
         errors.push(ctx.phase);
       },
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const { port } = server.address as { port: number };
     // Plain text to a TLS port: the handshake fails.
@@ -89,7 +89,7 @@ describe('TLS', { skip }, () => {
       tls: { key: pem!.key, cert: pem!.cert },
       handler: echo,
     }).listen();
-    t.after(() => server.close());
+    t.after(() => server.destroy());
     void server.serveForever();
     const reply = await tlsRoundTrip({ path, ca: pem!.cert, servername: 'localhost' }, 'unix tls');
     assert.equal(reply, 'unix tls');

@@ -74,7 +74,7 @@ test('a worker killed under load is replaced; shutdown stops every worker', asyn
 
 test("a port in use fails the primary's listen() with AddressInUseError; no worker is left", async (t) => {
   const holder = await new TcpServer({ port: 0, handler: () => {} }).listen();
-  t.after(() => holder.close());
+  t.after(() => holder.destroy());
   const fx = spawnFixture(join(import.meta.dirname, 'fixtures/echo-servers.ts'), {
     UNIX_PATH: join(tmp.dir, 'taken.sock'),
     PROCESSES: '2',

@@ -119,7 +119,7 @@ describe('chat commands over loopback', () => {
     const k = await join('ken');
     j.send('crlf line', '\r\n');
     await k.waitFor(/^<judy> crlf line$/);
-    j.sock.write('no newline at all'); // the tutorials' client: flushed after flushDelay
+    j.sock.write('no newline at all'); // the tutorials' client: flushed after flushDelayMs
     await k.waitFor(/^<judy> no newline at all$/);
   });
 });

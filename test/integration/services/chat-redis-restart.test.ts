@@ -40,7 +40,7 @@ describe('chat over Redis when Redis restarts', () => {
       redis = await PrivateRedis.start();
       const opts = { history: 10, limits: { ...DEFAULT_HUB_OPTIONS.limits, rateLimit: 0 } };
       const bus = () =>
-        new RedisBus({ url: redis?.url ?? '', prefix: 'chat', historyLimit: 10, ttl: 3000 });
+        new RedisBus({ url: redis?.url ?? '', prefix: 'chat', historyLimit: 10, ttlMs: 3000 });
       const a = await startChat(opts, bus());
       const b = await startChat(opts, bus());
       servers.push(a, b);

@@ -47,7 +47,7 @@ for (const kind of ['udp', 'unix-dgram'] as const) {
 
 test('echo/tcp: a graceful shutdown mid-request echoes everything the client sent, closing once it half-closes', async (t) => {
   const server = await new TcpServer({ host: '127.0.0.1', port: 0, handler: echoStream }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const port = (server.address as { port: number }).port;
   const busy = await dial({ port });

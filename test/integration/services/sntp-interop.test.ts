@@ -64,7 +64,7 @@ before(async () => {
 });
 
 after(async () => {
-  await server123?.close();
+  await server123?.destroy();
 });
 
 for (const client of [
@@ -120,7 +120,7 @@ test("interop: ntpdig recognizes our RATE Kiss-o'-Death and refuses to use it", 
   const bin = toolPath('ntpdig') as string;
   if (!server123 || !responder123) return t.skip(`SKIPPED LOUDLY: ${skip123}`);
   // Swap in a strict limiter: one request per client, then KoD.
-  await server123.close();
+  await server123.destroy();
   const { handler, responder } = createSntpHandler({ rate: 0.001, burst: 1 });
   try {
     server123 = await new UdpServer({ host: '127.0.0.1', port: 123, handler }).listen();
@@ -144,7 +144,7 @@ test('interop: chronyd -Q (chrony) accepts our server on a non-standard port, of
   const bin = process.env.SOCKETKIT_CHRONYD ?? (toolPath('chronyd') as string);
   const { handler } = createSntpHandler({ rate: 100, burst: 100 });
   const server = await new UdpServer({ host: '127.0.0.1', port: 0, handler }).listen();
-  t.after(() => server.close());
+  t.after(() => server.destroy());
   void server.serveForever();
   const port = (server.address as { port: number }).port;
   const dir = mkdtempSync(join(tmpdir(), 'sk-chrony-'));

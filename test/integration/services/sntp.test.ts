@@ -29,7 +29,7 @@ async function sntpServer(
 ) {
   const { handler, responder } = createSntpHandler(options);
   const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler, ...server }).listen();
-  t.after(() => s.close());
+  t.after(() => s.destroy());
   void s.serveForever();
   const port = (s.address as { port: number }).port;
   return { port, responder };
@@ -92,7 +92,7 @@ test('sntp/udp (service definition): our client gets a sane reply from the defau
   // Same host, same clock: the offset can only be the path asymmetry, at most half the delay.
   assert.ok(Math.abs(r.offset) <= r.delay / 2 + 0.002, `offset ${r.offset}, delay ${r.delay}`);
   assert.ok(r.delay >= -0.001 && r.delay < 1, `delay ${r.delay}`);
-  assert.ok(Math.abs(r.serverTime - Date.now()) < 2000);
+  assert.ok(Math.abs(r.serverTimeMs - Date.now()) < 2000);
 });
 
 test('sntp/udp: v3 echoed, origin = our transmit timestamp, T1 <= T2 <= T3 <= T4 in wall time', async (t) => {
@@ -263,7 +263,7 @@ test('sntp client: a reply that does not echo our transmit timestamp is ignored 
       await handler(packet, ctx);
     },
   }).listen();
-  t.after(() => s.close());
+  t.after(() => s.destroy());
   void s.serveForever();
   const r = await querySntp('127.0.0.1', {
     port: (s.address as { port: number }).port,

@@ -99,10 +99,10 @@ test('recvFrom timeout, non-blocking, and data after a timeout is not lost', asy
     return true;
   });
   server.setBlocking(false);
-  assert.equal(server.getTimeout(), 0);
+  assert.equal(server.getOperationTimeout(), 0);
   await assert.rejects(server.recvFrom(10), WouldBlockError);
   await client.sendTo('late', { host: '127.0.0.1', port });
-  server.setTimeout(5);
+  server.setOperationTimeout(5);
   assert.equal((await server.recvFrom(10)).data.toString(), 'late');
 });
 

@@ -114,12 +114,12 @@ test(
               }
               case 'timeout':
                 // Ask for more than will ever come: it must time out without taking anything.
-                server.setTimeout(0.002);
+                server.setOperationTimeout(0.002);
                 await assert.rejects(
                   server.recvExactly(rest.length + op.extra),
                   SocketTimeoutError,
                 );
-                server.setTimeout(null);
+                server.setOperationTimeout(null);
                 break;
             }
             // Guarantee progress (recvExactly(0) and timeouts take nothing).

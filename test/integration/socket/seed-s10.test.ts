@@ -41,7 +41,7 @@ test('S10: connect with a timeout reports socket.timeout as SocketTimeoutError',
   const log: string[] = [];
   const sock = new Socket();
   t.after(() => sock.destroy());
-  sock.setTimeout(0.3);
+  sock.setOperationTimeout(0.3);
   try {
     await sock.connect({ host: '127.0.0.1', port });
     log.push('Connection successful!');

@@ -6,8 +6,8 @@ import { listen, neverAcceptingPort, pair, portOf } from './_helpers.js';
 
 test('recv timeout rejects with SocketTimeoutError, and data arriving later is not lost', async (t) => {
   const [client, server] = await pair(t);
-  server.setTimeout(0.05);
-  assert.equal(server.getTimeout(), 0.05);
+  server.setOperationTimeout(0.05);
+  assert.equal(server.getOperationTimeout(), 0.05);
   await assert.rejects(server.recv(10), (err: unknown) => {
     assert.ok(err instanceof SocketTimeoutError);
     assert.equal(err.code, 'ERR_SOCKET_TIMEOUT');
@@ -18,14 +18,14 @@ test('recv timeout rejects with SocketTimeoutError, and data arriving later is n
   await assert.rejects(server.recvExactly(4), SocketTimeoutError);
   await assert.rejects(server.recvUntil('\n'), SocketTimeoutError);
   await client.sendAll('late\nbytes');
-  server.setTimeout(null);
+  server.setOperationTimeout(null);
   assert.equal((await server.recvUntil('\n')).toString(), 'late');
   assert.equal((await server.recvExactly(5)).toString(), 'bytes');
 });
 
 test('a recvExactly that times out half-way keeps the bytes it saw', async (t) => {
   const [client, server] = await pair(t);
-  server.setTimeout(0.1);
+  server.setOperationTimeout(0.1);
   await client.sendAll('abc');
   await assert.rejects(server.recvExactly(6), SocketTimeoutError);
   await client.sendAll('def');
@@ -34,9 +34,9 @@ test('a recvExactly that times out half-way keeps the bytes it saw', async (t) =
 
 test('reads queued behind a timed-out read complete in order', async (t) => {
   const [client, server] = await pair(t);
-  server.setTimeout(0.1);
+  server.setOperationTimeout(0.1);
   const first = server.recvExactly(10); // times out: only 4 bytes will come in time
-  server.setTimeout(null);
+  server.setOperationTimeout(null);
   const second = server.recv(2);
   await client.sendAll('wxyz');
   await assert.rejects(first, SocketTimeoutError);
@@ -47,7 +47,7 @@ test('reads queued behind a timed-out read complete in order', async (t) => {
 test('non-blocking recv rejects at once with WouldBlockError; queued data is returned', async (t) => {
   const [client, server] = await pair(t);
   server.setBlocking(false);
-  assert.equal(server.getTimeout(), 0);
+  assert.equal(server.getOperationTimeout(), 0);
   assert.equal(server.getBlocking(), false);
   await assert.rejects(server.recv(10), (err: unknown) => {
     assert.ok(err instanceof WouldBlockError);
@@ -61,7 +61,7 @@ test('non-blocking recv rejects at once with WouldBlockError; queued data is ret
   assert.equal((await server.recv(10)).toString(), 'ready');
   await assert.rejects(server.recvExactly(1), WouldBlockError);
   server.setBlocking(true);
-  assert.equal(server.getTimeout(), null);
+  assert.equal(server.getOperationTimeout(), null);
 });
 
 test('non-blocking send rejects with WouldBlockError when the send buffer is full', async (t) => {
@@ -82,7 +82,7 @@ test('non-blocking send rejects with WouldBlockError when the send buffer is ful
 test('sendAll times out when the peer does not read', async (t) => {
   const [client, server] = await pair(t);
   server.raw.pause();
-  client.setTimeout(0.2);
+  client.setOperationTimeout(0.2);
   const big = Buffer.alloc(1024 * 1024);
   let failure: unknown;
   for (let i = 0; i < 64 && failure === undefined; i++) {
@@ -142,7 +142,7 @@ test('accept, iteration and frames honour timeouts too', async (t) => {
   listener.setBlocking(false);
   await assert.rejects(listener.accept(), WouldBlockError);
   const [, server] = await pair(t);
-  server.setTimeout(0.05);
+  server.setOperationTimeout(0.05);
   await assert.rejects(
     (async () => {
       for await (const _ of server) assert.fail('no data was sent');

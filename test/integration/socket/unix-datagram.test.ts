@@ -62,10 +62,10 @@ test('connect/send/recv talk to one peer', async (t) => {
 
 test('timeouts and non-blocking mode', async (t) => {
   const { a } = await pair(t);
-  a.setTimeout(0.05);
+  a.setOperationTimeout(0.05);
   await assert.rejects(a.recvFrom(10), { name: 'SocketTimeoutError' });
   a.setBlocking(false);
-  assert.equal(a.getTimeout(), 0);
+  assert.equal(a.getOperationTimeout(), 0);
   await assert.rejects(a.recvFrom(10), { name: 'WouldBlockError' });
 });
 

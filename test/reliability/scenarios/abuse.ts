@@ -350,7 +350,7 @@ export const slowloris: Scenario = {
     const proc = await startOne('chat', [
       '--max-connections-per-ip',
       String(cap),
-      '--flush-delay',
+      '--flush-delay-ms',
       '0',
     ]);
     const port = proc.port('chat');

@@ -101,7 +101,7 @@ export const halfClose: Scenario = {
       `strftime: ${r.ending} ${JSON.stringify(r.data.toString())}`,
     );
     await st.stop();
-    const chat = await startOne('chat', ['--flush-delay', '0']);
+    const chat = await startOne('chat', ['--flush-delay-ms', '0']);
     const watcher = await LineClient.open(chat.port('chat'));
     await watcher.waitFor(/welcome/, 10_000);
     const quitter = await LineClient.open(chat.port('chat'));
@@ -314,7 +314,7 @@ export const redisHung: Scenario = {
   category: 'faults',
   title:
     'Redis stopped (SIGSTOP) under a chat: detected within the bus timeout, clients told, lines quoted back; SIGCONT recovers',
-  requires: ['--bus-timeout'],
+  requires: ['--bus-timeout-ms'],
   tools: ['redis-server'],
   short: false,
   async run(): Promise<Outcome> {
@@ -326,7 +326,7 @@ export const redisHung: Scenario = {
       `redis://127.0.0.1:${redis.port}`,
       '--bus-prefix',
       `reliability-${process.pid}`,
-      '--bus-timeout',
+      '--bus-timeout-ms',
       '1000',
     ]);
     let lost = 0;
@@ -359,7 +359,7 @@ export const redisHung: Scenario = {
       load: '2 chat clients',
       faults: 'redis-server SIGSTOP, then SIGCONT',
       lost,
-      figures: { 'hang detected after (ms)': detectMs ?? '-', '--bus-timeout (ms)': 1000 },
+      figures: { 'hang detected after (ms)': detectMs ?? '-', '--bus-timeout-ms': 1000 },
       failures,
     };
   },

@@ -60,26 +60,26 @@ export async function serve(
   const datagram = instance.datagram;
   if (kind === 'tcp' && stream) {
     const s = await new TcpServer({ host: '127.0.0.1', port: 0, handler: stream }).listen();
-    t.after(() => s.close());
+    t.after(() => s.destroy());
     void s.serveForever();
     return { port: portOf(s.address) };
   }
   if (kind === 'udp' && datagram) {
     const s = await new UdpServer({ host: '127.0.0.1', port: 0, handler: datagram }).listen();
-    t.after(() => s.close());
+    t.after(() => s.destroy());
     void s.serveForever();
     return { port: portOf(s.address) };
   }
   const path = join(tempDir(t), `${kind}.sock`);
   if (kind === 'unix' && stream) {
     const s = await new UnixStreamServer({ path, handler: stream }).listen();
-    t.after(() => s.close());
+    t.after(() => s.destroy());
     void s.serveForever();
     return { path };
   }
   if (kind === 'unix-dgram' && datagram) {
     const s = await new UnixDatagramServer({ path, handler: datagram }).listen();
-    t.after(() => s.close());
+    t.after(() => s.destroy());
     void s.serveForever();
     return { path };
   }

@@ -137,8 +137,8 @@ describe('ChatSession + ChatHub without sockets', () => {
     await hub.close();
   });
 
-  it('flushes a newline-less line after flushDelay and cuts slow consumers', async () => {
-    const limits = { ...DEFAULT_HUB_OPTIONS.limits, flushDelay: 20, maxQueueBytes: 1000 };
+  it('flushes a newline-less line after flushDelayMs and cuts slow consumers', async () => {
+    const limits = { ...DEFAULT_HUB_OPTIONS.limits, flushDelayMs: 20, maxQueueBytes: 1000 };
     const hub = new ChatHub(new MemoryBus(), { limits });
     await hub.start();
     const a = await connect(hub);

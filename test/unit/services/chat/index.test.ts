@@ -23,7 +23,7 @@ describe('chat service definition', () => {
   it('reads options given raw (flags), parsed (config) or not at all (defaults)', () => {
     const d = hubOptionsFrom({});
     assert.equal(d.history, 20);
-    assert.equal(d.limits.flushDelay, 200);
+    assert.equal(d.limits.flushDelayMs, 200);
     assert.equal(d.limits.echo, false);
     const raw = hubOptionsFrom({
       history: '0',
