@@ -382,7 +382,7 @@ interface NodeSystemError {
 }
 
 function asSystemError(err: unknown): NodeSystemError {
-  return typeof err === 'object' && err !== null ? (err as NodeSystemError) : {};
+  return typeof err === 'object' && err !== null ? err : {};
 }
 
 /**

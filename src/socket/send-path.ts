@@ -26,9 +26,9 @@ export interface SendContext {
   /** Resolves when a connection in progress completes. */
   connected(): Promise<void>;
   /** The address errors name. */
-  where(): ErrorAddress;
+  where: () => ErrorAddress;
   /** The stream's failure, if any. */
-  error(): Error | null;
+  error: () => Error | null;
 }
 
 /** Sends on one socket. */

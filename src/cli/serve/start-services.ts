@@ -126,7 +126,7 @@ export async function startServices(
       supervisor?.shutdown({ drainTimeout }),
     ]);
     await Promise.allSettled(serving);
-    await Promise.allSettled(instances.map((i) => i.close?.()));
+    await Promise.allSettled(instances.map(async (i) => i.close?.()));
   };
 
   try {
@@ -308,7 +308,7 @@ function createServer(
   const need = <K extends 'stream' | 'datagram'>(what: K): NonNullable<ServiceInstance[K]> => {
     const handler = instance[what];
     if (!handler) throw new Error(`${plan.service.name} has no ${what} handler`);
-    return handler as NonNullable<ServiceInstance[K]>;
+    return handler;
   };
   switch (listener.kind) {
     case 'tcp':

@@ -275,7 +275,7 @@ export class RedisBus implements MessageBus {
     while (!this.#closing) {
       try {
         if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeout * 2);
-        const reply = (await this.#watch(
+        const reply = await this.#watch<[string, [string, string[]][]][] | null>(
           this.#reader.xread(
             'COUNT',
             1000,
@@ -288,7 +288,7 @@ export class RedisBus implements MessageBus {
           this.#o.blockMs + this.#o.readTimeout,
           // Drop the stuck connection (its XREAD is rejected); ioredis reconnects.
           () => this.#reader.disconnect(true),
-        )) as [string, [string, string[]][]][] | null;
+        );
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             this.#lastId = id;
