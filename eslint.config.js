@@ -8,6 +8,14 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** A function that does nothing with what it gets: `() => {}`, `() => undefined`, `() => null`. */
+const emptyHandler = `:matches(${[
+  'ArrowFunctionExpression[body.type="BlockStatement"][body.body.length=0]',
+  'FunctionExpression[body.body.length=0]',
+  'ArrowFunctionExpression[body.type="Identifier"][body.name="undefined"]',
+  'ArrowFunctionExpression[body.type="Literal"][body.raw="null"]',
+].join(', ')})`;
+
 export default tseslint.config(
   includeIgnoreFile(fileURLToPath(new URL('.gitignore', import.meta.url)), '.gitignore'),
   { ignores: ['dist/', 'node_modules/', 'bench/results/', 'coverage/'] },
@@ -51,6 +59,32 @@ export default tseslint.config(
       ],
       'no-control-regex': 'off',
       'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
+    // The library drops no error in silence: src/internal/ignore-error.ts publishes each one
+    // it ignores on purpose, with its reason (docs/errors.md, "Errors ignored on purpose").
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-empty': ['error', { allowEmptyCatch: false }], // an empty catch {} says why inside
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `CallExpression[callee.property.name='catch'] > ${emptyHandler}`,
+          message:
+            "A rejection dropped in silence: use .catch(ignoreError('area:what')) from src/internal/ignore-error.ts, or handle it.",
+        },
+        {
+          selector: `CallExpression[callee.property.name='then'] > ${emptyHandler}:nth-child(2)`,
+          message:
+            "A rejection dropped in silence: use .catch(ignoreError('area:what')) from src/internal/ignore-error.ts, or handle it.",
+        },
+        {
+          selector: `CallExpression[callee.property.name=/^(on|once|addListener)$/][arguments.0.value='error'] > ${emptyHandler}`,
+          message:
+            "An 'error' event dropped in silence: use ignoreError('area:what') from src/internal/ignore-error.ts, or handle it.",
+        },
+      ],
     },
   },
   {

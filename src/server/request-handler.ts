@@ -15,6 +15,7 @@ import { FrameTooLongError, IncompleteReadError } from '../errors.js';
 import { isThenable } from '../internal/is-thenable.js';
 import type { Socket } from '../socket/tcp-socket.js';
 import type { ConnectionContext, DatagramContext, PeerAddress } from './handler-types.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** The base of every request handler class: the three hooks. */
 export abstract class BaseRequestHandler {
@@ -125,7 +126,7 @@ export class StreamRequestHandler<TServer = unknown> extends BaseRequestHandler 
     }
     if (buf === null) {
       // Shutting down: the pending read is abandoned with the connection.
-      read.catch(() => {});
+      read.catch(ignoreError('server:abandoned-read'));
       return null;
     }
     if (buf.length === 0) return null;

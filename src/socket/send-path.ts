@@ -14,6 +14,7 @@ import {
 import type { Encoder } from '../framing/codec.js';
 import { toBuffer } from './to-buffer.js';
 import { socketWait, waitForEvent } from './wait.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** What the send path asks its socket. */
 export interface SendContext {
@@ -90,7 +91,7 @@ export class SendPath {
     );
     sock.end();
     if (sock.writableFinished) {
-      finished.catch(() => {});
+      finished.catch(ignoreError('socket:shutdown-waiter'));
       return;
     }
     await finished;

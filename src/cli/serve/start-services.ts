@@ -25,6 +25,7 @@ import {
   type ListenerPlan,
   type ServicePlan,
 } from './serve-plan.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** What every socketkit server offers the superserver. */
 interface RunnableServer {
@@ -188,8 +189,9 @@ export async function startServices(
     throw err;
   }
   for (const server of servers)
-    serving.push(Promise.resolve(server.serveForever()).catch(() => {}));
-  if (supervisor !== null) serving.push(supervisor.serveForever().catch(() => {}));
+    serving.push(Promise.resolve(server.serveForever()).catch(ignoreError('serve:serve-forever')));
+  if (supervisor !== null)
+    serving.push(supervisor.serveForever().catch(ignoreError('serve:serve-forever')));
   const listeners = order.map(({ plan, listener, address }) => bound(plan, listener, address()));
   let stopping: Promise<void> | undefined;
   return {
