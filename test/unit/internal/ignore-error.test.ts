@@ -2,6 +2,7 @@
 // a new one dropped in silence (eslint.config.js, src/ only).
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ESLint } from 'eslint';
@@ -83,4 +84,19 @@ test('the lint refuses an error dropped in silence in src/ (and an empty catch w
     filePath: join(root, 'src', 'internal', 'lint-probe.ts'),
   });
   assert.deepEqual(clean?.messages, []);
+});
+
+test('every reason the library ignores an error for is listed in docs/errors.md', () => {
+  const docs = readFileSync(join(root, 'docs', 'errors.md'), 'utf8');
+  const reasons = new Set<string>();
+  for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
+    for (const m of text.matchAll(/\b(?:ignoreError\(|ignored\()'([a-z-]+:[a-z-]+)'/g)) {
+      if (m[1] !== 'area:what') reasons.add(m[1] ?? '');
+    }
+  }
+  assert.ok(reasons.size >= 20, `found ${reasons.size}`);
+  const missing = [...reasons].filter((r) => !docs.includes(`\`${r}\``));
+  assert.deepEqual(missing, [], 'reasons missing from docs/errors.md');
 });
