@@ -65,6 +65,6 @@ console.log(`time server on ${values.host}:${port} (udp+tcp), time zone ${respon
 const stop = async (): Promise<void> => {
   await Promise.all([udp.close(), tcp.close()]);
 };
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
+process.once('SIGINT', () => void stop());
+process.once('SIGTERM', () => void stop());
 await Promise.all([udp.serveForever(), tcp.serveForever()]);

@@ -86,7 +86,7 @@ async function main(): Promise<void> {
   });
   console.log(`chat listening on ${values.host}:${server.port} (bus: ${values.bus})`);
   const stop = (): void => {
-    server.close().then(() => process.exit(0));
+    void server.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -482,7 +482,7 @@ interface NodeSystemError {
 }
 
 function asSystemError(err: unknown): NodeSystemError {
-  return typeof err === 'object' && err !== null ? (err as NodeSystemError) : {};
+  return typeof err === 'object' && err !== null ? err : {};
 }
 
 /**

@@ -105,7 +105,7 @@ export function resolveBenchOptions(
       `unknown mode "${input.mode}" (expected one of ${BENCH_MODES.join(', ')})`,
     );
   }
-  const mode = input.mode as BenchMode;
+  const mode = input.mode;
   const o: BenchOptions = {
     ...COMMON,
     ...MODE_DEFAULTS[mode],

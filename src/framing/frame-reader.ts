@@ -99,7 +99,7 @@ export class FrameReader<T> {
    */
   next(): T | null {
     if (this.#deferred !== undefined) {
-      const error = this.#deferred;
+      const error: unknown = this.#deferred;
       this.#deferred = undefined;
       throw error;
     }

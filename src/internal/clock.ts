@@ -69,7 +69,7 @@ export class HrClock implements Clock {
 
   constructor(options: HrClockOptions = {}) {
     this.#wallMs = options.wallMs ?? Date.now;
-    this.#monotonicNs = options.monotonicNs ?? process.hrtime.bigint;
+    this.#monotonicNs = options.monotonicNs ?? (() => process.hrtime.bigint());
     this.#toleranceNs = BigInt(Math.round((options.stepToleranceMs ?? 2) * 1e6));
     this.#reanchorNs = BigInt(Math.round((options.reanchorIntervalMs ?? 64_000) * 1e6));
     this.#anchor();

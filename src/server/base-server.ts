@@ -39,6 +39,7 @@ import {
   type ShutdownOptions,
   waitOrTimeout,
 } from './server-options.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 type State = 'new' | 'binding' | 'listening' | 'closing' | 'closed';
 
@@ -458,7 +459,7 @@ export abstract class BaseServer {
       this.discardRequest(req);
     }
     this.#abort.abort();
-    await stopAccepting.catch(() => {});
+    await stopAccepting.catch(ignoreError('server:stop-accepting'));
     let timer: NodeJS.Timeout | undefined;
     // Until nothing is in flight: connections admitted during the drain (a TLS handshake
     // that completes, a request that got its concurrency slot) are waited for too.
@@ -477,7 +478,7 @@ export abstract class BaseServer {
       this.#whenIdle(),
       new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
-    await this.cleanup().catch(() => {});
+    await this.cleanup().catch(ignoreError('server:cleanup'));
     this.#state = 'closed';
     this.#serving = false;
     publish(serverChannels.shutdown, () => ({ server: this, phase: 'end' as const, destroyed }));

@@ -31,6 +31,7 @@ import {
 } from './cluster-messages.js';
 import type { PeerAddress } from './handler-types.js';
 import { publish, type ServerLike, serverChannels } from './server-channels.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 interface WorkerState {
   worker: Worker;
@@ -164,7 +165,7 @@ export class ClusterPrimary {
       closed: false,
     });
     // An IPC error (the worker died mid-send) must not crash the primary.
-    worker.on('error', () => {});
+    worker.on('error', ignoreError('cluster:worker-ipc'));
     publish(serverChannels.worker, () => ({
       event: 'fork' as const,
       pid: worker.process.pid,
@@ -361,9 +362,9 @@ export class ClusterPrimary {
     cluster.off('message', this.#onMessage);
     cluster.off('exit', this.#onExit);
     for (const relay of this.#relays.values()) {
-      await relay.socket.close().catch(() => {});
+      await relay.socket.close().catch(ignoreError('cluster:relay-close'));
       // Unlike a stream socket, nothing removes a datagram socket's file on close.
-      await removeOwnSocketFile(relay.path).catch(() => {});
+      await removeOwnSocketFile(relay.path).catch(ignoreError('cluster:relay-unlink'));
     }
     this.#relays.clear();
   }

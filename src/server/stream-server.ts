@@ -44,6 +44,7 @@ import type { ListenerEvents, ServerTlsOptions } from './listener.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** A `StreamRequestHandler` subclass. */
 export type StreamRequestHandlerClass = new (
@@ -363,7 +364,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   #admit(raw: net.Socket, tell: boolean): { remote: PeerAddress; key: string | null } | null {
     // First of all: an 'error' without a listener would crash the process. (The Socket
     // wrapper listens for 'error' itself: serveRequest removes this one then.)
-    raw.on('error', ignoreError);
+    raw.on('error', onUnwrappedError);
     const remote = this.remoteOf(raw);
     if (!this.admitting) {
       resetConnection(raw);
@@ -424,7 +425,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     } else {
       // TLS, handshake done: admitted and counted as #handshaking since the accept.
       this.#handshaking--;
-      socket.on('error', ignoreError);
+      socket.on('error', onUnwrappedError);
       // From the TCP socket: it cached its peer's address at admission (a client gone
       // meanwhile has none any more), so the same per-address key is released.
       remote = this.remoteOf(raw);
@@ -532,7 +533,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     const socket = Socket.fromNetSocket(raw, this.#socketOptions);
     conn.socket = socket;
     // The Socket listens for 'error' now; one listener fewer per connection.
-    raw.off('error', ignoreError);
+    raw.off('error', onUnwrappedError);
     const transport = this.transport as 'tcp' | 'tls' | 'unix';
     // A plain object of data properties: V8 keeps it compact (a getter here would make
     // it a dictionary, about 450 bytes more per connection).
@@ -604,7 +605,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       this.#sweeper?.delete(conn);
       // A lingering close (Socket.close): flush, FIN, discard input until the client
       // closes too or closeTimeout passes, so the client never loses the reply's end.
-      await socket.close({ wait: true }).catch(() => {});
+      await socket.close({ wait: true }).catch(ignoreError('server:linger-close'));
       this.#forget(conn);
       // A handler serving `raw` directly (echo) just sees 'close': name the real cause.
       if (conn.idleError !== null) error = conn.idleError;
@@ -642,8 +643,11 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 }
 
-/** The 'error' listener of a connection not yet wrapped: it must not crash the process. */
-function ignoreError(): void {}
+/**
+ * The 'error' listener of a connection not yet wrapped: it must not crash the process (a
+ * connection refused before it is wrapped is closed; a wrapped one reports its errors).
+ */
+const onUnwrappedError = ignoreError('server:unwrapped-socket-error');
 
 function whereOf(remote: PeerAddress): { address?: string; port?: number; path?: string } {
   return remote.family === 'unix'

@@ -92,7 +92,9 @@ export class UdpServer extends DatagramServer {
         const a = this.#socket.address();
         this.#local = toPeerAddress(a.address, a.port, a.family);
         return this.#local;
-      } catch {}
+      } catch {
+        // Not bound (yet, or any more): the configured address below is the answer.
+      }
     }
     return toPeerAddress(this.#host, this.#port, undefined);
   }

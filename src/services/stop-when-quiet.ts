@@ -18,6 +18,7 @@
  * @module
  */
 import type { Socket } from '../socket/tcp-socket.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /**
  * Arms the quiet-stop on `signal`; returns a function that disarms it (call it in `finally`).
@@ -36,7 +37,7 @@ export function stopWhenQuiet(conn: Socket, signal: AbortSignal, quietMs = 250):
         return;
       }
       clearInterval(timer);
-      void conn.shutdown('read').catch(() => {});
+      void conn.shutdown('read').catch(ignoreError('service:quiet-shutdown'));
     }, quietMs);
   };
   if (signal.aborted) onAbort();

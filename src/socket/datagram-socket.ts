@@ -36,6 +36,7 @@ import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
 import type { Datagram, DatagramTransport } from './datagram-transport.js';
 import { toBuffer } from './to-buffer.js';
 import { checkTimeout, waitForEvent } from './wait.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** Options of `new DatagramSocket()`. */
 export interface DatagramSocketOptions extends DatagramQueueOptions {
@@ -141,7 +142,7 @@ export class DatagramSocket implements DatagramTransport {
     try {
       this.#sock.bind({ port: a.port, address: a.host, exclusive: options.exclusive ?? false });
     } catch (err) {
-      listening.catch(() => {});
+      listening.catch(ignoreError('socket:bind-waiter'));
       throw fromSystemError(err, where);
     }
     await listening;
@@ -255,7 +256,7 @@ export class DatagramSocket implements DatagramTransport {
     try {
       this.#sock.connect(a.port, a.host);
     } catch (err) {
-      connected.catch(() => {});
+      connected.catch(ignoreError('socket:connect-waiter'));
       throw fromSystemError(err, where);
     }
     try {

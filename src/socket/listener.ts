@@ -43,6 +43,7 @@ import { Socket, type SocketOptions } from './tcp-socket.js';
 import { createTlsServer, destroyHandshaking, type TlsServerOptions } from './tls-server.js';
 import { claimUnixSocketPath } from './unix-path.js';
 import { checkTimeout, waitForEvent } from './wait.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** Options of `Listener.bind()`. */
 export interface ListenerOptions {
@@ -214,7 +215,7 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
       }
       await listening;
     } catch (err) {
-      listening.catch(() => {});
+      listening.catch(ignoreError('socket:listen-waiter'));
       server.close();
       throw fromSystemError(err, where);
     }

@@ -32,7 +32,7 @@ export interface ReceiveContext {
   /** The socket's timeout: null = none, 0 = non-blocking. */
   timeout(): number | null;
   /** The address errors name. */
-  where(): ErrorAddress;
+  where: () => ErrorAddress;
   /** Called before every read: lets the socket attach its 'data' listener lazily. */
   startReading?(): void;
 }

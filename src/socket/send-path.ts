@@ -15,6 +15,7 @@ import type { Encoder } from '../framing/codec.js';
 import { type AbortOptions, raceAbort, throwIfAborted } from '../internal/abort-signal.js';
 import { toBuffer } from './to-buffer.js';
 import { socketWait, waitForEvent } from './wait.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 /** What the send path asks its socket. */
 export interface SendContext {
@@ -27,9 +28,9 @@ export interface SendContext {
   /** Resolves when a connection in progress completes. */
   connected(): Promise<void>;
   /** The address errors name. */
-  where(): ErrorAddress;
+  where: () => ErrorAddress;
   /** The stream's failure, if any. */
-  error(): Error | null;
+  error: () => Error | null;
 }
 
 /** Sends on one socket. */
@@ -104,7 +105,7 @@ export class SendPath {
     );
     sock.end();
     if (sock.writableFinished) {
-      finished.catch(() => {});
+      finished.catch(ignoreError('socket:shutdown-waiter'));
       return;
     }
     await finished;

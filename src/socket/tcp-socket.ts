@@ -66,6 +66,7 @@ import {
 import { type DataConsumer, StreamConnection } from './stream-connection.js';
 import { writableView } from './stream-views.js';
 import { checkTimeout, socketWait, waitForEvent } from './wait.js';
+import { ignoreError } from '../internal/ignore-error.js';
 
 // The contract names these types here too; their home is address.ts / socket-options.ts.
 export type { AddressInfo, AddressLike, TcpAddress, UnixAddress } from './address.js';
@@ -327,7 +328,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       this.#connecting = null;
     });
     // A non-blocking caller may never await the outcome: never let it go unhandled.
-    settled.catch(() => {});
+    settled.catch(ignoreError('socket:connect-unawaited'));
     return settled;
   }
 

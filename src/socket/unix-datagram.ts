@@ -127,7 +127,9 @@ function systemError(status: number, syscall: string, path?: string): SocketkitE
   let code = `E${-status}`;
   try {
     code = getSystemErrorName(status);
-  } catch {}
+  } catch {
+    // A status libuv has no name for: `E<number>` above names it.
+  }
   if (code === 'ENOENT' && path !== undefined && syscall !== 'bind') {
     return new SocketError(
       `cannot ${syscall} to ${path}: no such socket file (is the server running, and is the path right?)`,

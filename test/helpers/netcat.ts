@@ -97,7 +97,7 @@ export function run(
   t: TestContext,
   cmd: string,
   args: string[],
-  input: string | Buffer | 'open' | 'ignore' = 'ignore',
+  input: string | Buffer /* or 'open' | 'ignore' */ = 'ignore',
 ): Proc {
   const child = spawn(cmd, args, {
     stdio: [input === 'ignore' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -125,7 +125,7 @@ export function run(
 export function runSocketkit(
   t: TestContext,
   args: string[],
-  input: string | Buffer | 'open' | 'ignore' = 'ignore',
+  input: string | Buffer /* or 'open' | 'ignore' */ = 'ignore',
 ): Proc {
   return run(t, process.execPath, ['--import', 'tsx', 'test/helpers/bin.ts', ...args], input);
 }

@@ -69,7 +69,7 @@ export function waitForChannel<T = unknown>(
         ok = predicate(message as T);
       } catch (err) {
         done();
-        reject(err as Error);
+        reject(err);
         return;
       }
       if (!ok) return;
@@ -161,7 +161,7 @@ export function untilAny(
         ok = condition();
       } catch (err) {
         done();
-        reject(err as Error);
+        reject(err);
         return;
       }
       if (ok) {

@@ -106,8 +106,8 @@ async function shutdownUnderLoad(
     if (serve.exitCode === null && serve.signalCode === null) serve.kill('SIGKILL');
   });
   const serveExit = once(serve, 'exit');
-  const stdout = new Output(serve.stdout!);
-  const stderr = new Output(serve.stderr!);
+  const stdout = new Output(serve.stdout);
+  const stderr = new Output(serve.stderr);
   await stderr.waitFor(/listener\(s\)/, serve, 'serve');
   await stdout.waitFor(/\btcp\b[^\n]*\n/, serve, 'serve (the listening table)');
   const row = parseTable(stdout.text).find((r) => r.transport === 'tcp');
@@ -122,16 +122,16 @@ async function shutdownUnderLoad(
     if (clients.exitCode === null && clients.signalCode === null) clients.kill('SIGKILL');
   });
   const clientsExit = once(clients, 'exit');
-  const results = new Output(clients.stdout!);
-  const clientErr = new Output(clients.stderr!);
+  const results = new Output(clients.stdout);
+  const clientErr = new Output(clients.stderr);
   await results.waitFor(/^backed-up$/m, clients, `clients (stderr: ${clientErr.text})`);
 
   serve.kill('SIGTERM');
   await stderr.waitFor(/stopping on SIGTERM/, serve, 'serve');
-  clients.stdin!.write(`rate ${opts.rate}\n`);
+  clients.stdin.write(`rate ${opts.rate}\n`);
   const [code] = (await serveExit) as [number | null];
   // Clients still waiting for the rest of their echo (held by the kernel) read it now.
-  clients.stdin!.end(`rate -1\n`);
+  clients.stdin.end(`rate -1\n`);
   await clientsExit;
   const outcomes = results.text
     .split('\n')

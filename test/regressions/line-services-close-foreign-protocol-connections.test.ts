@@ -124,9 +124,7 @@ test('strftime over TCP closes probes without a reply', async (t) => {
   // A format is still answered.
   const sock = await dial(where);
   sock.write('%Y\n');
-  const [data] = (await new Promise((resolve) => sock.once('data', (d) => resolve([d])))) as [
-    Buffer,
-  ];
+  const [data] = await new Promise<[Buffer]>((resolve) => sock.once('data', (d) => resolve([d])));
   assert.match(data.toString(), /^\d{4}\n$/);
   sock.destroy();
 });

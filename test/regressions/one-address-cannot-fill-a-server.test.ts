@@ -37,7 +37,7 @@ function client(
     let got = '';
     const done = (): void => resolve({ sock, first: got, closed });
     sock.on('data', (d) => {
-      got += d;
+      got += d.toString();
       if (got.includes('\n')) done();
     });
     sock.once('end', done);

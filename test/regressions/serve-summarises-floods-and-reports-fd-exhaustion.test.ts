@@ -19,7 +19,7 @@ function exchange(port: number, send: string | null, until?: string): Promise<st
     });
     let got = '';
     sock.on('data', (d) => {
-      got += d;
+      got += d.toString();
       if (until !== undefined && got.includes(until)) {
         sock.destroy();
         resolve(got);

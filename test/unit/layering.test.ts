@@ -75,7 +75,7 @@ function violation({ from, to }: Edge): string | null {
   if (RANK[a] === undefined)
     return `${from}: src/${a} has no layer (add it to RANK and ARCHITECTURE.md)`;
   if (RANK[b] === undefined) return `${from} imports ${to}, outside every layer`;
-  if (a !== b && RANK[b]! >= RANK[a]!) {
+  if (a !== b && RANK[b] >= RANK[a]) {
     return `${from} imports ${to}: ${a} may not import ${b} (same or higher layer)`;
   }
   // Services are worked examples of the public API: one may not borrow another's

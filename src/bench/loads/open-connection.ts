@@ -70,7 +70,7 @@ export async function openMany<T>(
   parallel: number,
   open: (i: number) => Promise<T | null>,
 ): Promise<(T | null)[]> {
-  const out: (T | null)[] = new Array(n).fill(null);
+  const out = new Array<T | null>(n).fill(null);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < n) {

@@ -85,7 +85,7 @@ function progressBar(io: CliIO, o: BenchOptions, enabled: boolean) {
   const total = o.count > 0 ? o.count : Math.round((o.warmup + o.duration) * 10);
   const bar = new cliProgress.SingleBar(
     {
-      stream: io.stderr as NodeJS.WritableStream,
+      stream: io.stderr,
       format: `${o.mode} [{bar}] {percentage}% | {phase}{ops} ops | {rate}/s`,
       hideCursor: true,
       clearOnComplete: true,

@@ -19,6 +19,7 @@ import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { neutralizeTerminalText } from '../terminal-text.js';
 import type { CommandFactory } from './index.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 interface ChatFlags {
   nick?: string;
@@ -138,7 +139,7 @@ async function runChat(
   }
   sock.setOperationTimeout(null);
   const send = (line: string): void => {
-    sock.sendAll(`${line}\n`).catch(() => {});
+    sock.sendAll(`${line}\n`).catch(ignoreError('cli:chat-send'));
   };
   if (flags.nick !== undefined) send(`/nick ${flags.nick}`);
 

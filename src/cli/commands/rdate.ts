@@ -22,6 +22,7 @@ import { CliError, ExitCode } from '../io.js';
 import { destroyOnAbort, interruptible } from '../time/interruptible.js';
 import { formatOffset, parsePort, parseSeconds } from '../time/time-args.js';
 import type { CommandFactory } from './index.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 interface RdateFlags {
   port: string;
@@ -42,7 +43,7 @@ async function fetchTcp(
     return await sock.recvExactly(4);
   } finally {
     unwatch();
-    await sock.close().catch(() => {});
+    await sock.close().catch(ignoreError('cli:rdate-close'));
   }
 }
 

@@ -275,7 +275,7 @@ async function runServe(
       });
     }
     await untilAborted(io.signal);
-    const reason = io.signal.reason;
+    const reason: unknown = io.signal.reason;
     logger.log(
       'info',
       `stopping${typeof reason === 'string' ? ` on ${reason}` : ''}: draining connections (up to ${drainSeconds} s)`,

@@ -14,6 +14,7 @@ import { CliError, type CliIO, ExitCode } from '../io.js';
 import { destroyOnAbort, interruptible } from '../time/interruptible.js';
 import { parsePort, parseSeconds } from '../time/time-args.js';
 import type { CommandFactory } from './index.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 interface TimeFlags {
   udp?: boolean;
@@ -55,7 +56,7 @@ async function askTcp(
     return line.toString('utf8').replace(/\r$/, '');
   } finally {
     unwatch();
-    await sock.close().catch(() => {});
+    await sock.close().catch(ignoreError('cli:time-close'));
   }
 }
 

@@ -222,7 +222,7 @@ export function openHexDump(path: string | undefined, stderr: Writable): HexDump
         file.end(() =>
           failure ? reject(new InvalidArgumentError(`-x ${path}: ${failure.message}`)) : resolve(),
         );
-        if (failure) reject(new InvalidArgumentError(`-x ${path}: ${(failure as Error).message}`));
+        if (failure) reject(new InvalidArgumentError(`-x ${path}: ${failure.message}`));
       }),
   };
 }

@@ -23,6 +23,7 @@ import type { Writable } from 'node:stream';
 import { fromSystemError, type SocketkitError } from '../../errors.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { InputSink, StdinHub } from './stdin-hub.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** Options of {@link runStreamSession}. */
 export interface StreamSessionOptions {
@@ -102,7 +103,7 @@ export function runStreamSession(
       },
       onDrain(listener) {
         // A failed send ends the session (`fail` above): input then has nowhere to go.
-        sending.then(listener, () => {});
+        sending.then(listener, ignoreError('netcat:send-failed'));
       },
       end() {
         // One turn of the event loop later: a TLS socket ended synchronously in its

@@ -39,7 +39,7 @@ export function shellQuote(word: string): string {
 
 /** The `TRY IT` command for a listener. */
 export function tryItLine(l: BoundListener): string {
-  const tryIt = l.service.tryIt;
+  const tryIt = l.service.tryIt?.bind(l.service);
   if (l.kind === 'tcp' || l.kind === 'udp') {
     const host = dialHost(l.host ?? '127.0.0.1');
     return tryIt

@@ -25,6 +25,7 @@ import {
   type ListenerPlan,
   type ServicePlan,
 } from './serve-plan.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** What every socketkit server offers the superserver. */
 interface RunnableServer {
@@ -126,7 +127,7 @@ export async function startServices(
       supervisor?.shutdown({ drainTimeout }),
     ]);
     await Promise.allSettled(serving);
-    await Promise.allSettled(instances.map((i) => i.close?.()));
+    await Promise.allSettled(instances.map(async (i) => i.close?.()));
   };
 
   try {
@@ -188,8 +189,9 @@ export async function startServices(
     throw err;
   }
   for (const server of servers)
-    serving.push(Promise.resolve(server.serveForever()).catch(() => {}));
-  if (supervisor !== null) serving.push(supervisor.serveForever().catch(() => {}));
+    serving.push(Promise.resolve(server.serveForever()).catch(ignoreError('serve:serve-forever')));
+  if (supervisor !== null)
+    serving.push(supervisor.serveForever().catch(ignoreError('serve:serve-forever')));
   const listeners = order.map(({ plan, listener, address }) => bound(plan, listener, address()));
   let stopping: Promise<void> | undefined;
   return {
@@ -308,7 +310,7 @@ function createServer(
   const need = <K extends 'stream' | 'datagram'>(what: K): NonNullable<ServiceInstance[K]> => {
     const handler = instance[what];
     if (!handler) throw new Error(`${plan.service.name} has no ${what} handler`);
-    return handler as NonNullable<ServiceInstance[K]>;
+    return handler;
   };
   switch (listener.kind) {
     case 'tcp':

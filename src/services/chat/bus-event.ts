@@ -88,7 +88,7 @@ export function parseBusEvent(raw: string | undefined, maxBytes: number): Parsed
   if (kind === 'private' && !isValidBusNick(e.to)) return { error: 'bad recipient' };
   const event: ChatEvent = {
     kind: kind as ChatEventKind,
-    room: e.room as string,
+    room: e.room,
     nick: e.nick,
     text: escapeControls(e.text),
     origin: e.origin,

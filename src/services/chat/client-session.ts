@@ -47,6 +47,7 @@ import {
   sanitizeLine,
   serverLine,
 } from './protocol.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** Where a session writes: a socket in production, an array in unit tests. */
 export interface LineSink {
@@ -317,7 +318,7 @@ export class ChatSession {
     // Queued behind the lines already accepted, so their replies go out first.
     this.#chain = this.#chain
       .then(() => this.#hub.leave(this, this.#leaveReason))
-      .catch(() => {})
+      .catch(ignoreError('chat:leave'))
       .finally(() => {
         this.#state = 'closed';
         this.#sink.end();

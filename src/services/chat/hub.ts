@@ -19,6 +19,7 @@ import {
   type SequencedEvent,
   serverLine,
 } from './protocol.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 const joinChannel = channel('socketkit:chat:join');
 const leaveChannel = channel('socketkit:chat:leave');
@@ -236,7 +237,7 @@ export class ChatHub {
       if (session.room !== '') await this.#leaveRoom(session, reason);
       if (session.announced) await this.bus.setPresence(session.nick, null);
     } finally {
-      await this.bus.releaseNick(session.nick).catch(() => {});
+      await this.bus.releaseNick(session.nick).catch(ignoreError('chat:release-nick'));
       leaveChannel.publish({ nick: session.nick, reason, node: this.nodeId });
     }
   }
@@ -380,7 +381,7 @@ export class ChatHub {
       this.#rooms.delete(room);
       // The last member here: the room is forgotten after its grace period, unless
       // a member (on any node) joins it meanwhile.
-      this.bus.closeRoom(room).catch(() => {});
+      this.bus.closeRoom(room).catch(ignoreError('chat:close-room'));
     }
     session.room = '';
   }
@@ -403,7 +404,8 @@ export class ChatHub {
         (topic) => {
           if (!created.topicSeen) created.topic = topic ?? '';
         },
-        () => {},
+        // The bus is down (reported on socketkit:chat:bus): the room starts without a topic.
+        ignoreError('chat:topic-load'),
       );
       state = created;
       this.#rooms.set(room, state);

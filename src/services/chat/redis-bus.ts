@@ -69,6 +69,7 @@ import {
   REFRESH_LUA,
   RELEASE_LUA,
 } from './redis-scripts.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** Published (summarised) when events read from the bus were malformed and skipped. */
 const badEventChannel = channel('socketkit:chat:bad-event');
@@ -168,8 +169,8 @@ export class RedisBus implements MessageBus {
     // The reader's blocking XREAD has its own watchdog (#readLoop).
     this.#reader = new Redis(this.#o.url, redisOptions);
     // ioredis reports connection errors as events; the loop and callers handle them.
-    this.#cmd.on('error', () => {});
-    this.#reader.on('error', () => {});
+    this.#cmd.on('error', ignoreError('chat:redis-connection'));
+    this.#reader.on('error', ignoreError('chat:redis-connection'));
   }
 
   #key(...parts: string[]): string {
@@ -247,7 +248,7 @@ export class RedisBus implements MessageBus {
       }, ms);
       timer.unref();
     });
-    watchdog.catch(() => {});
+    // No catch here: Promise.race below takes the watchdog's rejection in this same tick.
     try {
       return await Promise.race([
         p.finally(() => {
@@ -257,7 +258,8 @@ export class RedisBus implements MessageBus {
       ]);
     } finally {
       clearTimeout(timer);
-      p.catch(() => {});
+      // Timed out: a failure of the abandoned command comes after the caller got BusTimeout.
+      if (!settled) p.catch(ignoreError('chat:bus-late-reply'));
     }
   }
 
@@ -275,7 +277,7 @@ export class RedisBus implements MessageBus {
     while (!this.#closing) {
       try {
         if (this.#down) await this.#timed(this.#recover(), this.#o.commandTimeoutMs * 2);
-        const reply = (await this.#watch(
+        const reply = await this.#watch<[string, [string, string[]][]][] | null>(
           this.#reader.xread(
             'COUNT',
             1000,
@@ -288,7 +290,7 @@ export class RedisBus implements MessageBus {
           this.#o.blockMs + this.#o.readTimeoutMs,
           // Drop the stuck connection (its XREAD is rejected); ioredis reconnects.
           () => this.#reader.disconnect(true),
-        )) as [string, [string, string[]][]][] | null;
+        );
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             this.#lastId = id;
@@ -574,7 +576,7 @@ export class RedisBus implements MessageBus {
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
     // Disconnecting the reader rejects its pending XREAD, which ends the loop.
     this.#reader.disconnect();
-    await this.#loop.catch(() => {});
+    await this.#loop.catch(ignoreError('chat:bus-read-loop'));
     try {
       if (this.#down) throw new Error('down');
       const rooms = new Set((this.#handlers?.localPresence() ?? []).map((p) => p.room));

@@ -45,7 +45,7 @@ function list(raw: unknown, what: string): string[] {
   const items = typeof raw === 'string' ? [raw] : raw;
   if (!Array.isArray(items) || !items.every((x) => typeof x === 'string'))
     throw new InvalidArgumentError(`${what} must be a string or a list of strings`);
-  return items as string[];
+  return items;
 }
 
 function pattern(source: string, name: string): RegExp {

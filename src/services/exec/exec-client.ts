@@ -21,6 +21,7 @@ import {
   signRequest,
 } from './exec-protocol.js';
 import { ChunkAssembler, parseChunk } from './udp-chunks.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /**
  * Receives output bytes as they arrive. A returned promise is awaited before the next
@@ -115,7 +116,7 @@ export class ExecSession {
 
   /** Closes the connection. */
   async close(): Promise<void> {
-    await this.#sock.close().catch(() => {});
+    await this.#sock.close().catch(ignoreError('exec:client-close'));
   }
 }
 
@@ -170,6 +171,6 @@ export async function execUdp(
     }
     throw new ExecReplyError('the UDP reply has no end frame');
   } finally {
-    await udp.close().catch(() => {});
+    await udp.close().catch(ignoreError('exec:udp-close'));
   }
 }

@@ -179,7 +179,7 @@ export class ExecEngine {
     return {
       id: header.id,
       command: header.command,
-      args: args as string[],
+      args: args,
       nonce: header.nonce,
       ts: header.ts,
     };

@@ -216,7 +216,9 @@ export function decodeReplyPayload(payload: Buffer): ExecReplyFrame {
   const body = payload.subarray(1);
   if (type === ReplyType.stdout) return { type: 'stdout', data: body };
   if (type === ReplyType.stderr) return { type: 'stderr', data: body };
-  if (type === ReplyType.end) return { type: 'end', end: JSON.parse(body.toString('utf8')) };
-  if (type === ReplyType.error) return { type: 'error', error: JSON.parse(body.toString('utf8')) };
+  if (type === ReplyType.end)
+    return { type: 'end', end: JSON.parse(body.toString('utf8')) as ExecEnd };
+  if (type === ReplyType.error)
+    return { type: 'error', error: JSON.parse(body.toString('utf8')) as ExecErrorReply };
   throw new Error(`unknown reply frame type ${String(type)}`);
 }

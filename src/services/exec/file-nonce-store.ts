@@ -26,6 +26,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { busy, type NonceStore } from './replay-guard.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** Options of {@link FileNonceStore}. */
 export interface FileNonceStoreOptions {
@@ -133,7 +134,9 @@ export class FileNonceStore implements NonceStore {
       const bucket = Number(name);
       if ((bucket + 1) * this.bucketMs <= now) {
         this.#made.delete(bucket);
-        await rm(join(this.dir, name), { recursive: true, force: true }).catch(() => {});
+        await rm(join(this.dir, name), { recursive: true, force: true }).catch(
+          ignoreError('exec:nonce-bucket-remove'),
+        );
       } else {
         count += (await readdir(join(this.dir, name)).catch(() => [])).length;
       }

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { InvalidArgumentError } from '../../errors.js';
 import { busy, type NonceStore } from './replay-guard.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /** Options of {@link RedisNonceStore}. */
 export interface RedisNonceStoreOptions {
@@ -45,7 +46,7 @@ export class RedisNonceStore implements NonceStore {
       connectTimeout: timeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, 1000),
     });
-    redis.on('error', () => {});
+    redis.on('error', ignoreError('exec:redis-connection'));
     try {
       await redis.connect();
       await redis.ping();

@@ -36,6 +36,7 @@ import {
   MAX_HEADER_LENGTH,
 } from './exec-protocol.js';
 import { PreauthGate } from './preauth-gate.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 
 /**
  * Unauthenticated connections: `{event: 'refused' | 'timeout' | 'authenticated' | 'closed', remote}`
@@ -86,7 +87,7 @@ export function createExecStreamHandler(
       if (preauthChannel.hasSubscribers)
         preauthChannel.publish({ event: 'refused', remote: ctx.remote, reason: refused });
       await send(engine.refusal(new ExecRefusedError('ERR_EXEC_BUSY', refused), null)).catch(
-        () => {},
+        ignoreError('exec:refusal-send'),
       );
       return;
     }

@@ -29,7 +29,7 @@ const skip = needs('ncat');
 async function ncatListen(
   t: import('node:test').TestContext,
   args: string[],
-  input: string | 'open' = '',
+  input: string /* or 'open' */ = '',
 ): Promise<{ proc: Proc; port: number }> {
   const port = await freePort(args.includes('-u'));
   const proc = run(
@@ -76,7 +76,7 @@ test('stdin EOF half-closes; the reply that comes after is still printed', async
   const port = await nodeServer(t, (s) => {
     let got = '';
     s.on('data', (d) => {
-      got += d;
+      got += d.toString();
     });
     s.on('end', () => setTimeout(() => s.end(`answer after your EOF to ${got}`), 100));
   });
@@ -147,7 +147,7 @@ test('refused: exit 1 and a clear message, like ncat', { skip }, async () => {
     ),
   );
   const nc = spawn('ncat', ['127.0.0.1', String(port)], { stdio: 'ignore' });
-  const [code] = await once(nc, 'exit');
+  const [code] = (await once(nc, 'exit')) as [number | null];
   assert.equal(code, 1, 'ncat agrees');
 });
 

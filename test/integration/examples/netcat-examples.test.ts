@@ -15,7 +15,7 @@ const example = (
   t: import('node:test').TestContext,
   file: string,
   args: string[],
-  input: string | 'open',
+  input: string /* or 'open' */,
 ) => run(t, process.execPath, ['--import', 'tsx', `examples/${file}`, ...args], input);
 
 async function httpServer(t: import('node:test').TestContext): Promise<number> {

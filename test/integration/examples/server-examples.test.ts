@@ -61,7 +61,7 @@ function slurp(port: number, send?: string): Promise<string> {
     });
     let got = '';
     sock.on('data', (d) => {
-      got += d;
+      got += d.toString();
     });
     sock.on('end', () => {
       sock.end();

@@ -13,8 +13,11 @@ import {
 } from '../../../src/framing/index.js';
 import { FrameDecoderTransform } from '../../../src/framing/stream.js';
 
-async function listen(onConnection: (sock: net.Socket) => void): Promise<net.Server> {
-  const server = net.createServer(onConnection);
+async function listen(
+  onConnection: (sock: net.Socket) => void | Promise<void>,
+): Promise<net.Server> {
+  // A failure in the handler is an unhandled rejection, which fails this file's tests.
+  const server = net.createServer((sock) => void onConnection(sock));
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return server;
@@ -105,14 +108,17 @@ test('FrameDecoderTransform in a pipeline from a socket', async (t) => {
 });
 
 test('after the peer half-closes, the server still answers its last, unterminated line', async (t) => {
-  const server = net.createServer({ allowHalfOpen: true }, async (sock) => {
-    sock.on('error', () => {});
-    const out = new LineCodec();
-    for await (const line of decodeStream(sock, new LineCodec())) {
-      await writeFrame(sock, out, line.toUpperCase());
-    }
-    assert.equal(sock.destroyed, false, 'a stream that ended normally is not destroyed');
-    sock.end();
+  const server = net.createServer({ allowHalfOpen: true }, (sock) => {
+    // A failure here is an unhandled rejection, which fails this file's tests.
+    void (async () => {
+      sock.on('error', () => {});
+      const out = new LineCodec();
+      for await (const line of decodeStream(sock, new LineCodec())) {
+        await writeFrame(sock, out, line.toUpperCase());
+      }
+      assert.equal(sock.destroyed, false, 'a stream that ended normally is not destroyed');
+      sock.end();
+    })();
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -35,10 +35,10 @@ describe('chat socketSink', { timeout: 10_000 }, () => {
     const writes: string[] = [];
     const write = server.write.bind(server);
     // A spy on a real socket: counts the writes, the bytes still go over loopback.
-    server.write = ((chunk: string, ...rest: never[]) => {
+    server.write = (chunk: string, ...rest: never[]) => {
       writes.push(chunk);
       return write(chunk, ...rest);
-    }) as typeof server.write;
+    };
     const sink = socketSink(server);
     const received = readAll(client);
     for (let i = 0; i < 100; i += 1) sink.write(`line ${i}\r\n`);
@@ -68,10 +68,10 @@ describe('chat socketSink', { timeout: 10_000 }, () => {
     const chunks: (string | Buffer)[][] = pairs.map(() => []);
     const sinks = pairs.map(({ server }, i) => {
       const write = server.write.bind(server);
-      server.write = ((chunk: string | Buffer, ...rest: never[]) => {
+      server.write = (chunk: string | Buffer, ...rest: never[]) => {
         chunks[i]?.push(chunk);
         return write(chunk, ...rest);
-      }) as typeof server.write;
+      };
       return socketSink(server);
     });
     const received = pairs.map(({ client }) => readAll(client));

@@ -198,8 +198,8 @@ async function spawnServe(
       (/listener\(s\)/.test(stderr) && parseTable(stdout).length >= minRows) ||
       child.exitCode !== null,
     [
-      [child.stdout!, 'data'],
-      [child.stderr!, 'data'],
+      [child.stdout, 'data'],
+      [child.stderr, 'data'],
       [child, 'exit'],
     ],
     { timeout: 60_000, what: 'serve to print its table and log its listeners' },

@@ -141,7 +141,7 @@ test("interop: ntpdig recognizes our RATE Kiss-o'-Death and refuses to use it", 
 test('interop: chronyd -Q (chrony) accepts our server on a non-standard port, offset < 10 ms', async (t) => {
   const why = process.env.SOCKETKIT_CHRONYD ? false : needs('chronyd');
   if (why) return t.skip(why);
-  const bin = process.env.SOCKETKIT_CHRONYD ?? (toolPath('chronyd') as string);
+  const bin: string = process.env.SOCKETKIT_CHRONYD ?? (toolPath('chronyd') as string);
   const { handler } = createSntpHandler({ rate: 100, burst: 100 });
   const server = await new UdpServer({ host: '127.0.0.1', port: 0, handler }).listen();
   t.after(() => server.destroy());

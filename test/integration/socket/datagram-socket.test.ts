@@ -168,7 +168,7 @@ test('binding a port in use fails; close rejects pending receives; iteration end
   const iterating = (async () => {
     for await (const d of transport) {
       seen.push(d.data.toString());
-      if (seen.length === 1) setImmediate(() => server.close());
+      if (seen.length === 1) setImmediate(() => void server.close());
     }
   })();
   await iterating;

@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfSignedCert } from '../../helpers/tls-cert.js';
-import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { isSntpReply, exchange, readUntil, sntpRequest, udpAsk } from './clients.js';
 import { execCli } from './exec-client.js';
@@ -104,7 +103,7 @@ export async function probe(l: Listening): Promise<string | null> {
       sock.on('error', () => {});
       const send = l.service === 'echo' ? 'ping\n' : '';
       const r = await readUntil(
-        sock as unknown as Socket,
+        sock,
         (b) => b.length > 0,
         5000,
         () => sock.write(send),

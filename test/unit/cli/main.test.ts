@@ -46,7 +46,7 @@ test('`serve` does not load the load generator libraries', () => {
   `;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const cjsLoaded: string[] = JSON.parse(r.stdout);
+  const cjsLoaded = JSON.parse(r.stdout) as string[];
   assert.ok(!cjsLoaded.some((p) => p.includes('cli-progress')), 'cli-progress loaded by serve');
   assert.ok(
     !cjsLoaded.some((p) => p.includes('hdr-histogram-js')),

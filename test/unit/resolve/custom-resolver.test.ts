@@ -23,7 +23,7 @@ function sysError(code: string, syscall: string): Error {
 /** Answers from fixed tables; a name or address missing from them is ENOTFOUND. */
 function tableResolver(
   names: Record<string, ResolvedAddress[]>,
-  reverse: Record<string, string | 'hang' | 'numeric'>,
+  reverse: Record<string, string /* a name, or 'hang' | 'numeric' */>,
 ): Resolver & { calls: string[] } {
   const calls: string[] = [];
   return {

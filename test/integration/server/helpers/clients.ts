@@ -213,7 +213,7 @@ export function spawnFixture(
   child.stderr?.on('data', (d) => {
     err += d;
   });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     try {
       events.push(JSON.parse(line) as Record<string, unknown>);
     } catch {

@@ -201,7 +201,7 @@ export function unixDgramExchange(
       ['-c', script, path, payload.toString('hex')],
       { timeout: (timeoutSeconds + 60) * 1000 },
       (err, stdout) => {
-        if (err) return reject(err);
+        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
         const line = stdout.trim();
         if (line === 'timeout') return resolve(null);
         const m = /^reply ?([0-9a-f]*)$/.exec(line);
