@@ -198,12 +198,12 @@ async function runRelay(
     return options;
   };
   for (const a of [first, second]) if (a.kind === 'tls') tlsFor(a.target.host);
-  const context = (position: 'first' | 'second'): OpenContext => ({
+  const context = (position: 'first' | 'second', signal = io.signal): OpenContext => ({
     io,
     tlsFor,
     connectTimeout,
     position,
-    signal: io.signal,
+    signal,
   });
 
   const listening = isListenAddress(first) ? first : isListenAddress(second) ? second : null;
@@ -218,7 +218,7 @@ async function runRelay(
       idleTimeout:
         idleTimeout ?? (other.kind === 'udp' || other.kind === 'unix-dgram' ? udpTimeout : null),
       udpTimeout,
-      openOther: () => openClient(other, context(listenFirst ? 'second' : 'first')),
+      openOther: (signal) => openClient(other, context(listenFirst ? 'second' : 'first', signal)),
       listenFirst,
       once: other.kind === 'stdio',
       afterRelay: (end) => reportDiscarded(log, end),

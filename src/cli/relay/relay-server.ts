@@ -36,8 +36,8 @@ export interface RelayServerOptions {
   idleTimeout: number | null;
   /** Seconds without traffic before a UDP session ends. */
   udpTimeout: number;
-  /** Opens the other address for one client. */
-  openOther: () => Promise<RelayEnd>;
+  /** Opens the other address for one client (`signal`: that relay's, aborted with the command). */
+  openOther: (signal: AbortSignal) => Promise<RelayEnd>;
   /** True when the listening address was the first argument (relay direction in logs). */
   listenFirst: boolean;
   /** Serve one client, then stop (the other address is `stdio`, which opens once). */
@@ -50,6 +50,38 @@ export interface RelayServerOptions {
 
 /** How serving ended: the one relay's result with `once`, else null (interrupted). */
 export type RelayServerResult = RelayResult | null;
+
+/**
+ * The relays in progress, aborted together when the command's signal fires: one
+ * listener on that signal, not one per relay (an `EventTarget` walks every listener on
+ * each add and remove, which 10,000 relays would make quadratic).
+ */
+class RelayGroup {
+  readonly #active = new Set<AbortController>();
+  readonly #onAbort = (): void => {
+    for (const c of this.#active) c.abort();
+  };
+
+  constructor(readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** A signal for one relay, aborted with the group; `release` it when the relay ends. */
+  join(): AbortController {
+    const c = new AbortController();
+    if (this.signal.aborted) c.abort();
+    else this.#active.add(c);
+    return c;
+  }
+
+  release(c: AbortController): void {
+    this.#active.delete(c);
+  }
+
+  close(): void {
+    this.signal.removeEventListener('abort', this.#onAbort);
+  }
+}
 
 /** The name of relay number `n` in log lines. */
 const relayName = (n: number): string => `relay #${n}`;
@@ -96,6 +128,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
   let count = 0;
   let active = 0;
   const running = new Set<Promise<void>>();
+  const group = new RelayGroup(options.signal);
   try {
     return await new Promise<RelayServerResult>((resolve) => {
       let stopped = false;
@@ -120,11 +153,12 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
         const name = relayName(count);
         const client = new SocketEnd(socket, peerText(peer, address));
         if (options.once) void listener.close();
+        const controller = group.join();
         const job = (async (): Promise<void> => {
           const startedAt = performance.now();
           let other: RelayEnd;
           try {
-            other = await options.openOther();
+            other = await options.openOther(controller.signal);
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.
             log.warn(
@@ -145,6 +179,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
           if (options.once) stop(result);
         })().finally(() => {
           active -= 1;
+          group.release(controller);
           running.delete(job);
         });
         running.add(job);
@@ -167,6 +202,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
       void acceptLoop();
     });
   } finally {
+    group.close();
     unsubscribe('socketkit:listener:handshake', onHandshake);
     // Interrupted: the relays see the same signal and reset; wait for them to finish.
     await Promise.allSettled([...running]);
@@ -193,6 +229,7 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
   let refused = 0;
   const onAbort = (): void => void sock.close();
   options.signal.addEventListener('abort', onAbort, { once: true });
+  const group = new RelayGroup(options.signal);
   try {
     while (!options.signal.aborted) {
       let datagram;
@@ -229,11 +266,12 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
         session = s;
         sessions.set(key, s);
         const name = relayName(count);
+        const controller = group.join();
         const job = (async (): Promise<void> => {
           const startedAt = performance.now();
           let other: RelayEnd;
           try {
-            other = await options.openOther();
+            other = await options.openOther(controller.signal);
           } catch (err) {
             log.warn(`${name}: ${who}: cannot open the other address: ${(err as Error).message}`);
             return;
@@ -241,7 +279,7 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           log.info(`${name}: ${who} ⇄ ${other.label} (UDP session)`);
           const [a, b] = options.listenFirst ? [s, other] : [other, s];
           const idle = Math.min(options.udpTimeout, options.idleTimeout ?? Infinity);
-          const result = await relayPair(a, b, { idleTimeout: idle, signal: options.signal });
+          const result = await relayPair(a, b, { idleTimeout: idle, signal: controller.signal });
           if (s.dropped > 0)
             log.warn(
               `${name}: ${s.dropped} datagrams from ${who} dropped (the other side was not taking them)`,
@@ -250,6 +288,7 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           options.afterRelay?.(other, result);
           if (options.once) void sock.close();
         })().finally(() => {
+          group.release(controller);
           sessions.delete(key);
           void s.close();
           running.delete(job);
@@ -260,6 +299,7 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
     }
   } finally {
     options.signal.removeEventListener('abort', onAbort);
+    group.close();
     await sock.close();
     await Promise.allSettled([...running]);
   }
