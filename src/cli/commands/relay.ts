@@ -66,6 +66,7 @@ Addresses:
   unix:PATH              unix-listen:PATH         unix-dgram:PATH
   stdio (or -)           exec:COMMAND (with --allow-exec; split into argv, never a shell)
   file:PATH              (first address: read and sent; second: appended to, created 0600)
+  http-connect:PROXYHOST:PROXYPORT:HOST:PORT   (a TCP client through an HTTP proxy)
   IPv6 hosts go in brackets: tcp:[::1]:7, tcp-listen:[::]:8080
 
 Examples:

@@ -16,6 +16,7 @@ import { connectUdp } from '../netcat/udp-endpoints.js';
 import { connectUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
 import { neutralizeTerminalText } from '../terminal-text.js';
 import { DatagramEnd } from './datagram-end.js';
+import { httpConnect } from './http-connect.js';
 import { NodeStreamEnd } from './node-stream-end.js';
 import type { ClientAddress } from './relay-address.js';
 import type { RelayEnd } from './relay-end.js';
@@ -46,6 +47,9 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
   const common = { timeout: ctx.connectTimeout, signal: ctx.signal };
   switch (address.kind) {
     case 'tcp':
+      if (address.via?.type === 'http-connect') {
+        return new SocketEnd(await httpConnect(address.via, address.target, common), label);
+      }
       if (address.via !== undefined) {
         throw new CliError(
           `${address.via.type}: proxy addresses are not available yet (${label})`,

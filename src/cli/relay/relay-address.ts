@@ -15,8 +15,8 @@
  *
  * Every address is either a *listening* one (the relay accepts clients on it and opens
  * the other address once per client) or a *client* one (opened as it is). A stream
- * client that goes through a proxy (`socks5:PROXY:HOST:PORT`, `http-connect:PROXY:HOST:PORT`,
- * planned) is a `tcp` client address with a `via` hop: the relay engine never sees the
+ * client that goes through a proxy (`http-connect:PROXYHOST:PROXYPORT:HOST:PORT`; `socks5:…`,
+ * parsed, not yet opened) is a `tcp` client address with a `via` hop: the relay engine never sees the
  * difference, only the opener does (see `open-address.ts`).
  * @module
  */

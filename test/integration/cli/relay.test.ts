@@ -534,3 +534,58 @@ test('stdio ⇄ tcp, like connect', async (t) => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'ping\n');
 });
+
+test(
+  'http-connect: through ncat -l --proxy-type http (Python client), and a refused CONNECT',
+  { skip: needs('ncat', 'python3') },
+  async (t) => {
+    const echo = await echoServer(t);
+    const proxyPort = await freePort();
+    const proxy = run(t, 'ncat', ['-l', '--proxy-type', 'http', '127.0.0.1', String(proxyPort)]);
+    await within(
+      new Promise<void>((resolve) => {
+        const probe = (): void => {
+          const s = net.connect(proxyPort, '127.0.0.1');
+          s.on('connect', () => {
+            s.destroy();
+            resolve();
+          });
+          s.on('error', () => setImmediate(probe));
+        };
+        probe();
+      }),
+      'ncat to listen',
+    );
+    const { cli, port } = await relay(t, [
+      'tcp-listen:0',
+      `http-connect:127.0.0.1:${proxyPort}:127.0.0.1:${echo.port}`,
+    ]);
+    // ncat's proxy closes the tunnel at the client's EOF (no half-close): the client
+    // reads its answer before closing.
+    const py = run(t, 'python3', [
+      '-c',
+      `import socket
+s = socket.create_connection(("127.0.0.1", ${port}))
+s.sendall(b"through the proxy\\n")
+data = b""
+while not data.endswith(b"\\n"):
+    data += s.recv(100)
+print(data.decode(), end="")
+s.close()`,
+    ]);
+    assert.equal(await exitOf(py), 0, py.stderr.text);
+    assert.equal(py.stdout.text, 'through the proxy\n');
+    await cli.stderr.waitFor(/relay #1 done: 18 bytes →, 18 bytes ←/);
+
+    const closed = await freePort();
+    const r = await runCli(
+      ['relay', 'stdio', `http-connect:127.0.0.1:${proxyPort}:127.0.0.1:${closed}`],
+      {
+        stdin: 'x',
+      },
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /refused CONNECT 127\.0\.0\.1:\d+: HTTP\/1\.[01] 5\d\d/);
+    proxy.child.kill();
+  },
+);
