@@ -196,8 +196,11 @@ async function measure(scenario, server) {
     // overflow the server may not have accepted it yet (it does when the ping arrives):
     // memory is divided by what the server holds, when /proc tells us.
     extra.serverFdsHolding = fds0 !== null && fdsHold !== null ? fdsHold - fds0 : null;
-    const perConn = extra.serverFdsHolding > 0 ? extra.serverFdsHolding : held;
-    extra.perConnectionBasis = extra.serverFdsHolding > 0 ? 'server sockets' : 'connections held';
+    // A relay holds two sockets per client (and socat a process): its figure is per
+    // relayed pair, so it is divided by the connections held.
+    const bySockets = extra.serverFdsHolding > 0 && !scenario.perHeldConnection;
+    const perConn = bySockets ? extra.serverFdsHolding : held;
+    extra.perConnectionBasis = bySockets ? 'server sockets' : 'connections held';
     extra.bytesPerConnection =
       rss0 !== null && rssHold !== null && perConn > 0 ? (rssHold - rss0) / perConn : null;
     if (lc0 && lc1) {
@@ -219,11 +222,27 @@ async function measure(scenario, server) {
 async function start(name) {
   const port = await freePort();
   const spec = SERVERS[name];
-  const argv = [...pinPrefix(pin.serverCpus), ...spec.argv(cli, port)];
-  return startServer(name, argv, port, {
-    tcp: spec.tcp !== false,
-    ...(spec.env ? { env: spec.env } : {}),
-  });
+  // A relay is measured in front of a backend server of its own (spec.backend), started
+  // first; the relay's process tree alone is measured.
+  let backend = null;
+  if (spec.backend) backend = await start(spec.backend);
+  try {
+    const argv = [...pinPrefix(pin.serverCpus), ...spec.argv(cli, port, backend?.port)];
+    const server = await startServer(name, argv, port, {
+      tcp: spec.tcp !== false,
+      ...(spec.env ? { env: spec.env } : {}),
+    });
+    return { ...server, backend };
+  } catch (err) {
+    if (backend) await stopServer(backend);
+    throw err;
+  }
+}
+
+/** Stops a server, then its backend. */
+async function stopServer(server) {
+  await stopProcess(server.child);
+  if (server.backend) await stopServer(server.backend);
 }
 
 /** The number after `-c` in a scenario's load (its connections). */
@@ -357,13 +376,13 @@ async function runScenario(scenario) {
           log(`  ${scenario.id} #${rep + 1} ${n} failed: ${err.message.split('\n')[0]}`);
         }
         if (freshFor(n)) {
-          await stopProcess(server.child);
+          await stopServer(server);
           delete servers[n];
         }
       }
     }
   } finally {
-    for (const s of Object.values(servers)) await stopProcess(s.child);
+    for (const s of Object.values(servers)) await stopServer(s);
     servers = {};
   }
   const medians = {};

@@ -108,6 +108,30 @@ export const SERVERS = {
     fresh: true,
     argv: (_, p) => ['ncat', '-l', '-k', '--chat', '--max-conns', '1000', '127.0.0.1', `${p}`],
   },
+  // Relays (issue 14): socketkit relay and socat forking per client, each in front of its
+  // own raw Node echo server (`backend`, started first; the relay's tree alone is measured).
+  'socketkit-relay': {
+    label: 'socketkit relay tcp-listen → tcp (to a raw Node echo)',
+    backend: 'raw-net',
+    argv: (cli, p, b) => [
+      ...cli,
+      'relay',
+      '--max-connections',
+      '20000',
+      `tcp-listen:127.0.0.1:${p}`,
+      `tcp:127.0.0.1:${b}`,
+    ],
+  },
+  'socat-relay': {
+    label: 'socat TCP-LISTEN:…,fork,reuseaddr TCP:… (to a raw Node echo)',
+    tool: 'socat',
+    backend: 'raw-net',
+    argv: (_, p, b) => [
+      'socat',
+      `TCP-LISTEN:${p},bind=127.0.0.1,fork,reuseaddr,backlog=4096`,
+      `TCP:127.0.0.1:${b}`,
+    ],
+  },
   'socketkit-sntp': {
     label: 'socketkit serve sntp',
     service: 'sntp',
@@ -128,6 +152,8 @@ export const DEFAULT_WARMUP = 1;
  * connection held and pinged), `noListenOverflow` (no listen-queue overflow during the
  * burst), `noLoss` (no chat line missing or reordered). `maxRepeat` caps `--repeat` for
  * a slow scenario; `fds` is the open-file limit it needs (else it is skipped);
+ * `perHeldConnection` divides conns memory by the connections held, not by the server's
+ * sockets (a relay holds two per client: its figure is per relayed pair);
  * `duration` replaces the suite's `--duration` for this scenario's generator; `warmup`
  * replaces the suite's `--warmup` (default 1 s: the load runs that long before it is
  * measured, so the cold JIT of server and generator does not set the tail; 0: none, as
@@ -268,6 +294,43 @@ export const SCENARIOS = [
     subject: 'socketkit-x2',
     baselines: ['socketkit'],
     targets: { socketkit: 1.5 },
+  },
+  {
+    id: 'relay-stream',
+    title: 'relay: bulk TCP → TCP through the relay to an echo, 4 connections, 64 KiB writes',
+    load: ['stream', '-c', '4', '-s', '65536', '--window', '4'],
+    metric: 'mbPerSec',
+    unit: 'MB/s',
+    subject: 'socketkit-relay',
+    baselines: ['socat-relay'],
+    targets: { 'socat-relay': 1.0 },
+  },
+  {
+    id: 'relay-connect',
+    title: 'relay: connection setup rate (connect, 64 B echoed, close), 16 at once',
+    load: ['connect', '-c', '16', '-s', '64'],
+    metric: 'opsPerSec',
+    unit: 'conns/s',
+    subject: 'socketkit-relay',
+    baselines: ['socat-relay'],
+    targets: { 'socat-relay': 2.0 },
+  },
+  {
+    id: 'relay-idle',
+    title: 'relay: 500 idle relayed pairs, memory per pair (relay process tree)',
+    load: ['conns', '-c', '500', '--burst', '100', '--hold', '2', '-t', '20'],
+    metric: 'bytesPerConnection',
+    unit: 'B/pair',
+    better: 'lower',
+    fresh: true,
+    duration: 30,
+    warmup: 0,
+    maxRepeat: 1,
+    perHeldConnection: true,
+    subject: 'socketkit-relay',
+    baselines: ['socat-relay'],
+    targets: {},
+    checks: ['allHeld'],
   },
   {
     id: 'sntp',

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkInteger, checkSecondsBetween } from '../internal/check-option.js';
 
 /** The load shapes `socketkit bench` can generate. */
-export const BENCH_MODES = ['rr', 'stream', 'udp', 'conns', 'fanout', 'sntp'] as const;
+export const BENCH_MODES = ['rr', 'stream', 'udp', 'conns', 'connect', 'fanout', 'sntp'] as const;
 
 /** One of {@link BENCH_MODES}. */
 export type BenchMode = (typeof BENCH_MODES)[number];
@@ -19,9 +19,12 @@ export interface BenchOptions {
   /** Target host as given (resolved separately by {@link resolveTarget}). */
   host: string;
   port: number;
-  /** TCP connections (rr, stream, conns, fanout clients) or UDP sockets (udp, sntp). */
+  /**
+   * TCP connections (rr, stream, conns, fanout clients), connections opened at once
+   * (connect) or UDP sockets (udp, sntp).
+   */
   connections: number;
-  /** Request size (rr, udp), write size (stream). Ignored by conns, fanout, sntp. */
+  /** Request size (rr, udp, connect), write size (stream). Ignored by conns, fanout, sntp. */
   size: number;
   /** Seconds the load runs (the measuring phase; connecting and draining come on top). */
   duration: number;
@@ -80,6 +83,7 @@ export const MODE_DEFAULTS: Record<
   stream: { connections: 4, size: 64 * 1024, window: 4 },
   udp: { connections: 2, size: 64, window: 64 },
   conns: { connections: 1000, size: 1, window: 1 },
+  connect: { connections: 16, size: 64, window: 1 },
   fanout: { connections: 100, size: 0, window: 32 },
   sntp: { connections: 2, size: 48, window: 16 },
 };

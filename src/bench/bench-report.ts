@@ -126,6 +126,8 @@ export function opsUnit(mode: BenchMode): string {
       return 'replies';
     case 'conns':
       return 'pings';
+    case 'connect':
+      return 'connections';
     case 'fanout':
       return 'lines delivered';
   }

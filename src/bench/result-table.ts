@@ -45,6 +45,8 @@ function describeLoad(r: BenchResult): string {
       return `${o.connections} sockets × ${o.window} datagrams of ${o.size} B in flight`;
     case 'sntp':
       return `${o.connections} sockets × ${o.window} SNTP requests in flight`;
+    case 'connect':
+      return `${o.connections} lanes, each: connect, ${o.size} B echoed, close (closed loop)`;
     case 'conns':
       return `${o.connections} connections held ${o.hold} s, ${o.burst} connecting at once`;
     case 'fanout':

@@ -11,6 +11,7 @@ import { connsLoad } from './loads/conns-load.js';
 import { datagramLoad } from './loads/datagram-load.js';
 import { fanoutLoad } from './loads/fanout-load.js';
 import { type LoadContext, LoadControl } from './loads/load-control.js';
+import { connectLoad } from './loads/connect-load.js';
 import { rrLoad } from './loads/rr-load.js';
 import { streamLoad } from './loads/stream-load.js';
 
@@ -67,6 +68,9 @@ export async function runWorkerLoad(input: WorkerInput): Promise<WorkerReport> {
         break;
       case 'conns':
         await connsLoad(ctx);
+        break;
+      case 'connect':
+        await connectLoad(ctx);
         break;
       case 'fanout':
         await fanoutLoad(ctx, input.runId);

@@ -265,6 +265,33 @@ export class StreamConnection {
     }
   }
 
+  /**
+   * Resolves once the send buffer has room again (at once when it has), so a producer
+   * other than this connection's own reader — the other side of a relay — can hold its
+   * reading while this connection's peer is slow, and resume on our 'drain'.
+   * @throws {SocketClosedError} (rejects) when the connection closes or fails first (the
+   *   failure itself when there was one): nothing written now would reach the peer.
+   */
+  whenDrained(): Promise<void> {
+    const sock = this.#sock;
+    if (sock === null) return Promise.reject(new NotConnectedError('send'));
+    if (this.#closed || sock.destroyed || !sock.writable) {
+      return Promise.reject(this.#error ?? new SocketClosedError('send', this.where()));
+    }
+    if (!sock.writableNeedDrain) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const settle = (): void => {
+        sock.off('drain', settle);
+        sock.off('close', settle);
+        if (sock.destroyed || this.#closed) {
+          reject(this.#error ?? new SocketClosedError('send', this.where()));
+        } else resolve();
+      };
+      sock.on('drain', settle);
+      sock.on('close', settle);
+    });
+  }
+
   /** True while `write()` would write: connected, our side not shut, not closed. */
   get canWrite(): boolean {
     const sock = this.#sock;

@@ -129,7 +129,7 @@ export const benchCommand: CommandFactory = (io, setExitCode) =>
     .argument('<host>', 'target host (127.0.0.1, ::1 or localhost unless --allow-remote)')
     .argument('<port>', 'target port')
     .option('-c, --connections <n>', 'connections (UDP: sockets; fanout: clients)')
-    .option('-s, --size <bytes>', 'request size (rr, udp) or write size (stream)')
+    .option('-s, --size <bytes>', 'request size (rr, udp, connect) or write size (stream)')
     .option('-d, --duration <seconds>', 'how long to measure (default 10)')
     .option(
       '--warmup <seconds>',
@@ -157,6 +157,7 @@ Modes:
   stream  bulk echo, every byte checked
   udp     datagrams with a bounded in-flight window; loss counted
   conns   open and hold N idle connections, then ping each
+  connect connection setup rate: N lanes each connect, echo S bytes, close, again
   fanout  chat clients: K senders, per-sender order and completeness, delivery latency
   sntp    SNTP (mode 3) request rate
 

@@ -26,6 +26,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'serve', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'connect', load: async () => (await import('./connect.js')).connectCommand },
   { name: 'listen', load: async () => (await import('./listen.js')).listenCommand },
+  { name: 'relay', load: async () => (await import('./relay.js')).relayCommand },
   { name: 'resolve', load: async () => (await import('./resolve.js')).resolveCommand },
   { name: 'time', load: async () => (await import('./time.js')).timeCommand },
   { name: 'sntp', load: async () => (await import('./sntp.js')).sntpCommand },

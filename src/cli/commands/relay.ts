@@ -1,0 +1,311 @@
+/**
+ * `socketkit relay ADDRESS ADDRESS` — socat's bidirectional relay with readable address
+ * names (`tcp-listen:8080 tcp:127.0.0.1:80`, `tls-listen:8443 tcp:127.0.0.1:80`,
+ * `unix-listen:/tmp/s tcp:…`, `udp-listen:5353 udp:…`, `stdio`, `exec:`, `file:`).
+ * With a listening address every client gets its own relay to a fresh opening of the
+ * other address (`--max-connections`, `--allow`/`--deny`, `--idle-timeout`, UDP sessions
+ * with `--udp-timeout`); without one, both addresses are opened and relayed once.
+ * Half-close both ways, backpressure end to end, resets passed on as resets. The
+ * addresses are parsed in `relay/relay-address.ts`, opened in `relay/open-address.ts`,
+ * and relayed by `relay/relay-pair.ts` on the library's `Socket`, `Listener` and
+ * `DatagramSocket`.
+ * @module
+ */
+import { Command } from 'commander';
+import type { ConnectionOptions } from 'node:tls';
+import { InvalidArgumentError } from '../../errors.js';
+import { AccessList } from '../../server/access-list.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/tls-server.js';
+import { clientTlsOptions, readPem } from '../client-tls.js';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
+import { NodeStreamEnd } from '../relay/node-stream-end.js';
+import { type OpenContext, openClient } from '../relay/open-address.js';
+import {
+  type ClientAddress,
+  isListenAddress,
+  parseRelayAddress,
+  type RelayAddress,
+} from '../relay/relay-address.js';
+import type { RelayEnd } from '../relay/relay-end.js';
+import { RelayLog } from '../relay/relay-log.js';
+import { relayPair, type RelayResult } from '../relay/relay-pair.js';
+import { serveRelay } from '../relay/relay-server.js';
+import type { CommandFactory } from './index.js';
+
+/** Clients relayed at once by a listening address (UDP: sessions), unless --max-connections. */
+export const DEFAULT_MAX_CONNECTIONS = 100;
+/** Seconds a UDP session lives without traffic, unless --udp-timeout. */
+export const DEFAULT_UDP_TIMEOUT = 60;
+/** Seconds a stream connect (with its TLS handshake) may take, unless --connect-timeout. */
+export const DEFAULT_CONNECT_TIMEOUT = 10;
+
+/** The flags of `socketkit relay` (commander's camelCase names). */
+interface RelayFlags {
+  maxConnections?: string;
+  idleTimeout?: string;
+  udpTimeout?: string;
+  connectTimeout?: string;
+  allow?: string[];
+  deny?: string[];
+  allowExec?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsServername?: string;
+  tlsInsecure?: boolean;
+  handshakeTimeout?: string;
+  verbose?: boolean;
+}
+
+const EXAMPLES = `
+Addresses:
+  tcp:HOST:PORT          tcp-listen:[HOST:]PORT   (listening addresses bind 127.0.0.1 unless
+  tls:HOST:PORT          tls-listen:[HOST:]PORT    a HOST is given: tcp-listen:0.0.0.0:8080)
+  udp:HOST:PORT          udp-listen:[HOST:]PORT   (one session per client address)
+  unix:PATH              unix-listen:PATH         unix-dgram:PATH
+  stdio (or -)           exec:COMMAND (with --allow-exec; split into argv, never a shell)
+  file:PATH              (first address: read and sent; second: appended to, created 0600)
+  http-connect:PROXYHOST:PROXYPORT:HOST:PORT   (a TCP client through an HTTP proxy)
+  IPv6 hosts go in brackets: tcp:[::1]:7, tcp-listen:[::]:8080
+
+Examples:
+  $ socketkit relay tcp-listen:8080 tcp:127.0.0.1:80          # port forwarding
+  $ socketkit relay tls-listen:8443 tcp:127.0.0.1:80 --tls-cert cert.pem --tls-key key.pem
+  $ socketkit relay tcp-listen:8080 tls:example.test:443      # TLS origination (verified)
+  $ socketkit relay tcp-listen:6380 unix:/run/redis.sock      # a Unix socket on loopback TCP
+  $ socketkit relay unix-listen:/tmp/web.sock tcp:127.0.0.1:80
+  $ socketkit relay udp-listen:5353 udp:127.0.0.1:53          # UDP forwarding
+  $ socketkit relay stdio tcp:127.0.0.1:7                     # like connect
+  $ socketkit relay --allow-exec tcp-listen:7000 'exec:cat -n'
+
+docs/relay.md has these recipes next to their socat equivalents.
+
+Exit status: 0 success, 1 failure (a connection failed or was reset), 2 usage error,
+130 interrupted (how a listening relay ends).`;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Splits repeated, comma-separated option values into entries. */
+function entries(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+function accessList(flags: RelayFlags): AccessList {
+  try {
+    return new AccessList({ allow: entries(flags.allow), deny: entries(flags.deny) });
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) throw new CliError(`--${err.message}`, ExitCode.usage);
+    throw err;
+  }
+}
+
+/** `tls-listen:`'s certificate, as `listen --tls` takes it. */
+function serverTls(flags: RelayFlags): Omit<TlsServerOptions, 'allowHalfOpen'> {
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    throw new CliError(
+      'tls-listen: needs --tls-cert FILE and --tls-key FILE (PEM); make a self-signed pair with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=localhost -keyout key.pem -out cert.pem',
+      ExitCode.usage,
+    );
+  }
+  const handshakeTimeout =
+    durationFlag(flags.handshakeTimeout, '--handshake-timeout') ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  return {
+    cert: readPem(flags.tlsCert, '--tls-cert'),
+    key: readPem(flags.tlsKey, '--tls-key'),
+    handshakeTimeout,
+  };
+}
+
+/** Checks the pair of addresses against each other and the flags (usage errors). */
+function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayFlags): void {
+  if (isListenAddress(first) && isListenAddress(second)) {
+    throw new CliError(
+      `two listening addresses (${first.text}, ${second.text}): a relay accepts on one and connects with the other`,
+      ExitCode.usage,
+    );
+  }
+  for (const a of [first, second]) {
+    if (a.kind === 'exec' && flags.allowExec !== true) {
+      throw new CliError(
+        `${a.text}: exec: runs a program for every client; say so with --allow-exec`,
+        ExitCode.usage,
+      );
+    }
+  }
+  if (first.kind === 'stdio' && second.kind === 'stdio') {
+    throw new CliError('stdio twice: there is only one standard input', ExitCode.usage);
+  }
+  const tlsUsed = [first, second].some((a) => a.kind === 'tls');
+  const tlsListen = [first, second].some((a) => a.kind === 'tls-listen');
+  if (
+    !tlsUsed &&
+    (flags.tlsCa !== undefined || flags.tlsServername !== undefined || flags.tlsInsecure)
+  ) {
+    throw new CliError(
+      '--tls-ca, --tls-servername and --tls-insecure apply to a tls: address',
+      ExitCode.usage,
+    );
+  }
+  if (!tlsListen && (flags.tlsCert !== undefined || flags.tlsKey !== undefined)) {
+    throw new CliError('--tls-cert and --tls-key apply to a tls-listen: address', ExitCode.usage);
+  }
+}
+
+/** Says what a read-only `file:` discarded (the bytes the other side sent back). */
+function reportDiscarded(log: RelayLog, end: RelayEnd | null): void {
+  if (end instanceof NodeStreamEnd && end.discarded > 0) {
+    log.warn(`${end.label} is read-only: discarded the ${end.discarded} bytes sent back to it`);
+  }
+}
+
+function exitCodeOf(result: RelayResult | null, io: CliIO): number {
+  if (io.signal.aborted || result === null || result.end === 'aborted') return ExitCode.interrupted;
+  return result.end === 'error' ? ExitCode.failure : ExitCode.ok;
+}
+
+async function runRelay(
+  io: CliIO,
+  firstText: string,
+  secondText: string,
+  flags: RelayFlags,
+): Promise<number> {
+  const first = parseRelayAddress(firstText);
+  const second = parseRelayAddress(secondText);
+  checkAddresses(first, second, flags);
+  const maxConnections = positiveIntFlag(
+    flags.maxConnections,
+    '--max-connections',
+    DEFAULT_MAX_CONNECTIONS,
+  );
+  const idleTimeout = durationFlag(flags.idleTimeout, '--idle-timeout');
+  const udpTimeout = durationFlag(flags.udpTimeout, '--udp-timeout') ?? DEFAULT_UDP_TIMEOUT;
+  const connectTimeout =
+    durationFlag(flags.connectTimeout, '--connect-timeout') ?? DEFAULT_CONNECT_TIMEOUT;
+  const access = accessList(flags);
+  const log = new RelayLog(io.stderr, flags.verbose === true);
+  const tlsListen = [first, second].some((a) => a.kind === 'tls-listen') ? serverTls(flags) : null;
+  // Client TLS options are built once per host: --tls-insecure warns once, not per client.
+  const tlsOptions = new Map<string, ConnectionOptions>();
+  const tlsFor = (host: string): ConnectionOptions => {
+    let options = tlsOptions.get(host);
+    if (options === undefined) {
+      options = clientTlsOptions(flags, host, (line) => io.stderr.write(line));
+      tlsOptions.set(host, options);
+    }
+    return options;
+  };
+  for (const a of [first, second]) if (a.kind === 'tls') tlsFor(a.target.host);
+  const context = (position: 'first' | 'second', signal = io.signal): OpenContext => ({
+    io,
+    tlsFor,
+    connectTimeout,
+    position,
+    signal,
+  });
+
+  const listening = isListenAddress(first) ? first : isListenAddress(second) ? second : null;
+  if (listening !== null) {
+    const listenFirst = listening === first;
+    const other = (listenFirst ? second : first) as ClientAddress;
+    const result = await serveRelay({
+      address: listening,
+      tls: listening.kind === 'tls-listen' ? tlsListen : null,
+      access,
+      maxConnections,
+      idleTimeout:
+        idleTimeout ?? (other.kind === 'udp' || other.kind === 'unix-dgram' ? udpTimeout : null),
+      udpTimeout,
+      openOther: (signal) => openClient(other, context(listenFirst ? 'second' : 'first', signal)),
+      listenFirst,
+      once: other.kind === 'stdio',
+      afterRelay: (end) => reportDiscarded(log, end),
+      log,
+      signal: io.signal,
+    });
+    return exitCodeOf(result, io);
+  }
+
+  // Two client addresses: open both (the first, then the second), relay once.
+  const a = await openClient(first as ClientAddress, context('first'));
+  let b: RelayEnd;
+  try {
+    b = await openClient(second as ClientAddress, context('second'));
+  } catch (err) {
+    a.reset();
+    throw err;
+  }
+  log.info(`relay: ${a.label} ⇄ ${b.label}`);
+  const startedAt = performance.now();
+  const datagram = a.datagram || b.datagram;
+  const result = await relayPair(a, b, {
+    idleTimeout: idleTimeout ?? (datagram ? udpTimeout : null),
+    signal: io.signal,
+  });
+  log.closed('relay', result, startedAt);
+  reportDiscarded(log, a);
+  return exitCodeOf(result, io);
+}
+
+/** Builds `socketkit relay`. */
+export const relayCommand: CommandFactory = (io, setExitCode) => {
+  const cmd = new Command('relay')
+    .description(
+      'relay bytes both ways between two addresses (tcp, tls, udp, unix, stdio, exec, file; *-listen accepts clients), like socat',
+    )
+    .argument('<address>', 'the first address (e.g. tcp-listen:8080)')
+    .argument('<address2>', 'the second address (e.g. tcp:127.0.0.1:80)')
+    .option(
+      '--max-connections <n>',
+      `with a listening address: at most N clients relayed at once (UDP: sessions); more are refused (default ${DEFAULT_MAX_CONNECTIONS})`,
+    )
+    .option(
+      '--idle-timeout <time>',
+      'close a relay after TIME without traffic either way (default: never for streams)',
+    )
+    .option(
+      '--udp-timeout <time>',
+      `end a UDP session after TIME without traffic (default ${DEFAULT_UDP_TIMEOUT}s)`,
+    )
+    .option(
+      '--connect-timeout <time>',
+      `how long connecting (and a TLS handshake) may take (default ${DEFAULT_CONNECT_TIMEOUT}s)`,
+    )
+    .option(
+      '--allow <hosts>',
+      'let only these addresses/CIDR ranges connect (comma-separated, repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--deny <hosts>',
+      'refuse these addresses/CIDR ranges (comma-separated, repeatable; --deny wins over --allow)',
+      collect,
+      [],
+    )
+    .option('--allow-exec', 'let an exec: address run its command (argv, never through a shell)')
+    .option('--tls-cert <file>', 'tls-listen: the certificate (PEM) to serve')
+    .option('--tls-key <file>', 'tls-listen: its private key (PEM)')
+    .option(
+      '--handshake-timeout <time>',
+      'tls-listen: close a client that has not completed its handshake TIME after connecting (default 10s)',
+    )
+    .option('--tls-ca <file>', "tls: trust these CA certificates (PEM) instead of the system's")
+    .option(
+      '--tls-servername <name>',
+      'tls: the server name to ask for (SNI) and verify (default: HOST)',
+    )
+    .option(
+      '--tls-insecure',
+      "tls: do NOT verify the server's certificate: unsafe, warned about on stderr",
+    )
+    .option('-v, --verbose', 'one line per relay opened and closed on stderr');
+  cmd.addHelpText('after', EXAMPLES);
+  cmd.action(async (first: string, second: string, flags: RelayFlags) => {
+    setExitCode(await runRelay(io, first, second, flags));
+  });
+  return cmd;
+};

@@ -1,0 +1,157 @@
+/**
+ * Opens a client address of `socketkit relay` as a {@link RelayEnd}: streams through the
+ * library's `Socket` (`connectStream`, the one connect of `connect`), datagrams through
+ * its `DatagramSocket`/`UnixDatagramSocket` (netcat's endpoint helpers), `stdio`, `exec:`
+ * (argv, `shell: false`) and `file:`.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { open } from 'node:fs/promises';
+import type { ConnectionOptions } from 'node:tls';
+import { fromSystemError } from '../../errors.js';
+import { CliError, type CliIO, ExitCode } from '../io.js';
+import { connectStream } from '../netcat/connect-stream.js';
+import { connectUdp } from '../netcat/udp-endpoints.js';
+import { connectUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
+import { neutralizeTerminalText } from '../terminal-text.js';
+import { DatagramEnd } from './datagram-end.js';
+import { httpConnect } from './http-connect.js';
+import { NodeStreamEnd } from './node-stream-end.js';
+import type { ClientAddress } from './relay-address.js';
+import type { RelayEnd } from './relay-end.js';
+import { SocketEnd } from './socket-end.js';
+
+/** How long a child gets to exit after its stdin closed before it is killed. */
+const EXEC_EXIT_GRACE_MS = 5000;
+
+/** What opening a client address needs. */
+export interface OpenContext {
+  io: CliIO;
+  /** TLS client options for a `tls:` host (built once from the flags). */
+  tlsFor: (host: string) => ConnectionOptions;
+  /** Seconds a stream connect (and TLS handshake) may take. */
+  connectTimeout: number;
+  /** Which argument the address was: `file:` is read as the first, appended to as the second. */
+  position: 'first' | 'second';
+  signal: AbortSignal;
+}
+
+/**
+ * Opens `address`.
+ * @throws {SocketkitError} when a connection fails; {@link CliError} for a refused
+ *   certificate, a command that cannot run, or a file that cannot be opened.
+ */
+export async function openClient(address: ClientAddress, ctx: OpenContext): Promise<RelayEnd> {
+  const label = address.text;
+  const common = { timeout: ctx.connectTimeout, signal: ctx.signal };
+  switch (address.kind) {
+    case 'tcp':
+      if (address.via?.type === 'http-connect') {
+        return new SocketEnd(await httpConnect(address.via, address.target, common), label);
+      }
+      if (address.via !== undefined) {
+        throw new CliError(
+          `${address.via.type}: proxy addresses are not available yet (${label})`,
+          ExitCode.usage,
+        );
+      }
+      return new SocketEnd(await connectStream(address.target, common), label);
+    case 'tls':
+      return new SocketEnd(
+        await connectStream(address.target, { ...common, tls: ctx.tlsFor(address.target.host) }),
+        label,
+      );
+    case 'unix':
+      return new SocketEnd(await connectStream({ path: address.path }, common), label);
+    case 'udp':
+      return new DatagramEnd(
+        (await connectUdp(address.target.host, address.target.port, undefined)).port,
+        label,
+      );
+    case 'unix-dgram':
+      return new DatagramEnd(await connectUnixDatagram(address.path), label);
+    case 'stdio':
+      return new NodeStreamEnd({
+        label,
+        input: ctx.io.stdin,
+        output: ctx.io.stdout,
+        endOutput: false,
+      });
+    case 'exec':
+      return openExec(address.argv, label, ctx.io);
+    case 'file':
+      return openFile(address.path, label, ctx.position);
+  }
+}
+
+/** `exec:`: the child's stdout is what the side sends, its stdin what it receives. */
+async function openExec(argv: string[], label: string, io: CliIO): Promise<RelayEnd> {
+  const [file, ...args] = argv as [string, ...string[]];
+  // shell: false — the words are the argv; nothing in them is interpreted.
+  const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    await Promise.race([
+      once(child, 'spawn'),
+      once(child, 'error').then(([err]) => Promise.reject(err)),
+    ]);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CliError(`${label}: cannot run ${JSON.stringify(file)}: ${reason}`, ExitCode.failure);
+  }
+  child.on('error', () => {}); // a kill that fails is no reason to crash
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    for (const line of text.split('\n')) {
+      if (line !== '') io.stderr.write(`${neutralizeTerminalText(line)}\n`);
+    }
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+  return new NodeStreamEnd({
+    label,
+    input: child.stdout,
+    output: child.stdin,
+    endOutput: true,
+    onReset: () => child.kill('SIGTERM'),
+    onClose: async () => {
+      const grace = setTimeout(() => child.kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
+      await exited;
+      clearTimeout(grace);
+    },
+  });
+}
+
+/**
+ * `file:`: the first address is read (its bytes go to the other side; what comes back is
+ * discarded and counted), the second is appended to (created with mode 0600; its input
+ * is empty, so the other peer gets our EOF at once).
+ */
+async function openFile(
+  path: string,
+  label: string,
+  position: 'first' | 'second',
+): Promise<RelayEnd> {
+  try {
+    if (position === 'first') {
+      const handle = await open(path, 'r');
+      return new NodeStreamEnd({
+        label,
+        input: handle.createReadStream(),
+        output: null,
+        endOutput: false,
+      });
+    }
+    const handle = await open(path, 'a', 0o600);
+    return new NodeStreamEnd({
+      label,
+      input: null,
+      output: handle.createWriteStream(),
+      endOutput: true,
+    });
+  } catch (err) {
+    throw new CliError(`${label}: ${fromSystemError(err, { path }).message}`, ExitCode.failure);
+  }
+}
