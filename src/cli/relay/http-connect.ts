@@ -38,10 +38,15 @@ export async function httpConnect(
   const sock = await connectStream(proxy, options);
   try {
     const where = authority(target);
-    sock.setTimeout(options.timeout);
-    await sock.sendAll(`CONNECT ${where} HTTP/1.1\r\nHost: ${where}\r\n\r\n`);
-    const head = await sock.recvUntil('\r\n\r\n', { maxBytes: MAX_PROXY_REPLY_HEAD });
-    sock.setTimeout(null);
+    sock.setOperationTimeout(options.timeout);
+    await sock.sendAll(`CONNECT ${where} HTTP/1.1\r\nHost: ${where}\r\n\r\n`, {
+      signal: options.signal,
+    });
+    const head = await sock.recvUntil('\r\n\r\n', {
+      maxBytes: MAX_PROXY_REPLY_HEAD,
+      signal: options.signal,
+    });
+    sock.setOperationTimeout(null);
     const status = head.toString('latin1').split('\r\n', 1)[0] ?? '';
     const m = /^HTTP\/1\.[01] (\d{3})/.exec(status);
     if (m === null) {

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { fromSystemError } from '../../errors.js';
+import { ignoreError } from '../../internal/ignore-error.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream } from '../netcat/connect-stream.js';
 import { connectUdp } from '../netcat/udp-endpoints.js';
@@ -99,7 +100,8 @@ async function openExec(argv: string[], label: string, io: CliIO): Promise<Relay
     const reason = err instanceof Error ? err.message : String(err);
     throw new CliError(`${label}: cannot run ${JSON.stringify(file)}: ${reason}`, ExitCode.failure);
   }
-  child.on('error', () => {}); // a kill that fails is no reason to crash
+  // A kill that fails is no reason to crash.
+  child.on('error', ignoreError('relay:exec-child'));
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => {
     for (const line of text.split('\n')) {
