@@ -7,6 +7,7 @@ import { httpProxyService } from '../../../src/services/http-proxy/index.js';
 import { needs } from '../../helpers/needs.js';
 import { runPeer } from '../../helpers/peer.js';
 import { closedPort, rawClient, startOrigin, startProxy } from './helpers/proxy-harness.js';
+import { startServe } from './helpers/serve-harness.js';
 import { instanceOf, readUntil, serve, tempDir } from './helpers/service-harness.js';
 
 const LOOPBACK = { allowDestination: ['127.0.0.0/8', '::1'] };
@@ -206,10 +207,58 @@ test('http-proxy: malformed, smuggling-shaped and oversized requests are refused
   }
   assert.equal(origin.requests.length, 0, 'no malformed request reached the origin');
   // A head that never ends: 408 once the request timeout passes.
-  assert.equal(statusOf(await ask(t, proxy.port, `GET http://${to}/ HTTP/1.1\r\nX-Slow: `)), 408);
+  const slow = await startProxy(t, httpProxyService, { ...LOOPBACK, requestTimeout: 0.2 });
+  assert.equal(statusOf(await ask(t, slow.port, `GET http://${to}/ HTTP/1.1\r\nX-Slow: `)), 408);
   // Connection refused: 502.
   assert.equal(
     statusOf(await ask(t, proxy.port, `CONNECT 127.0.0.1:${await closedPort()} HTTP/1.1\r\n\r\n`)),
     502,
   );
 });
+
+test(
+  'http-proxy: serve http-proxy from the CLI takes the shared flags (curl through it; the default still denies other ports)',
+  { skip: needs('curl') },
+  async (t) => {
+    const origin = await startOrigin(t);
+    const run = await startServe([
+      'http-proxy',
+      '--port',
+      '0',
+      '--allow-destination',
+      '127.0.0.0/8',
+      '--allow-port',
+      String(origin.port),
+      '--tunnel-idle-timeout',
+      '30',
+    ]);
+    t.after(() => run.stop());
+    assert.deepEqual(
+      run.rows.map((r) => [r.service, r.transport]),
+      [['http-proxy', 'tcp']],
+    );
+    const port = run.rows[0]!.port;
+    const ok = await runPeer('curl', [
+      '-sS',
+      '--max-time',
+      '30',
+      '-x',
+      `http://127.0.0.1:${port}`,
+      `http://127.0.0.1:${origin.port}/`,
+    ]);
+    assert.equal(ok.stdout.toString(), 'hello from origin\n', ok.stderr);
+    const other = await runPeer('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--max-time',
+      '30',
+      '-x',
+      `http://127.0.0.1:${port}`,
+      `http://127.0.0.1:${await closedPort()}/`,
+    ]);
+    assert.equal(other.stdout.toString(), '403');
+  },
+);

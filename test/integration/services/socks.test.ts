@@ -290,3 +290,14 @@ test('socks: a client that never reads stops the proxy reading the destination (
   assert.equal(received, total);
   assert.equal(got.digest('hex'), sent.digest('hex'));
 });
+
+test('socks: a tunnel with no traffic either way is closed after --tunnel-idle-timeout', async (t) => {
+  const echo = (await serve(t, await instanceOf(t, echoService), 'tcp')) as { port: number };
+  const proxy = await startProxy(t, socksService, { ...LOOPBACK, tunnelIdleTimeout: 0.3 });
+  const sock = await rawClient(t, proxy.port);
+  const reading = readUntil(sock, () => false);
+  sock.write(Buffer.concat([NO_AUTH, connectRequest('127.0.0.1', echo.port), Buffer.from('once')]));
+  // The echo comes back, then nothing moves: the proxy closes the tunnel (our read sees EOF).
+  const got = await reading;
+  assert.equal(got.subarray(12).toString(), 'once');
+});
