@@ -78,6 +78,8 @@ export function relayTunnel(
           if (to.write(chunk) || held || !to.canWrite) return;
           held = true;
           from.pauseReading();
+          // The connection's own pauseUntilDrained() holds the side that wrote; here the
+          // side to hold is the other one, so it waits for the writer's 'drain' itself.
           to.raw.once('drain', release);
           if (holdChannel.hasSubscribers) {
             holdChannel.publish({ direction, buffered: to.bufferedAmount });

@@ -235,6 +235,25 @@ test('socks: a destination reset reaches the client as a reset', async (t) => {
   assert.equal((await within(failed, 'the client reset')).code, 'ECONNRESET');
 });
 
+test('socks: a client reset reaches the destination as a reset', async (t) => {
+  const proxy = await startProxy(t, socksService, LOOPBACK);
+  const client = await rawClient(t, proxy.port);
+  client.on('error', () => {});
+  const destinationFailed = new Promise<NodeJS.ErrnoException>((resolve) => {
+    const server = createServer((s) => {
+      s.once('error', resolve);
+      // The tunnel is open once our byte arrived: now the client aborts.
+      s.once('data', () => client.resetAndDestroy());
+    });
+    t.after(() => server.close());
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      client.write(Buffer.concat([NO_AUTH, connectRequest('127.0.0.1', port), Buffer.from('x')]));
+    });
+  });
+  assert.equal((await within(destinationFailed, 'the destination reset')).code, 'ECONNRESET');
+});
+
 test('socks: a client that never reads stops the proxy reading the destination (bounded memory), and loses nothing', async (t) => {
   const total = 32 << 20;
   const block = Buffer.alloc(64 * 1024);
