@@ -238,3 +238,20 @@ export function policyFromOptions(options: Record<string, unknown>): Destination
     ports: listOf(options.allowPort, '--allow-port').map(parsePort),
   });
 }
+
+/**
+ * The warning a proxy logs at start when it listens beyond loopback with no password
+ * (`options.host` is what `serve` passes), or null: anyone who can reach it may use it,
+ * within the destination policy.
+ */
+export function exposureWarning(
+  options: Record<string, unknown>,
+  name: string,
+  usersFlag: string,
+): string | null {
+  const host = typeof options.host === 'string' ? options.host.replace(/^\[|\]$/g, '') : '';
+  const loopback =
+    host === '' || host === 'localhost' || /^127\./.test(unmapIPv4(host)) || host === '::1';
+  if (loopback) return null;
+  return `${name} listens on ${host} without ${usersFlag}: anyone who can reach it can use it (within the destination policy)`;
+}

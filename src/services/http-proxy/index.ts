@@ -21,6 +21,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_TUNNEL_IDLE_TIMEOUT,
   destinationOptions,
+  exposureWarning,
   policyFromOptions,
 } from '../destination-policy.js';
 import { integerOption } from '../number-option.js';
@@ -82,6 +83,9 @@ export const httpProxyService: ServiceDefinition = {
         env.log('warn', `http-proxy: ${m}`),
       );
     }
+    const exposed =
+      credentials === null ? exposureWarning(options, 'http-proxy', '--proxy-users') : null;
+    if (exposed !== null) env.log('warn', exposed);
     const idleTimeout = num(options.tunnelIdleTimeout, DEFAULT_TUNNEL_IDLE_TIMEOUT);
     const idle = idleTimeout > 0 ? new IdleSweeper(idleTimeout) : undefined;
     const stream = httpProxyHandler({

@@ -23,6 +23,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT,
   DEFAULT_TUNNEL_IDLE_TIMEOUT,
   destinationOptions,
+  exposureWarning,
   policyFromOptions,
 } from '../destination-policy.js';
 import type { ServiceDefinition, ServiceOption } from '../service.js';
@@ -64,6 +65,9 @@ export const socksService: ServiceDefinition = {
         env.log('warn', `socks: ${m}`),
       );
     }
+    const exposed =
+      credentials === null ? exposureWarning(options, 'socks', '--socks-users') : null;
+    if (exposed !== null) env.log('warn', exposed);
     const idleTimeout = seconds(options.tunnelIdleTimeout, DEFAULT_TUNNEL_IDLE_TIMEOUT);
     const idle = idleTimeout > 0 ? new IdleSweeper(idleTimeout) : undefined;
     const stream = socksHandler({

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   DestinationPolicy,
   DestinationRefusedError,
+  exposureWarning,
   policyFromOptions,
   unmapIPv4,
 } from '../../../src/services/destination-policy.js';
@@ -89,4 +90,26 @@ test('unmapIPv4: every spelling of an IPv4-mapped address, and nothing else', ()
   assert.equal(unmapIPv4('::1'), '::1');
   assert.equal(unmapIPv4('1.2.3.4'), '1.2.3.4');
   assert.equal(unmapIPv4('2001:db8::ffff:1.2.3.4'), '2001:db8::ffff:1.2.3.4');
+});
+
+test('exposureWarning: only a proxy listening beyond loopback without passwords is warned about', () => {
+  for (const host of [
+    undefined,
+    '127.0.0.1',
+    '127.0.0.2',
+    '::1',
+    '[::1]',
+    'localhost',
+    '::ffff:127.0.0.1',
+  ]) {
+    assert.equal(exposureWarning({ host }, 'socks', '--socks-users'), null, String(host));
+  }
+  assert.match(
+    exposureWarning({ host: '0.0.0.0' }, 'socks', '--socks-users') ?? '',
+    /socks listens on 0\.0\.0\.0 without --socks-users/,
+  );
+  assert.match(
+    exposureWarning({ host: '::' }, 'http-proxy', '--proxy-users') ?? '',
+    /anyone who can reach it/,
+  );
 });
