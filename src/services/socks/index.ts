@@ -1,7 +1,7 @@
 /**
  * `socks`: a SOCKS5 proxy server (RFC 1928) with optional user/password authentication
- * (RFC 1929), and SOCKS4/4a for old clients when no password is required. CONNECT only
- * (BIND and UDP ASSOCIATE are answered "command not supported"). Names are resolved here,
+ * (RFC 1929), and SOCKS4/4a for old clients when no password is required. CONNECT, and
+ * UDP ASSOCIATE with `--socks-udp` (BIND is answered "command not supported"). Names are resolved here,
  * through the library's resolver, and every destination passes the destination policy
  * (`destination-policy.ts`): internal addresses are refused unless allowed.
  * Opt-in: never in `serve`'s default set.
@@ -38,6 +38,12 @@ export const socksOptions: readonly ServiceOption[] = [
     key: 'socksUsers',
     description:
       'socks: require user/password (RFC 1929) from FILE of user:password lines; no-auth and SOCKS4 are then refused',
+  },
+  {
+    flags: '--socks-udp',
+    key: 'socksUdp',
+    description:
+      'socks: serve UDP ASSOCIATE too (a UDP relay port per client, same destination policy; default: refused)',
   },
   ...destinationOptions,
 ];
@@ -76,6 +82,7 @@ export const socksService: ServiceDefinition = {
       connectTimeout: seconds(options.connectTimeout, DEFAULT_CONNECT_TIMEOUT),
       requestTimeout: seconds(options.requestTimeout, DEFAULT_REQUEST_TIMEOUT),
       socks4: true,
+      udp: options.socksUdp === true || options.socksUdp === 'true',
       idle,
       log: env.log,
     });

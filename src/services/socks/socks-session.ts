@@ -15,6 +15,7 @@ import { classifyFailure, openDestination } from '../open-destination.js';
 import { printable } from '../printable.js';
 import { relayTunnel } from '../proxy-tunnel.js';
 import type { ServiceEnv } from '../service.js';
+import { relayDatagrams } from './udp-association.js';
 import { formatSocketAddress } from '../../socket/address.js';
 import {
   ATYP_DOMAIN,
@@ -22,6 +23,7 @@ import {
   ATYP_IPV6,
   AUTH_VERSION,
   CMD_CONNECT,
+  CMD_UDP_ASSOCIATE,
   ipv4Text,
   ipv6Text,
   isPlausibleName,
@@ -47,6 +49,8 @@ export interface SocksConfig {
   requestTimeout: number;
   /** SOCKS4/4a clients are served (only when no credentials are required). */
   socks4: boolean;
+  /** UDP ASSOCIATE is served (`--socks-udp`). */
+  udp: boolean;
   idle: IdleSweeper | undefined;
   log: ServiceEnv['log'];
 }
@@ -56,6 +60,8 @@ interface Target {
   host: string;
   port: number;
   version: typeof SOCKS4 | typeof SOCKS5;
+  /** CONNECT, or (SOCKS5 only) UDP ASSOCIATE. */
+  command: 'connect' | 'udp';
 }
 
 /** The stream handler of `serve socks`. */
@@ -80,7 +86,8 @@ export function socksHandler(config: SocksConfig): StreamHandler {
       clearTimeout(deadline);
     }
     if (target === null) return;
-    await connectAndRelay(conn, ctx, config, target);
+    if (target.command === 'udp') await relayDatagrams(conn, ctx, config, target.port);
+    else await connectAndRelay(conn, ctx, config, target);
   };
 }
 
@@ -141,12 +148,14 @@ async function negotiate(
     return null;
   }
   const port = (await conn.recvExactly(2)).readUInt16BE(0);
+  if (cmd === CMD_UDP_ASSOCIATE && config.udp)
+    return { host, port, version: SOCKS5, command: 'udp' };
   if (cmd !== CMD_CONNECT) {
-    // BIND and UDP ASSOCIATE are not offered.
+    // BIND is not offered (nor UDP ASSOCIATE when --socks-udp is off).
     await conn.sendAll(socks5Reply(REPLY.commandNotSupported));
     return null;
   }
-  return { host, port, version: SOCKS5 };
+  return { host, port, version: SOCKS5, command: 'connect' };
 }
 
 /** RFC 1929; false (after the failure reply) when the user is unknown or the password wrong. */
@@ -203,7 +212,7 @@ async function negotiate4(
     await conn.sendAll(socks4Reply(SOCKS4_REJECTED));
     return null;
   }
-  return { host, port, version: SOCKS4 };
+  return { host, port, version: SOCKS4, command: 'connect' };
 }
 
 async function connectAndRelay(

@@ -27,6 +27,7 @@ export const METHOD_PASSWORD = 0x02;
 export const METHOD_UNACCEPTABLE = 0xff;
 
 export const CMD_CONNECT = 0x01;
+export const CMD_UDP_ASSOCIATE = 0x03;
 
 export const ATYP_IPV4 = 0x01;
 export const ATYP_DOMAIN = 0x03;
@@ -94,11 +95,12 @@ export function ipv4Text(bytes: Uint8Array): string {
   return Array.from(bytes).join('.');
 }
 
-/** An IPv6 address from 16 bytes (uncompressed groups; `isIP` and connect accept it). */
+/** An IPv6 address from 16 bytes, in its canonical text (RFC 5952: `::1`, as sockets report it). */
 export function ipv6Text(bytes: Uint8Array): string {
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return groups.join(':');
+  // The WHATWG URL parser writes IPv6 hosts canonically (zeros compressed, lower case).
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 /** The 16 bytes of an IPv6 literal. */
@@ -123,4 +125,47 @@ function ipv6Bytes(address: string): Buffer {
 /** A host name a client may ask for: letters, digits, dots, hyphens, underscores. */
 export function isPlausibleName(name: string): boolean {
   return /^[A-Za-z0-9_.-]{1,253}$/.test(name) || isIP(name) !== 0;
+}
+
+/** A UDP relay datagram's header, parsed: the destination and where the payload starts. */
+export interface UdpHeader {
+  host: string;
+  port: number;
+  /** Fragment number: only 0 (unfragmented) is relayed. */
+  frag: number;
+  offset: number;
+}
+
+/**
+ * Parses a UDP relay datagram's header (RFC 1928 §7): `RSV(2) FRAG(1) ATYP ADDR PORT DATA`.
+ * Null when it is malformed.
+ */
+export function parseUdpHeader(datagram: Buffer): UdpHeader | null {
+  if (datagram.length < 4) return null;
+  const frag = datagram[2]!;
+  const atyp = datagram[3]!;
+  let host: string;
+  let at: number;
+  if (atyp === ATYP_IPV4 && datagram.length >= 10) {
+    host = ipv4Text(datagram.subarray(4, 8));
+    at = 8;
+  } else if (atyp === ATYP_IPV6 && datagram.length >= 22) {
+    host = ipv6Text(datagram.subarray(4, 20));
+    at = 20;
+  } else if (atyp === ATYP_DOMAIN && datagram.length >= 5 && datagram.length >= 7 + datagram[4]!) {
+    host = datagram.subarray(5, 5 + datagram[4]!).toString('latin1');
+    at = 5 + datagram[4]!;
+    if (!isPlausibleName(host)) return null;
+  } else {
+    return null;
+  }
+  return { host, port: datagram.readUInt16BE(at), frag, offset: at + 2 };
+}
+
+/** The header the relay puts before a reply from `address`:`port`. */
+export function udpHeader(address: string, port: number): Buffer {
+  const reply = socks5Reply(0, { address, port });
+  reply[0] = 0;
+  reply[1] = 0;
+  return reply; // RSV(2) FRAG(0) ATYP ADDR PORT: a reply's layout with zeros in front
 }

@@ -320,3 +320,48 @@ test('socks: a tunnel with no traffic either way is closed after --tunnel-idle-t
   const got = await reading;
   assert.equal(got.subarray(12).toString(), 'once');
 });
+
+test(
+  "socks: UDP ASSOCIATE (--socks-udp) relays a python3 client's datagrams to a UDP echo server and back; refused destinations are dropped and logged",
+  { skip: needs('python3') },
+  async (t) => {
+    const echo = (await serve(t, await instanceOf(t, echoService), 'udp')) as { port: number };
+    const proxy = await startProxy(t, socksService, { ...LOOPBACK, socksUdp: true });
+    const closed = await startProxy(t, socksService, { socksUdp: true });
+    const script = `
+import socket, struct, sys
+def associate(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"\\x05\\x01\\x00")
+    assert s.recv(2) == b"\\x05\\x00"
+    s.sendall(b"\\x05\\x03\\x00\\x01" + bytes(4) + bytes(2))
+    r = s.recv(10)
+    assert r[:4] == b"\\x05\\x00\\x00\\x01", r.hex()
+    return s, (socket.inet_ntoa(r[4:8]), struct.unpack("!H", r[8:10])[0])
+tcp, relay = associate(${proxy.port})
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(30)
+header = b"\\x00\\x00\\x00\\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", ${echo.port})
+u.sendto(header + b"ping over udp", relay)
+data, src = u.recvfrom(2048)
+assert src == relay, src
+assert data[:10] == header, data[:10].hex()
+print(data[10:].decode(), flush=True)
+# A name works too (resolved by the proxy).
+u.sendto(b"\\x00\\x00\\x00\\x03\\x09localhost" + struct.pack("!H", ${echo.port}) + b"by name", relay)
+data, src = u.recvfrom(2048)
+print(data[10:].decode(), flush=True)
+tcp2, relay2 = associate(${closed.port})
+u.sendto(header + b"to loopback", relay2)
+print("sent", flush=True)
+# Hold the association open until the test saw the refusal (it then stops us).
+tcp2.recv(1)
+`;
+    const refused = closed.logs.waitFor((l) =>
+      l.some((x) => x.startsWith('warn') && x.includes('(udp)') && x.includes('refused')),
+    );
+    const r = await runPeer('python3', ['-c', script], { stop: refused });
+    assert.ok(r.stopped, `python3 ended by itself: ${r.stderr}`);
+    assert.deepEqual(r.stdout.toString().trim().split('\n'), ['ping over udp', 'by name', 'sent']);
+  },
+);
