@@ -118,3 +118,13 @@ export {
   TimeFormatter,
   type TimeFormatterOptions,
 } from './strftime/index.js';
+
+// Proxies: SOCKS5/4a and HTTP, and the destination policy they share (docs/proxy.md).
+export {
+  DestinationPolicy,
+  type DestinationPolicyOptions,
+  DestinationRefusedError,
+  type RefusalReason,
+} from './destination-policy.js';
+export { httpProxyService } from './http-proxy/index.js';
+export { socksService } from './socks/index.js';

@@ -10,9 +10,11 @@ import { daytimeService } from './daytime/index.js';
 import { discardService } from './discard/index.js';
 import { echoService } from './echo/index.js';
 import { execService } from './exec/index.js';
+import { httpProxyService } from './http-proxy/index.js';
 import { qotdService } from './qotd/index.js';
 import type { ServiceDefinition } from './service.js';
 import { sntpService } from './sntp/index.js';
+import { socksService } from './socks/index.js';
 import { strftimeService } from './strftime/index.js';
 import { timeService } from './time/index.js';
 
@@ -31,9 +33,10 @@ export const services: ServiceDefinition[] = [
 
 /**
  * Services that run only when named (`socketkit serve exec …` or a config entry), never
- * in the default set: remote exec must be configured on purpose (docs/exec.md).
+ * in the default set: remote exec must be configured on purpose (docs/exec.md), and a
+ * proxy is a door into the network it runs in (docs/proxy.md).
  */
-export const optInServices: ServiceDefinition[] = [execService];
+export const optInServices: ServiceDefinition[] = [execService, socksService, httpProxyService];
 
 /** Every service, the default set first, then the opt-in ones (`serve --list`, flags). */
 export const allServices: ServiceDefinition[] = [...services, ...optInServices];

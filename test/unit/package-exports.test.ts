@@ -63,10 +63,13 @@ test('socketkit/services exports each service definition with its handlers', asy
     time: ['timeService', 'timeStream', 'timeDatagram'],
     chargen: ['chargenService', 'chargenStream', 'createChargenDatagram'],
     qotd: ['qotdService', 'createQotdStream', 'createQotdDatagram'],
+    socks: ['socksService', 'DestinationPolicy', 'DestinationRefusedError'],
+    'http-proxy': ['httpProxyService', 'DestinationPolicy'],
   };
   for (const [name, exports] of Object.entries(expected)) {
     for (const e of exports) assert.ok(e in services, `socketkit/services exports ${e}`);
-    assert.equal((services[`${name}Service`] as { name: string }).name, name);
+    const camel = name.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+    assert.equal((services[`${camel}Service`] as { name: string }).name, name);
   }
   const all = services.allServices as { name: string }[];
   assert.deepEqual(

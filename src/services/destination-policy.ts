@@ -1,0 +1,257 @@
+/**
+ * Where a proxy service (`socks`, `http-proxy`) may connect on a client's behalf: the one
+ * destination rule both share. An exposed proxy must not be an open door into the
+ * network it sits in, so the addresses that name "inside" — private, loopback,
+ * link-local, CGNAT, multicast, unspecified, reserved, and their IPv4-mapped IPv6 forms —
+ * are denied unless `--allow-destination CIDR` allows them.
+ *
+ * ```
+ * address ─► --deny-destination matches? ─► refused
+ *         ─► --allow-destination matches? ─► allowed
+ *         ─► an "inside" range (below)?    ─► refused
+ *         ─► allowed
+ * port    ─► --allow-port given and the port not in it? ─► refused
+ * ```
+ *
+ * The rule is checked on the address actually connected to: a literal, or every address
+ * a name resolves to (a name that resolves to 127.0.0.1 is loopback, whatever it is
+ * called: no DNS-rebinding bypass, and the connection goes to the checked address, never
+ * to a second look-up's answer).
+ * @module
+ */
+import { BlockList, isIP } from 'node:net';
+import { InvalidArgumentError, SocketkitError } from '../errors.js';
+import { compileAddressList } from '../server/access-list.js';
+import { integerOption, numberOption } from './number-option.js';
+import type { ServiceOption } from './service.js';
+
+/** The IPv4 ranges no proxy reaches by default (RFC 6890's special-purpose registry). */
+const INSIDE_V4: readonly [string, number][] = [
+  ['0.0.0.0', 8], // "this network", the unspecified address
+  ['10.0.0.0', 8], // private (RFC 1918)
+  ['100.64.0.0', 10], // CGNAT shared space (RFC 6598)
+  ['127.0.0.0', 8], // loopback
+  ['169.254.0.0', 16], // link-local (cloud metadata lives here)
+  ['172.16.0.0', 12], // private
+  ['192.0.0.0', 24], // IETF protocol assignments
+  ['192.168.0.0', 16], // private
+  ['198.18.0.0', 15], // benchmarking
+  ['224.0.0.0', 4], // multicast
+  ['240.0.0.0', 4], // reserved, and the broadcast address
+];
+
+/** The IPv6 ranges no proxy reaches by default. */
+const INSIDE_V6: readonly [string, number][] = [
+  ['::', 128], // unspecified
+  ['::1', 128], // loopback
+  ['fc00::', 7], // unique local
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, still routed by some)
+  ['ff00::', 8], // multicast
+];
+
+/** Why a destination was refused (the log line and the channel say which). */
+export type RefusalReason = 'denied' | 'inside' | 'port';
+
+/** A proxy refused a destination by its policy: the protocol answers "not allowed". */
+export class DestinationRefusedError extends SocketkitError {
+  readonly host: string;
+  readonly port: number;
+  readonly reason: RefusalReason;
+  constructor(host: string, port: number, reason: RefusalReason) {
+    const why =
+      reason === 'port'
+        ? 'the port is not in --allow-port'
+        : reason === 'denied'
+          ? 'it matches --deny-destination'
+          : 'it is a private, loopback, link-local or other internal address (see --allow-destination)';
+    super(`destination ${host} port ${port} refused: ${why}`, 'ERR_DESTINATION_REFUSED');
+    this.host = host;
+    this.port = port;
+    this.reason = reason;
+  }
+}
+
+/** What the policy is built from (the services' flags). */
+export interface DestinationPolicyOptions {
+  /** Addresses or CIDR blocks allowed even when internal (`--allow-destination`). */
+  allow?: readonly string[];
+  /** Addresses or CIDR blocks always refused (`--deny-destination`). */
+  deny?: readonly string[];
+  /** The only ports allowed (`--allow-port`); empty or absent: any. */
+  ports?: readonly number[];
+}
+
+/** The compiled destination rule. */
+export class DestinationPolicy {
+  readonly #allow: BlockList | null;
+  readonly #deny: BlockList | null;
+  readonly #ports: ReadonlySet<number> | null;
+
+  /** @throws {InvalidArgumentError} for an entry that is not an address, CIDR block or port. */
+  constructor(options: DestinationPolicyOptions = {}) {
+    this.#allow = compileAddressList(options.allow, '--allow-destination');
+    this.#deny = compileAddressList(options.deny, '--deny-destination');
+    const ports = options.ports ?? [];
+    for (const p of ports) {
+      if (!Number.isInteger(p) || p < 1 || p > 65535) {
+        throw new InvalidArgumentError(`--allow-port must be a port in [1, 65535], got ${p}`);
+      }
+    }
+    this.#ports = ports.length > 0 ? new Set(ports) : null;
+  }
+
+  /**
+   * Why `address` (an IP literal) and `port` are refused, or null when allowed. An
+   * IPv4-mapped IPv6 address is judged as the IPv4 address it maps.
+   */
+  refusal(address: string, port: number): RefusalReason | null {
+    if (this.#ports !== null && !this.#ports.has(port)) return 'port';
+    const ip = unmapIPv4(address);
+    const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
+    if (isIP(ip) === 0) return 'inside'; // not an address: nothing to connect to
+    if (this.#deny?.check(ip, family) === true) return 'denied';
+    if (this.#allow?.check(ip, family) === true) return null;
+    return INSIDE.check(ip, family) ? 'inside' : null;
+  }
+
+  /** @throws {DestinationRefusedError} when `address` and `port` are refused. */
+  check(address: string, port: number, shownAs: string = address): void {
+    const reason = this.refusal(address, port);
+    if (reason !== null) throw new DestinationRefusedError(shownAs, port, reason);
+  }
+}
+
+const INSIDE = ((): BlockList => {
+  const list = new BlockList();
+  for (const [net, prefix] of INSIDE_V4) list.addSubnet(net, prefix, 'ipv4');
+  for (const [net, prefix] of INSIDE_V6) list.addSubnet(net, prefix, 'ipv6');
+  return list;
+})();
+
+/**
+ * `::ffff:a.b.c.d` (or its hex form `::ffff:7f00:1`) as `a.b.c.d`; anything else as is.
+ * The mapped form reaches the IPv4 address on a dual-stack host, so it is judged as one.
+ */
+export function unmapIPv4(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const groups = ipv6Groups(address);
+  if (groups === null || !groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) {
+    return address;
+  }
+  const hi = groups[6]!;
+  const lo = groups[7]!;
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 literal (zone id dropped), or null. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const part = (s: string | undefined): number[] =>
+    s === undefined || s === '' ? [] : s.split(':').map((g) => parseInt(g, 16));
+  const head = part(halves[0]);
+  const tail = part(halves[1]);
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
+  return [...head, ...new Array<number>(fill).fill(0), ...tail];
+}
+
+/** The default time to connect to a destination, in seconds. */
+export const DEFAULT_CONNECT_TIMEOUT = 10;
+/** The default time a client has to finish its proxy request, in seconds. */
+export const DEFAULT_REQUEST_TIMEOUT = 10;
+/** The default idle timeout of an open tunnel, in seconds. */
+export const DEFAULT_TUNNEL_IDLE_TIMEOUT = 300;
+
+/**
+ * The options both proxies take, declared once here so `serve` shows one flag each (the
+ * superserver declares a key once, whichever service names it first).
+ */
+export const destinationOptions: readonly ServiceOption[] = [
+  {
+    flags: '--allow-destination <cidr...>',
+    key: 'allowDestination',
+    description:
+      'proxies: allow these addresses/CIDR blocks even when private, loopback, link-local … (repeatable; default: none)',
+  },
+  {
+    flags: '--deny-destination <cidr...>',
+    key: 'denyDestination',
+    description: 'proxies: always refuse these addresses/CIDR blocks (repeatable)',
+  },
+  {
+    flags: '--allow-port <port...>',
+    key: 'allowPort',
+    description: 'proxies: only these destination ports (repeatable; default: any)',
+  },
+  {
+    flags: '--connect-timeout <seconds>',
+    key: 'connectTimeout',
+    defaultValue: DEFAULT_CONNECT_TIMEOUT,
+    description: `proxies: give up connecting to a destination after this long (default ${DEFAULT_CONNECT_TIMEOUT})`,
+    parse: numberOption('connect-timeout', 0.001, 3600),
+  },
+  {
+    flags: '--request-timeout <seconds>',
+    key: 'requestTimeout',
+    defaultValue: DEFAULT_REQUEST_TIMEOUT,
+    description: `proxies: close a client that has not finished its request this long after connecting (default ${DEFAULT_REQUEST_TIMEOUT})`,
+    parse: numberOption('request-timeout', 0.001, 3600),
+  },
+  {
+    flags: '--tunnel-idle-timeout <seconds>',
+    key: 'tunnelIdleTimeout',
+    defaultValue: DEFAULT_TUNNEL_IDLE_TIMEOUT,
+    description: `proxies: close a tunnel with no byte either way for this long (0 = never; default ${DEFAULT_TUNNEL_IDLE_TIMEOUT})`,
+    parse: numberOption('tunnel-idle-timeout', 0, 86_400),
+  },
+];
+
+/** A list option's values: a flag's array, a config's array or one string. */
+function listOf(raw: unknown, flag: string): string[] {
+  if (raw === undefined || raw === null) return [];
+  const items = Array.isArray(raw) ? raw : [raw];
+  return items.flatMap((item) => {
+    if (typeof item !== 'string' && typeof item !== 'number') {
+      throw new InvalidArgumentError(`${flag} takes addresses, CIDR blocks or ports`);
+    }
+    return String(item)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  });
+}
+
+/** The policy from a service's parsed options (`allowDestination`, `denyDestination`, `allowPort`). */
+export function policyFromOptions(options: Record<string, unknown>): DestinationPolicy {
+  const parsePort = integerOption('allow-port', 1, 65535);
+  return new DestinationPolicy({
+    allow: listOf(options.allowDestination, '--allow-destination'),
+    deny: listOf(options.denyDestination, '--deny-destination'),
+    ports: listOf(options.allowPort, '--allow-port').map(parsePort),
+  });
+}
+
+/**
+ * The warning a proxy logs at start when it listens beyond loopback with no password
+ * (`options.host` is what `serve` passes), or null: anyone who can reach it may use it,
+ * within the destination policy.
+ */
+export function exposureWarning(
+  options: Record<string, unknown>,
+  name: string,
+  usersFlag: string,
+): string | null {
+  const host = typeof options.host === 'string' ? options.host.replace(/^\[|\]$/g, '') : '';
+  const loopback =
+    host === '' || host === 'localhost' || /^127\./.test(unmapIPv4(host)) || host === '::1';
+  if (loopback) return null;
+  return `${name} listens on ${host} without ${usersFlag}: anyone who can reach it can use it (within the destination policy)`;
+}
