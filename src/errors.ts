@@ -61,8 +61,9 @@ export type ErrorCode =
   | 'ERR_TRUNCATED_FRAME'
   | 'ERR_CODEC_CONTRACT'
   | 'ERR_FOREIGN_PROTOCOL'
-  // services (src/services/*): the chat bus and the remote-exec service
+  // services (src/services/*): the chat bus, the proxies and the remote-exec service
   | 'ERR_CHAT_BUS_UNAVAILABLE'
+  | 'ERR_DESTINATION_REFUSED'
   | 'ERR_EXEC_ARGS'
   | 'ERR_EXEC_AUTH'
   | 'ERR_EXEC_BAD_REQUEST'
@@ -100,6 +101,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   ERR_CODEC_CONTRACT: true,
   ERR_FOREIGN_PROTOCOL: true,
   ERR_CHAT_BUS_UNAVAILABLE: true,
+  ERR_DESTINATION_REFUSED: true,
   ERR_EXEC_ARGS: true,
   ERR_EXEC_AUTH: true,
   ERR_EXEC_BAD_REQUEST: true,

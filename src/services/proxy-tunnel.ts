@@ -15,6 +15,7 @@
  * the destination, and the destination's kernel buffers fill instead of our memory).
  * @module
  */
+import { ignoreError } from '../internal/ignore-error.js';
 import { channel } from 'node:diagnostics_channel';
 import type { IdleSweeper } from '../server/idle-sweeper.js';
 import type { Socket } from '../socket/tcp-socket.js';
@@ -88,9 +89,9 @@ export function relayTunnel(
         .then(
           async () => {
             // EOF: pass the half-close on once what we wrote is flushed.
-            if (to.canWrite) await to.shutdown('write').catch(() => {});
+            if (to.canWrite) await to.shutdown('write').catch(ignoreError('proxy:tunnel-shutdown'));
             if (--open === 0) {
-              await destination.close().catch(() => {});
+              await destination.close().catch(ignoreError('proxy:tunnel-close'));
               finish();
             }
           },

@@ -10,6 +10,7 @@
  * resolved once, here), never by a second look-up.
  * @module
  */
+import { ignoreError } from '../../internal/ignore-error.js';
 import * as http from 'node:http';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { RequestHead } from './request-head.js';
@@ -104,7 +105,8 @@ export async function forwardPlain(
     req.once('response', resolve);
     req.once('error', (err) => reject(new OriginFailure(502, err.message, err)));
   });
-  response.catch(() => {}); // awaited below; a failure while sending the body must not go unhandled
+  // Awaited below; a failure while the body is still being sent must not go unhandled.
+  response.catch(ignoreError('http-proxy:response-early'));
   const connectTimer = setTimeout(
     () => req.destroy(new Error(`connect timed out after ${timeouts.connectTimeout} s`)),
     timeouts.connectTimeout * 1000,

@@ -7,6 +7,7 @@
  * raw.
  * @module
  */
+import { ignoreError } from '../../internal/ignore-error.js';
 import { DecoderError } from '../../errors.js';
 import type { ConnectionContext, StreamHandler } from '../../server/handler-types.js';
 import type { IdleSweeper } from '../../server/idle-sweeper.js';
@@ -75,7 +76,10 @@ async function answer(
     'Connection: close',
     ...extra,
   ];
-  await conn.sendAll(`${head.join('\r\n')}\r\n\r\n${body}`).catch(() => {});
+  // An error reply to a client that is gone: nothing more to tell it.
+  await conn
+    .sendAll(`${head.join('\r\n')}\r\n\r\n${body}`)
+    .catch(ignoreError('http-proxy:error-reply'));
 }
 
 /** The status for a failure to reach a destination. */
@@ -288,7 +292,7 @@ async function forward(
     `http-proxy: ${formatSocketAddress(ctx.remote)} ${head.method} ${shown} (${addresses[0]})`,
   );
   // A client that trickles its body is bounded by the idle timeout, as a tunnel is.
-  conn.setTimeout(config.idleTimeout > 0 ? config.idleTimeout : null);
+  conn.setOperationTimeout(config.idleTimeout > 0 ? config.idleTimeout : null);
   await forwardPlain(
     conn,
     rewritten,

@@ -6,6 +6,7 @@
  * socket and go first into the tunnel.
  * @module
  */
+import { ignoreError } from '../../internal/ignore-error.js';
 import type { ConnectionContext, StreamHandler } from '../../server/handler-types.js';
 import type { IdleSweeper } from '../../server/idle-sweeper.js';
 import type { Socket } from '../../socket/tcp-socket.js';
@@ -249,7 +250,7 @@ async function connectAndRelay(
       .sendAll(
         target.version === SOCKS5 ? socks5Reply(replyFor(failure)) : socks4Reply(SOCKS4_REJECTED),
       )
-      .catch(() => {});
+      .catch(ignoreError('socks:failure-reply'));
     return;
   }
   const destination = opened.socket;

@@ -18,6 +18,7 @@
  * - The association ends with its TCP connection, or after the tunnel idle timeout.
  * @module
  */
+import { ignoreError } from '../../internal/ignore-error.js';
 import { isIP } from 'node:net';
 import type { ConnectionContext } from '../../server/handler-types.js';
 import { formatSocketAddress } from '../../socket/address.js';
@@ -140,6 +141,6 @@ export async function relayDatagrams(
   } finally {
     config.idle?.delete(key);
     await udp.close();
-    await pump.catch(() => {});
+    await pump.catch(ignoreError('socks:udp-pump'));
   }
 }
