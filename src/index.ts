@@ -107,6 +107,7 @@ export {
   type DatagramContext,
   type DatagramHandler,
   type DatagramMessage,
+  type DatagramSentMessage,
   type DatagramRateLimit,
   DatagramRequestHandler,
   type DatagramRequestHandlerClass,
