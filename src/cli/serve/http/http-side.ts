@@ -215,7 +215,12 @@ export async function startHttpSide(
     const endpoint = m?.[1] === undefined ? undefined : web.get(m[1]);
     if (endpoint === undefined)
       return refuseUpgrade(socket, { status: 404, reason: 'no WebSocket here' });
-    wss.handleUpgrade(req, socket, head, (ws) => endpoint.accept(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // A protocol error (a message over maxPayload, a bad frame) closes the socket; without
+      // a listener it would also throw and end the whole serve. The endpoint may add its own.
+      ws.on('error', () => {});
+      endpoint.accept(ws, req);
+    });
   };
 
   const options = {

@@ -294,13 +294,14 @@ export class ServeMetrics {
       (r) => r.slowCuts,
       'counter',
     );
-    const bus = this;
+    const busUp = (): number => (this.#busUp ? 1 : 0);
+    const lag = (): number => this.#busLagSeconds;
     new Gauge({
       name: 'socketkit_chat_bus_up',
       help: 'Whether the chat bus is reachable (1) or down (0).',
       registers,
       collect() {
-        this.set(bus.#busUp ? 1 : 0);
+        this.set(busUp());
       },
     });
     new Gauge({
@@ -308,7 +309,7 @@ export class ServeMetrics {
       help: 'Delay between a message entering the bus and this node receiving it (last message; Redis bus only).',
       registers,
       collect() {
-        this.set(bus.#busLagSeconds);
+        this.set(lag());
       },
     });
   }
