@@ -59,7 +59,7 @@ export async function launchBrowser(t: TestContext): Promise<Browser> {
       '--disable-component-update',
       '--disable-domain-reliability',
       '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]',
     ],
   });
   t.after(() => browser.close());
