@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (Functions passed to page.evaluate run in the browser: DOM types.)
 /**
  * The dashboard in a real browser (headless Chromium, test/helpers/browser.ts): it shows
  * every listener of a running `serve`, its request counter rises by exactly the load sent,
@@ -62,11 +65,14 @@ test(
       listeners.length,
     );
     const shown = await page.$$eval('#listeners tr', (trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 3).map((td) => td.textContent)),
+      trs.map((tr) => [
+        (tr as HTMLElement).dataset.key,
+        tr.querySelector('td[data-field="address"]')?.textContent,
+      ]),
     );
     for (const l of listeners)
       assert.ok(
-        shown.some(([s, tr, a]) => s === 'echo' && tr === l.transport && a === l.address),
+        shown.some(([key, address]) => key === `echo/${l.transport}` && address === l.address),
         `row for ${l.transport} ${l.address} in ${JSON.stringify(shown)}`,
       );
 

@@ -22,6 +22,7 @@ main { display:grid; gap:1rem; padding:1rem; grid-template-columns: repeat(auto-
 section { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.75rem; min-width:0; }
 section.wide { grid-column: 1 / -1; }
 h2 { font-size:.95rem; margin:0 0 .5rem; }
+h2 small { font-weight:400; color:var(--muted); margin-left:.5rem; }
 .totals { display:flex; flex-wrap:wrap; gap:.5rem 1.5rem; }
 .totals div { min-width:6rem; }
 .totals b { display:block; font-size:1.4rem; font-variant-numeric: tabular-nums; }
@@ -35,14 +36,15 @@ tr.off td { color:var(--muted); }
 canvas { width:100%; height:220px; display:block; }
 .legend { display:flex; gap:1rem; font-size:.8rem; color:var(--muted); }
 .legend i { display:inline-block; width:.8rem; height:.25rem; margin-right:.3rem; vertical-align:middle; }
-.sw-in { background:var(--in); } .sw-out { background:var(--out); } .sw-conn { background:var(--conn); }
+.sw-in { background:var(--in); } .sw-out { background:repeating-linear-gradient(90deg, var(--out) 0 4px, transparent 4px 6px); } .sw-conn { background:var(--conn); }
 ul { list-style:none; margin:0; padding:0; max-height:16rem; overflow:auto; font-size:.85rem; }
 li { padding:.2rem 0; border-bottom:1px solid var(--line); overflow-wrap:anywhere; }
 li time { color:var(--muted); margin-right:.4rem; font-variant-numeric: tabular-nums; }
 li .kind { font-weight:600; margin-right:.4rem; }
 li .kind.error, li .kind.bus { color:var(--bad); }
 .empty { color:var(--muted); font-style:italic; }
-@media (max-width: 600px) { main { padding:.5rem; gap:.5rem; } .hide-narrow { display:none; } }
+.narrow-only { display:none; color:var(--muted); }
+@media (max-width: 600px) { main { padding:.5rem; gap:.5rem; } .hide-narrow { display:none; } table { font-size:.8rem; } th, td { padding:.25rem .3rem; } .narrow-only { display:inline; } }
 `;
 
 const SCRIPT = `
@@ -93,7 +95,11 @@ function renderListeners(s) {
     const tr = document.createElement('tr');
     tr.dataset.key = l.service + '/' + l.transport;
     if (!l.listening) tr.className = 'off';
-    tr.append(el('td', l.service), el('td', l.transport), el('td', l.address + (l.processes ? ' (' + l.processes + ' processes)' : '')));
+    const service = el('td', l.service);
+    service.append(el('span', '/' + l.transport, 'narrow-only'));
+    const address = el('td', l.address + (l.processes ? ' (' + l.processes + ' processes)' : ''));
+    address.dataset.field = 'address';
+    tr.append(service, el('td', l.transport, 'hide-narrow'), address);
     for (const [name, fmt] of FIELDS) {
       const td = el('td', fmt(l));
       td.dataset.field = name;
@@ -153,15 +159,16 @@ function drawChart() {
   if (history.length < 2) return;
   const now = history[history.length - 1].t;
   const x = (t) => pad.l + cw - ((now - t) / (KEEP * 1000)) * cw;
-  const series = (key, max, col) => {
-    g.strokeStyle = col; g.lineWidth = 2; g.beginPath();
+  const series = (key, max, col, dash) => {
+    g.strokeStyle = col; g.lineWidth = 2; g.setLineDash(dash || []); g.beginPath();
     history.forEach((p, i) => { const y = pad.t + ch - (max > 0 ? (p[key] / max) * ch : 0); if (i === 0) g.moveTo(x(p.t), y); else g.lineTo(x(p.t), y); });
     g.stroke();
+    g.setLineDash([]);
   };
   let maxBytes = 0, maxOpen = 0;
   for (const p of history) { maxBytes = Math.max(maxBytes, p.bytesIn, p.bytesOut); maxOpen = Math.max(maxOpen, p.open); }
   series('bytesIn', maxBytes, color('--in'));
-  series('bytesOut', maxBytes, color('--out'));
+  series('bytesOut', maxBytes, color('--out'), [6, 4]);
   series('open', maxOpen, color('--conn'));
   g.fillStyle = color('--muted'); g.font = '11px system-ui, sans-serif';
   g.fillText('max ' + bytes(maxBytes) + '/s · ' + count(maxOpen) + ' open', pad.l, 11);
@@ -204,7 +211,7 @@ const BODY = `
   <section class="wide">
     <h2>Listeners</h2>
     <div class="scroll"><table>
-      <thead><tr><th>service</th><th>transport</th><th>address</th><th>open</th><th>requests</th><th class="hide-narrow">in</th><th class="hide-narrow">out</th><th>refused</th><th class="hide-narrow">errors</th></tr></thead>
+      <thead><tr><th>service</th><th class="hide-narrow">transport</th><th>address</th><th>open</th><th>requests</th><th class="hide-narrow">in</th><th class="hide-narrow">out</th><th>refused</th><th class="hide-narrow">errors</th></tr></thead>
       <tbody id="listeners"></tbody>
     </table></div>
   </section>
@@ -218,7 +225,7 @@ const BODY = `
     <ul id="recent"></ul>
   </section>
   <section id="chat" hidden>
-    <h2>Chat rooms <span id="bus"></span></h2>
+    <h2>Chat rooms <small id="bus"></small></h2>
     <ul id="rooms"></ul>
   </section>
 </main>

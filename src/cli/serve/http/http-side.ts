@@ -237,9 +237,16 @@ export async function startHttpSide(
     : createHttpServer(options, onRequest);
   server.maxConnections = plan.maxConnections;
   server.on('upgrade', onUpgrade);
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // Answer a malformed request; anything else (a timeout on an idle keep-alive socket, a
+    // reset) just closes: a reply written there would be read as the answer to the
+    // browser's next request on that socket.
+    const code = err.code ?? '';
+    if (socket.writable && code.startsWith('HPE_') && code !== 'HPE_INVALID_EOF_STATE') {
+      const status =
+        code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
