@@ -113,7 +113,9 @@ export async function startHttpSide(
   endpoints: readonly MountedEndpoint[],
 ): Promise<HttpSide> {
   const token =
-    plan.tokenFile === undefined ? null : (await readFile(plan.tokenFile, 'utf8')).trim();
+    plan.tokenFile === undefined
+      ? null
+      : ((await readFile(plan.tokenFile, 'utf8')).split('\n')[0] ?? '').trim();
   if (token !== null && token.length < 16)
     throw new Error(`the token in ${plan.tokenFile} is too short (at least 16 characters)`);
   const scheme = plan.tls ? 'https' : 'http';
