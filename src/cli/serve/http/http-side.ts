@@ -175,7 +175,10 @@ export async function startHttpSide(
       );
       return;
     }
-    if (path === '/events') return openStream(req, res);
+    if (path === '/events') {
+      if (req.method === 'HEAD') return send(res, 200, '', 'text/event-stream; charset=utf-8');
+      return openStream(req, res);
+    }
     return send(res, 404, 'not found\n');
   };
 
