@@ -5,14 +5,20 @@
  * The dashboard in a real browser (headless Chromium, test/helpers/browser.ts): it shows
  * every listener of a running `serve`, its request counter rises by exactly the load sent,
  * it needs the token when one is set (and `?token=` logs a browser in), and it fits a
- * phone's screen. Waits on the page's own updates (waitForFunction), never on sleeps.
+ * phone's screen, and text from the network (addresses, errors, room names) is shown as
+ * text, never run as HTML. Waits on the page's own updates (waitForFunction), never on
+ * sleeps.
  */
 import assert from 'node:assert/strict';
+import { channel } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Page } from 'puppeteer-core';
+import { buildHttpPlan, HTTP_FLAG_NAMES } from '../../../src/cli/serve/http/http-plan.js';
+import { startHttpSide } from '../../../src/cli/serve/http/http-side.js';
+import { ServeMetrics } from '../../../src/cli/serve/http/serve-metrics.js';
 import { launchBrowser, needsBrowser, openPage } from '../../helpers/browser.js';
 import { WAIT_MS } from '../../helpers/wait.js';
 import { startServe } from '../services/helpers/serve-harness.js';
@@ -146,5 +152,52 @@ test(
     await page.waitForFunction(() => document.querySelectorAll('#listeners tr').length >= 1);
     // The cookie is HttpOnly: the page's script cannot read it.
     assert.equal(await page.evaluate(() => document.cookie), '');
+  },
+);
+
+test(
+  'text from the network is shown as text, never run as HTML',
+  { skip: needsBrowser() },
+  async (t) => {
+    const metrics = new ServeMetrics({ maxRoomLabels: 5, chat: true });
+    metrics.attach();
+    t.after(() => metrics.detach());
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const server = { connections: 0 };
+    metrics.track(server, { service: 'echo', transport: 'tcp' });
+    const plan = buildHttpPlan({ port: 0 }, (k) => HTTP_FLAG_NAMES[k]);
+    const side = await startHttpSide(plan, metrics, []);
+    t.after(() => side.close());
+    channel('socketkit:server:listening').publish({
+      server,
+      address: { family: 'unix', path: `/tmp/${hostile}` },
+      transport: 'unix',
+    });
+    channel('socketkit:server:error').publish({
+      error: new Error(hostile),
+      phase: 'handler',
+      server,
+    });
+    channel('socketkit:chat:room').publish({ room: `#${hostile}`, members: 1, node: 'n' });
+    const browser = await launchBrowser(t);
+    const { page, errors } = await openPage(browser);
+    await page.goto(`http://127.0.0.1:${side.port}/`);
+    await page.waitForFunction(() =>
+      (document.querySelector('#recent li')?.textContent ?? '').includes('onerror'),
+    );
+    await page.waitForFunction(() => document.querySelectorAll('#rooms li').length === 1);
+    const seen = await page.evaluate(() => ({
+      recent: document.querySelector('#recent li')?.textContent ?? '',
+      room: document.querySelector('#rooms li')?.textContent ?? '',
+      address: document.querySelector('td[data-field="address"]')?.textContent ?? '',
+      images: document.querySelectorAll('img').length,
+      pwned: (window as unknown as { __pwned?: number }).__pwned,
+    }));
+    assert.ok(seen.recent.includes(hostile), seen.recent);
+    assert.ok(seen.room.includes(`#${hostile}`), seen.room);
+    assert.equal(seen.address, `/tmp/${hostile}`);
+    assert.equal(seen.images, 0);
+    assert.equal(seen.pwned, undefined);
+    assert.deepEqual(errors, []);
   },
 );
