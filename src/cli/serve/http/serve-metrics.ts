@@ -14,6 +14,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PeerAddress } from '../../../socket/address.js';
+import { ChatRoomMetrics } from './chat-room-metrics.js';
 
 /** What a tracked server is to the metrics: its service and transport. */
 export interface MetricsLabel {
@@ -51,13 +52,6 @@ export interface RecentEvent {
   detail: string;
 }
 
-/** A chat room as the metrics know it. */
-interface RoomTotals {
-  members: number;
-  messages: number;
-  slowCuts: number;
-}
-
 /** Refusals a stream listener reports (the other reasons are datagram drops). */
 const DATAGRAM_DROP_REASONS = new Set(['queueFull', 'privilegedPort', 'rateLimited']);
 /** How many recent refusals/errors the dashboard keeps. */
@@ -68,9 +62,6 @@ const RECENT_PER_SECOND = 20;
 function kindOf(l: ListenerTotals): 'stream' | 'datagram' {
   return l.transport === 'udp' || l.transport === 'unix-dgram' ? 'datagram' : 'stream';
 }
-
-/** The room label that collects rooms beyond `maxRoomLabels`. */
-export const OTHER_ROOM = 'other';
 
 /** Formats a peer for the dashboard (text, never HTML: the page uses textContent). */
 export function formatPeer(p: PeerAddress | undefined): string {
@@ -98,26 +89,19 @@ export interface ServeMetricsOptions {
 /** The metrics and dashboard state of one `serve` process. */
 export class ServeMetrics {
   readonly registry = new Registry();
-  readonly #options: ServeMetricsOptions;
   readonly #servers = new Map<object, ListenerTotals>();
   /** Every listener, in the order they were tracked. */
   readonly #listeners: ListenerTotals[] = [];
-  readonly #rooms = new Map<string, RoomTotals>();
-  /** Rooms beyond the label cap, summed; its members are recomputed from #unlabelled. */
-  readonly #other: RoomTotals = { members: 0, messages: 0, slowCuts: 0 };
-  readonly #unlabelled = new Map<string, number>();
+  readonly #chat: ChatRoomMetrics | null;
   readonly #recent: RecentEvent[] = [];
   #recentSecond = 0;
   #recentInSecond = 0;
-  #busUp = true;
-  #busLagSeconds = 0;
   #subscriptions: Array<[string, (m: unknown) => void]> = [];
   readonly #duration: Histogram<'service' | 'transport'>;
   /** A histogram child per listener (labels hashed once, not per observation). */
   readonly #durationChild = new Map<ListenerTotals, { observe(v: number): void }>();
 
   constructor(options: ServeMetricsOptions) {
-    this.#options = options;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
     const listeners = this.#listeners;
@@ -244,74 +228,7 @@ export class ServeMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
       registers,
     });
-    if (options.chat) this.#registerChat(registers);
-  }
-
-  #registerChat(registers: Registry[]): void {
-    const rooms = (): Array<[string, RoomTotals]> => {
-      const out = [...this.#rooms];
-      if (this.#unlabelled.size > 0 || this.#other.messages > 0 || this.#other.slowCuts > 0)
-        out.push([OTHER_ROOM, this.#other]);
-      return out;
-    };
-    const perRoom = (
-      name: string,
-      help: string,
-      value: (r: RoomTotals) => number,
-      kind: 'counter' | 'gauge',
-    ): void => {
-      const config = {
-        name,
-        help,
-        labelNames: ['room'] as const,
-        registers,
-        collect(this: Counter<'room'> | Gauge<'room'>) {
-          this.reset();
-          for (const [room, r] of rooms()) {
-            if (this instanceof Gauge) this.set({ room }, value(r));
-            else this.inc({ room }, value(r));
-          }
-        },
-      };
-      if (kind === 'gauge') new Gauge(config);
-      else new Counter(config);
-    };
-    perRoom(
-      'socketkit_chat_room_members',
-      'Members of the room connected to this node.',
-      (r) => r.members,
-      'gauge',
-    );
-    perRoom(
-      'socketkit_chat_messages_total',
-      'Messages and actions this node received from the bus for the room.',
-      (r) => r.messages,
-      'counter',
-    );
-    perRoom(
-      'socketkit_chat_slow_consumer_cuts_total',
-      'Members of the room disconnected for not reading (slow consumers).',
-      (r) => r.slowCuts,
-      'counter',
-    );
-    const busUp = (): number => (this.#busUp ? 1 : 0);
-    const lag = (): number => this.#busLagSeconds;
-    new Gauge({
-      name: 'socketkit_chat_bus_up',
-      help: 'Whether the chat bus is reachable (1) or down (0).',
-      registers,
-      collect() {
-        this.set(busUp());
-      },
-    });
-    new Gauge({
-      name: 'socketkit_chat_bus_lag_seconds',
-      help: 'Delay between a message entering the bus and this node receiving it (last message; Redis bus only).',
-      registers,
-      collect() {
-        this.set(lag());
-      },
-    });
+    this.#chat = options.chat ? new ChatRoomMetrics(options.maxRoomLabels, registers) : null;
   }
 
   /** Counts the events of `server` from now on, under its service and transport. */
@@ -348,21 +265,15 @@ export class ServeMetrics {
     return this.#recent;
   }
 
-  /** Chat rooms with members here (labelled ones, then "other"), by members. */
+  /** Chat rooms with members here (labelled ones, then "other"), most members first. */
   rooms(): Array<{ room: string; members: number; messages: number }> {
-    const out = [...this.#rooms].map(([room, r]) => ({
-      room,
-      members: r.members,
-      messages: r.messages,
-    }));
-    if (this.#unlabelled.size > 0)
-      out.push({ room: OTHER_ROOM, members: this.#other.members, messages: this.#other.messages });
-    return out.sort((a, b) => b.members - a.members || a.room.localeCompare(b.room));
+    return this.#chat?.list() ?? [];
   }
 
   /** The chat bus state, when a chat service runs. */
   get bus(): { up: boolean; lagSeconds: number } | undefined {
-    return this.#options.chat ? { up: this.#busUp, lagSeconds: this.#busLagSeconds } : undefined;
+    const chat = this.#chat;
+    return chat === null ? undefined : { up: chat.busUp, lagSeconds: chat.busLagSeconds };
   }
 
   /** Why the process is not ready (`/readyz`), or an empty list. */
@@ -370,7 +281,7 @@ export class ServeMetrics {
     const why: string[] = [];
     for (const l of this.#listeners)
       if (!l.listening) why.push(`${l.service}/${l.transport} is not listening`);
-    if (this.#options.chat && !this.#busUp) why.push('the chat bus is down');
+    if (this.#chat !== null && !this.#chat.busUp) why.push('the chat bus is down');
     return why;
   }
 
@@ -465,26 +376,21 @@ export class ServeMetrics {
         return `${phase}${remote ? ` ${remote}` : ''}: ${errorText(m.error)}`;
       });
     });
-    if (!this.#options.chat) return;
+    const chat = this.#chat;
+    if (chat === null) return;
     on('socketkit:chat:room', (m) => {
-      if (typeof m.room !== 'string') return;
-      this.#setMembers(m.room, Number(m.members) || 0);
+      if (typeof m.room === 'string') chat.setMembers(m.room, Number(m.members) || 0);
     });
     on('socketkit:chat:message', (m) => {
-      if (typeof m.room !== 'string') return;
-      this.#room(m.room).messages += 1;
-      // A Redis stream id starts with the ms it entered the stream (MemoryBus ids do not).
-      const ms = Number(String(m.id).split('-')[0]);
-      if (ms > 1e12) this.#busLagSeconds = Math.max(0, Date.now() - ms) / 1000;
+      if (typeof m.room === 'string') chat.noteMessage(m.room, String(m.id));
     });
     on('socketkit:chat:slow-consumer', (m) => {
-      const room = typeof m.room === 'string' && m.room !== '' ? m.room : undefined;
-      if (room !== undefined) this.#room(room).slowCuts += 1;
+      if (typeof m.room === 'string' && m.room !== '') chat.noteSlowCut(m.room);
     });
     on('socketkit:chat:bus', (m) => {
       const up = m.status === 'up';
-      if (up === this.#busUp) return;
-      this.#busUp = up;
+      if (up === chat.busUp) return;
+      chat.busUp = up;
       this.#push({
         time: Date.now(),
         kind: 'bus',
@@ -498,32 +404,6 @@ export class ServeMetrics {
   detach(): void {
     for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
     this.#subscriptions = [];
-  }
-
-  /** A room's totals: its own while labels remain, else the shared "other". */
-  #room(room: string): RoomTotals {
-    const own = this.#rooms.get(room);
-    if (own !== undefined) return own;
-    if (this.#rooms.size < this.#options.maxRoomLabels && room !== OTHER_ROOM) {
-      const created = { members: 0, messages: 0, slowCuts: 0 };
-      this.#rooms.set(room, created);
-      return created;
-    }
-    return this.#other;
-  }
-
-  #setMembers(room: string, members: number): void {
-    const totals = this.#room(room);
-    if (totals !== this.#other) {
-      totals.members = members;
-      return;
-    }
-    // Unlabelled rooms: kept only while they have members (the hub bounds how many).
-    if (members > 0) this.#unlabelled.set(room, members);
-    else this.#unlabelled.delete(room);
-    let sum = 0;
-    for (const n of this.#unlabelled.values()) sum += n;
-    this.#other.members = sum;
   }
 
   #note(kind: RecentEvent['kind'], l: ListenerTotals, detail: () => string): void {

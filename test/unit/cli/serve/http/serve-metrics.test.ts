@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { channel } from 'node:diagnostics_channel';
 import { test } from 'node:test';
-import { OTHER_ROOM, ServeMetrics } from '../../../../../src/cli/serve/http/serve-metrics.js';
+import { OTHER_ROOM } from '../../../../../src/cli/serve/http/chat-room-metrics.js';
+import { ServeMetrics } from '../../../../../src/cli/serve/http/serve-metrics.js';
 import { parsePrometheusText, sampleValue } from '../../../../helpers/prometheus-text.js';
 
 test('room labels are capped: the first N rooms are labelled, later ones are "other"', async (t) => {
