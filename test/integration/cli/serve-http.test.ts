@@ -195,6 +195,17 @@ test('a non-loopback --http-host without a token file is refused at start', asyn
   );
 });
 
+test('--http-* flags need --http (or the default set), and not --no-http', async () => {
+  await assert.rejects(
+    startServe(['echo', '-p', '0', '--http-max-sse', '3']),
+    /exited with 2[\s\S]*--http-max-sse needs --http PORT/,
+  );
+  await assert.rejects(
+    startServe(['--no-http', '--http-host', '127.0.0.1']),
+    /exited with 2[\s\S]*--http-host cannot be combined with --no-http/,
+  );
+});
+
 test('a service with a web endpoint is mounted at /<name> with its WebSocket', async (t) => {
   const metrics = new ServeMetrics({ maxRoomLabels: 5, chat: false });
   metrics.attach();
