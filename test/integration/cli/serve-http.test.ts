@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter, once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,7 +17,9 @@ import { buildHttpPlan, HTTP_FLAG_NAMES } from '../../../src/cli/serve/http/http
 import { startHttpSide } from '../../../src/cli/serve/http/http-side.js';
 import { ServeMetrics } from '../../../src/cli/serve/http/serve-metrics.js';
 import type { CloseMessage, ServerLike } from '../../../src/server/index.js';
+import { needs } from '../../helpers/needs.js';
 import { parsePrometheusText, sampleValue } from '../../helpers/prometheus-text.js';
+import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { until, watchChannel, within } from '../../helpers/wait.js';
 import { startServe } from '../services/helpers/serve-harness.js';
 import { dashboardPort, echoLoad, rawGet, rawUpgrade } from './helpers/http-side.js';
@@ -252,3 +255,65 @@ test('a service with a web endpoint is mounted at /<name> with its WebSocket', a
   assert.equal(res.statusCode, 403);
   req.destroy();
 });
+
+test(
+  'HTTPS with --http-tls-cert/--http-tls-key; the token cookie is Secure',
+  { skip: needs('openssl') },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'socketkit-https-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { cert, key } = selfSignedCert(dir);
+    const token = 'https-token-0123456789abcdef';
+    writeFileSync(join(dir, 'token'), token);
+    const run = await startServe([
+      'echo',
+      '--tcp',
+      '-p',
+      '0',
+      '--http',
+      '0',
+      '--http-tls-cert',
+      cert,
+      '--http-tls-key',
+      key,
+      '--http-token-file',
+      join(dir, 'token'),
+      '-q',
+    ]);
+    t.after(() => run.stop());
+    const row = run.rows.find((r) => r.service === 'dashboard');
+    assert.equal(row?.transport, 'https');
+    const port = row?.port ?? 0;
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      within(
+        new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+          httpsGet({ host: '127.0.0.1', port, path, ca: readFileSync(cert), headers }, (res) => {
+            res.resume();
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                cookie: String(res.headers['set-cookie'] ?? ''),
+              }),
+            );
+          }).on('error', reject);
+        }),
+        `GET https ${path}`,
+      );
+    assert.equal((await get('/healthz')).status, 200);
+    assert.equal((await get('/metrics')).status, 401);
+    assert.equal((await get('/metrics', { Authorization: `Bearer ${token}` })).status, 200);
+    const login = await get(`/?token=${token}`);
+    assert.equal(login.status, 303);
+    assert.match(login.cookie, /; Secure/);
+    // Same-origin for HTTPS is https://host:port.
+    assert.equal(
+      (
+        await get('/metrics', {
+          Authorization: `Bearer ${token}`,
+          Origin: `http://127.0.0.1:${port}`,
+        })
+      ).status,
+      403,
+    );
+  },
+);
