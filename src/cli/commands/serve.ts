@@ -391,7 +391,7 @@ async function runServe(
               ? '\n(move it with --http PORT, or leave it out with --no-http)'
               : '';
           throw new CliError(
-            `cannot listen for the HTTP side ${host}:${httpPlan.port}: ${(err as Error).message}${hint}`,
+            `cannot start the HTTP side on ${host}:${httpPlan.port}: ${(err as Error).message}${hint}`,
             ExitCode.failure,
           );
         }

@@ -9,6 +9,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -207,6 +208,22 @@ test('--http-* flags need --http (or the default set), and not --no-http', async
     startServe(['--no-http', '--http-host', '127.0.0.1']),
     /exited with 2[\s\S]*--http-host cannot be combined with --no-http/,
   );
+});
+
+test('the HTTP side port in use: exit 1, the services stopped, the error says what to do', async (t) => {
+  const blocker = createServer();
+  blocker.listen(0, '127.0.0.1');
+  await within(once(blocker, 'listening'), 'the blocker to listen');
+  t.after(() => blocker.close());
+  const port = (blocker.address() as AddressInfo).port;
+  const shutdowns = watchChannel<{ phase: string }>(t, 'socketkit:server:shutdown');
+  await assert.rejects(
+    startServe(['echo', '--tcp', '-p', '0', '--http', String(port), '-q']),
+    /exited with 1[\s\S]*cannot start the HTTP side on 127\.0\.0\.1:\d+[\s\S]*--no-http/,
+  );
+  await shutdowns.waitFor((all) => all.some((m) => m.phase === 'end'), {
+    what: 'the echo listener to shut down',
+  });
 });
 
 test('a service with a web endpoint is mounted at /<name> with its WebSocket', async (t) => {
