@@ -15,6 +15,7 @@
 // workers are its children), read from /proc before and after each run (CPU: from the
 // end of the warm-up, when the generator says so on stderr).
 import { execFileSync } from 'node:child_process';
+import http from 'node:http';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -210,13 +211,41 @@ async function measure(scenario, server) {
     Object.assign(r, extra);
     return finish(r);
   }
-  return finish(
-    await runGenerator(cli, args, {
+  // A server with `scrape` (serve --http) has its /metrics read once a second during the
+  // run, as a Prometheus server would (docs/performance.md, "The HTTP side").
+  const scraper = SERVERS[server.name].scrape ? startScraper(server) : null;
+  try {
+    const r = await runGenerator(cli, args, {
       timeoutMs: ((scenario.duration ?? duration) + w + 60) * 1000,
       prefix,
       onMeasuring,
-    }),
-  );
+    });
+    if (scraper) r.scrapes = scraper.count();
+    return finish(r);
+  } finally {
+    scraper?.stop();
+  }
+}
+
+/**
+ * GETs the server's /metrics once a second until stopped (the HTTP side's port is read
+ * from the listening table the server printed). Each scrape reads the whole body.
+ */
+function startScraper(server) {
+  const m = /dashboard\s+http\s+127\.0\.0\.1:(\d+)/.exec(server.output());
+  if (!m) throw new Error(`${server.name}: no dashboard row in its output`);
+  let count = 0;
+  const timer = setInterval(() => {
+    http
+      .get({ host: '127.0.0.1', port: Number(m[1]), path: '/metrics' }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) count += 1;
+        });
+      })
+      .on('error', () => {});
+  }, 1000);
+  return { count: () => count, stop: () => clearInterval(timer) };
 }
 
 async function start(name) {

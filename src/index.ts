@@ -109,6 +109,7 @@ export {
   type DatagramContext,
   type DatagramHandler,
   type DatagramMessage,
+  type DatagramSentMessage,
   type DatagramRateLimit,
   DatagramRequestHandler,
   type DatagramRequestHandlerClass,

@@ -40,6 +40,14 @@ export const SERVERS = {
     service: 'echo',
     argv: (cli, p) => serve(cli, p, 'echo', '--datagram-rate', '0'),
   },
+  // The same with its HTTP side on (any free port) and /metrics scraped once a second
+  // during every run (suite.mjs, startScraper): what observing costs the service.
+  'socketkit-http': {
+    label: 'socketkit serve echo --http (scraped 1/s)',
+    service: 'echo',
+    scrape: true,
+    argv: (cli, p) => serve(cli, p, 'echo', '--datagram-rate', '0', '--http', '0'),
+  },
   // serve's default limit is 10,000 connections per listener: 15,000 needs the flag.
   'socketkit-15k': {
     label: 'socketkit serve echo --max-connections 15000',
@@ -222,6 +230,27 @@ export const SCENARIOS = [
     // Python: the issue's aim ("past Python's 92k"), not a target, so no ratio target.
     baselines: ['raw-dgram', 'py-udp'],
     targets: { 'raw-dgram': 1.0 },
+  },
+  // The HTTP side's cost (issue 13: within 5 % of the same rows without it).
+  {
+    id: 'rr-100-http',
+    title: 'TCP echo request/response, 100 connections × 64 B, with serve --http scraped 1/s',
+    load: ['rr', '-c', '100', '-s', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit-http',
+    baselines: ['socketkit'],
+    targets: { socketkit: 0.95 },
+  },
+  {
+    id: 'udp-http',
+    title: 'UDP echo, 64 B datagrams, 2 sockets × 64 in flight, with serve --http scraped 1/s',
+    load: ['udp', '-c', '2', '-s', '64', '--window', '64'],
+    metric: 'opsPerSec',
+    unit: 'replies/s',
+    subject: 'socketkit-http',
+    baselines: ['socketkit'],
+    targets: { socketkit: 0.95 },
   },
   {
     id: 'conns',

@@ -43,6 +43,7 @@ import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-ty
 import { DatagramRequestHandler, isHandlerClass, runHandler } from './request-handler.js';
 import {
   type DatagramMessage,
+  type DatagramSentMessage,
   publish,
   type RefusedMessage,
   serverChannels,
@@ -229,9 +230,25 @@ export abstract class DatagramServer extends BaseServer {
       get signal() {
         return server.signal;
       },
-      reply: (data, remote) => this.sendTo(data, remote),
-      send: (data, remote) => this.sendAndForget(data, remote),
+      reply: (data, remote) => {
+        if (serverChannels.datagramSent.hasSubscribers) this.#published(data);
+        return this.sendTo(data, remote);
+      },
+      send: (data, remote) => {
+        if (serverChannels.datagramSent.hasSubscribers) this.#published(data);
+        this.sendAndForget(data, remote);
+      },
     };
+  }
+
+  /** Reports a datagram a handler sends (only called when someone subscribes). */
+  #published(data: Buffer): void {
+    const message: DatagramSentMessage = {
+      bytes: data.length,
+      transport: this.transport as 'udp' | 'unix-dgram',
+      server: this,
+    };
+    serverChannels.datagramSent.publish(message);
   }
 
   /** Datagrams being handled or waiting, in this process. */

@@ -51,6 +51,7 @@ export {
   type CloseMessage,
   type ConnectionMessage,
   type DatagramMessage,
+  type DatagramSentMessage,
   type FdLimitMessage,
   type ListeningMessage,
   type RefusedMessage,

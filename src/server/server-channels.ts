@@ -9,6 +9,7 @@
  * | `socketkit:server:connection`    | {@link ConnectionMessage} (a stream connection was accepted)|
  * | `socketkit:server:close`         | {@link CloseMessage} (a stream connection was closed)       |
  * | `socketkit:server:datagram`      | {@link DatagramMessage} (a datagram was received)           |
+ * | `socketkit:server:datagram-sent` | {@link DatagramSentMessage} (a handler sent a datagram)     |
  * | `socketkit:server:refused`       | {@link RefusedMessage}                                      |
  * | `socketkit:server:error`         | {@link ServerErrorMessage}                                  |
  * | `socketkit:server:worker`        | {@link WorkerMessage} (a cluster supervisor's workers)      |
@@ -53,6 +54,8 @@ export interface CloseMessage {
   bytesRead: number;
   bytesWritten: number;
   durationMs: number;
+  /** The server that accepted it. */
+  server: ServerLike;
   /** Why the connection ended abnormally (a handler error, a reset, an idle timeout). */
   error?: Error;
 }
@@ -64,6 +67,16 @@ export interface DatagramMessage {
   transport: 'udp' | 'unix-dgram';
   bytes: number;
   truncated: boolean;
+  server: ServerLike;
+}
+
+/**
+ * Published for every datagram a handler sends through its context (`ctx.send()`,
+ * `ctx.reply()`), before it is handed to the socket.
+ */
+export interface DatagramSentMessage {
+  bytes: number;
+  transport: 'udp' | 'unix-dgram';
   server: ServerLike;
 }
 
@@ -137,6 +150,7 @@ export const serverChannels = {
   connection: diagnostics.channel('socketkit:server:connection'),
   close: diagnostics.channel('socketkit:server:close'),
   datagram: diagnostics.channel('socketkit:server:datagram'),
+  datagramSent: diagnostics.channel('socketkit:server:datagram-sent'),
   refused: diagnostics.channel('socketkit:server:refused'),
   error: diagnostics.channel('socketkit:server:error'),
   worker: diagnostics.channel('socketkit:server:worker'),

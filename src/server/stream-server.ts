@@ -615,6 +615,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         bytesRead: raw.bytesRead,
         bytesWritten: raw.bytesWritten,
         durationMs: Date.now() - conn.started,
+        server: this,
         ...(error !== undefined ? { error } : {}),
       }));
     }

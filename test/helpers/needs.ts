@@ -32,6 +32,7 @@ const PACKAGES: Record<string, string> = {
   sntp: 'sntp',
   chronyd: 'chrony',
   'redis-server': 'redis-server',
+  chromium: 'chromium',
 };
 
 const paths = new Map<string, string | undefined>();

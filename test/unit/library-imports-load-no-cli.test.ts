@@ -1,5 +1,6 @@
 // A program that imports only the library loads none of the CLI or the bench, nor their
-// dependencies (commander, cli-progress, hdr-histogram-js, yaml), nor the Redis client
+// dependencies (commander, cli-progress, hdr-histogram-js, yaml; prom-client and ws, which
+// only `serve --http` loads), nor the Redis client
 // (loaded when a chat bus or an exec nonce store names Redis). Every package.json entry
 // point is imported in a child process whose module resolutions are recorded (ESM
 // hooks), plus the CommonJS modules in require.cache. A control child imports the CLI
@@ -17,7 +18,7 @@ import { entryPoints } from '../../scripts/api-report.js';
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
 const FORBIDDEN =
-  /\/node_modules\/(commander|cli-progress|hdr-histogram-js|yaml|ioredis)\/|\/src\/(cli|bench)\//;
+  /\/node_modules\/(commander|cli-progress|hdr-histogram-js|yaml|ioredis|prom-client|ws|puppeteer-core)\/|\/src\/(cli|bench)\//;
 
 /** Every module URL (and CommonJS file) the child loads while importing `modules`. */
 async function loadedBy(modules: string[], dir: string, name: string): Promise<string[]> {
@@ -44,7 +45,7 @@ async function loadedBy(modules: string[], dir: string, name: string): Promise<s
   return [...new Set([...readFileSync(record, 'utf8').split('\n').filter(Boolean), ...cjs])];
 }
 
-test('importing every library entry point loads no CLI, bench, commander, cli-progress, hdr-histogram-js, yaml or ioredis', async (t) => {
+test('importing every library entry point loads no CLI, bench, commander, cli-progress, hdr-histogram-js, yaml, ioredis, prom-client or ws', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'socketkit-imports-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const entries = entryPoints(root).map((e) => e.source);

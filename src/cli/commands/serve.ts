@@ -13,8 +13,16 @@ import { Command, Option } from 'commander';
 import { AddressInUseError, InvalidArgumentError } from '../../errors.js';
 import { allServices as knownServices } from '../../services/registry.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
-import { loadConfigFile } from '../serve/config-file.js';
+import { loadServeConfig } from '../serve/config-file.js';
 import { planFromFlags, portOffsetOf, type ServeFlags } from '../serve/flags-plan.js';
+import {
+  buildHttpPlan,
+  DEFAULT_HTTP_PORT,
+  HTTP_FLAG_NAMES,
+  HTTP_LIMIT_DEFAULTS,
+  type HttpInputs,
+  type HttpPlan,
+} from '../serve/http/http-plan.js';
 import { onPath, renderListeningTable, renderServiceList } from '../serve/listening-table.js';
 import { ServeUsageError } from '../serve/option-values.js';
 import { type LogFormat, type LogLevel, ServeLogger } from '../serve/serve-logger.js';
@@ -126,6 +134,50 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     )
     .option('--allow <cidr>', 'only these clients (address or CIDR; repeatable)', collect)
     .option('--deny <cidr>', 'refuse these clients (address or CIDR; repeatable)', collect)
+    .option(
+      '--http <port>',
+      `serve the dashboard, /metrics, /healthz, /readyz and browser pages on this port (the default set: ${DEFAULT_HTTP_PORT}; docs/observability.md)`,
+    )
+    .option('--no-http', 'the default set without its HTTP side')
+    .option(
+      '--http-host <host>',
+      'address of the HTTP side (default 127.0.0.1; any other needs --http-token-file)',
+    )
+    .option(
+      '--http-token-file <file>',
+      'dashboard, /metrics and events need this secret (Authorization: Bearer, or ?token= once per browser)',
+    )
+    .option('--http-tls-cert <file>', 'serve the HTTP side over HTTPS: certificate (PEM)')
+    .option('--http-tls-key <file>', 'serve the HTTP side over HTTPS: private key (PEM)')
+    .option(
+      '--http-allow-host <name>',
+      'a host name the HTTP side answers to besides loopback and --http-host (repeatable)',
+      collect,
+    )
+    .option(
+      '--http-max-connections <n>',
+      `HTTP side: sockets open at once (default ${HTTP_LIMIT_DEFAULTS.maxConnections})`,
+    )
+    .option(
+      '--http-max-sse <n>',
+      `HTTP side: dashboards open at once (default ${HTTP_LIMIT_DEFAULTS.maxSseClients})`,
+    )
+    .option(
+      '--http-header-timeout <seconds>',
+      `HTTP side: time to send the request headers (default ${HTTP_LIMIT_DEFAULTS.headerTimeout})`,
+    )
+    .option(
+      '--http-max-header-size <bytes>',
+      `HTTP side: request line and headers (default ${HTTP_LIMIT_DEFAULTS.maxHeaderSize})`,
+    )
+    .option(
+      '--http-ws-max-payload <bytes>',
+      `HTTP side: largest WebSocket message (default ${HTTP_LIMIT_DEFAULTS.wsMaxPayload})`,
+    )
+    .option(
+      '--http-max-room-labels <n>',
+      `HTTP side: chat rooms with their own metrics label, the rest are "other" (default ${HTTP_LIMIT_DEFAULTS.maxRoomLabels})`,
+    )
     .option('-c, --config <file>', 'run the services of a YAML or JSON file (docs/serve.md)')
     .option(
       '--drain-timeout <seconds>',
@@ -164,7 +216,7 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
       return;
     }
     const givenServiceOptions = [...serviceOptionKeys].filter((key) => flags[key] !== undefined);
-    const plans = await buildPlans(name, flags, givenServiceOptions);
+    const { plans, http } = await buildPlans(name, flags, givenServiceOptions);
     const drainSeconds = Number(flags.drainTimeout);
     if (!Number.isFinite(drainSeconds) || drainSeconds < 0) {
       throw new CliError(
@@ -179,7 +231,7 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
       stream: io.stderr,
       ...(inServeWorker() ? { tag: { pid: process.pid } } : {}),
     });
-    setExitCode(await runServe(plans, logger, io, drainSeconds));
+    setExitCode(await runServe(plans, http, logger, io, drainSeconds));
   });
   return cmd;
 };
@@ -201,12 +253,86 @@ function safePortOffset(flags: ServeFlags): number {
   }
 }
 
+/** The `--http-*` flags, as plan inputs (all but `--http` itself). */
+const HTTP_INPUT_FLAGS: Record<Exclude<keyof HttpInputs, 'port'>, string> = {
+  host: 'httpHost',
+  tokenFile: 'httpTokenFile',
+  tlsCert: 'httpTlsCert',
+  tlsKey: 'httpTlsKey',
+  allowHosts: 'httpAllowHost',
+  maxConnections: 'httpMaxConnections',
+  maxSseClients: 'httpMaxSse',
+  headerTimeout: 'httpHeaderTimeout',
+  maxHeaderSize: 'httpMaxHeaderSize',
+  wsMaxPayload: 'httpWsMaxPayload',
+  maxRoomLabels: 'httpMaxRoomLabels',
+};
+
+/**
+ * The HTTP side's plan from the flags: `--http PORT`; in the default set, on
+ * {@link DEFAULT_HTTP_PORT} (+ `--port-offset`) unless `--no-http`; else none.
+ */
+function httpPlanFromFlags(
+  flags: ServeFlags & Record<string, unknown>,
+  defaultSet: boolean,
+  fromConfig: HttpPlan | undefined,
+): HttpPlan | undefined {
+  const inputs: HttpInputs = {};
+  for (const [key, attr] of Object.entries(HTTP_INPUT_FLAGS))
+    if (flags[attr] !== undefined) inputs[key as keyof HttpInputs] = flags[attr];
+  const given = Object.keys(inputs);
+  if (flags.http === false) {
+    if (given.length > 0)
+      throw new ServeUsageError(
+        `${HTTP_FLAG_NAMES[given[0] as keyof HttpInputs]} cannot be combined with --no-http`,
+      );
+    return undefined;
+  }
+  if (flags.http === undefined) {
+    if (fromConfig !== undefined) {
+      if (given.length > 0)
+        throw new ServeUsageError(
+          `${HTTP_FLAG_NAMES[given[0] as keyof HttpInputs]} cannot be combined with the config file's http: section: set it there`,
+        );
+      return fromConfig;
+    }
+    if (!defaultSet) {
+      if (given.length > 0)
+        throw new ServeUsageError(
+          `${HTTP_FLAG_NAMES[given[0] as keyof HttpInputs]} needs --http PORT`,
+        );
+      return undefined;
+    }
+    inputs.port = DEFAULT_HTTP_PORT + portOffsetOf(flags);
+  } else {
+    if (fromConfig !== undefined)
+      throw new ServeUsageError(`--http cannot be combined with the config file's http: section`);
+    inputs.port = flags.http;
+  }
+  return buildHttpPlan(inputs, (key) => HTTP_FLAG_NAMES[key]);
+}
+
 async function buildPlans(
   name: string | undefined,
   flags: ServeFlags & Record<string, unknown>,
   givenServiceOptions: string[],
-): Promise<ServicePlan[]> {
+): Promise<{ plans: ServicePlan[]; http: HttpPlan | undefined }> {
   try {
+    const { plans, http } = await buildServicePlans(name, flags, givenServiceOptions);
+    const defaultSet = name === undefined && typeof flags.config !== 'string';
+    return { plans, http: httpPlanFromFlags(flags, defaultSet, http) };
+  } catch (err) {
+    if (err instanceof ServeUsageError) throw new CliError(err.message, ExitCode.usage);
+    throw err;
+  }
+}
+
+async function buildServicePlans(
+  name: string | undefined,
+  flags: ServeFlags & Record<string, unknown>,
+  givenServiceOptions: string[],
+): Promise<{ plans: ServicePlan[]; http?: HttpPlan }> {
+  {
     if (typeof flags.config === 'string') {
       if (name !== undefined)
         throw new ServeUsageError(`give a service name or --config, not both`);
@@ -218,18 +344,16 @@ async function buildPlans(
           `--${(clash[0] ?? '').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --config: set it in the file`,
         );
       }
-      return await loadConfigFile(flags.config, portOffsetOf(flags));
+      return await loadServeConfig(flags.config, portOffsetOf(flags));
     }
-    return planFromFlags(name, flags, givenServiceOptions);
-  } catch (err) {
-    if (err instanceof ServeUsageError) throw new CliError(err.message, ExitCode.usage);
-    throw err;
+    return { plans: planFromFlags(name, flags, givenServiceOptions) };
   }
 }
 
 /** Starts the plans, prints the table, waits for the stop signal, shuts down. Returns the exit code. */
 async function runServe(
   plans: ServicePlan[],
+  httpPlan: HttpPlan | undefined,
   logger: ServeLogger,
   io: CliIO,
   drainSeconds: number,
@@ -238,10 +362,42 @@ async function runServe(
   logger.attach();
   try {
     let running: Awaited<ReturnType<typeof startServices>>;
+    // The HTTP side runs in the primary only; loaded only when asked for (prom-client, ws).
+    const httpModule =
+      httpPlan !== undefined && !inServeWorker()
+        ? await import('../serve/http/http-runner.js')
+        : null;
+    const http =
+      httpModule !== null && httpPlan !== undefined
+        ? httpModule.prepareHttp(httpPlan, plans)
+        : null;
+    let httpSide: Awaited<ReturnType<NonNullable<typeof http>['listen']>> | null = null;
     try {
       // A worker waits for the primary's word, not for the signal (see server/cluster-worker.ts).
-      running = await startServices(plans, logger, inServeWorker() ? undefined : io.signal);
+      running = await startServices(
+        plans,
+        logger,
+        inServeWorker() ? undefined : io.signal,
+        http?.observe,
+      );
+      if (http !== null && httpPlan !== undefined) {
+        try {
+          httpSide = await http.listen(running.instances);
+        } catch (err) {
+          await running.stop(0);
+          const host = httpPlan.host.includes(':') ? `[${httpPlan.host}]` : httpPlan.host;
+          const hint =
+            (err as { code?: unknown }).code === 'EADDRINUSE'
+              ? '\n(move it with --http PORT, or leave it out with --no-http)'
+              : '';
+          throw new CliError(
+            `cannot start the HTTP side on ${host}:${httpPlan.port}: ${(err as Error).message}${hint}`,
+            ExitCode.failure,
+          );
+        }
+      }
     } catch (err) {
+      http?.detach();
       if (err instanceof StartAbortedError) {
         logger.log('info', 'stopped before everything listened', { event: 'stopped' });
         return ExitCode.ok;
@@ -268,6 +424,9 @@ async function runServe(
       io.stdout.write(
         renderListeningTable(running.listeners, {
           socketkitOnPath: onPath('socketkit', io.env.PATH),
+          ...(httpSide !== null && httpModule !== null
+            ? { extraRows: httpModule.httpTableRows(httpSide, httpPlan?.tokenFile) }
+            : {}),
         }),
       );
       logger.log('info', `serving ${running.listeners.length} listener(s); Ctrl-C to stop`, {
@@ -283,7 +442,9 @@ async function runServe(
         event: 'stopping',
       },
     );
+    await httpSide?.close();
     await running.stop(drainSeconds);
+    http?.detach();
     logger.log('info', 'stopped', { event: 'stopped' });
     return ExitCode.ok;
   } finally {

@@ -14,6 +14,8 @@
  *     port: 7017
  *     transports: [tcp]
  *     options: { message: "welcome to server!" }
+ * http:                      # optional: dashboard, /metrics, browser pages
+ *   port: 7080               # (docs/observability.md: every key)
  * ```
  * @module
  */
@@ -22,6 +24,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { findService } from '../../services/registry.js';
 import { closestMatch } from '../closest-match.js';
+import { buildHttpPlan, HTTP_CONFIG_KEYS, type HttpPlan } from './http/http-plan.js';
 import { unknownServiceMessage } from './unknown-service.js';
 import {
   parseBoolean,
@@ -41,7 +44,7 @@ import {
   type TlsPlan,
 } from './serve-plan.js';
 
-const TOP_KEYS = ['host', 'services'] as const;
+const TOP_KEYS = ['host', 'services', 'http'] as const;
 const SERVICE_KEYS = [
   'service',
   'host',
@@ -68,8 +71,20 @@ const SERVICE_KEYS = [
 ] as const;
 const TLS_KEYS = ['cert', 'key', 'ca', 'requestCert'] as const;
 
+/** What a config file asks `serve` to run. */
+export interface ServeConfig {
+  plans: ServicePlan[];
+  /** The `http:` section (the HTTP side), if any. */
+  http?: HttpPlan;
+}
+
 /** Reads, parses and checks a config file. @throws {ServeUsageError} naming the file and key. */
 export async function loadConfigFile(file: string, portOffset = 0): Promise<ServicePlan[]> {
+  return (await loadServeConfig(file, portOffset)).plans;
+}
+
+/** {@link loadConfigFile}, with the `http:` section. @throws {ServeUsageError} */
+export async function loadServeConfig(file: string, portOffset = 0): Promise<ServeConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -85,7 +100,10 @@ export async function loadConfigFile(file: string, portOffset = 0): Promise<Serv
     );
   }
   try {
-    return parseConfig(data, dirname(resolve(file)), portOffset);
+    const baseDir = dirname(resolve(file));
+    const plans = parseConfig(data, baseDir, portOffset);
+    const http = parseHttpSection(data, baseDir, portOffset);
+    return http === undefined ? { plans } : { plans, http };
   } catch (err) {
     if (err instanceof ServeUsageError)
       throw new ServeUsageError(`${basename(file)}: ${err.message}`);
@@ -107,6 +125,40 @@ export function parseConfig(data: unknown, baseDir: string, portOffset = 0): Ser
   return top.services.map((entry: unknown, i: number) =>
     parseEntry(entry, `services[${i}]`, host, baseDir, portOffset),
   );
+}
+
+/**
+ * The top level's `http:` section (the HTTP side: docs/observability.md), or undefined.
+ * Its port moves with `--port-offset` like the services' (0 stays 0).
+ */
+export function parseHttpSection(
+  data: unknown,
+  baseDir: string,
+  portOffset = 0,
+): HttpPlan | undefined {
+  const top = asObject('the top level', data);
+  if (top.http === undefined) return undefined;
+  const h = asObject('http', top.http);
+  checkKeys('http', h, HTTP_CONFIG_KEYS);
+  let tls: { cert?: unknown; key?: unknown } = {};
+  if (h.tls !== undefined) {
+    const t = asObject('http.tls', h.tls);
+    checkKeys('http.tls', t, ['cert', 'key']);
+    tls = t;
+  }
+  const plan = buildHttpPlan(
+    { ...h, tlsCert: tls.cert, tlsKey: tls.key },
+    (key) =>
+      key === 'tlsCert' ? 'http.tls.cert' : key === 'tlsKey' ? 'http.tls.key' : `http.${key}`,
+    baseDir,
+  );
+  if (plan.port !== 0 && portOffset !== 0) {
+    const port = plan.port + portOffset;
+    if (port < 1 || port > 65535)
+      throw new ServeUsageError(`http.port ${plan.port} + --port-offset is out of range`);
+    plan.port = port;
+  }
+  return plan;
 }
 
 function parseEntry(

@@ -98,6 +98,8 @@ export interface TableOptions {
   socketkitOnPath?: boolean;
   /** The bin script to name when `socketkit` is not on the PATH; default this package's. */
   binPath?: string;
+  /** More rows after the listeners (the HTTP side's): service, transport, address, try it. */
+  extraRows?: readonly string[][];
 }
 
 /** This package's `bin/socketkit.js` (from `src/cli/serve/` and `dist/cli/serve/` alike). */
@@ -118,6 +120,7 @@ export function renderListeningTable(
   const rows = [
     ['SERVICE', 'TRANSPORT', 'ADDRESS', 'TRY IT'],
     ...listeners.map((l) => [l.service.name, l.kind, formatListenerAddress(l), fix(tryItLine(l))]),
+    ...(options.extraRows ?? []),
   ];
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return (

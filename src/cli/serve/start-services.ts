@@ -64,7 +64,15 @@ export interface RunningServices {
   stop(drainTimeout: number): Promise<void>;
   /** Settles once every server has closed (by `stop()`, or by the primary in a worker). */
   readonly closed: Promise<void>;
+  /** Every running service instance, by service name, in plan order. */
+  readonly instances: ReadonlyArray<{ name: string; instance: ServiceInstance }>;
 }
+
+/** Told about every server before it listens (the metrics of `serve --http` count from it). */
+export type ServerObserver = (
+  server: object,
+  label: { service: string; transport: string },
+) => void;
 
 /**
  * True when a service runs in worker processes (`--processes N` > 1): all its listeners,
@@ -109,10 +117,16 @@ export async function startServices(
   plans: readonly ServicePlan[],
   logger: ServeLogger,
   signal?: AbortSignal,
+  observe?: ServerObserver,
 ): Promise<RunningServices> {
   const worker = isServerWorker();
   const stopController = new AbortController();
   const instances: ServiceInstance[] = [];
+  const named: Array<{ name: string; instance: ServiceInstance }> = [];
+  const track = (server: object, label: { service: string; transport: string }): void => {
+    logger.track(server, label);
+    observe?.(server, label);
+  };
   const servers: RunnableServer[] = [];
   const serving: Promise<unknown>[] = [];
   /** Where each listener of the table comes from, in plan order. */
@@ -137,6 +151,7 @@ export async function startServices(
       const name = plan.service.name;
       const instance = await createInstance(plan, logger, stopController.signal);
       instances.push(instance);
+      named.push({ name, instance });
       const tls = await readTls(plan);
       for (const listener of plan.listeners) {
         if (signal?.aborted) throw new StartAbortedError();
@@ -152,7 +167,7 @@ export async function startServices(
         let server: RunnableServer;
         try {
           server = createServer(plan, listener, instance, tls);
-          logger.track(server, { service: name, transport: listener.kind });
+          track(server, { service: name, transport: listener.kind });
           await server.listen();
         } catch (err) {
           throw new ListenerStartError(label, err);
@@ -168,7 +183,7 @@ export async function startServices(
           const set: Record<string, ServerSet[string]> = {};
           for (const e of supervised) {
             const server = createServer(e.plan, e.listener, e.instance, e.tls);
-            logger.track(server, { service: e.plan.service.name, transport: e.listener.kind });
+            track(server, { service: e.plan.service.name, transport: e.listener.kind });
             set[e.key] = server;
           }
           return set;
@@ -196,6 +211,7 @@ export async function startServices(
   let stopping: Promise<void> | undefined;
   return {
     listeners,
+    instances: named,
     closed: Promise.allSettled(serving).then(() => {}),
     stop: (drainTimeout) => {
       stopping ??= closeAll(drainTimeout);

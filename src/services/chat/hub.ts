@@ -27,6 +27,8 @@ const busChannel = channel('socketkit:chat:bus');
 const slowChannel = channel('socketkit:chat:slow-consumer');
 const lostChannel = channel('socketkit:chat:lost');
 const foreignChannel = channel('socketkit:chat:foreign');
+const roomChannel = channel('socketkit:chat:room');
+const messageChannel = channel('socketkit:chat:message');
 
 /** Above every bus id: a listener's history is everything the room has so far. */
 const MAX_EVENT_ID = `${Number.MAX_SAFE_INTEGER}-0`;
@@ -184,6 +186,7 @@ export class ChatHub {
     session.joinId = '';
     const state = this.#roomState(room);
     state.members.add(session);
+    this.#noteMembers(room, state.members.size);
     try {
       // Announced: history is what precedes its join event, live events follow it. A
       // listener publishes nothing: history is what the room has now, and live
@@ -319,6 +322,7 @@ export class ChatHub {
     slowChannel.publish({
       nick: session.nick,
       remote: session.remote,
+      room: session.room,
       queued,
       limit: this.options.limits.maxQueueBytes,
       node: this.nodeId,
@@ -377,6 +381,7 @@ export class ChatHub {
   #dropMember(session: ChatSession, room: string): void {
     const state = this.#rooms.get(room);
     state?.members.delete(session);
+    this.#noteMembers(room, state?.members.size ?? 0);
     if (state?.members.size === 0) {
       this.#rooms.delete(room);
       // The last member here: the room is forgotten after its grace period, unless
@@ -384,6 +389,11 @@ export class ChatHub {
       this.bus.closeRoom(room).catch(ignoreError('chat:close-room'));
     }
     session.room = '';
+  }
+
+  /** Reports a room's member count on this node (for metrics; nothing built unsubscribed). */
+  #noteMembers(room: string, members: number): void {
+    if (roomChannel.hasSubscribers) roomChannel.publish({ room, members, node: this.nodeId });
   }
 
   /** The state of a room with members here, created (topic loading) on first use. */
@@ -425,6 +435,14 @@ export class ChatHub {
         state.topic = event.text;
         state.topicSeen = true;
       }
+    }
+    if ((event.kind === 'msg' || event.kind === 'action') && messageChannel.hasSubscribers) {
+      messageChannel.publish({
+        room: event.room,
+        kind: event.kind,
+        id: sequenced.id,
+        node: this.nodeId,
+      });
     }
     if (event.kind === 'private') {
       const target = this.#byNick.get(nickKey(event.to ?? ''));

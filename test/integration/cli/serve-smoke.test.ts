@@ -40,6 +40,10 @@ function check(row: TableRow, out: { code: number; stdout: string; stderr: strin
         for (const l of lines) assert.equal(l.replace(/\r$/, '').length, 72, what);
       } else assert.ok(out.stdout.length <= 512, what);
       break;
+    case 'dashboard':
+      // The HTTP side's line reads /metrics (docs/observability.md).
+      assert.match(out.stdout, /^# (HELP|TYPE) \w+/m, what);
+      break;
     case 'time':
       assert.match(out.stdout, /^\s*(\d{1,3}\s+){3}\d{1,3}\s*$/, what);
       break;
@@ -119,6 +123,11 @@ test(
         );
       }
     }
+    // The default set lists its HTTP side (dashboard, /metrics) on 7080 + the offset.
+    const dashboard = rows.find((r) => r.service === 'dashboard');
+    assert.equal(dashboard?.transport, 'http', `table:\n${stdout}`);
+    const echoPort = rows.find((r) => r.service === 'echo')?.port ?? 0;
+    assert.equal(dashboard?.port, 7080 + echoPort - 7007);
     const results = await Promise.all(rows.map((row) => runLine(row.tryIt)));
     rows.forEach((row, i) => {
       const out = results[i];
