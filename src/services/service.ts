@@ -43,6 +43,20 @@ export interface ServiceInstance {
   datagram?: DatagramHandler;
   /** Releases what the service holds (timers, bus connections). */
   close?(): Promise<void>;
+  /**
+   * A browser endpoint: `serve --http` serves `page` at `/<service name>` and hands each
+   * WebSocket upgraded at `/<service name>/ws` (after its Host and Origin checks) to
+   * `accept`.
+   */
+  web?: WebEndpoint;
+}
+
+/** What a service offers a browser (see ServiceInstance.web). */
+export interface WebEndpoint {
+  /** The page's HTML: self-contained, no external resources. */
+  page: string;
+  /** Takes over one WebSocket (the `ws` package's) whose upgrade passed the checks. */
+  accept(socket: import('ws').WebSocket, request: import('node:http').IncomingMessage): void;
 }
 
 /** A service the superserver can run. */
