@@ -318,7 +318,8 @@ button:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
     };
     sock.onclose = function (ev) {
       if (ws !== sock) return;
-      ws = null; autoWho = 0; pendingNick = null;
+      // The nickname and room are taken back after a reconnect (see nickAccepted).
+      ws = null; autoWho = 0; pendingNick = null; named = false;
       say.disabled = true; sayButton.disabled = true;
       if (stop || idleCut) {
         setStatus(idleCut ? 'disconnected (idle)' : 'disconnected', 'bad');
