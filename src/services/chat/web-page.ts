@@ -31,6 +31,7 @@ export const CHAT_PAGE = String.raw`<!doctype html>
     --err: #f28b82; --panel: #1f1f1f; --hist: #9a9a9a; --pm: #d7aefb; }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 html, body { height: 100%; margin: 0; }
 body { font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   background: var(--bg); color: var(--fg); display: flex; flex-direction: column; }
@@ -45,7 +46,8 @@ h2 { font-size: .95rem; margin: 0 0 .4rem; }
 #status.good { color: var(--accent); }
 #identity { padding: .5rem 1rem; border-bottom: 1px solid var(--line); background: var(--panel); }
 #nick-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; }
-#nick-error { color: var(--err); font-weight: 600; margin: .3rem 0 0; min-height: 1em; }
+#identity p { margin: .2rem 0; }
+#nick-error { color: var(--err); font-weight: 600; }
 #nick-error:empty { display: none; }
 main { flex: 1; min-height: 0; display: grid; grid-template-columns: 1fr 12rem;
   grid-template-rows: 1fr auto; }
@@ -136,6 +138,7 @@ button:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
   var room = '#lobby', wantRoom = '#lobby';
   var members = [];
   var autoWho = 0;        // /who requests the page sent itself (their answers are not shown)
+  var autoEcho = 0;       // the same for /echo on (a person expects to see their own lines)
   var attempt = 0, everOpen = false, dropped = false, stop = false, idleCut = false;
   var retryTimer = null;
 
@@ -226,6 +229,7 @@ button:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
     say.disabled = false; sayButton.disabled = false;
     say.placeholder = 'Message ' + room + ', or /help';
     if (document.activeElement === nickInput || document.activeElement === $('nick-button')) say.focus();
+    autoEcho += 1; send('/echo on');
     if (wantRoom !== room) send('/join ' + wantRoom);
     else askWho();
   }
@@ -277,6 +281,9 @@ button:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
     } else if ((m = /^(\d+) in (#\S+): ?(.*)$/.exec(text))) {
       if (m[2] === room) { members = m[3] === '' ? [] : m[3].split(', '); renderMembers(); }
       if (autoWho > 0) { autoWho -= 1; return; }
+    } else if (text === 'echo on' && autoEcho > 0) {
+      autoEcho -= 1;
+      return;
     } else if (/^idle for \d+ s: disconnecting$/.test(text)) {
       idleCut = true;
     }
@@ -319,7 +326,7 @@ button:disabled, input:disabled { opacity: .55; cursor: not-allowed; }
     sock.onclose = function (ev) {
       if (ws !== sock) return;
       // The nickname and room are taken back after a reconnect (see nickAccepted).
-      ws = null; autoWho = 0; pendingNick = null; named = false;
+      ws = null; autoWho = 0; autoEcho = 0; pendingNick = null; named = false;
       say.disabled = true; sayButton.disabled = true;
       if (stop || idleCut) {
         setStatus(idleCut ? 'disconnected (idle)' : 'disconnected', 'bad');
