@@ -8,6 +8,7 @@ import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import type { MessageBus } from '../../src/services/chat/bus.js';
 import type { ChatHubOptions } from '../../src/services/chat/hub.js';
 import { chatWebEndpoint, type ChatWebOptions } from '../../src/services/chat/web-endpoint.js';
 import type { WebEndpoint } from '../../src/services/service.js';
@@ -37,8 +38,9 @@ export const TEST_MAX_PAYLOAD = 256 * 1024;
 export async function startWebChat(
   options: Partial<ChatHubOptions> = {},
   web: ChatWebOptions = {},
+  bus?: MessageBus,
 ): Promise<WebChatHandle> {
-  const chat = await startChat(options);
+  const chat = await startChat(options, bus);
   const endpoint = chatWebEndpoint(chat.hub, { maxPerIp: 0, acceptRate: 0, ...web });
   const sockets = new Set<WebSocket>();
   const events = new EventEmitter();

@@ -7,7 +7,14 @@ import { describe, it } from 'node:test';
 import { DEFAULT_HUB_OPTIONS } from '../../../src/services/chat/hub.js';
 import { type WebChatHandle, startWebChat, WsChatClient } from '../../helpers/chat-web.js';
 import { waitForChannel } from '../../helpers/wait.js';
+import { RedisBus } from '../../../src/services/chat/redis-bus.js';
 import { TestClient } from './chat-harness.js';
+import {
+  deletePrefix,
+  redisSkipReason,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from './chat-redis-harness.js';
 
 const limits = DEFAULT_HUB_OPTIONS.limits;
 
@@ -25,6 +32,20 @@ async function withWebChat(
 }
 
 describe('browser chat over WebSocket', { timeout: 120_000 }, () => {
+  it('serves a self-contained page that renders text only', async () => {
+    await withWebChat({}, {}, async (chat) => {
+      const res = await fetch(chat.pageUrl);
+      const html = await res.text();
+      assert.equal(html, chat.endpoint.page);
+      // No external resource: no src/href attributes, no <link>, no url() in the CSS.
+      assert.doesNotMatch(html, /\s(src|href)\s*=|<link\b|url\(|@import/i);
+      // Network text goes in with textContent: the page never parses HTML.
+      assert.doesNotMatch(html, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/);
+      // The socket's path follows the page's own (the service may not be named chat).
+      assert.match(html, /location\.pathname/);
+    });
+  });
+
   it('puts a browser and a TCP client in the same room, both ways, with history', async () => {
     await withWebChat({}, {}, async (chat) => {
       const tcp = await TestClient.join(chat.port, 'tina');
@@ -247,5 +268,34 @@ describe('browser chat over WebSocket', { timeout: 120_000 }, () => {
     await web.waitFor(/^<server> the server is shutting down$/);
     await web.waitClosed();
     await closing;
+  });
+
+  it('joins the rooms of every node on the same Redis bus', async (t) => {
+    const skip = await redisSkipReason();
+    if (skip !== null) return t.skip(skip);
+    const prefix = uniquePrefix();
+    const bus = () => new RedisBus({ url: SHARED_REDIS_URL, prefix, historyLimit: 10 });
+    const a = await startWebChat({ history: 10 }, {}, bus());
+    const b = await startWebChat({ history: 10 }, {}, bus());
+    try {
+      const tcp = await TestClient.join(b.port, 'tina');
+      const web = await WsChatClient.join(a.wsUrl, 'wanda');
+      await tcp.waitFor(/^<announce> wanda joined #lobby$/);
+      web.send('from a browser on node A');
+      await tcp.waitFor(/^<wanda> from a browser on node A$/);
+      tcp.send('from nc on node B');
+      await web.waitFor(/^<tina> from nc on node B$/);
+      // Nicknames are unique across nodes, for browsers too.
+      const web2 = await WsChatClient.join(a.wsUrl);
+      web2.send('/nick tina');
+      await web2.waitFor(/^<server> error: nickname "tina" is taken$/);
+      await web2.close();
+      await web.close();
+      await tcp.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await deletePrefix(SHARED_REDIS_URL, prefix);
+    }
   });
 });
