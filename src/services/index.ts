@@ -17,6 +17,7 @@
  * @module
  */
 export type { ServiceDefinition, ServiceEnv, ServiceInstance, ServiceOption } from './service.js';
+export type { WebEndpoint } from './service.js';
 export { allServices, findService, optInServices, services } from './registry.js';
 
 // RFC 862–868: one definition and its handlers each.
@@ -42,6 +43,8 @@ export {
   type ChatHubOptions,
   chatService,
   ChatSession,
+  chatWebEndpoint,
+  type ChatWebOptions,
   createChat,
   type LineSink,
   MemoryBus,
@@ -50,7 +53,9 @@ export {
   type MessageBus,
   type Presence,
   type SequencedEvent,
+  serveChatWebSocket,
   type SessionLimits,
+  type WebSocketSessionOptions,
 } from './chat/index.js';
 
 // exec: the client, the server's pieces and its errors (docs/exec.md).

@@ -13,6 +13,7 @@ import {
   echoDatagram,
   echoStream,
   type ExecEnd,
+  type WebEndpoint,
   ExecEngine,
   ExecSession,
   execService,
@@ -41,7 +42,12 @@ expectTypeOf<ServiceInstance['datagram']>().toEqualTypeOf<DatagramHandler | unde
 expectTypeOf(echoStream).toEqualTypeOf<StreamHandler>();
 expectTypeOf(echoDatagram).toEqualTypeOf<DatagramHandler>();
 expectTypeOf(daytimeDatagram).toEqualTypeOf<DatagramHandler>();
-expectTypeOf(createChat).returns.resolves.toEqualTypeOf<{ hub: ChatHub; stream: StreamHandler }>();
+expectTypeOf(createChat).returns.resolves.toEqualTypeOf<{
+  hub: ChatHub;
+  stream: StreamHandler;
+  web: WebEndpoint;
+}>();
+expectTypeOf<WebEndpoint['page']>().toEqualTypeOf<string>();
 expectTypeOf(createSntpHandler).returns.toEqualTypeOf<{
   handler: DatagramHandler;
   responder: SntpResponder;

@@ -63,6 +63,24 @@ function flushDirty(): void {
   shared = null;
 }
 
+/**
+ * What a {@link SocketSink} writes to: the part of {@link StreamConnection} it uses, so a
+ * browser's WebSocket (web-socket-session.ts) gets the same batching and the same
+ * slow-consumer measure as a TCP client, through one sink.
+ */
+export interface SinkTarget {
+  /** True while a write would be sent. */
+  readonly canWrite: boolean;
+  /** Bytes written and not yet handed to the kernel (what the slow-consumer cap measures). */
+  readonly bufferedAmount: number;
+  /** Writes one chunk (whole lines); the result is not used (the sink never waits). */
+  write(chunk: string | Buffer): unknown;
+  /** Graceful, bounded close after what was written. */
+  close(): unknown;
+  /** Closes now, dropping what is queued (the peer must not take it for a clean end). */
+  destroy(): void;
+}
+
 /** Part lists longer than this are dropped after a flush rather than kept for reuse. */
 const KEEP_PARTS = 256;
 
@@ -82,14 +100,14 @@ const KEEP_PARTS = 256;
  * yet handed to the kernel says nothing about the client's reading speed.
  */
 class SocketSink implements LineSink {
-  readonly #conn: StreamConnection;
+  readonly #conn: SinkTarget;
   /** Text waiting for the end of the turn, in order: the first `#count` entries. */
   #parts: string[] = [];
   #count = 0;
   #chars = 0;
   #queued = false;
 
-  constructor(conn: StreamConnection) {
+  constructor(conn: SinkTarget) {
     this.#conn = conn;
   }
 
@@ -152,6 +170,11 @@ class SocketSink implements LineSink {
  */
 export function socketSink(conn: StreamConnection | NetSocket): LineSink {
   return new SocketSink(connectionOf(conn));
+}
+
+/** @internal A {@link SocketSink} over any {@link SinkTarget} (a browser's WebSocket). */
+export function batchingSink(target: SinkTarget): LineSink {
+  return new SocketSink(target);
 }
 
 function connectionOf(conn: StreamConnection | NetSocket): StreamConnection {

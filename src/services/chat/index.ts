@@ -17,11 +17,12 @@ import { InvalidArgumentError } from '../../errors.js';
 import { isServerWorker } from '../../server/cluster-messages.js';
 import type { PeerAddress, StreamHandler } from '../../server/handler-types.js';
 import { integerOption } from '../number-option.js';
-import type { ServiceDefinition, ServiceEnv, ServiceOption } from '../service.js';
+import type { ServiceDefinition, ServiceEnv, ServiceOption, WebEndpoint } from '../service.js';
 import type { MessageBus } from './bus.js';
 import { serveChatConnection } from './connection.js';
 import { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
 import { MemoryBus } from './memory-bus.js';
+import { chatWebEndpoint, DEFAULT_CHAT_WEB_OPTIONS } from './web-endpoint.js';
 
 export type { BusHandlers, MessageBus, Presence } from './bus.js';
 export { ChatSession, type LineSink, type SessionLimits } from './client-session.js';
@@ -29,6 +30,9 @@ export { serveChatConnection, socketSink } from './connection.js';
 export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
 export { MemoryBus, type MemoryChatLimits, MemoryChatStore } from './memory-bus.js';
 export * from './protocol.js';
+export { type ChatWebOptions, chatWebEndpoint, DEFAULT_CHAT_WEB_OPTIONS } from './web-endpoint.js';
+export { CHAT_PAGE } from './web-page.js';
+export { serveChatWebSocket, type WebSocketSessionOptions } from './web-socket-session.js';
 
 /** Parses `memory` or `redis://host:port[/db]`. */
 export function parseBusSpec(raw: string): string {
@@ -157,6 +161,28 @@ export const chatOptions: readonly ServiceOption[] = [
     parse: integerOption('chat-idle-timeout', 0),
   },
   {
+    flags: '--web-ping <s>',
+    key: 'webPing',
+    description:
+      'browser chat: seconds between keepalive pings; a browser that missed the last one is cut (0: none)',
+    defaultValue: DEFAULT_CHAT_WEB_OPTIONS.pingInterval,
+    parse: integerOption('web-ping', 0),
+  },
+  {
+    flags: '--web-max-per-ip <n>',
+    key: 'webMaxPerIp',
+    description: 'browser chat: connections at once from one address (0: no limit)',
+    defaultValue: DEFAULT_CHAT_WEB_OPTIONS.maxPerIp,
+    parse: integerOption('web-max-per-ip', 0),
+  },
+  {
+    flags: '--web-accept-rate <n/s>',
+    key: 'webAcceptRate',
+    description: 'browser chat: new connections a second from one address (0: no limit)',
+    defaultValue: DEFAULT_CHAT_WEB_OPTIONS.acceptRate,
+    parse: integerOption('web-accept-rate', 0),
+  },
+  {
     flags: '--echo',
     key: 'echo',
     description: 'clients see their own messages by default',
@@ -241,10 +267,15 @@ export function formatPeer(p: PeerAddress): string {
   return p.family === 'IPv6' ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
 }
 
-/** Creates a running chat hub and its stream handler (what `create` returns). */
+/**
+ * Creates a running chat hub, its stream handler and its browser endpoint (what
+ * `create` returns): TCP clients and browsers join the same hub, so the same rooms.
+ * @param signal aborted when the server shuts down (browsers are told and leave).
+ */
 export async function createChat(
   options: Record<string, unknown>,
-): Promise<{ hub: ChatHub; stream: StreamHandler }> {
+  signal?: AbortSignal,
+): Promise<{ hub: ChatHub; stream: StreamHandler; web: WebEndpoint }> {
   const hubOptions = hubOptionsFrom(options);
   const bus = await createBus(read<string>(options, 'bus'), {
     prefix: read<string>(options, 'busPrefix'),
@@ -260,7 +291,13 @@ export async function createChat(
   await hub.start();
   const stream: StreamHandler = (conn, ctx) =>
     serveChatConnection(hub, conn, formatPeer(ctx.remote), ctx.signal);
-  return { hub, stream };
+  const web = chatWebEndpoint(hub, {
+    pingInterval: read<number>(options, 'webPing'),
+    maxPerIp: read<number>(options, 'webMaxPerIp'),
+    acceptRate: read<number>(options, 'webAcceptRate'),
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return { hub, stream, web };
 }
 
 /**
@@ -361,7 +398,7 @@ export const chatService: ServiceDefinition = {
   transports: ['tcp'],
   options: chatOptions,
   async create(options, env) {
-    const { hub, stream } = await createChat(options);
+    const { hub, stream, web } = await createChat(options, env.signal);
     env.log('info', 'chat hub started', { node: hub.nodeId });
     const stopLogging = logChatEvents(hub, env.log);
     if (isServerWorker() && read<string>(options, 'bus') === 'memory') {
@@ -372,6 +409,7 @@ export const chatService: ServiceDefinition = {
     }
     return {
       stream,
+      web,
       close: async () => {
         await hub.close();
         stopLogging();
