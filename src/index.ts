@@ -157,6 +157,7 @@ export {
   type CloseOptions,
   type ConnectOptions,
   type DataConsumer,
+  type DataOptions,
   type Datagram,
   type DatagramOptionName,
   type DatagramQueueOptions,
