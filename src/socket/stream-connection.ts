@@ -264,7 +264,7 @@ export class StreamConnection {
       this.#consumer?.(this.#borrows ? chunk : Buffer.from(chunk), this);
       // The consumer wrote the bytes back and the kernel did not take them all yet: the
       // pending write still points into the buffer, so nothing is read into it until done.
-      if (sock.writableLength > 0 && (this.#holds & BUFFER_HOLD) === 0) {
+      if (this.#borrows && sock.writableLength > 0 && (this.#holds & BUFFER_HOLD) === 0) {
         this.#holds |= BUFFER_HOLD;
         sock.pause();
       }

@@ -4,6 +4,7 @@
 // however the client stalls its reading, every byte comes back, in order.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
@@ -39,7 +40,7 @@ async function exchange(
   where: Where,
   payload: Buffer,
   plan: Plan,
-  serverBackedUp: () => boolean = () => true,
+  serverBackedUp: EventEmitter | null = null,
 ): Promise<[Buffer, boolean]> {
   const sock: NetSocket = await dial(where);
   try {
@@ -61,6 +62,9 @@ async function exchange(
       sock.once('end', () => reject(new Error(`end after ${received} of ${payload.length}`)));
     });
     if (plan.stall) sock.pause();
+    // Gated stall: read again as soon as the server says its writes pend.
+    const resume = (): void => void sock.resume();
+    serverBackedUp?.once('pending', resume);
     let sent = 0;
     let i = 0;
     const pump = (): void => {
@@ -69,8 +73,8 @@ async function exchange(
         const ok = sock.write(payload.subarray(sent, sent + n));
         sent += n;
         if (!ok) {
-          // Stalling: read again once the server's writes back up too (or at once).
-          if (serverBackedUp()) sock.resume();
+          // Stalling: read again now, or (gated) once the server's writes pend.
+          if (serverBackedUp === null) sock.resume();
           sock.once('drain', pump);
           return;
         }
@@ -78,7 +82,9 @@ async function exchange(
       sock.resume();
     };
     pump();
-    await within(done, { what: `the echo of ${payload.length} bytes`, timeout: 30_000 });
+    await within(done, { what: `the echo of ${payload.length} bytes`, timeout: 30_000 }).finally(
+      () => serverBackedUp?.off('pending', resume),
+    );
     const end = new Promise<void>((resolve) => sock.once('end', resolve));
     sock.end();
     await within(end, 'the server closing after the client');
@@ -119,11 +125,15 @@ for (const kind of ['tcp', 'unix'] as const) {
     // once the server's writes are pending (so later reads would overwrite them, unheld).
     // Unix sockets have small kernel buffers (~200 KB): their writes pend within a run.
     let pending = false;
+    const backedUp = new EventEmitter();
     const handler: StreamHandler = (conn) =>
       conn.onData(
         (chunk, c) => {
           c.write(chunk);
-          if (c.bufferedAmount > 0) pending = true;
+          if (c.bufferedAmount > 0 && !pending) {
+            pending = true;
+            backedUp.emit('pending');
+          }
         },
         { reuseBuffer: true },
       );
@@ -140,7 +150,7 @@ for (const kind of ['tcp', 'unix'] as const) {
       fc.asyncProperty(planArb, async (plan) => {
         const payload = randomBytes(plan.size);
         pending = false;
-        const [got] = await exchange(where, payload, plan, () => pending);
+        const [got] = await exchange(where, payload, plan, backedUp);
         pendedOnce ||= pending;
         assert.ok(got.equals(payload), 'the echo differs from what was sent');
       }),
