@@ -105,7 +105,8 @@ for (const kind of ['tcp', 'unix'] as const) {
         reusedOnce ||= reused;
         assert.ok(got.equals(payload), 'the echo differs from what was sent');
       }),
-      { numRuns },
+      // No shrinking: a failing run can take its whole timeout, and shrinking repeats it.
+      { numRuns, endOnFailure: true },
     );
     // Bulk runs (MiBs in chunks over 16 KiB) make the server switch to a reused buffer.
     const [got, reused] = await exchange(where, randomBytes(4 << 20), {
@@ -154,7 +155,8 @@ for (const kind of ['tcp', 'unix'] as const) {
         pendedOnce ||= pending;
         assert.ok(got.equals(payload), 'the echo differs from what was sent');
       }),
-      { numRuns },
+      // No shrinking: a failing run can take its whole timeout, and shrinking repeats it.
+      { numRuns, endOnFailure: true },
     );
     if (kind === 'unix') assert.ok(pendedOnce, "the server's writes never pended");
   });
