@@ -160,6 +160,7 @@ export {
   type CloseOptions,
   type ConnectOptions,
   type DataConsumer,
+  type DataOptions,
   type Datagram,
   type DatagramOptionName,
   type DatagramQueueOptions,

@@ -29,7 +29,12 @@ export type {
   SocketOptions,
   StreamOptionName,
 } from './socket-options.js';
-export { type CloseLimits, type DataConsumer, StreamConnection } from './stream-connection.js';
+export {
+  type CloseLimits,
+  type DataConsumer,
+  type DataOptions,
+  StreamConnection,
+} from './stream-connection.js';
 export { Socket } from './tcp-socket.js';
 export type { TlsServerOptions } from './tls-server.js';
 export {

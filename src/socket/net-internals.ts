@@ -1,11 +1,12 @@
 /**
  * The few places socketkit reads Node internals that have no public API: the libuv
- * handle's file descriptor, the handle type that tells a Unix socket from TCP, and the
- * listening handle's `listen` (to change the backlog of a socket already listening).
- * Both are Linux/libuv-specific and kept here so that a Node change breaks one file.
+ * handle's file descriptor, the handle type that tells a Unix socket from TCP, the
+ * listening handle's `listen` (to change the backlog of a socket already listening), and
+ * the `onread` machinery (a reused read buffer) on sockets a server accepted.
+ * All are Linux/libuv-specific and kept here so that a Node change breaks one file.
  * @module
  */
-import type * as net from 'node:net';
+import * as net from 'node:net';
 
 interface WithHandle {
   _handle?: { fd?: unknown; constructor?: { name?: unknown } } | null;
@@ -53,4 +54,73 @@ export function relisten(server: net.Server, backlog: number): number | undefine
  */
 export function onTcpHandle(sock: net.Socket): boolean {
   return (sock as unknown as WithHandle)._handle?.constructor?.name === 'TCP';
+}
+
+/** The symbols under which `net.Socket` keeps its `onread` option (Node's kBuffer, kBufferCb, kBufferGen). */
+interface OnreadSymbols {
+  buffer: symbol;
+  callback: symbol;
+  generator: symbol;
+}
+
+let onreadSymbols: OnreadSymbols | null | undefined;
+
+/**
+ * Node's own `onread` symbols, found once on a socket built with the public `onread`
+ * option (never connected): reading them by description keeps us off `internal/`
+ * modules, and a Node without them gives null (the caller then keeps `'data'` events).
+ */
+function findOnreadSymbols(): OnreadSymbols | null {
+  if (onreadSymbols !== undefined) return onreadSymbols;
+  onreadSymbols = null;
+  try {
+    // `onread` is documented for net.Socket but missing from @types/node's constructor type.
+    const options = { onread: { buffer: Buffer.alloc(1), callback: () => true } };
+    const probe = new net.Socket(options as net.SocketConstructorOpts);
+    const byName = new Map(Object.getOwnPropertySymbols(probe).map((s) => [s.description, s]));
+    probe.destroy();
+    const buffer = byName.get('kBuffer');
+    const callback = byName.get('kBufferCb');
+    const generator = byName.get('kBufferGen');
+    if (buffer && callback && generator) onreadSymbols = { buffer, callback, generator };
+  } catch {
+    // A Node whose Socket refuses the option: no buffer reuse.
+  }
+  return onreadSymbols;
+}
+
+interface WithUserBuffer {
+  _handle?: { useUserBuffer?: unknown; constructor?: { name?: unknown } } | null;
+}
+
+/**
+ * Makes an accepted (or any connected) TCP or Unix socket read into `buffer`, reused for
+ * every read, and hand each read to `callback(nread, buffer)` instead of emitting
+ * `'data'`: what the public `onread` option of `net.Socket` does for a socket we create,
+ * applied to one `net.Server` created (Node 20 has no such option for accepted sockets).
+ * `pause()`/`resume()` keep working (they stop and start the handle's reads); EOF and
+ * errors are reported as before. Returns false, changing nothing, when this Node or this
+ * socket cannot (a TLS socket, no handle, internals not found).
+ *
+ * The bytes in `buffer` are valid only until the callback returns: the next read
+ * overwrites them.
+ */
+export function readIntoBuffer(
+  sock: net.Socket,
+  buffer: Buffer,
+  callback: (nread: number, buffer: Buffer) => boolean,
+): boolean {
+  const symbols = findOnreadSymbols();
+  const handle = (sock as unknown as WithUserBuffer)._handle;
+  if (symbols === null || !handle || typeof handle.useUserBuffer !== 'function') return false;
+  const kind = handle.constructor?.name;
+  if (kind !== 'TCP' && kind !== 'Pipe') return false;
+  const fields = sock as unknown as Record<symbol, unknown>;
+  // Only a socket still on Node's own allocation (kBuffer null): never twice.
+  if (fields[symbols.buffer] !== null && fields[symbols.buffer] !== undefined) return false;
+  fields[symbols.buffer] = buffer;
+  fields[symbols.generator] = null;
+  fields[symbols.callback] = callback;
+  handle.useUserBuffer.call(handle, buffer);
+  return true;
 }

@@ -35,11 +35,31 @@ import {
   type SocketkitError,
 } from '../errors.js';
 import { gracefulClose } from './graceful-close.js';
+import { readIntoBuffer } from './net-internals.js';
+import { returnReadBuffer, takeReadBuffer } from './read-buffer-pool.js';
 import { cutConnection, resetConnection } from './reset-connection.js';
 import type { CloseOptions } from './socket-options.js';
 
 /** Takes each received chunk, synchronously, in order. `conn` is the connection it came on. */
 export type DataConsumer = (chunk: Buffer, conn: StreamConnection) => void;
+
+/** How `onData` hands chunks over. */
+export interface DataOptions {
+  /**
+   * The consumer only borrows each chunk: it is valid until the consumer returns, except
+   * that the consumer may `write()` it to this same connection (reading then waits until
+   * that write is done); anything it keeps longer it copies. In exchange, once the peer
+   * sends in bulk (a chunk of 16 KiB or more), the connection reads into one 64 KiB
+   * buffer of its own, reused for every read, instead of a fresh buffer per read that
+   * the GC frees later (see `read-buffer-pool.ts`: at most 128 such buffers are lent at
+   * once; past that, connections read as before). TCP and Unix sockets only; a TLS
+   * socket reads as before. Default false.
+   */
+  reuseBuffer?: boolean;
+}
+
+/** A chunk this large says the peer sends in bulk: worth a reused read buffer. */
+const BULK_CHUNK = 16 * 1024;
 
 /** The bounds of a connection's graceful close, in seconds. */
 export interface CloseLimits {
@@ -56,6 +76,8 @@ const owners = new WeakMap<net.Socket, StreamConnection>();
 const CONSUMER_HOLD = 1;
 /** Reading is held because our own writes wait for 'drain'. */
 const DRAIN_HOLD = 2;
+/** Reading is held because a write of bytes still in the reused read buffer is pending. */
+const BUFFER_HOLD = 4;
 
 interface Settle {
   resolve: () => void;
@@ -77,6 +99,12 @@ interface Settle {
 export class StreamConnection {
   #sock: net.Socket | null = null;
   #consumer: DataConsumer | null = null;
+  /** The consumer borrows chunks (`reuseBuffer`). */
+  #borrows = false;
+  /** The reused read buffer, once the connection reads into one (bulk, `reuseBuffer`). */
+  #readBuffer: Buffer | null = null;
+  /** The write callback that lifts BUFFER_HOLD (one per connection reading into a buffer). */
+  #afterWrite: (() => void) | null = null;
   /** onData()'s promise, while the input has not ended. */
   #settle: Settle | null = null;
   #holds = 0;
@@ -168,7 +196,7 @@ export class StreamConnection {
    *   with a `SocketkitError` when the stream fails (`ConnectionResetError`, …) or with
    *   `SocketClosedError` when it was closed locally first.
    */
-  onData(consumer: DataConsumer): Promise<void> {
+  onData(consumer: DataConsumer, options: DataOptions = {}): Promise<void> {
     this.#settle?.resolve(); // a consumer replaced: its input ended for it
     this.#settle = null;
     if (this.#closed) return Promise.reject(new SocketClosedError('recv', this.where()));
@@ -176,7 +204,7 @@ export class StreamConnection {
     const promise = new Promise<void>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
-    this.setConsumer(consumer);
+    this.setConsumer(consumer, options.reuseBuffer === true);
     // What happened before anyone listened.
     if (this.#inputError !== null) this.#finish(this.#inputError);
     else if (this.#eof) this.#finish();
@@ -187,9 +215,10 @@ export class StreamConnection {
    * Sets the consumer without a promise (a subclass's own buffer). The first consumer
    * attaches the listeners and starts the flow.
    */
-  protected setConsumer(consumer: DataConsumer): void {
+  protected setConsumer(consumer: DataConsumer, borrows = false): void {
     const first = this.#consumer === null;
     this.#consumer = consumer;
+    this.#borrows = borrows;
     this.#holds &= ~CONSUMER_HOLD;
     const sock = this.#sock;
     if (sock === null) return;
@@ -209,10 +238,54 @@ export class StreamConnection {
     // One closure per reading connection: a WeakMap lookup per chunk would cost more.
     sock.on('data', (chunk: Buffer) => {
       // After a local close the bytes are discarded (the lingering close drains them).
-      if (!this.#closed) this.#consumer?.(chunk, this);
+      if (this.#closed) return;
+      this.#consumer?.(chunk, this);
+      if (this.#borrows && chunk.length >= BULK_CHUNK && this.#readBuffer === null) {
+        this.#reuseReadBuffer(sock);
+      }
     });
     // Last: attaching 'data' starts the flow (bytes already buffered come at once).
     if (sock.isPaused() && this.#holds === 0) sock.resume();
+  }
+
+  /**
+   * From the next read on, the kernel writes into one buffer of this connection's
+   * (`reuseBuffer`), handed to the consumer as a view. Only between reads, with nothing
+   * left in the stream's own buffer (else older bytes would come after newer ones).
+   */
+  #reuseReadBuffer(sock: net.Socket): void {
+    if (sock.readableLength > 0 || sock.destroyed) return;
+    const buffer = takeReadBuffer();
+    if (buffer === null) return;
+    const ok = readIntoBuffer(sock, buffer, (nread, buf) => {
+      if (this.#closed) return true; // discarded, as with 'data' (the lingering close)
+      const chunk = buf.subarray(0, nread);
+      // A consumer set later without reuseBuffer may keep its chunks: it gets a copy.
+      this.#consumer?.(this.#borrows ? chunk : Buffer.from(chunk), this);
+      // The consumer wrote the bytes back and the kernel did not take them all yet: the
+      // pending write still points into the buffer, so nothing is read into it until done.
+      if (this.#borrows && sock.writableLength > 0 && (this.#holds & BUFFER_HOLD) === 0) {
+        this.#holds |= BUFFER_HOLD;
+        sock.pause();
+      }
+      return true;
+    });
+    if (!ok) {
+      returnReadBuffer(buffer);
+      return;
+    }
+    this.#readBuffer = buffer;
+    this.#afterWrite = () => {
+      if ((this.#holds & BUFFER_HOLD) !== 0 && sock.writableLength === 0) {
+        this.#release(BUFFER_HOLD);
+      }
+    };
+    // Back to the pool once the handle is closed: nothing reads into it after that.
+    sock.once('close', () => returnReadBuffer(buffer));
+    // Held now (a full send buffer): stop the handle too. Before the switch, pause() only
+    // stopped the stream's flow and the handle went on reading into the stream's buffer;
+    // with a reused buffer, pause() stops the handle's reads.
+    if (this.#holds !== 0) sock.pause();
   }
 
   /** Stops reading until `resumeReading()` (the consumer's queue is full). */
@@ -242,7 +315,9 @@ export class StreamConnection {
   write(data: Uint8Array | string): boolean {
     const sock = this.#sock;
     if (sock === null || !sock.writable) return false;
-    return sock.write(data);
+    // Reading into a reused buffer: the callback lifts the hold that keeps the next read
+    // from overwriting bytes this write still points to.
+    return this.#afterWrite === null ? sock.write(data) : sock.write(data, this.#afterWrite);
   }
 
   /**
@@ -254,8 +329,16 @@ export class StreamConnection {
     const sock = this.#sock;
     // Once our side is ending Node emits no 'drain' any more: a hold taken then would
     // never be lifted, so none is taken, and 'finish' (everything flushed after end())
-    // lifts one taken before.
-    if (sock === null || !sock.writableNeedDrain || sock.writableEnded) return;
+    // lifts one taken before. Nothing left unsent (the kernel took it all at once, though
+    // write() said the chunk was over the high-water mark): no reason to hold.
+    if (
+      sock === null ||
+      !sock.writableNeedDrain ||
+      sock.writableEnded ||
+      sock.writableLength === 0
+    ) {
+      return;
+    }
     this.#holds |= DRAIN_HOLD;
     sock.pause();
     if (!this.#drainListening) {
@@ -406,6 +489,8 @@ export class StreamConnection {
 
   static #onDrain(this: net.Socket): void {
     const owner = owners.get(this);
-    if (owner !== undefined) owner.#release(DRAIN_HOLD);
+    // Everything written is flushed: a write of the reused buffer's bytes too (one made
+    // through `raw`, without our callback).
+    if (owner !== undefined) owner.#release(DRAIN_HOLD | BUFFER_HOLD);
   }
 }

@@ -63,7 +63,7 @@ import {
   type StreamOptionName,
   StreamOptions,
 } from './socket-options.js';
-import { type DataConsumer, StreamConnection } from './stream-connection.js';
+import { type DataConsumer, type DataOptions, StreamConnection } from './stream-connection.js';
 import { writableView } from './stream-views.js';
 import { checkTimeout, socketWait, waitForEvent } from './wait.js';
 import { ignoreError } from '../internal/ignore-error.js';
@@ -362,7 +362,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * bytes already received into this socket's buffer (by an earlier `recv*`) come first,
    * synchronously, so switching from reads to push mode never loses or reorders a byte.
    */
-  override onData(consumer: DataConsumer): Promise<void> {
+  override onData(consumer: DataConsumer, options?: DataOptions): Promise<void> {
     // From now on the buffer takes no bytes and no longer flow-controls the connection;
     // a read (waiting now or made later) would wait for ever, so it is refused at once.
     this.#reading = true;
@@ -376,7 +376,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     this.#push = true;
     // The consumer is installed (and the buffer's hold cleared) before the replay, so a
     // pauseReading() the consumer makes while handling the replayed bytes holds.
-    const settled = super.onData(consumer);
+    const settled = super.onData(consumer, options);
     if (queued !== null) consumer(queued, this);
     return settled;
   }
