@@ -186,6 +186,11 @@ test(
       (document.querySelector('#recent li')?.textContent ?? '').includes('onerror'),
     );
     await page.waitForFunction(() => document.querySelectorAll('#rooms li').length === 1);
+    // The listener rows come from the feed's once-a-second sample: the first may predate
+    // the listening event published above.
+    await page.waitForFunction(
+      () => (document.querySelector('td[data-field="address"]')?.textContent ?? '') !== '',
+    );
     const seen = await page.evaluate(() => ({
       recent: document.querySelector('#recent li')?.textContent ?? '',
       room: document.querySelector('#rooms li')?.textContent ?? '',
