@@ -44,7 +44,8 @@ export class AccessList {
     const family = remote.family === 'IPv6' ? 'ipv6' : 'ipv4';
     // A v4 client on a dual-stack socket shows up as ::ffff:a.b.c.d: match it as IPv4 too,
     // so `allow: ['127.0.0.1']` works whatever the server's bind address.
-    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(remote.address)?.[1];
+    const unmapped = unmapIPv4(remote.address);
+    const v4 = unmapped !== remote.address ? unmapped : undefined;
     const check = (list: BlockList): boolean =>
       list.check(remote.address, family) || (v4 !== undefined && list.check(v4, 'ipv4'));
     if (this.#deny !== null && check(this.#deny)) return false;
@@ -98,4 +99,38 @@ export function compileAddressList(
     list.addSubnet(address, prefix, type);
   }
   return list;
+}
+
+/**
+ * `::ffff:a.b.c.d` (or its hex form `::ffff:7f00:1`) as `a.b.c.d`; anything else as is.
+ * The mapped form reaches the IPv4 address on a dual-stack host, so it is judged as one.
+ */
+export function unmapIPv4(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const groups = ipv6Groups(address);
+  if (groups === null || !groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) {
+    return address;
+  }
+  const hi = groups[6]!;
+  const lo = groups[7]!;
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/** The eight 16-bit groups of a valid IPv6 literal (zone id dropped), or null. */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4 !== null) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const part = (s: string | undefined): number[] =>
+    s === undefined || s === '' ? [] : s.split(':').map((g) => parseInt(g, 16));
+  const head = part(halves[0]);
+  const tail = part(halves[1]);
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
+  return [...head, ...new Array<number>(fill).fill(0), ...tail];
 }

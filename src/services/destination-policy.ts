@@ -21,9 +21,11 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError, SocketkitError } from '../errors.js';
-import { compileAddressList } from '../server/access-list.js';
+import { compileAddressList, unmapIPv4 } from '../server/access-list.js';
 import { integerOption, numberOption } from './number-option.js';
 import type { ServiceOption } from './service.js';
+
+export { unmapIPv4 };
 
 /** The IPv4 ranges no proxy reaches by default (RFC 6890's special-purpose registry). */
 const INSIDE_V4: readonly [string, number][] = [
@@ -128,40 +130,6 @@ const INSIDE = ((): BlockList => {
   for (const [net, prefix] of INSIDE_V6) list.addSubnet(net, prefix, 'ipv6');
   return list;
 })();
-
-/**
- * `::ffff:a.b.c.d` (or its hex form `::ffff:7f00:1`) as `a.b.c.d`; anything else as is.
- * The mapped form reaches the IPv4 address on a dual-stack host, so it is judged as one.
- */
-export function unmapIPv4(address: string): string {
-  if (isIP(address) !== 6) return address;
-  const groups = ipv6Groups(address);
-  if (groups === null || !groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) {
-    return address;
-  }
-  const hi = groups[6]!;
-  const lo = groups[7]!;
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 literal (zone id dropped), or null. */
-function ipv6Groups(address: string): number[] | null {
-  let text = address.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const part = (s: string | undefined): number[] =>
-    s === undefined || s === '' ? [] : s.split(':').map((g) => parseInt(g, 16));
-  const head = part(halves[0]);
-  const tail = part(halves[1]);
-  const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
-  return [...head, ...new Array<number>(fill).fill(0), ...tail];
-}
 
 /** The default time to connect to a destination, in seconds. */
 export const DEFAULT_CONNECT_TIMEOUT = 10;

@@ -50,3 +50,11 @@ test('bad entries throw InvalidArgumentError with the entry in the message', () 
   assert.throws(() => new AccessList({ deny: ['::1/129'] }), { name: 'InvalidArgumentError' });
   assert.throws(() => new AccessList({ deny: ['10.0.0.0/x'] }), { name: 'InvalidArgumentError' });
 });
+
+test('every spelling of an IPv4-mapped IPv6 address is judged as the IPv4 address', () => {
+  const list = new AccessList({ deny: ['127.0.0.0/8'] });
+  for (const address of ['::ffff:127.0.0.1', '::FFFF:7f00:1', '0:0:0:0:0:ffff:127.0.0.1']) {
+    assert.equal(list.permits({ family: 'IPv6', address, port: 1 }), false, address);
+  }
+  assert.equal(list.permits({ family: 'IPv6', address: '::1', port: 1 }), true);
+});
