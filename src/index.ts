@@ -153,6 +153,7 @@ export {
   type WorkerMessage,
 } from './server/index.js';
 export {
+  type AbortOptions,
   type Accepted,
   type AddressInfo,
   type AddressLike,
@@ -166,6 +167,7 @@ export {
   type DatagramQueueOptions,
   DatagramSocket,
   type DatagramSocketOptions,
+  type DatagramsOptions,
   type DatagramTransport,
   isUnixAddress,
   type KeepAlive,

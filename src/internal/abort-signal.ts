@@ -62,3 +62,22 @@ export function throwIfAborted(options: AbortOptions | undefined): AbortSignal |
   if (signal?.aborted === true) throw signal.reason;
   return signal;
 }
+
+/**
+ * For operations that run until stopped (`serveForever`): `signal` aborting calls
+ * `stop()`; once `run()` has settled, an aborted run rejects with `signal.reason`, so the
+ * caller's next line never runs while the work is still winding down.
+ */
+export async function runUntilAborted(
+  run: () => Promise<void>,
+  stop: () => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const unlisten = onAbort(signal, stop);
+  try {
+    await run();
+  } finally {
+    unlisten();
+  }
+  if (signal.aborted) throw signal.reason;
+}

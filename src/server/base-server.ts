@@ -26,6 +26,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { type AbortOptions, runUntilAborted, throwIfAborted } from '../internal/abort-signal.js';
 import { AccessList } from './access-list.js';
 import { checkSeconds } from '../internal/check-option.js';
 import { isThenable } from '../internal/is-thenable.js';
@@ -187,9 +188,19 @@ export abstract class BaseServer {
 
   /**
    * Serves requests until `shutdown()`/`close()` or `destroy()`; resolves once the server is closed.
-   * Calls `listen()` first if needed.
+   * Calls `listen()` first if needed. `options.signal` shuts the server down gracefully
+   * when it aborts (as `shutdown()`); `serveForever()` then rejects with `signal.reason`
+   * once the server is closed, so code after it never runs while handlers still do.
    */
-  async serveForever(): Promise<void> {
+  async serveForever(options?: AbortOptions): Promise<void> {
+    const signal = throwIfAborted(options);
+    if (signal !== undefined) {
+      return runUntilAborted(
+        () => this.serveForever(),
+        () => void this.shutdown(),
+        signal,
+      );
+    }
     if (this.#state === 'new') await this.listen();
     if (this.#state !== 'listening') return this.#closed;
     if (this.#serving) throw new InvalidArgumentError('serveForever() is already running');
@@ -210,9 +221,12 @@ export abstract class BaseServer {
 
   /**
    * Handles exactly one request and resolves when its handler settled. When no request
-   * arrives within `timeout` seconds, calls `handleTimeout()` instead.
+   * arrives within `timeout` seconds, calls `handleTimeout()` instead. `options.signal`
+   * aborts the wait for a request (it rejects with `signal.reason`; the next request is
+   * kept for the next call); a request already handed to its handler is not cut short.
    */
-  async handleRequest(): Promise<void> {
+  async handleRequest(options?: AbortOptions): Promise<void> {
+    const signal = throwIfAborted(options);
     if (this.#state === 'new') await this.listen();
     if (this.#state !== 'listening') return;
     if (this.#oneShot !== null || this.#serving) {
@@ -220,12 +234,16 @@ export abstract class BaseServer {
     }
     const req =
       this.#queue.shift() ??
-      (await waitOrTimeout<object | null>(this.#options.timeout ?? null, (deliver) => {
-        this.#oneShot = (r) => {
-          this.#oneShot = null; // at once: a second request must queue, not be lost
-          deliver(r);
-        };
-      }).finally(() => (this.#oneShot = null)));
+      (await waitOrTimeout<object | null>(
+        this.#options.timeout ?? null,
+        (deliver) => {
+          this.#oneShot = (r) => {
+            this.#oneShot = null; // at once: a second request must queue, not be lost
+            deliver(r);
+          };
+        },
+        signal,
+      ).finally(() => (this.#oneShot = null)));
     if (req === undefined) return this.handleTimeout();
     if (req === null) return;
     await new Promise<void>((resolve) => this.#enqueue(req, resolve));

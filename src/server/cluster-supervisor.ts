@@ -41,6 +41,7 @@ import { ClusterPrimary } from './cluster-primary.js';
 import { listenInWorker } from './cluster-worker.js';
 import type { PeerAddress } from './handler-types.js';
 import { publish, serverChannels } from './server-channels.js';
+import { type AbortOptions, runUntilAborted, throwIfAborted } from '../internal/abort-signal.js';
 import { checkSeconds } from '../internal/check-option.js';
 import type { ShutdownOptions } from './server-options.js';
 import { UnixDatagramServer } from './unix-datagram-server.js';
@@ -256,9 +257,19 @@ export class ClusterSupervisor {
 
   /**
    * Serves until `shutdown()`; resolves once everything closed. In a worker the primary
-   * decides when that is.
+   * decides when that is. `options.signal` shuts everything down gracefully when it
+   * aborts; `serveForever()` then rejects with `signal.reason` once everything closed
+   * (as `BaseServer.serveForever`).
    */
-  async serveForever(): Promise<void> {
+  async serveForever(options?: AbortOptions): Promise<void> {
+    const signal = throwIfAborted(options);
+    if (signal !== undefined) {
+      return runUntilAborted(
+        () => this.serveForever(),
+        () => void this.shutdown(),
+        signal,
+      );
+    }
     if (!this.#started) await this.start();
     if (this.#role !== 'primary') {
       await Promise.all([...this.#servers.values()].map((s) => s.serveForever()));

@@ -3,6 +3,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../errors.js';
+import { onAbort } from '../internal/abort-signal.js';
 import { checkSeconds } from '../internal/check-option.js';
 import type { AccessOptions } from './access-list.js';
 import type { Concurrency } from './concurrency.js';
@@ -64,12 +65,21 @@ export function checkBaseOptions(options: BaseServerOptions): void {
 export function waitOrTimeout<T>(
   timeout: number | null,
   register: (deliver: (value: T) => void) => void,
+  signal?: AbortSignal,
 ): Promise<T | undefined> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const timer =
       timeout === null ? undefined : setTimeout(() => resolve(undefined), timeout * 1000);
+    const unlisten =
+      signal === undefined
+        ? undefined
+        : onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(signal.reason);
+          });
     register((value) => {
       clearTimeout(timer);
+      unlisten?.();
       resolve(value);
     });
   });

@@ -33,7 +33,7 @@ import {
 } from './address.js';
 import { type DatagramOptionName, DatagramOptions } from './datagram-options.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
-import type { Datagram, DatagramTransport } from './datagram-transport.js';
+import type { Datagram, DatagramsOptions, DatagramTransport } from './datagram-transport.js';
 import { toBuffer } from './to-buffer.js';
 import { checkTimeout, waitForEvent } from './wait.js';
 import { ignoreError } from '../internal/ignore-error.js';
@@ -357,16 +357,26 @@ export class DatagramSocket implements DatagramTransport {
     return this.close();
   }
 
-  /** Iterates over received datagrams (up to 64 KiB each) until the socket is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Datagram> {
+  /**
+   * Iterates over received datagrams (up to `maxBytes`, default 64 KiB, each) until the
+   * socket is closed (the loop then ends) or `options.signal` aborts (it throws
+   * `signal.reason`).
+   */
+  async *datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
+    const maxBytes = options.maxBytes ?? DEFAULT_RECV_SIZE;
     for (;;) {
       try {
-        yield await this.recvFrom(DEFAULT_RECV_SIZE);
+        yield await this.recvFrom(maxBytes, options);
       } catch (err) {
         if (err instanceof SocketClosedError) return;
         throw err;
       }
     }
+  }
+
+  /** `datagrams()`: `for await (const { data, address } of udp)`. */
+  [Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    return this.datagrams();
   }
 
   #inet(a: SocketAddress): TcpAddress {

@@ -17,6 +17,12 @@ export interface Datagram {
   truncated: boolean;
 }
 
+/** Options of `datagrams()`: how much of each datagram to keep, and an abort signal. */
+export interface DatagramsOptions extends AbortOptions {
+  /** Bytes kept of each datagram (the excess is discarded, `truncated` set). */
+  maxBytes?: number;
+}
+
 /** A message-oriented socket: UDP or Unix datagram. */
 export interface DatagramTransport extends AsyncIterable<Datagram>, AsyncDisposable {
   /** `udp` or `unix-dgram`. */
@@ -39,6 +45,12 @@ export interface DatagramTransport extends AsyncIterable<Datagram>, AsyncDisposa
    * @throws {SocketTimeoutError} / `WouldBlockError` as for stream sockets.
    */
   recvFrom(maxBytes: number, options?: AbortOptions): Promise<Datagram>;
+  /**
+   * Iterates over received datagrams until the socket is closed (the loop ends) or
+   * `options.signal` aborts (the loop throws `signal.reason`); iterating the socket itself
+   * is `datagrams()` with no options.
+   */
+  datagrams(options?: DatagramsOptions): AsyncIterableIterator<Datagram>;
   /** Fixes the peer: `send`/`recv` then talk to it only (connected datagram socket). */
   connect(address: SocketAddress, options?: AbortOptions): Promise<void>;
   /** Sends to the connected peer. */

@@ -7,6 +7,7 @@
  * their module path.
  * @module
  */
+export type { AbortOptions } from '../internal/abort-signal.js';
 export {
   type AddressInfo,
   type AddressLike,
@@ -18,7 +19,7 @@ export {
 export type { DatagramOptionName } from './datagram-options.js';
 export type { DatagramQueueOptions } from './datagram-queue.js';
 export { DatagramSocket, type DatagramSocketOptions } from './datagram-socket.js';
-export type { Datagram, DatagramTransport } from './datagram-transport.js';
+export type { Datagram, DatagramsOptions, DatagramTransport } from './datagram-transport.js';
 export { type Accepted, Listener, type ListenerOptions } from './listener.js';
 export type {
   CloseOptions,

@@ -333,16 +333,24 @@ export class Listener implements AsyncIterable<Accepted>, AsyncDisposable {
     w.reject(err);
   }
 
-  /** Iterates over incoming connections until the listener is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Accepted> {
+  /**
+   * Iterates over incoming connections until the listener is closed (the loop then ends)
+   * or `options.signal` aborts (the loop throws `signal.reason`).
+   */
+  async *connections(options?: AbortOptions): AsyncIterableIterator<Accepted> {
     for (;;) {
       try {
-        yield await this.accept();
+        yield await this.accept(options);
       } catch (err) {
         if (err instanceof SocketClosedError && this.#closed) return;
         throw err;
       }
     }
+  }
+
+  /** `connections()`: `for await (const { socket } of listener)`. */
+  [Symbol.asyncIterator](): AsyncIterator<Accepted> {
+    return this.connections();
   }
 
   /**

@@ -40,8 +40,12 @@ export interface SocketOptions {
   lingerTimeout?: number;
 }
 
-/** Options of `Socket.close()`. */
-export interface CloseOptions {
+/**
+ * Options of `Socket.close()`. `signal` aborts the wait for the graceful close: the
+ * connection is then reset (the peer sees `ECONNRESET`) and `close()` rejects with
+ * `signal.reason`.
+ */
+export interface CloseOptions extends AbortOptions {
   /**
    * Resolve only once the connection is fully closed (the peer closed too, or the
    * linger time passed), not as soon as our data and FIN are out. Default false.

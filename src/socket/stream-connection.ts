@@ -34,6 +34,7 @@ import {
   SocketClosedError,
   type SocketkitError,
 } from '../errors.js';
+import { raceAbort, throwIfAborted } from '../internal/abort-signal.js';
 import { gracefulClose } from './graceful-close.js';
 import { readIntoBuffer } from './net-internals.js';
 import { returnReadBuffer, takeReadBuffer } from './read-buffer-pool.js';
@@ -397,8 +398,10 @@ export class StreamConnection {
    * fully closed. Idempotent.
    */
   async close(options: CloseOptions = {}): Promise<void> {
+    const signal = throwIfAborted(options);
     if (this.#closed) {
-      if (options.wait === true && this.#closing !== null) await this.#closing;
+      if (options.wait === true && this.#closing !== null)
+        await this.#waitClosing(this.#closing, signal);
       return;
     }
     const sock = this.#sock;
@@ -413,7 +416,18 @@ export class StreamConnection {
       linger: this.#lingerTimeout,
     });
     this.#closing = closed;
-    await (options.wait === true ? closed : flushed);
+    await this.#waitClosing(options.wait === true ? closed : flushed, signal);
+  }
+
+  /** Waits for a graceful close; an abort cuts it short with a reset (and rejects). */
+  async #waitClosing(closing: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+    if (signal === undefined) return closing;
+    try {
+      await raceAbort(closing, signal);
+    } catch (err) {
+      if (signal.aborted) this.reset();
+      throw err;
+    }
   }
 
   /**

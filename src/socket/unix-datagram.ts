@@ -35,7 +35,7 @@ import { type AbortOptions, raceAbort, throwIfAborted } from '../internal/abort-
 import { checkInteger } from '../internal/check-option.js';
 import type { PeerAddress, SocketAddress } from './address.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
-import type { Datagram, DatagramTransport } from './datagram-transport.js';
+import type { Datagram, DatagramsOptions, DatagramTransport } from './datagram-transport.js';
 import { toBuffer } from './to-buffer.js';
 import { checkTimeout } from './wait.js';
 
@@ -326,15 +326,26 @@ export class UnixDatagramSocket implements DatagramTransport {
     for (const wake of writable) wake();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Datagram> {
+  /**
+   * Iterates over received datagrams (up to `maxBytes` each, default the largest a Unix
+   * datagram socket takes) until the socket is closed (the loop then ends) or
+   * `options.signal` aborts (it throws `signal.reason`).
+   */
+  async *datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
+    const maxBytes = options.maxBytes ?? UNIX_DATAGRAM_MAX_RECEIVE;
     while (!this.closed) {
       try {
-        yield await this.recvFrom(UNIX_DATAGRAM_MAX_RECEIVE);
+        yield await this.recvFrom(maxBytes, options);
       } catch (err) {
         if (err instanceof SocketClosedError) return;
         throw err;
       }
     }
+  }
+
+  /** `datagrams()`: `for await (const { data, address } of sock)`. */
+  [Symbol.asyncIterator](): AsyncIterator<Datagram> {
+    return this.datagrams();
   }
 
   [Symbol.asyncDispose](): Promise<void> {

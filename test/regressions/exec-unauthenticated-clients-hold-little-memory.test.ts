@@ -76,9 +76,14 @@ test(
     const head = Buffer.alloc(4);
     head.writeUInt32BE(DECLARED);
     const bulkData = Buffer.concat([head, Buffer.alloc(DECLARED, 0x20)]);
-    const bulk: Socket[] = [];
-    for (let i = 0; i < CLIENTS; i++) bulk.push(await open(server.tcpPort));
-    const codes = await Promise.all(bulk.map((s) => sendAndAwaitRefusal(s, bulkData)));
+    // Each client sends as soon as it is connected: opening all of them first could take
+    // longer than --auth-timeout on a loaded machine, and the first ones would be dropped
+    // for their silence instead of refused for their header.
+    const refusals: Promise<string>[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      refusals.push(sendAndAwaitRefusal(await open(server.tcpPort), bulkData));
+    }
+    const codes = await Promise.all(refusals);
     assert.deepEqual(new Set(codes), new Set(['ERR_EXEC_BAD_REQUEST']));
     const afterBulk = rssOf(server.pid);
 

@@ -145,3 +145,8 @@ unixDatagram.relayThrough({ onDatagram() {}, sendTo() {} });
 expectTypeOf(unixStream.close).returns.resolves.toEqualTypeOf<void>();
 expectTypeOf(unixStream.destroy).returns.resolves.toEqualTypeOf<void>();
 expectTypeOf(unixDatagram.destroy).returns.resolves.toEqualTypeOf<void>();
+
+// serveForever() and handleRequest() wait: they take { signal } like every waiting operation.
+declare const stopSignal: AbortSignal;
+void unixStream.serveForever({ signal: stopSignal });
+void unixDatagram.handleRequest({ signal: stopSignal });

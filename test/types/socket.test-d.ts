@@ -62,6 +62,13 @@ void anyDatagram.recvFrom(10, { signal });
 void anyDatagram.recv(10, { signal });
 void anyDatagram.sendTo('x', { host: '127.0.0.1', port: 7 }, { signal });
 void anyDatagram.send('x', { signal });
+expectTypeOf(listenerForSignal.connections({ signal })).toEqualTypeOf<
+  AsyncIterableIterator<Accepted>
+>();
+expectTypeOf(anyDatagram.datagrams({ signal, maxBytes: 512 })).toEqualTypeOf<
+  AsyncIterableIterator<Datagram>
+>();
+void sock.close({ wait: true, signal });
 // @ts-expect-error: a signal goes in the options object, not as a bare argument
 void sock.recv(10, signal);
 

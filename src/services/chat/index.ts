@@ -29,7 +29,27 @@ export { ChatSession, type LineSink, type SessionLimits } from './client-session
 export { serveChatConnection, socketSink } from './connection.js';
 export { ChatHub, type ChatHubOptions, DEFAULT_HUB_OPTIONS } from './hub.js';
 export { MemoryBus, type MemoryChatLimits, MemoryChatStore } from './memory-bus.js';
-export * from './protocol.js';
+export {
+  type ChatEvent,
+  type ChatEventKind,
+  compareEventIds,
+  DEFAULT_ROOM,
+  EOL,
+  errorLine,
+  escapeControls,
+  formatEvent,
+  historyLine,
+  isHistoryEvent,
+  MAX_NICK_LENGTH,
+  MAX_ROOM_LENGTH,
+  nickKey,
+  normalizeNick,
+  normalizeRoom,
+  sanitizeLine,
+  type SequencedEvent,
+  serverLine,
+  validateNick,
+} from './protocol.js';
 export { type ChatWebOptions, chatWebEndpoint, DEFAULT_CHAT_WEB_OPTIONS } from './web-endpoint.js';
 export { CHAT_PAGE } from './web-page.js';
 export { serveChatWebSocket, type WebSocketSessionOptions } from './web-socket-session.js';

@@ -16,11 +16,18 @@ import {
   UnixDatagramSocket,
   unixDatagramAvailable,
 } from '../../../src/socket/index.js';
+import type { PeerAddress } from '../../../src/server/index.js';
 import { needs } from '../../helpers/needs.js';
 import { listen, neverAcceptingPort, pair, portOf, tmpDir } from './_helpers.js';
 
 /** How many 'abort' listeners `signal` holds now. */
 const listeners = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
+
+/** A TCP server's bound address, as `connect` takes it. */
+function tcpAddressOf(address: PeerAddress): { host: string; port: number } {
+  assert.ok(address.family !== 'unix');
+  return { host: address.address, port: address.port };
+}
 
 /** True for what a default `controller.abort()` rejects with. */
 function isAbortError(err: unknown): boolean {
@@ -112,9 +119,12 @@ test('sendAll aborted while waiting for drain: the data stays written, the socke
   // The peer does not read yet (a Socket starts reading at its first recv): buffers fill.
   const [client, server] = await pair(t);
   const ac = new AbortController();
-  const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
+  // More than loopback's socket buffers can take (they grow to a few MiB each side).
+  const big = Buffer.alloc(64 * 1024 * 1024, 0x61);
   const sending = client.sendAll(big, { signal: ac.signal });
-  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 1000 && listeners(ac.signal) === 0; i++) {
+    await new Promise((r) => setImmediate(r));
+  }
   assert.equal(listeners(ac.signal), 1, 'waiting for drain');
   ac.abort();
   await assert.rejects(sending, isAbortError);
@@ -350,5 +360,148 @@ test('destroy() on a listener and on datagram sockets rejects their waits at onc
     const r = unix.recvFrom(10);
     unix.destroy();
     await assert.rejects(r, SocketClosedError);
+  }
+});
+
+test('listener.connections({ signal }) ends with the abort; the next connection goes to the next accept', async (t) => {
+  const listener = await listen(t);
+  const ac = new AbortController();
+  const client = await Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) });
+  t.after(() => client.destroy());
+  const seen: Socket[] = [];
+  const looping = (async () => {
+    for await (const { socket } of listener.connections({ signal: ac.signal })) {
+      seen.push(socket);
+      t.after(() => socket.destroy());
+      ac.abort(); // after the first: the loop's next accept rejects
+    }
+  })();
+  await assert.rejects(looping, isAbortError);
+  assert.equal(seen.length, 1);
+  assert.equal(listeners(ac.signal), 0);
+  const second = await Socket.createConnection({ host: '127.0.0.1', port: portOf(listener) });
+  t.after(() => second.destroy());
+  const { socket } = await listener.accept();
+  t.after(() => socket.destroy());
+  await second.sendAll('next');
+  assert.equal((await socket.recvExactly(4)).toString(), 'next');
+});
+
+test('UDP datagrams({ signal, maxBytes }) yields what arrives, cut to maxBytes, until the abort', async (t) => {
+  const a = new DatagramSocket();
+  const b = new DatagramSocket();
+  t.after(() => Promise.all([a.close(), b.close()]));
+  await a.bind({ host: '127.0.0.1', port: 0 });
+  const to = a.getSockName() as { address: string; port: number };
+  const ac = new AbortController();
+  await b.sendTo('first', { host: to.address, port: to.port });
+  await b.sendTo('second', { host: to.address, port: to.port });
+  const got: string[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const d of a.datagrams({ signal: ac.signal, maxBytes: 3 })) {
+        got.push(`${d.data.toString()}${d.truncated ? '…' : ''}`);
+        if (got.length === 2) ac.abort();
+      }
+    })(),
+    isAbortError,
+  );
+  assert.deepEqual(got, ['fir…', 'sec…']);
+  assert.equal(listeners(ac.signal), 0);
+  await b.sendTo('kept', { host: to.address, port: to.port });
+  for await (const d of a) {
+    assert.equal(d.data.toString(), 'kept', 'iterating the socket is datagrams() with no signal');
+    break;
+  }
+});
+
+test(
+  'Unix datagram datagrams({ signal }) ends with the abort',
+  { skip: !unixDatagramAvailable() },
+  async (t) => {
+    const dir = tmpDir(t);
+    const a = new UnixDatagramSocket();
+    const b = new UnixDatagramSocket();
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const path = join(dir, 'it.sock');
+    await a.bind({ path });
+    await b.sendTo('one', { path });
+    const ac = new AbortController();
+    const got: string[] = [];
+    await assert.rejects(
+      (async () => {
+        for await (const d of a.datagrams({ signal: ac.signal })) {
+          got.push(d.data.toString());
+          ac.abort();
+        }
+      })(),
+      isAbortError,
+    );
+    assert.deepEqual(got, ['one']);
+  },
+);
+
+test('close({ wait, signal }) aborted while the peer keeps its side open: a reset, and the reason', async (t) => {
+  const [client, server] = await pair(t);
+  const ac = new AbortController();
+  const closing = client.close({ wait: true, signal: ac.signal });
+  // Our FIN reaches the peer (its read ends) while our close waits for the peer's.
+  assert.equal((await server.recv(10)).length, 0);
+  const reason = new Error('stop waiting');
+  ac.abort(reason);
+  await assert.rejects(closing, (err) => err === reason);
+  assert.equal(listeners(ac.signal), 0);
+  assert.equal(client.raw.destroyed, true, 'the connection was reset, not left lingering');
+  await assert.rejects(client.close({ signal: AbortSignal.abort() }), isAbortError);
+});
+
+test('serveForever({ signal }): the abort shuts the server down and rejects once it is closed', async () => {
+  const { TcpServer } = await import('../../../src/server/index.js');
+  const server = await new TcpServer({
+    port: 0,
+    host: '127.0.0.1',
+    handler: async (conn) => {
+      for await (const chunk of conn) await conn.sendAll(chunk);
+    },
+  }).listen();
+  const ac = new AbortController();
+  const serving = server.serveForever({ signal: ac.signal });
+  const client = await Socket.createConnection(tcpAddressOf(server.address));
+  await client.sendAll('ping');
+  assert.equal((await client.recvExactly(4)).toString(), 'ping');
+  ac.abort();
+  // The handler still waits on this client: the drain lets it finish when it leaves.
+  await client.close();
+  await assert.rejects(serving, isAbortError);
+  assert.equal(server.closed, true, 'closed before serveForever settled');
+  assert.equal(listeners(ac.signal), 0);
+});
+
+test('handleRequest({ signal }) aborted while waiting: the next request is kept for the next call', async () => {
+  const { TcpServer } = await import('../../../src/server/index.js');
+  const served: string[] = [];
+  const server = await new TcpServer({
+    port: 0,
+    host: '127.0.0.1',
+    handler: async (conn) => {
+      served.push((await conn.recvExactly(3)).toString());
+      await conn.sendAll('ok');
+    },
+  }).listen();
+  try {
+    const ac = new AbortController();
+    const waiting = server.handleRequest({ signal: ac.signal });
+    ac.abort();
+    await assert.rejects(waiting, isAbortError);
+    await assert.rejects(server.handleRequest({ signal: AbortSignal.abort() }), isAbortError);
+    const client = await Socket.createConnection(tcpAddressOf(server.address));
+    await client.sendAll('abc');
+    const handled = server.handleRequest();
+    assert.equal((await client.recvExactly(2)).toString(), 'ok');
+    await client.close();
+    await handled;
+    assert.deepEqual(served, ['abc']);
+  } finally {
+    await server.destroy();
   }
 });
