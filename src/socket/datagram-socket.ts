@@ -33,7 +33,12 @@ import {
 } from './address.js';
 import { type DatagramOptionName, DatagramOptions } from './datagram-options.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
-import type { Datagram, DatagramsOptions, DatagramTransport } from './datagram-transport.js';
+import {
+  type Datagram,
+  type DatagramsOptions,
+  type DatagramTransport,
+  receiveUntilClosed,
+} from './datagram-transport.js';
 import { toBuffer } from './to-buffer.js';
 import { checkTimeout, waitForEvent } from './wait.js';
 import { ignoreError } from '../internal/ignore-error.js';
@@ -362,16 +367,9 @@ export class DatagramSocket implements DatagramTransport {
    * socket is closed (the loop then ends) or `options.signal` aborts (it throws
    * `signal.reason`).
    */
-  async *datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
+  datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
     const maxBytes = options.maxBytes ?? DEFAULT_RECV_SIZE;
-    for (;;) {
-      try {
-        yield await this.recvFrom(maxBytes, options);
-      } catch (err) {
-        if (err instanceof SocketClosedError) return;
-        throw err;
-      }
-    }
+    return receiveUntilClosed(() => this.recvFrom(maxBytes, options));
   }
 
   /** `datagrams()`: `for await (const { data, address } of udp)`. */

@@ -4,6 +4,7 @@
  * framework). Servers and the CLI code against this interface only.
  * @module
  */
+import { SocketClosedError } from '../errors.js';
 import type { AbortOptions } from '../internal/abort-signal.js';
 import type { AddressLike, PeerAddress, SocketAddress } from './address.js';
 
@@ -21,6 +22,23 @@ export interface Datagram {
 export interface DatagramsOptions extends AbortOptions {
   /** Bytes kept of each datagram (the excess is discarded, `truncated` set). */
   maxBytes?: number;
+}
+
+/**
+ * The loop of both sockets' `datagrams()`: receives until the socket is closed (the loop
+ * ends) or a receive fails otherwise (an abort: the loop throws its reason).
+ */
+export async function* receiveUntilClosed(
+  receive: () => Promise<Datagram>,
+): AsyncIterableIterator<Datagram> {
+  for (;;) {
+    try {
+      yield await receive();
+    } catch (err) {
+      if (err instanceof SocketClosedError) return;
+      throw err;
+    }
+  }
 }
 
 /** A message-oriented socket: UDP or Unix datagram. */

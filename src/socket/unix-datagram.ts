@@ -35,7 +35,12 @@ import { type AbortOptions, raceAbort, throwIfAborted } from '../internal/abort-
 import { checkInteger } from '../internal/check-option.js';
 import type { PeerAddress, SocketAddress } from './address.js';
 import { DatagramQueue, type DatagramQueueOptions } from './datagram-queue.js';
-import type { Datagram, DatagramsOptions, DatagramTransport } from './datagram-transport.js';
+import {
+  type Datagram,
+  type DatagramsOptions,
+  type DatagramTransport,
+  receiveUntilClosed,
+} from './datagram-transport.js';
 import { toBuffer } from './to-buffer.js';
 import { checkTimeout } from './wait.js';
 
@@ -331,16 +336,9 @@ export class UnixDatagramSocket implements DatagramTransport {
    * datagram socket takes) until the socket is closed (the loop then ends) or
    * `options.signal` aborts (it throws `signal.reason`).
    */
-  async *datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
+  datagrams(options: DatagramsOptions = {}): AsyncIterableIterator<Datagram> {
     const maxBytes = options.maxBytes ?? UNIX_DATAGRAM_MAX_RECEIVE;
-    while (!this.closed) {
-      try {
-        yield await this.recvFrom(maxBytes, options);
-      } catch (err) {
-        if (err instanceof SocketClosedError) return;
-        throw err;
-      }
-    }
+    return receiveUntilClosed(() => this.recvFrom(maxBytes, options));
   }
 
   /** `datagrams()`: `for await (const { data, address } of sock)`. */
