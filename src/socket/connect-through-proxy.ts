@@ -200,11 +200,14 @@ function authority(host: string, port: number): string {
 }
 
 /** What the proxy sent, safe to print: printable ASCII only, at most `max` characters. */
-function quote(bytes: Buffer | string, max = 120): string {
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('latin1');
-  // eslint-disable-next-line no-control-regex
+function printable(text: string, max: number): string {
   const clean = text.slice(0, max).replace(/[^\x20-\x7e]/g, '?');
-  return JSON.stringify(text.length > max ? `${clean}…` : clean);
+  return text.length > max ? `${clean}…` : clean;
+}
+
+/** {@link printable}, in quotes (for text that may be empty or mere garbage). */
+function quote(text: string, max = 120): string {
+  return JSON.stringify(printable(text, max));
 }
 
 /** Checks every option before any I/O. */
@@ -472,7 +475,7 @@ async function httpConnect(
       { ...where, reply: status },
     );
   }
-  throw new ProxyRefusedError(`${label} refused CONNECT ${target}: ${quote(statusLine, 200)}`, {
+  throw new ProxyRefusedError(`${label} refused CONNECT ${target}: ${printable(statusLine, 200)}`, {
     ...where,
     reply: status,
   });

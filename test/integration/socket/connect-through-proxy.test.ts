@@ -126,7 +126,10 @@ test('proxy client: socks5 user/password (RFC 1929): accepted, refused, and requ
     port: echo,
   };
   assert.equal(
-    await roundTrip({ ...base, auth: { username: 'alice', password: 's3cret:with:colons' } }, 'ok\n'),
+    await roundTrip(
+      { ...base, auth: { username: 'alice', password: 's3cret:with:colons' } },
+      'ok\n',
+    ),
     'ok\n',
   );
   const wrong = await connectThroughProxy({
@@ -255,7 +258,9 @@ test('proxy client: the name goes to the proxy (remote DNS), and bytes sent righ
       const name = 'only.the.proxy.knows.test';
       seen = await whenReceived(sock, 7 + name.length);
       // The reply, with the tunnel's first bytes in the same write.
-      sock.write(Buffer.concat([Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 80]), Buffer.from('early')]));
+      sock.write(
+        Buffer.concat([Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 80]), Buffer.from('early')]),
+      );
     })();
   });
   const sock = await connectThroughProxy({
@@ -284,7 +289,10 @@ test('proxy client: the name goes to the proxy (remote DNS), and bytes sent righ
   });
   t.after(() => tunnel.destroy());
   assert.equal((await tunnel.recvExactly(11)).toString(), 'first bytes');
-  assert.match(Buffer.concat(http.received).toString(), /^CONNECT name\.test:25 HTTP\/1\.1\r\nHost: name\.test:25\r\n\r\n$/);
+  assert.match(
+    Buffer.concat(http.received).toString(),
+    /^CONNECT name\.test:25 HTTP\/1\.1\r\nHost: name\.test:25\r\n\r\n$/,
+  );
 });
 
 test('proxy client: hostile proxies — garbage, a close mid-handshake, a huge head, silence — are typed errors', async (t) => {
@@ -330,7 +338,8 @@ test('proxy client: hostile proxies — garbage, a close mid-handshake, a huge h
       host: 'x.test',
       port: 1,
     }),
-    (err: unknown) => err instanceof ProxyProtocolError && /closed the connection/.test(err.message),
+    (err: unknown) =>
+      err instanceof ProxyProtocolError && /closed the connection/.test(err.message),
   );
   const huge = await fakeProxy(t, (s) => {
     void whenReceived(s, 1).then(() => {
