@@ -19,6 +19,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/t
 import { clientTlsOptions, readPem } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
+import { PROXY_AUTH_ENV, relayProxyAuth } from '../netcat/proxy-options.js';
 import { NodeStreamEnd } from '../relay/node-stream-end.js';
 import { type OpenContext, openClient } from '../relay/open-address.js';
 import {
@@ -46,6 +47,7 @@ interface RelayFlags {
   idleTimeout?: string;
   udpTimeout?: string;
   connectTimeout?: string;
+  proxyAuth?: string;
   allow?: string[];
   deny?: string[];
   allowExec?: boolean;
@@ -199,10 +201,12 @@ async function runRelay(
     return options;
   };
   for (const a of [first, second]) if (a.kind === 'tls') tlsFor(a.target.host);
+  const proxyAuth = relayProxyAuth(flags.proxyAuth ?? io.env[PROXY_AUTH_ENV]);
   const context = (position: 'first' | 'second', signal = io.signal): OpenContext => ({
     io,
     tlsFor,
     connectTimeout,
+    proxyAuth,
     position,
     signal,
   });
@@ -273,6 +277,10 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     .option(
       '--connect-timeout <time>',
       `how long connecting (and a TLS handshake) may take (default ${DEFAULT_CONNECT_TIMEOUT}s)`,
+    )
+    .option(
+      '--proxy-auth <user:pass>',
+      `socks5:/http-connect: the proxy's credentials (also read from ${PROXY_AUTH_ENV})`,
     )
     .option(
       '--allow <hosts>',

@@ -124,6 +124,11 @@ export function proxyNote(choice: ProxyChoice | null): string {
   return ` through ${choice.type} proxy ${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/** relay's `--proxy-auth USER:PASS` (one value for its socks5:/http-connect: addresses). */
+export function relayProxyAuth(text: string | undefined): ProxyAuth | undefined {
+  return text === undefined ? undefined : parseAuth(text, 'http');
+}
+
 /**
  * Connects to `target` through `choice`. `timeout` (`-w`) bounds the connect to the
  * proxy and its handshake together; without it, {@link DEFAULT_PROXY_TIMEOUT}: a proxy
