@@ -116,4 +116,3 @@ export function unmapIPv4(address: string): string {
   const lo = groups[7]!;
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
-
