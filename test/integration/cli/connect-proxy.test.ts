@@ -166,7 +166,8 @@ test(
       '127.0.0.1',
       String(proxyPort),
     ]);
-    await ncat.stderr.waitFor(/Listening on/);
+    // ncat's proxy mode binds :: first, then IPv4, one line each: wait for the IPv4 one.
+    await ncat.stderr.waitFor(/Listening on (?:0\.0\.0\.0|127\.0\.0\.1):\d+/);
     const r = await runCli([
       'connect',
       '--recv-only',

@@ -230,7 +230,8 @@ test(
       '127.0.0.1',
       String(port),
     ]);
-    await ncat.stderr.waitFor(/Listening on/);
+    // ncat's proxy mode binds :: first, then IPv4, one line each: wait for the IPv4 one.
+    await ncat.stderr.waitFor(/Listening on (?:0\.0\.0\.0|127\.0\.0\.1):\d+/);
     const base = {
       proxy: { host: '127.0.0.1', port },
       type: 'http' as const,
@@ -245,6 +246,36 @@ test(
     await assert.rejects(
       connectThroughProxy({ ...base, auth: { username: 'carol', password: 'nope' } }),
       (err: unknown) => err instanceof ProxyAuthError && err.reply === 407,
+    );
+  },
+);
+
+test(
+  'proxy client: socks5 with user/password through a python3 SOCKS5 server (not socketkit’s); the name reaches it',
+  { skip: needs('python3') },
+  async (t) => {
+    const echo = await echoPort(t);
+    const py = run(t, 'python3', [
+      join(import.meta.dirname, 'fixtures', 'socks5_server.py'),
+      'gina',
+      'pw5',
+    ]);
+    const port = Number((await py.stdout.waitFor(/port (\d+)/))[1]);
+    const base = {
+      proxy: { host: '127.0.0.1', port },
+      type: 'socks5' as const,
+      host: 'localhost',
+      port: echo,
+    };
+    assert.equal(
+      await roundTrip({ ...base, auth: { username: 'gina', password: 'pw5' } }, 'via python\n'),
+      'via python\n',
+    );
+    // Address type 3: the proxy got the name, not an address resolved here.
+    await py.stdout.waitFor(new RegExp(`request 3 localhost ${echo}`));
+    await assert.rejects(
+      connectThroughProxy({ ...base, auth: { username: 'gina', password: 'pw6' } }),
+      (err: unknown) => err instanceof ProxyAuthError && err.reply === 1,
     );
   },
 );
