@@ -186,7 +186,7 @@ test(
 );
 
 test(
-  'ncat --proxy-auth (socks5, RFC 1929) and curl --socks5-hostname -U against serve socks with users',
+  'ncat --proxy-auth (socks5, RFC 1929), ncat socks4 and curl --socks5-hostname --proxy-user against serve socks',
   { skip: needs('ncat', 'curl') },
   async (t) => {
     const port = await greeter(t, 'greetings to ncat\n');
@@ -210,6 +210,22 @@ test(
       { until: (out) => out.toString().includes('\n') },
     );
     assert.equal(r.stdout.toString(), 'greetings to ncat\n', r.stderr);
+    // ncat's SOCKS4 client (an IPv4 destination; SOCKS4 is served without passwords only).
+    const open = await startProxy(t, socksService, LOOPBACK);
+    const four = await runPeer(
+      'ncat',
+      [
+        '--proxy',
+        `127.0.0.1:${open.port}`,
+        '--proxy-type',
+        'socks4',
+        '--recv-only',
+        '127.0.0.1',
+        String(port),
+      ],
+      { until: (out) => out.toString().includes('\n') },
+    );
+    assert.equal(four.stdout.toString(), 'greetings to ncat\n', four.stderr);
     const origin = await startOrigin(t);
     const c = await runPeer('curl', [
       '-sS',
