@@ -69,6 +69,7 @@ Addresses:
   stdio (or -)           exec:COMMAND (with --allow-exec; split into argv, never a shell)
   file:PATH              (first address: read and sent; second: appended to, created 0600)
   http-connect:PROXYHOST:PROXYPORT:HOST:PORT   (a TCP client through an HTTP proxy)
+  socks5:PROXYHOST:PROXYPORT:HOST:PORT         (… through a SOCKS5 proxy; --proxy-auth)
   IPv6 hosts go in brackets: tcp:[::1]:7, tcp-listen:[::]:8080
 
 Examples:
@@ -80,6 +81,7 @@ Examples:
   $ socketkit relay udp-listen:5353 udp:127.0.0.1:53          # UDP forwarding
   $ socketkit relay stdio tcp:127.0.0.1:7                     # like connect
   $ socketkit relay --allow-exec tcp-listen:7000 'exec:cat -n'
+  $ socketkit relay tcp-listen:2222 socks5:127.0.0.1:1080:git.test:22   # HOST resolved by the proxy
 
 docs/relay.md has these recipes next to their socat equivalents.
 
