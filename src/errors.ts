@@ -8,7 +8,11 @@
  * ├── InvalidStateError               ERR_INVALID_STATE
  * ├── SocketError (errno, syscall, address, port, path)
  * │   ├── ConnectError                ERR_CONNECT
- * │   │   └── ConnectionRefusedError  ERR_CONNECTION_REFUSED
+ * │   │   ├── ConnectionRefusedError  ERR_CONNECTION_REFUSED
+ * │   │   └── ProxyError (proxyType, reply)
+ * │   │       ├── ProxyRefusedError   ERR_PROXY_REFUSED
+ * │   │       ├── ProxyAuthError      ERR_PROXY_AUTH
+ * │   │       └── ProxyProtocolError  ERR_PROXY_PROTOCOL
  * │   ├── ConnectionResetError        ERR_CONNECTION_RESET
  * │   ├── SocketTimeoutError          ERR_SOCKET_TIMEOUT
  * │   ├── WouldBlockError             ERR_WOULD_BLOCK
@@ -45,6 +49,9 @@ export type ErrorCode =
   | 'ERR_SOCKET'
   | 'ERR_CONNECT'
   | 'ERR_CONNECTION_REFUSED'
+  | 'ERR_PROXY_REFUSED'
+  | 'ERR_PROXY_AUTH'
+  | 'ERR_PROXY_PROTOCOL'
   | 'ERR_CONNECTION_RESET'
   | 'ERR_SOCKET_TIMEOUT'
   | 'ERR_WOULD_BLOCK'
@@ -84,6 +91,9 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   ERR_SOCKET: true,
   ERR_CONNECT: true,
   ERR_CONNECTION_REFUSED: true,
+  ERR_PROXY_REFUSED: true,
+  ERR_PROXY_AUTH: true,
+  ERR_PROXY_PROTOCOL: true,
   ERR_CONNECTION_RESET: true,
   ERR_SOCKET_TIMEOUT: true,
   ERR_WOULD_BLOCK: true,
@@ -244,6 +254,69 @@ export class ConnectionRefusedError extends ConnectError {
       { errno: 'ECONNREFUSED', ...details },
       'ERR_CONNECTION_REFUSED',
     );
+  }
+}
+
+/** The proxy protocols a client can tunnel through (`connectThroughProxy`). */
+export type ProxyType = 'socks4' | 'socks5' | 'http';
+
+/**
+ * A connection through a proxy failed in the proxy's handshake (the connection to the
+ * proxy itself fails with the other `ConnectError`s). `address`/`port` name the proxy,
+ * never the destination's credentials; `reply` is what the proxy answered, when it
+ * answered something meaningful (a SOCKS reply code, an HTTP status).
+ */
+export class ProxyError extends ConnectError {
+  readonly proxyType: ProxyType;
+  readonly reply: number | undefined;
+  constructor(
+    message: string,
+    code: ErrorCode,
+    details: SocketErrorDetails & { proxyType: ProxyType; reply?: number },
+  ) {
+    super(message, details, code);
+    this.proxyType = details.proxyType;
+    this.reply = details.reply;
+  }
+}
+
+/**
+ * The proxy refused to open the tunnel: a SOCKS reply other than "granted"/"succeeded"
+ * (`reply` holds its code) or an HTTP status other than 2xx and 407 (`reply`: the status).
+ */
+export class ProxyRefusedError extends ProxyError {
+  constructor(
+    message: string,
+    details: SocketErrorDetails & { proxyType: ProxyType; reply?: number },
+  ) {
+    super(message, 'ERR_PROXY_REFUSED', details);
+  }
+}
+
+/**
+ * The proxy wants credentials it did not get, or refused the ones given: SOCKS5 method
+ * 0xFF or an RFC 1929 failure status, HTTP 407.
+ */
+export class ProxyAuthError extends ProxyError {
+  constructor(
+    message: string,
+    details: SocketErrorDetails & { proxyType: ProxyType; reply?: number },
+  ) {
+    super(message, 'ERR_PROXY_AUTH', details);
+  }
+}
+
+/**
+ * The proxy answered outside its protocol (a wrong version byte, an unknown address
+ * type, a reply head over the size limit, no HTTP status line) or closed the connection
+ * in the middle of the handshake.
+ */
+export class ProxyProtocolError extends ProxyError {
+  constructor(
+    message: string,
+    details: SocketErrorDetails & { proxyType: ProxyType; reply?: number },
+  ) {
+    super(message, 'ERR_PROXY_PROTOCOL', details);
   }
 }
 

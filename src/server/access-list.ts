@@ -12,6 +12,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { ipv6Groups } from '../internal/ipv6-groups.js';
 import type { PeerAddress } from './handler-types.js';
 
 /** Allow/deny options shared by every server. */
@@ -114,23 +115,4 @@ export function unmapIPv4(address: string): string {
   const hi = groups[6]!;
   const lo = groups[7]!;
   return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 literal (zone id dropped), or null. */
-function ipv6Groups(address: string): number[] | null {
-  let text = address.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const part = (s: string | undefined): number[] =>
-    s === undefined || s === '' ? [] : s.split(':').map((g) => parseInt(g, 16));
-  const head = part(halves[0]);
-  const tail = part(halves[1]);
-  const fill = 8 - head.length - tail.length;
-  if (fill < 0 || (halves.length === 1 && fill !== 0)) return null;
-  return [...head, ...new Array<number>(fill).fill(0), ...tail];
 }

@@ -43,3 +43,12 @@ export {
   UnixDatagramSocket,
   type UnixDatagramSocketOptions,
 } from './unix-datagram.js';
+export {
+  connectThroughProxy,
+  type ConnectThroughProxyOptions,
+  DEFAULT_MAX_PROXY_REPLY_HEAD,
+  DEFAULT_PROXY_TIMEOUT,
+  PROXY_TYPES,
+  type ProxyAuth,
+  type ProxyType,
+} from './connect-through-proxy.js';

@@ -24,6 +24,12 @@ import {
   openHexDump,
   parsePort,
 } from '../netcat/netcat-options.js';
+import {
+  addProxyOptions,
+  type ProxyFlags,
+  proxyFromFlags,
+  proxyNote,
+} from '../netcat/proxy-options.js';
 import { outcomeExitCode, sendText, sessionHub, stdinHub } from '../netcat/session-input.js';
 import { StdoutGuard } from '../netcat/stdout-guard.js';
 import { runStreamSession } from '../netcat/stream-session.js';
@@ -46,6 +52,7 @@ Examples:
   $ socketkit connect --tls example.test 443              # certificate verified (system CAs)
   $ socketkit connect --tls-ca ca.pem 127.0.0.1 7443      # trust this CA; IP checked against IP SANs
   $ socketkit connect --tls-insecure 127.0.0.1 7443       # no verification (warns on stderr)
+  $ socketkit connect --proxy 127.0.0.1:1080 --proxy-type socks5 example.test 80   # the proxy resolves the name
 
 Exit status: 0 success, 1 connection refused/failed/timed out or certificate refused,
 2 usage error, 130 interrupted.`;
@@ -70,10 +77,11 @@ async function runConnect(
   io: CliIO,
   host: string | undefined,
   portArg: string | undefined,
-  flags: NetcatFlags,
+  flags: NetcatFlags & ProxyFlags,
 ): Promise<number> {
   checkCommonFlags(flags);
   const target = streamTarget(host, portArg, flags);
+  const proxy = proxyFromFlags(flags, wantsTls(flags), io.env);
   const wait = durationFlag(flags.wait, '-w');
   const text = sendText(flags);
   const idleGiven = durationFlag(flags.idleTimeout, '-i');
@@ -114,6 +122,7 @@ async function runConnect(
             }
           : {}),
         ...(family === undefined ? {} : { family }),
+        ...(proxy === null ? {} : { proxy }),
         timeout: wait,
         signal: guard.signal,
       });
@@ -121,12 +130,12 @@ async function runConnect(
       if (io.signal.aborted) return ExitCode.interrupted;
       throw err;
     }
-    const peer = 'path' in target ? null : sock.getPeerName();
+    const peer = 'path' in target || proxy !== null ? null : sock.getPeerName();
     const remote =
       peer === null || peer.family === 'unix'
         ? targetWhere(target)
         : { address: peer.address, port: peer.port };
-    log.info(`Connected to ${describePeer(remote)}.`);
+    log.info(`Connected to ${describePeer(remote)}${proxyNote(proxy)}.`);
     const result = await runStreamSession(sock, {
       hub: sessionHub(flags, text, shared),
       output: io.stdout,
@@ -158,10 +167,13 @@ export const connectCommand: CommandFactory = (io, setExitCode) => {
     .argument('[port]', 'port number');
   addCommonOptions(cmd);
   addConnectOptions(cmd);
+  addProxyOptions(cmd);
   describeOption(cmd, '--tls-cert', 'a client certificate (PEM) to present, with --tls-key');
   cmd.addHelpText('after', EXAMPLES);
-  cmd.action(async (host: string | undefined, port: string | undefined, flags: NetcatFlags) => {
-    setExitCode(await runConnect(io, host, port, flags));
-  });
+  cmd.action(
+    async (host: string | undefined, port: string | undefined, flags: ProxyFlags & NetcatFlags) => {
+      setExitCode(await runConnect(io, host, port, flags));
+    },
+  );
   return cmd;
 };

@@ -19,6 +19,7 @@ import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/t
 import { clientTlsOptions, readPem } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
+import { PROXY_AUTH_ENV, relayProxyAuth } from '../netcat/proxy-options.js';
 import { NodeStreamEnd } from '../relay/node-stream-end.js';
 import { type OpenContext, openClient } from '../relay/open-address.js';
 import {
@@ -46,6 +47,7 @@ interface RelayFlags {
   idleTimeout?: string;
   udpTimeout?: string;
   connectTimeout?: string;
+  proxyAuth?: string;
   allow?: string[];
   deny?: string[];
   allowExec?: boolean;
@@ -67,6 +69,7 @@ Addresses:
   stdio (or -)           exec:COMMAND (with --allow-exec; split into argv, never a shell)
   file:PATH              (first address: read and sent; second: appended to, created 0600)
   http-connect:PROXYHOST:PROXYPORT:HOST:PORT   (a TCP client through an HTTP proxy)
+  socks5:PROXYHOST:PROXYPORT:HOST:PORT         (… through a SOCKS5 proxy; --proxy-auth)
   IPv6 hosts go in brackets: tcp:[::1]:7, tcp-listen:[::]:8080
 
 Examples:
@@ -78,6 +81,7 @@ Examples:
   $ socketkit relay udp-listen:5353 udp:127.0.0.1:53          # UDP forwarding
   $ socketkit relay stdio tcp:127.0.0.1:7                     # like connect
   $ socketkit relay --allow-exec tcp-listen:7000 'exec:cat -n'
+  $ socketkit relay tcp-listen:2222 socks5:127.0.0.1:1080:git.test:22   # HOST resolved by the proxy
 
 docs/relay.md has these recipes next to their socat equivalents.
 
@@ -199,10 +203,12 @@ async function runRelay(
     return options;
   };
   for (const a of [first, second]) if (a.kind === 'tls') tlsFor(a.target.host);
+  const proxyAuth = relayProxyAuth(flags.proxyAuth ?? io.env[PROXY_AUTH_ENV]);
   const context = (position: 'first' | 'second', signal = io.signal): OpenContext => ({
     io,
     tlsFor,
     connectTimeout,
+    proxyAuth,
     position,
     signal,
   });
@@ -273,6 +279,10 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     .option(
       '--connect-timeout <time>',
       `how long connecting (and a TLS handshake) may take (default ${DEFAULT_CONNECT_TIMEOUT}s)`,
+    )
+    .option(
+      '--proxy-auth <user:pass>',
+      `socks5:/http-connect: the proxy's credentials (also read from ${PROXY_AUTH_ENV})`,
     )
     .option(
       '--allow <hosts>',

@@ -2,7 +2,7 @@
  * Opens the stream connection of `socketkit connect` with the library's `Socket`: TCP,
  * TLS or a Unix socket, with the `-w` connect timeout (covering the TLS handshake too),
  * every failure a socketkit error that names the address, and a refused server
- * certificate explained.
+ * certificate explained; or through a proxy (`--proxy`, `proxy-options.ts`).
  * @module
  */
 import { fromSystemError, type SocketkitError } from '../../errors.js';
@@ -10,6 +10,7 @@ import { Socket } from '../../socket/tcp-socket.js';
 import type { ConnectionOptions } from 'node:tls';
 import { certificateError } from '../client-tls.js';
 import type { CliError } from '../io.js';
+import { connectViaProxy, type ProxyChoice } from './proxy-options.js';
 
 /** Where to connect: a host and port, or a Unix socket path. */
 export type StreamTarget = { host: string; port: number } | { path: string };
@@ -24,6 +25,8 @@ export interface ConnectStreamOptions {
   timeout?: number | null;
   /** Stops connecting (the caller then sees its signal aborted). */
   signal?: AbortSignal;
+  /** Go through this proxy (`--proxy`): a host and port target only, no TLS. */
+  proxy?: ProxyChoice;
 }
 
 /** The address of a target for messages. */
@@ -46,6 +49,13 @@ export async function connectStream(
   target: StreamTarget,
   options: ConnectStreamOptions = {},
 ): Promise<Socket> {
+  if (options.proxy !== undefined && 'host' in target) {
+    return connectViaProxy(options.proxy, target, {
+      family: options.family,
+      timeout: options.timeout ?? null,
+      signal: options.signal,
+    });
+  }
   const sock = new Socket(
     'path' in target || options.family === undefined
       ? {}

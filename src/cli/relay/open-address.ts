@@ -2,7 +2,9 @@
  * Opens a client address of `socketkit relay` as a {@link RelayEnd}: streams through the
  * library's `Socket` (`connectStream`, the one connect of `connect`), datagrams through
  * its `DatagramSocket`/`UnixDatagramSocket` (netcat's endpoint helpers), `stdio`, `exec:`
- * (argv, `shell: false`) and `file:`.
+ * (argv, `shell: false`) and `file:`. A `tcp` client with a proxy hop (`socks5:`,
+ * `http-connect:`) goes through the library's `connectThroughProxy`, the one proxy client
+ * `connect --proxy` uses too.
  * @module
  */
 import { spawn } from 'node:child_process';
@@ -11,13 +13,13 @@ import { open } from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { fromSystemError } from '../../errors.js';
 import { ignoreError } from '../../internal/ignore-error.js';
+import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream } from '../netcat/connect-stream.js';
 import { connectUdp } from '../netcat/udp-endpoints.js';
 import { connectUnixDatagram } from '../netcat/unix-datagram-endpoints.js';
 import { neutralizeTerminalText } from '../terminal-text.js';
 import { DatagramEnd } from './datagram-end.js';
-import { httpConnect } from './http-connect.js';
 import { NodeStreamEnd } from './node-stream-end.js';
 import type { ClientAddress } from './relay-address.js';
 import type { RelayEnd } from './relay-end.js';
@@ -31,8 +33,10 @@ export interface OpenContext {
   io: CliIO;
   /** TLS client options for a `tls:` host (built once from the flags). */
   tlsFor: (host: string) => ConnectionOptions;
-  /** Seconds a stream connect (and TLS handshake) may take. */
+  /** Seconds a stream connect (and TLS handshake, or proxy handshake) may take. */
   connectTimeout: number;
+  /** Credentials for `socks5:`/`http-connect:` proxies (`--proxy-auth`), if any. */
+  proxyAuth?: ProxyAuth | undefined;
   /** Which argument the address was: `file:` is read as the first, appended to as the second. */
   position: 'first' | 'second';
   signal: AbortSignal;
@@ -48,14 +52,17 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
   const common = { timeout: ctx.connectTimeout, signal: ctx.signal };
   switch (address.kind) {
     case 'tcp':
-      if (address.via?.type === 'http-connect') {
-        return new SocketEnd(await httpConnect(address.via, address.target, common), label);
-      }
       if (address.via !== undefined) {
-        throw new CliError(
-          `${address.via.type}: proxy addresses are not available yet (${label})`,
-          ExitCode.usage,
-        );
+        const sock = await connectThroughProxy({
+          proxy: address.via,
+          type: address.via.type === 'http-connect' ? 'http' : 'socks5',
+          host: address.target.host,
+          port: address.target.port,
+          auth: ctx.proxyAuth,
+          timeout: ctx.connectTimeout,
+          signal: ctx.signal,
+        });
+        return new SocketEnd(sock, label);
       }
       return new SocketEnd(await connectStream(address.target, common), label);
     case 'tls':

@@ -15,9 +15,9 @@
  *
  * Every address is either a *listening* one (the relay accepts clients on it and opens
  * the other address once per client) or a *client* one (opened as it is). A stream
- * client that goes through a proxy (`http-connect:PROXYHOST:PROXYPORT:HOST:PORT`; `socks5:…`,
- * parsed, not yet opened) is a `tcp` client address with a `via` hop: the relay engine never sees the
- * difference, only the opener does (see `open-address.ts`).
+ * client that goes through a proxy (`http-connect:PROXYHOST:PROXYPORT:HOST:PORT`,
+ * `socks5:PROXYHOST:PROXYPORT:HOST:PORT`) is a `tcp` client address with a `via` hop: the
+ * relay engine never sees the difference, only the opener does (see `open-address.ts`).
  * @module
  */
 import { CliError, ExitCode } from '../io.js';
@@ -29,7 +29,7 @@ export interface HostPort {
   port: number;
 }
 
-/** A proxy hop a stream client goes through (planned: parsed, not yet opened). */
+/** A proxy hop a stream client goes through (HOST is sent to the proxy as a name). */
 export interface ProxyHop extends HostPort {
   type: 'socks5' | 'http-connect';
 }

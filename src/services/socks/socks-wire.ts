@@ -16,6 +16,7 @@
  * @module
  */
 import { isIP } from 'node:net';
+import { ipv6Bytes } from '../../internal/ipv6-groups.js';
 import type { DestinationFailure } from '../open-destination.js';
 
 export const SOCKS5 = 0x05;
@@ -101,25 +102,6 @@ export function ipv6Text(bytes: Uint8Array): string {
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
   // The WHATWG URL parser writes IPv6 hosts canonically (zeros compressed, lower case).
   return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
-}
-
-/** The 16 bytes of an IPv6 literal. */
-function ipv6Bytes(address: string): Buffer {
-  const out = Buffer.alloc(16);
-  let text = address.replace(/%.*$/, '');
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const part = (s: string | undefined): number[] =>
-    s === undefined || s === '' ? [] : s.split(':').map((g) => parseInt(g, 16));
-  const h = part(head);
-  const t = part(tail);
-  const groups = [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
-  return out;
 }
 
 /** A host name a client may ask for: letters, digits, dots, hyphens, underscores. */
