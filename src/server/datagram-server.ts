@@ -35,6 +35,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkPositiveInt } from '../internal/check-option.js';
 import { RateLimiter } from '../internal/rate-limiter.js';
+import { isThenable } from '../internal/is-thenable.js';
 import { nextRequestId } from '../internal/request-id.js';
 import { toBuffer } from '../socket/to-buffer.js';
 import { clientKey } from './address-limits.js';
@@ -42,6 +43,7 @@ import { BaseServer } from './base-server.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
 import { DatagramRequestHandler, isHandlerClass, runHandler } from './request-handler.js';
 import {
+  type DatagramHandledMessage,
   type DatagramMessage,
   type DatagramSentMessage,
   publish,
@@ -346,9 +348,50 @@ export abstract class DatagramServer extends BaseServer {
 
   /** Calls the handler, or makes the handler object, for one datagram. */
   protected serveRequest(ctx: DatagramRequestContext): void | Promise<void> {
+    // Timed only for a subscriber (serve --http's duration histogram): one check otherwise.
+    if (serverChannels.datagramHandled.hasSubscribers) return this.#serveTimed(ctx);
+    return this.#serve(ctx);
+  }
+
+  #serve(ctx: DatagramRequestContext): void | Promise<void> {
     const cls = this.#handlerClass;
     if (cls !== null) return runHandler(new cls(ctx.packet, ctx, this as never));
     return (this.#handler as DatagramHandler)(ctx.packet, ctx);
+  }
+
+  /** {@link serveRequest} with the handler timed and its end published. */
+  #serveTimed(ctx: DatagramRequestContext): void | Promise<void> {
+    const start = performance.now();
+    let result: void | Promise<void>;
+    try {
+      result = this.#serve(ctx);
+    } catch (error) {
+      this.#handled(ctx, start, true);
+      throw error;
+    }
+    if (!isThenable(result)) {
+      this.#handled(ctx, start, false);
+      return;
+    }
+    return Promise.resolve(result).then(
+      () => this.#handled(ctx, start, false),
+      (error: unknown) => {
+        this.#handled(ctx, start, true);
+        throw error;
+      },
+    );
+  }
+
+  #handled(ctx: DatagramRequestContext, start: number, failed: boolean): void {
+    const message: DatagramHandledMessage = {
+      id: ctx.id,
+      bytes: ctx.packet.length,
+      durationMs: performance.now() - start,
+      failed,
+      transport: this.#link.transport,
+      server: this,
+    };
+    serverChannels.datagramHandled.publish(message);
   }
 
   protected requestFailed(
