@@ -25,7 +25,7 @@ import {
   waitText,
 } from '../../helpers/chat-browser.js';
 import { needs } from '../../helpers/needs.js';
-import { dashboardPort, rawGet, spawnServeProcess } from './helpers/http-side.js';
+import { dashboardPort, rawGet, rawUpgrade, spawnServeProcess } from './helpers/http-side.js';
 
 const skip = chromiumMissing() || needs('nc');
 
@@ -60,6 +60,14 @@ test(
     // The browser's favicon request gets an empty answer, not a 404; Host is still checked.
     assert.equal((await rawGet(httpPort, '/favicon.ico')).status, 204);
     assert.equal((await rawGet(httpPort, '/favicon.ico', { Host: 'evil.example' })).status, 421);
+    assert.equal(
+      (await rawGet(httpPort, '/favicon.ico', { Origin: 'http://evil.example' })).status,
+      403,
+    );
+    // The chat's WebSocket takes only the page's own origin (and a Host of this server).
+    const own = `http://127.0.0.1:${httpPort}`;
+    assert.equal(await rawUpgrade(httpPort, '/chat/ws', { Origin: 'http://evil.example' }), 403);
+    assert.equal(await rawUpgrade(httpPort, '/chat/ws', { Host: 'evil.example', Origin: own }), 421);
 
     const browser = await launchChromium(t);
     const errors: string[] = [];

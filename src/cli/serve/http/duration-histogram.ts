@@ -19,6 +19,8 @@ type Exported = Awaited<ReturnType<Histogram<string>['get']>>;
 
 /** A histogram labelled by service and transport, exported from `sources` at each scrape. */
 class CountsHistogram extends Histogram<'service' | 'transport'> {
+  readonly #name: string;
+  readonly #help: string;
   readonly #sources: readonly DurationSource[];
 
   constructor(name: string, help: string, sources: readonly DurationSource[]) {
@@ -29,6 +31,8 @@ class CountsHistogram extends Histogram<'service' | 'transport'> {
       buckets: [...DURATION_BUCKETS],
       registers: [],
     });
+    this.#name = name;
+    this.#help = help;
     this.#sources = sources;
   }
 
@@ -50,20 +54,20 @@ class CountsHistogram extends Histogram<'service' | 'transport'> {
       let cumulative = 0;
       DURATION_BUCKETS.forEach((le, i) => {
         cumulative += d.buckets[i] ?? 0;
-        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.name}_bucket` });
+        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.#name}_bucket` });
       });
       cumulative += d.buckets[DURATION_BUCKETS.length] ?? 0;
       values.push({
         labels: { ...labels, le: '+Inf' },
         value: cumulative,
-        metricName: `${this.name}_bucket`,
+        metricName: `${this.#name}_bucket`,
       });
-      values.push({ labels, value: d.sum, metricName: `${this.name}_sum` });
-      values.push({ labels, value: d.count, metricName: `${this.name}_count` });
+      values.push({ labels, value: d.sum, metricName: `${this.#name}_sum` });
+      values.push({ labels, value: d.count, metricName: `${this.#name}_count` });
     }
     return {
-      name: this.name,
-      help: this.help,
+      name: this.#name,
+      help: this.#help,
       type: 'histogram',
       values,
       aggregator: 'sum',

@@ -81,11 +81,6 @@ export class ListenerCounter {
     if (!this.#servers.has(server)) this.#servers.set(server, { label, counts: emptyCounts() });
   }
 
-  /** The tracked servers with their labels, in the order they were tracked. */
-  servers(): Array<[object, MetricsLabel]> {
-    return [...this.#servers].map(([server, t]) => [server, t.label]);
-  }
-
   /**
    * The counts of `server` now (a live object, not a copy), with the bytes its open
    * connections moved so far added in `open` (undefined for a server it does not track).

@@ -18,6 +18,7 @@
  * @module
  */
 import cluster from 'node:cluster';
+import { ignored } from '../../../internal/ignore-error.js';
 import type { ServerObserver } from '../start-services.js';
 import { ListenerCounter } from './listener-counter.js';
 import { copyCounts, countsFrom, type ListenerCounts } from './listener-counts.js';
@@ -71,7 +72,9 @@ export function reportToPrimary(): WorkerReporter {
     const report: MetricsReport = { socketkitServe: 'metrics', listeners, events };
     events = [];
     // The primary may be gone (its 'disconnect' ends this worker): nothing to do then.
-    process.send(report, undefined, undefined, () => {});
+    process.send(report, undefined, undefined, (error) => {
+      if (error !== null) ignored('serve:worker-report', error);
+    });
   };
   const timer = setInterval(send, REPORT_INTERVAL_MS);
   timer.unref();
