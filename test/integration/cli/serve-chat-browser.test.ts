@@ -67,7 +67,10 @@ test(
     // The chat's WebSocket takes only the page's own origin (and a Host of this server).
     const own = `http://127.0.0.1:${httpPort}`;
     assert.equal(await rawUpgrade(httpPort, '/chat/ws', { Origin: 'http://evil.example' }), 403);
-    assert.equal(await rawUpgrade(httpPort, '/chat/ws', { Host: 'evil.example', Origin: own }), 421);
+    assert.equal(
+      await rawUpgrade(httpPort, '/chat/ws', { Host: 'evil.example', Origin: own }),
+      421,
+    );
 
     const browser = await launchChromium(t);
     const errors: string[] = [];

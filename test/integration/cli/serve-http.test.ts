@@ -206,7 +206,7 @@ test('bytes of a connection still open move on the dashboard and in /metrics', a
   await watchFeed(
     http,
     (s) => Number(row(s)?.bytesIn) >= payload.length && Number(row(s)?.bytesOut) >= payload.length,
-    'the open connection\'s bytes on the dashboard',
+    "the open connection's bytes on the dashboard",
   );
   // …and in /metrics, read at the scrape.
   const m = parsePrometheusText((await rawGet(http, '/metrics')).body);
@@ -223,7 +223,7 @@ test('bytes of a connection still open move on the dashboard and in /metrics', a
 });
 
 test(
-  '--processes 2: the primary\'s /metrics and dashboard add up what the workers served',
+  "--processes 2: the primary's /metrics and dashboard add up what the workers served",
   { timeout: 120_000 },
   async (t) => {
     const run = await spawnServeProcess(t, [
@@ -248,7 +248,7 @@ test(
     await watchFeed(
       http,
       (s) => Number(row(s)?.requests) >= 1000 && Number(row(s)?.bytesOut) >= sent,
-      'the workers\' 1000 requests on the dashboard',
+      "the workers' 1000 requests on the dashboard",
     );
     const m = parsePrometheusText((await rawGet(http, '/metrics')).body);
     assert.equal(sampleValue(m, 'socketkit_requests_total', echoTcp), 1000);

@@ -386,17 +386,15 @@ describe('UdpServer, synchronous handlers', () => {
       await new Promise<void>((resolve, reject) =>
         sock.send(p, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
       );
-    const mine = (await handled.waitFor((all) => all.filter((m) => m.server === server).length >= 4))
-      .filter((m) => m.server === server);
-    assert.deepEqual(
-      mine.map((m) => [m.bytes, m.failed, m.transport]).sort(),
-      [
-        [3, false, 'udp'],
-        [5, false, 'udp'],
-        [5, true, 'udp'],
-        [6, true, 'udp'],
-      ],
-    );
+    const mine = (
+      await handled.waitFor((all) => all.filter((m) => m.server === server).length >= 4)
+    ).filter((m) => m.server === server);
+    assert.deepEqual(mine.map((m) => [m.bytes, m.failed, m.transport]).sort(), [
+      [3, false, 'udp'],
+      [5, false, 'udp'],
+      [5, true, 'udp'],
+      [6, true, 'udp'],
+    ]);
     for (const m of mine) {
       assert.equal(typeof m.id, 'number');
       assert.ok(m.durationMs >= 0 && m.durationMs < 60_000, String(m.durationMs));

@@ -46,15 +46,22 @@ class CountsHistogram extends Histogram<'service' | 'transport'> {
   }
 
   #export(): Exported {
-    const values: Array<{ labels: Record<string, string | number>; value: number; metricName: string }> =
-      [];
+    const values: Array<{
+      labels: Record<string, string | number>;
+      value: number;
+      metricName: string;
+    }> = [];
     for (const s of this.#sources) {
       const labels = { service: s.service, transport: s.transport };
       const d = s.duration;
       let cumulative = 0;
       DURATION_BUCKETS.forEach((le, i) => {
         cumulative += d.buckets[i] ?? 0;
-        values.push({ labels: { ...labels, le }, value: cumulative, metricName: `${this.#name}_bucket` });
+        values.push({
+          labels: { ...labels, le },
+          value: cumulative,
+          metricName: `${this.#name}_bucket`,
+        });
       });
       cumulative += d.buckets[DURATION_BUCKETS.length] ?? 0;
       values.push({

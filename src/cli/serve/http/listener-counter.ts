@@ -85,7 +85,9 @@ export class ListenerCounter {
    * The counts of `server` now (a live object, not a copy), with the bytes its open
    * connections moved so far added in `open` (undefined for a server it does not track).
    */
-  snapshot(server: object): { counts: ListenerCounts; openIn: number; openOut: number } | undefined {
+  snapshot(
+    server: object,
+  ): { counts: ListenerCounts; openIn: number; openOut: number } | undefined {
     const t = this.#servers.get(server);
     if (t === undefined) return undefined;
     const live = hasOpenBytes(server) ? server.openConnectionBytes() : { read: 0, written: 0 };

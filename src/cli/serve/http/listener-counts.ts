@@ -119,7 +119,8 @@ export function countsFrom(value: unknown): ListenerCounts {
     unknown
   >;
   if (Array.isArray(d.buckets))
-    for (let i = 0; i < c.duration.buckets.length; i++) c.duration.buckets[i] = finite(d.buckets[i]);
+    for (let i = 0; i < c.duration.buckets.length; i++)
+      c.duration.buckets[i] = finite(d.buckets[i]);
   c.duration.sum = finite(d.sum);
   c.duration.count = finite(d.count);
   return c;

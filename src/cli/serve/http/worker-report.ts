@@ -91,7 +91,9 @@ export function reportToPrimary(): WorkerReporter {
   };
 }
 
-function isReport(m: unknown): m is { socketkitServe: 'metrics'; listeners: unknown; events: unknown } {
+function isReport(
+  m: unknown,
+): m is { socketkitServe: 'metrics'; listeners: unknown; events: unknown } {
   return (
     typeof m === 'object' &&
     m !== null &&
@@ -111,7 +113,8 @@ export function receiveWorkerReports(metrics: ServeMetrics): () => void {
     if (Array.isArray(message.listeners)) {
       for (const entry of message.listeners.slice(0, MAX_LISTENERS_PER_REPORT)) {
         const e = entry as { key?: unknown; counts?: unknown } | null;
-        if (typeof e?.key === 'string') metrics.workerReport(worker.id, e.key, countsFrom(e.counts));
+        if (typeof e?.key === 'string')
+          metrics.workerReport(worker.id, e.key, countsFrom(e.counts));
       }
     }
     if (Array.isArray(message.events)) {

@@ -144,9 +144,13 @@ export interface ServeProcess {
  * first. Killed when the test ends.
  */
 export async function spawnServeProcess(t: TestContext, argv: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/bin.ts', 'serve', ...argv], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/helpers/bin.ts', 'serve', ...argv],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -168,7 +172,11 @@ export async function spawnServeProcess(t: TestContext, argv: string[]): Promise
     }),
   );
   const ready = (): boolean => /serving \d+ listener\(s\)/.test(stderr);
-  await until(() => ready() || child.exitCode !== null || child.signalCode !== null, changes, 'change');
+  await until(
+    () => ready() || child.exitCode !== null || child.signalCode !== null,
+    changes,
+    'change',
+  );
   if (!ready()) throw new Error(`serve exited early\nstdout: ${stdout}\nstderr: ${stderr}`);
   return {
     child,

@@ -39,7 +39,10 @@ test('docs/observability.md lists every socketkit metric with its type and label
     'process_open_fds',
     'nodejs_eventloop_lag_seconds',
   ]) {
-    assert.ok(registered.some((m) => m.name === name), `${name} is registered`);
+    assert.ok(
+      registered.some((m) => m.name === name),
+      `${name} is registered`,
+    );
     assert.ok(docs.includes(name), `${name} is in the docs`);
   }
 });

@@ -84,7 +84,7 @@ test('events of untracked servers are ignored; a tracked one is counted by trans
   assert.equal(metrics.recent.at(-1)?.detail, 'handler: <b>x</b>');
 });
 
-test('workers\' reports add up per key; an exited worker keeps its counts, not its open connections', async (t) => {
+test("workers' reports add up per key; an exited worker keeps its counts, not its open connections", async (t) => {
   const metrics = new ServeMetrics({ maxRoomLabels: 2, chat: false });
   metrics.attach();
   t.after(() => metrics.detach());
