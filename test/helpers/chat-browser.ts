@@ -2,51 +2,31 @@
 /// <reference lib="dom.iterable" />
 // (Functions passed to page.evaluate run in the browser: DOM types.)
 /**
- * Headless Chromium for the browser chat tests: Debian's `chromium` driven by
- * `puppeteer-core` (no browser download). Outside CI a missing Chromium skips LOUDLY;
- * under CI=true it fails (.ci/run installs it).
+ * Headless Chromium for the browser chat tests (launched by browser.ts: Debian's
+ * `chromium` driven by `puppeteer-core`, no browser download), and the real `nc` as a
+ * chat client beside it. Outside CI a missing Chromium skips LOUDLY; under CI=true it
+ * fails (.ci/run installs it).
  *
  *     const why = chromiumMissing();
  *     if (why) return t.skip(why);
  *     const browser = await launchChromium(t);
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { inCI, toolPath } from './needs.js';
+import type { Browser, Page } from 'puppeteer-core';
+import { needsBrowser, startBrowser } from './browser.js';
+import { toolPath } from './needs.js';
 import { WAIT_MS } from './wait.js';
 
-/** The Chromium binary (CHROMIUM_PATH overrides Debian's). */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * `false` when Chromium is there; else the loud skip reason (outside CI), or throws (CI).
+ * The one lookup of browser.ts (`SOCKETKIT_CHROMIUM`, else `chromium` on the PATH).
+ */
+export const chromiumMissing = needsBrowser;
 
-let warned = false;
-
-/** `false` when Chromium is there; else the skip reason (outside CI), or throws (CI). */
-export function chromiumMissing(): string | false {
-  if (existsSync(CHROMIUM_PATH)) return false;
-  const reason = `SKIPPED LOUDLY: no Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or run .ci/run)`;
-  if (inCI) throw new Error(`CI=true but Chromium is missing — ${reason}`);
-  if (!warned) {
-    warned = true;
-    process.stderr.write(`\n!!! ${reason} !!!\n`);
-  }
-  return reason;
-}
-
-/** Launches headless Chromium, closed after the test. */
+/** Launches headless Chromium (browser.ts's flags: loopback only), closed after the test. */
 export async function launchChromium(t?: TestContext): Promise<Browser> {
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM_PATH,
-    headless: true,
-    // Root (containers, CI) cannot use Chromium's sandbox.
-    args: [
-      ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-    ],
-  });
+  const browser = await startBrowser();
   t?.after(() => browser.close());
   return browser;
 }
