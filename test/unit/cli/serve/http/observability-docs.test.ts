@@ -10,7 +10,7 @@ import { ServeMetrics } from '../../../../../src/cli/serve/http/serve-metrics.js
 test('docs/observability.md lists every socketkit metric with its type and labels', () => {
   const docs = readFileSync('docs/observability.md', 'utf8');
   const metrics = new ServeMetrics({ maxRoomLabels: 5, chat: true });
-  const listed = new Map<string, string[]>();
+  const listed = new Map<string, [string, string]>();
   for (const line of docs.split('\n')) {
     const m = /^\| `(socketkit_\w+)` \| (\w+) \| ([^|]*) \|/.exec(line);
     if (m) listed.set(m[1] ?? '', [m[2] ?? '', (m[3] ?? '').trim()]);
