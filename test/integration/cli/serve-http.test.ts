@@ -165,7 +165,10 @@ async function watchFeed(
               const event = buffered.slice(0, end);
               buffered = buffered.slice(end + 2);
               const data = /^data: (.*)$/m.exec(event)?.[1];
-              if (data !== undefined && done(JSON.parse(data))) {
+              if (
+                data !== undefined &&
+                done(JSON.parse(data) as { listeners: Array<Record<string, unknown>> })
+              ) {
                 req.destroy();
                 resolve();
               }
