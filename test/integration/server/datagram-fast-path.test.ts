@@ -399,6 +399,13 @@ describe('UdpServer, synchronous handlers', () => {
       assert.equal(typeof m.id, 'number');
       assert.ok(m.durationMs >= 0 && m.durationMs < 60_000, String(m.durationMs));
     }
+    // The server's own counts: 4 dispatched (19 bytes), 2 answered (8 bytes).
+    assert.deepEqual(server.datagramCounts(), {
+      received: 4,
+      receivedBytes: 19,
+      sent: 2,
+      sentBytes: 8,
+    });
   });
 
   test('ctx exposes remote, local, transport and signal', async (t) => {

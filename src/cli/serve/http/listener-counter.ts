@@ -4,15 +4,22 @@
  * durations. The same counting runs in a single `serve` process (under `ServeMetrics`) and
  * in each `--processes` worker (whose counts go to the primary: worker-report.ts).
  *
- * An event costs a map lookup and a few additions. Nothing is counted per chunk: the
- * bytes of connections still open are read from their sockets when asked
- * ({@link ListenerCounter.snapshot}, `StreamServer.openConnectionBytes()`), so a long
- * connection's traffic shows while it runs, not only when it closes.
+ * An event costs a map lookup and a few additions. What the servers count themselves is
+ * read when asked ({@link ListenerCounter.snapshot}): the bytes of connections still open,
+ * from their sockets (`StreamServer.openConnectionBytes()`: nothing per chunk, and a long
+ * connection's traffic shows while it runs), and the datagrams in and out
+ * (`DatagramServer.datagramCounts()`: no event per datagram for them; the one event per
+ * datagram is `datagram-handled`, for the duration histogram).
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
 import type { PeerAddress } from '../../../socket/address.js';
-import { emptyCounts, type ListenerCounts, observeDuration } from './listener-counts.js';
+import {
+  copyCounts,
+  emptyCounts,
+  type ListenerCounts,
+  observeDuration,
+} from './listener-counts.js';
 
 /** What a tracked server is to the metrics. */
 export interface MetricsLabel {
@@ -57,13 +64,10 @@ interface Tracked {
   counts: ListenerCounts;
 }
 
-/** A server that can say how many bytes its open connections moved (a `StreamServer`). */
-interface OpenBytes {
-  openConnectionBytes(): { read: number; written: number };
-}
-
-function hasOpenBytes(server: object): server is OpenBytes {
-  return typeof (server as Partial<OpenBytes>).openConnectionBytes === 'function';
+/** What a server may count itself, read on demand (`StreamServer`, `DatagramServer`). */
+interface SelfCounting {
+  openConnectionBytes?(): { read: number; written: number };
+  datagramCounts?(): { received: number; receivedBytes: number; sent: number; sentBytes: number };
 }
 
 /** Counts the channel events of the servers it tracks. */
@@ -82,16 +86,29 @@ export class ListenerCounter {
   }
 
   /**
-   * The counts of `server` now (a live object, not a copy), with the bytes its open
-   * connections moved so far added in `open` (undefined for a server it does not track).
+   * The counts of `server` now (a copy): the channel events counted, plus what the server
+   * counts itself, read now: the bytes its open connections moved so far, its datagrams
+   * in and out. Undefined for a server it does not track.
    */
-  snapshot(
-    server: object,
-  ): { counts: ListenerCounts; openIn: number; openOut: number } | undefined {
+  snapshot(server: object): ListenerCounts | undefined {
     const t = this.#servers.get(server);
     if (t === undefined) return undefined;
-    const live = hasOpenBytes(server) ? server.openConnectionBytes() : { read: 0, written: 0 };
-    return { counts: t.counts, openIn: live.read, openOut: live.written };
+    const counts = copyCounts(t.counts);
+    const own = server as SelfCounting;
+    if (typeof own.openConnectionBytes === 'function') {
+      const open = own.openConnectionBytes();
+      counts.bytesIn += open.read;
+      counts.bytesOut += open.written;
+    }
+    if (typeof own.datagramCounts === 'function') {
+      const d = own.datagramCounts();
+      counts.datagramsIn += d.received;
+      counts.requests += d.received;
+      counts.bytesIn += d.receivedBytes;
+      counts.datagramsOut += d.sent;
+      counts.bytesOut += d.sentBytes;
+    }
+    return counts;
   }
 
   /** Subscribes to the channels (idempotent). */
@@ -118,16 +135,10 @@ export class ListenerCounter {
       counts.bytesOut += Number(m.bytesWritten) || 0;
       observeDuration(counts.duration, (Number(m.durationMs) || 0) / 1000);
     });
-    // One event per datagram, after its handler: counts it, its bytes and its duration.
+    // Datagrams in and out are the server's own counts (snapshot()): the one event per
+    // datagram is its handler's duration.
     on('socketkit:server:datagram-handled', (m, { counts }) => {
-      counts.datagramsIn += 1;
-      counts.requests += 1;
-      counts.bytesIn += Number(m.bytes) || 0;
       observeDuration(counts.duration, (Number(m.durationMs) || 0) / 1000);
-    });
-    on('socketkit:server:datagram-sent', (m, { counts }) => {
-      counts.datagramsOut += 1;
-      counts.bytesOut += Number(m.bytes) || 0;
     });
     on('socketkit:server:refused', (m, { label, counts }) => {
       const reason = String(m.reason);

@@ -183,7 +183,7 @@ export class ServeMetrics {
     );
     perListener(
       'socketkit_requests_total',
-      'Requests handled: stream connections plus datagrams handled.',
+      'Requests handled: stream connections accepted plus datagrams dispatched.',
       (l) => l.requests,
     );
     perListener(
@@ -198,7 +198,7 @@ export class ServeMetrics {
     );
     perListener(
       'socketkit_datagrams_received_total',
-      'Datagrams received and handled (counted when the handler finished).',
+      'Datagrams received and dispatched to the service.',
       (l) => l.datagramsIn,
       'counter',
       'datagram',
@@ -285,11 +285,7 @@ export class ServeMetrics {
     for (const l of this.#byServer.values()) {
       const sum = emptyCounts();
       const own = this.#counter.snapshot(l.server);
-      if (own !== undefined) {
-        addCounts(sum, own.counts);
-        sum.bytesIn += own.openIn;
-        sum.bytesOut += own.openOut;
-      }
+      if (own !== undefined) addCounts(sum, own);
       for (const counts of l.workers.values()) addCounts(sum, counts);
       addCounts(sum, l.retired);
       const t = l.totals;

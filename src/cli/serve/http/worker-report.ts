@@ -21,7 +21,7 @@ import cluster from 'node:cluster';
 import { ignored } from '../../../internal/ignore-error.js';
 import type { ServerObserver } from '../start-services.js';
 import { ListenerCounter } from './listener-counter.js';
-import { copyCounts, countsFrom, type ListenerCounts } from './listener-counts.js';
+import { countsFrom, type ListenerCounts } from './listener-counts.js';
 import type { ServeMetrics } from './serve-metrics.js';
 
 /** How often a worker reports. */
@@ -62,12 +62,8 @@ export function reportToPrimary(): WorkerReporter {
     if (process.send === undefined || !process.connected) return;
     const listeners: MetricsReport['listeners'] = [];
     for (const [server, key] of keys) {
-      const now = counter.snapshot(server);
-      if (now === undefined) continue;
-      const counts = copyCounts(now.counts);
-      counts.bytesIn += now.openIn;
-      counts.bytesOut += now.openOut;
-      listeners.push({ key, counts });
+      const counts = counter.snapshot(server);
+      if (counts !== undefined) listeners.push({ key, counts });
     }
     const report: MetricsReport = { socketkitServe: 'metrics', listeners, events };
     events = [];
