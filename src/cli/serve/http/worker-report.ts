@@ -30,6 +30,9 @@ export const REPORT_INTERVAL_MS = 1000;
 /** Refusals and errors a worker forwards per report at most (the rest are only counted). */
 const MAX_EVENTS_PER_REPORT = 20;
 
+/** Exited workers remembered (their late reports ignored) at most. */
+const MAX_GONE = 1024;
+
 /** Listeners one report may name at most (a worker is ours, but the primary bounds it). */
 const MAX_LISTENERS_PER_REPORT = 1024;
 
@@ -127,6 +130,8 @@ export function receiveWorkerReports(metrics: ServeMetrics): () => void {
   };
   const onExit = (worker: { id: number }): void => {
     gone.add(worker.id);
+    // Bounded (a worker crashing in a loop is replaced for ever): the oldest ids go first.
+    if (gone.size > MAX_GONE) for (const id of gone) if (gone.size > MAX_GONE) gone.delete(id);
     metrics.workerGone(worker.id);
   };
   cluster.on('message', onMessage);
