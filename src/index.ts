@@ -112,6 +112,7 @@ export {
   type ConnectionMessage,
   type DatagramContext,
   type DatagramHandler,
+  type DatagramHandledMessage,
   type DatagramMessage,
   type DatagramSentMessage,
   type DatagramRateLimit,

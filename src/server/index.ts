@@ -50,6 +50,7 @@ export {
 export {
   type CloseMessage,
   type ConnectionMessage,
+  type DatagramHandledMessage,
   type DatagramMessage,
   type DatagramSentMessage,
   type FdLimitMessage,

@@ -10,6 +10,7 @@
  * | `socketkit:server:close`         | {@link CloseMessage} (a stream connection was closed)       |
  * | `socketkit:server:datagram`      | {@link DatagramMessage} (a datagram was received)           |
  * | `socketkit:server:datagram-sent` | {@link DatagramSentMessage} (a handler sent a datagram)     |
+ * | `socketkit:server:datagram-handled` | {@link DatagramHandledMessage} (a datagram's handler finished) |
  * | `socketkit:server:refused`       | {@link RefusedMessage}                                      |
  * | `socketkit:server:error`         | {@link ServerErrorMessage}                                  |
  * | `socketkit:server:worker`        | {@link WorkerMessage} (a cluster supervisor's workers)      |
@@ -76,6 +77,23 @@ export interface DatagramMessage {
  */
 export interface DatagramSentMessage {
   bytes: number;
+  transport: 'udp' | 'unix-dgram';
+  server: ServerLike;
+}
+
+/**
+ * Published when the handler of a datagram has finished (returned, or its promise
+ * settled; thrown or rejected included). Only while someone subscribes is the handler
+ * timed at all: the two clock reads are skipped otherwise.
+ */
+export interface DatagramHandledMessage {
+  id: number;
+  /** The bytes handed to the handler (cut to `maxPacketSize`). */
+  bytes: number;
+  /** From the handler's start to its end, in milliseconds (fractional). */
+  durationMs: number;
+  /** True when the handler threw or rejected (the error goes to `handleError`). */
+  failed: boolean;
   transport: 'udp' | 'unix-dgram';
   server: ServerLike;
 }
@@ -151,6 +169,7 @@ export const serverChannels = {
   close: diagnostics.channel('socketkit:server:close'),
   datagram: diagnostics.channel('socketkit:server:datagram'),
   datagramSent: diagnostics.channel('socketkit:server:datagram-sent'),
+  datagramHandled: diagnostics.channel('socketkit:server:datagram-handled'),
   refused: diagnostics.channel('socketkit:server:refused'),
   error: diagnostics.channel('socketkit:server:error'),
   worker: diagnostics.channel('socketkit:server:worker'),

@@ -201,6 +201,22 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     return this.#conns.size + this.#handshaking;
   }
 
+  /**
+   * Bytes read and written so far by the connections open now, from their sockets' own
+   * counters (read on call: nothing is counted per chunk). With the `close` channel's
+   * totals of the closed ones, a byte count that moves while long connections run
+   * (`serve --http` reads it at each scrape and dashboard tick).
+   */
+  openConnectionBytes(): { read: number; written: number } {
+    let read = 0;
+    let written = 0;
+    for (const conn of this.#conns.values()) {
+      read += conn.raw.bytesRead;
+      written += conn.raw.bytesWritten;
+    }
+    return { read, written };
+  }
+
   /** Refused connections still lingering to deliver their busy line (at most {@link MAX_LINGERING_REFUSALS}). */
   get refusing(): number {
     return this.#refusing;

@@ -40,6 +40,13 @@ export function needsBrowser(): string | false {
 
 /** Launches headless Chromium, closed when the test ends. */
 export async function launchBrowser(t: TestContext): Promise<Browser> {
+  const browser = await startBrowser();
+  t.after(() => browser.close());
+  return browser;
+}
+
+/** Launches headless Chromium; the caller closes it (a file-wide browser in `before()`). */
+export async function startBrowser(): Promise<Browser> {
   const executablePath = chromiumPath();
   if (executablePath === undefined) throw new Error(needs('chromium') || 'no chromium');
   const root = process.getuid?.() === 0;
@@ -62,7 +69,6 @@ export async function launchBrowser(t: TestContext): Promise<Browser> {
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]',
     ],
   });
-  t.after(() => browser.close());
   return browser;
 }
 

@@ -372,13 +372,18 @@ async function runServe(
         ? httpModule.prepareHttp(httpPlan, plans)
         : null;
     let httpSide: Awaited<ReturnType<NonNullable<typeof http>['listen']>> | null = null;
+    // A --processes worker counts its traffic for the primary's HTTP side (no prom-client).
+    const reporter =
+      httpPlan !== undefined && inServeWorker()
+        ? (await import('../serve/http/worker-report.js')).reportToPrimary()
+        : null;
     try {
       // A worker waits for the primary's word, not for the signal (see server/cluster-worker.ts).
       running = await startServices(
         plans,
         logger,
         inServeWorker() ? undefined : io.signal,
-        http?.observe,
+        http?.observe ?? reporter?.observe,
       );
       if (http !== null && httpPlan !== undefined) {
         try {
@@ -398,6 +403,7 @@ async function runServe(
       }
     } catch (err) {
       http?.detach();
+      reporter?.stop();
       if (err instanceof StartAbortedError) {
         logger.log('info', 'stopped before everything listened', { event: 'stopped' });
         return ExitCode.ok;
@@ -419,6 +425,7 @@ async function runServe(
       logger.log('debug', `worker pid ${process.pid} serving`, { event: 'ready' });
       await running.closed;
       await running.stop(0);
+      reporter?.stop();
       return ExitCode.ok;
     } else {
       io.stdout.write(

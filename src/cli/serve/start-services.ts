@@ -71,7 +71,7 @@ export interface RunningServices {
 /** Told about every server before it listens (the metrics of `serve --http` count from it). */
 export type ServerObserver = (
   server: object,
-  label: { service: string; transport: string },
+  label: { service: string; transport: string; key?: string },
 ) => void;
 
 /**
@@ -123,7 +123,10 @@ export async function startServices(
   const stopController = new AbortController();
   const instances: ServiceInstance[] = [];
   const named: Array<{ name: string; instance: ServiceInstance }> = [];
-  const track = (server: object, label: { service: string; transport: string }): void => {
+  const track = (
+    server: object,
+    label: { service: string; transport: string; key?: string },
+  ): void => {
     logger.track(server, label);
     observe?.(server, label);
   };
@@ -183,7 +186,8 @@ export async function startServices(
           const set: Record<string, ServerSet[string]> = {};
           for (const e of supervised) {
             const server = createServer(e.plan, e.listener, e.instance, e.tls);
-            track(server, { service: e.plan.service.name, transport: e.listener.kind });
+            // The key: how a worker's metrics report finds this server in the primary.
+            track(server, { service: e.plan.service.name, transport: e.listener.kind, key: e.key });
             set[e.key] = server;
           }
           return set;

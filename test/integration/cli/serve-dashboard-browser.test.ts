@@ -117,6 +117,30 @@ test(
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen`);
+    // A row keeps the issue's columns on a phone, every one inside the screen: service,
+    // transport and address (in the first cell), open connections, rates in and out.
+    // (No named function inside evaluate: the test's transpiler would wrap it in __name.)
+    const row = await page.evaluate(() => {
+      const tr = document.querySelector('tr[data-key="echo/tcp"]');
+      const width = document.documentElement.clientWidth;
+      const [open, rateIn, rateOut] = ['open', 'rateIn', 'rateOut'].map((field) => {
+        const e = tr?.querySelector(`td[data-field="${field}"]`);
+        return (
+          e instanceof HTMLElement && e.offsetWidth > 0 && e.getBoundingClientRect().right <= width
+        );
+      });
+      return {
+        first: (tr?.querySelector('td')?.innerText ?? '').replace(/\s+/g, ' '),
+        open,
+        rateIn,
+        rateOut,
+      };
+    });
+    assert.match(row.first, /^echo ?\/tcp 127\.0\.0\.1:\d+$/, row.first);
+    assert.deepEqual(
+      { ...row, first: true },
+      { first: true, open: true, rateIn: true, rateOut: true },
+    );
     assert.deepEqual(errors, []);
   },
 );

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
 import { EventEmitter, once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { get as httpsGet } from 'node:https';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -23,7 +24,13 @@ import { parsePrometheusText, sampleValue } from '../../helpers/prometheus-text.
 import { selfSignedCert } from '../../helpers/tls-cert.js';
 import { until, watchChannel, within } from '../../helpers/wait.js';
 import { startServe } from '../services/helpers/serve-harness.js';
-import { dashboardPort, echoLoad, rawGet, rawUpgrade } from './helpers/http-side.js';
+import {
+  dashboardPort,
+  echoLoad,
+  rawGet,
+  rawUpgrade,
+  spawnServeProcess,
+} from './helpers/http-side.js';
 
 const echoTcp = { service: 'echo', transport: 'tcp' };
 
@@ -95,17 +102,21 @@ test('UDP datagrams in, out and dropped are counted', async (t) => {
   const { createSocket } = await import('node:dgram');
   const client = createSocket('udp4');
   t.after(() => client.close());
-  const seen = watchChannel<{ server: ServerLike }>(t, 'socketkit:server:datagram');
+  // Counted once its handler finished (the channel the metrics count from).
+  const seen = watchChannel<{ server: ServerLike; bytes: number }>(
+    t,
+    'socketkit:server:datagram-handled',
+  );
   const refused = watchChannel<{ reason: string }>(t, 'socketkit:server:refused');
   const both = new EventEmitter();
   const total = (): number => seen.messages.length + refused.messages.length;
   const onEither = (): void => {
     both.emit('change');
   };
-  diagnostics.subscribe('socketkit:server:datagram', onEither);
+  diagnostics.subscribe('socketkit:server:datagram-handled', onEither);
   diagnostics.subscribe('socketkit:server:refused', onEither);
   t.after(() => {
-    diagnostics.unsubscribe('socketkit:server:datagram', onEither);
+    diagnostics.unsubscribe('socketkit:server:datagram-handled', onEither);
     diagnostics.unsubscribe('socketkit:server:refused', onEither);
   });
   // A burst of 40 from one source: 20 pass (burst = 2 × rate), the rest are rate limited.
@@ -120,7 +131,138 @@ test('UDP datagrams in, out and dropped are counted', async (t) => {
     refused.messages.length,
   );
   assert.ok(refused.messages.length > 0, 'some datagrams were over the rate');
+  // Every handled datagram is timed: the histogram counts them, their bytes are counted.
+  assert.equal(
+    sampleValue(m, 'socketkit_handler_duration_seconds_count', labels),
+    seen.messages.length,
+  );
+  assert.equal(
+    sampleValue(m, 'socketkit_handler_duration_seconds_bucket', { ...labels, le: '+Inf' }),
+    seen.messages.length,
+  );
+  const bytes = seen.messages.reduce((n, d) => n + d.bytes, 0);
+  assert.equal(sampleValue(m, 'socketkit_received_bytes_total', labels), bytes);
+  assert.equal(sampleValue(m, 'socketkit_sent_bytes_total', labels), bytes);
 });
+
+/** The dashboard's feed (/events): each snapshot, as it arrives, until `done` says stop. */
+async function watchFeed(
+  port: number,
+  done: (snapshot: { listeners: Array<Record<string, unknown>> }) => boolean,
+  what: string,
+): Promise<void> {
+  await within(
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, path: '/events', headers: { Host: `127.0.0.1:${port}` } },
+        (res) => {
+          let buffered = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            buffered += chunk;
+            let end: number;
+            while ((end = buffered.indexOf('\n\n')) >= 0) {
+              const event = buffered.slice(0, end);
+              buffered = buffered.slice(end + 2);
+              const data = /^data: (.*)$/m.exec(event)?.[1];
+              if (
+                data !== undefined &&
+                done(JSON.parse(data) as { listeners: Array<Record<string, unknown>> })
+              ) {
+                req.destroy();
+                resolve();
+              }
+            }
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', (err) => {
+        if (!req.destroyed) reject(err);
+      });
+      req.end();
+    }),
+    what,
+  );
+}
+
+test('bytes of a connection still open move on the dashboard and in /metrics', async (t) => {
+  const run = await startServe(['echo', '--tcp', '-p', '0', '--http', '0', '-q']);
+  t.after(() => run.stop());
+  const http = dashboardPort(run.rows);
+  const tcp = run.rows.find((r) => r.service === 'echo' && r.transport === 'tcp')?.port ?? 0;
+  const client = connect(tcp, '127.0.0.1');
+  t.after(() => client.destroy());
+  await once(client, 'connect');
+  const payload = Buffer.alloc(10_000, 'x');
+  let echoed = 0;
+  const back = new EventEmitter();
+  client.on('data', (c: Buffer) => {
+    echoed += c.length;
+    back.emit('change');
+  });
+  client.write(payload);
+  await until(() => echoed >= payload.length, back, 'change', { what: 'the echo' });
+  // The connection stays open: its bytes show in the next dashboard tick…
+  const row = (s: { listeners: Array<Record<string, unknown>> }) =>
+    s.listeners.find((l) => l.service === 'echo' && l.transport === 'tcp');
+  await watchFeed(
+    http,
+    (s) => Number(row(s)?.bytesIn) >= payload.length && Number(row(s)?.bytesOut) >= payload.length,
+    "the open connection's bytes on the dashboard",
+  );
+  // …and in /metrics, read at the scrape.
+  const m = parsePrometheusText((await rawGet(http, '/metrics')).body);
+  assert.equal(sampleValue(m, 'socketkit_connections_open', echoTcp), 1);
+  assert.equal(sampleValue(m, 'socketkit_received_bytes_total', echoTcp), payload.length);
+  assert.equal(sampleValue(m, 'socketkit_sent_bytes_total', echoTcp), payload.length);
+  // Closing it does not count its bytes twice.
+  const closed = watchChannel<CloseMessage>(t, 'socketkit:server:close');
+  client.end();
+  await closed.count(1, { what: 'the connection closed' });
+  const after = parsePrometheusText((await rawGet(http, '/metrics')).body);
+  assert.equal(sampleValue(after, 'socketkit_received_bytes_total', echoTcp), payload.length);
+  assert.equal(sampleValue(after, 'socketkit_connections_open', echoTcp), 0);
+});
+
+test(
+  "--processes 2: the primary's /metrics and dashboard add up what the workers served",
+  { timeout: 120_000 },
+  async (t) => {
+    const run = await spawnServeProcess(t, [
+      'echo',
+      '--tcp',
+      '-p',
+      '0',
+      '--processes',
+      '2',
+      '--http',
+      '0',
+      '--accept-rate',
+      '0',
+    ]);
+    t.after(() => run.stop());
+    const http = dashboardPort(run.rows);
+    const tcp = run.rows.find((r) => r.service === 'echo' && r.transport === 'tcp')?.port ?? 0;
+    const sent = await echoLoad(tcp, 1000);
+    // Workers report once a second: wait for the dashboard's feed to show all of it.
+    const row = (s: { listeners: Array<Record<string, unknown>> }) =>
+      s.listeners.find((l) => l.service === 'echo' && l.transport === 'tcp');
+    await watchFeed(
+      http,
+      (s) => Number(row(s)?.requests) >= 1000 && Number(row(s)?.bytesOut) >= sent,
+      "the workers' 1000 requests on the dashboard",
+    );
+    const m = parsePrometheusText((await rawGet(http, '/metrics')).body);
+    assert.equal(sampleValue(m, 'socketkit_requests_total', echoTcp), 1000);
+    assert.equal(sampleValue(m, 'socketkit_connections_accepted_total', echoTcp), 1000);
+    assert.equal(sampleValue(m, 'socketkit_received_bytes_total', echoTcp), sent);
+    assert.equal(sampleValue(m, 'socketkit_sent_bytes_total', echoTcp), sent);
+    assert.equal(sampleValue(m, 'socketkit_handler_duration_seconds_count', echoTcp), 1000);
+    assert.equal(sampleValue(m, 'socketkit_listener_up', echoTcp), 1);
+    assert.equal(await run.stop(), 0, run.stderr());
+  },
+);
 
 test('Host, Origin and token checks', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'socketkit-http-'));

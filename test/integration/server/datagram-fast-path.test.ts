@@ -7,6 +7,7 @@ import diagnostics from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import {
+  type DatagramHandledMessage,
   type DatagramMessage,
   DatagramRequestHandler,
   type ErrorContext,
@@ -15,7 +16,7 @@ import {
   UdpServer,
   UnixDatagramServer,
 } from '../../../src/server/index.js';
-import { deferred, recorder, until } from '../../helpers/wait.js';
+import { deferred, recorder, until, watchChannel } from '../../helpers/wait.js';
 import { tempDir, udpRequest, unixDatagramRequest } from './helpers/clients.js';
 
 const tmp = tempDir();
@@ -352,6 +353,59 @@ describe('UdpServer, synchronous handlers', () => {
     assert.equal(mine[0]?.transport, 'udp');
     assert.equal(typeof mine[0]?.id, 'number');
     assert.equal(mine[0]?.remote.family, 'IPv4');
+  });
+
+  test('datagram-handled: after each handler, sync or async, failed or not, with its duration', async (t) => {
+    const handled = watchChannel<DatagramHandledMessage>(t, 'socketkit:server:datagram-handled');
+    const server = await new UdpServer({
+      port: 0,
+      handleError: () => {},
+      handler: (packet, ctx) => {
+        const text = packet.toString();
+        if (text === 'throw') throw new Error('boom');
+        if (text === 'reject') return Promise.reject(new Error('boom'));
+        if (text === 'later')
+          return new Promise<void>((resolve) =>
+            setImmediate(() => {
+              ctx.send(text);
+              resolve();
+            }),
+          );
+        ctx.send(text);
+      },
+    }).listen();
+    t.after(() => server.destroy());
+    void server.serveForever();
+    assert.equal((await udpRequest(server.address, 'now'))?.toString(), 'now');
+    assert.equal((await udpRequest(server.address, 'later'))?.toString(), 'later');
+    // No answer to these two: sent, then waited for on the channel.
+    const sock = dgram.createSocket('udp4');
+    t.after(() => sock.close());
+    const port = server.address.family === 'unix' ? 0 : server.address.port;
+    for (const p of ['throw', 'reject'])
+      await new Promise<void>((resolve, reject) =>
+        sock.send(p, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
+    const mine = (
+      await handled.waitFor((all) => all.filter((m) => m.server === server).length >= 4)
+    ).filter((m) => m.server === server);
+    assert.deepEqual(mine.map((m) => [m.bytes, m.failed, m.transport]).sort(), [
+      [3, false, 'udp'],
+      [5, false, 'udp'],
+      [5, true, 'udp'],
+      [6, true, 'udp'],
+    ]);
+    for (const m of mine) {
+      assert.equal(typeof m.id, 'number');
+      assert.ok(m.durationMs >= 0 && m.durationMs < 60_000, String(m.durationMs));
+    }
+    // The server's own counts: 4 dispatched (19 bytes), 2 answered (8 bytes).
+    assert.deepEqual(server.datagramCounts(), {
+      received: 4,
+      receivedBytes: 19,
+      sent: 2,
+      sentBytes: 8,
+    });
   });
 
   test('ctx exposes remote, local, transport and signal', async (t) => {

@@ -31,6 +31,33 @@ async function echo(conn: Socket): Promise<void> {
   for await (const chunk of conn) await conn.sendAll(chunk);
 }
 
+describe('byte counts', () => {
+  test('openConnectionBytes() counts open connections as they go; close hands over to the channel', async (t) => {
+    const closes = watchChannel<CloseMessage>(t, 'socketkit:server:close');
+    const server = await new TcpServer({ port: 0, handler: echo }).listen();
+    t.after(() => server.destroy());
+    void server.serveForever();
+    assert.deepEqual(server.openConnectionBytes(), { read: 0, written: 0 });
+    const a = await LineClient.open(server.address);
+    const b = await LineClient.open(server.address);
+    a.write('x'.repeat(1000));
+    assert.equal(await a.read(1000), 'x'.repeat(1000));
+    b.write('yy');
+    assert.equal(await b.read(2), 'yy');
+    // Both still open: their bytes are there before either closes.
+    assert.deepEqual(server.openConnectionBytes(), { read: 1002, written: 1002 });
+    const mine = (all: CloseMessage[]): CloseMessage[] => all.filter((m) => m.server === server);
+    a.close();
+    const [closed] = mine(await closes.waitFor((all) => mine(all).length >= 1));
+    assert.equal(closed?.bytesRead, 1000);
+    // The closed one left the open count: nothing is counted twice.
+    assert.deepEqual(server.openConnectionBytes(), { read: 2, written: 2 });
+    b.close();
+    await closes.waitFor((all) => mine(all).length >= 2);
+    assert.deepEqual(server.openConnectionBytes(), { read: 0, written: 0 });
+  });
+});
+
 describe('graceful shutdown', () => {
   test('clients mid-request get their whole reply; new clients are refused', async () => {
     let received = 0;

@@ -2,13 +2,21 @@
 // binary) on the chat page, with the real `nc` in the same room. Skips LOUDLY without
 // Chromium or nc outside CI; fails under CI=true.
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import type { Browser, Page } from 'puppeteer-core';
-import { chromiumMissing, launchChromium, openPage } from '../../helpers/chat-browser.js';
-import { startWebChat, type WebChatHandle } from '../../helpers/chat-web.js';
-import { needs, toolPath } from '../../helpers/needs.js';
-import { WAIT_MS } from '../../helpers/wait.js';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'puppeteer-core';
+import {
+  chromiumMissing,
+  joinAs,
+  launchChromium,
+  NcClient,
+  openPage,
+  pageMessages,
+  say,
+  waitMessages,
+  waitText,
+} from '../../helpers/chat-browser.js';
+import { startWebChat } from '../../helpers/chat-web.js';
+import { needs } from '../../helpers/needs.js';
 
 /** The page's globals, as much of the DOM as the callbacks below use (no DOM lib here). */
 interface PageElement {
@@ -26,104 +34,6 @@ declare const document: {
   getElementById(id: string): PageElement | null;
 };
 
-/** The real nc as a chat client: lines in on stdin, every line out collected. */
-class NcClient {
-  readonly child: ChildProcessWithoutNullStreams;
-  readonly lines: string[] = [];
-  #partial = '';
-  #waiters: (() => void)[] = [];
-
-  constructor(t: TestContext, port: number) {
-    this.child = spawn(toolPath('nc') ?? 'nc', ['127.0.0.1', String(port)]);
-    this.child.stdout.setEncoding('utf8');
-    this.child.stdout.on('data', (s: string) => {
-      const parts = (this.#partial + s).split('\r\n');
-      this.#partial = parts.pop() ?? '';
-      this.lines.push(...parts);
-      const w = this.#waiters;
-      this.#waiters = [];
-      for (const f of w) f();
-    });
-    this.child.stderr.resume();
-    t.after(() => {
-      if (this.child.exitCode === null) this.child.kill();
-    });
-  }
-
-  send(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  async waitFor(pattern: RegExp): Promise<void> {
-    await this.waitUntil(() => this.lines.some((l) => pattern.test(l)), String(pattern));
-  }
-
-  /** Waits until `cond()` holds, re-checked on each chunk nc prints. */
-  async waitUntil(cond: () => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + WAIT_MS;
-    while (!cond()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`nc: timeout waiting for ${what}:\n${this.lines.join('\n')}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.#waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-  }
-}
-
-/** Text of an element, waited for until `predicate` holds on it. */
-async function waitText(page: Page, selector: string, pattern: RegExp): Promise<void> {
-  await page.waitForFunction(
-    (sel: string, source: string, flags: string) => {
-      const el = document.querySelector(sel);
-      return el !== null && new RegExp(source, flags).test(el.textContent ?? '');
-    },
-    { timeout: WAIT_MS, polling: 'mutation' },
-    selector,
-    pattern.source,
-    pattern.flags,
-  );
-}
-
-/** Opens the page and picks a nickname; resolves once the server accepted it. */
-async function joinAs(browser: Browser, chat: WebChatHandle, nick: string, errors: string[]) {
-  const page = await openPage(browser, chat.pageUrl, errors);
-  await waitText(page, '#status', /^connected$/);
-  await page.type('#nick', nick);
-  await page.click('#nick-button');
-  await waitText(page, '#you-nick', new RegExp(`^${nick}$`));
-  return page;
-}
-
-/** Types a line in the message box and sends it. */
-async function say(page: Page, text: string): Promise<void> {
-  await page.waitForSelector('#say:not([disabled])', { timeout: WAIT_MS });
-  await page.type('#say', text);
-  await page.keyboard.press('Enter');
-}
-
-/** The messages shown in a page's log, as `nick: text`. */
-function pageMessages(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    Array.from(document.querySelectorAll('#log li.msg')).map(
-      (li) =>
-        `${li.querySelector('.nick')?.textContent ?? ''}: ${li.querySelector('.text')?.textContent ?? ''}`,
-    ),
-  );
-}
-
-async function waitMessages(page: Page, count: number): Promise<void> {
-  await page.waitForFunction(
-    (n: number) => document.querySelectorAll('#log li.msg:not(.history)').length >= n,
-    { timeout: WAIT_MS, polling: 'mutation' },
-    count,
-  );
-}
-
 const skip = chromiumMissing() || needs('nc');
 
 describe('browser chat in headless Chromium', { skip, timeout: 180_000 }, () => {
@@ -138,8 +48,8 @@ describe('browser chat in headless Chromium', { skip, timeout: 180_000 }, () => 
     const chat = await startWebChat();
     t.after(() => chat.close());
     const errors: string[] = [];
-    const alice = await joinAs(browser, chat, 'alice', errors);
-    const bob = await joinAs(browser, chat, 'bob', errors);
+    const alice = await joinAs(browser, chat.pageUrl, 'alice', errors);
+    const bob = await joinAs(browser, chat.pageUrl, 'bob', errors);
     const nc = new NcClient(t, chat.port);
     await nc.waitFor(/^<server> you are in #lobby/);
     nc.send('/nick nora');
@@ -188,8 +98,8 @@ describe('browser chat in headless Chromium', { skip, timeout: 180_000 }, () => 
     const chat = await startWebChat();
     t.after(() => chat.close());
     const errors: string[] = [];
-    const alice = await joinAs(browser, chat, 'alice', errors);
-    const bob = await joinAs(browser, chat, 'bob', errors);
+    const alice = await joinAs(browser, chat.pageUrl, 'alice', errors);
+    const bob = await joinAs(browser, chat.pageUrl, 'bob', errors);
     const nc = new NcClient(t, chat.port);
     await nc.waitFor(/^<server> you are in #lobby/);
     nc.send('/nick nora');
@@ -222,7 +132,7 @@ describe('browser chat in headless Chromium', { skip, timeout: 180_000 }, () => 
     const chat = await startWebChat();
     t.after(() => chat.close());
     const errors: string[] = [];
-    await joinAs(browser, chat, 'alice', errors);
+    await joinAs(browser, chat.pageUrl, 'alice', errors);
     const page = await openPage(browser, chat.pageUrl, errors);
     await waitText(page, '#status', /^connected$/);
     await page.type('#nick', 'Alice');
@@ -255,7 +165,7 @@ describe('browser chat in headless Chromium', { skip, timeout: 180_000 }, () => 
     const chat = await startWebChat();
     t.after(() => chat.close());
     const errors: string[] = [];
-    const page = await joinAs(browser, chat, 'alice', errors);
+    const page = await joinAs(browser, chat.pageUrl, 'alice', errors);
     await say(page, '/join #dev');
     await waitText(page, '#room-name', /^#dev$/);
     const nc = new NcClient(t, chat.port);

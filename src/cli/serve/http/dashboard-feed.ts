@@ -82,6 +82,8 @@ export class DashboardFeed {
     const seconds = Math.max(0.001, (now - this.#previousTime) / 1000);
     const next = new Map<object, { bytesIn: number; bytesOut: number; requests: number }>();
     const point: HistoryPoint = { t: now, bytesIn: 0, bytesOut: 0, requests: 0, open: 0 };
+    // Open connections' bytes so far and the workers' latest reports join the totals.
+    this.#metrics.refresh();
     this.#rows = this.#metrics.listeners.map((l) => {
       const before = this.#previous.get(l) ?? l;
       const row: ListenerRow = {

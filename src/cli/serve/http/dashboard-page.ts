@@ -44,7 +44,8 @@ li .kind { font-weight:600; margin-right:.4rem; }
 li .kind.error, li .kind.bus { color:var(--bad); }
 .empty { color:var(--muted); font-style:italic; }
 .narrow-only { display:none; color:var(--muted); }
-@media (max-width: 600px) { main { padding:.5rem; gap:.5rem; } .hide-narrow { display:none; } table { font-size:.8rem; } th, td { padding:.25rem .3rem; } .narrow-only { display:inline; } }
+.narrow-only.sub { font-size:.75rem; }
+@media (max-width: 600px) { main { padding:.5rem; gap:.5rem; } .hide-narrow { display:none; } table { font-size:.8rem; } th, td { padding:.25rem .3rem; } .narrow-only { display:inline; } .narrow-only.sub { display:block; } }
 `;
 
 const SCRIPT = `
@@ -96,15 +97,18 @@ function renderListeners(s) {
     tr.dataset.key = l.service + '/' + l.transport;
     if (!l.listening) tr.className = 'off';
     const service = el('td', l.service);
-    service.append(el('span', '/' + l.transport, 'narrow-only'));
-    const address = el('td', l.address + (l.processes ? ' (' + l.processes + ' processes)' : ''));
+    const where = l.address + (l.processes ? ' (' + l.processes + ' processes)' : '');
+    // A phone shows the address under the service: the row keeps the issue's columns
+    // (service, transport, address, open, rates in/out) within the screen's width.
+    service.append(el('span', '/' + l.transport, 'narrow-only'), el('span', where, 'narrow-only sub'));
+    const address = el('td', where, 'hide-narrow');
     address.dataset.field = 'address';
     tr.append(service, el('td', l.transport, 'hide-narrow'), address);
     for (const [name, fmt] of FIELDS) {
       const td = el('td', fmt(l));
       td.dataset.field = name;
       td.dataset.value = String(l[name]);
-      if (name === 'rateIn' || name === 'rateOut' || name === 'errors') td.classList.add('hide-narrow');
+      if (name === 'requests' || name === 'refused' || name === 'errors') td.classList.add('hide-narrow');
       tr.append(td);
     }
     rows.push(tr);
@@ -211,7 +215,7 @@ const BODY = `
   <section class="wide">
     <h2>Listeners</h2>
     <div class="scroll"><table>
-      <thead><tr><th>service</th><th class="hide-narrow">transport</th><th>address</th><th>open</th><th>requests</th><th class="hide-narrow">in</th><th class="hide-narrow">out</th><th>refused</th><th class="hide-narrow">errors</th></tr></thead>
+      <thead><tr><th>service</th><th class="hide-narrow">transport</th><th class="hide-narrow">address</th><th>open</th><th class="hide-narrow">requests</th><th>in</th><th>out</th><th class="hide-narrow">refused</th><th class="hide-narrow">errors</th></tr></thead>
       <tbody id="listeners"></tbody>
     </table></div>
   </section>

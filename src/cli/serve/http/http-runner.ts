@@ -12,6 +12,7 @@ import type { ServerObserver } from '../start-services.js';
 import type { HttpPlan } from './http-plan.js';
 import { type HttpSide, startHttpSide } from './http-side.js';
 import { ServeMetrics } from './serve-metrics.js';
+import { receiveWorkerReports } from './worker-report.js';
 
 /** The HTTP side between "metrics attached" and "listening". */
 export interface PreparedHttp {
@@ -30,6 +31,10 @@ export function prepareHttp(plan: HttpPlan, plans: readonly ServicePlan[]): Prep
     chat: plans.some((p) => p.service.name === 'chat'),
   });
   metrics.attach();
+  // With --processes N the workers count their traffic and report it here.
+  const stopReports = plans.some((p) => (p.limits.processes ?? 1) > 1)
+    ? receiveWorkerReports(metrics)
+    : () => {};
   return {
     observe: (server, label) => metrics.track(server, label),
     listen: (instances) =>
@@ -40,7 +45,10 @@ export function prepareHttp(plan: HttpPlan, plans: readonly ServicePlan[]): Prep
           instance.web === undefined ? [] : [{ name, endpoint: instance.web }],
         ),
       ),
-    detach: () => metrics.detach(),
+    detach: () => {
+      stopReports();
+      metrics.detach();
+    },
   };
 }
 

@@ -142,6 +142,8 @@ export async function startHttpSide(
     }
     const path = url.pathname;
     if (path === '/healthz') return send(res, 200, 'ok\n');
+    // Browsers ask for it on every page: no icon, and no 404 in their console.
+    if (path === '/favicon.ico') return send(res, 204, '');
     if (path === '/readyz') {
       const why = metrics.notReady();
       return send(res, why.length === 0 ? 200 : 503, why.length === 0 ? 'ready\n' : 'not ready\n');

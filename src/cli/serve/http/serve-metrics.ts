@@ -4,44 +4,39 @@
  * nothing is counted unless the HTTP side runs (the library publishes only to channels
  * with subscribers).
  *
- * A channel event costs a map lookup and a few integer additions on a plain object per
- * listener; `prom-client` reads those totals when /metrics is scraped (each metric's
- * `collect()`), so no label set is hashed per event. The one exception is the handler
- * duration histogram, observed once per closed connection. Every metric is listed in
+ * The counting itself is `ListenerCounter`'s (a map lookup and a few additions per
+ * event, plain totals per listener); with `--processes N` each worker counts its own and
+ * sends the totals to the primary once a second (worker-report.ts), where they are added
+ * up per listener key. `prom-client` reads the totals when /metrics is scraped (each
+ * metric's `collect()`), so no label set is hashed per event. Every metric is listed in
  * docs/observability.md.
  * @module
  */
 import diagnostics from 'node:diagnostics_channel';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { PeerAddress } from '../../../socket/address.js';
 import { ChatRoomMetrics } from './chat-room-metrics.js';
+import { durationHistogram } from './duration-histogram.js';
+import {
+  type CountedEvent,
+  formatPeer,
+  isDatagram,
+  ListenerCounter,
+  type MetricsLabel,
+} from './listener-counter.js';
+import { addCounts, emptyCounts, type ListenerCounts } from './listener-counts.js';
 
-/** What a tracked server is to the metrics: its service and transport. */
-export interface MetricsLabel {
-  service: string;
-  transport: string;
-}
+export { formatPeer, type MetricsLabel } from './listener-counter.js';
 
-/** The running totals of one listener (one server). */
-export interface ListenerTotals {
+/** The running totals of one listener (one server, in every process that serves it). */
+export interface ListenerTotals extends ListenerCounts {
   service: string;
   transport: string;
   /** `127.0.0.1:7007`, `/tmp/echo.sock`; '' until it listens. */
   address: string;
   listening: boolean;
-  /** Set when worker processes serve it (their traffic is counted in the workers). */
+  /** Set when worker processes serve it (their counts arrive once a second). */
   processes?: number;
-  open: number;
-  accepted: number;
-  requests: number;
-  bytesIn: number;
-  bytesOut: number;
-  datagramsIn: number;
-  datagramsOut: number;
-  errors: number;
-  refused: Record<string, number>;
-  dropped: Record<string, number>;
-  errorsByPhase: Record<string, number>;
 }
 
 /** One line of the dashboard's "recent refusals and errors". */
@@ -52,31 +47,34 @@ export interface RecentEvent {
   detail: string;
 }
 
-/** Refusals a stream listener reports (the other reasons are datagram drops). */
-const DATAGRAM_DROP_REASONS = new Set(['queueFull', 'privilegedPort', 'rateLimited']);
 /** How many recent refusals/errors the dashboard keeps. */
 const RECENT_EVENTS = 50;
 /** At most this many recent events are recorded a second; the rest are only counted. */
 const RECENT_PER_SECOND = 20;
 /** Whether a listener takes connections or datagrams. */
 function kindOf(l: ListenerTotals): 'stream' | 'datagram' {
-  return l.transport === 'udp' || l.transport === 'unix-dgram' ? 'datagram' : 'stream';
+  return isDatagram(l.transport) ? 'datagram' : 'stream';
 }
 
-/** Formats a peer for the dashboard (text, never HTML: the page uses textContent). */
-export function formatPeer(p: PeerAddress | undefined): string {
-  if (p === undefined) return '';
-  if (p.family === 'unix') return p.path === '' ? 'unix' : p.path;
-  return p.family === 'IPv6' ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+/** One listener: its reported totals and where they come from. */
+interface Listener {
+  server: object;
+  totals: ListenerTotals;
+  /** The latest report of each live worker (by worker id). */
+  workers: Map<number, ListenerCounts>;
+  /** What workers that exited had counted (their connections closed: open is 0). */
+  retired: ListenerCounts;
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return typeof code === 'string' ? `${error.message} [${code}]` : error.message;
-  }
-  return String(error);
-}
+const COUNTER_FIELDS = [
+  'accepted',
+  'requests',
+  'bytesIn',
+  'bytesOut',
+  'datagramsIn',
+  'datagramsOut',
+  'errors',
+] as const;
 
 /** Options of {@link ServeMetrics}. */
 export interface ServeMetricsOptions {
@@ -86,23 +84,27 @@ export interface ServeMetricsOptions {
   chat: boolean;
 }
 
-/** The metrics and dashboard state of one `serve` process. */
+/** The metrics and dashboard state of one `serve` process (and its workers). */
 export class ServeMetrics {
   readonly registry = new Registry();
-  readonly #servers = new Map<object, ListenerTotals>();
-  /** Every listener, in the order they were tracked. */
+  readonly #counter: ListenerCounter;
+  readonly #byServer = new Map<object, Listener>();
+  readonly #byKey = new Map<string, Listener>();
+  /** Every listener's totals, in the order they were tracked. */
   readonly #listeners: ListenerTotals[] = [];
   readonly #chat: ChatRoomMetrics | null;
   readonly #recent: RecentEvent[] = [];
   #recentSecond = 0;
   #recentInSecond = 0;
   #subscriptions: Array<[string, (m: unknown) => void]> = [];
-  readonly #duration: Histogram<'service' | 'transport'>;
-  /** A histogram child per listener (labels hashed once, not per observation). */
-  readonly #durationChild = new Map<ListenerTotals, { observe(v: number): void }>();
 
   constructor(options: ServeMetricsOptions) {
     const registers = [this.registry];
+    const onEvent: CountedEvent = (kind, server, detail) => {
+      const l = this.#byServer.get(server);
+      if (l !== undefined) this.#note(kind, `${l.totals.service}/${l.totals.transport}`, detail);
+    };
+    this.#counter = new ListenerCounter(onEvent);
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
     const listeners = this.#listeners;
     const perListener = (
@@ -181,22 +183,22 @@ export class ServeMetrics {
     );
     perListener(
       'socketkit_requests_total',
-      'Requests handled: stream connections plus datagrams dispatched to the service.',
+      'Requests handled: stream connections accepted plus datagrams dispatched.',
       (l) => l.requests,
     );
     perListener(
       'socketkit_received_bytes_total',
-      'Bytes received: stream bytes (counted when the connection closes) plus datagram bytes.',
+      'Bytes received: stream bytes (open connections included, read at scrape time) plus datagram bytes.',
       (l) => l.bytesIn,
     );
     perListener(
       'socketkit_sent_bytes_total',
-      'Bytes sent: stream bytes (counted when the connection closes) plus datagram bytes.',
+      'Bytes sent: stream bytes (open connections included, read at scrape time) plus datagram bytes.',
       (l) => l.bytesOut,
     );
     perListener(
       'socketkit_datagrams_received_total',
-      'Datagrams received and dispatched.',
+      'Datagrams received and dispatched to the service.',
       (l) => l.datagramsIn,
       'counter',
       'datagram',
@@ -221,41 +223,82 @@ export class ServeMetrics {
       'phase',
       (l) => l.errorsByPhase,
     );
-    this.#duration = new Histogram({
-      name: 'socketkit_handler_duration_seconds',
-      help: 'How long stream connections were served, from accept to close.',
-      labelNames: ['service', 'transport'] as const,
-      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 3600],
-      registers,
-    });
+    this.registry.registerMetric(
+      durationHistogram(
+        'socketkit_handler_duration_seconds',
+        'How long requests were served: a stream connection from accept to close, a datagram from its handler’s start to its end.',
+        listeners,
+      ),
+    );
     this.#chat = options.chat ? new ChatRoomMetrics(options.maxRoomLabels, registers) : null;
   }
 
   /** Counts the events of `server` from now on, under its service and transport. */
   track(server: object, label: MetricsLabel): void {
-    if (this.#servers.has(server)) return;
+    if (this.#byServer.has(server)) return;
     const totals: ListenerTotals = {
       service: label.service,
       transport: label.transport,
       address: '',
       listening: false,
-      open: 0,
-      accepted: 0,
-      requests: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      datagramsIn: 0,
-      datagramsOut: 0,
-      errors: 0,
-      refused: {},
-      dropped: {},
-      errorsByPhase: {},
+      ...emptyCounts(),
     };
-    this.#servers.set(server, totals);
+    const l: Listener = { server, totals, workers: new Map(), retired: emptyCounts() };
+    this.#byServer.set(server, l);
+    if (label.key !== undefined) this.#byKey.set(label.key, l);
     this.#listeners.push(totals);
+    this.#counter.track(server, label);
   }
 
-  /** Every tracked listener's totals (live objects: read, do not change). */
+  /**
+   * A worker's totals for the listener of `key` (worker-report.ts): they replace its
+   * previous report. Unknown keys are ignored.
+   */
+  workerReport(workerId: number, key: string, counts: ListenerCounts): void {
+    this.#byKey.get(key)?.workers.set(workerId, counts);
+  }
+
+  /** A worker exited: its last counts stay in the totals, its open connections do not. */
+  workerGone(workerId: number): void {
+    for (const l of this.#byKey.values()) {
+      const last = l.workers.get(workerId);
+      if (last === undefined) continue;
+      l.workers.delete(workerId);
+      addCounts(l.retired, { ...last, open: 0 });
+    }
+  }
+
+  /** A refusal or error a worker saw (shown with the primary's own). */
+  workerEvent(kind: 'refused' | 'dropped' | 'error', key: string, detail: string): void {
+    const l = this.#byKey.get(key);
+    if (l !== undefined)
+      this.#note(kind, `${l.totals.service}/${l.totals.transport}`, () => detail);
+  }
+
+  /**
+   * Recomputes every listener's totals: this process's counts, the bytes of its open
+   * connections so far, and the workers' latest reports. Counters never go back (a
+   * connection dropped before it was served takes its open bytes along; a worker's report
+   * may trail its exit): each is kept at least at its previous value.
+   */
+  refresh(): void {
+    for (const l of this.#byServer.values()) {
+      const sum = emptyCounts();
+      const own = this.#counter.snapshot(l.server);
+      if (own !== undefined) addCounts(sum, own);
+      for (const counts of l.workers.values()) addCounts(sum, counts);
+      addCounts(sum, l.retired);
+      const t = l.totals;
+      for (const f of COUNTER_FIELDS) t[f] = Math.max(t[f], sum[f]);
+      t.open = Math.max(0, sum.open);
+      t.refused = sum.refused;
+      t.dropped = sum.dropped;
+      t.errorsByPhase = sum.errorsByPhase;
+      t.duration = sum.duration;
+    }
+  }
+
+  /** Every tracked listener's totals as of the last {@link refresh} (read, do not change). */
   get listeners(): readonly ListenerTotals[] {
     return this.#listeners;
   }
@@ -285,8 +328,9 @@ export class ServeMetrics {
     return why;
   }
 
-  /** The Prometheus text exposition. */
+  /** The Prometheus text exposition (totals refreshed first). */
   metrics(): Promise<string> {
+    this.refresh();
     return this.registry.metrics();
   }
 
@@ -298,6 +342,7 @@ export class ServeMetrics {
   /** Subscribes to the channels (idempotent). */
   attach(): void {
     if (this.#subscriptions.length > 0) return;
+    this.#counter.attach();
     const on = (name: string, fn: (m: Record<string, unknown>) => void): void => {
       const handler = (message: unknown): void => {
         if (typeof message === 'object' && message !== null) fn(message as Record<string, unknown>);
@@ -306,7 +351,7 @@ export class ServeMetrics {
       this.#subscriptions.push([name, handler]);
     };
     const of = (m: Record<string, unknown>): ListenerTotals | undefined =>
-      this.#servers.get(m.server as object);
+      this.#byServer.get(m.server as object)?.totals;
     on('socketkit:server:listening', (m) => {
       const l = of(m);
       if (l === undefined) return;
@@ -317,64 +362,6 @@ export class ServeMetrics {
     on('socketkit:server:shutdown', (m) => {
       const l = of(m);
       if (l !== undefined && m.phase === 'begin') l.listening = false;
-    });
-    on('socketkit:server:connection', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      l.open += 1;
-      l.accepted += 1;
-      l.requests += 1;
-    });
-    on('socketkit:server:close', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      l.open -= 1;
-      l.bytesIn += Number(m.bytesRead) || 0;
-      l.bytesOut += Number(m.bytesWritten) || 0;
-      let child = this.#durationChild.get(l);
-      if (child === undefined) {
-        child = this.#duration.labels({ service: l.service, transport: l.transport });
-        this.#durationChild.set(l, child);
-      }
-      child.observe((Number(m.durationMs) || 0) / 1000);
-    });
-    on('socketkit:server:datagram', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      l.datagramsIn += 1;
-      l.requests += 1;
-      l.bytesIn += Number(m.bytes) || 0;
-    });
-    on('socketkit:server:datagram-sent', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      l.datagramsOut += 1;
-      l.bytesOut += Number(m.bytes) || 0;
-    });
-    on('socketkit:server:refused', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      const reason = String(m.reason);
-      const datagram = l.transport === 'udp' || l.transport === 'unix-dgram';
-      const dropped = datagram || DATAGRAM_DROP_REASONS.has(reason);
-      const counts = dropped ? l.dropped : l.refused;
-      counts[reason] = (counts[reason] ?? 0) + 1;
-      this.#note(
-        dropped ? 'dropped' : 'refused',
-        l,
-        () => `${reason} ${formatPeer(m.remote as PeerAddress)}`,
-      );
-    });
-    on('socketkit:server:error', (m) => {
-      const l = of(m);
-      if (l === undefined) return;
-      const phase = String(m.phase);
-      l.errors += 1;
-      l.errorsByPhase[phase] = (l.errorsByPhase[phase] ?? 0) + 1;
-      this.#note('error', l, () => {
-        const remote = formatPeer(m.remote as PeerAddress | undefined);
-        return `${phase}${remote ? ` ${remote}` : ''}: ${errorText(m.error)}`;
-      });
     });
     const chat = this.#chat;
     if (chat === null) return;
@@ -402,11 +389,12 @@ export class ServeMetrics {
 
   /** Unsubscribes from every channel. */
   detach(): void {
+    this.#counter.detach();
     for (const [name, handler] of this.#subscriptions) diagnostics.unsubscribe(name, handler);
     this.#subscriptions = [];
   }
 
-  #note(kind: RecentEvent['kind'], l: ListenerTotals, detail: () => string): void {
+  #note(kind: RecentEvent['kind'], where: string, detail: () => string): void {
     // A flood of refusals is counted above; only the first few a second are kept.
     const second = Math.floor(Date.now() / 1000);
     if (second !== this.#recentSecond) {
@@ -414,7 +402,7 @@ export class ServeMetrics {
       this.#recentInSecond = 0;
     }
     if (++this.#recentInSecond > RECENT_PER_SECOND) return;
-    this.#push({ time: Date.now(), kind, where: `${l.service}/${l.transport}`, detail: detail() });
+    this.#push({ time: Date.now(), kind, where, detail: detail() });
   }
 
   #push(event: RecentEvent): void {

@@ -3,10 +3,13 @@
  * Host/Origin (fetch() would not let a test forge them), and the HTTP side's port from
  * the listening table.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import type { TableRow } from '../../services/helpers/serve-harness.js';
-import { within } from '../../../helpers/wait.js';
+import type { TestContext } from 'node:test';
+import { parseTable, type TableRow } from '../../services/helpers/serve-harness.js';
+import { until, within } from '../../../helpers/wait.js';
 
 /** The HTTP side's port, from its `dashboard` row. */
 export function dashboardPort(rows: readonly TableRow[]): number {
@@ -122,4 +125,67 @@ export function rawUpgrade(
     }),
     `upgrade ${path}`,
   );
+}
+
+/** A `socketkit serve` running as a process of its own (the CLI from the sources). */
+export interface ServeProcess {
+  child: ChildProcess;
+  rows: TableRow[];
+  stdout: () => string;
+  stderr: () => string;
+  /** SIGTERM (a graceful stop), resolving to the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Spawns `node --import tsx test/helpers/bin.ts serve …argv` (a real process, so
+ * `--processes` forks real workers) and resolves once it printed its table and said it
+ * serves (re-checked on each chunk of output); rejects with its output if it exits
+ * first. Killed when the test ends.
+ */
+export async function spawnServeProcess(t: TestContext, argv: string[]): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/helpers/bin.ts', 'serve', ...argv],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  const changes = new EventEmitter();
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    changes.emit('change');
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    changes.emit('change');
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+      changes.emit('change');
+    }),
+  );
+  const ready = (): boolean => /serving \d+ listener\(s\)/.test(stderr);
+  await until(
+    () => ready() || child.exitCode !== null || child.signalCode !== null,
+    changes,
+    'change',
+  );
+  if (!ready()) throw new Error(`serve exited early\nstdout: ${stdout}\nstderr: ${stderr}`);
+  return {
+    child,
+    rows: parseTable(stdout),
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return within(exited, 'serve to exit');
+    },
+  };
 }
