@@ -48,8 +48,14 @@ export interface ServeFlags {
   datagramSources?: string;
   allow?: string[];
   deny?: string[];
+  proxyProtocol?: string[];
+  proxyProtocolTimeout?: string;
   [serviceOption: string]: unknown;
 }
+
+/** Why `--proxy-protocol` and TLS listeners do not go together (yet). */
+export const PROXY_PROTOCOL_TLS =
+  '--proxy-protocol cannot be combined with TLS (--tls-cert) yet: terminate TLS in the proxy, or relay the TLS bytes without a PROXY header';
 
 /** `--port-offset`, checked (0 when absent). */
 export function portOffsetOf(flags: ServeFlags): number {
@@ -97,6 +103,15 @@ export function limitsFromFlags(flags: ServeFlags): LimitsPlan {
     );
   if (flags.allow !== undefined) limits.allow = flags.allow;
   if (flags.deny !== undefined) limits.deny = flags.deny;
+  if (flags.proxyProtocol !== undefined) limits.proxyProtocol = flags.proxyProtocol;
+  if (flags.proxyProtocolTimeout !== undefined) {
+    if (flags.proxyProtocol === undefined)
+      throw new ServeUsageError('--proxy-protocol-timeout needs --proxy-protocol CIDR');
+    limits.proxyProtocolTimeout = parseSeconds(
+      '--proxy-protocol-timeout',
+      flags.proxyProtocolTimeout,
+    );
+  }
   return limits;
 }
 
@@ -184,6 +199,7 @@ export function planFromFlags(
   if (tls && !service.transports.includes('tcp'))
     throw new ServeUsageError(`--tls-cert: ${service.name} has no stream side`);
   if (tls && only === 'udp') throw new ServeUsageError('--tls-cert applies to TCP, not --udp');
+  if (tls && flags.proxyProtocol !== undefined) throw new ServeUsageError(PROXY_PROTOCOL_TLS);
 
   const listeners: ListenerPlan[] = [];
   const unixGiven = flags.unix !== undefined || flags.unixDgram !== undefined;

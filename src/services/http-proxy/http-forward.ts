@@ -12,6 +12,7 @@
  */
 import { ignoreError } from '../../internal/ignore-error.js';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { RequestHead } from './request-head.js';
 import { readRequestBody } from './request-body.js';
@@ -51,6 +52,8 @@ export interface ForwardTarget {
   port: number;
   /** The origin-form target (`/path?query`). */
   path: string;
+  /** `--send-proxy-protocol`: written on the connection before the request. */
+  proxyHeader?: Buffer | undefined;
 }
 
 /** Limits of one forwarded exchange, in seconds. */
@@ -100,6 +103,16 @@ export async function forwardPlain(
     headers: outgoing.flat(),
     setHost: false,
     agent: false,
+    // The PROXY header goes first: net buffers it until the connection is up.
+    ...(target.proxyHeader !== undefined
+      ? {
+          createConnection: (options: net.NetConnectOpts): net.Socket => {
+            const socket = net.createConnection(options);
+            socket.write(target.proxyHeader);
+            return socket;
+          },
+        }
+      : {}),
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);

@@ -1,0 +1,222 @@
+// A stream server's `proxyProtocol` on real loopback sockets: a trusted proxy's header
+// (v1, v2, split, with data in the same chunk) makes ctx.remote the client it names;
+// an untrusted peer's header is plain data; a bad or late header closes the connection
+// with a published error; the per-address limits and access lists judge the real client.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { describe, test, type TestContext } from 'node:test';
+import { InvalidArgumentError, ProxyHeaderError, SocketTimeoutError } from '../../../src/errors.js';
+import { encodeProxyHeader } from '../../../src/framing/proxy-header.js';
+import {
+  type ConnectionContext,
+  type RefusedMessage,
+  type ServerErrorMessage,
+  TcpServer,
+  type TcpServerOptions,
+} from '../../../src/server/index.js';
+import type { Socket } from '../../../src/socket/tcp-socket.js';
+import { watchChannel } from '../../helpers/wait.js';
+
+const CLIENT = { family: 'IPv4' as const, address: '203.0.113.7', port: 40000 };
+const FRONT = { family: 'IPv4' as const, address: '198.51.100.1', port: 443 };
+
+/** Answers `remote=ADDR:PORT via=ADDR` and then echoes until EOF. */
+async function reportPeer(conn: Socket, ctx: ConnectionContext): Promise<void> {
+  const r = ctx.remote;
+  const via = ctx.via === undefined ? '-' : 'address' in ctx.via ? ctx.via.address : ctx.via.path;
+  await conn.sendAll(
+    `remote=${'address' in r ? `${r.address}:${r.port}` : r.path} via=${via} v=${ctx.proxyHeader?.version ?? '-'}\n`,
+  );
+  for await (const chunk of conn) await conn.sendAll(chunk);
+}
+
+async function start(
+  t: TestContext,
+  options: Partial<TcpServerOptions> = {},
+): Promise<{ server: TcpServer; port: number }> {
+  const server = new TcpServer({
+    host: '127.0.0.1',
+    port: 0,
+    handler: reportPeer,
+    proxyProtocol: { trusted: ['127.0.0.1/32'] },
+    ...options,
+  });
+  await server.listen();
+  void server.serveForever();
+  t.after(() => server.destroy());
+  return { server, port: (server.address as { port: number }).port };
+}
+
+/**
+ * Connects from `localAddress`, writes each part (one write each, in order), half-closes
+ * and resolves with everything read until the server closed.
+ */
+function exchange(
+  port: number,
+  parts: (Buffer | string)[],
+  localAddress = '127.0.0.1',
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: '127.0.0.1', localAddress, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    sock.on('connect', () => {
+      for (const p of parts) sock.write(p);
+      sock.end();
+    });
+  });
+}
+
+describe('TcpServer proxyProtocol', () => {
+  test('v1 from a trusted proxy: ctx.remote is the client, data in the same chunk kept', async (t) => {
+    const { port } = await start(t);
+    const header = encodeProxyHeader(1, { source: CLIENT, destination: FRONT });
+    const out = await exchange(port, [Buffer.concat([header, Buffer.from('hello\n')])]);
+    assert.equal(out, 'remote=203.0.113.7:40000 via=127.0.0.1 v=1\nhello\n');
+  });
+
+  test('v2 split byte by byte, then data in later writes', async (t) => {
+    const { port } = await start(t);
+    const v6 = {
+      source: { family: 'IPv6' as const, address: '2001:db8::7', port: 5 },
+      destination: { family: 'IPv6' as const, address: '2001:db8::1', port: 443 },
+    };
+    const header = encodeProxyHeader(2, v6);
+    const parts = [...header].map((b) => Buffer.from([b]));
+    const out = await exchange(port, [...parts, 'one\n', 'two\n']);
+    assert.equal(out, 'remote=2001:db8::7:5 via=127.0.0.1 v=2\none\ntwo\n');
+  });
+
+  test('a header and EOF with no data: the handler sees the end (no hang)', async (t) => {
+    const { port } = await start(t);
+    const out = await exchange(port, [encodeProxyHeader(2, { source: CLIENT, destination: FRONT })]);
+    assert.equal(out, 'remote=203.0.113.7:40000 via=127.0.0.1 v=2\n');
+  });
+
+  test('LOCAL (v2) and UNKNOWN (v1): the proxy itself is the remote', async (t) => {
+    const { port } = await start(t);
+    const local = await exchange(port, [encodeProxyHeader(2, { command: 'local' }), 'hc\n']);
+    assert.match(local, /^remote=127\.0\.0\.1:\d+ via=127\.0\.0\.1 v=2\nhc\n$/);
+    const unknown = await exchange(port, ['PROXY UNKNOWN\r\nx\n']);
+    assert.match(unknown, /^remote=127\.0\.0\.1:\d+ via=127\.0\.0\.1 v=1\nx\n$/);
+  });
+
+  test('an untrusted peer: no header is read, its bytes are data', async (t) => {
+    const { port } = await start(t, { proxyProtocol: { trusted: ['127.0.0.2'] } });
+    const header = encodeProxyHeader(1, { source: CLIENT, destination: FRONT });
+    const out = await exchange(port, [header, 'x\n'], '127.0.0.1');
+    assert.equal(out, `remote=127.0.0.1:${out.split(':')[1]!.split(' ')[0]} via=- v=-\n${header}x\n`);
+    // …while the trusted address (127.0.0.2) is believed.
+    const trusted = await exchange(port, [header, 'y\n'], '127.0.0.2');
+    assert.equal(trusted, 'remote=203.0.113.7:40000 via=127.0.0.2 v=1\ny\n');
+  });
+
+  test('garbage from a trusted proxy: closed, ProxyHeaderError published', async (t) => {
+    const { server, port } = await start(t);
+    const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
+    const out = await exchange(port, ['GET / HTTP/1.1\r\nHost: x\r\n\r\n']);
+    assert.equal(out, '', 'the handler never ran');
+    const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
+    assert.equal(m!.phase, 'proxy-header');
+    assert.ok(m!.error instanceof ProxyHeaderError);
+    assert.deepEqual(
+      m!.remote && 'address' in m!.remote ? m!.remote.address : null,
+      '127.0.0.1',
+    );
+    // A v2 header announcing more than maxHeaderLength: refused before the bytes come.
+    const big = Buffer.from('0d0a0d0a000d0a515549540a2111ffff', 'hex');
+    assert.equal(await exchange(port, [big]), '');
+    await errors.waitFor((all) => all.filter((e) => e.server === server).length === 2);
+    assert.match(String(errors.messages.at(-1)!.error), /exceeds the limit of 4096 bytes/);
+  });
+
+  test('a header that does not come in time: closed after the timeout, published', async (t) => {
+    const { server, port } = await start(t, {
+      proxyProtocol: { trusted: ['127.0.0.1'], timeout: 0.2 },
+    });
+    const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
+    const sock = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sock.on('error', () => {});
+    sock.write('PROXY TCP4 '); // and nothing more
+    await once(sock, 'close');
+    const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
+    assert.equal(m!.phase, 'proxy-header');
+    assert.ok(m!.error instanceof SocketTimeoutError);
+    assert.equal(server.connections, 0);
+  });
+
+  test('per-address cap and deny list judge the client the header names', async (t) => {
+    const { server, port } = await start(t, {
+      maxConnectionsPerIp: 1,
+      deny: ['203.0.113.99'],
+      handler: async (conn, ctx) => {
+        await reportPeer(conn, ctx);
+      },
+    });
+    const refused = watchChannel<RefusedMessage>(t, 'socketkit:server:refused');
+    // One connection from client A stays open…
+    const held = net.connect({ port, host: '127.0.0.1' });
+    held.write(encodeProxyHeader(1, { source: CLIENT, destination: FRONT }));
+    const [first] = (await once(held, 'data')) as [Buffer];
+    assert.match(first.toString(), /^remote=203\.0\.113\.7:40000 /);
+    // …so a second one for A is refused (by its address, not the proxy's)…
+    const again = await exchange(port, [
+      encodeProxyHeader(2, { source: { ...CLIENT, port: 40001 }, destination: FRONT }),
+    ]);
+    assert.match(again, /too many connections from your address/);
+    const [m] = await refused.waitFor((all) => all.some((r) => r.server === server));
+    assert.equal(m!.reason, 'maxConnectionsPerIp');
+    assert.deepEqual(m!.remote, { ...CLIENT, port: 40001 });
+    // …while client B, through the same proxy, is served.
+    const other = await exchange(port, [
+      encodeProxyHeader(2, {
+        source: { family: 'IPv4', address: '203.0.113.8', port: 1 },
+        destination: FRONT,
+      }),
+    ]);
+    assert.match(other, /^remote=203\.0\.113\.8:1 /);
+    // A denied client is cut without a word.
+    const denied = await exchange(port, [
+      encodeProxyHeader(1, {
+        source: { family: 'IPv4', address: '203.0.113.99', port: 2 },
+        destination: FRONT,
+      }),
+    ]);
+    assert.equal(denied, '');
+    await refused.waitFor((all) => all.some((r) => r.reason === 'deny'));
+    held.destroy();
+  });
+
+  test('options are checked; TLS is refused for now', () => {
+    const base = { handler: reportPeer };
+    assert.throws(() => new TcpServer({ ...base, proxyProtocol: { trusted: [] } }), InvalidArgumentError);
+    assert.throws(
+      () => new TcpServer({ ...base, proxyProtocol: { trusted: ['not-an-ip'] } }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () => new TcpServer({ ...base, proxyProtocol: { trusted: ['127.0.0.1'], timeout: 0 } }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () =>
+        new TcpServer({
+          ...base,
+          proxyProtocol: { trusted: ['127.0.0.1'], maxHeaderLength: 70000 },
+        }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () =>
+        new TcpServer({
+          ...base,
+          tls: { key: 'k', cert: 'c' },
+          proxyProtocol: { trusted: ['127.0.0.1'] },
+        }),
+      /cannot be combined with tls/,
+    );
+  });
+});
