@@ -90,8 +90,8 @@ describe('PROXY header properties', () => {
           if (result.status !== 'done') return;
           assert.equal(result.length, header.length);
           assert.equal(result.header.version, version);
-          assert.deepEqual(result.header.source, pair.source);
-          assert.deepEqual(result.header.destination, pair.destination);
+          assert.deepEqual(result.header.source, { ...pair.source });
+          assert.deepEqual(result.header.destination, { ...pair.destination });
         },
       ),
       params,
@@ -108,8 +108,8 @@ describe('PROXY header properties', () => {
         const result = parseProxyHeader(encodeProxyHeader(2, pair));
         assert.equal(result.status, 'done');
         if (result.status === 'done') {
-          assert.deepEqual(result.header.source, pair.source);
-          assert.deepEqual(result.header.destination, pair.destination);
+          assert.deepEqual(result.header.source, { ...pair.source });
+          assert.deepEqual(result.header.destination, { ...pair.destination });
         }
       }),
       params,

@@ -95,6 +95,7 @@ export async function forwardPlain(
     ['connection', 'close'],
   ];
   if (head.body.kind === 'chunked') outgoing.push(['transfer-encoding', 'chunked']);
+  const header = target.proxyHeader;
   const req = http.request({
     host: target.address,
     port: target.port,
@@ -104,11 +105,11 @@ export async function forwardPlain(
     setHost: false,
     agent: false,
     // The PROXY header goes first: net buffers it until the connection is up.
-    ...(target.proxyHeader !== undefined
+    ...(header !== undefined
       ? {
-          createConnection: (options: net.NetConnectOpts): net.Socket => {
-            const socket = net.createConnection(options);
-            socket.write(target.proxyHeader);
+          createConnection: (options: http.ClientRequestArgs): net.Socket => {
+            const socket = net.createConnection(options as net.NetConnectOpts);
+            socket.write(header);
             return socket;
           },
         }

@@ -48,9 +48,10 @@ async function backend(t: TestContext): Promise<number> {
 }
 
 /**
- * Runs haproxy with `frontends` (one `bind fd@N` line each, N = 3, 4, …: sockets bound
- * here and handed over, so they accept from the start) and `body` (the rest of the
- * config); returns the frontends' ports. Killed by PID after the test.
+ * Runs haproxy (`-db`: in the foreground) with one `listen` section per entry of
+ * `frontends`, each given its `bind fd@N` address (N = 3, 4, …: a socket bound here and
+ * handed over, so it accepts from the start); returns their ports. Killed by PID after
+ * the test.
  */
 async function haproxy(
   t: TestContext,
@@ -92,7 +93,7 @@ async function haproxy(
       await exited;
     }
   });
-  // Ours are closed now; haproxy's copies keep listening (what connects meanwhile queues).
+  // Close ours: haproxy's copies keep listening (what connects meanwhile queues).
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   child.on('exit', (code) => {
     if (code !== null && code !== 0) process.stderr.write(`haproxy exited ${code}: ${stderr.text}\n`);
@@ -140,7 +141,7 @@ test('serve echo --proxy-protocol behind haproxy send-proxy-v2: logged and echoe
     '3',
   ]);
   t.after(() => serve.stop());
-  const echo = serve.rows[0]!.port;
+  const echo = serve.rows[0]!.port!;
   const [front] = await haproxy(t, [
     (bind) => `listen echo\n  bind ${bind}\n  server s 127.0.0.1:${echo} send-proxy-v2`,
   ]);

@@ -108,7 +108,8 @@ describe('TcpServer proxyProtocol', () => {
     const { port } = await start(t, { proxyProtocol: { trusted: ['127.0.0.2'] } });
     const header = encodeProxyHeader(1, { source: CLIENT, destination: FRONT });
     const out = await exchange(port, [header, 'x\n'], '127.0.0.1');
-    assert.equal(out, `remote=127.0.0.1:${out.split(':')[1]!.split(' ')[0]} via=- v=-\n${header}x\n`);
+    assert.match(out, /^remote=127\.0\.0\.1:\d+ via=- v=-\n/);
+    assert.ok(out.endsWith(`\n${header.toString('latin1')}x\n`), out);
     // …while the trusted address (127.0.0.2) is believed.
     const trusted = await exchange(port, [header, 'y\n'], '127.0.0.2');
     assert.equal(trusted, 'remote=203.0.113.7:40000 via=127.0.0.2 v=1\ny\n');
@@ -138,9 +139,9 @@ describe('TcpServer proxyProtocol', () => {
       proxyProtocol: { trusted: ['127.0.0.1'], timeout: 0.2 },
     });
     const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
-    const sock = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    const sock = net.connect({ port, host: '127.0.0.1' });
     sock.on('error', () => {});
-    sock.write('PROXY TCP4 '); // and nothing more
+    sock.write('PROXY TCP4 '); // and nothing more (the server's FIN closes it: no half-open)
     await once(sock, 'close');
     const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
     assert.equal(m!.phase, 'proxy-header');
