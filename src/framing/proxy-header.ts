@@ -39,8 +39,7 @@ import type { ByteQueue } from './codec.js';
  * host and port with its family, or a Unix socket path).
  */
 export type ProxiedAddress =
-  | { family: 'IPv4' | 'IPv6'; address: string; port: number }
-  | { family: 'unix'; path: string };
+  { family: 'IPv4' | 'IPv6'; address: string; port: number } | { family: 'unix'; path: string };
 
 /** A parsed header. */
 export interface ProxyHeader {
@@ -368,7 +367,7 @@ function formatIPv6(groups: readonly number[]): string {
   }
   let bestAt = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -62,8 +62,7 @@ export interface ProxyProtocolOptions {
 
 /** How a header read ended: the header (null: a direct client, `required: false`), or why not. */
 export type ProxyHeaderOutcome =
-  | { header: ProxyHeader | null }
-  | { error: ProxyHeaderError | SocketTimeoutError | null };
+  { header: ProxyHeader | null } | { error: ProxyHeaderError | SocketTimeoutError | null };
 
 /** The checked `proxyProtocol` option: who is trusted, and how a header is read. */
 export class ProxyProtocolReader {
@@ -98,7 +97,9 @@ export class ProxyProtocolReader {
             MAX_PROXY_HEADER_LENGTH,
           );
     this.#required =
-      options.required === undefined ? true : checkBoolean(options.required, 'proxyProtocol.required');
+      options.required === undefined
+        ? true
+        : checkBoolean(options.required, 'proxyProtocol.required');
   }
 
   /** True when `peer` (the connection's own peer) is a trusted proxy. */
@@ -112,7 +113,11 @@ export class ProxyProtocolReader {
    * readable buffer (nothing is lost). On failure the caller destroys the socket.
    * @returns a function that abandons the read (shutdown): `done` is not called then.
    */
-  read(raw: net.Socket, peer: PeerAddress, done: (outcome: ProxyHeaderOutcome) => void): () => void {
+  read(
+    raw: net.Socket,
+    peer: PeerAddress,
+    done: (outcome: ProxyHeaderOutcome) => void,
+  ): () => void {
     let buffered: Buffer | null = null;
     let over = false;
     const finish = (outcome: ProxyHeaderOutcome | null, rest: Buffer | null): void => {
@@ -147,7 +152,9 @@ export class ProxyProtocolReader {
         finish({ header: result.header }, buffered.subarray(result.length));
       } catch (error) {
         finish(
-          { error: error instanceof ProxyHeaderError ? error : new ProxyHeaderError(String(error)) },
+          {
+            error: error instanceof ProxyHeaderError ? error : new ProxyHeaderError(String(error)),
+          },
           null,
         );
       }

@@ -112,13 +112,7 @@ export interface ServerErrorMessage {
   error: unknown;
   /** What failed: a handler, a TLS handshake, the listening socket, … */
   phase:
-    | 'handler'
-    | 'tls-handshake'
-    | 'proxy-header'
-    | 'accept'
-    | 'listen'
-    | 'reply'
-    | 'serviceActions';
+    'handler' | 'tls-handshake' | 'proxy-header' | 'accept' | 'listen' | 'reply' | 'serviceActions';
   /** The connection or datagram id, when the error belongs to one. */
   id?: number;
   remote?: PeerAddress;

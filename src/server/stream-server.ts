@@ -500,7 +500,8 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       this.#readingHeader.delete(raw);
       if ('error' in outcome) {
         raw.destroy();
-        if (outcome.error !== null) this.reportError(outcome.error, { phase: 'proxy-header', remote: peer });
+        if (outcome.error !== null)
+          this.reportError(outcome.error, { phase: 'proxy-header', remote: peer });
         return;
       }
       const header = outcome.header;
@@ -512,12 +513,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     return true;
   }
 
-  #start(
-    raw: net.Socket,
-    remote: PeerAddress,
-    key: string | null,
-    via: Connection['via'],
-  ): void {
+  #start(raw: net.Socket, remote: PeerAddress, key: string | null, via: Connection['via']): void {
     this.prepareSocket(raw);
     const conn: Connection = {
       id: nextRequestId(),

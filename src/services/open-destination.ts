@@ -47,7 +47,6 @@ export function clientProxyHeader(
   return encodeProxyHeader(version, { source: ctx.remote, destination: reached });
 }
 
-
 /** An open outbound connection and the address it went to. */
 export interface OpenedDestination {
   socket: Socket;

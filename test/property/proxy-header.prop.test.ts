@@ -16,9 +16,7 @@ const numRuns = Number(process.env.FUZZ_RUNS ?? 1000);
 const params = { numRuns };
 
 const port = fc.integer({ min: 0, max: 65535 });
-const ipv4 = fc
-  .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))
-  .map((b) => b.join('.'));
+const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join('.'));
 /** IPv6 in canonical (RFC 5952) form, as the parser reports it; zero runs are likely. */
 const ipv6 = fc
   .array(fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff })), {
@@ -37,7 +35,8 @@ const pairArb: fc.Arbitrary<{ source: ProxiedAddress; destination: ProxiedAddres
     destination: fc.record({ family: fc.constant('IPv6' as const), address: ipv6, port }),
   }),
 );
-const unixPath = fc.string({ minLength: 1, maxLength: 100, unit: 'grapheme-ascii' })
+const unixPath = fc
+  .string({ minLength: 1, maxLength: 100, unit: 'grapheme-ascii' })
   .filter((s) => !s.includes('\0'))
   .map((s) => `/${s}`.slice(0, 108));
 
@@ -48,7 +47,7 @@ function canonicalIPv6(groups: number[]): string {
   }
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

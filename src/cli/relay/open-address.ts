@@ -70,7 +70,10 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
         });
         return new SocketEnd(await headerFirst(sock, ctx), label);
       }
-      return new SocketEnd(await headerFirst(await connectStream(address.target, common), ctx), label);
+      return new SocketEnd(
+        await headerFirst(await connectStream(address.target, common), ctx),
+        label,
+      );
     case 'tls':
       return new SocketEnd(
         await headerFirst(

@@ -53,10 +53,7 @@ async function backend(t: TestContext): Promise<number> {
  * handed over, so it accepts from the start); returns their ports. Killed by PID after
  * the test.
  */
-async function haproxy(
-  t: TestContext,
-  frontends: ((bind: string) => string)[],
-): Promise<number[]> {
+async function haproxy(t: TestContext, frontends: ((bind: string) => string)[]): Promise<number[]> {
   const dir = tempDir(t);
   const servers: net.Server[] = [];
   for (let i = 0; i < frontends.length; i++) {
@@ -96,7 +93,8 @@ async function haproxy(
   // Close ours: haproxy's copies keep listening (what connects meanwhile queues).
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   child.on('exit', (code) => {
-    if (code !== null && code !== 0) process.stderr.write(`haproxy exited ${code}: ${stderr.text}\n`);
+    if (code !== null && code !== 0)
+      process.stderr.write(`haproxy exited ${code}: ${stderr.text}\n`);
   });
   return ports;
 }
@@ -104,7 +102,12 @@ async function haproxy(
 /** Connects from {@link CLIENT_HOST}, sends `text`, half-closes, reads to EOF. */
 function exchange(port: number, text: string): Promise<{ out: string; localPort: number }> {
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ port, host: '127.0.0.1', localAddress: CLIENT_HOST, allowHalfOpen: true });
+    const sock = net.connect({
+      port,
+      host: '127.0.0.1',
+      localAddress: CLIENT_HOST,
+      allowHalfOpen: true,
+    });
     const chunks: Buffer[] = [];
     let localPort = 0;
     sock.on('connect', () => {
@@ -117,60 +120,81 @@ function exchange(port: number, text: string): Promise<{ out: string; localPort:
   });
 }
 
-test('haproxy send-proxy and send-proxy-v2 → TcpServer proxyProtocol: the handler sees the client', { skip: needs('haproxy') }, async (t) => {
-  const port = await backend(t);
-  const [v1, v2] = await haproxy(t, [
-    (bind) => `listen v1\n  bind ${bind}\n  server s 127.0.0.1:${port} send-proxy`,
-    (bind) => `listen v2\n  bind ${bind}\n  server s 127.0.0.1:${port} send-proxy-v2`,
-  ]);
-  for (const front of [v1!, v2!]) {
-    const { out, localPort } = await exchange(front, 'through haproxy\n');
-    assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nthrough haproxy\n`);
-  }
-});
+test(
+  'haproxy send-proxy and send-proxy-v2 → TcpServer proxyProtocol: the handler sees the client',
+  { skip: needs('haproxy') },
+  async (t) => {
+    const port = await backend(t);
+    const [v1, v2] = await haproxy(t, [
+      (bind) => `listen v1\n  bind ${bind}\n  server s 127.0.0.1:${port} send-proxy`,
+      (bind) => `listen v2\n  bind ${bind}\n  server s 127.0.0.1:${port} send-proxy-v2`,
+    ]);
+    for (const front of [v1!, v2!]) {
+      const { out, localPort } = await exchange(front, 'through haproxy\n');
+      assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nthrough haproxy\n`);
+    }
+  },
+);
 
-test('serve echo --proxy-protocol behind haproxy send-proxy-v2: logged and echoed as the client', { skip: needs('haproxy') }, async (t) => {
-  const serve = await startServe([
-    'echo',
-    '--tcp',
-    '--port',
-    '0',
-    '--proxy-protocol',
-    '127.0.0.1/32',
-    '--proxy-protocol-timeout',
-    '3',
-  ]);
-  t.after(() => serve.stop());
-  const echo = serve.rows[0]!.port!;
-  const [front] = await haproxy(t, [
-    (bind) => `listen echo\n  bind ${bind}\n  server s 127.0.0.1:${echo} send-proxy-v2`,
-  ]);
-  const { out, localPort } = await exchange(front!, 'hello echo\n');
-  assert.equal(out, 'hello echo\n');
-  // A header from a peer not in the list (127.0.0.2, straight to serve) is data: echoed.
-  const direct = await exchange(echo, 'PROXY UNKNOWN\r\nx\n');
-  assert.equal(direct.out, 'PROXY UNKNOWN\r\nx\n');
-  assert.equal(await serve.stop(), 0);
-  const log = serve.stderr();
-  assert.match(
-    log,
-    new RegExp(`echo/tcp #\\d+ connection from 127\\.0\\.0\\.2:${localPort} via 127\\.0\\.0\\.1:\\d+`),
-  );
-  assert.match(log, new RegExp(`connection from 127\\.0\\.0\\.2:${direct.localPort}\n`));
-});
+test(
+  'serve echo --proxy-protocol behind haproxy send-proxy-v2: logged and echoed as the client',
+  { skip: needs('haproxy') },
+  async (t) => {
+    const serve = await startServe([
+      'echo',
+      '--tcp',
+      '--port',
+      '0',
+      '--proxy-protocol',
+      '127.0.0.1/32',
+      '--proxy-protocol-timeout',
+      '3',
+    ]);
+    t.after(() => serve.stop());
+    const echo = serve.rows[0]!.port!;
+    const [front] = await haproxy(t, [
+      (bind) => `listen echo\n  bind ${bind}\n  server s 127.0.0.1:${echo} send-proxy-v2`,
+    ]);
+    const { out, localPort } = await exchange(front!, 'hello echo\n');
+    assert.equal(out, 'hello echo\n');
+    // A header from a peer not in the list (127.0.0.2, straight to serve) is data: echoed.
+    const direct = await exchange(echo, 'PROXY UNKNOWN\r\nx\n');
+    assert.equal(direct.out, 'PROXY UNKNOWN\r\nx\n');
+    assert.equal(await serve.stop(), 0);
+    const log = serve.stderr();
+    assert.match(
+      log,
+      new RegExp(
+        `echo/tcp #\\d+ connection from 127\\.0\\.0\\.2:${localPort} via 127\\.0\\.0\\.1:\\d+`,
+      ),
+    );
+    assert.match(log, new RegExp(`connection from 127\\.0\\.0\\.2:${direct.localPort}\n`));
+  },
+);
 
 for (const version of ['v1', 'v2'] as const) {
-  test(`relay --proxy-protocol ${version} → haproxy accept-proxy: haproxy believes it (and passes the client on)`, { skip: needs('haproxy') }, async (t) => {
-    const port = await backend(t);
-    // haproxy takes the client from our header, then names it to the backend in its own.
-    const [front] = await haproxy(t, [
-      (bind) => `listen in\n  bind ${bind} accept-proxy\n  server s 127.0.0.1:${port} send-proxy`,
-    ]);
-    const cli = startCli(t, ['relay', '-v', '--proxy-protocol', version, 'tcp-listen:0', `tcp:127.0.0.1:${front}`]);
-    const m = await cli.stderr.waitFor(/listening on \S+:(\d+)/);
-    const { out, localPort } = await exchange(Number(m[1]), 'via relay\n');
-    assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nvia relay\n`);
-  });
+  test(
+    `relay --proxy-protocol ${version} → haproxy accept-proxy: haproxy believes it (and passes the client on)`,
+    { skip: needs('haproxy') },
+    async (t) => {
+      const port = await backend(t);
+      // haproxy takes the client from our header, then names it to the backend in its own.
+      const [front] = await haproxy(t, [
+        (bind) => `listen in\n  bind ${bind} accept-proxy\n  server s 127.0.0.1:${port} send-proxy`,
+      ]);
+      const cli = startCli(t, [
+        'relay',
+        '-v',
+        '--proxy-protocol',
+        version,
+        'tcp-listen:0',
+        `tcp:127.0.0.1:${front}`,
+      ]);
+      const m = await cli.stderr.waitFor(/listening on \S+:(\d+)/);
+      const { out, localPort } = await exchange(Number(m[1]), 'via relay\n');
+      assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nvia relay\n`);
+    },
+  );
 }
 
 test('relay --proxy-protocol needs a stream listening address and a stream client address', async (t) => {
@@ -202,6 +226,8 @@ test('serve socks --send-proxy-protocol v2: the destination sees the SOCKS clien
   sock.write(request);
   sock.end('through socks\n');
   await once(sock, 'close');
-  const text = Buffer.concat(chunks).subarray(2 + 10).toString();
+  const text = Buffer.concat(chunks)
+    .subarray(2 + 10)
+    .toString();
   assert.equal(text, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nthrough socks\n`);
 });

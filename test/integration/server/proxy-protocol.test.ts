@@ -92,7 +92,9 @@ describe('TcpServer proxyProtocol', () => {
 
   test('a header and EOF with no data: the handler sees the end (no hang)', async (t) => {
     const { port } = await start(t);
-    const out = await exchange(port, [encodeProxyHeader(2, { source: CLIENT, destination: FRONT })]);
+    const out = await exchange(port, [
+      encodeProxyHeader(2, { source: CLIENT, destination: FRONT }),
+    ]);
     assert.equal(out, 'remote=203.0.113.7:40000 via=127.0.0.1 v=2\n');
   });
 
@@ -123,10 +125,7 @@ describe('TcpServer proxyProtocol', () => {
     const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
     assert.equal(m!.phase, 'proxy-header');
     assert.ok(m!.error instanceof ProxyHeaderError);
-    assert.deepEqual(
-      m!.remote && 'address' in m!.remote ? m!.remote.address : null,
-      '127.0.0.1',
-    );
+    assert.deepEqual(m!.remote && 'address' in m!.remote ? m!.remote.address : null, '127.0.0.1');
     // A v2 header announcing more than maxHeaderLength: refused before the bytes come.
     const big = Buffer.from('0d0a0d0a000d0a515549540a2111ffff', 'hex');
     assert.equal(await exchange(port, [big]), '');
@@ -193,7 +192,10 @@ describe('TcpServer proxyProtocol', () => {
 
   test('options are checked; TLS is refused for now', () => {
     const base = { handler: reportPeer };
-    assert.throws(() => new TcpServer({ ...base, proxyProtocol: { trusted: [] } }), InvalidArgumentError);
+    assert.throws(
+      () => new TcpServer({ ...base, proxyProtocol: { trusted: [] } }),
+      InvalidArgumentError,
+    );
     assert.throws(
       () => new TcpServer({ ...base, proxyProtocol: { trusted: ['not-an-ip'] } }),
       InvalidArgumentError,

@@ -108,10 +108,11 @@ describe('PROXY v2', () => {
       address: '2001:db8::1',
       port: 1,
     });
-    assert.deepEqual(
-      (headerOf(parseProxyHeader(inet6)) as { destination: unknown }).destination,
-      { family: 'IPv6', address: '::ffff:127.0.0.1', port: 2 },
-    );
+    assert.deepEqual((headerOf(parseProxyHeader(inet6)) as { destination: unknown }).destination, {
+      family: 'IPv6',
+      address: '::ffff:127.0.0.1',
+      port: 2,
+    });
     // A TLV (type 0x04 NOOP, 3 bytes) after the addresses: counted in len, skipped.
     const withTlv = hex(`${SIG} 21 12 0012 7f000001 7f000002 0001 0002 04 0003 aabbcc`);
     const parsed = parseEveryPrefix(withTlv);
@@ -226,7 +227,10 @@ describe('encodeProxyHeader', () => {
       encodeProxyHeader(1, v4).toString(),
       'PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\n',
     );
-    assert.deepEqual(encodeProxyHeader(2, v4), hex(`${SIG} 21 11 000c c0a80001 c0a8000b dc04 01bb`));
+    assert.deepEqual(
+      encodeProxyHeader(2, v4),
+      hex(`${SIG} 21 11 000c c0a80001 c0a8000b dc04 01bb`),
+    );
     assert.equal(encodeProxyHeader(1).toString(), 'PROXY UNKNOWN\r\n');
     assert.equal(encodeProxyHeader(1, { command: 'local' }).toString(), 'PROXY UNKNOWN\r\n');
     assert.equal(
