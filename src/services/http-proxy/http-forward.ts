@@ -103,17 +103,19 @@ export async function forwardPlain(
     path: target.path,
     headers: outgoing.flat(),
     setHost: false,
-    agent: false,
-    // The PROXY header goes first: net buffers it until the connection is up.
-    ...(header !== undefined
-      ? {
-          createConnection: (options: http.ClientRequestArgs): net.Socket => {
-            const socket = net.createConnection(options as net.NetConnectOpts);
+    // A connection of its own (no pool), either way: with a PROXY header to send, made
+    // here (http uses `createConnection` only without an agent) with the header first —
+    // net buffers it until the connection is up.
+    ...(header === undefined
+      ? { agent: false }
+      : {
+          // Not http's options: their `path` (the request's) would make it a Unix socket.
+          createConnection: (): net.Socket => {
+            const socket = net.createConnection({ host: target.address, port: target.port });
             socket.write(header);
             return socket;
           },
-        }
-      : {}),
+        }),
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);

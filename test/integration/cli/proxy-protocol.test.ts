@@ -231,3 +231,41 @@ test('serve socks --send-proxy-protocol v2: the destination sees the SOCKS clien
     .toString();
   assert.equal(text, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nthrough socks\n`);
 });
+
+test('serve http-proxy --send-proxy-protocol v1: plain forwarding and CONNECT both announce the client', async (t) => {
+  // An HTTP origin behind the proxy that answers with the client it was told about.
+  const origin = new TcpServer({
+    host: '127.0.0.1',
+    port: 0,
+    proxyProtocol: { trusted: ['127.0.0.1/32'] },
+    handler: async (conn, ctx) => {
+      await conn.recvUntil('\r\n\r\n');
+      const r = ctx.remote;
+      const body = 'address' in r ? `${r.address}:${r.port}` : r.path;
+      await conn.sendAll(
+        `HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    },
+  });
+  await origin.listen();
+  void origin.serveForever();
+  t.after(() => origin.destroy());
+  const port = (origin.address as { port: number }).port;
+  const { httpProxyService } = await import('../../../src/services/http-proxy/index.js');
+  const proxy = await startProxy(t, httpProxyService, {
+    allowDestination: ['127.0.0.0/8'],
+    sendProxyProtocol: 1,
+  });
+  const plain = await exchange(
+    proxy.port,
+    `GET http://127.0.0.1:${port}/ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`,
+  );
+  assert.match(plain.out, /^HTTP\/1\.1 200 /, proxy.logs.join('\n'));
+  assert.ok(plain.out.endsWith(`\r\n\r\n${CLIENT_HOST}:${plain.localPort}`), plain.out);
+  const tunnel = await exchange(
+    proxy.port,
+    `CONNECT 127.0.0.1:${port} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\nGET / HTTP/1.1\r\n\r\n`,
+  );
+  assert.match(tunnel.out, /^HTTP\/1\.1 200 Connection Established\r\n/);
+  assert.ok(tunnel.out.endsWith(`\r\n\r\n${CLIENT_HOST}:${tunnel.localPort}`), tunnel.out);
+});
