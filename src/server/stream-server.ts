@@ -42,7 +42,7 @@ import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-mo
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
 import { IdleSweeper } from './idle-sweeper.js';
-import type { ListenerEvents, ServerTlsOptions } from './listener.js';
+import { type ListenerEvents, type ServerTlsOptions, tlsServerOf } from './listener.js';
 import type { ProxyHeader } from '../framing/proxy-header.js';
 import { type ProxyProtocolOptions, ProxyProtocolReader } from './proxy-protocol.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
@@ -94,7 +94,8 @@ export interface StreamServerBaseOptions extends BaseServerOptions, AddressLimit
    * Accept HAProxy's PROXY protocol (v1 and v2) from the proxies in `trusted`: their
    * connections start with a header naming the real client, which becomes `ctx.remote`
    * (and what the access lists, per-address limits and `verifyRequest` judge); the
-   * proxy's own address is `ctx.via`. Not with `tls` (see docs/server.md).
+   * proxy's own address is `ctx.via`. With `tls`, the header precedes the ClientHello
+   * (see docs/server.md).
    */
   proxyProtocol?: ProxyProtocolOptions;
 }
@@ -170,10 +171,14 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   #refusing = 0;
   /** Descriptors ran out (see fd-monitor.ts): refusals do not linger meanwhile. */
   #fdPressure = false;
+  /** True for a TLS server (refusals cannot be told in plain text before the handshake). */
+  readonly #tls: boolean;
   /** The `proxyProtocol` option, checked; null without it. */
   readonly #proxy: ProxyProtocolReader | null;
   /** Connections of trusted proxies whose header is being read, and how to abandon each. */
   readonly #readingHeader = new Map<net.Socket, () => void>();
+  /** TLS behind a PROXY header: the client and proxy of each raw socket, until its handshake. */
+  readonly #proxiedTls = new WeakMap<net.Socket, { remote: PeerAddress; via: Connection['via'] }>();
 
   constructor(options: StreamServerBaseOptions) {
     super(options);
@@ -191,16 +196,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       throw new InvalidArgumentError('handshakeTimeout must be more than 0 seconds');
     }
     this.#limits = new AddressLimits(options);
-    if (options.proxyProtocol !== undefined) {
-      if ((options as StreamServerOptions).tls !== undefined) {
-        // The header comes before the ClientHello, and Node's TLS socket reads the TCP
-        // handle itself: bytes read ahead of it could not be given back.
-        throw new InvalidArgumentError('proxyProtocol cannot be combined with tls (yet)');
-      }
-      this.#proxy = new ProxyProtocolReader(options.proxyProtocol);
-    } else {
-      this.#proxy = null;
-    }
+    this.#proxy =
+      options.proxyProtocol === undefined ? null : new ProxyProtocolReader(options.proxyProtocol);
+    this.#tls = (options as StreamServerOptions).tls !== undefined;
     this.#maxConnections = options.maxConnections ?? 10_000;
     this.#opts = options;
     // One bound for the whole close, lingering included (see Socket.close).
@@ -260,6 +258,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       onError: (error, phase) => this.reportError(error, { phase }),
       ...(this.#opts.handshakeTimeout !== undefined
         ? { handshakeTimeout: this.#opts.handshakeTimeout }
+        : {}),
+      ...(this.#proxy !== null
+        ? { beforeTls: (raw, startTls) => this.#beforeTls(raw, startTls) }
         : {}),
     });
     watchFds(this);
@@ -331,7 +332,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * the kernel) is closed without a reset: the kernel delivers what it holds.
    */
   protected destroyActive(): number {
-    let n = this.#listener === null ? 0 : destroyHandshaking(this.#listener);
+    let n = this.#listener === null ? 0 : destroyHandshaking(tlsServerOf(this.#listener));
     for (const [raw, abandon] of this.#readingHeader) {
       n++;
       abandon();
@@ -429,7 +430,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
 
   /** TLS: a TCP connection before its handshake; counted from now on. */
   #onRawConnection(raw: net.Socket): boolean {
-    if (this.#admit(raw, false) === null) return false;
+    if (this.#admit(raw, false, this.#proxiedTls.get(raw)?.remote) === null) return false;
     this.#handshaking++;
     return true;
   }
@@ -437,7 +438,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   /** TLS: a counted connection gone before its handshake completed. */
   #onAbandoned(raw: net.Socket, error: Error | null): void {
     this.#handshaking--;
-    const remote = this.remoteOf(raw);
+    const remote = this.#proxiedTls.get(raw)?.remote ?? this.remoteOf(raw);
     const key = this.#limits.keyOf(remote);
     if (key !== null) this.#limits.release(key);
     // A client that hung up is no error; a failed or timed-out handshake is reported.
@@ -456,6 +457,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   #onConnection(socket: net.Socket, raw: net.Socket): void {
     let remote: PeerAddress;
     let key: string | null;
+    let via: Connection['via'] = null;
     if (socket === raw) {
       if (this.#proxy !== null && this.#readProxyHeader(raw, this.#proxy)) return;
       const admitted = this.#admit(raw, true);
@@ -466,8 +468,11 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       this.#handshaking--;
       socket.on('error', onUnwrappedError);
       // From the TCP socket: it cached its peer's address at admission (a client gone
-      // meanwhile has none any more), so the same per-address key is released.
-      remote = this.remoteOf(raw);
+      // meanwhile has none any more), so the same per-address key is released; behind a
+      // PROXY header, the client it named.
+      const proxied = this.#proxiedTls.get(raw);
+      remote = proxied?.remote ?? this.remoteOf(raw);
+      via = proxied?.via ?? null;
       key = this.#limits.keyOf(remote);
       if (!this.admitting) {
         if (key !== null) this.#limits.release(key);
@@ -475,7 +480,25 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         return;
       }
     }
-    this.#start(socket, remote, key, null);
+    this.#start(socket, remote, key, via);
+  }
+
+  /**
+   * TLS with proxyProtocol: a raw connection, before the TLS server sees it. A trusted
+   * proxy's PROXY header is read first (the ClientHello follows it); then the TLS server
+   * takes the connection, admitted as the client the header named.
+   */
+  #beforeTls(raw: net.Socket, startTls: () => void): void {
+    const reader = this.#proxy;
+    if (
+      reader === null ||
+      !this.#readProxyHeader(raw, reader, (remote, via) => {
+        this.#proxiedTls.set(raw, { remote, via });
+        startTls();
+      })
+    ) {
+      startTls();
+    }
   }
 
   /**
@@ -484,7 +507,14 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * admitted as the client the header names. A bad or late header closes it, reported
    * with phase `proxy-header`.
    */
-  #readProxyHeader(raw: net.Socket, reader: ProxyProtocolReader): boolean {
+  #readProxyHeader(
+    raw: net.Socket,
+    reader: ProxyProtocolReader,
+    then: (remote: PeerAddress, via: Connection['via']) => void = (remote, via) => {
+      const admitted = this.#admit(raw, true, remote);
+      if (admitted !== null) this.#start(raw, admitted.remote, admitted.key, via);
+    },
+  ): boolean {
     const peer = this.remoteOf(raw);
     if (!reader.trusts(peer)) return false;
     raw.on('error', onUnwrappedError);
@@ -493,7 +523,8 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       return true;
     }
     if (this.#conns.size + this.#handshaking + this.#readingHeader.size >= this.#maxConnections) {
-      this.refuse(raw, peer, 'maxConnections');
+      // A TLS client (a `then` of #beforeTls) could not read the busy line.
+      this.refuse(raw, peer, 'maxConnections', !this.#tls);
       return true;
     }
     const abandon = reader.read(raw, peer, (outcome) => {
@@ -505,9 +536,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         return;
       }
       const header = outcome.header;
-      const admitted = this.#admit(raw, true, header?.source ?? peer);
-      if (admitted === null) return;
-      this.#start(raw, admitted.remote, admitted.key, header === null ? null : { peer, header });
+      then(header?.source ?? peer, header === null ? null : { peer, header });
     });
     this.#readingHeader.set(raw, abandon);
     return true;

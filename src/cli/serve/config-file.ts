@@ -273,10 +273,6 @@ function parseEntry(
   if (e.deny !== undefined) plan.limits.deny = parseStringList(`${at}.deny`, e.deny);
   if (e.proxyProtocol !== undefined) {
     plan.limits.proxyProtocol = parseStringList(`${at}.proxyProtocol`, e.proxyProtocol);
-    if (tls)
-      throw new ServeUsageError(
-        `${at}.proxyProtocol cannot be combined with tls yet: terminate TLS in the proxy instead`,
-      );
   }
   if (e.proxyProtocolTimeout !== undefined) {
     if (e.proxyProtocol === undefined)

@@ -53,10 +53,6 @@ export interface ServeFlags {
   [serviceOption: string]: unknown;
 }
 
-/** Why `--proxy-protocol` and TLS listeners do not go together (yet). */
-export const PROXY_PROTOCOL_TLS =
-  '--proxy-protocol cannot be combined with TLS (--tls-cert) yet: terminate TLS in the proxy, or relay the TLS bytes without a PROXY header';
-
 /** `--port-offset`, checked (0 when absent). */
 export function portOffsetOf(flags: ServeFlags): number {
   return flags.portOffset === undefined
@@ -199,7 +195,6 @@ export function planFromFlags(
   if (tls && !service.transports.includes('tcp'))
     throw new ServeUsageError(`--tls-cert: ${service.name} has no stream side`);
   if (tls && only === 'udp') throw new ServeUsageError('--tls-cert applies to TCP, not --udp');
-  if (tls && flags.proxyProtocol !== undefined) throw new ServeUsageError(PROXY_PROTOCOL_TLS);
 
   const listeners: ListenerPlan[] = [];
   const unixGiven = flags.unix !== undefined || flags.unixDgram !== undefined;

@@ -348,7 +348,8 @@ function createServer(
         host: listener.host,
         port: listener.port,
         ...streamLimits,
-        ...(listener.kind === 'tls' && tls ? { tls } : proxyLimits),
+        ...(listener.kind === 'tls' && tls ? { tls } : {}),
+        ...proxyLimits,
         handler: need('stream'),
       });
     case 'udp':

@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { TcpServer } from '../../../src/server/index.js';
@@ -21,6 +22,7 @@ import { needs, toolPath } from '../../helpers/needs.js';
 import { Output, startCli, tempDir } from '../../helpers/netcat.js';
 import { startServe } from '../services/helpers/serve-harness.js';
 import { startProxy } from '../services/helpers/proxy-harness.js';
+import { selfSignedPem } from '../../helpers/tls-cert.js';
 
 /** The client's own address: haproxy and the relay connect from 127.0.0.1, it from here. */
 const CLIENT_HOST = '127.0.0.2';
@@ -133,6 +135,41 @@ test(
       const { out, localPort } = await exchange(front, 'through haproxy\n');
       assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nthrough haproxy\n`);
     }
+  },
+);
+
+test(
+  'haproxy mode tcp send-proxy-v2 passing TLS through → a TLS TcpServer with proxyProtocol',
+  { skip: needs('haproxy', 'openssl') },
+  async (t) => {
+    const pem = selfSignedPem(tempDir(t))!;
+    const server = new TcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      tls: { key: pem.key, cert: pem.cert },
+      handler: reportPeer,
+      proxyProtocol: { trusted: ['127.0.0.1/32'] },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.destroy());
+    const port = (server.address as { port: number }).port;
+    const [front] = await haproxy(t, [
+      (bind) => `listen tls\n  bind ${bind}\n  server s 127.0.0.1:${port} send-proxy-v2`,
+    ]);
+    const { out, localPort } = await new Promise<{ out: string; localPort: number }>(
+      (resolve, reject) => {
+        const raw = net.connect({ port: front!, host: '127.0.0.1', localAddress: CLIENT_HOST });
+        const sock = tls.connect({ socket: raw, ca: pem.cert, servername: 'localhost' }, () =>
+          sock.end('over tls\n'),
+        );
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString()));
+        sock.on('end', () => resolve({ out: got, localPort: raw.localPort ?? 0 }));
+        sock.on('error', reject);
+      },
+    );
+    assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\nover tls\n`);
   },
 );
 

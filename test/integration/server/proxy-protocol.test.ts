@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { describe, test, type TestContext } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
+import tls from 'node:tls';
 import { InvalidArgumentError, ProxyHeaderError, SocketTimeoutError } from '../../../src/errors.js';
 import { encodeProxyHeader } from '../../../src/framing/proxy-header.js';
 import {
@@ -17,6 +18,13 @@ import {
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
 import { watchChannel } from '../../helpers/wait.js';
+import { selfSignedPem } from '../../helpers/tls-cert.js';
+import { tempDir } from './helpers/clients.js';
+
+const tmp = tempDir();
+after(tmp.cleanup);
+const pem = selfSignedPem(tmp.dir);
+const skipTls = pem === null ? 'openssl is not installed' : false;
 
 const CLIENT = { family: 'IPv4' as const, address: '203.0.113.7', port: 40000 };
 const FRONT = { family: 'IPv4' as const, address: '198.51.100.1', port: 443 };
@@ -190,7 +198,7 @@ describe('TcpServer proxyProtocol', () => {
     held.destroy();
   });
 
-  test('options are checked; TLS is refused for now', () => {
+  test('options are checked', () => {
     const base = { handler: reportPeer };
     assert.throws(
       () => new TcpServer({ ...base, proxyProtocol: { trusted: [] } }),
@@ -212,14 +220,86 @@ describe('TcpServer proxyProtocol', () => {
         }),
       InvalidArgumentError,
     );
-    assert.throws(
-      () =>
-        new TcpServer({
-          ...base,
-          tls: { key: 'k', cert: 'c' },
-          proxyProtocol: { trusted: ['127.0.0.1'] },
-        }),
-      /cannot be combined with tls/,
+  });
+});
+
+describe('TLS with proxyProtocol: the header precedes the ClientHello', { skip: skipTls }, () => {
+  /** Writes `header` on a TCP connection, then speaks TLS over it; reads to the end. */
+  function tlsAfterHeader(port: number, header: Buffer, text: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const raw = net.connect({ port, host: '127.0.0.1' }, () => {
+        raw.write(header);
+        const sock = tls.connect({ socket: raw, ca: pem!.cert, servername: 'localhost' }, () =>
+          sock.end(text),
+        );
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString()));
+        sock.on('end', () => resolve(got));
+        sock.on('error', reject);
+      });
+      raw.on('error', reject);
+    });
+  }
+
+  test('a trusted proxy: the handshake follows the header; ctx.remote is the client', async (t) => {
+    const { server, port } = await start(t, { tls: { key: pem!.key, cert: pem!.cert } });
+    assert.equal(server.transport, 'tls');
+    const header = encodeProxyHeader(2, { source: CLIENT, destination: FRONT });
+    assert.equal(
+      await tlsAfterHeader(port, header, 'secret\n'),
+      'remote=203.0.113.7:40000 via=127.0.0.1 v=2\nsecret\n',
     );
+    // The header and the ClientHello in one write (one segment on loopback): a hop in
+    // the middle takes the client's hello and sends it on behind the header.
+    const hop = net.createServer({ allowHalfOpen: true }, (client) => {
+      client.once('data', (hello: Buffer) => {
+        const up = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => {
+          up.write(Buffer.concat([header, hello]));
+          client.pipe(up);
+          up.pipe(client);
+        });
+        up.on('error', () => client.destroy());
+      });
+      client.on('error', () => {});
+    });
+    hop.listen(0, '127.0.0.1');
+    await once(hop, 'listening');
+    t.after(() => hop.close());
+    const hopPort = (hop.address() as net.AddressInfo).port;
+    const both = await new Promise<string>((resolve, reject) => {
+      const sock = tls.connect(
+        { host: '127.0.0.1', port: hopPort, ca: pem!.cert, servername: 'localhost' },
+        () => sock.end('one segment\n'),
+      );
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    assert.equal(both, 'remote=203.0.113.7:40000 via=127.0.0.1 v=2\none segment\n');
+  });
+
+  test('an untrusted peer speaks TLS directly; a bad header closes before any handshake', async (t) => {
+    const { server, port } = await start(t, {
+      tls: { key: pem!.key, cert: pem!.cert },
+      proxyProtocol: { trusted: ['127.0.0.2'] },
+    });
+    const direct = await new Promise<string>((resolve, reject) => {
+      const sock = tls.connect(
+        { host: '127.0.0.1', port, ca: pem!.cert, servername: 'localhost' },
+        () => sock.end('hi\n'),
+      );
+      let got = '';
+      sock.on('data', (d: Buffer) => (got += d.toString()));
+      sock.on('end', () => resolve(got));
+      sock.on('error', reject);
+    });
+    assert.match(direct, /^remote=127\.0\.0\.1:\d+ via=- v=-\nhi\n$/);
+    const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
+    const out = await exchange(port, ['\x16\x03\x01 not a header'], '127.0.0.2');
+    assert.equal(out, '');
+    const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
+    assert.equal(m!.phase, 'proxy-header');
+    assert.equal(server.connections, 0);
   });
 });

@@ -113,25 +113,13 @@ test('--port-offset moves the ports written in the file too (port 0 stays a free
   );
 });
 
-test('proxyProtocol and proxyProtocolTimeout keys; not with tls', () => {
+test('proxyProtocol and proxyProtocolTimeout keys', () => {
   const [plan] = parseConfig(
     { services: [{ service: 'echo', proxyProtocol: '10.0.0.5', proxyProtocolTimeout: 3 }] },
     '/etc',
   );
   assert.deepEqual(plan?.limits.proxyProtocol, ['10.0.0.5']);
   assert.equal(plan?.limits.proxyProtocolTimeout, 3);
-  assert.throws(
-    () =>
-      parseConfig(
-        {
-          services: [
-            { service: 'echo', tls: { cert: 'c', key: 'k' }, proxyProtocol: ['10.0.0.5'] },
-          ],
-        },
-        '/etc',
-      ),
-    /services\[0\]\.proxyProtocol cannot be combined with tls/,
-  );
   assert.throws(
     () => parseConfig({ services: [{ service: 'echo', proxyProtocolTimeout: 3 }] }, '/etc'),
     ServeUsageError,

@@ -66,7 +66,7 @@ test('serve --tcp (no name): only TCP listeners, UDP-only services left out', ()
   }
 });
 
-test('--proxy-protocol CIDR (repeatable) and its timeout; not with TLS', () => {
+test('--proxy-protocol CIDR (repeatable) and its timeout, TLS listeners included', () => {
   const [plan] = planFromFlags(
     'echo',
     { port: '0', proxyProtocol: ['127.0.0.1', '10.0.0.0/8'], proxyProtocolTimeout: '2.5' },
@@ -78,13 +78,10 @@ test('--proxy-protocol CIDR (repeatable) and its timeout; not with TLS', () => {
     () => planFromFlags('echo', { proxyProtocolTimeout: '1' }, []),
     /--proxy-protocol-timeout needs --proxy-protocol/,
   );
-  assert.throws(
-    () =>
-      planFromFlags(
-        'echo',
-        { port: '0', tlsCert: 'c.pem', tlsKey: 'k.pem', proxyProtocol: ['127.0.0.1'] },
-        [],
-      ),
-    ServeUsageError,
+  const [tls] = planFromFlags(
+    'echo',
+    { port: '0', tlsCert: 'c.pem', tlsKey: 'k.pem', proxyProtocol: ['127.0.0.1'] },
+    [],
   );
+  assert.deepEqual(tls?.limits.proxyProtocol, ['127.0.0.1']);
 });
