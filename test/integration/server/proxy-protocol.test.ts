@@ -198,6 +198,19 @@ describe('TcpServer proxyProtocol', () => {
     held.destroy();
   });
 
+  test('required: false: a trusted peer without a header is a direct client, bytes intact', async (t) => {
+    const { port } = await start(t, {
+      proxyProtocol: { trusted: ['127.0.0.1'], required: false },
+    });
+    const plain = await exchange(port, ['PRO', 'XIMITY, not a header\n']);
+    assert.match(plain, /^remote=127\.0\.0\.1:\d+ via=- v=-\nPROXIMITY, not a header\n$/);
+    const proxied = await exchange(port, [
+      encodeProxyHeader(1, { source: CLIENT, destination: FRONT }),
+      'z\n',
+    ]);
+    assert.equal(proxied, 'remote=203.0.113.7:40000 via=127.0.0.1 v=1\nz\n');
+  });
+
   test('options are checked', () => {
     const base = { handler: reportPeer };
     assert.throws(
