@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import * as net from 'node:net';
+import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import tls from 'node:tls';
 import { InvalidArgumentError, ProxyHeaderError, SocketTimeoutError } from '../../../src/errors.js';
@@ -15,6 +16,7 @@ import {
   type ServerErrorMessage,
   TcpServer,
   type TcpServerOptions,
+  UnixStreamServer,
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
 import { watchChannel } from '../../helpers/wait.js';
@@ -209,6 +211,33 @@ describe('TcpServer proxyProtocol', () => {
       'z\n',
     ]);
     assert.equal(proxied, 'remote=203.0.113.7:40000 via=127.0.0.1 v=1\nz\n');
+  });
+
+  test('a UnixStreamServer trusts every peer (the socket file decides who connects)', async (t) => {
+    const path = join(tmp.dir, 'pp.sock');
+    const server = new UnixStreamServer({
+      path,
+      handler: reportPeer,
+      proxyProtocol: { trusted: ['127.0.0.1'] },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.destroy());
+    const out = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect({ path, allowHalfOpen: true }, () => {
+        sock.end(
+          Buffer.concat([
+            encodeProxyHeader(2, { source: CLIENT, destination: FRONT }),
+            Buffer.from('u\n'),
+          ]),
+        );
+      });
+      const chunks: Buffer[] = [];
+      sock.on('data', (c: Buffer) => chunks.push(c));
+      sock.on('close', () => resolve(Buffer.concat(chunks).toString()));
+      sock.on('error', reject);
+    });
+    assert.match(out, /^remote=203\.0\.113\.7:40000 via=\S* v=2\nu\n$/);
   });
 
   test('options are checked', () => {
