@@ -28,7 +28,8 @@
  *     ├── CorruptFrameError           ERR_CORRUPT_FRAME
  *     ├── TruncatedFrameError         ERR_TRUNCATED_FRAME
  *     ├── CodecContractError          ERR_CODEC_CONTRACT
- *     └── ForeignProtocolError        ERR_FOREIGN_PROTOCOL
+ *     ├── ForeignProtocolError        ERR_FOREIGN_PROTOCOL
+ *     └── ProxyHeaderError            ERR_PROXY_HEADER
  * ```
  *
  * Every code is stable and listed in docs/errors.md. Errors that come from the
@@ -68,6 +69,7 @@ export type ErrorCode =
   | 'ERR_TRUNCATED_FRAME'
   | 'ERR_CODEC_CONTRACT'
   | 'ERR_FOREIGN_PROTOCOL'
+  | 'ERR_PROXY_HEADER'
   // services (src/services/*): the chat bus, the proxies and the remote-exec service
   | 'ERR_CHAT_BUS_UNAVAILABLE'
   | 'ERR_DESTINATION_REFUSED'
@@ -110,6 +112,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   ERR_TRUNCATED_FRAME: true,
   ERR_CODEC_CONTRACT: true,
   ERR_FOREIGN_PROTOCOL: true,
+  ERR_PROXY_HEADER: true,
   ERR_CHAT_BUS_UNAVAILABLE: true,
   ERR_DESTINATION_REFUSED: true,
   ERR_EXEC_ARGS: true,
@@ -543,6 +546,16 @@ export class ForeignProtocolError extends DecoderError {
       'ERR_FOREIGN_PROTOCOL',
     );
     this.protocol = protocol;
+  }
+}
+
+/**
+ * A connection from a trusted proxy did not start with a valid HAProxy PROXY protocol
+ * header (v1 or v2): not a header at all, malformed, or longer than the limit.
+ */
+export class ProxyHeaderError extends DecoderError {
+  constructor(message: string) {
+    super(message, 'ERR_PROXY_HEADER');
   }
 }
 

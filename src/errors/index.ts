@@ -28,6 +28,7 @@ export {
   PermissionDeniedError,
   ProxyAuthError,
   ProxyError,
+  ProxyHeaderError,
   ProxyProtocolError,
   ProxyRefusedError,
   type ProxyType,

@@ -30,5 +30,16 @@ export {
   type LengthPrefixedCodecOptions,
 } from './length-prefixed.js';
 export { LineCodec, type LineCodecOptions } from './line.js';
+export {
+  DEFAULT_MAX_PROXY_HEADER_LENGTH,
+  encodeProxyHeader,
+  MAX_PROXY_HEADER_LENGTH,
+  parseProxyHeader,
+  type ProxiedAddress,
+  type ProxyHeader,
+  type ProxyHeaderFields,
+  type ProxyHeaderParse,
+  startsProxyHeader,
+} from './proxy-header.js';
 export { NetstringCodec, type NetstringCodecOptions } from './netstring.js';
 export { decodeStream, type DecodeStreamOptions, FrameDecoderTransform } from './stream.js';

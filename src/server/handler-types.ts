@@ -7,14 +7,26 @@
  */
 import type { PeerAddress } from '../socket/address.js';
 import type { Socket } from '../socket/tcp-socket.js';
+import type { ProxyHeader } from '../framing/proxy-header.js';
 
 // Defined in the socket layer (what sockets report); re-exported where handlers see it.
 export type { PeerAddress };
 
 /** What a stream handler knows about its connection. */
 export interface ConnectionContext {
-  /** The client's address (for Unix sockets, usually an empty path). */
+  /**
+   * The client's address (for Unix sockets, usually an empty path). Behind a trusted
+   * proxy (the server's `proxyProtocol`): the client its PROXY header named.
+   */
   readonly remote: PeerAddress;
+  /**
+   * Set only for a connection from a trusted PROXY-protocol proxy: the proxy's own
+   * address (the socket's peer). `remote` is then the client the header named (or this
+   * address again for a LOCAL or UNKNOWN header).
+   */
+  readonly via?: PeerAddress;
+  /** With `via`: the PROXY header the proxy sent (its version, command, both addresses). */
+  readonly proxyHeader?: ProxyHeader;
   /** The address the server accepted the connection on. */
   readonly local: PeerAddress;
   /** `tcp`, `tls` or `unix`. */

@@ -44,6 +44,22 @@ export interface ListenerEvents {
   onError: (error: unknown, phase: 'tls-handshake' | 'accept') => void;
   /** TLS only: seconds from accept to a completed handshake (default 10). */
   handshakeTimeout?: number;
+  /**
+   * TLS only: sees each raw TCP connection before the TLS server does, to read what
+   * precedes the handshake (a PROXY header); it calls `startTls()` to hand the
+   * connection on (bytes it read past that put back with `unshift`: Node's TLS socket
+   * takes over a socket's buffered bytes), or closes it. The listening socket is then a
+   * plain `net.Server` in front of the TLS server (see {@link tlsServerOf}).
+   */
+  beforeTls?: (raw: net.Socket, startTls: () => void) => void;
+}
+
+/** The TLS server behind a `beforeTls` listener (for `destroyHandshaking`). */
+const tlsBehind = new WeakMap<net.Server, net.Server>();
+
+/** The server whose connections may be in a TLS handshake: the TLS server behind `listener`, or itself. */
+export function tlsServerOf(listener: net.Server): net.Server {
+  return tlsBehind.get(listener) ?? listener;
 }
 
 /**
@@ -61,7 +77,7 @@ export function createStreamListener(
     return server;
   }
   const requestCert = tlsOptions.requestCert ?? false;
-  return createTlsServer(
+  const tlsServer = createTlsServer(
     {
       key: tlsOptions.key,
       cert: tlsOptions.cert,
@@ -79,6 +95,15 @@ export function createStreamListener(
       ...(events.onAbandoned !== undefined ? { onAbandoned: events.onAbandoned } : {}),
     },
   );
+  const beforeTls = events.beforeTls;
+  if (beforeTls === undefined) return tlsServer;
+  // Not half-open before the handshake, like the TLS server's own sockets (tls-server.ts).
+  const front = net.createServer({ allowHalfOpen: false });
+  front.on('connection', (raw: net.Socket) =>
+    beforeTls(raw, () => tlsServer.emit('connection', raw)),
+  );
+  tlsBehind.set(front, tlsServer);
+  return front;
 }
 
 /**

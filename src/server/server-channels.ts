@@ -43,7 +43,10 @@ export interface ListeningMessage {
 /** Published when a stream connection was accepted and is about to be handled. */
 export interface ConnectionMessage {
   id: number;
+  /** The client (behind a trusted PROXY-protocol proxy: the one its header named). */
   remote: PeerAddress;
+  /** The trusted proxy the connection came through (the server's `proxyProtocol`). */
+  via?: PeerAddress;
   transport: 'tcp' | 'tls' | 'unix';
   server: ServerLike;
 }
@@ -126,7 +129,8 @@ export interface RefusedMessage {
 export interface ServerErrorMessage {
   error: unknown;
   /** What failed: a handler, a TLS handshake, the listening socket, … */
-  phase: 'handler' | 'tls-handshake' | 'accept' | 'listen' | 'reply' | 'serviceActions';
+  phase:
+    'handler' | 'tls-handshake' | 'proxy-header' | 'accept' | 'listen' | 'reply' | 'serviceActions';
   /** The connection or datagram id, when the error belongs to one. */
   id?: number;
   remote?: PeerAddress;

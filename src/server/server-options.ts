@@ -11,7 +11,8 @@ import type { PeerAddress } from './handler-types.js';
 
 /** Where an error reported to `handleError` came from. */
 export interface ErrorContext {
-  phase: 'handler' | 'tls-handshake' | 'accept' | 'listen' | 'reply' | 'serviceActions';
+  phase:
+    'handler' | 'tls-handshake' | 'proxy-header' | 'accept' | 'listen' | 'reply' | 'serviceActions';
   /** The connection or datagram id. */
   id?: number;
   remote?: PeerAddress;

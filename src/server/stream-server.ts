@@ -9,6 +9,8 @@
  *    connection, before the      │     ─► "server busy" line, short lingering close
  *    handshake; its handshake    │        (TLS, or too many refusals at once: destroy)
  *    gets handshakeTimeout s)    └─ verifyRequest() ──► submit ─► run:
+ *   (proxyProtocol, a trusted proxy: its PROXY header first — proxy-protocol.ts —
+ *    and the client it names is the remote from here on)
  *      Socket.fromNetSocket ─► 'connection' channel ─► handler (function, or
  *      setup/handle/finish) ─► lingering close (flush, FIN, discard input until the
  *      client closes; destroy after closeTimeout)
@@ -40,7 +42,9 @@ import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-mo
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
 import { IdleSweeper } from './idle-sweeper.js';
-import type { ListenerEvents, ServerTlsOptions } from './listener.js';
+import { type ListenerEvents, type ServerTlsOptions, tlsServerOf } from './listener.js';
+import type { ProxyHeader } from '../framing/proxy-header.js';
+import { type ProxyProtocolOptions, ProxyProtocolReader } from './proxy-protocol.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
@@ -86,6 +90,14 @@ export interface StreamServerBaseOptions extends BaseServerOptions, AddressLimit
   idleTimeout?: number | null;
   /** Seconds to flush and close a connection after its handler settled; default 2. */
   closeTimeout?: number;
+  /**
+   * Accept HAProxy's PROXY protocol (v1 and v2) from the proxies in `trusted`: their
+   * connections start with a header naming the real client, which becomes `ctx.remote`
+   * (and what the access lists, per-address limits and `verifyRequest` judge); the
+   * proxy's own address is `ctx.via`. With `tls`, the header precedes the ClientHello
+   * (see docs/server.md).
+   */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /**
@@ -132,6 +144,8 @@ export interface Connection {
   watched: boolean;
   /** Its key in the per-address table while counted there (see #forget). */
   key: string | null;
+  /** The trusted proxy it came through, and the header it sent (proxyProtocol), or null. */
+  via: { peer: PeerAddress; header: ProxyHeader } | null;
 }
 
 /** Connections sharing one `ctx.signal` (see StreamServer#signalOf). */
@@ -157,6 +171,14 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   #refusing = 0;
   /** Descriptors ran out (see fd-monitor.ts): refusals do not linger meanwhile. */
   #fdPressure = false;
+  /** True for a TLS server (refusals cannot be told in plain text before the handshake). */
+  readonly #tls: boolean;
+  /** The `proxyProtocol` option, checked; null without it. */
+  readonly #proxy: ProxyProtocolReader | null;
+  /** Connections of trusted proxies whose header is being read, and how to abandon each. */
+  readonly #readingHeader = new Map<net.Socket, () => void>();
+  /** TLS behind a PROXY header: the client and proxy of each raw socket, until its handshake. */
+  readonly #proxiedTls = new WeakMap<net.Socket, { remote: PeerAddress; via: Connection['via'] }>();
 
   constructor(options: StreamServerBaseOptions) {
     super(options);
@@ -174,6 +196,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       throw new InvalidArgumentError('handshakeTimeout must be more than 0 seconds');
     }
     this.#limits = new AddressLimits(options);
+    this.#proxy =
+      options.proxyProtocol === undefined ? null : new ProxyProtocolReader(options.proxyProtocol);
+    this.#tls = (options as StreamServerOptions).tls !== undefined;
     this.#maxConnections = options.maxConnections ?? 10_000;
     this.#opts = options;
     // One bound for the whole close, lingering included (see Socket.close).
@@ -198,7 +223,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * still in their handshake).
    */
   get connections(): number {
-    return this.#conns.size + this.#handshaking;
+    return this.#conns.size + this.#handshaking + this.#readingHeader.size;
   }
 
   /**
@@ -249,6 +274,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       onError: (error, phase) => this.reportError(error, { phase }),
       ...(this.#opts.handshakeTimeout !== undefined
         ? { handshakeTimeout: this.#opts.handshakeTimeout }
+        : {}),
+      ...(this.#proxy !== null
+        ? { beforeTls: (raw, startTls) => this.#beforeTls(raw, startTls) }
         : {}),
     });
     watchFds(this);
@@ -320,7 +348,13 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * the kernel) is closed without a reset: the kernel delivers what it holds.
    */
   protected destroyActive(): number {
-    let n = this.#listener === null ? 0 : destroyHandshaking(this.#listener);
+    let n = this.#listener === null ? 0 : destroyHandshaking(tlsServerOf(this.#listener));
+    for (const [raw, abandon] of this.#readingHeader) {
+      n++;
+      abandon();
+      resetConnection(raw);
+    }
+    this.#readingHeader.clear();
     for (const conn of this.#conns.values()) {
       n++;
       if (conn.socket !== null) conn.socket.reset();
@@ -376,12 +410,17 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
    * `maxConnections`. Returns the client's address and its per-address key (counted:
    * see #forget), or null when it was refused (and closed).
    * @param tell false for a TLS connection before its handshake: no busy line.
+   * @param proxied the client a trusted proxy's header named (its 'error' listener is on).
    */
-  #admit(raw: net.Socket, tell: boolean): { remote: PeerAddress; key: string | null } | null {
+  #admit(
+    raw: net.Socket,
+    tell: boolean,
+    proxied?: PeerAddress,
+  ): { remote: PeerAddress; key: string | null } | null {
     // First of all: an 'error' without a listener would crash the process. (The Socket
     // wrapper listens for 'error' itself: serveRequest removes this one then.)
-    raw.on('error', onUnwrappedError);
-    const remote = this.remoteOf(raw);
+    if (proxied === undefined) raw.on('error', onUnwrappedError);
+    const remote = proxied ?? this.remoteOf(raw);
     if (!this.admitting) {
       resetConnection(raw);
       return null;
@@ -390,7 +429,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       this.refuse(raw, remote, 'deny');
       return null;
     }
-    if (this.#conns.size + this.#handshaking >= this.#maxConnections) {
+    if (this.#conns.size + this.#handshaking + this.#readingHeader.size >= this.#maxConnections) {
       this.refuse(raw, remote, 'maxConnections', tell);
       return null;
     }
@@ -407,7 +446,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
 
   /** TLS: a TCP connection before its handshake; counted from now on. */
   #onRawConnection(raw: net.Socket): boolean {
-    if (this.#admit(raw, false) === null) return false;
+    if (this.#admit(raw, false, this.#proxiedTls.get(raw)?.remote) === null) return false;
     this.#handshaking++;
     return true;
   }
@@ -415,7 +454,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   /** TLS: a counted connection gone before its handshake completed. */
   #onAbandoned(raw: net.Socket, error: Error | null): void {
     this.#handshaking--;
-    const remote = this.remoteOf(raw);
+    const remote = this.#proxiedTls.get(raw)?.remote ?? this.remoteOf(raw);
     const key = this.#limits.keyOf(remote);
     if (key !== null) this.#limits.release(key);
     // A client that hung up is no error; a failed or timed-out handshake is reported.
@@ -434,7 +473,9 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
   #onConnection(socket: net.Socket, raw: net.Socket): void {
     let remote: PeerAddress;
     let key: string | null;
+    let via: Connection['via'] = null;
     if (socket === raw) {
+      if (this.#proxy !== null && this.#readProxyHeader(raw, this.#proxy)) return;
       const admitted = this.#admit(raw, true);
       if (admitted === null) return;
       ({ remote, key } = admitted);
@@ -443,8 +484,11 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       this.#handshaking--;
       socket.on('error', onUnwrappedError);
       // From the TCP socket: it cached its peer's address at admission (a client gone
-      // meanwhile has none any more), so the same per-address key is released.
-      remote = this.remoteOf(raw);
+      // meanwhile has none any more), so the same per-address key is released; behind a
+      // PROXY header, the client it named.
+      const proxied = this.#proxiedTls.get(raw);
+      remote = proxied?.remote ?? this.remoteOf(raw);
+      via = proxied?.via ?? null;
       key = this.#limits.keyOf(remote);
       if (!this.admitting) {
         if (key !== null) this.#limits.release(key);
@@ -452,10 +496,69 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         return;
       }
     }
-    this.#start(socket, remote, key);
+    this.#start(socket, remote, key, via);
   }
 
-  #start(raw: net.Socket, remote: PeerAddress, key: string | null): void {
+  /**
+   * TLS with proxyProtocol: a raw connection, before the TLS server sees it. A trusted
+   * proxy's PROXY header is read first (the ClientHello follows it); then the TLS server
+   * takes the connection, admitted as the client the header named.
+   */
+  #beforeTls(raw: net.Socket, startTls: () => void): void {
+    const reader = this.#proxy;
+    if (
+      reader === null ||
+      !this.#readProxyHeader(raw, reader, (remote, via) => {
+        this.#proxiedTls.set(raw, { remote, via });
+        startTls();
+      })
+    ) {
+      startTls();
+    }
+  }
+
+  /**
+   * A connection from a trusted proxy (returns false for any other peer): counted
+   * against maxConnections while its PROXY header is read (proxy-protocol.ts), then
+   * admitted as the client the header names. A bad or late header closes it, reported
+   * with phase `proxy-header`.
+   */
+  #readProxyHeader(
+    raw: net.Socket,
+    reader: ProxyProtocolReader,
+    then: (remote: PeerAddress, via: Connection['via']) => void = (remote, via) => {
+      const admitted = this.#admit(raw, true, remote);
+      if (admitted !== null) this.#start(raw, admitted.remote, admitted.key, via);
+    },
+  ): boolean {
+    const peer = this.remoteOf(raw);
+    if (!reader.trusts(peer)) return false;
+    raw.on('error', onUnwrappedError);
+    if (!this.admitting) {
+      resetConnection(raw);
+      return true;
+    }
+    if (this.#conns.size + this.#handshaking + this.#readingHeader.size >= this.#maxConnections) {
+      // A TLS client (a `then` of #beforeTls) could not read the busy line.
+      this.refuse(raw, peer, 'maxConnections', !this.#tls);
+      return true;
+    }
+    const abandon = reader.read(raw, peer, (outcome) => {
+      this.#readingHeader.delete(raw);
+      if ('error' in outcome) {
+        raw.destroy();
+        if (outcome.error !== null)
+          this.reportError(outcome.error, { phase: 'proxy-header', remote: peer });
+        return;
+      }
+      const header = outcome.header;
+      then(header?.source ?? peer, header === null ? null : { peer, header });
+    });
+    this.#readingHeader.set(raw, abandon);
+    return true;
+  }
+
+  #start(raw: net.Socket, remote: PeerAddress, key: string | null, via: Connection['via']): void {
     this.prepareSocket(raw);
     const conn: Connection = {
       id: nextRequestId(),
@@ -467,6 +570,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
       abort: null,
       watched: false,
       key,
+      via,
     };
     this.#conns.set(conn.id, conn);
     this.dispatch(conn, remote);
@@ -553,14 +657,26 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
     const transport = this.transport as 'tcp' | 'tls' | 'unix';
     // A plain object of data properties: V8 keeps it compact (a getter here would make
     // it a dictionary, about 450 bytes more per connection).
-    const ctx: ConnectionContext = {
-      remote,
-      local: this.address,
-      transport,
-      signal: this.#signalOf(conn),
+    const via = conn.via;
+    const ctx: ConnectionContext =
+      via === null
+        ? { remote, local: this.address, transport, signal: this.#signalOf(conn), id }
+        : {
+            remote,
+            local: this.address,
+            transport,
+            signal: this.#signalOf(conn),
+            id,
+            via: via.peer,
+            proxyHeader: via.header,
+          };
+    publish(serverChannels.connection, () => ({
       id,
-    };
-    publish(serverChannels.connection, () => ({ id, remote, transport, server: this }));
+      remote,
+      transport,
+      server: this,
+      ...(via !== null ? { via: via.peer } : {}),
+    }));
     this.#sweeper?.add(conn, raw, () => {
       conn.idleError = new SocketTimeoutError(
         'idle connection',

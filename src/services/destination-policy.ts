@@ -138,6 +138,15 @@ export const DEFAULT_REQUEST_TIMEOUT = 10;
 /** The default idle timeout of an open tunnel, in seconds. */
 export const DEFAULT_TUNNEL_IDLE_TIMEOUT = 300;
 
+/** Parses `--send-proxy-protocol`'s value (`v1`, `v2`). */
+export function parseProxyProtocolVersion(raw: string): 1 | 2 {
+  if (raw === 'v1' || raw === '1') return 1;
+  if (raw === 'v2' || raw === '2') return 2;
+  throw new InvalidArgumentError(
+    `--send-proxy-protocol must be v1 or v2, got ${JSON.stringify(raw)}`,
+  );
+}
+
 /**
  * The options both proxies take, declared once here so `serve` shows one flag each (the
  * superserver declares a key once, whichever service names it first).
@@ -172,6 +181,13 @@ export const destinationOptions: readonly ServiceOption[] = [
     defaultValue: DEFAULT_REQUEST_TIMEOUT,
     description: `proxies: close a client that has not finished its request this long after connecting (default ${DEFAULT_REQUEST_TIMEOUT})`,
     parse: numberOption('request-timeout', 0.001, 3600),
+  },
+  {
+    flags: '--send-proxy-protocol <version>',
+    key: 'sendProxyProtocol',
+    description:
+      "proxies: send HAProxy's PROXY header (v1 or v2) naming the client to each destination before its data (default: none)",
+    parse: parseProxyProtocolVersion,
   },
   {
     flags: '--tunnel-idle-timeout <seconds>',

@@ -8,7 +8,9 @@
  */
 import { isIP } from 'node:net';
 import { ConnectError, type SocketkitError, SocketTimeoutError } from '../errors.js';
+import { encodeProxyHeader } from '../framing/proxy-header.js';
 import { getaddrinfo } from '../resolve/getaddrinfo.js';
+import type { ConnectionContext } from '../server/handler-types.js';
 import { Socket } from '../socket/tcp-socket.js';
 import { DestinationRefusedError, type DestinationPolicy } from './destination-policy.js';
 
@@ -18,6 +20,31 @@ export interface OpenDestinationOptions {
   /** Seconds for the whole connect (every address tried). */
   connectTimeout: number;
   signal?: AbortSignal;
+  /**
+   * `--send-proxy-protocol`: a PROXY header (see {@link clientProxyHeader}) written on the
+   * connection before anything else.
+   */
+  proxyHeader?: Buffer | undefined;
+}
+
+/**
+ * `--send-proxy-protocol v1|v2`: the PROXY header naming a proxy's client (`ctx.remote`)
+ * and the address it reached (the connection's local address), for the destination to
+ * see who connected; undefined without the option.
+ */
+export function clientProxyHeader(
+  version: 1 | 2 | undefined,
+  conn: Socket,
+  ctx: ConnectionContext,
+): Buffer | undefined {
+  if (version === undefined) return undefined;
+  let reached = ctx.local;
+  try {
+    reached = conn.getSockName();
+  } catch {
+    // Gone already: the listening address will do (the connect that follows fails anyway).
+  }
+  return encodeProxyHeader(version, { source: ctx.remote, destination: reached });
 }
 
 /** An open outbound connection and the address it went to. */
@@ -78,7 +105,7 @@ export async function openDestination(
     if (left <= 0) break;
     try {
       const socket = await Socket.createConnection({ host: address, port }, { timeout: left });
-      return { socket, address };
+      return { socket: await headerFirst(socket, options.proxyHeader), address };
     } catch (err) {
       last = err as SocketkitError;
       if (options.signal?.aborted === true) break;
@@ -88,6 +115,18 @@ export async function openDestination(
     last ??
     new SocketTimeoutError('connect', options.connectTimeout, { address: candidates[0], port })
   );
+}
+
+/** Sends `header` (if any) before anything else; a failure closes the socket. */
+async function headerFirst(socket: Socket, header: Buffer | undefined): Promise<Socket> {
+  if (header === undefined) return socket;
+  try {
+    await socket.sendAll(header);
+  } catch (err) {
+    socket.destroy();
+    throw err;
+  }
+  return socket;
 }
 
 /** What went wrong opening a destination, in the terms both proxies answer with. */

@@ -33,6 +33,7 @@ const PACKAGES: Record<string, string> = {
   chronyd: 'chrony',
   'redis-server': 'redis-server',
   chromium: 'chromium',
+  haproxy: 'haproxy',
 };
 
 const paths = new Map<string, string | undefined>();

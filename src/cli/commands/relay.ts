@@ -14,6 +14,7 @@
 import { Command } from 'commander';
 import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../errors.js';
+import { encodeProxyHeader } from '../../framing/proxy-header.js';
 import { AccessList } from '../../server/access-list.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/tls-server.js';
 import { clientTlsOptions, readPem } from '../client-tls.js';
@@ -57,6 +58,7 @@ interface RelayFlags {
   tlsServername?: string;
   tlsInsecure?: boolean;
   handshakeTimeout?: string;
+  proxyProtocol?: string;
   verbose?: boolean;
 }
 
@@ -82,6 +84,7 @@ Examples:
   $ socketkit relay stdio tcp:127.0.0.1:7                     # like connect
   $ socketkit relay --allow-exec tcp-listen:7000 'exec:cat -n'
   $ socketkit relay tcp-listen:2222 socks5:127.0.0.1:1080:git.test:22   # HOST resolved by the proxy
+  $ socketkit relay --proxy-protocol v2 tcp-listen:8080 tcp:127.0.0.1:80  # tell the server who connected
 
 docs/relay.md has these recipes next to their socat equivalents.
 
@@ -159,6 +162,38 @@ function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayF
   }
 }
 
+/**
+ * `--proxy-protocol v1|v2`: the version, after checking the addresses can carry it (a
+ * stream listening address, relayed to a stream client address); null without the flag.
+ */
+function proxyProtocolVersion(
+  flags: RelayFlags,
+  first: RelayAddress,
+  second: RelayAddress,
+): 1 | 2 | null {
+  if (flags.proxyProtocol === undefined) return null;
+  const version = flags.proxyProtocol === 'v1' ? 1 : flags.proxyProtocol === 'v2' ? 2 : null;
+  if (version === null) {
+    throw new CliError(
+      `--proxy-protocol must be v1 or v2, got ${JSON.stringify(flags.proxyProtocol)}`,
+      ExitCode.usage,
+    );
+  }
+  const listening = isListenAddress(first) ? first : isListenAddress(second) ? second : null;
+  const other = listening === first ? second : first;
+  if (
+    listening === null ||
+    listening.kind === 'udp-listen' ||
+    !['tcp', 'tls', 'unix'].includes(other.kind)
+  ) {
+    throw new CliError(
+      '--proxy-protocol needs a tcp-listen:, tls-listen: or unix-listen: address relayed to a tcp:, tls:, unix:, socks5: or http-connect: address',
+      ExitCode.usage,
+    );
+  }
+  return version;
+}
+
 /** Says what a read-only `file:` discarded (the bytes the other side sent back). */
 function reportDiscarded(log: RelayLog, end: RelayEnd | null): void {
   if (end instanceof NodeStreamEnd && end.discarded > 0) {
@@ -180,6 +215,7 @@ async function runRelay(
   const first = parseRelayAddress(firstText);
   const second = parseRelayAddress(secondText);
   checkAddresses(first, second, flags);
+  const proxyVersion = proxyProtocolVersion(flags, first, second);
   const maxConnections = positiveIntFlag(
     flags.maxConnections,
     '--max-connections',
@@ -225,7 +261,18 @@ async function runRelay(
       idleTimeout:
         idleTimeout ?? (other.kind === 'udp' || other.kind === 'unix-dgram' ? udpTimeout : null),
       udpTimeout,
-      openOther: (signal) => openClient(other, context(listenFirst ? 'second' : 'first', signal)),
+      openOther: (signal, client) =>
+        openClient(other, {
+          ...context(listenFirst ? 'second' : 'first', signal),
+          ...(proxyVersion !== null && client !== undefined
+            ? {
+                proxyHeader: encodeProxyHeader(proxyVersion, {
+                  source: client.peer,
+                  destination: client.local,
+                }),
+              }
+            : {}),
+        }),
       listenFirst,
       once: other.kind === 'stdio',
       afterRelay: (end) => reportDiscarded(log, end),
@@ -311,6 +358,10 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     .option(
       '--tls-insecure',
       "tls: do NOT verify the server's certificate: unsafe, warned about on stderr",
+    )
+    .option(
+      '--proxy-protocol <version>',
+      "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address",
     )
     .option('-v, --verbose', 'one line per relay opened and closed on stderr');
   cmd.addHelpText('after', EXAMPLES);

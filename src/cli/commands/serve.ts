@@ -60,6 +60,8 @@ const PER_SERVICE_FLAGS = [
   'datagramSources',
   'allow',
   'deny',
+  'proxyProtocol',
+  'proxyProtocolTimeout',
 ] as const;
 
 const collect = (value: string, previous: string[] | undefined): string[] => [
@@ -134,6 +136,15 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     )
     .option('--allow <cidr>', 'only these clients (address or CIDR; repeatable)', collect)
     .option('--deny <cidr>', 'refuse these clients (address or CIDR; repeatable)', collect)
+    .option(
+      '--proxy-protocol <cidr>',
+      "TCP and TLS listeners: accept HAProxy's PROXY protocol (v1/v2) from these proxies (address or CIDR; repeatable): the client it names is the one logged, limited and served",
+      collect,
+    )
+    .option(
+      '--proxy-protocol-timeout <seconds>',
+      'close a trusted proxy that has not sent its whole PROXY header this long after connecting (default 5)',
+    )
     .option(
       '--http <port>',
       `serve the dashboard, /metrics, /healthz, /readyz and browser pages on this port (the default set: ${DEFAULT_HTTP_PORT}; docs/observability.md)`,

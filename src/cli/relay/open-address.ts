@@ -14,6 +14,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { fromSystemError } from '../../errors.js';
 import { ignoreError } from '../../internal/ignore-error.js';
 import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
+import type { Socket } from '../../socket/tcp-socket.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream } from '../netcat/connect-stream.js';
 import { connectUdp } from '../netcat/udp-endpoints.js';
@@ -40,6 +41,11 @@ export interface OpenContext {
   /** Which argument the address was: `file:` is read as the first, appended to as the second. */
   position: 'first' | 'second';
   signal: AbortSignal;
+  /**
+   * `--proxy-protocol`: a PROXY header describing the accepted client, sent on a stream
+   * connection before any relayed byte.
+   */
+  proxyHeader?: Buffer | undefined;
 }
 
 /**
@@ -62,16 +68,25 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
           timeout: ctx.connectTimeout,
           signal: ctx.signal,
         });
-        return new SocketEnd(sock, label);
+        return new SocketEnd(await headerFirst(sock, ctx), label);
       }
-      return new SocketEnd(await connectStream(address.target, common), label);
+      return new SocketEnd(
+        await headerFirst(await connectStream(address.target, common), ctx),
+        label,
+      );
     case 'tls':
       return new SocketEnd(
-        await connectStream(address.target, { ...common, tls: ctx.tlsFor(address.target.host) }),
+        await headerFirst(
+          await connectStream(address.target, { ...common, tls: ctx.tlsFor(address.target.host) }),
+          ctx,
+        ),
         label,
       );
     case 'unix':
-      return new SocketEnd(await connectStream({ path: address.path }, common), label);
+      return new SocketEnd(
+        await headerFirst(await connectStream({ path: address.path }, common), ctx),
+        label,
+      );
     case 'udp':
       return new DatagramEnd(
         (await connectUdp(address.target.host, address.target.port, undefined)).port,
@@ -91,6 +106,18 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
     case 'file':
       return openFile(address.path, label, ctx.position);
   }
+}
+
+/** `--proxy-protocol`: the header goes out first, before anything relayed. */
+async function headerFirst(sock: Socket, ctx: OpenContext): Promise<Socket> {
+  if (ctx.proxyHeader === undefined) return sock;
+  try {
+    await sock.sendAll(ctx.proxyHeader);
+  } catch (err) {
+    sock.reset();
+    throw err;
+  }
+  return sock;
 }
 
 /** `exec:`: the child's stdout is what the side sends, its stdin what it receives. */

@@ -36,8 +36,14 @@ export interface RelayServerOptions {
   idleTimeout: number | null;
   /** Seconds without traffic before a UDP session ends. */
   udpTimeout: number;
-  /** Opens the other address for one client (`signal`: that relay's, aborted with the command). */
-  openOther: (signal: AbortSignal) => Promise<RelayEnd>;
+  /**
+   * Opens the other address for one client (`signal`: that relay's, aborted with the
+   * command; `client`: a stream client's address and the local address it reached).
+   */
+  openOther: (
+    signal: AbortSignal,
+    client?: { peer: PeerAddress; local: PeerAddress | null },
+  ) => Promise<RelayEnd>;
   /** True when the listening address was the first argument (relay direction in logs). */
   listenFirst: boolean;
   /** Serve one client, then stop (the other address is `stdio`, which opens once). */
@@ -89,6 +95,15 @@ const relayName = (n: number): string => `relay #${n}`;
 /** Serves until the signal fires (or, with `once`, until the one relay is done). */
 export async function serveRelay(options: RelayServerOptions): Promise<RelayServerResult> {
   return options.address.kind === 'udp-listen' ? serveUdp(options) : serveStream(options);
+}
+
+/** The address a client reached (not the wildcard bound), or null once it is gone. */
+function localOf(socket: Accepted['socket']): PeerAddress | null {
+  try {
+    return socket.getSockName();
+  } catch {
+    return null; // the client is gone already: the connect that follows fails anyway
+  }
 }
 
 function peerText(address: PeerAddress, listening: ListenAddress): string {
@@ -158,7 +173,10 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
           const startedAt = performance.now();
           let other: RelayEnd;
           try {
-            other = await options.openOther(controller.signal);
+            other = await options.openOther(controller.signal, {
+              peer,
+              local: localOf(socket),
+            });
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.
             log.warn(

@@ -67,6 +67,8 @@ const SERVICE_KEYS = [
   'datagramSources',
   'allow',
   'deny',
+  'proxyProtocol',
+  'proxyProtocolTimeout',
   'options',
 ] as const;
 const TLS_KEYS = ['cert', 'key', 'ca', 'requestCert'] as const;
@@ -269,6 +271,17 @@ function parseEntry(
     );
   if (e.allow !== undefined) plan.limits.allow = parseStringList(`${at}.allow`, e.allow);
   if (e.deny !== undefined) plan.limits.deny = parseStringList(`${at}.deny`, e.deny);
+  if (e.proxyProtocol !== undefined) {
+    plan.limits.proxyProtocol = parseStringList(`${at}.proxyProtocol`, e.proxyProtocol);
+  }
+  if (e.proxyProtocolTimeout !== undefined) {
+    if (e.proxyProtocol === undefined)
+      throw new ServeUsageError(`${at}.proxyProtocolTimeout needs ${at}.proxyProtocol`);
+    plan.limits.proxyProtocolTimeout = parseSeconds(
+      `${at}.proxyProtocolTimeout`,
+      e.proxyProtocolTimeout,
+    );
+  }
   return plan;
 }
 

@@ -48,6 +48,8 @@ export interface ServeFlags {
   datagramSources?: string;
   allow?: string[];
   deny?: string[];
+  proxyProtocol?: string[];
+  proxyProtocolTimeout?: string;
   [serviceOption: string]: unknown;
 }
 
@@ -97,6 +99,15 @@ export function limitsFromFlags(flags: ServeFlags): LimitsPlan {
     );
   if (flags.allow !== undefined) limits.allow = flags.allow;
   if (flags.deny !== undefined) limits.deny = flags.deny;
+  if (flags.proxyProtocol !== undefined) limits.proxyProtocol = flags.proxyProtocol;
+  if (flags.proxyProtocolTimeout !== undefined) {
+    if (flags.proxyProtocol === undefined)
+      throw new ServeUsageError('--proxy-protocol-timeout needs --proxy-protocol CIDR');
+    limits.proxyProtocolTimeout = parseSeconds(
+      '--proxy-protocol-timeout',
+      flags.proxyProtocolTimeout,
+    );
+  }
   return limits;
 }
 

@@ -172,10 +172,15 @@ export class ServeLogger {
         if (!label || typeof m.id !== 'number') return;
         this.#connections.set(m.id, label);
         const remote = formatPeer(m.remote as PeerAddress);
-        this.#emit('info', label, 'connection', `#${m.id} connection from ${remote}`, {
-          id: m.id,
-          remote,
-        });
+        // Behind a trusted PROXY-protocol proxy: the client its header named, and the proxy.
+        const via = m.via === undefined ? undefined : formatPeer(m.via as PeerAddress);
+        this.#emit(
+          'info',
+          label,
+          'connection',
+          `#${m.id} connection from ${remote}${via === undefined ? '' : ` via ${via}`}`,
+          { id: m.id, remote, ...(via !== undefined ? { via } : {}) },
+        );
       });
       on('close', (m) => {
         if (typeof m.id !== 'number') return;
@@ -248,6 +253,25 @@ export class ServeLogger {
         return `${id}${m.phase} error${remote}: ${errorText(m.error)}`;
       };
       const label = this.#servers.get(m.server as object);
+      if (m.phase === 'proxy-header' && label) {
+        // A bad or late PROXY header: the proxy's (or a misconfiguration's) doing, summarised.
+        const name = `${label.service}/${label.transport}`;
+        const code = (m.error as { code?: unknown } | null)?.code;
+        this.repeated(
+          'warn',
+          `${name} proxy-header`,
+          typeof code === 'string' ? code : 'error',
+          () => `${name} ${text()}`,
+          (n, s) => `${name} ${n} more bad PROXY header${n === 1 ? '' : 's'} in the last ${s} s`,
+          {
+            service: label.service,
+            transport: label.transport,
+            event: 'error',
+            ...(m.remote !== undefined ? { remote: formatPeer(m.remote as PeerAddress) } : {}),
+          },
+        );
+        return;
+      }
       if (m.phase !== 'tls-handshake' || !label) {
         this.#serverEvent('error', 'error', m, text);
         return;

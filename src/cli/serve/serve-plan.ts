@@ -46,6 +46,10 @@ export interface LimitsPlan {
   datagramSources?: number;
   allow?: string[];
   deny?: string[];
+  /** Stream listeners: accept HAProxy's PROXY protocol from these addresses/CIDR blocks. */
+  proxyProtocol?: string[];
+  /** Seconds a trusted proxy has to send its PROXY header (default 5). */
+  proxyProtocolTimeout?: number;
 }
 
 /** One service to run. */

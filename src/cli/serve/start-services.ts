@@ -310,6 +310,8 @@ function createServer(
     maxPacketSize,
     allow,
     deny,
+    proxyProtocol,
+    proxyProtocolTimeout,
   } = plan.limits;
   const rate = plan.limits.datagramRate ?? DEFAULT_DATAGRAM_RATE;
   const access = { ...(allow ? { allow } : {}), ...(deny ? { deny } : {}) };
@@ -323,6 +325,17 @@ function createServer(
     ...(backlog !== undefined ? { backlog } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
   };
+  // TCP listeners only: a Unix listener has no peer address to trust, so it would
+  // demand a header from every client.
+  const proxyLimits =
+    proxyProtocol !== undefined
+      ? {
+          proxyProtocol: {
+            trusted: proxyProtocol,
+            ...(proxyProtocolTimeout !== undefined ? { timeout: proxyProtocolTimeout } : {}),
+          },
+        }
+      : {};
   const datagramLimits = {
     ...access,
     ...(maxPacketSize !== undefined ? { maxPacketSize } : {}),
@@ -340,6 +353,7 @@ function createServer(
         port: listener.port,
         ...streamLimits,
         ...(listener.kind === 'tls' && tls ? { tls } : {}),
+        ...proxyLimits,
         handler: need('stream'),
       });
     case 'udp':

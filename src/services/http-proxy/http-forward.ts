@@ -12,6 +12,7 @@
  */
 import { ignoreError } from '../../internal/ignore-error.js';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { RequestHead } from './request-head.js';
 import { readRequestBody } from './request-body.js';
@@ -51,6 +52,8 @@ export interface ForwardTarget {
   port: number;
   /** The origin-form target (`/path?query`). */
   path: string;
+  /** `--send-proxy-protocol`: written on the connection before the request. */
+  proxyHeader?: Buffer | undefined;
 }
 
 /** Limits of one forwarded exchange, in seconds. */
@@ -92,6 +95,7 @@ export async function forwardPlain(
     ['connection', 'close'],
   ];
   if (head.body.kind === 'chunked') outgoing.push(['transfer-encoding', 'chunked']);
+  const header = target.proxyHeader;
   const req = http.request({
     host: target.address,
     port: target.port,
@@ -99,7 +103,19 @@ export async function forwardPlain(
     path: target.path,
     headers: outgoing.flat(),
     setHost: false,
-    agent: false,
+    // A connection of its own (no pool), either way: with a PROXY header to send, made
+    // here (http uses `createConnection` only without an agent) with the header first —
+    // net buffers it until the connection is up.
+    ...(header === undefined
+      ? { agent: false }
+      : {
+          // Not http's options: their `path` (the request's) would make it a Unix socket.
+          createConnection: (): net.Socket => {
+            const socket = net.createConnection({ host: target.address, port: target.port });
+            socket.write(header);
+            return socket;
+          },
+        }),
   });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.once('response', resolve);

@@ -98,6 +98,9 @@ export const httpProxyService: ServiceDefinition = {
       idleTimeout,
       idle,
       log: env.log,
+      ...(options.sendProxyProtocol !== undefined
+        ? { sendProxyProtocol: options.sendProxyProtocol as 1 | 2 }
+        : {}),
     });
     return {
       stream,

@@ -16,6 +16,7 @@ import type { Credentials } from '../credentials-file.js';
 import { DestinationRefusedError, type DestinationPolicy } from '../destination-policy.js';
 import {
   classifyFailure,
+  clientProxyHeader,
   type DestinationFailure,
   openDestination,
   resolveDestination,
@@ -47,6 +48,8 @@ export interface HttpProxyConfig {
   idleTimeout: number;
   idle: IdleSweeper | undefined;
   log: ServiceEnv['log'];
+  /** `--send-proxy-protocol`: a PROXY header naming the client goes to each destination first. */
+  sendProxyProtocol?: 1 | 2 | undefined;
 }
 
 const REASONS: Record<number, string> = {
@@ -237,6 +240,7 @@ async function tunnel(
       policy: config.policy,
       connectTimeout: config.connectTimeout,
       signal: ctx.signal,
+      proxyHeader: clientProxyHeader(config.sendProxyProtocol, conn, ctx),
     }),
   );
   if (opened === null) return;
@@ -296,7 +300,12 @@ async function forward(
   await forwardPlain(
     conn,
     rewritten,
-    { address: addresses[0]!, port, path: `${url.pathname}${url.search}` },
+    {
+      address: addresses[0]!,
+      port,
+      path: `${url.pathname}${url.search}`,
+      proxyHeader: clientProxyHeader(config.sendProxyProtocol, conn, ctx),
+    },
     {
       connectTimeout: config.connectTimeout,
       idleTimeout: config.idleTimeout > 0 ? config.idleTimeout : 86_400,

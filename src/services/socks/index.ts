@@ -85,6 +85,9 @@ export const socksService: ServiceDefinition = {
       udp: options.socksUdp === true || options.socksUdp === 'true',
       idle,
       log: env.log,
+      ...(options.sendProxyProtocol !== undefined
+        ? { sendProxyProtocol: options.sendProxyProtocol as 1 | 2 }
+        : {}),
     });
     return {
       stream,

@@ -12,7 +12,7 @@ import type { IdleSweeper } from '../../server/idle-sweeper.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { Credentials } from '../credentials-file.js';
 import { DestinationRefusedError, type DestinationPolicy } from '../destination-policy.js';
-import { classifyFailure, openDestination } from '../open-destination.js';
+import { classifyFailure, clientProxyHeader, openDestination } from '../open-destination.js';
 import { printable } from '../printable.js';
 import { relayTunnel } from '../proxy-tunnel.js';
 import type { ServiceEnv } from '../service.js';
@@ -54,6 +54,8 @@ export interface SocksConfig {
   udp: boolean;
   idle: IdleSweeper | undefined;
   log: ServiceEnv['log'];
+  /** `--send-proxy-protocol`: a PROXY header naming the client goes to each destination first. */
+  sendProxyProtocol?: 1 | 2 | undefined;
 }
 
 /** A destination a client asked for. */
@@ -229,6 +231,7 @@ async function connectAndRelay(
       policy: config.policy,
       connectTimeout: config.connectTimeout,
       signal: ctx.signal,
+      proxyHeader: clientProxyHeader(config.sendProxyProtocol, conn, ctx),
     });
   } catch (err) {
     const failure = classifyFailure(err);

@@ -112,3 +112,16 @@ test('--port-offset moves the ports written in the file too (port 0 stays a free
     /services\[0\]\.port: --port-offset 17000 puts port 60000 on 77000, outside 1…65535/,
   );
 });
+
+test('proxyProtocol and proxyProtocolTimeout keys', () => {
+  const [plan] = parseConfig(
+    { services: [{ service: 'echo', proxyProtocol: '10.0.0.5', proxyProtocolTimeout: 3 }] },
+    '/etc',
+  );
+  assert.deepEqual(plan?.limits.proxyProtocol, ['10.0.0.5']);
+  assert.equal(plan?.limits.proxyProtocolTimeout, 3);
+  assert.throws(
+    () => parseConfig({ services: [{ service: 'echo', proxyProtocolTimeout: 3 }] }, '/etc'),
+    ServeUsageError,
+  );
+});

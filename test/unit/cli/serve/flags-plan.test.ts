@@ -65,3 +65,23 @@ test('serve --tcp (no name): only TCP listeners, UDP-only services left out', ()
     assert.ok(plan.listeners.every((l) => l.kind === 'tcp'));
   }
 });
+
+test('--proxy-protocol CIDR (repeatable) and its timeout, TLS listeners included', () => {
+  const [plan] = planFromFlags(
+    'echo',
+    { port: '0', proxyProtocol: ['127.0.0.1', '10.0.0.0/8'], proxyProtocolTimeout: '2.5' },
+    [],
+  );
+  assert.deepEqual(plan?.limits.proxyProtocol, ['127.0.0.1', '10.0.0.0/8']);
+  assert.equal(plan?.limits.proxyProtocolTimeout, 2.5);
+  assert.throws(
+    () => planFromFlags('echo', { proxyProtocolTimeout: '1' }, []),
+    /--proxy-protocol-timeout needs --proxy-protocol/,
+  );
+  const [tls] = planFromFlags(
+    'echo',
+    { port: '0', tlsCert: 'c.pem', tlsKey: 'k.pem', proxyProtocol: ['127.0.0.1'] },
+    [],
+  );
+  assert.deepEqual(tls?.limits.proxyProtocol, ['127.0.0.1']);
+});

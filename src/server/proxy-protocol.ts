@@ -1,0 +1,195 @@
+/**
+ * The receiving end of HAProxy's PROXY protocol for stream servers: from a trusted
+ * proxy, the header is read before anything else runs, and the client it names becomes
+ * the connection's `ctx.remote` — what access lists, per-address limits, `verifyRequest`
+ * and the handler see.
+ *
+ * ```
+ *  accept ─► peer in `trusted`? ─ no ─► served as usual (its bytes are data, a header too)
+ *               │ yes
+ *               ▼ counted against maxConnections; bytes gathered, at most maxHeaderLength
+ *          parseProxyHeader ─┬─ done ─► remote = header.source (LOCAL/UNKNOWN: the peer)
+ *                            │          bytes after the header put back (unshift) for the
+ *                            │          handler ─► access lists, limits ─► dispatch
+ *                            ├─ not a header / malformed / too long ─► ProxyHeaderError ─┐
+ *                            ├─ no complete header within `timeout` s ─► SocketTimeoutError ┼─► destroy,
+ *                            └─ peer closed first ─► destroy, nothing reported           │   phase
+ *                                                                                        ┘   'proxy-header'
+ * ```
+ *
+ * Only the proxies' addresses are trusted: a header from anyone else is not read (the
+ * spec: a receiver must never accept a header from an untrusted peer, or any client
+ * could claim any address), and a trusted peer must send one (`required`, default true:
+ * the spec forbids guessing). Unix socket peers have no address: on a Unix listener
+ * every peer is trusted (the socket file's permissions decide who may connect).
+ * @module
+ */
+import type net from 'node:net';
+import { InvalidArgumentError, ProxyHeaderError, SocketTimeoutError } from '../errors.js';
+import { checkBoolean, checkInteger, checkSeconds } from '../internal/check-option.js';
+import {
+  DEFAULT_MAX_PROXY_HEADER_LENGTH,
+  MAX_PROXY_HEADER_LENGTH,
+  parseProxyHeader,
+  type ProxyHeader,
+  startsProxyHeader,
+} from '../framing/proxy-header.js';
+import { AccessList } from './access-list.js';
+import type { PeerAddress } from './handler-types.js';
+
+/** Default seconds a trusted proxy has to send its whole header. */
+export const DEFAULT_PROXY_HEADER_TIMEOUT = 5;
+
+/** The `proxyProtocol` option of a stream server. */
+export interface ProxyProtocolOptions {
+  /**
+   * Addresses or CIDR blocks of the proxies whose PROXY headers are believed
+   * (`127.0.0.1`, `10.0.0.0/8`, `fd00::/8`); at least one. Other peers are served as
+   * direct clients, their bytes untouched.
+   */
+  trusted: string[];
+  /** Seconds from accept to a complete header (default {@link DEFAULT_PROXY_HEADER_TIMEOUT}). */
+  timeout?: number;
+  /** The largest header accepted, v2 TLVs included: 16 … 65 551 bytes (default 4096). */
+  maxHeaderLength?: number;
+  /**
+   * True (default): a trusted peer must send a header; anything else closes the
+   * connection. False: a trusted peer whose first bytes are not a header's is served as
+   * a direct client (for a migration while the proxy is reconfigured).
+   */
+  required?: boolean;
+}
+
+/** How a header read ended: the header (null: a direct client, `required: false`), or why not. */
+export type ProxyHeaderOutcome =
+  { header: ProxyHeader | null } | { error: ProxyHeaderError | SocketTimeoutError | null };
+
+/** The checked `proxyProtocol` option: who is trusted, and how a header is read. */
+export class ProxyProtocolReader {
+  readonly #trusted: AccessList;
+  readonly #timeout: number;
+  readonly #maxLength: number;
+  readonly #required: boolean;
+
+  /** @throws {InvalidArgumentError} for a bad option. */
+  constructor(options: ProxyProtocolOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('proxyProtocol must be an object { trusted, timeout? }');
+    }
+    if (!Array.isArray(options.trusted) || options.trusted.length === 0) {
+      throw new InvalidArgumentError(
+        'proxyProtocol.trusted must list the addresses or CIDR blocks of the proxies (at least one)',
+      );
+    }
+    this.#trusted = new AccessList({ allow: options.trusted });
+    checkSeconds(options.timeout, 'proxyProtocol.timeout');
+    this.#timeout = options.timeout ?? DEFAULT_PROXY_HEADER_TIMEOUT;
+    if (this.#timeout <= 0) {
+      throw new InvalidArgumentError('proxyProtocol.timeout must be more than 0 seconds');
+    }
+    this.#maxLength =
+      options.maxHeaderLength === undefined
+        ? DEFAULT_MAX_PROXY_HEADER_LENGTH
+        : checkInteger(
+            options.maxHeaderLength,
+            'proxyProtocol.maxHeaderLength',
+            16,
+            MAX_PROXY_HEADER_LENGTH,
+          );
+    this.#required =
+      options.required === undefined
+        ? true
+        : checkBoolean(options.required, 'proxyProtocol.required');
+  }
+
+  /** True when `peer` (the connection's own peer) is a trusted proxy. */
+  trusts(peer: PeerAddress): boolean {
+    return this.#trusted.permits(peer);
+  }
+
+  /**
+   * Reads the header from `raw`'s first bytes, then calls `done` once. On success the
+   * socket is left paused with the bytes after the header put back in front of its
+   * readable buffer (nothing is lost). On failure the caller destroys the socket.
+   * @returns a function that abandons the read (shutdown): `done` is not called then.
+   */
+  read(
+    raw: net.Socket,
+    peer: PeerAddress,
+    done: (outcome: ProxyHeaderOutcome) => void,
+  ): () => void {
+    let buffered: Buffer | null = null;
+    let over = false;
+    const finish = (outcome: ProxyHeaderOutcome | null, rest: Buffer | null): void => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
+      raw.off('data', onData);
+      raw.off('end', onGone);
+      raw.off('close', onGone);
+      if (outcome === null) return;
+      if ('header' in outcome) {
+        raw.pause();
+        if (rest !== null && rest.length > 0) raw.unshift(rest);
+      }
+      done(outcome);
+    };
+    const onData = (chunk: Buffer): void => {
+      // Bounded: the parser refuses more than maxLength bytes of header (a v1 line more
+      // than 107), and this holds at most that plus one read.
+      buffered = buffered === null ? chunk : Buffer.concat([buffered, chunk]);
+      try {
+        if (!this.#required) {
+          const starts = startsProxyHeader(buffered);
+          if (starts === undefined) return;
+          if (!starts) {
+            finish({ header: null }, buffered);
+            return;
+          }
+        }
+        const result = parseProxyHeader(buffered, { maxLength: this.#maxLength });
+        if (result.status === 'more') return;
+        finish({ header: result.header }, buffered.subarray(result.length));
+      } catch (error) {
+        finish(
+          {
+            error: error instanceof ProxyHeaderError ? error : new ProxyHeaderError(String(error)),
+          },
+          null,
+        );
+      }
+    };
+    const onGone = (): void => {
+      // A proxy that closes mid-header has broken the protocol; one that closes before
+      // sending anything (a health check's bare connect) has not.
+      finish(
+        {
+          error:
+            buffered === null
+              ? null
+              : new ProxyHeaderError(
+                  `the connection closed after ${buffered.length} bytes of an incomplete PROXY header`,
+                ),
+        },
+        null,
+      );
+    };
+    const timer = setTimeout(() => {
+      finish(
+        {
+          error: new SocketTimeoutError('PROXY protocol header', this.#timeout, whereOf(peer)),
+        },
+        null,
+      );
+    }, this.#timeout * 1000);
+    timer.unref();
+    raw.on('data', onData);
+    raw.on('end', onGone);
+    raw.on('close', onGone);
+    return () => finish(null, null);
+  }
+}
+
+function whereOf(peer: PeerAddress): { address?: string; port?: number; path?: string } {
+  return peer.family === 'unix' ? { path: peer.path } : { address: peer.address, port: peer.port };
+}
