@@ -39,7 +39,7 @@ import { AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-monitor.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
-import { IdleSweeper } from './idle-sweeper.js';
+import { IdleSweeper } from '../internal/idle-sweeper.js';
 import type { ListenerEvents, ServerTlsOptions } from './listener.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';

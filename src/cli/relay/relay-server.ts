@@ -15,12 +15,11 @@ import { DatagramSocket } from '../../socket/datagram-socket.js';
 import { type Accepted, Listener } from '../../socket/listener.js';
 import type { TlsServerOptions } from '../../socket/tls-server.js';
 import { describePeer } from '../netcat/netcat-log.js';
+import { relayPair, type RelayResult } from '../../socket/relay-pair.js';
 import { UdpSessionEnd } from './datagram-end.js';
 import type { ListenAddress } from './relay-address.js';
-import type { RelayEnd } from './relay-end.js';
+import { type RelayEnd, SocketEnd } from './relay-end.js';
 import type { RelayLog } from './relay-log.js';
-import { relayPair, type RelayResult } from './relay-pair.js';
-import { SocketEnd } from './socket-end.js';
 
 /** Datagrams a UDP session queues while its other side connects or is slow. */
 export const UDP_SESSION_QUEUE = 64;
@@ -164,17 +163,18 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
             log.warn(
               `${name}: ${client.label}: cannot open the other address: ${(err as Error).message}`,
             );
-            client.reset();
+            client.side.reset();
             if (options.once) stop(null);
             return;
           }
           log.info(`${name}: ${client.label} ⇄ ${other.label}`);
           const [a, b] = options.listenFirst ? [client, other] : [other, client];
-          const result = await relayPair(a, b, {
+          const result = await relayPair(a.side, b.side, {
             idleTimeout: options.idleTimeout,
-            signal: options.signal,
+            signal: controller.signal,
+            labels: [a.label, b.label],
           });
-          log.closed(name, result, startedAt);
+          log.closed(name, result, startedAt, [a.label, b.label]);
           options.afterRelay?.(other, result);
           if (options.once) stop(result);
         })().finally(() => {
@@ -279,12 +279,16 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           log.info(`${name}: ${who} ⇄ ${other.label} (UDP session)`);
           const [a, b] = options.listenFirst ? [s, other] : [other, s];
           const idle = Math.min(options.udpTimeout, options.idleTimeout ?? Infinity);
-          const result = await relayPair(a, b, { idleTimeout: idle, signal: controller.signal });
+          const result = await relayPair(a.side, b.side, {
+            idleTimeout: idle,
+            signal: controller.signal,
+            labels: [a.label, b.label],
+          });
           if (s.dropped > 0)
             log.warn(
               `${name}: ${s.dropped} datagrams from ${who} dropped (the other side was not taking them)`,
             );
-          log.closed(name, result, startedAt);
+          log.closed(name, result, startedAt, [a.label, b.label]);
           options.afterRelay?.(other, result);
           if (options.once) void sock.close();
         })().finally(() => {
