@@ -2,7 +2,8 @@
 // A quick interleaved A/B of relays: two socketkit builds (and socat, with --socat), each
 // in front of its own raw Node echo backend, measured in turn by the same generator with
 // the suite's relay-stream or relay-connect load. Bounded: at most 10 rounds of at most
-// 5 s per subject. Prints each run, then medians and the relay's CPU per operation.
+// 5 s per subject. Prints each run, then medians and the relay's CPU per operation (read
+// around the whole generator run, warm-up included: for comparing subjects, not absolute).
 //
 //   node bench/tools/relay-ab.mjs --load stream|connect [--rounds 3] [--duration 2]
 //        [--old DIR] [--new DIR] [--socat]
