@@ -94,6 +94,9 @@ test('bulk both ways at once arrives whole and in order; each EOF is passed on; 
   const { client, server, a, b, result } = await relayed(t);
   const closed = Promise.all([once(a.raw, 'close'), once(b.raw, 'close')]);
   const total = 16 * 1024 * 1024;
+  // Both directions run in bulk: each reads into its source connection's reused buffer.
+  let lent = 0;
+  client.on('data', () => (lent = Math.max(lent, readBuffersLent())));
   const [fromClient, fromServer, atServer, atClient] = await within(
     Promise.all([send(client, total), send(server, total), drain(server), drain(client)]),
     'both streams',
@@ -105,6 +108,7 @@ test('bulk both ways at once arrives whole and in order; each EOF is passed on; 
   assert.equal(r.error, null);
   assert.equal(r.forward, total);
   assert.equal(r.backward, total);
+  assert.equal(lent, 2, 'both directions read into a reused buffer');
   // The reused read buffers go back to the pool once the relay's sockets are closed (in
   // their own 'close' listeners, which run after ours).
   await within(closed, "the relay's sockets to close");
