@@ -50,31 +50,57 @@ export interface RelayServerOptions {
 /** How serving ended: the one relay's result with `once`, else null (interrupted). */
 export type RelayServerResult = RelayResult | null;
 
+/** Relays that share one `AbortController` (as a server's connections share `ctx.signal`). */
+const RELAYS_PER_SIGNAL = 32;
+
+/** One shared controller and the relays using it. */
+interface RelayBatch {
+  readonly controller: AbortController;
+  /** The controller's signal, what the relays of the batch pass on. */
+  readonly signal: AbortSignal;
+  /** Relays handed this batch (it takes no more past RELAYS_PER_SIGNAL). */
+  joined: number;
+  /** Relays still running with it. */
+  active: number;
+}
+
 /**
  * The relays in progress, aborted together when the command's signal fires: one
  * listener on that signal, not one per relay (an `EventTarget` walks every listener on
- * each add and remove, which 10,000 relays would make quadratic).
+ * each add and remove, which 10,000 relays would make quadratic), and one
+ * `AbortController` per 32 relays, not one each (making one costs more than the rest of a
+ * short relay's bookkeeping); a relay's signal then has at most 32 listeners.
  */
 class RelayGroup {
-  readonly #active = new Set<AbortController>();
+  readonly #batches = new Set<RelayBatch>();
+  #current: RelayBatch | null = null;
   readonly #onAbort = (): void => {
-    for (const c of this.#active) c.abort();
+    for (const b of this.#batches) b.controller.abort();
   };
 
   constructor(readonly signal: AbortSignal) {
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** A signal for one relay, aborted with the group; `release` it when the relay ends. */
-  join(): AbortController {
-    const c = new AbortController();
-    if (this.signal.aborted) c.abort();
-    else this.#active.add(c);
-    return c;
+  /** A batch whose signal a relay uses, aborted with the group; `release` it when the relay ends. */
+  join(): RelayBatch {
+    let batch = this.#current;
+    if (batch === null || batch.joined >= RELAYS_PER_SIGNAL) {
+      if (batch !== null && batch.active === 0) this.#batches.delete(batch);
+      const controller = new AbortController();
+      batch = { controller, signal: controller.signal, joined: 0, active: 0 };
+      this.#current = batch;
+      if (this.signal.aborted) batch.controller.abort();
+      else this.#batches.add(batch);
+    }
+    batch.joined += 1;
+    batch.active += 1;
+    return batch;
   }
 
-  release(c: AbortController): void {
-    this.#active.delete(c);
+  release(batch: RelayBatch): void {
+    batch.active -= 1;
+    if (batch.active === 0 && batch !== this.#current) this.#batches.delete(batch);
   }
 
   close(): void {
