@@ -9,6 +9,7 @@
  * @module
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import type { AccessList } from '../../server/access-list.js';
 import type { PeerAddress } from '../../socket/address.js';
 import { DatagramSocket } from '../../socket/datagram-socket.js';
@@ -88,6 +89,9 @@ class RelayGroup {
     if (batch === null || batch.joined >= RELAYS_PER_SIGNAL) {
       if (batch !== null && batch.active === 0) this.#batches.delete(batch);
       const controller = new AbortController();
+      // Each relay of the batch listens while it connects and while it relays: by design
+      // more than Node's warning threshold of 10.
+      setMaxListeners(0, controller.signal);
       batch = { controller, signal: controller.signal, joined: 0, active: 0 };
       this.#current = batch;
       if (this.signal.aborted) batch.controller.abort();
