@@ -33,6 +33,7 @@
  */
 import { channel } from 'node:diagnostics_channel';
 import { fromSystemError, InvalidArgumentError, SocketClosedError } from '../errors.js';
+import { checkSignal } from '../internal/abort-signal.js';
 import { checkSeconds } from '../internal/check-option.js';
 import { type ByteCounters, IdleSweeper } from '../internal/idle-sweeper.js';
 import { Socket } from './tcp-socket.js';
@@ -106,7 +107,7 @@ const sweepers = new Map<number, IdleSweeper>();
  * Relays between `a` and `b` until both directions are done (see the module comment).
  * Always resolves, with both sides closed (`done`, `idle`) or reset (`error`, `aborted`);
  * the sides are the relay's from the call on: nothing else may read from them.
- * @throws {InvalidArgumentError} for a bad `idleTimeout` (synchronously).
+ * @throws {InvalidArgumentError} for a bad `idleTimeout` or `signal`, or `a === b` (synchronously).
  *
  * @example
  * ```ts
@@ -123,6 +124,7 @@ export function relayPair(
   options: RelayPairOptions = {},
 ): Promise<RelayResult> {
   checkSeconds(options.idleTimeout, 'idleTimeout', true);
+  checkSignal(options.signal);
   if (a === b) throw new InvalidArgumentError('relayPair needs two different sides');
   return new Promise<RelayResult>((resolve) => {
     new Pair(a, b, options, resolve).start();
@@ -153,7 +155,8 @@ class Pair implements ByteCounters {
     this.#forward = new Direction(this, a, b, labelA, labelB);
     this.#backward = new Direction(this, b, a, labelB, labelA);
     this.#signal = options.signal;
-    this.#idleMs = Math.round((options.idleTimeout ?? 0) * 1000);
+    const idle = options.idleTimeout ?? 0;
+    this.#idleMs = idle > 0 ? Math.max(1, Math.round(idle * 1000)) : 0;
     this.#resolve = resolve;
   }
 

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { type TestContext, test } from 'node:test';
-import { ConnectionResetError } from '../../../src/errors.js';
+import { ConnectionResetError, InvalidArgumentError } from '../../../src/errors.js';
 import { readBuffersLent } from '../../../src/socket/read-buffer-pool.js';
 import {
   type RelayEndpoint,
@@ -242,4 +242,15 @@ test("a side that is not a socket: its chunks out, the socket's in, EOF both way
   assert.equal(Buffer.concat(collected).toString(), 'from the socket');
   const r = await within(result, 'the relay to finish');
   assert.deepEqual([r.end, r.forward, r.backward], ['done', 15, 11]);
+});
+
+test('bad options are refused before anything is read', () => {
+  const a = new Socket();
+  const b = new Socket();
+  assert.throws(() => relayPair(a, b, { idleTimeout: -1 }), InvalidArgumentError);
+  assert.throws(
+    () => relayPair(a, b, { signal: {} as unknown as AbortSignal }),
+    InvalidArgumentError,
+  );
+  assert.throws(() => relayPair(a, a), InvalidArgumentError);
 });
