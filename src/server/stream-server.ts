@@ -41,7 +41,7 @@ import { AddressLimits, type AddressLimitOptions } from './address-limits.js';
 import { type FdPressureListener, probeFds, unwatchFds, watchFds } from './fd-monitor.js';
 import { BaseServer } from './base-server.js';
 import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-types.js';
-import { IdleSweeper } from './idle-sweeper.js';
+import { IdleSweeper } from '../internal/idle-sweeper.js';
 import { type ListenerEvents, type ServerTlsOptions, tlsServerOf } from './listener.js';
 import type { ProxyHeader } from '../framing/proxy-header.js';
 import { type ProxyProtocolOptions, ProxyProtocolReader } from './proxy-protocol.js';

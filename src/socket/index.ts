@@ -36,6 +36,13 @@ export {
   type DataOptions,
   StreamConnection,
 } from './stream-connection.js';
+export {
+  type RelayEndpoint,
+  relayPair,
+  type RelayPairOptions,
+  type RelayResult,
+  type RelaySide,
+} from './relay-pair.js';
 export { Socket } from './tcp-socket.js';
 export type { TlsServerOptions } from './tls-server.js';
 export {

@@ -49,7 +49,8 @@ export interface DataOptions {
   /**
    * The consumer only borrows each chunk: it is valid until the consumer returns, except
    * that the consumer may `write()` it to this same connection (reading then waits until
-   * that write is done); anything it keeps longer it copies. In exchange, once the peer
+   * that write is done) or to another one, holding reading with `pauseReading()` until
+   * that write's `done` (what `relayPair` does); anything it keeps longer it copies. In exchange, once the peer
    * sends in bulk (a chunk of 16 KiB or more), the connection reads into one 64 KiB
    * buffer of its own, reused for every read, instead of a fresh buffer per read that
    * the GC frees later (see `read-buffer-pool.ts`: at most 128 such buffers are lent at
@@ -261,11 +262,13 @@ export class StreamConnection {
     const ok = readIntoBuffer(sock, buffer, (nread, buf) => {
       if (this.#closed) return true; // discarded, as with 'data' (the lingering close)
       const chunk = buf.subarray(0, nread);
+      const queued = sock.writableLength;
       // A consumer set later without reuseBuffer may keep its chunks: it gets a copy.
       this.#consumer?.(this.#borrows ? chunk : Buffer.from(chunk), this);
       // The consumer wrote the bytes back and the kernel did not take them all yet: the
       // pending write still points into the buffer, so nothing is read into it until done.
-      if (this.#borrows && sock.writableLength > 0 && (this.#holds & BUFFER_HOLD) === 0) {
+      // (Only a write made now: bytes queued before are another producer's, a relay's.)
+      if (this.#borrows && sock.writableLength > queued && (this.#holds & BUFFER_HOLD) === 0) {
         this.#holds |= BUFFER_HOLD;
         sock.pause();
       }
@@ -311,14 +314,23 @@ export class StreamConnection {
   /**
    * Writes `data` (a Buffer is written as is, no copy). Returns false when the send
    * buffer is full (the caller should stop producing: `pauseUntilDrained()`), and false
-   * without writing once our side is shut or the connection closed.
+   * without writing once our side is shut or the connection closed. `done` is called once
+   * the kernel took `data` (with the error if the write failed; for a write the kernel
+   * took at once, on the next tick; never when nothing was written): a producer that lent
+   * a buffer it reuses (the relay engine) waits for it.
    */
-  write(data: Uint8Array | string): boolean {
+  write(data: Uint8Array | string, done?: (err?: Error | null) => void): boolean {
     const sock = this.#sock;
     if (sock === null || !sock.writable) return false;
     // Reading into a reused buffer: the callback lifts the hold that keeps the next read
     // from overwriting bytes this write still points to.
-    return this.#afterWrite === null ? sock.write(data) : sock.write(data, this.#afterWrite);
+    const after = this.#afterWrite;
+    if (done === undefined) return after === null ? sock.write(data) : sock.write(data, after);
+    if (after === null) return sock.write(data, done);
+    return sock.write(data, (err?: Error | null) => {
+      after();
+      done(err);
+    });
   }
 
   /**

@@ -18,6 +18,10 @@ import {
   DatagramSocket,
   type DatagramTransport,
   Listener,
+  type RelayEndpoint,
+  relayPair,
+  type RelayResult,
+  type RelaySide,
   Socket,
   type SocketAddress,
   UnixDatagramSocket,
@@ -124,3 +128,11 @@ expectTypeOf<DatagramSocket>().toMatchTypeOf<DatagramTransport>();
 expectTypeOf<UnixDatagramSocket>().toMatchTypeOf<DatagramTransport>();
 expectTypeOf<{ host: string; port: number }>().toMatchTypeOf<SocketAddress>();
 expectTypeOf<{ path: string }>().toMatchTypeOf<SocketAddress>();
+
+// relayPair relays between Sockets and anything that implements RelaySide; it never rejects.
+declare const side: RelaySide;
+expectTypeOf<Socket>().toMatchTypeOf<RelayEndpoint>();
+expectTypeOf(relayPair(sock, side)).resolves.toEqualTypeOf<RelayResult>();
+expectTypeOf<RelayResult['end']>().toEqualTypeOf<'done' | 'idle' | 'error' | 'aborted'>();
+// @ts-expect-error: a plain Node stream is no relay side (adapt it to RelaySide)
+void relayPair(sock, process.stdin);

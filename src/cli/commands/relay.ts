@@ -7,8 +7,8 @@
  * with `--udp-timeout`); without one, both addresses are opened and relayed once.
  * Half-close both ways, backpressure end to end, resets passed on as resets. The
  * addresses are parsed in `relay/relay-address.ts`, opened in `relay/open-address.ts`,
- * and relayed by `relay/relay-pair.ts` on the library's `Socket`, `Listener` and
- * `DatagramSocket`.
+ * and relayed by the library's one relay engine (`relayPair`, `socket/relay-pair.ts`) on
+ * its `Socket`, `Listener` and `DatagramSocket`.
  * @module
  */
 import { Command } from 'commander';
@@ -16,6 +16,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../errors.js';
 import { encodeProxyHeader } from '../../framing/proxy-header.js';
 import { AccessList } from '../../server/access-list.js';
+import { relayPair, type RelayResult } from '../../socket/relay-pair.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/tls-server.js';
 import { clientTlsOptions, readPem } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
@@ -31,7 +32,6 @@ import {
 } from '../relay/relay-address.js';
 import type { RelayEnd } from '../relay/relay-end.js';
 import { RelayLog } from '../relay/relay-log.js';
-import { relayPair, type RelayResult } from '../relay/relay-pair.js';
 import { serveRelay } from '../relay/relay-server.js';
 import type { CommandFactory } from './index.js';
 
@@ -288,17 +288,18 @@ async function runRelay(
   try {
     b = await openClient(second as ClientAddress, context('second'));
   } catch (err) {
-    a.reset();
+    a.side.reset();
     throw err;
   }
   log.info(`relay: ${a.label} ⇄ ${b.label}`);
   const startedAt = performance.now();
   const datagram = a.datagram || b.datagram;
-  const result = await relayPair(a, b, {
+  const result = await relayPair(a.side, b.side, {
     idleTimeout: idleTimeout ?? (datagram ? udpTimeout : null),
     signal: io.signal,
+    labels: [a.label, b.label],
   });
-  log.closed('relay', result, startedAt);
+  log.closed('relay', result, startedAt, [a.label, b.label]);
   reportDiscarded(log, a);
   return exitCodeOf(result, io);
 }

@@ -12,6 +12,7 @@
  */
 import type { PeerAddress } from '../../socket/address.js';
 import type { DatagramSocket } from '../../socket/datagram-socket.js';
+import type { RelaySide } from '../../socket/relay-pair.js';
 import type { DatagramPort } from '../netcat/datagram-session.js';
 import type { RelayEnd } from './relay-end.js';
 
@@ -73,8 +74,14 @@ class DatagramSender {
 }
 
 /** A datagram peer (`udp:HOST:PORT`, `unix-dgram:PATH`) as a relay side. */
-export class DatagramEnd implements RelayEnd {
+export class DatagramEnd implements RelayEnd, RelaySide {
   readonly datagram = true;
+
+  /** The engine drives this end itself. */
+  get side(): RelaySide {
+    return this;
+  }
+
   readonly label: string;
   readonly #port: DatagramPort;
   readonly #sender: DatagramSender;
@@ -149,8 +156,14 @@ export class DatagramEnd implements RelayEnd {
  * is slow (or still connecting), datagrams wait in a queue of `maxQueued`; more are
  * dropped and counted in `dropped` (UDP has no way to hold a sender back).
  */
-export class UdpSessionEnd implements RelayEnd {
+export class UdpSessionEnd implements RelayEnd, RelaySide {
   readonly datagram = true;
+
+  /** The engine drives this end itself. */
+  get side(): RelaySide {
+    return this;
+  }
+
   readonly label: string;
   readonly client: PeerAddress & { family: 'IPv4' | 'IPv6' };
   readonly #sender: DatagramSender;

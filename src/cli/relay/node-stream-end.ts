@@ -11,6 +11,7 @@
  * @module
  */
 import type { Readable, Writable } from 'node:stream';
+import type { RelaySide } from '../../socket/relay-pair.js';
 import type { RelayEnd } from './relay-end.js';
 
 /** Options of {@link NodeStreamEnd}. */
@@ -29,7 +30,7 @@ export interface NodeStreamEndOptions {
 }
 
 /** A pair of Node streams as a relay side. */
-export class NodeStreamEnd implements RelayEnd {
+export class NodeStreamEnd implements RelayEnd, RelaySide {
   readonly datagram = false;
   readonly label: string;
   readonly #input: Readable | null;
@@ -48,6 +49,11 @@ export class NodeStreamEnd implements RelayEnd {
     options.output?.on('error', (err: Error) => {
       this.#failure ??= err;
     });
+  }
+
+  /** The engine drives this end itself. */
+  get side(): RelaySide {
+    return this;
   }
 
   read(consumer: (chunk: Buffer) => void): Promise<void> {

@@ -23,8 +23,7 @@ import { neutralizeTerminalText } from '../terminal-text.js';
 import { DatagramEnd } from './datagram-end.js';
 import { NodeStreamEnd } from './node-stream-end.js';
 import type { ClientAddress } from './relay-address.js';
-import type { RelayEnd } from './relay-end.js';
-import { SocketEnd } from './socket-end.js';
+import { type RelayEnd, SocketEnd } from './relay-end.js';
 
 /** How long a child gets to exit after its stdin closed before it is killed. */
 const EXEC_EXIT_GRACE_MS = 5000;

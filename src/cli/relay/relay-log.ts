@@ -7,7 +7,7 @@
  */
 import type { Writable } from 'node:stream';
 import { neutralizeTerminalText } from '../terminal-text.js';
-import type { RelayResult } from './relay-pair.js';
+import type { RelayResult } from '../../socket/relay-pair.js';
 
 /** Writes relay messages to stderr. */
 export class RelayLog {
@@ -29,12 +29,21 @@ export class RelayLog {
     this.#write(message);
   }
 
-  /** The closing line of one relay: always for a failure, with `-v` otherwise. */
-  closed(name: string, result: RelayResult, startedAt: number): void {
+  /**
+   * The closing line of one relay: always for a failure, with `-v` otherwise. `labels`
+   * name the relay's sides a and b.
+   */
+  closed(
+    name: string,
+    result: RelayResult,
+    startedAt: number,
+    labels: readonly [string, string],
+  ): void {
+    if (result.end !== 'error' && !this.verbose) return;
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(2);
     const bytes = `${result.forward} bytes →, ${result.backward} bytes ← in ${seconds} s`;
     if (result.end === 'error') {
-      const side = result.failed === null ? '' : `${result.failed.label}: `;
+      const side = result.failed === null ? '' : `${labels[result.failed === 'a' ? 0 : 1]}: `;
       this.warn(
         `${name} failed (${side}${result.error?.message ?? 'error'}); the other side was reset; ${bytes}`,
       );

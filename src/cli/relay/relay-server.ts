@@ -9,18 +9,18 @@
  * @module
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { setMaxListeners } from 'node:events';
 import type { AccessList } from '../../server/access-list.js';
 import type { PeerAddress } from '../../socket/address.js';
 import { DatagramSocket } from '../../socket/datagram-socket.js';
 import { type Accepted, Listener } from '../../socket/listener.js';
 import type { TlsServerOptions } from '../../socket/tls-server.js';
 import { describePeer } from '../netcat/netcat-log.js';
+import { relayPair, type RelayResult } from '../../socket/relay-pair.js';
 import { UdpSessionEnd } from './datagram-end.js';
 import type { ListenAddress } from './relay-address.js';
-import type { RelayEnd } from './relay-end.js';
+import { type RelayEnd, SocketEnd } from './relay-end.js';
 import type { RelayLog } from './relay-log.js';
-import { relayPair, type RelayResult } from './relay-pair.js';
-import { SocketEnd } from './socket-end.js';
 
 /** Datagrams a UDP session queues while its other side connects or is slow. */
 export const UDP_SESSION_QUEUE = 64;
@@ -57,31 +57,60 @@ export interface RelayServerOptions {
 /** How serving ended: the one relay's result with `once`, else null (interrupted). */
 export type RelayServerResult = RelayResult | null;
 
+/** Relays that share one `AbortController` (as a server's connections share `ctx.signal`). */
+const RELAYS_PER_SIGNAL = 32;
+
+/** One shared controller and the relays using it. */
+interface RelayBatch {
+  readonly controller: AbortController;
+  /** The controller's signal, what the relays of the batch pass on. */
+  readonly signal: AbortSignal;
+  /** Relays handed this batch (it takes no more past RELAYS_PER_SIGNAL). */
+  joined: number;
+  /** Relays still running with it. */
+  active: number;
+}
+
 /**
  * The relays in progress, aborted together when the command's signal fires: one
  * listener on that signal, not one per relay (an `EventTarget` walks every listener on
- * each add and remove, which 10,000 relays would make quadratic).
+ * each add and remove, which 10,000 relays would make quadratic), and one
+ * `AbortController` per 32 relays, not one each (making one costs more than the rest of a
+ * short relay's bookkeeping); a relay's signal then has at most 32 listeners.
  */
 class RelayGroup {
-  readonly #active = new Set<AbortController>();
+  readonly #batches = new Set<RelayBatch>();
+  #current: RelayBatch | null = null;
   readonly #onAbort = (): void => {
-    for (const c of this.#active) c.abort();
+    for (const b of this.#batches) b.controller.abort();
   };
 
   constructor(readonly signal: AbortSignal) {
     signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
-  /** A signal for one relay, aborted with the group; `release` it when the relay ends. */
-  join(): AbortController {
-    const c = new AbortController();
-    if (this.signal.aborted) c.abort();
-    else this.#active.add(c);
-    return c;
+  /** A batch whose signal a relay uses, aborted with the group; `release` it when the relay ends. */
+  join(): RelayBatch {
+    let batch = this.#current;
+    if (batch === null || batch.joined >= RELAYS_PER_SIGNAL) {
+      if (batch !== null && batch.active === 0) this.#batches.delete(batch);
+      const controller = new AbortController();
+      // Each relay of the batch listens while it connects and while it relays: by design
+      // more than Node's warning threshold of 10.
+      setMaxListeners(0, controller.signal);
+      batch = { controller, signal: controller.signal, joined: 0, active: 0 };
+      this.#current = batch;
+      if (this.signal.aborted) batch.controller.abort();
+      else this.#batches.add(batch);
+    }
+    batch.joined += 1;
+    batch.active += 1;
+    return batch;
   }
 
-  release(c: AbortController): void {
-    this.#active.delete(c);
+  release(batch: RelayBatch): void {
+    batch.active -= 1;
+    if (batch.active === 0 && batch !== this.#current) this.#batches.delete(batch);
   }
 
   close(): void {
@@ -182,17 +211,18 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
             log.warn(
               `${name}: ${client.label}: cannot open the other address: ${(err as Error).message}`,
             );
-            client.reset();
+            client.side.reset();
             if (options.once) stop(null);
             return;
           }
           log.info(`${name}: ${client.label} ⇄ ${other.label}`);
           const [a, b] = options.listenFirst ? [client, other] : [other, client];
-          const result = await relayPair(a, b, {
+          const result = await relayPair(a.side, b.side, {
             idleTimeout: options.idleTimeout,
-            signal: options.signal,
+            signal: controller.signal,
+            labels: [a.label, b.label],
           });
-          log.closed(name, result, startedAt);
+          log.closed(name, result, startedAt, [a.label, b.label]);
           options.afterRelay?.(other, result);
           if (options.once) stop(result);
         })().finally(() => {
@@ -297,12 +327,16 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           log.info(`${name}: ${who} ⇄ ${other.label} (UDP session)`);
           const [a, b] = options.listenFirst ? [s, other] : [other, s];
           const idle = Math.min(options.udpTimeout, options.idleTimeout ?? Infinity);
-          const result = await relayPair(a, b, { idleTimeout: idle, signal: controller.signal });
+          const result = await relayPair(a.side, b.side, {
+            idleTimeout: idle,
+            signal: controller.signal,
+            labels: [a.label, b.label],
+          });
           if (s.dropped > 0)
             log.warn(
               `${name}: ${s.dropped} datagrams from ${who} dropped (the other side was not taking them)`,
             );
-          log.closed(name, result, startedAt);
+          log.closed(name, result, startedAt, [a.label, b.label]);
           options.afterRelay?.(other, result);
           if (options.once) void sock.close();
         })().finally(() => {

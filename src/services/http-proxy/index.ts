@@ -14,7 +14,6 @@
  * @module
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { IdleSweeper } from '../../server/idle-sweeper.js';
 import { type Credentials, loadCredentials } from '../credentials-file.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
@@ -87,7 +86,6 @@ export const httpProxyService: ServiceDefinition = {
       credentials === null ? exposureWarning(options, 'http-proxy', '--proxy-users') : null;
     if (exposed !== null) env.log('warn', exposed);
     const idleTimeout = num(options.tunnelIdleTimeout, DEFAULT_TUNNEL_IDLE_TIMEOUT);
-    const idle = idleTimeout > 0 ? new IdleSweeper(idleTimeout) : undefined;
     const stream = httpProxyHandler({
       policy,
       credentials,
@@ -96,19 +94,12 @@ export const httpProxyService: ServiceDefinition = {
       maxHeaderBytes: num(options.maxHeaderBytes, DEFAULT_MAX_HEADER_BYTES),
       maxHeaders: num(options.maxHeaders, DEFAULT_MAX_HEADERS),
       idleTimeout,
-      idle,
       log: env.log,
       ...(options.sendProxyProtocol !== undefined
         ? { sendProxyProtocol: options.sendProxyProtocol as 1 | 2 }
         : {}),
     });
-    return {
-      stream,
-      close: () => {
-        idle?.stop();
-        return Promise.resolve();
-      },
-    };
+    return { stream };
   },
   tryIt: (host, port) => `curl -x http://${host}:${port} http://example.com/`,
 };

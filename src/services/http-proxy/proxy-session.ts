@@ -10,7 +10,7 @@
 import { ignoreError } from '../../internal/ignore-error.js';
 import { DecoderError } from '../../errors.js';
 import type { ConnectionContext, StreamHandler } from '../../server/handler-types.js';
-import type { IdleSweeper } from '../../server/idle-sweeper.js';
+import { relayPair } from '../../socket/relay-pair.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { Credentials } from '../credentials-file.js';
 import { DestinationRefusedError, type DestinationPolicy } from '../destination-policy.js';
@@ -22,7 +22,6 @@ import {
   resolveDestination,
 } from '../open-destination.js';
 import { printable } from '../printable.js';
-import { relayTunnel } from '../proxy-tunnel.js';
 import type { ServiceEnv } from '../service.js';
 import { formatSocketAddress } from '../../socket/address.js';
 import { forwardPlain, OriginFailure, VIA } from './http-forward.js';
@@ -46,7 +45,6 @@ export interface HttpProxyConfig {
   maxHeaders: number;
   /** Tunnel idle timeout (seconds; 0 = none), also the plain exchange's. */
   idleTimeout: number;
-  idle: IdleSweeper | undefined;
   log: ServiceEnv['log'];
   /** `--send-proxy-protocol`: a PROXY header naming the client goes to each destination first. */
   sendProxyProtocol?: 1 | 2 | undefined;
@@ -255,7 +253,10 @@ async function tunnel(
     'debug',
     `http-proxy: ${formatSocketAddress(ctx.remote)} CONNECT ${shown} (${opened.address})`,
   );
-  await relayTunnel(conn, destination, { idle: config.idle });
+  await relayPair(conn, destination, {
+    idleTimeout: config.idleTimeout,
+    labels: ['client', 'destination'],
+  });
 }
 
 async function forward(

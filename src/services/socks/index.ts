@@ -16,7 +16,7 @@
  * @module
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { IdleSweeper } from '../../server/idle-sweeper.js';
+import { IdleSweeper } from '../../internal/idle-sweeper.js';
 import { type Credentials, loadCredentials } from '../credentials-file.js';
 import {
   DEFAULT_CONNECT_TIMEOUT,
@@ -83,6 +83,7 @@ export const socksService: ServiceDefinition = {
       requestTimeout: seconds(options.requestTimeout, DEFAULT_REQUEST_TIMEOUT),
       socks4: true,
       udp: options.socksUdp === true || options.socksUdp === 'true',
+      idleTimeout,
       idle,
       log: env.log,
       ...(options.sendProxyProtocol !== undefined

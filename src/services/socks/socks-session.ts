@@ -8,13 +8,13 @@
  */
 import { ignoreError } from '../../internal/ignore-error.js';
 import type { ConnectionContext, StreamHandler } from '../../server/handler-types.js';
-import type { IdleSweeper } from '../../server/idle-sweeper.js';
+import type { IdleSweeper } from '../../internal/idle-sweeper.js';
+import { relayPair } from '../../socket/relay-pair.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { Credentials } from '../credentials-file.js';
 import { DestinationRefusedError, type DestinationPolicy } from '../destination-policy.js';
 import { classifyFailure, clientProxyHeader, openDestination } from '../open-destination.js';
 import { printable } from '../printable.js';
-import { relayTunnel } from '../proxy-tunnel.js';
 import type { ServiceEnv } from '../service.js';
 import { relayDatagrams } from './udp-association.js';
 import { formatSocketAddress } from '../../socket/address.js';
@@ -52,6 +52,9 @@ export interface SocksConfig {
   socks4: boolean;
   /** UDP ASSOCIATE is served (`--socks-udp`). */
   udp: boolean;
+  /** Seconds a tunnel may go without a byte either way (0 = none). */
+  idleTimeout: number;
+  /** The same timeout for UDP associations (their TCP connection carries nothing). */
   idle: IdleSweeper | undefined;
   log: ServiceEnv['log'];
   /** `--send-proxy-protocol`: a PROXY header naming the client goes to each destination first. */
@@ -269,5 +272,8 @@ async function connectAndRelay(
     return;
   }
   config.log('debug', `socks: ${formatSocketAddress(ctx.remote)} → ${shown} (${opened.address})`);
-  await relayTunnel(conn, destination, { idle: config.idle });
+  await relayPair(conn, destination, {
+    idleTimeout: config.idleTimeout,
+    labels: ['client', 'destination'],
+  });
 }

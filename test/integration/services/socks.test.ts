@@ -279,9 +279,9 @@ test('socks: a client that never reads stops the proxy reading the destination (
   t.after(() => server.close());
   const proxy = await startProxy(t, socksService, LOOPBACK);
   const sock = await rawClient(t, proxy.port);
-  const held = waitForChannel<{ direction: string; buffered: number }>(
-    'socketkit:proxy:hold',
-    (m) => m.direction === 'downstream',
+  const held = waitForChannel<{ from: string; to: string; buffered: number }>(
+    'socketkit:relay:pause',
+    (m) => m.from === 'destination' && m.to === 'client',
   );
   sock.pause(); // our client does not read
   sock.write(

@@ -1,6 +1,8 @@
 /**
- * One shared timer for the idle timeouts of all of a server's connections, instead of a
- * timer per connection (which costs a timer re-arm on every read and write).
+ * One shared timer for the idle timeouts of all of a server's connections (or of all the
+ * relays of `relayPair` with one timeout), instead of a timer per connection (which costs
+ * a timer re-arm on every read and write). In `internal/`: the server layer and the
+ * socket layer's relay engine both use it.
  *
  * Every tick (a quarter of the timeout, between 50 ms and 1 s) it compares each
  * connection's `bytesRead + bytesWritten` with the last tick's: if they moved, the
@@ -54,6 +56,11 @@ export class IdleSweeper {
   delete(key: object): void {
     this.#entries.delete(key);
     if (this.#entries.size === 0) this.stop();
+  }
+
+  /** Entries watched now. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   /** Stops the timer (the server is closing). */

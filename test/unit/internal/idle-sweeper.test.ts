@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IdleSweeper } from '../../../src/server/idle-sweeper.js';
+import { IdleSweeper } from '../../../src/internal/idle-sweeper.js';
 
 // Mocked clock and timers: the sweeper's idea of time moves only when the test ticks it, so a
 // loaded machine cannot stretch a pause past the timeout.
