@@ -25,6 +25,7 @@
  */
 import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import * as tls from 'node:tls';
 import {
   type ErrorAddress,
   InvalidArgumentError,
@@ -60,6 +61,7 @@ import {
   checkSocketOptions,
   type RecvUntilOptions,
   type SocketOptions,
+  type StartTlsOptions,
   type StreamOptionName,
   StreamOptions,
 } from './socket-options.js';
@@ -78,6 +80,7 @@ export type {
   RecvUntilOptions,
   SocketAddress,
   SocketOptions,
+  StartTlsOptions,
 };
 
 /**
@@ -296,6 +299,72 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       if (typeof e.errno === 'string') return e.errno;
       return typeof e.code === 'string' ? e.code : 'EIO';
     }
+  }
+
+  /**
+   * Starts TLS on this open connection (STARTTLS; a proxy's tunnel, as
+   * `connectThroughProxy({ tls })` does): the handshake runs over the connected stream,
+   * and from then on every read and write of this same socket goes through TLS. The
+   * server's certificate is verified as `connect`'s TLS verifies it: against the system
+   * CAs or `tls.ca`, for `options.host` (default: the host connected to), unless
+   * `tls.rejectUnauthorized` is false. Bytes received in plain text and not read yet are
+   * refused, never handed to TLS or read later as if protected (the STARTTLS injection
+   * of CVE-2011-0411): read what the protocol expects first. A failed or aborted
+   * handshake destroys the connection. On a non-blocking socket it rejects at once with
+   * `WouldBlockError` (errno `EINPROGRESS`) while the handshake carries on; sends and
+   * reads wait for it.
+   * @throws {ConnectError} the handshake failed; a refused certificate keeps OpenSSL's
+   *   or Node's code in `errno` (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`)
+   *   and the original error in `cause`, as `connect` with `tls` reports it.
+   * @throws {SocketTimeoutError} the handshake took longer than `timeout`.
+   * @throws {ConnectionResetError} the peer closed the connection during the handshake.
+   * @throws {InvalidStateError} not an open plain connection (still connecting, already
+   *   TLS, our side shut, the peer's side ended), or plain-text bytes are unread.
+   */
+  async startTls(options: StartTlsOptions = {}): Promise<void> {
+    const signal = checkSignal(options.signal);
+    if (signal?.aborted === true) throw signal.reason;
+    if (this.closed) throw new SocketClosedError('startTls', this.where());
+    const current = this.socket;
+    if (current === null) throw new NotConnectedError('startTls');
+    if (this.#connecting !== null) {
+      throw new InvalidStateError('cannot start TLS while connecting: await connect() first');
+    }
+    if (this.failure !== null) throw this.failure;
+    const refuse = (why: string): InvalidStateError =>
+      new InvalidStateError(`cannot start TLS: ${why}`);
+    if ((current as tls.TLSSocket).encrypted === true) throw refuse('the connection is TLS already');
+    if (current.writableEnded) throw refuse("our sending side is shut (shutdown('write'))");
+    if (this.inputEnded || current.destroyed) throw refuse('the peer closed the connection');
+    const unread = this.receivedAmount + current.readableLength;
+    if (unread > 0) {
+      throw refuse(
+        `${unread} bytes received in plain text before the handshake are unread (read them first)`,
+      );
+    }
+    const timeout = options.timeout === undefined ? this.#timeout : checkTimeout(options.timeout);
+    const remote = this.#remote;
+    const host = options.host ?? (remote === undefined || isUnixAddress(remote) ? undefined : remote.host);
+    if (host !== undefined && (typeof host !== 'string' || host === '')) {
+      throw new InvalidArgumentError('host must be a non-empty string');
+    }
+    const tlsOptions = options.tls ?? {};
+    const secure = this.handOver((sock) =>
+      tls.connect({
+        // SNI needs a host name, never an IP literal (as openConnection).
+        servername: host !== undefined && net.isIP(host) === 0 ? host : undefined,
+        ...tlsOptions,
+        socket: sock,
+        // What the certificate is checked against (with no servername): without it Node
+        // would take the host `sock` connected to, which through a proxy is the proxy.
+        ...(host === undefined ? {} : { host }),
+      }),
+    );
+    this.#connecting = this.#waitConnected(secure, 'secureConnect', timeout, signal);
+    if (timeout === 0) {
+      throw new WouldBlockError('startTls', { ...this.where(), errno: 'EINPROGRESS' });
+    }
+    await this.#connecting;
   }
 
   /** True while a connection attempt is in progress. */
