@@ -14,6 +14,7 @@ import { test, type TestContext } from 'node:test';
 import * as tls from 'node:tls';
 import {
   ConnectError,
+  InvalidArgumentError,
   InvalidStateError,
   ProxyProtocolError,
   SocketTimeoutError,
@@ -120,12 +121,15 @@ test('startTls upgrades a plain connection in place: verified with the CA, same 
   const server = await upgrader(t, ca.issue('local', ['DNS:localhost', 'IP:127.0.0.1']));
   const sock = await goAhead(server.port);
   const plain = sock.raw;
-  await sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
+  const started = sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
+  // Sent during the handshake: waits for it, then goes out under TLS.
+  const sent = sock.sendAll('secret over tls\n');
+  await started;
+  await sent;
   assert.notEqual(sock.raw, plain);
   assert.equal((sock.raw as tls.TLSSocket).authorized, true);
   // The IP connected to is checked against the IP SANs; no SNI for an address.
   assert.deepEqual(server.servernames, []);
-  await sock.sendAll('secret over tls\n');
   assert.equal((await sock.recvUntil('\n')).toString(), 'secret over tls');
   assert.equal(sock.getPeerName().port, server.port);
   // Push mode on the upgraded connection gets the decrypted bytes too.
@@ -164,7 +168,13 @@ test('an untrusted certificate is refused: ConnectError with its code, the conne
   const ca = setup(t);
   const server = await upgrader(t, ca.issue('local', ['IP:127.0.0.1']));
   const sock = await goAhead(server.port);
-  await assert.rejects(sock.startTls(), (err) => {
+  const started = sock.startTls();
+  // A send made during the handshake is never handed to TLS: it fails with it.
+  const early = sock.sendAll('must not be sent\n');
+  const [handshake, send] = await Promise.allSettled([started, early]);
+  assert.equal(send.status, 'rejected');
+  assert.ok((send as PromiseRejectedResult).reason instanceof ConnectError);
+  await assert.rejects(Promise.reject((handshake as PromiseRejectedResult).reason), (err) => {
     assert.ok(err instanceof ConnectError, String(err));
     assert.equal(err.code, 'ERR_CONNECT');
     assert.equal(err.errno, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
@@ -189,6 +199,11 @@ test('startTls refuses plain-text bytes left unread (STARTTLS injection) and a s
   );
   // Refused before anything changed: the plain bytes are still there.
   assert.equal((await sock.recvExactly(8)).toString(), 'INJECTED');
+  // Options Node refuses: nothing changed either, the next attempt works.
+  await assert.rejects(
+    sock.startTls({ tls: { minVersion: 'TLSv0' as tls.SecureVersion } }),
+    InvalidArgumentError,
+  );
   await sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
   await assert.rejects(sock.startTls(), /the connection is TLS already/);
   sock.destroy();
@@ -324,7 +339,7 @@ test('connectThroughProxy({ tls }): bytes after the proxy reply are refused; the
       err instanceof ProxyProtocolError && /sent 17 bytes after its reply, before the TLS handshake/.test(err.message),
   );
   await assert.rejects(
-    connectThroughProxy({ ...options(await fake(Buffer.alloc(0))), timeout: 0.3 }),
+    connectThroughProxy({ ...options(await fake(Buffer.alloc(0))), timeout: 1 }),
     (err) =>
       err instanceof SocketTimeoutError &&
       /TLS handshake with 127\.0\.0\.1:443 \(socks5 proxy 127\.0\.0\.1:\d+\)/.test(err.message),
