@@ -336,7 +336,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     if (this.failure !== null) throw this.failure;
     const refuse = (why: string): InvalidStateError =>
       new InvalidStateError(`cannot start TLS: ${why}`);
-    if ((current as tls.TLSSocket).encrypted === true) throw refuse('the connection is TLS already');
+    if ((current as tls.TLSSocket).encrypted === true)
+      throw refuse('the connection is TLS already');
     if (current.writableEnded) throw refuse("our sending side is shut (shutdown('write'))");
     if (this.inputEnded || current.destroyed) throw refuse('the peer closed the connection');
     const unread = this.receivedAmount + current.readableLength;

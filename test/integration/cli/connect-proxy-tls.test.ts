@@ -46,7 +46,7 @@ async function tlsEcho(t: TestContext, pair: { cert: string; key: string }): Pro
   const server = tls.createServer(
     { cert: readFileSync(pair.cert), key: readFileSync(pair.key) },
     (s) => {
-      servernames.push(s.servername);
+      servernames.push(s.servername ?? false);
       s.on('error', () => {});
       s.on('data', (c: Buffer) => {
         received += c.length;
@@ -73,138 +73,162 @@ function proxyIdle(t: TestContext, port: number): () => Promise<unknown> {
     closes.waitFor(
       (all) =>
         all.some(
-          (m) => m.server.address.family !== 'unix' && m.server.address.port === port && m.server.connections === 0,
+          (m) =>
+            m.server.address.family !== 'unix' &&
+            m.server.address.port === port &&
+            m.server.connections === 0,
         ),
       { what: `the proxy on port ${port} to close its last connection` },
     );
 }
 
-test('connect --proxy socks5 --tls --tls-ca: verified for the destination name, SNI sent, echo', { skip }, async (t) => {
-  const ca = setup(t);
-  const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
-  const proxy = await startProxy(t, socksService, LOOPBACK);
-  const r = await runCli([
-    'connect',
-    '-v',
-    '--proxy',
-    `127.0.0.1:${proxy.port}`,
-    '--proxy-type',
-    'socks5',
-    '--tls-ca',
-    ca.ca,
-    '--send',
-    'over tls through socks\\n',
-    'localhost',
-    String(dest.port),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'over tls through socks\n');
-  assert.deepEqual(dest.servernames, ['localhost']);
-  assert.match(
-    r.stderr,
-    new RegExp(`Connected to localhost:${dest.port} through socks5 proxy 127\\.0\\.0\\.1:${proxy.port}\\.`),
-  );
-  assert.doesNotMatch(r.stderr, /WARNING/);
-});
+test(
+  'connect --proxy socks5 --tls --tls-ca: verified for the destination name, SNI sent, echo',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
+    const proxy = await startProxy(t, socksService, LOOPBACK);
+    const r = await runCli([
+      'connect',
+      '-v',
+      '--proxy',
+      `127.0.0.1:${proxy.port}`,
+      '--proxy-type',
+      'socks5',
+      '--tls-ca',
+      ca.ca,
+      '--send',
+      'over tls through socks\\n',
+      'localhost',
+      String(dest.port),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'over tls through socks\n');
+    assert.deepEqual(dest.servernames, ['localhost']);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `Connected to localhost:${dest.port} through socks5 proxy 127\\.0\\.0\\.1:${proxy.port}\\.`,
+      ),
+    );
+    assert.doesNotMatch(r.stderr, /WARNING/);
+  },
+);
 
-test('connect --proxy (http) --proxy-auth --tls --tls-ca through serve http-proxy', { skip }, async (t) => {
-  const ca = setup(t);
-  const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
-  const dir = mkdtempSync(join(tmpdir(), 'sk-proxy-tls-users-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const users = join(dir, 'users');
-  writeFileSync(users, 'bob:hunter2\n', { mode: 0o600 });
-  const proxy = await startProxy(t, httpProxyService, {
-    ...LOOPBACK,
-    allowPort: [String(dest.port)],
-    proxyUsers: users,
-  });
-  const r = await runCli([
-    'connect',
-    '--proxy',
-    `127.0.0.1:${proxy.port}`,
-    '--proxy-auth',
-    'bob:hunter2',
-    '--tls',
-    '--tls-ca',
-    ca.ca,
-    '--send',
-    'over tls through http\\n',
-    'localhost',
-    String(dest.port),
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'over tls through http\n');
-  assert.doesNotMatch(r.stderr, /hunter2/);
-});
+test(
+  'connect --proxy (http) --proxy-auth --tls --tls-ca through serve http-proxy',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
+    const dir = mkdtempSync(join(tmpdir(), 'sk-proxy-tls-users-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const users = join(dir, 'users');
+    writeFileSync(users, 'bob:hunter2\n', { mode: 0o600 });
+    const proxy = await startProxy(t, httpProxyService, {
+      ...LOOPBACK,
+      allowPort: [String(dest.port)],
+      proxyUsers: users,
+    });
+    const r = await runCli([
+      'connect',
+      '--proxy',
+      `127.0.0.1:${proxy.port}`,
+      '--proxy-auth',
+      'bob:hunter2',
+      '--tls',
+      '--tls-ca',
+      ca.ca,
+      '--send',
+      'over tls through http\\n',
+      'localhost',
+      String(dest.port),
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'over tls through http\n');
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  },
+);
 
-test('connect --proxy --tls refuses an untrusted certificate: exit 1, nothing sent, the tunnel closed at once', { skip }, async (t) => {
-  const ca = setup(t);
-  const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
-  const proxy = await startProxy(t, socksService, LOOPBACK);
-  const idle = proxyIdle(t, proxy.port);
-  const r = await runCli([
-    'connect',
-    '--proxy',
-    `127.0.0.1:${proxy.port}`,
-    '--proxy-type',
-    'socks5',
-    '--tls',
-    '--send',
-    'must not be sent\\n',
-    'localhost',
-    String(dest.port),
-  ]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stdout, '');
-  assert.match(
-    r.stderr,
-    /TLS handshake with localhost:\d+ through socks5 proxy 127\.0\.0\.1:\d+ failed: unable to verify the first certificate \(the server's certificate is not trusted: pass --tls-ca FILE.*\) \[UNABLE_TO_VERIFY_LEAF_SIGNATURE\]/,
-  );
-  // The tunnel's socket was destroyed with the handshake: the proxy sees the close now,
-  // not after a timeout (a leftover connection once held the test's teardown 12–23 s).
-  await idle();
-  assert.equal(dest.received(), 0);
+test(
+  'connect --proxy --tls refuses an untrusted certificate: exit 1, nothing sent, the tunnel closed at once',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
+    const proxy = await startProxy(t, socksService, LOOPBACK);
+    const idle = proxyIdle(t, proxy.port);
+    const r = await runCli([
+      'connect',
+      '--proxy',
+      `127.0.0.1:${proxy.port}`,
+      '--proxy-type',
+      'socks5',
+      '--tls',
+      '--send',
+      'must not be sent\\n',
+      'localhost',
+      String(dest.port),
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(
+      r.stderr,
+      /TLS handshake with localhost:\d+ through socks5 proxy 127\.0\.0\.1:\d+ failed: unable to verify the first certificate \(the server's certificate is not trusted: pass --tls-ca FILE.*\) \[UNABLE_TO_VERIFY_LEAF_SIGNATURE\]/,
+    );
+    // The tunnel's socket was destroyed with the handshake: the proxy sees the close now,
+    // not after a timeout (a leftover connection once held the test's teardown 12–23 s).
+    await idle();
+    assert.equal(dest.received(), 0);
 
-  // --tls-insecure: the same destination, no verification, a warning every time.
-  const insecure = await runCli([
-    'connect',
-    '--proxy',
-    `127.0.0.1:${proxy.port}`,
-    '--proxy-type',
-    'socks5',
-    '--tls-insecure',
-    '--send',
-    'unverified\\n',
-    'localhost',
-    String(dest.port),
-  ]);
-  assert.equal(insecure.code, 0, insecure.stderr);
-  assert.equal(insecure.stdout, 'unverified\n');
-  assert.match(insecure.stderr, /WARNING: --tls-insecure: the certificate of localhost is NOT verified/);
-});
+    // --tls-insecure: the same destination, no verification, a warning every time.
+    const insecure = await runCli([
+      'connect',
+      '--proxy',
+      `127.0.0.1:${proxy.port}`,
+      '--proxy-type',
+      'socks5',
+      '--tls-insecure',
+      '--send',
+      'unverified\\n',
+      'localhost',
+      String(dest.port),
+    ]);
+    assert.equal(insecure.code, 0, insecure.stderr);
+    assert.equal(insecure.stdout, 'unverified\n');
+    assert.match(
+      insecure.stderr,
+      /WARNING: --tls-insecure: the certificate of localhost is NOT verified/,
+    );
+  },
+);
 
-test('connect --proxy --tls checks the destination name, not the proxy address', { skip }, async (t) => {
-  const ca = setup(t);
-  const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
-  const proxy = await startProxy(t, socksService, LOOPBACK);
-  const idle = proxyIdle(t, proxy.port);
-  // By address: the certificate names localhost only.
-  const r = await runCli([
-    'connect',
-    '--proxy',
-    `127.0.0.1:${proxy.port}`,
-    '--proxy-type',
-    'socks5',
-    '--tls-ca',
-    ca.ca,
-    '127.0.0.1',
-    String(dest.port),
-  ]);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /certificate is for other names.*\[ERR_TLS_CERT_ALTNAME_INVALID\]/);
-  await idle();
-});
+test(
+  'connect --proxy --tls checks the destination name, not the proxy address',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const dest = await tlsEcho(t, ca.issue('dest', ['DNS:localhost']));
+    const proxy = await startProxy(t, socksService, LOOPBACK);
+    const idle = proxyIdle(t, proxy.port);
+    // By address: the certificate names localhost only.
+    const r = await runCli([
+      'connect',
+      '--proxy',
+      `127.0.0.1:${proxy.port}`,
+      '--proxy-type',
+      'socks5',
+      '--tls-ca',
+      ca.ca,
+      '127.0.0.1',
+      String(dest.port),
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /certificate is for other names.*\[ERR_TLS_CERT_ALTNAME_INVALID\]/);
+    await idle();
+  },
+);
 
 test(
   'connect --proxy-type http --tls through ncat -l --proxy-type http (a proxy we did not write)',
@@ -214,7 +238,14 @@ test(
     // An address, as ncat's proxy may resolve localhost to ::1, where nothing listens.
     const dest = await tlsEcho(t, ca.issue('dest', ['IP:127.0.0.1']));
     const proxyPort = await freePort();
-    const ncat = run(t, 'ncat', ['-v', '-l', '--proxy-type', 'http', '127.0.0.1', String(proxyPort)]);
+    const ncat = run(t, 'ncat', [
+      '-v',
+      '-l',
+      '--proxy-type',
+      'http',
+      '127.0.0.1',
+      String(proxyPort),
+    ]);
     // ncat's proxy mode binds :: first, then IPv4, one line each: wait for the IPv4 one.
     await ncat.stderr.waitFor(/Listening on (?:0\.0\.0\.0|127\.0\.0\.1):\d+/);
     const r = await runCli([

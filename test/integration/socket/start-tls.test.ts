@@ -116,192 +116,222 @@ async function goAhead(port: number): Promise<Socket> {
   return sock;
 }
 
-test('startTls upgrades a plain connection in place: verified with the CA, same socket, echo under TLS', { skip }, async (t) => {
-  const ca = setup(t);
-  const server = await upgrader(t, ca.issue('local', ['DNS:localhost', 'IP:127.0.0.1']));
-  const sock = await goAhead(server.port);
-  const plain = sock.raw;
-  const started = sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
-  // Sent during the handshake: waits for it, then goes out under TLS.
-  const sent = sock.sendAll('secret over tls\n');
-  await started;
-  await sent;
-  assert.notEqual(sock.raw, plain);
-  assert.equal((sock.raw as tls.TLSSocket).authorized, true);
-  // The IP connected to is checked against the IP SANs; no SNI for an address.
-  assert.deepEqual(server.servernames, []);
-  assert.equal((await sock.recvUntil('\n')).toString(), 'secret over tls');
-  assert.equal(sock.getPeerName().port, server.port);
-  // Push mode on the upgraded connection gets the decrypted bytes too.
-  const chunks: Buffer[] = [];
-  const ended = sock.onData((chunk) => chunks.push(Buffer.from(chunk)));
-  sock.write('pushed\n');
-  await sock.shutdown('write');
-  await ended;
-  assert.equal(Buffer.concat(chunks).toString(), 'pushed\n');
-  await sock.close();
-  await server.allClosed();
-  assert.equal(server.received[0]?.toString(), 'secret over tls\npushed\n');
-});
-
-test('startTls sends the host given as SNI and checks the certificate for it', { skip }, async (t) => {
-  const ca = setup(t);
-  const server = await upgrader(t, ca.issue('named', ['DNS:mail.test']));
-  const sock = await goAhead(server.port);
-  await sock.startTls({ host: 'mail.test', tls: { ca: readFileSync(ca.ca) } });
-  assert.deepEqual(server.servernames, ['mail.test']);
-  await sock.sendAll('x\n');
-  assert.equal((await sock.recvUntil('\n')).toString(), 'x');
-  sock.destroy();
-
-  // The default name is the host connected to (127.0.0.1): not in this certificate.
-  const wrong = await goAhead(server.port);
-  await assert.rejects(wrong.startTls({ tls: { ca: readFileSync(ca.ca) } }), (err) => {
-    assert.ok(err instanceof ConnectError, String(err));
-    assert.equal(err.errno, 'ERR_TLS_CERT_ALTNAME_INVALID');
-    return true;
-  });
-  await server.allClosed();
-});
-
-test('an untrusted certificate is refused: ConnectError with its code, the connection closed, no byte sent', { skip }, async (t) => {
-  const ca = setup(t);
-  const server = await upgrader(t, ca.issue('local', ['IP:127.0.0.1']));
-  const sock = await goAhead(server.port);
-  const started = sock.startTls();
-  // A send made during the handshake is never handed to TLS: it fails with it.
-  const early = sock.sendAll('must not be sent\n');
-  const [handshake, send] = await Promise.allSettled([started, early]);
-  assert.equal(send.status, 'rejected');
-  assert.ok((send as PromiseRejectedResult).reason instanceof ConnectError);
-  await assert.rejects(Promise.reject((handshake as PromiseRejectedResult).reason), (err) => {
-    assert.ok(err instanceof ConnectError, String(err));
-    assert.equal(err.code, 'ERR_CONNECT');
-    assert.equal(err.errno, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-    assert.equal((err.cause as { code?: string }).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-    return true;
-  });
-  // The server sees the close (the tunnel's socket is destroyed, not left open).
-  await server.allClosed();
-  assert.equal(sock.raw.destroyed, true);
-  await assert.rejects(sock.sendAll('late'), ConnectError);
-  assert.equal(server.received[0]?.length ?? 0, 0);
-  sock.destroy();
-});
-
-test('startTls refuses plain-text bytes left unread (STARTTLS injection) and a second upgrade', { skip }, async (t) => {
-  const ca = setup(t);
-  const server = await upgrader(t, ca.issue('local', ['IP:127.0.0.1']), 'INJECTED');
-  const sock = await goAhead(server.port);
-  await assert.rejects(
-    sock.startTls({ tls: { ca: readFileSync(ca.ca) } }),
-    (err) => err instanceof InvalidStateError && /8 bytes received in plain text/.test(err.message),
-  );
-  // Refused before anything changed: the plain bytes are still there.
-  assert.equal((await sock.recvExactly(8)).toString(), 'INJECTED');
-  // Options Node refuses: nothing changed either, the next attempt works.
-  await assert.rejects(
-    sock.startTls({ tls: { minVersion: 'TLSv0' as tls.SecureVersion } }),
-    InvalidArgumentError,
-  );
-  await sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
-  await assert.rejects(sock.startTls(), /the connection is TLS already/);
-  sock.destroy();
-  await server.allClosed();
-});
-
-test('startTls: a handshake that never completes times out and closes; an abort does the same', { skip }, async (t) => {
-  // A server that accepts and never answers the ClientHello.
-  const silent = net.createServer((s) => s.on('error', () => {}));
-  let open = 0;
-  const closed = new EventEmitter();
-  silent.on('connection', (s) => {
-    open++;
-    s.on('close', () => {
-      if (--open === 0) closed.emit('idle');
+test(
+  'startTls upgrades a plain connection in place: verified with the CA, same socket, echo under TLS',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const server = await upgrader(t, ca.issue('local', ['DNS:localhost', 'IP:127.0.0.1']));
+    const sock = await goAhead(server.port);
+    const plain = sock.raw;
+    const started = sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
+    // Sent during the handshake: waits for it, then goes out under TLS.
+    const sent = sock.sendAll('secret over tls\n');
+    await started;
+    await sent;
+    assert.notEqual(sock.raw, plain);
+    assert.equal((sock.raw as tls.TLSSocket).authorized, true);
+    // The IP connected to is checked against the IP SANs; no SNI for an address.
+    assert.deepEqual(server.servernames, []);
+    assert.equal((await sock.recvUntil('\n')).toString(), 'secret over tls');
+    assert.deepEqual(sock.getPeerName(), {
+      family: 'IPv4',
+      address: '127.0.0.1',
+      port: server.port,
     });
-  });
-  silent.listen(0, '127.0.0.1');
-  await once(silent, 'listening');
-  t.after(() => {
-    silent.close();
-  });
-  const port = (silent.address() as net.AddressInfo).port;
-  const idle = once(closed, 'idle');
-  const sock = await Socket.createConnection({ host: '127.0.0.1', port });
-  await assert.rejects(sock.startTls({ timeout: 0.2 }), SocketTimeoutError);
-  await idle;
-  sock.destroy();
+    // Push mode on the upgraded connection gets the decrypted bytes too.
+    const chunks: Buffer[] = [];
+    const ended = sock.onData((chunk) => chunks.push(Buffer.from(chunk)));
+    sock.write('pushed\n');
+    await sock.shutdown('write');
+    await ended;
+    assert.equal(Buffer.concat(chunks).toString(), 'pushed\n');
+    await sock.close();
+    await server.allClosed();
+    assert.equal(server.received[0]?.toString(), 'secret over tls\npushed\n');
+  },
+);
 
-  const idle2 = once(closed, 'idle');
-  const other = await Socket.createConnection({ host: '127.0.0.1', port });
-  const controller = new AbortController();
-  const started = other.startTls({ signal: controller.signal });
-  controller.abort(new Error('stop'));
-  await assert.rejects(started, /stop/);
-  await idle2;
-  other.destroy();
-});
+test(
+  'startTls sends the host given as SNI and checks the certificate for it',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const server = await upgrader(t, ca.issue('named', ['DNS:mail.test']));
+    const sock = await goAhead(server.port);
+    await sock.startTls({ host: 'mail.test', tls: { ca: readFileSync(ca.ca) } });
+    assert.deepEqual(server.servernames, ['mail.test']);
+    await sock.sendAll('x\n');
+    assert.equal((await sock.recvUntil('\n')).toString(), 'x');
+    sock.destroy();
 
-test('connectThroughProxy({ tls }) through serve socks: the destination named for SNI and the check', { skip }, async (t) => {
-  const ca = setup(t);
-  // Only the name: a check against the proxy's address (127.0.0.1) would fail.
-  const pair = ca.issue('dest', ['DNS:localhost']);
-  const received: Buffer[] = [];
-  const names: (string | false)[] = [];
-  const dest = tls.createServer(
-    { cert: readFileSync(pair.cert), key: readFileSync(pair.key) },
-    (s) => {
-      names.push((s as tls.TLSSocket & { servername?: string | false }).servername ?? false);
-      s.on('error', () => {});
-      s.on('data', (c: Buffer) => {
-        received.push(c);
-        s.write(c);
+    // The default name is the host connected to (127.0.0.1): not in this certificate.
+    const wrong = await goAhead(server.port);
+    await assert.rejects(wrong.startTls({ tls: { ca: readFileSync(ca.ca) } }), (err) => {
+      assert.ok(err instanceof ConnectError, String(err));
+      assert.equal(err.errno, 'ERR_TLS_CERT_ALTNAME_INVALID');
+      return true;
+    });
+    await server.allClosed();
+  },
+);
+
+test(
+  'an untrusted certificate is refused: ConnectError with its code, the connection closed, no byte sent',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const server = await upgrader(t, ca.issue('local', ['IP:127.0.0.1']));
+    const sock = await goAhead(server.port);
+    const started = sock.startTls();
+    // A send made during the handshake is never handed to TLS: it fails with it.
+    const early = sock.sendAll('must not be sent\n');
+    const [handshake, send] = await Promise.allSettled([started, early]);
+    assert.equal(send.status, 'rejected');
+    assert.ok((send as PromiseRejectedResult).reason instanceof ConnectError);
+    await assert.rejects(Promise.reject((handshake as PromiseRejectedResult).reason), (err) => {
+      assert.ok(err instanceof ConnectError, String(err));
+      assert.equal(err.code, 'ERR_CONNECT');
+      assert.equal(err.errno, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      assert.equal((err.cause as { code?: string }).code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      return true;
+    });
+    // The server sees the close (the tunnel's socket is destroyed, not left open).
+    await server.allClosed();
+    assert.equal(sock.raw.destroyed, true);
+    await assert.rejects(sock.sendAll('late'), /unable to verify the first certificate/);
+    assert.equal(server.received[0]?.length ?? 0, 0);
+    sock.destroy();
+  },
+);
+
+test(
+  'startTls refuses plain-text bytes left unread (STARTTLS injection) and a second upgrade',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    const server = await upgrader(t, ca.issue('local', ['IP:127.0.0.1']), 'INJECTED');
+    const sock = await goAhead(server.port);
+    await assert.rejects(
+      sock.startTls({ tls: { ca: readFileSync(ca.ca) } }),
+      (err) =>
+        err instanceof InvalidStateError && /8 bytes received in plain text/.test(err.message),
+    );
+    // Refused before anything changed: the plain bytes are still there.
+    assert.equal((await sock.recvExactly(8)).toString(), 'INJECTED');
+    // Options Node refuses: nothing changed either, the next attempt works.
+    await assert.rejects(
+      sock.startTls({ tls: { minVersion: 'TLSv0' as tls.SecureVersion } }),
+      InvalidArgumentError,
+    );
+    await sock.startTls({ tls: { ca: readFileSync(ca.ca) } });
+    await assert.rejects(sock.startTls(), /the connection is TLS already/);
+    sock.destroy();
+    await server.allClosed();
+  },
+);
+
+test(
+  'startTls: a handshake that never completes times out and closes; an abort does the same',
+  { skip },
+  async (t) => {
+    // A server that accepts and never answers the ClientHello.
+    // Reads (and drops) what comes, so it sees the client's close.
+    const silent = net.createServer((s) => s.on('error', () => {}).resume());
+    let open = 0;
+    const closed = new EventEmitter();
+    silent.on('connection', (s) => {
+      open++;
+      s.on('close', () => {
+        if (--open === 0) closed.emit('idle');
       });
-      s.on('end', () => s.end());
-    },
-  );
-  dest.on('tlsClientError', () => {});
-  dest.listen(0, '127.0.0.1');
-  await once(dest, 'listening');
-  t.after(() => {
-    dest.close();
-  });
-  const destPort = (dest.address() as net.AddressInfo).port;
-  const proxy = await startProxy(t, socksService, { allowDestination: ['127.0.0.0/8', '::1'] });
-  const sock = await connectThroughProxy({
-    proxy: { host: '127.0.0.1', port: proxy.port },
-    type: 'socks5',
-    host: 'localhost',
-    port: destPort,
-    tls: { ca: readFileSync(ca.ca) },
-  });
-  assert.equal(sock.getOperationTimeout(), null);
-  await sock.sendAll('through the tunnel\n');
-  assert.equal((await sock.recvUntil('\n')).toString(), 'through the tunnel');
-  assert.deepEqual(names, ['localhost']);
-  await sock.close();
+    });
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    t.after(() => {
+      silent.close();
+    });
+    const port = (silent.address() as net.AddressInfo).port;
+    const idle = once(closed, 'idle');
+    const sock = await Socket.createConnection({ host: '127.0.0.1', port });
+    await assert.rejects(sock.startTls({ timeout: 0.2 }), SocketTimeoutError);
+    await idle;
+    sock.destroy();
 
-  // Untrusted: the error names the destination, keeps the code; nothing was sent.
-  const before = received.length;
-  await assert.rejects(
-    connectThroughProxy({
+    const idle2 = once(closed, 'idle');
+    const other = await Socket.createConnection({ host: '127.0.0.1', port });
+    const controller = new AbortController();
+    const started = other.startTls({ signal: controller.signal });
+    controller.abort(new Error('stop'));
+    await assert.rejects(started, /stop/);
+    await idle2;
+    other.destroy();
+  },
+);
+
+test(
+  'connectThroughProxy({ tls }) through serve socks: the destination named for SNI and the check',
+  { skip },
+  async (t) => {
+    const ca = setup(t);
+    // Only the name: a check against the proxy's address (127.0.0.1) would fail.
+    const pair = ca.issue('dest', ['DNS:localhost']);
+    const received: Buffer[] = [];
+    const names: (string | false)[] = [];
+    const dest = tls.createServer(
+      { cert: readFileSync(pair.cert), key: readFileSync(pair.key) },
+      (s) => {
+        names.push((s as tls.TLSSocket & { servername?: string | false }).servername ?? false);
+        s.on('error', () => {});
+        s.on('data', (c: Buffer) => {
+          received.push(c);
+          s.write(c);
+        });
+        s.on('end', () => s.end());
+      },
+    );
+    dest.on('tlsClientError', () => {});
+    dest.listen(0, '127.0.0.1');
+    await once(dest, 'listening');
+    t.after(() => {
+      dest.close();
+    });
+    const destPort = (dest.address() as net.AddressInfo).port;
+    const proxy = await startProxy(t, socksService, { allowDestination: ['127.0.0.0/8', '::1'] });
+    const sock = await connectThroughProxy({
       proxy: { host: '127.0.0.1', port: proxy.port },
       type: 'socks5',
       host: 'localhost',
       port: destPort,
-      tls: {},
-    }),
-    (err) => {
-      assert.ok(err instanceof ConnectError, String(err));
-      assert.equal(err.errno, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
-      assert.equal(err.address, 'localhost');
-      assert.match(err.message, /TLS handshake with localhost:\d+ through socks5 proxy/);
-      return true;
-    },
-  );
-  assert.equal(received.length, before);
-});
+      tls: { ca: readFileSync(ca.ca) },
+    });
+    assert.equal(sock.getOperationTimeout(), null);
+    await sock.sendAll('through the tunnel\n');
+    assert.equal((await sock.recvUntil('\n')).toString(), 'through the tunnel');
+    assert.deepEqual(names, ['localhost']);
+    await sock.close();
+
+    // Untrusted: the error names the destination, keeps the code; nothing was sent.
+    const before = received.length;
+    await assert.rejects(
+      connectThroughProxy({
+        proxy: { host: '127.0.0.1', port: proxy.port },
+        type: 'socks5',
+        host: 'localhost',
+        port: destPort,
+        tls: {},
+      }),
+      (err) => {
+        assert.ok(err instanceof ConnectError, String(err));
+        assert.equal(err.errno, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+        assert.equal(err.address, 'localhost');
+        assert.match(err.message, /TLS handshake with localhost:\d+ through socks5 proxy/);
+        return true;
+      },
+    );
+    assert.equal(received.length, before);
+  },
+);
 
 test('connectThroughProxy({ tls }): bytes after the proxy reply are refused; the deadline covers the TLS handshake', async (t) => {
   // A SOCKS5 proxy that grants at once and appends `extra` (or then says nothing).
@@ -336,7 +366,8 @@ test('connectThroughProxy({ tls }): bytes after the proxy reply are refused; the
   await assert.rejects(
     connectThroughProxy(options(await fake(Buffer.from('HTTP/1.1 200 OK\r\n')))),
     (err) =>
-      err instanceof ProxyProtocolError && /sent 17 bytes after its reply, before the TLS handshake/.test(err.message),
+      err instanceof ProxyProtocolError &&
+      /sent 17 bytes after its reply, before the TLS handshake/.test(err.message),
   );
   await assert.rejects(
     connectThroughProxy({ ...options(await fake(Buffer.alloc(0))), timeout: 1 }),
