@@ -188,7 +188,7 @@ test(
     const early = sock.sendAll('must not be sent\n');
     const [handshake, send] = await Promise.allSettled([started, early]);
     assert.equal(send.status, 'rejected');
-    assert.ok((send).reason instanceof ConnectError);
+    assert.ok(send.reason instanceof ConnectError);
     await assert.rejects(Promise.reject((handshake as PromiseRejectedResult).reason), (err) => {
       assert.ok(err instanceof ConnectError, String(err));
       assert.equal(err.code, 'ERR_CONNECT');
