@@ -130,6 +130,9 @@ test(
     await started;
     await sent;
     assert.notEqual(sock.raw, plain);
+    // One consumer, on the TLS layer only: the plain socket's bytes all go to TLS.
+    assert.equal(plain.listenerCount('data'), 0);
+    assert.equal(sock.raw.listenerCount('data'), 1);
     assert.equal((sock.raw as tls.TLSSocket).authorized, true);
     // The IP connected to is checked against the IP SANs; no SNI for an address.
     assert.deepEqual(server.servernames, []);
