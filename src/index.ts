@@ -207,6 +207,7 @@ export {
   Socket,
   type SocketAddress,
   type SocketOptions,
+  type StartTlsOptions,
   StreamConnection,
   type StreamOptionName,
   type TcpAddress,

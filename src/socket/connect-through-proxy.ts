@@ -27,13 +27,21 @@
  * second connect path (its own `net.Socket`), its own timeouts and error strings, for
  * about 150 lines of wire format, and no HTTP CONNECT.
  *
+ * TLS with the destination (`tls`, ncat's `--ssl` with `--proxy`): once the tunnel is up,
+ * the same socket starts TLS over it (`Socket.startTls`), naming the destination — not
+ * the proxy — for SNI and the certificate check. Bytes the proxy sent past its reply are
+ * refused then (a TLS server speaks only after our ClientHello), and a failed handshake
+ * destroys the tunnel, so the proxy sees the close at once.
+ *
  * Hostile proxies: every read has a fixed size or a bound (`maxReplyHead`), the whole
- * exchange (connect included) has one deadline (`timeout`), what the proxy sent is
+ * exchange (connect and TLS handshake included) has one deadline (`timeout`), what the proxy sent is
  * quoted in messages only as printable ASCII, and credentials never appear in a message.
  * @module
  */
 import * as net from 'node:net';
+import type * as tls from 'node:tls';
 import {
+  ConnectError,
   FrameTooLongError,
   IncompleteReadError,
   InvalidArgumentError,
@@ -77,12 +85,20 @@ export interface ConnectThroughProxyOptions {
   port: number;
   /** Credentials (SOCKS5: RFC 1929; HTTP: Basic; SOCKS4: the user id only). */
   auth?: ProxyAuth | undefined;
-  /** Seconds for the connect to the proxy and the whole handshake (default 30). */
+  /** Seconds for the connect to the proxy and the whole handshake, TLS included (default 30). */
   timeout?: number | undefined;
   /** 'IPv4'/'IPv6': reach the proxy over that family only. */
   family?: 'IPv4' | 'IPv6' | undefined;
   /** HTTP: the most bytes the proxy's reply head may take (default 16 KiB). */
   maxReplyHead?: number | undefined;
+  /**
+   * TLS with the destination, started over the tunnel once the proxy granted it
+   * (`Socket.startTls`): `node:tls` client options as `ConnectOptions.tls` (`{}` for the
+   * defaults). The certificate is verified unless `rejectUnauthorized: false`, for
+   * `host` (the destination, never the proxy), which is also the SNI when it is a name.
+   * `timeout` covers the handshake too.
+   */
+  tls?: tls.ConnectionOptions | undefined;
   /** Stops connecting: the call rejects with `signal.reason` and the socket is destroyed. */
   signal?: AbortSignal | undefined;
 }
@@ -106,7 +122,9 @@ export interface ConnectThroughProxyOptions {
  * @throws {ProxyRefusedError} the proxy refused the tunnel (`reply`: its code or status).
  * @throws {ProxyAuthError} the proxy wants credentials, or refused the ones given.
  * @throws {ProxyProtocolError} the proxy answered outside its protocol, too much, or closed.
- * @throws {SocketTimeoutError} the proxy did not finish within `timeout`.
+ * @throws {SocketTimeoutError} the proxy (or the TLS handshake) did not finish within `timeout`.
+ * @throws {ConnectError} with `tls`: the TLS handshake with the destination failed (a
+ *   refused certificate keeps its code in `errno`, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`).
  * @throws {ConnectError} (and subclasses) the proxy itself could not be reached.
  */
 export async function connectThroughProxy(options: ConnectThroughProxyOptions): Promise<Socket> {
@@ -143,6 +161,19 @@ export async function connectThroughProxy(options: ConnectThroughProxyOptions): 
     if (type === 'socks5') await socks5(io, checked, where);
     else if (type === 'socks4') await socks4(io, checked, where);
     else await httpConnect(io, checked, where);
+    if (checked.tls !== undefined) {
+      // A TLS server speaks after our ClientHello, never before: bytes here came from the
+      // proxy (or someone on its path), and TLS must not take them for the server's.
+      const early = sock.receivedAmount + sock.raw.readableLength;
+      if (early > 0) {
+        throw new ProxyProtocolError(
+          `${proxyLabel(type, proxy)} sent ${early} bytes after its reply, before the TLS handshake with ${authority(checked.host, checked.port)}`,
+          where,
+        );
+      }
+      phase = `TLS handshake with ${authority(checked.host, checked.port)}`;
+      await sock.startTls({ host: checked.host, tls: checked.tls, timeout: left(), signal });
+    }
     sock.setOperationTimeout(null);
     return sock;
   } catch (err) {
@@ -160,6 +191,17 @@ export async function connectThroughProxy(options: ConnectThroughProxyOptions): 
         `${proxyLabel(type, proxy)} closed the connection in the middle of its handshake`,
         { ...where, cause: err },
       );
+    }
+    if (err instanceof ConnectError && err.code === 'ERR_CONNECT' && phase.startsWith('TLS')) {
+      // The handshake failed (a refused certificate, …): name the destination, not the
+      // proxy the socket is connected to; `errno` and `cause` stay OpenSSL's and Node's.
+      const reason = err.cause instanceof Error ? err.cause.message : err.message;
+      throw new ConnectError(`${phase} through ${proxyLabel(type, proxy)} failed: ${reason}`, {
+        address: checked.host,
+        port: checked.port,
+        errno: err.errno,
+        cause: err.cause ?? err,
+      });
     }
     if (err instanceof FrameTooLongError) {
       throw new ProxyProtocolError(
@@ -186,6 +228,7 @@ interface CheckedOptions {
   auth: ProxyAuth | undefined;
   timeout: number;
   maxReplyHead: number;
+  tls: tls.ConnectionOptions | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -241,6 +284,9 @@ function checkProxyOptions(options: ConnectThroughProxyOptions): CheckedOptions 
   }
   const auth = options.auth;
   if (auth !== undefined) checkAuth(type, auth);
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
+    throw new InvalidArgumentError('tls must be an object of node:tls client options');
+  }
   const timeout = options.timeout ?? DEFAULT_PROXY_TIMEOUT;
   checkSeconds(timeout, 'timeout');
   if (timeout === 0) throw new InvalidArgumentError('timeout must be more than 0 seconds');
@@ -256,6 +302,7 @@ function checkProxyOptions(options: ConnectThroughProxyOptions): CheckedOptions 
     auth,
     timeout,
     maxReplyHead,
+    tls: options.tls,
     signal: checkSignal(options.signal),
   };
 }

@@ -28,6 +28,7 @@ export type {
   Linger,
   RecvUntilOptions,
   SocketOptions,
+  StartTlsOptions,
   StreamOptionName,
 } from './socket-options.js';
 export {

@@ -67,6 +67,26 @@ export interface ConnectOptions extends AbortOptions {
   lookup?: net.LookupFunction;
 }
 
+/**
+ * Options of `Socket.startTls()`: TLS over a connection that is already open (STARTTLS,
+ * a proxy's tunnel). `signal` aborts the handshake: the connection is then destroyed.
+ */
+export interface StartTlsOptions extends AbortOptions {
+  /**
+   * The host the server's certificate must be for (an IP address is checked against its
+   * IP SANs), also sent as SNI when it is a name. Default: the host connected to (for a
+   * Unix socket, `localhost`, as `connect`'s TLS). `tls.servername` overrides both.
+   */
+  host?: string;
+  /**
+   * `node:tls` client options, as `ConnectOptions.tls`: the certificate is verified
+   * (system CAs, or `ca`) unless `rejectUnauthorized: false`.
+   */
+  tls?: tls.ConnectionOptions;
+  /** Seconds the handshake may take; default the socket's operation timeout. */
+  timeout?: number | null;
+}
+
 /** Options of `Socket.recvUntil()`. */
 export interface RecvUntilOptions extends AbortOptions {
   /** Most bytes to buffer while looking for the delimiter (delimiter included). Default 64 KiB. */

@@ -30,6 +30,7 @@ import {
   type ErrorAddress,
   fromSystemError,
   InvalidArgumentError,
+  InvalidStateError,
   NotConnectedError,
   SocketClosedError,
   type SocketkitError,
@@ -113,6 +114,8 @@ export class StreamConnection {
   #drainListening = false;
   /** The peer finished sending, or the socket closed (seen once reading started). */
   #eof = false;
+  /** The 'data' listener of the owned socket (one closure per reading connection). */
+  #onChunk: ((chunk: Buffer) => void) | null = null;
   /** The first failure: of the stream ('error'), or recorded by a subclass (connect). */
   #error: SocketkitError | null = null;
   /** The first failure the stream reported ('error'). */
@@ -144,6 +147,50 @@ export class StreamConnection {
     sock.allowHalfOpen = true;
     sock.on('error', StreamConnection.#onError);
     if (this.#consumer !== null) this.#listen(sock);
+  }
+
+  /**
+   * Moves the connection onto the stream `layer` puts over the owned socket (TLS started
+   * on a plain connection: `Socket.startTls`). The owned socket is paused and loses its
+   * consumer before `layer` runs, so the bytes it still buffers stay for the new layer
+   * (`tls.connect({ socket })` reads them) and none reaches the old consumer; `layer`
+   * must take over the old socket's errors and close (`tls.connect` does). The consumer,
+   * the holds it set and `onData()`'s promise carry over to the new socket.
+   * @throws {InvalidStateError} when not connected, or reading into a reused buffer (its
+   *   reads bypass the stream the new layer would read from).
+   * @throws whatever `layer` throws; the connection then reads from the old socket again.
+   */
+  protected handOver(layer: (sock: net.Socket) => net.Socket): net.Socket {
+    const old = this.#sock;
+    if (old === null || old.destroyed || this.#closed) {
+      throw new InvalidStateError('cannot hand the connection over: it is not open');
+    }
+    if (this.#readBuffer !== null) {
+      throw new InvalidStateError('cannot hand over a connection reading into a reused buffer');
+    }
+    const onChunk = this.#onChunk;
+    old.pause();
+    if (onChunk !== null) old.off('data', onChunk);
+    let next: net.Socket;
+    try {
+      next = layer(old);
+    } catch (err) {
+      if (onChunk !== null) old.on('data', onChunk);
+      if (this.#holds === 0 && this.#consumer !== null) old.resume();
+      throw err;
+    }
+    old.off('error', StreamConnection.#onError);
+    old.off('end', StreamConnection.#onEnd);
+    old.off('close', StreamConnection.#onClose);
+    old.off('drain', StreamConnection.#onDrain);
+    old.off('finish', StreamConnection.#onDrain);
+    owners.delete(old);
+    this.#drainListening = false;
+    this.#holds &= ~DRAIN_HOLD;
+    this.#onChunk = null;
+    this.#sock = null;
+    this.attach(next);
+    return next;
   }
 
   /** The owned `net.Socket`, or null before it connects. */
@@ -238,14 +285,15 @@ export class StreamConnection {
     sock.on('end', StreamConnection.#onEnd);
     sock.on('close', StreamConnection.#onClose);
     // One closure per reading connection: a WeakMap lookup per chunk would cost more.
-    sock.on('data', (chunk: Buffer) => {
+    this.#onChunk = (chunk: Buffer) => {
       // After a local close the bytes are discarded (the lingering close drains them).
       if (this.#closed) return;
       this.#consumer?.(chunk, this);
       if (this.#borrows && chunk.length >= BULK_CHUNK && this.#readBuffer === null) {
         this.#reuseReadBuffer(sock);
       }
-    });
+    };
+    sock.on('data', this.#onChunk);
     // Last: attaching 'data' starts the flow (bytes already buffered come at once).
     if (sock.isPaused() && this.#holds === 0) sock.resume();
   }

@@ -25,13 +25,14 @@
  */
 import * as net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import * as tls from 'node:tls';
 import {
   type ErrorAddress,
   InvalidArgumentError,
   InvalidStateError,
   NotConnectedError,
   SocketClosedError,
-  type SocketkitError,
+  SocketkitError,
   WouldBlockError,
 } from '../errors.js';
 import type { Decoder, Encoder } from '../framing/codec.js';
@@ -60,6 +61,7 @@ import {
   checkSocketOptions,
   type RecvUntilOptions,
   type SocketOptions,
+  type StartTlsOptions,
   type StreamOptionName,
   StreamOptions,
 } from './socket-options.js';
@@ -78,6 +80,7 @@ export type {
   RecvUntilOptions,
   SocketAddress,
   SocketOptions,
+  StartTlsOptions,
 };
 
 /**
@@ -121,6 +124,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   #reading = false;
   /** True once `onData()` took the connection in push mode: reads are refused. */
   #push = false;
+  /** The `startTls` handshake in progress: sends wait for it. */
+  #securing: Promise<void> | null = null;
 
   /**
    * Creates an unconnected socket; call `connect()` next.
@@ -298,6 +303,96 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     }
   }
 
+  /**
+   * Starts TLS on this open connection (STARTTLS; a proxy's tunnel, as
+   * `connectThroughProxy({ tls })` does): the handshake runs over the connected stream,
+   * and from then on every read and write of this same socket goes through TLS. The
+   * server's certificate is verified as `connect`'s TLS verifies it: against the system
+   * CAs or `tls.ca`, for `options.host` (default: the host connected to), unless
+   * `tls.rejectUnauthorized` is false. Bytes received in plain text and not read yet are
+   * refused, never handed to TLS or read later as if protected (the STARTTLS injection
+   * of CVE-2011-0411): read what the protocol expects first. A failed or aborted
+   * handshake destroys the connection. On a non-blocking socket it rejects at once with
+   * `WouldBlockError` (errno `EINPROGRESS`) while the handshake carries on. Reads and
+   * sends made meanwhile wait for it (a send is never handed to TLS before the
+   * certificate was checked), and reject with its failure.
+   * @throws {ConnectError} the handshake failed; a refused certificate keeps OpenSSL's
+   *   or Node's code in `errno` (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`)
+   *   and the original error in `cause`, as `connect` with `tls` reports it.
+   * @throws {SocketTimeoutError} the handshake took longer than `timeout`.
+   * @throws {ConnectionResetError} the peer closed the connection during the handshake.
+   * @throws {InvalidStateError} not an open plain connection (still connecting, already
+   *   TLS, our side shut, the peer's side ended), or plain-text bytes are unread.
+   */
+  async startTls(options: StartTlsOptions = {}): Promise<void> {
+    const signal = checkSignal(options.signal);
+    if (signal?.aborted === true) throw signal.reason;
+    if (this.closed) throw new SocketClosedError('startTls', this.where());
+    const current = this.socket;
+    if (current === null) throw new NotConnectedError('startTls');
+    if (this.#connecting !== null) {
+      throw new InvalidStateError('cannot start TLS while connecting: await connect() first');
+    }
+    if (this.failure !== null) throw this.failure;
+    const refuse = (why: string): InvalidStateError =>
+      new InvalidStateError(`cannot start TLS: ${why}`);
+    if ((current as tls.TLSSocket).encrypted === true)
+      throw refuse('the connection is TLS already');
+    if (current.writableEnded) throw refuse("our sending side is shut (shutdown('write'))");
+    if (this.inputEnded || current.destroyed) throw refuse('the peer closed the connection');
+    const unread = this.receivedAmount + current.readableLength;
+    if (unread > 0) {
+      throw refuse(
+        `${unread} bytes received in plain text before the handshake are unread (read them first)`,
+      );
+    }
+    const timeout = options.timeout === undefined ? this.#timeout : checkTimeout(options.timeout);
+    const remote = this.#remote;
+    // An empty host connected to means localhost (as in Python).
+    const connectedTo =
+      remote === undefined || isUnixAddress(remote)
+        ? undefined
+        : remote.host === ''
+          ? 'localhost'
+          : remote.host;
+    const host = options.host ?? connectedTo;
+    if (host !== undefined && (typeof host !== 'string' || host === '')) {
+      throw new InvalidArgumentError('host must be a non-empty string');
+    }
+    const tlsOptions = options.tls ?? {};
+    let secure: net.Socket;
+    try {
+      secure = this.handOver((sock) =>
+        tls.connect({
+          // SNI needs a host name, never an IP literal (as openConnection).
+          servername: host !== undefined && net.isIP(host) === 0 ? host : undefined,
+          ...tlsOptions,
+          socket: sock,
+          // What the certificate is checked against (with no servername): without it Node
+          // would take the host `sock` connected to, which through a proxy is the proxy.
+          ...(host === undefined ? {} : { host }),
+        }),
+      );
+    } catch (err) {
+      // Node refused the options (an unreadable `ca`, …): nothing changed on the wire.
+      if (err instanceof SocketkitError) throw err;
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new InvalidArgumentError(`startTls: bad tls options: ${reason}`, { cause: err });
+    }
+    const securing = this.#waitConnected(secure, 'secureConnect', timeout, signal);
+    this.#connecting = securing;
+    this.#securing = securing;
+    securing
+      .finally(() => {
+        if (this.#securing === securing) this.#securing = null;
+      })
+      .catch(ignoreError('socket:start-tls-unawaited'));
+    if (timeout === 0) {
+      throw new WouldBlockError('startTls', { ...this.where(), errno: 'EINPROGRESS' });
+    }
+    await this.#connecting;
+  }
+
   /** True while a connection attempt is in progress. */
   get connecting(): boolean {
     return this.#connecting !== null;
@@ -443,6 +538,9 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
   send(data: Uint8Array | string, options?: AbortOptions): Promise<number> {
+    if (this.#securing !== null) {
+      return this.#afterHandshake('send', options, () => this.#output().send(data, options));
+    }
     return this.#output().send(data, options);
   }
 
@@ -453,12 +551,39 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * @throws {ConnectionResetError}, `SocketTimeoutError`, `WouldBlockError`, `SocketClosedError`.
    */
   sendAll(data: Uint8Array | string, options?: AbortOptions): Promise<void> {
+    if (this.#securing !== null) {
+      return this.#afterHandshake('sendAll', options, () => this.#output().sendAll(data, options));
+    }
     return this.#output().sendAll(data, options);
   }
 
   /** Encodes `frame` with `encoder` and sends it, with the backpressure of `sendAll`. */
   sendFrame<T>(encoder: Encoder<T>, frame: T, options?: AbortOptions): Promise<void> {
+    if (this.#securing !== null) {
+      return this.#afterHandshake('sendFrame', options, () =>
+        this.#output().sendFrame(encoder, frame, options),
+      );
+    }
     return this.#output().sendFrame(encoder, frame, options);
+  }
+
+  /**
+   * Sends once the `startTls` handshake in progress succeeded (rejecting with its failure
+   * otherwise): bytes handed to TLS before it could go out before the certificate was
+   * checked, since Node checks it only once OpenSSL finished the handshake.
+   */
+  async #afterHandshake<T>(
+    op: string,
+    options: AbortOptions | undefined,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    const signal = throwIfAborted(options);
+    const securing = this.#securing;
+    if (securing !== null) {
+      if (this.#timeout === 0) throw new WouldBlockError(op, this.where());
+      await (signal === undefined ? securing : raceAbort(securing, signal));
+    }
+    return send();
   }
 
   // ── closing ─────────────────────────────────────────────────────────────────────

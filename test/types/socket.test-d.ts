@@ -24,6 +24,7 @@ import {
   type RelaySide,
   Socket,
   type SocketAddress,
+  type StartTlsOptions,
   UnixDatagramSocket,
 } from 'socketkit/socket';
 
@@ -42,6 +43,15 @@ expectTypeOf(sock.close).returns.resolves.toEqualTypeOf<void>();
 expectTypeOf(Socket.createConnection).returns.resolves.toEqualTypeOf<Socket>();
 expectTypeOf(sock).toMatchTypeOf<AsyncIterable<Buffer>>();
 expectTypeOf(sock).toMatchTypeOf<AsyncDisposable>();
+
+// STARTTLS: the same socket, upgraded in place; options as connect's TLS, plus the name to check.
+expectTypeOf(sock.startTls).returns.resolves.toEqualTypeOf<void>();
+expectTypeOf(sock.startTls).parameter(0).toEqualTypeOf<StartTlsOptions | undefined>();
+expectTypeOf<StartTlsOptions['host']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<StartTlsOptions['timeout']>().toEqualTypeOf<number | null | undefined>();
+void sock.startTls({ host: 'mail.test', tls: { rejectUnauthorized: false }, timeout: 10 });
+// @ts-expect-error: the TLS options go in `tls`, not beside it
+void sock.startTls({ ca: 'pem' });
 // @ts-expect-error: a number is not data to send
 void sock.sendAll(42);
 

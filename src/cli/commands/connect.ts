@@ -53,6 +53,7 @@ Examples:
   $ socketkit connect --tls-ca ca.pem 127.0.0.1 7443      # trust this CA; IP checked against IP SANs
   $ socketkit connect --tls-insecure 127.0.0.1 7443       # no verification (warns on stderr)
   $ socketkit connect --proxy 127.0.0.1:1080 --proxy-type socks5 example.test 80   # the proxy resolves the name
+  $ socketkit connect --proxy 127.0.0.1:3128 --tls example.test 443   # TLS with example.test through the tunnel
 
 Exit status: 0 success, 1 connection refused/failed/timed out or certificate refused,
 2 usage error, 130 interrupted.`;
@@ -81,7 +82,7 @@ async function runConnect(
 ): Promise<number> {
   checkCommonFlags(flags);
   const target = streamTarget(host, portArg, flags);
-  const proxy = proxyFromFlags(flags, wantsTls(flags), io.env);
+  const proxy = proxyFromFlags(flags, io.env);
   const wait = durationFlag(flags.wait, '-w');
   const text = sendText(flags);
   const idleGiven = durationFlag(flags.idleTimeout, '-i');

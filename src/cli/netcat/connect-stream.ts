@@ -2,7 +2,8 @@
  * Opens the stream connection of `socketkit connect` with the library's `Socket`: TCP,
  * TLS or a Unix socket, with the `-w` connect timeout (covering the TLS handshake too),
  * every failure a socketkit error that names the address, and a refused server
- * certificate explained; or through a proxy (`--proxy`, `proxy-options.ts`).
+ * certificate explained; or through a proxy (`--proxy`, `proxy-options.ts`), TLS then
+ * started with the destination over the tunnel.
  * @module
  */
 import { fromSystemError, type SocketkitError } from '../../errors.js';
@@ -25,7 +26,7 @@ export interface ConnectStreamOptions {
   timeout?: number | null;
   /** Stops connecting (the caller then sees its signal aborted). */
   signal?: AbortSignal;
-  /** Go through this proxy (`--proxy`): a host and port target only, no TLS. */
+  /** Go through this proxy (`--proxy`): a host and port target only; `tls` over the tunnel. */
   proxy?: ProxyChoice;
 }
 
@@ -50,11 +51,18 @@ export async function connectStream(
   options: ConnectStreamOptions = {},
 ): Promise<Socket> {
   if (options.proxy !== undefined && 'host' in target) {
-    return connectViaProxy(options.proxy, target, {
-      family: options.family,
-      timeout: options.timeout ?? null,
-      signal: options.signal,
-    });
+    try {
+      return await connectViaProxy(options.proxy, target, {
+        family: options.family,
+        timeout: options.timeout ?? null,
+        signal: options.signal,
+        tls: options.tls,
+      });
+    } catch (err) {
+      // A refused certificate gets its hint; the rest (usage errors too) stays as it is.
+      const cause = (err as { cause?: unknown } | null)?.cause;
+      throw (err instanceof Error ? certificateError(cause, err.message) : null) ?? err;
+    }
   }
   const sock = new Socket(
     'path' in target || options.family === undefined

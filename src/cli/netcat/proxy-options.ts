@@ -9,6 +9,7 @@
  * @module
  */
 import type { Command } from 'commander';
+import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../errors.js';
 import {
   connectThroughProxy,
@@ -44,7 +45,7 @@ export function addProxyOptions(cmd: Command): Command {
   return cmd
     .option(
       '--proxy <host[:port]>',
-      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets)',
+      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets); with --tls, TLS with HOST over the tunnel',
     )
     .option('--proxy-type <type>', 'the proxy protocol: socks4 (with 4a), socks5 or http (default)')
     .option(
@@ -55,11 +56,11 @@ export function addProxyOptions(cmd: Command): Command {
 
 /**
  * The proxy the flags ask for, or null. Usage errors for a type without `--proxy`, a
- * bad address, and what a proxy cannot carry (UDP, Unix sockets, TLS for now).
+ * bad address, and what a proxy cannot carry (UDP, Unix sockets). TLS goes through:
+ * it is started with the destination over the tunnel (ncat's `--ssl --proxy`).
  */
 export function proxyFromFlags(
   flags: ProxyFlags & { udp?: boolean; unixsock?: string },
-  tls: boolean,
   env: Record<string, string | undefined>,
 ): ProxyChoice | null {
   if (flags.proxy === undefined) {
@@ -76,7 +77,6 @@ export function proxyFromFlags(
   }
   if (flags.udp) throw usage('--proxy carries TCP only: it cannot be used with -u');
   if (flags.unixsock !== undefined) throw usage('--proxy cannot be used with -U');
-  if (tls) throw usage('--proxy with --tls is not supported yet (TLS through the tunnel)');
   const proxy = parseProxyAddress(flags.proxy, type === 'http' ? 3128 : 1080);
   const authText = flags.proxyAuth ?? env[PROXY_AUTH_ENV];
   return { proxy, type, auth: authText === undefined ? undefined : parseAuth(authText, type) };
@@ -130,16 +130,23 @@ export function relayProxyAuth(text: string | undefined): ProxyAuth | undefined 
 }
 
 /**
- * Connects to `target` through `choice`. `timeout` (`-w`) bounds the connect to the
- * proxy and its handshake together; without it, {@link DEFAULT_PROXY_TIMEOUT}: a proxy
- * that never answers must not hold the command for ever.
+ * Connects to `target` through `choice`, with TLS over the tunnel when `tls` is given
+ * (`clientTlsOptions`: verified for `target.host`). `timeout` (`-w`) bounds the connect
+ * to the proxy, its handshake and the TLS handshake together; without it,
+ * {@link DEFAULT_PROXY_TIMEOUT}: a proxy that never answers must not hold the command
+ * for ever.
  * @throws {CliError} (usage) for credentials or a destination the protocol cannot carry.
  * @throws {ProxyError} and the `ConnectError`s of the connect to the proxy.
  */
 export async function connectViaProxy(
   choice: ProxyChoice,
   target: { host: string; port: number },
-  options: { family?: 4 | 6 | undefined; timeout: number | null; signal?: AbortSignal | undefined },
+  options: {
+    family?: 4 | 6 | undefined;
+    timeout: number | null;
+    signal?: AbortSignal | undefined;
+    tls?: ConnectionOptions | undefined;
+  },
 ): Promise<Socket> {
   try {
     return await connectThroughProxy({
@@ -148,6 +155,7 @@ export async function connectViaProxy(
       port: target.port,
       timeout: options.timeout ?? DEFAULT_PROXY_TIMEOUT,
       signal: options.signal,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.family === undefined
         ? {}
         : { family: options.family === 4 ? ('IPv4' as const) : ('IPv6' as const) }),

@@ -270,7 +270,6 @@ test('connect --proxy usage errors', async () => {
     [['--proxy-type', 'socks5', 'h', '1'], /need --proxy/],
     [['--proxy', '127.0.0.1:1', '--proxy-type', 'socks6', 'h', '1'], /unknown type "socks6"/],
     [['--proxy', '127.0.0.1:1', '-u', 'h', '1'], /cannot be used with -u/],
-    [['--proxy', '127.0.0.1:1', '--tls', 'h', '1'], /--tls is not supported yet/],
     [['--proxy', '::1:1080', 'h', '1'], /IPv6 address in brackets/],
     [['--proxy', '127.0.0.1:0', 'h', '1'], /port must be/],
     [

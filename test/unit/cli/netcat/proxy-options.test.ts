@@ -6,14 +6,14 @@ import { CliError } from '../../../../src/cli/io.js';
 import { proxyFromFlags, proxyNote } from '../../../../src/cli/netcat/proxy-options.js';
 
 test('proxy flags: defaults, IPv6 brackets and credentials', () => {
-  assert.equal(proxyFromFlags({}, false, {}), null);
-  assert.deepEqual(proxyFromFlags({ proxy: 'proxy.test' }, false, {}), {
+  assert.equal(proxyFromFlags({}, {}), null);
+  assert.deepEqual(proxyFromFlags({ proxy: 'proxy.test' }, {}), {
     proxy: { host: 'proxy.test', port: 3128 },
     type: 'http',
     auth: undefined,
   });
   assert.deepEqual(
-    proxyFromFlags({ proxy: '[::1]', proxyType: 'SOCKS5', proxyAuth: 'u:p:w' }, false, {}),
+    proxyFromFlags({ proxy: '[::1]', proxyType: 'SOCKS5', proxyAuth: 'u:p:w' }, {}),
     {
       proxy: { host: '::1', port: 1080 },
       type: 'socks5',
@@ -21,20 +21,25 @@ test('proxy flags: defaults, IPv6 brackets and credentials', () => {
     },
   );
   assert.deepEqual(
-    proxyFromFlags({ proxy: '[::1]:9050', proxyType: 'socks4' }, false, {
-      SOCKETKIT_PROXY_AUTH: 'me:not-a-password',
-    })?.auth,
+    proxyFromFlags(
+      { proxy: '[::1]:9050', proxyType: 'socks4' },
+      {
+        SOCKETKIT_PROXY_AUTH: 'me:not-a-password',
+      },
+    )?.auth,
     { username: 'me:not-a-password' },
   );
   assert.deepEqual(
-    proxyFromFlags({ proxy: 'p:1', proxyAuth: 'flag:wins' }, false, {
-      SOCKETKIT_PROXY_AUTH: 'env:loses',
-    })?.auth,
+    proxyFromFlags(
+      { proxy: 'p:1', proxyAuth: 'flag:wins' },
+      {
+        SOCKETKIT_PROXY_AUTH: 'env:loses',
+      },
+    )?.auth,
     { username: 'flag', password: 'wins' },
   );
   const choice = proxyFromFlags(
     { proxy: '[::1]:1080', proxyType: 'socks5', proxyAuth: 'a:secret' },
-    false,
     {},
   );
   assert.equal(proxyNote(choice), ' through socks5 proxy [::1]:1080');
@@ -42,20 +47,19 @@ test('proxy flags: defaults, IPv6 brackets and credentials', () => {
 });
 
 test('proxy flags: usage errors', () => {
-  for (const [flags, tls] of [
-    [{ proxyAuth: 'a:b' }, false],
-    [{ proxy: 'p:1', proxyType: 'socks6' }, false],
-    [{ proxy: 'p:1', udp: true }, false],
-    [{ proxy: 'p:1', unixsock: '/tmp/x' }, false],
-    [{ proxy: 'p:1' }, true],
-    [{ proxy: '[::1' }, false],
-    [{ proxy: '[::1]x' }, false],
-    [{ proxy: ':1080' }, false],
-    [{ proxy: 'p:65536' }, false],
-    [{ proxy: 'p:1', proxyType: 'socks5', proxyAuth: 'user-only' }, false],
+  for (const flags of [
+    { proxyAuth: 'a:b' },
+    { proxy: 'p:1', proxyType: 'socks6' },
+    { proxy: 'p:1', udp: true },
+    { proxy: 'p:1', unixsock: '/tmp/x' },
+    { proxy: '[::1' },
+    { proxy: '[::1]x' },
+    { proxy: ':1080' },
+    { proxy: 'p:65536' },
+    { proxy: 'p:1', proxyType: 'socks5', proxyAuth: 'user-only' },
   ] as const) {
     assert.throws(
-      () => proxyFromFlags(flags, tls, {}),
+      () => proxyFromFlags(flags, {}),
       (err: unknown) => err instanceof CliError && err.exitCode === 2,
       JSON.stringify(flags),
     );
