@@ -36,6 +36,7 @@ export {
   SocketkitError,
   type SocketkitErrorOptions,
   SocketTimeoutError,
+  TlsFingerprintError,
   TruncatedFrameError,
   UnsupportedOptionError,
   WouldBlockError,

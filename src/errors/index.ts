@@ -37,6 +37,7 @@ export {
   SocketkitError,
   type SocketkitErrorOptions,
   SocketTimeoutError,
+  TlsFingerprintError,
   TruncatedFrameError,
   UnsupportedOptionError,
   WouldBlockError,

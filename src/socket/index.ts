@@ -38,6 +38,7 @@ export {
 } from './stream-connection.js';
 export { Socket } from './tcp-socket.js';
 export type { TlsServerOptions } from './tls-server.js';
+export type { TlsConnectOptions } from './tls-pin.js';
 export {
   unixDatagramAvailable,
   UnixDatagramSocket,
