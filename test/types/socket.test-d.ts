@@ -20,6 +20,7 @@ import {
   Listener,
   Socket,
   type SocketAddress,
+  type TlsConnectOptions,
   UnixDatagramSocket,
 } from 'socketkit/socket';
 
@@ -124,3 +125,9 @@ expectTypeOf<DatagramSocket>().toMatchTypeOf<DatagramTransport>();
 expectTypeOf<UnixDatagramSocket>().toMatchTypeOf<DatagramTransport>();
 expectTypeOf<{ host: string; port: number }>().toMatchTypeOf<SocketAddress>();
 expectTypeOf<{ path: string }>().toMatchTypeOf<SocketAddress>();
+
+// A TLS connect may pin the certificate by its SHA-256 fingerprint.
+expectTypeOf<TlsConnectOptions['fingerprint256']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<{ tls: { fingerprint256: string } }>().toMatchTypeOf<
+  Parameters<Socket['connect']>[1]
+>();

@@ -38,11 +38,7 @@ interface ChatFlags {
  * verified (CA and host name) against the system CAs or `--tls-ca`, unless
  * `--tls-insecure` says otherwise, loudly.
  */
-function chatTlsOptions(
-  io: CliIO,
-  host: string,
-  flags: ChatFlags,
-): TlsConnectOptions | undefined {
+function chatTlsOptions(io: CliIO, host: string, flags: ChatFlags): TlsConnectOptions | undefined {
   const tls = Boolean(
     flags.tls || flags.tlsCa || flags.tlsServername || flags.tlsInsecure || flags.tlsFingerprint,
   );

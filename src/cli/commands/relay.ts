@@ -318,7 +318,7 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     )
     .option(
       '--tls-fingerprint <sha256>',
-      "tls: trust only the certificate with this SHA-256 fingerprint (hex, colons optional) instead of CAs",
+      'tls: trust only the certificate with this SHA-256 fingerprint (hex, colons optional) instead of CAs',
     )
     .option('-v, --verbose', 'one line per relay opened and closed on stderr');
   cmd.addHelpText('after', EXAMPLES);

@@ -88,7 +88,7 @@ export function addCommonOptions(cmd: Command): Command {
     )
     .option(
       '-e, --exec <command>',
-      "run COMMAND (split into words, no shell) with the connection as its stdin and stdout, instead of ours; its stderr is ours (listen: loopback only unless --allow-remote-exec)",
+      'run COMMAND (split into words, no shell) with the connection as its stdin and stdout, instead of ours; its stderr is ours (listen: loopback only unless --allow-remote-exec)',
     )
     .option('-v, --verbose', 'print connection messages to stderr');
 }
@@ -106,7 +106,7 @@ export function addConnectOptions(cmd: Command): Command {
     )
     .option(
       '--tls-fingerprint <sha256>',
-      "trust only the server certificate with this SHA-256 fingerprint (hex, colons optional), instead of CAs and name: what listen --tls prints for its temporary certificate",
+      'trust only the server certificate with this SHA-256 fingerprint (hex, colons optional), instead of CAs and name: what listen --tls prints for its temporary certificate',
     )
     .option('-w, --wait <time>', 'connect timeout (5, 1.5s, 500ms); exit 1 when it expires');
 }
@@ -137,7 +137,7 @@ export function addListenOptions(cmd: Command): Command {
     )
     .option(
       '--broker',
-      "connection broker (ncat --broker): what each client sends goes to all the other clients, not to stdout; implies -k",
+      'connection broker (ncat --broker): what each client sends goes to all the other clients, not to stdout; implies -k',
     )
     .option(
       '--broker-buffer <bytes>',

@@ -103,7 +103,7 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
   try {
     return await new Promise<ServeStreamResult>((resolve, reject) => {
       let done = false;
-      const stop = (result: ServeStreamResult, failure: unknown = null): void => {
+      const stop = (result: ServeStreamResult, failure: Error | null = null): void => {
         if (done) return;
         done = true;
         options.signal.removeEventListener('abort', onAbort);
@@ -142,8 +142,15 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
           (err: unknown) => {
             active.delete(socket);
             socket.destroy();
-            if (!options.keepOpen) stop({ end: 'aborted', error: null }, err);
-            else log.warn(`${describePeer(peer)}: ${err instanceof Error ? err.message : String(err)}`);
+            if (!options.keepOpen)
+              stop(
+                { end: 'aborted', error: null },
+                err instanceof Error ? err : new Error(String(err)),
+              );
+            else
+              log.warn(
+                `${describePeer(peer)}: ${err instanceof Error ? err.message : String(err)}`,
+              );
           },
         );
       };

@@ -39,7 +39,7 @@ function runOpenssl(program: string, args: string[]): Promise<void> {
       { timeout: OPENSSL_TIMEOUT_MS, shell: false, windowsHide: true },
       (err, _stdout, stderr) => {
         if (err === null) resolve();
-        else reject(Object.assign(err, { stderrText: String(stderr) }));
+        else reject(Object.assign(err as Error, { stderrText: String(stderr) }));
       },
     );
   });

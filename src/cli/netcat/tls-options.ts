@@ -65,7 +65,10 @@ export function serverTlsOptions(
     };
   }
   if (identity === null) {
-    throw new CliError('listen --tls needs --tls-cert FILE and --tls-key FILE (PEM)', ExitCode.usage);
+    throw new CliError(
+      'listen --tls needs --tls-cert FILE and --tls-key FILE (PEM)',
+      ExitCode.usage,
+    );
   }
   return {
     cert: identity.cert,

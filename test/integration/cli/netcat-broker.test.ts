@@ -12,7 +12,10 @@ import { runCli } from '../../helpers/cli.js';
 import { exitOf, type InProcessCli, Output, run, startCli, within } from '../../helpers/netcat.js';
 import { needs } from '../../helpers/needs.js';
 
-async function broker(t: TestContext, args: string[]): Promise<{ cli: InProcessCli; port: number }> {
+async function broker(
+  t: TestContext,
+  args: string[],
+): Promise<{ cli: InProcessCli; port: number }> {
   const cli = startCli(t, ['listen', '-v', '--broker', ...args, '127.0.0.1', '0']);
   const m = await cli.stderr.waitFor(/Listening on \S+:(\d+)\n/);
   return { cli, port: Number(m[1]) };
@@ -40,7 +43,8 @@ test('three clients: each gets the others bytes, never its own', async (t) => {
   for (const [i, c] of clients.entries()) c.sock.write(`from ${i}\n`);
   for (const [i, c] of clients.entries()) {
     const others = [0, 1, 2].filter((j) => j !== i);
-    for (const j of others) await c.out.waitFor(new RegExp(`from ${j}\\n`), `client ${i} gets ${j}`);
+    for (const j of others)
+      await c.out.waitFor(new RegExp(`from ${j}\\n`), `client ${i} gets ${j}`);
   }
   // Each one leaves; the broker closes it after what was sent to it.
   for (const c of clients) c.sock.end();
@@ -60,57 +64,54 @@ test('ncat clients through the broker', { skip: needs('ncat') }, async (t) => {
   assert.equal(await exitOf(nc), 0);
 });
 
-test(
-  'a client that does not read is cut at --broker-buffer; the others keep receiving everything',
-  async (t) => {
-    const limit = 64 * 1024;
-    const { cli, port } = await broker(t, ['--broker-buffer', String(limit)]);
-    const sender = await client(t, cli, port);
-    const fast = await client(t, cli, port);
-    const slow = await client(t, cli, port);
-    slow.sock.pause(); // never reads: its kernel buffers fill, then the broker's for it
-    let fastBytes = 0;
-    fast.sock.removeAllListeners('data');
-    fast.sock.on('data', (chunk: Buffer) => {
-      fastBytes += chunk.length;
-    });
-    const cut = cli.stderr.waitFor(
-      new RegExp(`127\\.0\\.0\\.1:${slow.sock.localPort}: disconnected: more than ${limit} bytes`),
-      'the slow client is cut',
-    );
-    let cutSeen = false;
-    void cut.then(() => {
-      cutSeen = true;
-    });
-    // Send until the cut (bounded: 256 MiB is far more than any loopback buffering).
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    let sent = 0;
-    while (!cutSeen && sent < 256 * 1024 * 1024) {
-      sent += chunk.length;
-      if (!sender.sock.write(chunk)) await once(sender.sock, 'drain');
-      // Let the broker (in this process) run between writes.
-      else await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    await within(cut, 'the slow client is cut');
-    // The fast one got every byte, the slow one a reset; then the sender leaves.
-    sender.sock.end();
-    await within(
-      new Promise<void>((resolve) => {
-        const check = (): void => {
-          if (fastBytes === sent) resolve();
-        };
-        fast.sock.on('data', check);
-        check();
-      }),
-      `the fast client gets all ${sent} bytes`,
-    );
-    slow.sock.resume();
-    const [err] = (await within(once(slow.sock, 'error'), 'the slow client sees a reset')) as [
-      NodeJS.ErrnoException,
-    ];
-    assert.equal(err.code, 'ECONNRESET');
-  },
-);
+test('a client that does not read is cut at --broker-buffer; the others keep receiving everything', async (t) => {
+  const limit = 64 * 1024;
+  const { cli, port } = await broker(t, ['--broker-buffer', String(limit)]);
+  const sender = await client(t, cli, port);
+  const fast = await client(t, cli, port);
+  const slow = await client(t, cli, port);
+  slow.sock.pause(); // never reads: its kernel buffers fill, then the broker's for it
+  let fastBytes = 0;
+  fast.sock.removeAllListeners('data');
+  fast.sock.on('data', (chunk: Buffer) => {
+    fastBytes += chunk.length;
+  });
+  const cut = cli.stderr.waitFor(
+    new RegExp(`127\\.0\\.0\\.1:${slow.sock.localPort}: disconnected: more than ${limit} bytes`),
+    'the slow client is cut',
+  );
+  let cutSeen = false;
+  void cut.then(() => {
+    cutSeen = true;
+  });
+  // Send until the cut (bounded: 256 MiB is far more than any loopback buffering).
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  let sent = 0;
+  while (!cutSeen && sent < 256 * 1024 * 1024) {
+    sent += chunk.length;
+    if (!sender.sock.write(chunk)) await once(sender.sock, 'drain');
+    // Let the broker (in this process) run between writes.
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await within(cut, 'the slow client is cut');
+  // The fast one got every byte, the slow one a reset; then the sender leaves.
+  sender.sock.end();
+  await within(
+    new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (fastBytes === sent) resolve();
+      };
+      fast.sock.on('data', check);
+      check();
+    }),
+    `the fast client gets all ${sent} bytes`,
+  );
+  slow.sock.resume();
+  const [err] = (await within(once(slow.sock, 'error'), 'the slow client sees a reset')) as [
+    NodeJS.ErrnoException,
+  ];
+  assert.equal(err.code, 'ECONNRESET');
+});
 
 test('--broker usage errors', async () => {
   for (const args of [

@@ -35,14 +35,18 @@ async function roundTrip(port: number, data: Buffer): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-test('listen --exec cat: an echo server on loopback; ncat gets its line back', { skip: needs('ncat') }, async (t) => {
-  const { cli, port, host } = await listenExec(t, ['--exec', 'cat']);
-  assert.equal(host, '127.0.0.1', 'no HOST with --exec: loopback');
-  const nc = run(t, 'ncat', ['127.0.0.1', String(port)], 'hello exec\n');
-  assert.equal(await exitOf(nc), 0);
-  assert.equal(nc.stdout.text, 'hello exec\n');
-  assert.equal(await within(cli.done, 'listen exits after its one client'), 0);
-});
+test(
+  'listen --exec cat: an echo server on loopback; ncat gets its line back',
+  { skip: needs('ncat') },
+  async (t) => {
+    const { cli, port, host } = await listenExec(t, ['--exec', 'cat']);
+    assert.equal(host, '127.0.0.1', 'no HOST with --exec: loopback');
+    const nc = run(t, 'ncat', ['127.0.0.1', String(port)], 'hello exec\n');
+    assert.equal(await exitOf(nc), 0);
+    assert.equal(nc.stdout.text, 'hello exec\n');
+    assert.equal(await within(cli.done, 'listen exits after its one client'), 0);
+  },
+);
 
 test('listen -k --exec cat: one child per client, half-close, 4 MiB each way with backpressure', async (t) => {
   const { port } = await listenExec(t, ['-k', '--exec', 'cat']);
@@ -100,7 +104,10 @@ test('listen --exec refuses a non-loopback address unless --allow-remote-exec (b
 test('listen --exec --allow-remote-exec warns on stderr', async (t) => {
   // Bound to 127.0.0.1 all the same (tests stay on loopback): the warning is what is checked.
   const { cli, port } = await listenExec(t, ['--exec', 'cat', '--allow-remote-exec', '127.0.0.1']);
-  assert.match(cli.stderr.text, /WARNING: --allow-remote-exec: anyone who can connect to \S+ runs "cat"/);
+  assert.match(
+    cli.stderr.text,
+    /WARNING: --allow-remote-exec: anyone who can connect to \S+ runs "cat"/,
+  );
   const echoed = await within(roundTrip(port, Buffer.from('x')), 'echo');
   assert.equal(echoed.toString(), 'x');
 });
