@@ -9,6 +9,7 @@
  * ├── SocketError (errno, syscall, address, port, path)
  * │   ├── ConnectError                ERR_CONNECT
  * │   │   ├── ConnectionRefusedError  ERR_CONNECTION_REFUSED
+ * │   │   ├── TlsFingerprintError     ERR_TLS_FINGERPRINT_MISMATCH
  * │   │   └── ProxyError (proxyType, reply)
  * │   │       ├── ProxyRefusedError   ERR_PROXY_REFUSED
  * │   │       ├── ProxyAuthError      ERR_PROXY_AUTH
@@ -50,6 +51,7 @@ export type ErrorCode =
   | 'ERR_SOCKET'
   | 'ERR_CONNECT'
   | 'ERR_CONNECTION_REFUSED'
+  | 'ERR_TLS_FINGERPRINT_MISMATCH'
   | 'ERR_PROXY_REFUSED'
   | 'ERR_PROXY_AUTH'
   | 'ERR_PROXY_PROTOCOL'
@@ -93,6 +95,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   ERR_SOCKET: true,
   ERR_CONNECT: true,
   ERR_CONNECTION_REFUSED: true,
+  ERR_TLS_FINGERPRINT_MISMATCH: true,
   ERR_PROXY_REFUSED: true,
   ERR_PROXY_AUTH: true,
   ERR_PROXY_PROTOCOL: true,
@@ -257,6 +260,27 @@ export class ConnectionRefusedError extends ConnectError {
       { errno: 'ECONNREFUSED', ...details },
       'ERR_CONNECTION_REFUSED',
     );
+  }
+}
+
+/**
+ * The TLS server's certificate is not the pinned one: its SHA-256 fingerprint differs
+ * from `fingerprint256` (the TLS connect option). The connection was destroyed right
+ * after the handshake, before any application byte was sent. `expected` and `actual`
+ * are the fingerprints as `AB:CD:…` (upper-case hex, colon-separated); `actual` is
+ * `none` when the server sent no certificate.
+ */
+export class TlsFingerprintError extends ConnectError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string, details: SocketErrorDetails = {}) {
+    super(
+      `the TLS certificate of ${formatAddress(details)} is not the pinned one: SHA-256 fingerprint ${actual}, expected ${expected}`,
+      details,
+      'ERR_TLS_FINGERPRINT_MISMATCH',
+    );
+    this.expected = expected;
+    this.actual = actual;
   }
 }
 

@@ -7,11 +7,14 @@
  * only against `--tls-ca`'s when given, and its name against the host connected to (an
  * IP address is checked against the certificate's IP SANs; `--tls-servername` names
  * another host to ask for and check). `--tls-insecure` is the explicit opt-out, and it
- * says so on stderr every time it is used.
+ * says so on stderr every time it is used. `--tls-fingerprint SHA256` pins the server's
+ * certificate instead (the library's `fingerprint256`: that one certificate is trusted,
+ * whatever signed it and whatever names it holds — a `listen --tls` throwaway one).
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { InvalidArgumentError } from '../errors.js';
+import { parseFingerprint256, type TlsConnectOptions } from '../socket/tls-pin.js';
 import { CliError, ExitCode } from './io.js';
 
 /** The TLS flags of a CLI client (commander's camelCase names). */
@@ -26,6 +29,32 @@ export interface ClientTlsFlags {
   tlsServername?: string;
   /** `--tls-insecure`: do not verify the server's certificate (warned about on stderr). */
   tlsInsecure?: boolean;
+  /** `--tls-fingerprint SHA256`: trust only the certificate with this SHA-256 fingerprint. */
+  tlsFingerprint?: string;
+}
+
+/**
+ * Checks `--tls-fingerprint` (64 hex digits, colons allowed, any case) and that it is not
+ * combined with what it replaces (`--tls-ca`) or contradicts (`--tls-insecure`).
+ * @throws {CliError} (usage).
+ */
+export function checkTlsFingerprint(flags: ClientTlsFlags): void {
+  if (flags.tlsFingerprint === undefined) return;
+  if (flags.tlsInsecure === true || flags.tlsCa !== undefined) {
+    throw new CliError(
+      '--tls-fingerprint pins the certificate instead of verifying it against CAs: it cannot be used with --tls-ca or --tls-insecure',
+      ExitCode.usage,
+    );
+  }
+  try {
+    parseFingerprint256(flags.tlsFingerprint);
+  } catch (err) {
+    if (!(err instanceof InvalidArgumentError)) throw err;
+    throw new CliError(
+      `--tls-fingerprint expects a SHA-256 fingerprint: 64 hex digits, optionally colon-separated (AB:CD:…), not ${JSON.stringify(flags.tlsFingerprint).slice(0, 120)}`,
+      ExitCode.usage,
+    );
+  }
 }
 
 /** Reads a PEM file named by `option`; a usage error that names the file otherwise. */
@@ -50,17 +79,20 @@ export function insecureTlsWarning(host: string | undefined): string {
  * set: verification is Node's default (on), and the library's connect sends the host as
  * SNI when it is a name (RFC 6066: never an address) while Node checks the certificate
  * against `servername ?? host` (an IP against the IP SANs; `localhost` over a Unix socket).
- * With `--tls-insecure`, `warn` is called with {@link insecureTlsWarning}.
- * @throws {CliError} (usage) when a PEM file cannot be read.
+ * With `--tls-insecure`, `warn` is called with {@link insecureTlsWarning}; with
+ * `--tls-fingerprint`, the certificate is pinned (`fingerprint256`) instead of verified.
+ * @throws {CliError} (usage) when a PEM file cannot be read or the flags conflict.
  */
 export function clientTlsOptions(
   flags: ClientTlsFlags,
   host: string | undefined,
   warn: (line: string) => void,
-): ConnectionOptions {
+): TlsConnectOptions {
+  checkTlsFingerprint(flags);
   const insecure = flags.tlsInsecure === true;
   if (insecure) warn(insecureTlsWarning(flags.tlsServername ?? host));
   return {
+    ...(flags.tlsFingerprint === undefined ? {} : { fingerprint256: flags.tlsFingerprint }),
     ...(insecure ? { rejectUnauthorized: false } : {}),
     ...(flags.tlsServername === undefined ? {} : { servername: flags.tlsServername }),
     ...(flags.tlsCa === undefined ? {} : { ca: readPem(flags.tlsCa, '--tls-ca') }),

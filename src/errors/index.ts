@@ -38,6 +38,7 @@ export {
   SocketkitError,
   type SocketkitErrorOptions,
   SocketTimeoutError,
+  TlsFingerprintError,
   TruncatedFrameError,
   UnsupportedOptionError,
   WouldBlockError,

@@ -46,6 +46,7 @@ export {
 } from './relay-pair.js';
 export { Socket } from './tcp-socket.js';
 export type { TlsServerOptions } from './tls-server.js';
+export type { TlsConnectOptions } from './tls-pin.js';
 export {
   unixDatagramAvailable,
   UnixDatagramSocket,

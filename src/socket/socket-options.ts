@@ -19,6 +19,7 @@ import { InvalidArgumentError, UnsupportedOptionError } from '../errors.js';
 import type { AbortOptions } from '../internal/abort-signal.js';
 import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
 import { DEFAULT_RECEIVE_HIGH_WATER_MARK } from './receive-buffer.js';
+import type { TlsConnectOptions } from './tls-pin.js';
 import { checkTimeout } from './wait.js';
 
 /** Options of `new Socket()` and `Socket.fromNetSocket()`. */
@@ -61,8 +62,11 @@ export interface ConnectOptions extends AbortOptions {
   localAddress?: string;
   /** The local port to connect from. */
   localPort?: number;
-  /** Wrap the connection in TLS with these options (`servername` defaults to the host). */
-  tls?: tls.ConnectionOptions;
+  /**
+   * Wrap the connection in TLS with these options (`servername` defaults to the host).
+   * The certificate is verified (chain and name) unless `fingerprint256` pins it instead.
+   */
+  tls?: TlsConnectOptions;
   /** A custom resolver (`dns.lookup`'s signature), e.g. to pin a name to addresses. */
   lookup?: net.LookupFunction;
 }

@@ -24,6 +24,7 @@
  * @module
  */
 import * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import * as tls from 'node:tls';
 import {
@@ -53,6 +54,7 @@ import {
 } from './address.js';
 import { detectFamily, handleFd } from './net-internals.js';
 import { openConnection } from './open-connection.js';
+import { checkPinnedPeer, pinnedConnectOptions } from './tls-pin.js';
 import { ReceivePath } from './receive-path.js';
 import { SendPath } from './send-path.js';
 import {
@@ -247,6 +249,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   async connect(address: AddressLike, options: ConnectOptions = {}): Promise<void> {
     const target = checkAddress(address);
     const signal = checkSignal(options.signal);
+    // A malformed pin is refused before anything starts.
+    const tls = options.tls ? pinnedConnectOptions(options.tls) : null;
     if (signal?.aborted === true) throw signal.reason;
     if (this.closed) throw new SocketClosedError('connect', errorWhere(target));
     if (this.#family !== undefined && (this.#family === 'unix') !== isUnixAddress(target)) {
@@ -264,14 +268,19 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
         return;
       }
       if (isUnixAddress(target)) this.#family = 'unix';
-      const sock = openConnection(target, { ...options, family: this.#family });
+      const sock = openConnection(target, {
+        ...options,
+        tls: tls?.options,
+        family: this.#family,
+      });
       this.#remote = target;
       this.#adopt(sock);
       this.#connecting = this.#waitConnected(
         sock,
-        options.tls ? 'secureConnect' : 'connect',
+        tls !== null ? 'secureConnect' : 'connect',
         timeout,
         signal,
+        tls?.pin ?? null,
       );
     } else if (timeout === 0) {
       throw new WouldBlockError('connect', { ...errorWhere(target), errno: 'EALREADY' });
@@ -403,11 +412,20 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     event: string,
     timeout: number | null,
     signal?: AbortSignal,
+    pin: Buffer | null = null,
   ): Promise<void> {
     const where = (): ErrorAddress => this.where();
     const wait = socketWait('connect', timeout, where, undefined, signal);
     const attempt = waitForEvent(sock, event, wait).then(
       () => {
+        // A pinned certificate is checked here, in the turn of 'secureConnect': nobody
+        // awaiting connect() has run yet, so no byte of ours was written.
+        const mismatch = pin === null ? null : checkPinnedPeer(sock as TLSSocket, pin, where());
+        if (mismatch !== null) {
+          sock.destroy();
+          this.recordError(mismatch);
+          throw mismatch;
+        }
         this.#options?.apply(sock, this.#family === 'unix');
       },
       (err: unknown) => {

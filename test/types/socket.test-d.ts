@@ -25,6 +25,7 @@ import {
   Socket,
   type SocketAddress,
   type StartTlsOptions,
+  type TlsConnectOptions,
   UnixDatagramSocket,
 } from 'socketkit/socket';
 
@@ -146,3 +147,8 @@ expectTypeOf(relayPair(sock, side)).resolves.toEqualTypeOf<RelayResult>();
 expectTypeOf<RelayResult['end']>().toEqualTypeOf<'done' | 'idle' | 'error' | 'aborted'>();
 // @ts-expect-error: a plain Node stream is no relay side (adapt it to RelaySide)
 void relayPair(sock, process.stdin);
+// A TLS connect may pin the certificate by its SHA-256 fingerprint.
+expectTypeOf<TlsConnectOptions['fingerprint256']>().toEqualTypeOf<string | undefined>();
+expectTypeOf<{ tls: { fingerprint256: string } }>().toMatchTypeOf<
+  Parameters<Socket['connect']>[1]
+>();

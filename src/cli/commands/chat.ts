@@ -12,9 +12,9 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import { StringDecoder } from 'node:string_decoder';
-import type { ConnectionOptions } from 'node:tls';
 import { Command } from 'commander';
 import { Socket } from '../../socket/tcp-socket.js';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { certificateError, clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { neutralizeTerminalText } from '../terminal-text.js';
@@ -30,6 +30,7 @@ interface ChatFlags {
   tlsCa?: string;
   tlsServername?: string;
   tlsInsecure?: boolean;
+  tlsFingerprint?: string;
 }
 
 /**
@@ -37,8 +38,10 @@ interface ChatFlags {
  * verified (CA and host name) against the system CAs or `--tls-ca`, unless
  * `--tls-insecure` says otherwise, loudly.
  */
-function chatTlsOptions(io: CliIO, host: string, flags: ChatFlags): ConnectionOptions | undefined {
-  const tls = Boolean(flags.tls || flags.tlsCa || flags.tlsServername || flags.tlsInsecure);
+function chatTlsOptions(io: CliIO, host: string, flags: ChatFlags): TlsConnectOptions | undefined {
+  const tls = Boolean(
+    flags.tls || flags.tlsCa || flags.tlsServername || flags.tlsInsecure || flags.tlsFingerprint,
+  );
   if (!tls) return undefined;
   return clientTlsOptions(flags, host, (line) => io.stderr.write(line));
 }
@@ -243,6 +246,10 @@ export const chatCommand: CommandFactory = (io, setExitCode) =>
     .option('--tls-ca <file>', 'trust this CA (PEM) instead of the system CAs (implies --tls)')
     .option('--tls-servername <name>', 'the name to check the certificate against (and SNI)')
     .option('--tls-insecure', "DANGER: do not verify the server's certificate (implies --tls)")
+    .option(
+      '--tls-fingerprint <sha256>',
+      'trust only the certificate with this SHA-256 fingerprint, instead of CAs (implies --tls)',
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (host: string, port: string, flags: ChatFlags) => {
       setExitCode(await runChat(io, host, port, flags));

@@ -2,8 +2,10 @@
  * `socketkit connect HOST PORT` — the netcat client, with ncat as the bar: TCP, UDP,
  * Unix stream/datagram and TLS; stdin to the socket and the socket to stdout at the
  * same time; `-C`, `-w`, `-i`, `--send`, `--send-only`/`--recv-only`, `--no-shutdown`,
- * `-x`, `-v`; exit 0 on success and 1 when the connection fails or times out. The
- * sockets are the library's (`Socket`, `DatagramSocket`, `UnixDatagramSocket`).
+ * `-x`, `-v`; `--tls-fingerprint` pins the server's certificate; `--exec CMD` connects a
+ * command instead of stdin/stdout; exit 0 on success and 1 when the connection fails or
+ * times out. The sockets are the library's (`Socket`, `DatagramSocket`,
+ * `UnixDatagramSocket`).
  * @module
  */
 import { Command } from 'commander';
@@ -12,6 +14,7 @@ import { clientTlsOptions } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream, type StreamTarget, targetWhere } from '../netcat/connect-stream.js';
 import { type DatagramPort, runDatagramSession } from '../netcat/datagram-session.js';
+import { runExecSession } from '../netcat/exec-session.js';
 import { describePeer, NetcatLog } from '../netcat/netcat-log.js';
 import {
   addCommonOptions,
@@ -19,6 +22,7 @@ import {
   addConnectOptions,
   checkCommonFlags,
   durationFlag,
+  execArgv,
   flushed,
   type NetcatFlags,
   openHexDump,
@@ -52,6 +56,8 @@ Examples:
   $ socketkit connect --tls example.test 443              # certificate verified (system CAs)
   $ socketkit connect --tls-ca ca.pem 127.0.0.1 7443      # trust this CA; IP checked against IP SANs
   $ socketkit connect --tls-insecure 127.0.0.1 7443       # no verification (warns on stderr)
+  $ socketkit connect --tls-fingerprint AB:CD:… 127.0.0.1 8443   # trust this certificate only (listen --tls prints it)
+  $ socketkit connect --exec 'wc -c' 127.0.0.1 7000        # the command's stdin/stdout are the connection
   $ socketkit connect --proxy 127.0.0.1:1080 --proxy-type socks5 example.test 80   # the proxy resolves the name
   $ socketkit connect --proxy 127.0.0.1:3128 --tls example.test 443   # TLS with example.test through the tunnel
 
@@ -81,6 +87,7 @@ async function runConnect(
   flags: NetcatFlags & ProxyFlags,
 ): Promise<number> {
   checkCommonFlags(flags);
+  const argv = flags.exec === undefined ? null : execArgv(flags.exec);
   const target = streamTarget(host, portArg, flags);
   const proxy = proxyFromFlags(flags, io.env);
   const wait = durationFlag(flags.wait, '-w');
@@ -137,6 +144,16 @@ async function runConnect(
         ? targetWhere(target)
         : { address: peer.address, port: peer.port };
     log.info(`Connected to ${describePeer(remote)}${proxyNote(proxy)}.`);
+    if (argv !== null) {
+      const result = await runExecSession(sock, argv, {
+        io,
+        label: describePeer(remote),
+        idleTimeout: idleGiven,
+        signal: guard.signal,
+      });
+      log.stats(result.sent, result.received, startedAt);
+      return outcomeExitCode(result, log, idleGiven, false);
+    }
     const result = await runStreamSession(sock, {
       hub: sessionHub(flags, text, shared),
       output: io.stdout,

@@ -37,6 +37,7 @@ interface ExecFlags {
   tls?: boolean;
   tlsCa?: string;
   tlsInsecure?: boolean;
+  tlsFingerprint?: string;
 }
 
 /** Refusals after which the server closed the connection: stop the interactive loop. */
@@ -183,6 +184,12 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
         "do NOT verify the server's certificate (implies --tls; prints a warning; for tests only)",
       ).conflicts('udp'),
     )
+    .addOption(
+      new Option(
+        '--tls-fingerprint <sha256>',
+        'trust only the certificate with this SHA-256 fingerprint, instead of CAs (implies --tls)',
+      ).conflicts('udp'),
+    )
     .action(
       async (
         host: string,
@@ -204,7 +211,10 @@ export const execCommand: CommandFactory = (io, setExitCode) =>
         const secret = await readSecret(flags, io);
         // Verification (CA and host name) is on unless --tls-insecure, which warns.
         const tls =
-          flags.tls || flags.tlsCa !== undefined || flags.tlsInsecure
+          flags.tls ||
+          flags.tlsCa !== undefined ||
+          flags.tlsInsecure ||
+          flags.tlsFingerprint !== undefined
             ? clientTlsOptions(flags, host, (line) => io.stderr.write(line))
             : undefined;
         const options = { secret, timeout, ...(tls ? { tls } : {}) };

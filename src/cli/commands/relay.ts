@@ -12,12 +12,12 @@
  * @module
  */
 import { Command } from 'commander';
-import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../errors.js';
 import { encodeProxyHeader } from '../../framing/proxy-header.js';
 import { AccessList } from '../../server/access-list.js';
 import { relayPair, type RelayResult } from '../../socket/relay-pair.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT, type TlsServerOptions } from '../../socket/tls-server.js';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { clientTlsOptions, readPem } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
@@ -57,6 +57,7 @@ interface RelayFlags {
   tlsCa?: string;
   tlsServername?: string;
   tlsInsecure?: boolean;
+  tlsFingerprint?: string;
   handshakeTimeout?: string;
   proxyProtocol?: string;
   verbose?: boolean;
@@ -150,10 +151,13 @@ function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayF
   const tlsListen = [first, second].some((a) => a.kind === 'tls-listen');
   if (
     !tlsUsed &&
-    (flags.tlsCa !== undefined || flags.tlsServername !== undefined || flags.tlsInsecure)
+    (flags.tlsCa !== undefined ||
+      flags.tlsServername !== undefined ||
+      flags.tlsInsecure ||
+      flags.tlsFingerprint !== undefined)
   ) {
     throw new CliError(
-      '--tls-ca, --tls-servername and --tls-insecure apply to a tls: address',
+      '--tls-ca, --tls-servername, --tls-insecure and --tls-fingerprint apply to a tls: address',
       ExitCode.usage,
     );
   }
@@ -229,8 +233,8 @@ async function runRelay(
   const log = new RelayLog(io.stderr, flags.verbose === true);
   const tlsListen = [first, second].some((a) => a.kind === 'tls-listen') ? serverTls(flags) : null;
   // Client TLS options are built once per host: --tls-insecure warns once, not per client.
-  const tlsOptions = new Map<string, ConnectionOptions>();
-  const tlsFor = (host: string): ConnectionOptions => {
+  const tlsOptions = new Map<string, TlsConnectOptions>();
+  const tlsFor = (host: string): TlsConnectOptions => {
     let options = tlsOptions.get(host);
     if (options === undefined) {
       options = clientTlsOptions(flags, host, (line) => io.stderr.write(line));
@@ -363,6 +367,10 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     .option(
       '--proxy-protocol <version>',
       "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address",
+    )
+    .option(
+      '--tls-fingerprint <sha256>',
+      'tls: trust only the certificate with this SHA-256 fingerprint (hex, colons optional) instead of CAs',
     )
     .option('-v, --verbose', 'one line per relay opened and closed on stderr');
   cmd.addHelpText('after', EXAMPLES);

@@ -8,7 +8,7 @@
  */
 import { fromSystemError, type SocketkitError } from '../../errors.js';
 import { Socket } from '../../socket/tcp-socket.js';
-import type { ConnectionOptions } from 'node:tls';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { certificateError } from '../client-tls.js';
 import type { CliError } from '../io.js';
 import { connectViaProxy, type ProxyChoice } from './proxy-options.js';
@@ -19,7 +19,7 @@ export type StreamTarget = { host: string; port: number } | { path: string };
 /** Options of {@link connectStream}. */
 export interface ConnectStreamOptions {
   /** TLS client options (`clientTlsOptions`); absent for plain TCP/Unix. */
-  tls?: ConnectionOptions;
+  tls?: TlsConnectOptions;
   /** 4 or 6 to use one IP family only (`-4`, `-6`). */
   family?: 4 | 6;
   /** Connect timeout in seconds (`-w`); null waits as long as the OS does. */

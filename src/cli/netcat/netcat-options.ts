@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { CliError, ExitCode } from '../io.js';
+import { splitCommand } from '../relay/split-command.js';
 import { formatHexDump } from './hex-dump.js';
 import { parseDuration } from './time-spec.js';
 import type { TlsFlags } from './tls-options.js';
@@ -33,6 +34,14 @@ export interface NetcatFlags extends TlsFlags {
   ipv4?: boolean;
   ipv6?: boolean;
   verbose?: boolean;
+  /** `-e CMD`: the command's stdin/stdout are the connection. */
+  exec?: string;
+  /** listen: `--exec` on a non-loopback address. */
+  allowRemoteExec?: boolean;
+  /** listen: relay every client's bytes to all the others. */
+  broker?: boolean;
+  /** listen `--broker`: bytes that may wait for one slow client before it is cut. */
+  brokerBuffer?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -77,6 +86,10 @@ export function addCommonOptions(cmd: Command): Command {
       '--send <text>',
       'send TEXT (escapes such as \\r\\n interpreted) instead of reading stdin',
     )
+    .option(
+      '-e, --exec <command>',
+      'run COMMAND (split into words, no shell) with the connection as its stdin and stdout, instead of ours; its stderr is ours (listen: loopback only unless --allow-remote-exec)',
+    )
     .option('-v, --verbose', 'print connection messages to stderr');
 }
 
@@ -90,6 +103,10 @@ export function addConnectOptions(cmd: Command): Command {
     .option(
       '--tls-insecure',
       "do NOT verify the server's certificate (CA and name): unsafe, warned about on stderr",
+    )
+    .option(
+      '--tls-fingerprint <sha256>',
+      'trust only the server certificate with this SHA-256 fingerprint (hex, colons optional), instead of CAs and name: what listen --tls prints for its temporary certificate',
     )
     .option('-w, --wait <time>', 'connect timeout (5, 1.5s, 500ms); exit 1 when it expires');
 }
@@ -117,6 +134,18 @@ export function addListenOptions(cmd: Command): Command {
     .option(
       '--handshake-timeout <time>',
       'TLS: close a client that has not completed its handshake TIME after connecting (default 10s)',
+    )
+    .option(
+      '--broker',
+      'connection broker (ncat --broker): what each client sends goes to all the other clients, not to stdout; implies -k',
+    )
+    .option(
+      '--broker-buffer <bytes>',
+      'with --broker: a client more than BYTES behind the others is disconnected (default 1048576)',
+    )
+    .option(
+      '--allow-remote-exec',
+      'let --exec listen on a non-loopback address: anyone who reaches it runs the command (warned about on stderr)',
     );
 }
 
@@ -151,10 +180,71 @@ export function checkCommonFlags(flags: NetcatFlags): void {
       flags.tlsCa ||
       flags.tlsVerify ||
       flags.tlsServername ||
-      flags.tlsInsecure,
+      flags.tlsInsecure ||
+      flags.tlsFingerprint,
     ),
     'TLS needs a stream socket: --tls cannot be used with -u (DTLS is not supported)',
   );
+  if (flags.exec !== undefined) {
+    const other = [
+      ['-u', flags.udp],
+      ['--send', flags.send !== undefined],
+      ['--send-only', flags.sendOnly],
+      ['--recv-only', flags.recvOnly],
+      ['--no-shutdown', flags.shutdown === false],
+      ['-C', flags.crlf],
+      ['-x', flags.hexDump !== undefined],
+      ['--broker', flags.broker],
+    ] as const;
+    const clash = other.find(([, given]) => given === true);
+    if (clash !== undefined) {
+      throw new CliError(
+        `--exec connects the command to the socket: ${clash[0]} cannot be used with it`,
+        ExitCode.usage,
+      );
+    }
+  }
+  if (flags.broker === true) {
+    const other = [
+      ['-u', flags.udp],
+      ['--send', flags.send !== undefined],
+      ['--send-only', flags.sendOnly],
+      ['--recv-only', flags.recvOnly],
+      ['-C', flags.crlf],
+      ['-x', flags.hexDump !== undefined],
+      ['-i', flags.idleTimeout !== undefined],
+    ] as const;
+    const clash = other.find(([, given]) => given === true);
+    if (clash !== undefined) {
+      throw new CliError(
+        `--broker relays between the clients (stdin and stdout are not used): ${clash[0]} cannot be used with it`,
+        ExitCode.usage,
+      );
+    }
+  } else if (flags.brokerBuffer !== undefined) {
+    throw new CliError('--broker-buffer applies to --broker', ExitCode.usage);
+  }
+  if (flags.allowRemoteExec === true && flags.exec === undefined) {
+    throw new CliError('--allow-remote-exec applies to --exec', ExitCode.usage);
+  }
+}
+
+/**
+ * The argv of `--exec CMD`: relay's `exec:` splitting (words and quotes, no shell).
+ * @throws {CliError} (usage) for an empty command or an unterminated quote.
+ */
+export function execArgv(command: string): string[] {
+  let argv: string[];
+  try {
+    argv = splitCommand(command);
+  } catch (err) {
+    throw new CliError(
+      `--exec ${JSON.stringify(command)}: ${err instanceof Error ? err.message : String(err)}`,
+      ExitCode.usage,
+    );
+  }
+  if (argv.length === 0) throw new CliError('--exec needs a command', ExitCode.usage);
+  return argv;
 }
 
 /** Parses an optional duration flag into seconds (usage error when malformed). */

@@ -12,6 +12,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { AccessList } from '../../server/access-list.js';
 import type { PeerAddress } from '../../socket/address.js';
 import { type Accepted, Listener } from '../../socket/listener.js';
+import type { Socket } from '../../socket/tcp-socket.js';
 import type { TlsServerOptions } from '../../socket/tls-server.js';
 import { describePeer, type NetcatLog } from './netcat-log.js';
 import type { StdinHub } from './stdin-hub.js';
@@ -36,6 +37,12 @@ export interface ServeStreamOptions {
   /** The input hub for one new connection (shared stdin, a `--send` text, or null). */
   hubFor: () => StdinHub | null;
   session: Omit<StreamSessionOptions, 'hub'>;
+  /**
+   * Serves a client instead of the stdin/stdout session (`--exec`: a command per client;
+   * `--broker`). A rejection ends serving with that error without `-k`, and is logged
+   * with it.
+   */
+  handle?: (socket: Socket, label: string) => Promise<StreamSessionResult>;
   signal: AbortSignal;
 }
 
@@ -94,14 +101,14 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
   subscribe('socketkit:listener:handshake', onHandshake);
   const active = new Set<Accepted['socket']>();
   try {
-    return await new Promise<ServeStreamResult>((resolve) => {
+    return await new Promise<ServeStreamResult>((resolve, reject) => {
       let done = false;
-      const stop = (result: ServeStreamResult): void => {
+      const stop = (result: ServeStreamResult, failure: Error | null = null): void => {
         if (done) return;
         done = true;
         options.signal.removeEventListener('abort', onAbort);
         for (const sock of active) sock.destroy();
-        void listener.close().then(() => resolve(result));
+        void listener.close().then(() => (failure === null ? resolve(result) : reject(failure)));
       };
       const onAbort = (): void => stop({ end: 'aborted', error: null });
       options.signal.addEventListener('abort', onAbort, { once: true });
@@ -118,7 +125,11 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
         // Without -k, one client is all we serve: stop listening now, as ncat does.
         if (!options.keepOpen) void listener.close();
         const startedAt = performance.now();
-        void runStreamSession(socket, { ...options.session, hub: options.hubFor() }).then(
+        const session =
+          options.handle === undefined
+            ? runStreamSession(socket, { ...options.session, hub: options.hubFor() })
+            : options.handle(socket, describePeer(peer));
+        session.then(
           (result) => {
             active.delete(socket);
             log.stats(result.sent, result.received, startedAt);
@@ -127,6 +138,19 @@ export async function serveStream(options: ServeStreamOptions): Promise<ServeStr
               log.info(`${describePeer(peer)}: ${result.error.message}`);
             else if (result.end === 'idle')
               log.info(`${describePeer(peer)}: idle timeout expired.`);
+          },
+          (err: unknown) => {
+            active.delete(socket);
+            socket.destroy();
+            if (!options.keepOpen)
+              stop(
+                { end: 'aborted', error: null },
+                err instanceof Error ? err : new Error(String(err)),
+              );
+            else
+              log.warn(
+                `${describePeer(peer)}: ${err instanceof Error ? err.message : String(err)}`,
+              );
           },
         );
       };

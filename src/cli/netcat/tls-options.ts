@@ -3,7 +3,9 @@
  * `--tls-insecure`, `--handshake-timeout`: which of them ask for TLS, and the server
  * side's options for the library's `Listener` (whose TLS server is `createTlsServer`:
  * handshake deadline, clients checked before their handshake). The client side is
- * `clientTlsOptions` in src/cli/client-tls.ts, shared by every CLI client.
+ * `clientTlsOptions` in src/cli/client-tls.ts, shared by every CLI client. Without
+ * `--tls-cert`/`--tls-key`, `listen --tls` serves a throwaway certificate
+ * (`temp-cert.ts`).
  * @module
  */
 import type { TlsServerOptions } from '../../socket/tls-server.js';
@@ -26,27 +28,51 @@ export function wantsTls(flags: TlsFlags): boolean {
     flags.tlsCa ||
     flags.tlsVerify ||
     flags.tlsServername ||
-    flags.tlsInsecure,
+    flags.tlsInsecure ||
+    flags.tlsFingerprint,
   );
 }
 
 /**
- * Server options: a certificate and key are required (`--tls-verify` asks for a client
- * certificate); `handshakeTimeout` is `--handshake-timeout`'s seconds.
+ * True when `listen --tls` has no certificate of its own and must make a temporary one.
+ * @throws {CliError} (usage) when only one of `--tls-cert`/`--tls-key` is given.
+ */
+export function needsTemporaryCertificate(flags: TlsFlags): boolean {
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    throw new CliError(
+      '--tls-cert and --tls-key go together (or give neither for a temporary certificate)',
+      ExitCode.usage,
+    );
+  }
+  return flags.tlsCert === undefined;
+}
+
+/**
+ * Server options: `--tls-cert`/`--tls-key`, or `temporary` (a generated pair) when they
+ * are not given (`--tls-verify` asks for a client certificate); `handshakeTimeout` is
+ * `--handshake-timeout`'s seconds.
  */
 export function serverTlsOptions(
   flags: TlsFlags,
   handshakeTimeout: number,
+  temporary: { cert: Buffer; key: Buffer } | null = null,
 ): Omit<TlsServerOptions, 'allowHalfOpen'> {
-  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+  let identity = temporary;
+  if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+    identity = {
+      cert: readPem(flags.tlsCert, '--tls-cert'),
+      key: readPem(flags.tlsKey, '--tls-key'),
+    };
+  }
+  if (identity === null) {
     throw new CliError(
-      'listen --tls needs --tls-cert FILE and --tls-key FILE (PEM); make a self-signed pair with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=localhost -keyout key.pem -out cert.pem',
+      'listen --tls needs --tls-cert FILE and --tls-key FILE (PEM)',
       ExitCode.usage,
     );
   }
   return {
-    cert: readPem(flags.tlsCert, '--tls-cert'),
-    key: readPem(flags.tlsKey, '--tls-key'),
+    cert: identity.cert,
+    key: identity.key,
     ...(flags.tlsCa === undefined ? {} : { ca: readPem(flags.tlsCa, '--tls-ca') }),
     requestCert: flags.tlsVerify === true,
     rejectUnauthorized: flags.tlsVerify === true,

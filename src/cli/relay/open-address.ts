@@ -10,11 +10,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
-import type { ConnectionOptions } from 'node:tls';
 import { fromSystemError } from '../../errors.js';
 import { ignoreError } from '../../internal/ignore-error.js';
 import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
 import type { Socket } from '../../socket/tcp-socket.js';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream } from '../netcat/connect-stream.js';
 import { connectUdp } from '../netcat/udp-endpoints.js';
@@ -32,7 +32,7 @@ const EXEC_EXIT_GRACE_MS = 5000;
 export interface OpenContext {
   io: CliIO;
   /** TLS client options for a `tls:` host (built once from the flags). */
-  tlsFor: (host: string) => ConnectionOptions;
+  tlsFor: (host: string) => TlsConnectOptions;
   /** Seconds a stream connect (and TLS handshake, or proxy handshake) may take. */
   connectTimeout: number;
   /** Credentials for `socks5:`/`http-connect:` proxies (`--proxy-auth`), if any. */
@@ -119,8 +119,12 @@ async function headerFirst(sock: Socket, ctx: OpenContext): Promise<Socket> {
   return sock;
 }
 
-/** `exec:`: the child's stdout is what the side sends, its stdin what it receives. */
-async function openExec(argv: string[], label: string, io: CliIO): Promise<RelayEnd> {
+/**
+ * `exec:` (and `connect`/`listen --exec`): spawns `argv` (no shell); the child's stdout
+ * is what the side sends, its stdin what it receives.
+ * @throws {CliError} when the command cannot run.
+ */
+export async function openExec(argv: string[], label: string, io: CliIO): Promise<RelayEnd> {
   const [file, ...args] = argv as [string, ...string[]];
   // shell: false — the words are the argv; nothing in them is interpreted.
   const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -5,12 +5,12 @@
  * (UTF-8, or GBK from a Windows peer) is the caller's choice.
  * @module
  */
-import type { ConnectionOptions } from 'node:tls';
 import { SocketTimeoutError } from '../../errors.js';
 import { FrameReader } from '../../framing/frame-reader.js';
 import type { TcpAddress } from '../../socket/address.js';
 import { DatagramSocket } from '../../socket/datagram-socket.js';
 import { Socket } from '../../socket/tcp-socket.js';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { ExecRefusedError, ExecReplyError } from './exec-error.js';
 import {
   decodeReplyPayload,
@@ -35,8 +35,11 @@ export interface ExecClientOptions {
   secret: Uint8Array;
   /** Seconds to wait for the connection and for each reply (default 60). */
   timeout?: number;
-  /** TLS options: connect with TLS (TCP only). Node verifies the certificate unless told not to. */
-  tls?: ConnectionOptions;
+  /**
+   * TLS options: connect with TLS (TCP only). Node verifies the certificate unless told
+   * not to; `fingerprint256` pins it instead.
+   */
+  tls?: TlsConnectOptions;
   /** Largest reply frame accepted, bytes (default 16 MiB). */
   maxFrame?: number;
 }
