@@ -20,12 +20,14 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   cliCommand,
+  compileTool,
   fdLimit,
   freePort,
   listenCounters,
   pinPlan,
   pinPrefix,
   runGenerator,
+  runTool,
   startServer,
   stopProcess,
   treeCpuOf,
@@ -133,6 +135,18 @@ function metricOf(scenario, result) {
 /** Server CPU seconds between two tree readings (null when /proc is not there). */
 const cpuDelta = (a, b) => (a === null || b === null ? null : b.seconds - a.seconds);
 
+/** The compiled bench/tools generators, by name: a path, or null (said once) without gcc. */
+const tools = new Map();
+function toolPath(name) {
+  if (!tools.has(name)) {
+    const { path, reason } = compileTool(name);
+    if (path === null)
+      log(`bench/tools/${name}.c not built (${reason}): the Node generator runs instead`);
+    tools.set(name, path);
+  }
+  return tools.get(name);
+}
+
 /**
  * One generator run against a running server. Every run also records the server's CPU
  * (its whole process tree, from the end of the warm-up to the end of the run); conns
@@ -209,6 +223,16 @@ async function measure(scenario, server) {
       extra.listenDrops = lc1.drops - lc0.drops;
     }
     Object.assign(r, extra);
+    return finish(r);
+  }
+  const tool = scenario.tool ? toolPath(scenario.tool.name) : null;
+  if (tool !== null) {
+    const seconds = scenario.duration ?? duration;
+    const r = await runTool([tool, ...scenario.tool.args(server.port, seconds, w).map(String)], {
+      timeoutMs: (seconds + w + 60) * 1000,
+      prefix,
+      onMeasuring,
+    });
     return finish(r);
   }
   // A server with `scrape` (serve --http) has its /metrics read once a second during the

@@ -1,9 +1,10 @@
 // Starting, probing and stopping the suite's server and generator processes.
 // Every process is started here and stopped by its PID; nothing else is touched.
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import net from 'node:net';
+import { join } from 'node:path';
 
 /** The socketkit CLI as argv: the built bin, or the sources through tsx. */
 export function cliCommand(fromSource) {
@@ -388,4 +389,55 @@ export function fdLimit() {
   } catch {
     return null;
   }
+}
+
+/**
+ * Compiles one of bench/tools/*.c with gcc into a temporary directory (once per suite
+ * run); resolves to the binary's path, or null (with the reason) when there is no gcc
+ * or it fails.
+ */
+export function compileTool(name) {
+  const out = join(mkdtempSync(join(tmpdir(), 'socketkit-bench-')), name);
+  try {
+    execFileSync('gcc', ['-O2', '-o', out, `bench/tools/${name}.c`], { stdio: 'pipe' });
+    return { path: out, reason: null };
+  } catch (err) {
+    const why = err.code === 'ENOENT' ? 'gcc not installed' : String(err.stderr ?? err.message);
+    return { path: null, reason: why.trim().split('\n')[0] };
+  }
+}
+
+/**
+ * Runs a compiled generator from bench/tools (argv: its own) and resolves with its JSON
+ * result; `onMeasuring` when it says on stderr that the warm-up is over.
+ */
+export function runTool(argv, { onMeasuring, timeoutMs, prefix = [] }) {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...rest] = [...prefix, ...argv];
+    const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let measuringCalled = false;
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (!measuringCalled && onMeasuring && err.includes('measuring for')) {
+        measuringCalled = true;
+        onMeasuring();
+      }
+    });
+    const timer = setTimeout(() => stopProcess(child), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      try {
+        const result = JSON.parse(out);
+        result.exitCode = code;
+        resolve(result);
+      } catch {
+        reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-800)}`));
+      }
+    });
+  });
 }

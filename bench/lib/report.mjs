@@ -164,6 +164,8 @@ export function detailLines(report) {
       }; generator ${fmt(median(cpu))}% of a core, ${fmt(genUs, 1)} µs CPU/op; server${
         procs > 1 ? ` (${procs} processes)` : ''
       } ${fmt(median(srv), 2)} s CPU/run, ${fmt(srvUs, 1)} µs CPU/op`;
+      const generator = ok.find((r) => typeof r.generator === 'string')?.generator;
+      if (generator) line += `; generator: ${generator}`;
       if (s.load?.[0] === 'conns' || s.id.startsWith('conns')) {
         const over = ok.map((r) => r.listenOverflows).filter((x) => typeof x === 'number');
         const held = ok.map((r) => r.counters?.connected);

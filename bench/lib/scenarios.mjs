@@ -338,6 +338,11 @@ export const SCENARIOS = [
     id: 'relay-connect',
     title: 'relay: connection setup rate (connect, 64 B echoed, close), 16 at once',
     load: ['connect', '-c', '16', '-s', '64'],
+    // The load of `load`, from bench/tools/connect-gen.c (16 lanes, 64 B) when gcc can
+    // build it: on 2 cores the Node generator spends about as much CPU per connection as
+    // the relay, CPU the two relays compared then compete for (docs/performance.md,
+    // "Relay"). Without gcc the row runs `load` with the Node generator and says so.
+    tool: { name: 'connect-gen', args: (port, seconds, warmup) => [port, 16, 64, seconds, warmup] },
     metric: 'opsPerSec',
     unit: 'conns/s',
     subject: 'socketkit-relay',

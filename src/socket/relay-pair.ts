@@ -327,16 +327,18 @@ class Direction {
     const pair = this.#pair;
     if (pair.settled) return;
     const to = this.#to;
-    let ending: Promise<void>;
     if (to instanceof Socket) {
       // Destroyed under us (its peer reset while nothing read it): no FIN can follow.
-      if (!to.canWrite) {
-        pair.fail(new SocketClosedError('shutdown'), to);
-        return;
-      }
-      ending = to.shutdown('write');
-    } else ending = to.end();
-    ending.then(pair.directionDone, this.#endFailed);
+      if (!to.endWriting(this.#ended)) pair.fail(new SocketClosedError('shutdown'), to);
+      return;
+    }
+    to.end().then(pair.directionDone, this.#endFailed);
+  };
+
+  /** Our FIN to a Socket is out (or could not be sent). */
+  readonly #ended = (err?: Error | null): void => {
+    if (err) this.#pair.fail(fromSystemError(err), this.#to);
+    else this.#pair.directionDone();
   };
 
   readonly #endFailed = (err: unknown): void => this.#pair.fail(err, this.#to);

@@ -72,8 +72,21 @@ export interface CloseLimits {
   lingerTimeout: number;
 }
 
-/** The net.Sockets owned by a connection, and that connection (one owner each). */
-const owners = new WeakMap<net.Socket, StreamConnection>();
+/**
+ * Where a net.Socket keeps the connection that owns it (one owner each). A property, not
+ * a WeakMap: every entry of a WeakMap is an ephemeron the GC must trace at each
+ * scavenge, and a server making thousands of short connections a second pays for that
+ * in every young-generation collection.
+ */
+const OWNER = Symbol('socketkit.owner');
+
+/** A net.Socket as a connection owns it. */
+type Owned = net.Socket & { [OWNER]?: StreamConnection | undefined };
+
+/** The connection that owns `sock`, if any. */
+function ownerOf(sock: net.Socket): StreamConnection | undefined {
+  return (sock as Owned)[OWNER];
+}
 
 /** Reading is held because the consumer asked (its queue is full). */
 const CONSUMER_HOLD = 1;
@@ -138,11 +151,11 @@ export class StreamConnection {
    * @throws {InvalidArgumentError} if another connection owns it.
    */
   protected attach(sock: net.Socket): void {
-    if (owners.has(sock)) {
+    if (ownerOf(sock) !== undefined) {
       // Two owners would split the bytes between two consumers and fight over pause().
       throw new InvalidArgumentError('this net.Socket is already wrapped by a socketkit Socket');
     }
-    owners.set(sock, this);
+    (sock as Owned)[OWNER] = this;
     this.#sock = sock;
     sock.allowHalfOpen = true;
     sock.on('error', StreamConnection.#onError);
@@ -184,7 +197,7 @@ export class StreamConnection {
     old.off('close', StreamConnection.#onClose);
     old.off('drain', StreamConnection.#onDrain);
     old.off('finish', StreamConnection.#onDrain);
-    owners.delete(old);
+    (old as Owned)[OWNER] = undefined;
     this.#drainListening = false;
     this.#holds &= ~DRAIN_HOLD;
     this.#onChunk = null;
@@ -382,6 +395,20 @@ export class StreamConnection {
   }
 
   /**
+   * Half-closes in push mode: our FIN goes out after everything written. `done` is called
+   * once the FIN was handed to the kernel, or with the error if the connection failed or
+   * was destroyed first (never both). Returns false, and calls nothing, when our side was
+   * already shut or the connection closed. The callback form of `Socket.shutdown('write')`
+   * for producers that count no promises per connection (the relay engine).
+   */
+  endWriting(done: (err?: Error | null) => void): boolean {
+    const sock = this.#sock;
+    if (sock === null || !sock.writable || this.#closed) return false;
+    sock.end(done);
+    return true;
+  }
+
+  /**
    * Stops reading until the send buffer drains: what a consumer that answers each chunk
    * calls when `write()` returned false, so a peer that sends but does not read cannot
    * fill our memory. Does nothing if the buffer already has room.
@@ -471,6 +498,13 @@ export class StreamConnection {
       sock.destroy();
       return;
     }
+    // Both directions already over (our FIN flushed, the peer's EOF read: a relay or a
+    // proxy tunnel that ran to its end): nothing is left to flush or linger for, and the
+    // graceful close would only come to this same destroy() through a chain of promises.
+    if (sock.writableFinished && sock.readableEnded) {
+      sock.destroy();
+      return;
+    }
     const { flushed, closed } = gracefulClose(sock, {
       closeTimeout: this.#closeTimeout,
       linger: this.#lingerTimeout,
@@ -532,7 +566,7 @@ export class StreamConnection {
   }
 
   static #onEnd(this: net.Socket): void {
-    const owner = owners.get(this);
+    const owner = ownerOf(this);
     if (owner === undefined) return;
     owner.#eof = true;
     owner.onInputEnd();
@@ -540,7 +574,7 @@ export class StreamConnection {
   }
 
   static #onClose(this: net.Socket): void {
-    const owner = owners.get(this);
+    const owner = ownerOf(this);
     if (owner === undefined) return;
     const peerEnded = owner.#eof && this.readableEnded;
     owner.#eof = true;
@@ -552,7 +586,7 @@ export class StreamConnection {
   }
 
   static #onError(this: net.Socket, err: Error): void {
-    const owner = owners.get(this);
+    const owner = ownerOf(this);
     if (owner === undefined) return;
     const e = fromSystemError(err, { ...owner.where(), syscall: 'recv' });
     owner.#error ??= e;
@@ -562,7 +596,7 @@ export class StreamConnection {
   }
 
   static #onDrain(this: net.Socket): void {
-    const owner = owners.get(this);
+    const owner = ownerOf(this);
     // Everything written is flushed: a write of the reused buffer's bytes too (one made
     // through `raw`, without our callback).
     if (owner !== undefined) owner.#release(DRAIN_HOLD | BUFFER_HOLD);

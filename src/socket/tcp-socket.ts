@@ -92,6 +92,9 @@ export type {
  */
 const UNSEEN_CLOSE = new SocketClosedError('recv');
 
+/** The outcome of a connect nobody awaits (non-blocking): dropped, one shared handler. */
+const connectUnawaited = ignoreError('socket:connect-unawaited');
+
 /** The refusal of a read once `onData()` took the connection in push mode. */
 function pushModeError(op: string): InvalidStateError {
   return new InvalidStateError(
@@ -416,8 +419,11 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   ): Promise<void> {
     const where = (): ErrorAddress => this.where();
     const wait = socketWait('connect', timeout, where, undefined, signal);
-    const attempt = waitForEvent(sock, event, wait).then(
+    // Two promises per attempt (a server's relay makes thousands a second): the wait and
+    // its outcome, which also ends the attempt (#connecting) before anyone awaiting it runs.
+    const settled = waitForEvent(sock, event, wait).then(
       () => {
+        this.#connecting = null;
         // A pinned certificate is checked here, in the turn of 'secureConnect': nobody
         // awaiting connect() has run yet, so no byte of ours was written.
         const mismatch = pin === null ? null : checkPinnedPeer(sock as TLSSocket, pin, where());
@@ -429,6 +435,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
         this.#options?.apply(sock, this.#family === 'unix');
       },
       (err: unknown) => {
+        this.#connecting = null;
         sock.destroy();
         // An abort is not the connection's failure: a later connect says "closed".
         if (!(signal?.aborted === true && err === signal.reason)) {
@@ -437,11 +444,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
         throw err;
       },
     );
-    const settled = attempt.finally(() => {
-      this.#connecting = null;
-    });
     // A non-blocking caller may never await the outcome: never let it go unhandled.
-    settled.catch(ignoreError('socket:connect-unawaited'));
+    settled.catch(connectUnawaited);
     return settled;
   }
 

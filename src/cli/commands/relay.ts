@@ -272,7 +272,7 @@ async function runRelay(
             ? {
                 proxyHeader: encodeProxyHeader(proxyVersion, {
                   source: client.peer,
-                  destination: client.local,
+                  destination: client.local(),
                 }),
               }
             : {}),

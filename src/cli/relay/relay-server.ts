@@ -38,11 +38,12 @@ export interface RelayServerOptions {
   udpTimeout: number;
   /**
    * Opens the other address for one client (`signal`: that relay's, aborted with the
-   * command; `client`: a stream client's address and the local address it reached).
+   * command; `client`: a stream client's address, and the local address it reached, read
+   * when asked: a getsockname(2) per client that only `--proxy-protocol` needs).
    */
   openOther: (
     signal: AbortSignal,
-    client?: { peer: PeerAddress; local: PeerAddress | null },
+    client?: { peer: PeerAddress; local: () => PeerAddress | null },
   ) => Promise<RelayEnd>;
   /** True when the listening address was the first argument (relay direction in logs). */
   listenFirst: boolean;
@@ -204,7 +205,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
           try {
             other = await options.openOther(controller.signal, {
               peer,
-              local: localOf(socket),
+              local: () => localOf(socket),
             });
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.
@@ -215,7 +216,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
             if (options.once) stop(null);
             return;
           }
-          log.info(`${name}: ${client.label} ⇄ ${other.label}`);
+          if (log.verbose) log.info(`${name}: ${client.label} ⇄ ${other.label}`);
           const [a, b] = options.listenFirst ? [client, other] : [other, client];
           const result = await relayPair(a.side, b.side, {
             idleTimeout: options.idleTimeout,

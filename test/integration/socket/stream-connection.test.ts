@@ -184,3 +184,35 @@ test("a drain hold taken before our side ends is lifted by 'finish'; none is tak
   await done;
   assert.equal(Buffer.concat(got).toString(), 'after our FIN', 'the peer is still heard');
 });
+
+test('endWriting: our FIN follows the data written, its callback says when it is out', async (t) => {
+  const [client, server] = await pair(t);
+  const payload = Buffer.alloc(4 << 20, 7); // more than the kernel takes at once
+  assert.equal(server.write(payload), false, 'the send buffer is full');
+  const ended = new Promise<Error | null | undefined>((resolve) => {
+    assert.equal(server.endWriting(resolve), true);
+  });
+  assert.equal(
+    server.endWriting(() => assert.fail('called')),
+    false,
+    'our side is shut already',
+  );
+  let got = 0;
+  await client.onData((chunk) => {
+    got += chunk.length;
+  });
+  assert.equal(got, payload.length, 'every byte came before the EOF');
+  assert.equal((await ended) ?? null, null, 'no error');
+  assert.equal(server.canWrite, false);
+});
+
+test('endWriting: a connection destroyed before the FIN went out calls back with the error', async (t) => {
+  const [client, server] = await pair(t);
+  client.pauseReading();
+  void client.onData(() => {});
+  server.write(Buffer.alloc(16 << 20, 1)); // the peer reads nothing: this stays queued
+  const ended = new Promise<Error | null | undefined>((resolve) => server.endWriting(resolve));
+  server.destroy();
+  const err = await ended;
+  assert.ok(err instanceof Error, 'called with the error, not as if the FIN were out');
+});
