@@ -139,6 +139,34 @@ test(
 );
 
 test(
+  'haproxy send-proxy-v2 with proxy-v2-options crc32c,unique-id: the TLVs reach the handler, CRC verified',
+  { skip: needs('haproxy') },
+  async (t) => {
+    const server = new TcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      proxyProtocol: { trusted: ['127.0.0.1/32'] },
+      handler: async (conn, ctx) => {
+        const tlvs = ctx.proxyHeader?.tlvs;
+        await conn.sendAll(
+          `crc=${tlvs?.crc32c === undefined ? 'none' : 'ok'} id=${tlvs?.uniqueId?.toString() ?? '-'}\n`,
+        );
+      },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.destroy());
+    const port = (server.address as { port: number }).port;
+    const [front] = await haproxy(t, [
+      (bind) =>
+        `listen tlv\n  bind ${bind}\n  unique-id-format id-%ci\n  server s 127.0.0.1:${port} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
+    ]);
+    const { out } = await exchange(front!, '');
+    assert.equal(out, `crc=ok id=id-${CLIENT_HOST}\n`);
+  },
+);
+
+test(
   'haproxy mode tcp send-proxy-v2 passing TLS through → a TLS TcpServer with proxyProtocol',
   { skip: needs('haproxy', 'openssl') },
   async (t) => {

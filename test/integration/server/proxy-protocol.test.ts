@@ -143,6 +143,42 @@ describe('TcpServer proxyProtocol', () => {
     assert.match(String(errors.messages.at(-1)!.error), /exceeds the limit of 4096 bytes/);
   });
 
+  test('v2 TLVs reach the handler on ctx.proxyHeader; a bad CRC32C or a TLV past the end closes', async (t) => {
+    const { server, port } = await start(t, {
+      handler: async (conn, ctx) => {
+        const tlvs = ctx.proxyHeader?.tlvs;
+        await conn.sendAll(
+          `remote=${'address' in ctx.remote ? ctx.remote.address : '-'} authority=${tlvs?.authority} alpn=${tlvs?.alpn} id=${tlvs?.uniqueId?.toString()} crc=${typeof tlvs?.crc32c}\n`,
+        );
+      },
+    });
+    const header = encodeProxyHeader(2, {
+      source: CLIENT,
+      destination: FRONT,
+      tlvs: { authority: 'www.example', alpn: 'h2', uniqueId: Buffer.from('req-1'), crc32c: true },
+    });
+    assert.equal(
+      await exchange(port, [header]),
+      'remote=203.0.113.7 authority=www.example alpn=h2 id=req-1 crc=number\n',
+    );
+    const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
+    const corrupt = Buffer.from(header);
+    corrupt[19] ^= 0xff; // the source address's last byte: the CRC32C no longer matches
+    assert.equal(await exchange(port, [corrupt, 'data\n']), '', 'the handler never ran');
+    const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
+    assert.equal(m!.phase, 'proxy-header');
+    assert.ok(m!.error instanceof ProxyHeaderError);
+    assert.match(String(m!.error), /CRC32C/);
+    // A TLV whose length runs past the header's: malformed, closed the same way.
+    const past = Buffer.from(
+      encodeProxyHeader(2, { source: CLIENT, destination: FRONT, tlvs: { alpn: 'h2' } }),
+    );
+    past.writeUInt16BE(40, 16 + 12 + 1);
+    assert.equal(await exchange(port, [past, 'data\n']), '');
+    await errors.waitFor((all) => all.filter((e) => e.server === server).length === 2);
+    assert.match(String(errors.messages.at(-1)!.error), /runs \d+ bytes past/);
+  });
+
   test('a header that does not come in time: closed after the timeout, published', async (t) => {
     const { server, port } = await start(t, {
       proxyProtocol: { trusted: ['127.0.0.1'], timeout: 0.2 },
