@@ -130,6 +130,7 @@ export {
   type DatagramHandler,
   type DatagramHandledMessage,
   type DatagramMessage,
+  type DatagramProxyProtocolOptions,
   type DatagramSentMessage,
   type DatagramRateLimit,
   DatagramRequestHandler,

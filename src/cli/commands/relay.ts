@@ -168,7 +168,8 @@ function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayF
 
 /**
  * `--proxy-protocol v1|v2`: the version, after checking the addresses can carry it (a
- * stream listening address, relayed to a stream client address); null without the flag.
+ * stream listening address relayed to a stream client address, or with v2 `udp-listen:`
+ * relayed to `udp:`: the header before every datagram); null without the flag.
  */
 function proxyProtocolVersion(
   flags: RelayFlags,
@@ -185,13 +186,22 @@ function proxyProtocolVersion(
   }
   const listening = isListenAddress(first) ? first : isListenAddress(second) ? second : null;
   const other = listening === first ? second : first;
+  if (listening?.kind === 'udp-listen' && other.kind === 'udp') {
+    if (version === 1) {
+      throw new CliError(
+        '--proxy-protocol v1 is a text line for streams: udp-listen: to udp: takes v2 (a header before every datagram)',
+        ExitCode.usage,
+      );
+    }
+    return version;
+  }
   if (
     listening === null ||
     listening.kind === 'udp-listen' ||
     !['tcp', 'tls', 'unix'].includes(other.kind)
   ) {
     throw new CliError(
-      '--proxy-protocol needs a tcp-listen:, tls-listen: or unix-listen: address relayed to a tcp:, tls:, unix:, socks5: or http-connect: address',
+      '--proxy-protocol needs a tcp-listen:, tls-listen: or unix-listen: address relayed to a tcp:, tls:, unix:, socks5: or http-connect: address (or, v2 only, udp-listen: relayed to udp:)',
       ExitCode.usage,
     );
   }
@@ -273,6 +283,7 @@ async function runRelay(
                 proxyHeader: encodeProxyHeader(proxyVersion, {
                   source: client.peer,
                   destination: client.local,
+                  transport: other.kind === 'udp' ? 'dgram' : 'stream',
                 }),
               }
             : {}),
@@ -366,7 +377,7 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     )
     .option(
       '--proxy-protocol <version>',
-      "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address",
+      "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address (udp-listen: to udp:, v2 only: before every datagram)",
     )
     .option(
       '--tls-fingerprint <sha256>',

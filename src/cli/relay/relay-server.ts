@@ -126,10 +126,17 @@ export async function serveRelay(options: RelayServerOptions): Promise<RelayServ
   return options.address.kind === 'udp-listen' ? serveUdp(options) : serveStream(options);
 }
 
-/** The address a client reached (not the wildcard bound), or null once it is gone. */
-function localOf(socket: Accepted['socket']): PeerAddress | null {
+/**
+ * The address a client reached (not the wildcard bound), or null once it is gone. A
+ * Unix socket accepted from a listener names no path of its own (getsockname on it is
+ * empty): the client reached the listening socket's path.
+ */
+function localOf(socket: Accepted['socket'], listening: PeerAddress): PeerAddress | null {
   try {
-    return socket.getSockName();
+    const local = socket.getSockName();
+    return local.family === 'unix' && local.path === '' && listening.family === 'unix'
+      ? listening
+      : local;
   } catch {
     return null; // the client is gone already: the connect that follows fails anyway
   }
@@ -204,7 +211,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
           try {
             other = await options.openOther(controller.signal, {
               peer,
-              local: localOf(socket),
+              local: localOf(socket, listener.address),
             });
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.
@@ -319,7 +326,9 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           const startedAt = performance.now();
           let other: RelayEnd;
           try {
-            other = await options.openOther(controller.signal);
+            // The local address is the bound one (the wildcard when bound to all: UDP
+            // does not say which address a datagram reached).
+            other = await options.openOther(controller.signal, { peer: from, local });
           } catch (err) {
             log.warn(`${name}: ${who}: cannot open the other address: ${(err as Error).message}`);
             return;

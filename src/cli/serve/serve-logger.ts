@@ -58,6 +58,7 @@ const DROP_REASONS: Record<string, string> = {
   rateLimited: 'over its per-source rate, --datagram-rate',
   privilegedPort: "source port below 1024, inetd's rule against reflection loops",
   queueFull: 'the queue of datagrams waiting for a handler is full',
+  proxyHeader: 'a trusted proxy sent no valid PROXY v2 header, --proxy-protocol',
 };
 
 /** What the logger knows about a server it reports for. */
@@ -210,7 +211,8 @@ export class ServeLogger {
       on('datagram', (m) =>
         this.#serverEvent('debug', 'datagram', m, () => {
           const cut = m.truncated === true ? ' (truncated)' : '';
-          return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}: ${m.bytes} bytes${cut}`;
+          const via = m.via === undefined ? '' : ` via ${formatPeer(m.via as PeerAddress)}`;
+          return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}${via}: ${m.bytes} bytes${cut}`;
         }),
       );
     }

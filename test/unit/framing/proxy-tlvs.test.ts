@@ -102,7 +102,7 @@ describe('PROXY v2 TLVs', () => {
     assert.throws(() => parseProxyHeader(withCrc('02 0001 61', 0x12345678)), /CRC32C/);
     // Any other byte changed after sealing: refused too.
     const flipped = Buffer.from(good);
-    flipped[16] ^= 1; // the source address
+    flipped[16] = flipped[16]! ^ 1; // the source address
     assert.throws(() => parseProxyHeader(flipped), ProxyHeaderError);
     // The CRC need not be last; a LOCAL/UNSPEC header (HAProxy's health check) has one too.
     const local = Buffer.concat([hex(`${SIG} 20 00 000c`), hex('03 0004 00000000 02 0002 6869')]);
