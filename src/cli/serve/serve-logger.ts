@@ -23,7 +23,7 @@
  * written in full, the rest are counted and written as one line per 10 s at most
  * (`echo/tcp refused 9001 connections in the last 10 s (maxConnections: 9000, deny: 1)`).
  * Services use it too: `env.log(level, message, { repeat: 'key' })` (see start-services).
- * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`) come by the
+ * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`, `proxyHeader`) come by the
  * thousand in a flood: the same summary, per listener.
  * @module
  */

@@ -6,13 +6,17 @@
 //   STREAM with the client's path (empty: an unnamed client socket) and the listening
 //   socket's path — the spec's family for a Unix connection.
 // - tls-listen: the header names the TLS client, after the relay's handshake.
+// - udp-listen → udp (v2 only): a DGRAM header before every datagram of a session; the
+//   server strips it, sees the client, and answers the relay, which passes it back.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import tls from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { TcpServer } from '../../../src/server/index.js';
+import { TcpServer, UdpServer } from '../../../src/server/index.js';
 import { startCli, tempDir } from '../../helpers/netcat.js';
 import { trySelfSignedCert } from '../../helpers/tls-cert.js';
 import { startServe } from '../services/helpers/serve-harness.js';
@@ -203,3 +207,93 @@ test(
     );
   },
 );
+
+/** A UDP socket on {@link CLIENT_HOST}: sends each of `texts`, resolves with the replies. */
+async function udpExchange(
+  t: TestContext,
+  port: number,
+  texts: string[],
+): Promise<{ replies: string[]; localPort: number }> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => sock.bind(0, CLIENT_HOST, resolve));
+  t.after(() => sock.close());
+  const replies: string[] = [];
+  for (const text of texts) {
+    const reply = once(sock, 'message');
+    sock.send(text, port, '127.0.0.1');
+    const [msg] = (await reply) as [Buffer];
+    replies.push(msg.toString());
+  }
+  return { replies, localPort: sock.address().port };
+}
+
+test('relay udp-listen → udp --proxy-protocol v2: a header before every datagram, the answers back', async (t) => {
+  const server = new UdpServer({
+    host: '127.0.0.1',
+    port: 0,
+    proxyProtocol: { trusted: ['127.0.0.0/8'] },
+    handler: (packet, ctx) => {
+      const r = ctx.remote as { address: string; port: number };
+      const h = ctx.proxyHeader!;
+      const d = h.destination as { address: string; port: number };
+      ctx.send(
+        `${packet.toString()} from ${r.address}:${r.port} to ${d.address}:${d.port} ${h.transport}`,
+      );
+    },
+  });
+  await server.listen();
+  void server.serveForever();
+  t.after(() => server.destroy());
+  const port = (server.address as { port: number }).port;
+  const cli = startCli(t, [
+    'relay',
+    '-v',
+    '--proxy-protocol',
+    'v2',
+    'udp-listen:127.0.0.1:0',
+    `udp:127.0.0.1:${port}`,
+  ]);
+  const m = await cli.stderr.waitFor(/listening on \S+:(\d+) \(UDP\)/);
+  const relayPort = Number(m[1]);
+  const { replies, localPort } = await udpExchange(t, relayPort, ['one', 'two']);
+  assert.deepEqual(replies, [
+    `one from ${CLIENT_HOST}:${localPort} to 127.0.0.1:${relayPort} dgram`,
+    `two from ${CLIENT_HOST}:${localPort} to 127.0.0.1:${relayPort} dgram`,
+  ]);
+});
+
+test('relay udp-listen → udp --proxy-protocol v2 → serve echo --proxy-protocol: echoed bare, logged as the client', async (t) => {
+  const serve = await startServe([
+    'echo',
+    '--udp',
+    '--port',
+    '0',
+    '-v',
+    '--proxy-protocol',
+    '127.0.0.0/8',
+  ]);
+  t.after(() => serve.stop());
+  const echo = serve.rows[0]!.port!;
+  const cli = startCli(t, [
+    'relay',
+    '-v',
+    '--proxy-protocol',
+    'v2',
+    'udp-listen:127.0.0.1:0',
+    `udp:127.0.0.1:${echo}`,
+  ]);
+  const m = await cli.stderr.waitFor(/listening on \S+:(\d+) \(UDP\)/);
+  const { replies, localPort } = await udpExchange(t, Number(m[1]), ['ping']);
+  assert.deepEqual(
+    replies,
+    ['ping'],
+    'the header was stripped; the answer came back through the relay',
+  );
+  assert.equal(await serve.stop(), 0);
+  assert.match(
+    serve.stderr(),
+    new RegExp(
+      `echo/udp #\\d+ datagram from 127\\.0\\.0\\.2:${localPort} via 127\\.0\\.0\\.1:\\d+: 4 bytes`,
+    ),
+  );
+});
