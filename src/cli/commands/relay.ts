@@ -284,6 +284,10 @@ async function runRelay(
                   source: client.peer,
                   destination: client.local,
                   transport: other.kind === 'udp' ? 'dgram' : 'stream',
+                  // v2 names the host a tls-listen: client asked for (SNI) in AUTHORITY.
+                  ...(proxyVersion === 2 && client.servername !== undefined
+                    ? { tlvs: { authority: client.servername } }
+                    : {}),
                 }),
               }
             : {}),

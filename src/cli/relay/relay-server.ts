@@ -38,11 +38,12 @@ export interface RelayServerOptions {
   udpTimeout: number;
   /**
    * Opens the other address for one client (`signal`: that relay's, aborted with the
-   * command; `client`: a stream client's address and the local address it reached).
+   * command; `client`: the client's address, the local address it reached and, for
+   * `tls-listen:`, the server name it asked for in its handshake).
    */
   openOther: (
     signal: AbortSignal,
-    client?: { peer: PeerAddress; local: PeerAddress | null },
+    client?: { peer: PeerAddress; local: PeerAddress | null; servername?: string },
   ) => Promise<RelayEnd>;
   /** True when the listening address was the first argument (relay direction in logs). */
   listenFirst: boolean;
@@ -142,6 +143,18 @@ function localOf(socket: Accepted['socket'], listening: PeerAddress): PeerAddres
   }
 }
 
+/** A `tls-listen:` client's SNI (what `--proxy-protocol v2` sends as AUTHORITY), if any. */
+function servernameOf(socket: Accepted['socket']): { servername?: string } {
+  let name: unknown;
+  try {
+    // A handshaken TLSSocket's `servername`: the SNI, or false without one.
+    name = (socket.raw as { servername?: unknown }).servername;
+  } catch {
+    return {}; // gone already
+  }
+  return typeof name === 'string' && name !== '' ? { servername: name } : {};
+}
+
 function peerText(address: PeerAddress, listening: ListenAddress): string {
   if (address.family === 'unix') return `${'path' in listening ? listening.path : ''} client`;
   return describePeer({ address: address.address, port: address.port });
@@ -212,6 +225,7 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
             other = await options.openOther(controller.signal, {
               peer,
               local: localOf(socket, listener.address),
+              ...servernameOf(socket),
             });
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.

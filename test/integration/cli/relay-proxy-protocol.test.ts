@@ -5,7 +5,8 @@
 //   `PROXY UNKNOWN` (the server keeps the relay's address); v2 says what it is, AF_UNIX
 //   STREAM with the client's path (empty: an unnamed client socket) and the listening
 //   socket's path — the spec's family for a Unix connection.
-// - tls-listen: the header names the TLS client, after the relay's handshake.
+// - tls-listen: the header names the TLS client, after the relay's handshake, and (v2)
+//   the server name it asked for in an AUTHORITY TLV.
 // - udp-listen → udp (v2 only): a DGRAM header before every datagram of a session; the
 //   server strips it, sees the client, and answers the relay, which passes it back.
 import assert from 'node:assert/strict';
@@ -36,9 +37,10 @@ async function headerReporter(t: TestContext): Promise<number> {
     port: 0,
     proxyProtocol: { trusted: ['127.0.0.0/8'] },
     handler: async (conn, ctx) => {
-      const { version, command, transport, source, destination } = ctx.proxyHeader!;
+      const { version, command, transport, source, destination, tlvs } = ctx.proxyHeader!;
+      const authority = tlvs?.authority; // JSON leaves it out when undefined
       await conn.sendAll(
-        `${JSON.stringify({ remote: ctx.remote, header: { version, command, transport, source, destination } })}\n`,
+        `${JSON.stringify({ remote: ctx.remote, header: { version, command, transport, source, destination, authority } })}\n`,
       );
     },
   });
@@ -199,6 +201,7 @@ test(
       transport: 'stream',
       source: { family: 'IPv4', address: CLIENT_HOST, port: second.localPort },
       destination: { family: 'IPv4', address: '127.0.0.1', port: Number(m2[1]) },
+      authority: 'localhost', // the client's SNI, as a v2 AUTHORITY TLV
     });
     const log = await echo.log();
     assert.match(
