@@ -115,8 +115,9 @@ export function parseProxyTlvs(h: Buffer, at: number): ProxyTlvs | null {
   } & { other: ProxyRawTlv[] } = { other: [] };
   let crcAt = -1;
   for (const { type, start, end } of tlvList(h, at, h.length, 'TLV')) {
-    const known = type === ALPN || type === AUTHORITY || type === CRC32C || type === UNIQUE_ID;
-    if ((known || type === SSL || type === NETNS) && keyOf(type) in out) {
+    // A named TLV twice is ambiguous (which AUTHORITY is true?): refused, not guessed.
+    const key = NAMED[type];
+    if (key !== undefined && key in out) {
       throw new ProxyHeaderError(`PROXY v2 header: TLV 0x${hex(type)} appears twice`);
     }
     const length = end - start;
@@ -171,22 +172,15 @@ export function parseProxyTlvs(h: Buffer, at: number): ProxyTlvs | null {
 
 const ZERO4 = new Uint8Array(4);
 
-function keyOf(type: number): keyof ProxyTlvs {
-  switch (type) {
-    case ALPN:
-      return 'alpn';
-    case AUTHORITY:
-      return 'authority';
-    case CRC32C:
-      return 'crc32c';
-    case UNIQUE_ID:
-      return 'uniqueId';
-    case SSL:
-      return 'ssl';
-    default:
-      return 'netns';
-  }
-}
+/** The field each named TLV type fills. */
+const NAMED: Partial<Record<number, keyof ProxyTlvs>> = {
+  [ALPN]: 'alpn',
+  [AUTHORITY]: 'authority',
+  [CRC32C]: 'crc32c',
+  [UNIQUE_ID]: 'uniqueId',
+  [SSL]: 'ssl',
+  [NETNS]: 'netns',
+};
 
 function* tlvList(
   h: Buffer,
@@ -278,7 +272,7 @@ export function encodeProxyTlvs(fields: ProxyTlvFields): { bytes: Buffer; crcAt:
     const known = [ALPN, AUTHORITY, CRC32C, UNIQUE_ID, NETNS];
     if (!Number.isInteger(tlv.type) || tlv.type < 1 || tlv.type > 255 || known.includes(tlv.type)) {
       throw new InvalidArgumentError(
-        `a raw PROXY TLV's type must be 1…255 and not one of the named fields', got ${String(tlv.type)}`,
+        `a raw PROXY TLV's type must be 1…255 and not a named field's type (0x01, 0x02, 0x03, 0x05, 0x30), got ${String(tlv.type)}`,
       );
     }
     add(tlv.type, tlv.value, `0x${hex(tlv.type)}`);
