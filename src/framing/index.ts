@@ -41,5 +41,12 @@ export {
   type ProxyHeaderParse,
   startsProxyHeader,
 } from './proxy-header.js';
+export {
+  MAX_PROXY_UNIQUE_ID,
+  type ProxyRawTlv,
+  type ProxySslTlv,
+  type ProxyTlvFields,
+  type ProxyTlvs,
+} from './proxy-tlvs.js';
 export { NetstringCodec, type NetstringCodecOptions } from './netstring.js';
 export { decodeStream, type DecodeStreamOptions, FrameDecoderTransform } from './stream.js';

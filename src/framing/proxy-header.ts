@@ -16,7 +16,8 @@
  *                           transport T: UNSPEC 0, STREAM 1, DGRAM 2
  *    len (u16 BE)           bytes that follow: the address block, then TLVs
  *    INET 12 B: src4 dst4 sport dport · INET6 36 B: src16 dst16 sport dport ·
- *    UNIX 216 B: src path[108] dst path[108] (NUL-padded) · then TLVs (skipped)
+ *    UNIX 216 B: src path[108] dst path[108] (NUL-padded) · UNSPEC 0 B ·
+ *    then TLVs: type (u8) · length (u16 BE) · value, to the header's end (proxy-tlvs.ts)
  * ```
  *
  * The parser follows the spec's receiver rules: it never guesses (bytes that are not a
@@ -25,7 +26,10 @@
  * {@link DEFAULT_MAX_PROXY_HEADER_LENGTH}; the format allows 16 + 65 535) is refused as
  * soon as its length field is read, before the bytes arrive. A LOCAL command, an UNSPEC
  * family or a v1 UNKNOWN header carries no usable address: `source` is then null and the
- * receiver keeps the connection's own addresses.
+ * receiver keeps the connection's own addresses. A v2 header's TLVs are read strictly
+ * after the address block its family fixes (none for UNSPEC, as HAProxy writes a LOCAL
+ * health check's): one that runs past the header, or a CRC32C that does not match, makes
+ * the header malformed.
  * @module
  */
 import { isIPv4, isIPv6 } from 'node:net';
@@ -33,6 +37,13 @@ import { InvalidArgumentError, ProxyHeaderError } from '../errors.js';
 import { checkInteger } from '../internal/check-option.js';
 import { ipv6Groups } from '../internal/ipv6-groups.js';
 import type { ByteQueue } from './codec.js';
+import {
+  encodeProxyTlvs,
+  parseProxyTlvs,
+  type ProxyTlvFields,
+  type ProxyTlvs,
+  sealProxyCrc,
+} from './proxy-tlvs.js';
 
 /**
  * An address a header names: the same shape as the socket layer's `PeerAddress` (a
@@ -55,6 +66,8 @@ export interface ProxyHeader {
   readonly source: ProxiedAddress | null;
   /** The address the client connected to (the proxy's listening address). */
   readonly destination: ProxiedAddress | null;
+  /** v2: the TLVs after the addresses, when it carried any but NOOP padding (a CRC32C verified). */
+  readonly tlvs?: ProxyTlvs;
 }
 
 /** What {@link parseProxyHeader} found. */
@@ -150,14 +163,19 @@ export interface ProxyHeaderFields {
   source?: ProxiedAddress | null;
   /** The address the client connected to; needed with `source`. */
   destination?: ProxiedAddress | null;
+  /** v2's transport: `stream` (default; TCP) or `dgram` (UDP). v1 can say only TCP. */
+  transport?: 'stream' | 'dgram';
+  /** v2 only: TLVs to add after the addresses (AUTHORITY, ALPN, …, a CRC32C). */
+  tlvs?: ProxyTlvFields;
 }
 
 /**
  * Writes a PROXY header. An IPv4 address beside an IPv6 one is written as its
  * IPv4-mapped IPv6 form (both must share a family); Unix addresses need v2 (v1 writes
  * UNKNOWN for them, the spec's choice for what v1 cannot say).
- * @throws {InvalidArgumentError} for an address that is not an IP literal and port, or a
- *   Unix path longer than 108 bytes.
+ * @throws {InvalidArgumentError} for an address that is not an IP literal and port, a
+ *   Unix path longer than 108 bytes, TLVs or a `dgram` transport with v1, or TLVs that
+ *   do not fit the header's 65 535-byte body.
  */
 export function encodeProxyHeader(version: 1 | 2, fields: ProxyHeaderFields = {}): Buffer {
   if (version !== 1 && version !== 2) {
@@ -167,9 +185,20 @@ export function encodeProxyHeader(version: 1 | 2, fields: ProxyHeaderFields = {}
   if (command !== 'proxy' && command !== 'local') {
     throw new InvalidArgumentError(`command must be 'proxy' or 'local', got ${String(command)}`);
   }
+  const transport = fields.transport ?? 'stream';
+  if (transport !== 'stream' && transport !== 'dgram') {
+    throw new InvalidArgumentError(
+      `transport must be 'stream' or 'dgram', got ${String(transport)}`,
+    );
+  }
+  if (version === 1 && (fields.tlvs !== undefined || transport !== 'stream')) {
+    throw new InvalidArgumentError(
+      'PROXY v1 carries neither TLVs nor a datagram transport: use v2',
+    );
+  }
   const pair =
     command === 'local' ? null : addressPair(fields.source ?? null, fields.destination ?? null);
-  return version === 1 ? encodeV1(pair) : encodeV2(command, pair);
+  return version === 1 ? encodeV1(pair) : encodeV2(command, pair, transport, fields.tlvs);
 }
 
 type AddressPair =
@@ -221,27 +250,57 @@ function encodeV1(pair: AddressPair | null): Buffer {
   );
 }
 
-function encodeV2(command: 'proxy' | 'local', pair: AddressPair | null): Buffer {
-  const body = pair === null ? 0 : pair.family === 'IPv4' ? 12 : pair.family === 'IPv6' ? 36 : 216;
+function encodeV2(
+  command: 'proxy' | 'local',
+  pair: AddressPair | null,
+  transport: 'stream' | 'dgram',
+  tlvFields: ProxyTlvFields | undefined,
+): Buffer {
+  const addresses =
+    pair === null ? 0 : pair.family === 'IPv4' ? 12 : pair.family === 'IPv6' ? 36 : 216;
+  const tlvs = tlvFields === undefined ? null : encodeProxyTlvs(tlvFields);
+  const body = addresses + (tlvs === null ? 0 : tlvs.bytes.length);
+  if (body > 0xffff) {
+    throw new InvalidArgumentError(
+      `a PROXY v2 header's addresses and TLVs take ${body} bytes (at most 65535)`,
+    );
+  }
   const out = Buffer.alloc(V2_HEAD + body);
   V2_SIGNATURE.copy(out, 0);
   out[12] = command === 'local' ? 0x20 : 0x21;
-  // Family in the high nibble, STREAM (1) in the low one; UNSPEC/UNSPEC when unknown.
+  // Family in the high nibble, STREAM (1) or DGRAM (2) in the low one; UNSPEC/UNSPEC
+  // when unknown.
+  const low = transport === 'dgram' ? 0x02 : 0x01;
   out[13] =
-    pair === null ? 0x00 : pair.family === 'IPv4' ? 0x11 : pair.family === 'IPv6' ? 0x21 : 0x31;
+    pair === null
+      ? 0x00
+      : (pair.family === 'IPv4' ? 0x10 : pair.family === 'IPv6' ? 0x20 : 0x30) | low;
   out.writeUInt16BE(body, 14);
-  if (pair === null) return out;
+  if (tlvs !== null) {
+    tlvs.bytes.copy(out, V2_HEAD + addresses);
+    if (tlvs.crcAt !== -1) {
+      // Sealed last: the checksum covers every other byte of the header.
+      writeAddresses(out, pair);
+      sealProxyCrc(out, V2_HEAD + addresses + tlvs.crcAt);
+      return out;
+    }
+  }
+  writeAddresses(out, pair);
+  return out;
+}
+
+function writeAddresses(out: Buffer, pair: AddressPair | null): void {
+  if (pair === null) return;
   if (pair.family === 'unix') {
     out.write(pair.src, V2_HEAD, UNIX_PATH_BYTES, 'utf8');
     out.write(pair.dst, V2_HEAD + UNIX_PATH_BYTES, UNIX_PATH_BYTES, 'utf8');
-    return out;
+    return;
   }
   const size = pair.family === 'IPv4' ? 4 : 16;
   ipBytes(pair.src, size).copy(out, V2_HEAD);
   ipBytes(pair.dst, size).copy(out, V2_HEAD + size);
   out.writeUInt16BE(pair.sport, V2_HEAD + 2 * size);
   out.writeUInt16BE(pair.dport, V2_HEAD + 2 * size + 2);
-  return out;
 }
 
 function ipBytes(address: string, size: 4 | 16): Buffer {
@@ -286,9 +345,11 @@ function parseV2(h: Buffer): ProxyHeader {
       `PROXY v2 header: ${bodyLength} bytes of addresses, family ${family} needs ${need}`,
     );
   }
+  const tlvs = parseProxyTlvs(h, V2_HEAD + need);
+  const extra = tlvs === null ? {} : { tlvs };
   // LOCAL: the addresses (if any) are to be ignored; UNSPEC: there are none.
   if (command === 'local' || family === 0) {
-    return { version: 2, command, transport, source: null, destination: null };
+    return { version: 2, command, transport, source: null, destination: null, ...extra };
   }
   const at = V2_HEAD;
   if (family === 3) {
@@ -298,6 +359,7 @@ function parseV2(h: Buffer): ProxyHeader {
       transport,
       source: { family: 'unix', path: unixPath(h, at) },
       destination: { family: 'unix', path: unixPath(h, at + UNIX_PATH_BYTES) },
+      ...extra,
     };
   }
   const size = family === 1 ? 4 : 16;
@@ -312,6 +374,7 @@ function parseV2(h: Buffer): ProxyHeader {
     transport,
     source: { family: fam, address: ip(at), port: h.readUInt16BE(at + 2 * size) },
     destination: { family: fam, address: ip(at + size), port: h.readUInt16BE(at + 2 * size + 2) },
+    ...extra,
   };
 }
 

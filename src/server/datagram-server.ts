@@ -40,6 +40,7 @@ import { nextRequestId } from '../internal/request-id.js';
 import { toBuffer } from '../socket/to-buffer.js';
 import { clientKey } from './address-limits.js';
 import { BaseServer } from './base-server.js';
+import type { ProxyHeader } from '../framing/proxy-header.js';
 import type { DatagramContext, DatagramHandler, PeerAddress } from './handler-types.js';
 import { DatagramRequestHandler, isHandlerClass, runHandler } from './request-handler.js';
 import {
@@ -129,6 +130,8 @@ export class DatagramRequestContext implements DatagramContext {
   /** The datagram's id (on the channels and in `handleError`'s context). */
   readonly id: number;
   readonly #link: ServerLink;
+  /** The trusted proxy it came through and its header (proxyProtocol), or null. */
+  readonly #via: DatagramVia | null;
 
   constructor(
     link: ServerLink,
@@ -136,12 +139,22 @@ export class DatagramRequestContext implements DatagramContext {
     packet: Buffer,
     truncated: boolean,
     id: number,
+    via: DatagramVia | null = null,
   ) {
     this.#link = link;
     this.remote = remote;
     this.packet = packet;
     this.truncated = truncated;
     this.id = id;
+    this.#via = via;
+  }
+
+  get via(): PeerAddress | undefined {
+    return this.#via?.peer;
+  }
+
+  get proxyHeader(): ProxyHeader | undefined {
+    return this.#via?.header;
   }
 
   get local(): PeerAddress {
@@ -156,17 +169,25 @@ export class DatagramRequestContext implements DatagramContext {
     return this.#link.signal;
   }
 
+  // Behind a proxy the answer goes to the proxy (the datagram's sender), unchanged: it
+  // knows which client the session is for.
   reply(data: Uint8Array | string): Promise<void> {
     try {
-      return this.#link.reply(toBuffer(data), this.remote);
+      return this.#link.reply(toBuffer(data), this.#via?.peer ?? this.remote);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   send(data: Uint8Array | string): void {
-    this.#link.send(toBuffer(data), this.remote);
+    this.#link.send(toBuffer(data), this.#via?.peer ?? this.remote);
   }
+}
+
+/** A datagram's trusted PROXY-protocol proxy and the header it sent. */
+export interface DatagramVia {
+  readonly peer: PeerAddress;
+  readonly header: ProxyHeader;
 }
 
 /** @throws {InvalidArgumentError} for a bad `rateLimit`. */
@@ -321,8 +342,12 @@ export abstract class DatagramServer extends BaseServer {
     return this.running;
   }
 
-  /** Called by subclasses for every datagram received. */
-  protected receive(data: Buffer, remote: PeerAddress): void {
+  /**
+   * Called by subclasses for every datagram received. `via`: it came through a trusted
+   * PROXY-protocol proxy, `remote` is the client its header named and `data` what
+   * followed the header; answers go to `via.peer`.
+   */
+  protected receive(data: Buffer, remote: PeerAddress, via: DatagramVia | null = null): void {
     if (!this.#receiving || !this.listening) return;
     if (!this.access.empty && !this.access.permits(remote)) {
       publish(serverChannels.refused, () => ({ remote, reason: 'deny' as const, server: this }));
@@ -352,7 +377,7 @@ export abstract class DatagramServer extends BaseServer {
     const id = nextRequestId();
     this.#received++;
     this.#receivedBytes += data.length;
-    const ctx = new DatagramRequestContext(this.#link, remote, packet, truncated, id);
+    const ctx = new DatagramRequestContext(this.#link, remote, packet, truncated, id, via);
     // Checked here rather than through publish(): no message closure per datagram.
     if (serverChannels.datagram.hasSubscribers) {
       const message: DatagramMessage = {
@@ -362,13 +387,19 @@ export abstract class DatagramServer extends BaseServer {
         bytes: data.length,
         truncated,
         server: this,
+        ...(via === null ? {} : { via: via.peer }),
       };
       serverChannels.datagram.publish(message);
     }
     this.dispatch(ctx, remote);
   }
 
-  #drop(remote: PeerAddress, reason: 'privilegedPort' | 'rateLimited'): void {
+  /** Publishes a dropped datagram (reasons a subclass decides: `proxyHeader`). */
+  protected dropDatagram(remote: PeerAddress, reason: 'proxyHeader'): void {
+    this.#drop(remote, reason);
+  }
+
+  #drop(remote: PeerAddress, reason: 'privilegedPort' | 'rateLimited' | 'proxyHeader'): void {
     if (serverChannels.refused.hasSubscribers)
       serverChannels.refused.publish({ remote, reason, server: this } satisfies RefusedMessage);
   }

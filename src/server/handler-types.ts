@@ -46,6 +46,14 @@ export interface DatagramContext {
   readonly local: PeerAddress;
   /** `udp` or `unix-dgram`. */
   readonly transport: 'udp' | 'unix-dgram';
+  /**
+   * Set only for a datagram from a trusted PROXY-protocol proxy (a `UdpServer`'s
+   * `proxyProtocol`): the proxy's own address, where `reply()`/`send()` answer. `remote`
+   * is then the client its header named (or this address again for a LOCAL header).
+   */
+  readonly via?: PeerAddress;
+  /** With `via`: the PROXY v2 header the datagram carried (stripped from the packet). */
+  readonly proxyHeader?: ProxyHeader;
   /** True when the datagram was larger than the server's `maxPacketSize` and was cut. */
   readonly truncated: boolean;
   readonly signal: AbortSignal;

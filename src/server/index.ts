@@ -68,7 +68,11 @@ export type {
   ServerHooks,
   ShutdownOptions,
 } from './server-options.js';
-export { DEFAULT_PROXY_HEADER_TIMEOUT, type ProxyProtocolOptions } from './proxy-protocol.js';
+export {
+  type DatagramProxyProtocolOptions,
+  DEFAULT_PROXY_HEADER_TIMEOUT,
+  type ProxyProtocolOptions,
+} from './proxy-protocol.js';
 export {
   type StreamRequestHandlerClass,
   StreamServer,

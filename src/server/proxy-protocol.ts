@@ -22,6 +22,12 @@
  * could claim any address), and a trusted peer must send one (`required`, default true:
  * the spec forbids guessing). Unix socket peers have no address: on a Unix listener
  * every peer is trusted (the socket file's permissions decide who may connect).
+ *
+ * Datagrams ({@link DatagramProxyReader}, a `UdpServer`'s `proxyProtocol`): a trusted
+ * proxy puts a PROXY v2 header (transport DGRAM) before every datagram it relays. The
+ * header is stripped, the client it names becomes `ctx.remote`, and answers go back to
+ * the proxy; a datagram from a trusted proxy without a valid header is dropped
+ * (published on `refused` with reason `proxyHeader`), never served as the proxy's own.
  * @module
  */
 import type net from 'node:net';
@@ -192,4 +198,77 @@ export class ProxyProtocolReader {
 
 function whereOf(peer: PeerAddress): { address?: string; port?: number; path?: string } {
   return peer.family === 'unix' ? { path: peer.path } : { address: peer.address, port: peer.port };
+}
+
+/**
+ * The `proxyProtocol` option of a `UdpServer`: PROXY v2 over datagrams. Every datagram
+ * from a trusted proxy must start with a v2 header (DGRAM transport, or LOCAL); there is
+ * no timeout (a datagram is whole) and no v1 (a text line is stream-only).
+ */
+export interface DatagramProxyProtocolOptions {
+  /** Addresses or CIDR blocks of the proxies whose headers are believed; at least one. */
+  trusted: string[];
+  /** The largest header accepted, TLVs included: 16 … 65 551 bytes (default 4096). */
+  maxHeaderLength?: number;
+}
+
+/** The checked datagram `proxyProtocol` option: who is trusted, how a header is read. */
+export class DatagramProxyReader {
+  readonly #trusted: AccessList;
+  readonly #maxLength: number;
+
+  /** @throws {InvalidArgumentError} for a bad option. */
+  constructor(options: DatagramProxyProtocolOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError('proxyProtocol must be an object { trusted }');
+    }
+    if (!Array.isArray(options.trusted) || options.trusted.length === 0) {
+      throw new InvalidArgumentError(
+        'proxyProtocol.trusted must list the addresses or CIDR blocks of the proxies (at least one)',
+      );
+    }
+    for (const key of Object.keys(options)) {
+      if (key !== 'trusted' && key !== 'maxHeaderLength') {
+        throw new InvalidArgumentError(
+          `proxyProtocol.${key} does not apply to datagrams (only trusted, maxHeaderLength)`,
+        );
+      }
+    }
+    this.#trusted = new AccessList({ allow: options.trusted });
+    this.#maxLength =
+      options.maxHeaderLength === undefined
+        ? DEFAULT_MAX_PROXY_HEADER_LENGTH
+        : checkInteger(
+            options.maxHeaderLength,
+            'proxyProtocol.maxHeaderLength',
+            16,
+            MAX_PROXY_HEADER_LENGTH,
+          );
+  }
+
+  /** True when `peer` (the datagram's sender) is a trusted proxy. */
+  trusts(peer: PeerAddress): boolean {
+    return this.#trusted.permits(peer);
+  }
+
+  /**
+   * The header at the start of `packet` and the payload after it; null when the packet
+   * does not start with a whole, valid PROXY v2 header for a datagram (v1, a STREAM
+   * transport, cut short or malformed): the caller drops it.
+   */
+  strip(packet: Buffer): { header: ProxyHeader; payload: Buffer } | null {
+    let result;
+    try {
+      result = parseProxyHeader(packet, { maxLength: this.#maxLength });
+    } catch (error) {
+      if (error instanceof ProxyHeaderError) return null;
+      throw error;
+    }
+    if (result.status !== 'done' || result.header.version !== 2) return null;
+    const { header } = result;
+    if (header.command === 'proxy' && header.source !== null && header.transport !== 'dgram') {
+      return null;
+    }
+    return { header, payload: packet.subarray(result.length) };
+  }
 }

@@ -67,7 +67,10 @@ export interface CloseMessage {
 /** Published for every datagram a datagram server receives. */
 export interface DatagramMessage {
   id: number;
+  /** The sender (behind a trusted PROXY-protocol proxy: the client its header named). */
   remote: PeerAddress;
+  /** The trusted proxy the datagram came through (a `UdpServer`'s `proxyProtocol`). */
+  via?: PeerAddress;
   transport: 'udp' | 'unix-dgram';
   bytes: number;
   truncated: boolean;
@@ -112,7 +115,9 @@ export interface RefusedMessage {
    * unhandled datagrams was full and was dropped; `privilegedPort`: a UDP datagram from a
    * source port below 1024 was dropped (`ignorePrivilegedPorts`, inetd's rule against
    * reflection loops); `rateLimited`: a UDP datagram over its source address's rate
-   * (`rateLimit`) was dropped.
+   * (`rateLimit`) was dropped; `proxyHeader`: a UDP datagram from a trusted PROXY-protocol
+   * proxy (`proxyProtocol`) without a valid PROXY v2 header was dropped (`remote` is the
+   * proxy).
    */
   reason:
     | 'deny'
@@ -121,7 +126,8 @@ export interface RefusedMessage {
     | 'acceptRate'
     | 'queueFull'
     | 'privilegedPort'
-    | 'rateLimited';
+    | 'rateLimited'
+    | 'proxyHeader';
   server: ServerLike;
 }
 

@@ -10,6 +10,7 @@ import { checkPort } from '../internal/check-option.js';
 import { toPeerAddress } from '../socket/address.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
+import { type DatagramProxyProtocolOptions, DatagramProxyReader } from './proxy-protocol.js';
 
 /** Options of a `UdpServer`: the datagram server options and a UDP address. */
 export interface UdpServerOptions extends DatagramServerOptions {
@@ -19,6 +20,14 @@ export interface UdpServerOptions extends DatagramServerOptions {
   port?: number;
   /** With host `::`: IPv6 only. Default false. */
   ipv6Only?: boolean;
+  /**
+   * Accept HAProxy's PROXY protocol v2 over datagrams from the proxies in `trusted`:
+   * each of their datagrams starts with a header (stripped), `ctx.remote` is the client
+   * it names, `ctx.via` the proxy, where answers go. A datagram from a trusted proxy
+   * without a valid header is dropped (`refused`, reason `proxyHeader`); other senders
+   * are served as usual.
+   */
+  proxyProtocol?: DatagramProxyProtocolOptions;
 }
 
 /**
@@ -36,6 +45,8 @@ export class UdpServer extends DatagramServer {
   readonly #host: string;
   readonly #port: number;
   readonly #options: UdpServerOptions;
+  /** The `proxyProtocol` option, checked; null without it. */
+  readonly #proxy: DatagramProxyReader | null;
   #socket: dgram.Socket | null = null;
   /**
    * The bound address, read once: every datagram's context names it, and asking the
@@ -74,6 +85,8 @@ export class UdpServer extends DatagramServer {
     this.#host = options.host ?? '127.0.0.1';
     this.#port = port;
     this.#options = options;
+    this.#proxy =
+      options.proxyProtocol === undefined ? null : new DatagramProxyReader(options.proxyProtocol);
   }
 
   get transport(): 'udp' {
@@ -111,9 +124,20 @@ export class UdpServer extends DatagramServer {
         else dns.lookup(address, family, callback);
       },
     });
-    socket.on('message', (msg, rinfo) =>
-      this.receive(msg, toPeerAddress(rinfo.address, rinfo.port, rinfo.family)),
-    );
+    socket.on('message', (msg, rinfo) => {
+      const peer = toPeerAddress(rinfo.address, rinfo.port, rinfo.family);
+      if (this.#proxy === null || !this.#proxy.trusts(peer)) {
+        this.receive(msg, peer);
+        return;
+      }
+      const stripped = this.#proxy.strip(msg);
+      if (stripped === null) {
+        this.dropDatagram(peer, 'proxyHeader');
+        return;
+      }
+      const { header, payload } = stripped;
+      this.receive(payload, header.source ?? peer, { peer, header });
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: unknown): void => {
         socket.close();

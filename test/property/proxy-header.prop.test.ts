@@ -1,7 +1,10 @@
 // Property tests of the PROXY protocol codec: encode → parse is the identity for random
 // addresses in both versions, under any split of the bytes; random bytes (and random
 // mutations of valid headers) never make the parser throw anything but ProxyHeaderError,
-// and it never reads past maxLength. FUZZ_RUNS sets the runs per property.
+// and it never reads past maxLength. With TLVs: encode → parse returns them (a CRC32C
+// sealed and verified), and random corruption of a TLV-carrying header (a byte changed,
+// the length field changed, cut short) is parsed or refused with ProxyHeaderError only.
+// FUZZ_RUNS sets the runs per property.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -11,6 +14,25 @@ import {
   parseProxyHeader,
   type ProxiedAddress,
 } from '../../src/framing/proxy-header.js';
+import type { ProxyTlvFields } from '../../src/framing/proxy-tlvs.js';
+
+const tlvFieldsArb: fc.Arbitrary<ProxyTlvFields> = fc.record(
+  {
+    alpn: fc.string({ maxLength: 20, unit: 'binary-ascii' }),
+    authority: fc.string({ maxLength: 60 }),
+    uniqueId: fc.uint8Array({ maxLength: 128 }).map((b) => Buffer.from(b)),
+    netns: fc.string({ maxLength: 20, unit: 'binary-ascii' }),
+    other: fc.array(
+      fc.record({
+        type: fc.integer({ min: 0xe0, max: 0xef }),
+        value: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)),
+      }),
+      { maxLength: 4 },
+    ),
+    crc32c: fc.boolean(),
+  },
+  { requiredKeys: [] },
+);
 
 const numRuns = Number(process.env.FUZZ_RUNS ?? 1000);
 const params = { numRuns };
@@ -158,6 +180,81 @@ describe('PROXY header properties', () => {
           wire[at % wire.length] = value;
           try {
             parseProxyHeader(wire);
+          } catch (error) {
+            assert.ok(error instanceof ProxyHeaderError, `threw ${String(error)}`);
+          }
+        },
+      ),
+      params,
+    );
+  });
+
+  test('encode → parse with TLVs returns them, any split, the CRC32C verified', () => {
+    fc.assert(
+      fc.property(
+        pairArb,
+        tlvFieldsArb,
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (pair, tlvs, cuts) => {
+          const wire = encodeProxyHeader(2, { ...pair, tlvs });
+          const result = parseInChunks(wire, cuts);
+          assert.equal(result.status, 'done');
+          if (result.status !== 'done') return;
+          assert.equal(result.length, wire.length);
+          assert.deepEqual(result.header.source, { ...pair.source });
+          const got = result.header.tlvs;
+          const { crc32c: sealed, ...want } = tlvs;
+          const expected = {
+            ...want,
+            other: (want.other ?? []).map((o) => ({ ...o })),
+            ...(sealed === true ? { crc32c: got?.crc32c } : {}),
+          };
+          const empty = Object.keys(want).filter((k) => k !== 'other').length === 0;
+          if (empty && expected.other.length === 0 && sealed !== true) {
+            assert.equal(got, undefined);
+            return;
+          }
+          assert.deepEqual(got, expected);
+          if (sealed === true) assert.equal(typeof got?.crc32c, 'number');
+        },
+      ),
+      params,
+    );
+  });
+
+  test('a header with TLVs corrupted (a byte, its length, cut short): parsed or ProxyHeaderError', () => {
+    fc.assert(
+      fc.property(
+        pairArb,
+        tlvFieldsArb,
+        fc.nat(),
+        fc.nat(255),
+        fc.constantFrom('byte', 'length', 'cut'),
+        (pair, tlvs, at, value, how) => {
+          const wire = Buffer.from(encodeProxyHeader(2, { ...pair, tlvs }));
+          let bytes = wire;
+          if (how === 'byte') wire[at % wire.length] = value;
+          if (how === 'length') wire.writeUInt16BE(at % 0x10000, 14);
+          if (how === 'cut') {
+            const cut = 16 + (at % (wire.length - 15));
+            bytes = wire.subarray(0, cut);
+            wire.writeUInt16BE(cut - 16, 14);
+          }
+          try {
+            const result = parseProxyHeader(bytes, { maxLength: 65551 });
+            if (result.status === 'done') assert.ok(result.length <= bytes.length);
+            // A sealed header with an address byte changed is refused. (A change to a
+            // TLV's type or length can hide the CRC32C TLV itself: the spec's checksum
+            // guards the bytes, not the structure.)
+            const addresses = pair.source.family === 'IPv4' ? 12 : 36;
+            const i = at % wire.length;
+            if (how === 'byte' && tlvs.crc32c === true && i >= 16 && i < 16 + addresses) {
+              const changed = value !== encodeProxyHeader(2, { ...pair, tlvs })[i];
+              assert.ok(
+                !(changed && result.status === 'done'),
+                'a corrupted header passed its CRC32C',
+              );
+            }
           } catch (error) {
             assert.ok(error instanceof ProxyHeaderError, `threw ${String(error)}`);
           }

@@ -24,6 +24,7 @@ import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
 import { PROXY_AUTH_ENV, relayProxyAuth } from '../netcat/proxy-options.js';
 import { NodeStreamEnd } from '../relay/node-stream-end.js';
 import { type OpenContext, openClient } from '../relay/open-address.js';
+import type { PeerAddress } from '../../socket/address.js';
 import {
   type ClientAddress,
   isListenAddress,
@@ -168,7 +169,8 @@ function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayF
 
 /**
  * `--proxy-protocol v1|v2`: the version, after checking the addresses can carry it (a
- * stream listening address, relayed to a stream client address); null without the flag.
+ * stream listening address relayed to a stream client address, or with v2 `udp-listen:`
+ * relayed to `udp:`: the header before every datagram); null without the flag.
  */
 function proxyProtocolVersion(
   flags: RelayFlags,
@@ -185,13 +187,22 @@ function proxyProtocolVersion(
   }
   const listening = isListenAddress(first) ? first : isListenAddress(second) ? second : null;
   const other = listening === first ? second : first;
+  if (listening?.kind === 'udp-listen' && other.kind === 'udp') {
+    if (version === 1) {
+      throw new CliError(
+        '--proxy-protocol v1 is a text line for streams: udp-listen: to udp: takes v2 (a header before every datagram)',
+        ExitCode.usage,
+      );
+    }
+    return version;
+  }
   if (
     listening === null ||
     listening.kind === 'udp-listen' ||
     !['tcp', 'tls', 'unix'].includes(other.kind)
   ) {
     throw new CliError(
-      '--proxy-protocol needs a tcp-listen:, tls-listen: or unix-listen: address relayed to a tcp:, tls:, unix:, socks5: or http-connect: address',
+      '--proxy-protocol needs a tcp-listen:, tls-listen: or unix-listen: address relayed to a tcp:, tls:, unix:, socks5: or http-connect: address (or, v2 only, udp-listen: relayed to udp:)',
       ExitCode.usage,
     );
   }
@@ -199,6 +210,28 @@ function proxyProtocolVersion(
 }
 
 /** Says what a read-only `file:` discarded (the bytes the other side sent back). */
+/**
+ * The PROXY header for one client of a listening relay: its address, the address it
+ * reached, and in v2 the server name a `tls-listen:` client asked for (SNI) as AUTHORITY.
+ */
+function proxyHeaderFor(
+  version: 1 | 2,
+  client: {
+    peer: PeerAddress;
+    local: () => PeerAddress | null;
+    servername: () => string | undefined;
+  },
+  datagram: boolean,
+): Buffer {
+  const servername = version === 2 ? client.servername() : undefined;
+  return encodeProxyHeader(version, {
+    source: client.peer,
+    destination: client.local(),
+    transport: datagram ? 'dgram' : 'stream',
+    ...(servername !== undefined ? { tlvs: { authority: servername } } : {}),
+  });
+}
+
 function reportDiscarded(log: RelayLog, end: RelayEnd | null): void {
   if (end instanceof NodeStreamEnd && end.discarded > 0) {
     log.warn(`${end.label} is read-only: discarded the ${end.discarded} bytes sent back to it`);
@@ -269,12 +302,7 @@ async function runRelay(
         openClient(other, {
           ...context(listenFirst ? 'second' : 'first', signal),
           ...(proxyVersion !== null && client !== undefined
-            ? {
-                proxyHeader: encodeProxyHeader(proxyVersion, {
-                  source: client.peer,
-                  destination: client.local(),
-                }),
-              }
+            ? { proxyHeader: proxyHeaderFor(proxyVersion, client, other.kind === 'udp') }
             : {}),
         }),
       listenFirst,
@@ -366,7 +394,7 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     )
     .option(
       '--proxy-protocol <version>',
-      "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address",
+      "with a listening address: send HAProxy's PROXY header (v1 or v2) naming each client before its data, so the server sees the client's address (udp-listen: to udp:, v2 only: before every datagram)",
     )
     .option(
       '--tls-fingerprint <sha256>',

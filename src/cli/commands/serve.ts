@@ -138,7 +138,7 @@ export const serveCommand: CommandFactory = (io, setExitCode) => {
     .option('--deny <cidr>', 'refuse these clients (address or CIDR; repeatable)', collect)
     .option(
       '--proxy-protocol <cidr>',
-      "TCP and TLS listeners: accept HAProxy's PROXY protocol (v1/v2) from these proxies (address or CIDR; repeatable): the client it names is the one logged, limited and served",
+      "TCP, TLS and UDP listeners: accept HAProxy's PROXY protocol (v1/v2; UDP: v2 on every datagram) from these proxies (address or CIDR; repeatable): the client it names is the one logged, limited and served",
       collect,
     )
     .option(

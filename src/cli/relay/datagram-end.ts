@@ -8,6 +8,10 @@
  * {@link MAX_DATAGRAM_PAYLOAD}, the most a UDP datagram carries). Sends are counted
  * while the OS has not confirmed them; past {@link MAX_DATAGRAMS_IN_FLIGHT} `write()`
  * says "full" and the other side pauses, so a stream never runs ahead of the socket.
+ *
+ * `relay --proxy-protocol v2` from `udp-listen:` to `udp:` gives the {@link DatagramEnd}
+ * a prefix, the session's PROXY v2 header (DGRAM), put before every datagram it sends:
+ * a datagram stands alone, so each must say whom it is for (the spec's 2.2 for UDP).
  * @module
  */
 import type { PeerAddress } from '../../socket/address.js';
@@ -32,12 +36,15 @@ class DatagramSender {
   #waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   failure: Error | null = null;
 
-  constructor(readonly send: (data: Buffer) => Promise<number> | null) {}
+  constructor(
+    readonly send: (data: Buffer) => Promise<number> | null,
+    readonly maxPayload = MAX_DATAGRAM_PAYLOAD,
+  ) {}
 
   write(chunk: Buffer): boolean {
     if (this.failure !== null) return false;
-    for (let at = 0; at < chunk.length; at += MAX_DATAGRAM_PAYLOAD) {
-      const piece = chunk.subarray(at, at + MAX_DATAGRAM_PAYLOAD);
+    for (let at = 0; at < chunk.length; at += this.maxPayload) {
+      const piece = chunk.subarray(at, at + this.maxPayload);
       const sent = this.send(piece);
       if (sent === null) continue;
       this.#inFlight += 1;
@@ -89,10 +96,20 @@ export class DatagramEnd implements RelayEnd, RelaySide {
   #resume: (() => void) | null = null;
   #closed = false;
 
-  constructor(port: DatagramPort, label: string) {
+  /**
+   * @param prefix bytes put before every datagram sent (a PROXY v2 header); the data
+   *   after it is split to fit one datagram with it.
+   */
+  constructor(port: DatagramPort, label: string, prefix: Buffer | null = null) {
     this.#port = port;
     this.label = label;
-    this.#sender = new DatagramSender((data) => port.send(data));
+    this.#sender =
+      prefix === null || prefix.length === 0
+        ? new DatagramSender((data) => port.send(data))
+        : new DatagramSender(
+            (data) => port.send(Buffer.concat([prefix, data])),
+            MAX_DATAGRAM_PAYLOAD - prefix.length,
+          );
   }
 
   async read(consumer: (chunk: Buffer) => void): Promise<void> {

@@ -42,7 +42,7 @@ export interface OpenContext {
   signal: AbortSignal;
   /**
    * `--proxy-protocol`: a PROXY header describing the accepted client, sent on a stream
-   * connection before any relayed byte.
+   * connection before any relayed byte; on `udp:`, before every datagram.
    */
   proxyHeader?: Buffer | undefined;
 }
@@ -90,6 +90,7 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
       return new DatagramEnd(
         (await connectUdp(address.target.host, address.target.port, undefined)).port,
         label,
+        ctx.proxyHeader ?? null,
       );
     case 'unix-dgram':
       return new DatagramEnd(await connectUnixDatagram(address.path), label);

@@ -38,12 +38,17 @@ export interface RelayServerOptions {
   udpTimeout: number;
   /**
    * Opens the other address for one client (`signal`: that relay's, aborted with the
-   * command; `client`: a stream client's address, and the local address it reached, read
-   * when asked: a getsockname(2) per client that only `--proxy-protocol` needs).
+   * command; `client`: the client's address, and read when asked (a getsockname(2) or
+   * a TLS lookup per client that only `--proxy-protocol` needs) the local address it
+   * reached and, for `tls-listen:`, the server name it asked for in its handshake).
    */
   openOther: (
     signal: AbortSignal,
-    client?: { peer: PeerAddress; local: () => PeerAddress | null },
+    client?: {
+      peer: PeerAddress;
+      local: () => PeerAddress | null;
+      servername: () => string | undefined;
+    },
   ) => Promise<RelayEnd>;
   /** True when the listening address was the first argument (relay direction in logs). */
   listenFirst: boolean;
@@ -127,13 +132,32 @@ export async function serveRelay(options: RelayServerOptions): Promise<RelayServ
   return options.address.kind === 'udp-listen' ? serveUdp(options) : serveStream(options);
 }
 
-/** The address a client reached (not the wildcard bound), or null once it is gone. */
-function localOf(socket: Accepted['socket']): PeerAddress | null {
+/**
+ * The address a client reached (not the wildcard bound), or null once it is gone. A
+ * Unix socket accepted from a listener names no path of its own (getsockname on it is
+ * empty): the client reached the listening socket's path.
+ */
+function localOf(socket: Accepted['socket'], listening: PeerAddress): PeerAddress | null {
   try {
-    return socket.getSockName();
+    const local = socket.getSockName();
+    return local.family === 'unix' && local.path === '' && listening.family === 'unix'
+      ? listening
+      : local;
   } catch {
     return null; // the client is gone already: the connect that follows fails anyway
   }
+}
+
+/** A `tls-listen:` client's SNI (what `--proxy-protocol v2` sends as AUTHORITY), if any. */
+function servernameOf(socket: Accepted['socket']): string | undefined {
+  let name: unknown;
+  try {
+    // A handshaken TLSSocket's `servername`: the SNI, or false without one.
+    name = (socket.raw as { servername?: unknown }).servername;
+  } catch {
+    return undefined; // gone already
+  }
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
 function peerText(address: PeerAddress, listening: ListenAddress): string {
@@ -205,7 +229,8 @@ async function serveStream(options: RelayServerOptions): Promise<RelayServerResu
           try {
             other = await options.openOther(controller.signal, {
               peer,
-              local: () => localOf(socket),
+              local: () => localOf(socket, listener.address),
+              servername: () => servernameOf(socket),
             });
           } catch (err) {
             // The client is reset: a clean EOF would look like an empty answer.
@@ -320,7 +345,13 @@ async function serveUdp(options: RelayServerOptions): Promise<RelayServerResult>
           const startedAt = performance.now();
           let other: RelayEnd;
           try {
-            other = await options.openOther(controller.signal);
+            // The local address is the bound one (the wildcard when bound to all: UDP
+            // does not say which address a datagram reached).
+            other = await options.openOther(controller.signal, {
+              peer: from,
+              local: () => local,
+              servername: () => undefined,
+            });
           } catch (err) {
             log.warn(`${name}: ${who}: cannot open the other address: ${(err as Error).message}`);
             return;

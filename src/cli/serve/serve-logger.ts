@@ -23,7 +23,7 @@
  * written in full, the rest are counted and written as one line per 10 s at most
  * (`echo/tcp refused 9001 connections in the last 10 s (maxConnections: 9000, deny: 1)`).
  * Services use it too: `env.log(level, message, { repeat: 'key' })` (see start-services).
- * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`) come by the
+ * Dropped datagrams (reasons `rateLimited`, `privilegedPort`, `queueFull`, `proxyHeader`) come by the
  * thousand in a flood: the same summary, per listener.
  * @module
  */
@@ -58,6 +58,7 @@ const DROP_REASONS: Record<string, string> = {
   rateLimited: 'over its per-source rate, --datagram-rate',
   privilegedPort: "source port below 1024, inetd's rule against reflection loops",
   queueFull: 'the queue of datagrams waiting for a handler is full',
+  proxyHeader: 'a trusted proxy sent no valid PROXY v2 header, --proxy-protocol',
 };
 
 /** What the logger knows about a server it reports for. */
@@ -210,7 +211,8 @@ export class ServeLogger {
       on('datagram', (m) =>
         this.#serverEvent('debug', 'datagram', m, () => {
           const cut = m.truncated === true ? ' (truncated)' : '';
-          return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}: ${m.bytes} bytes${cut}`;
+          const via = m.via === undefined ? '' : ` via ${formatPeer(m.via as PeerAddress)}`;
+          return `#${m.id} datagram from ${formatPeer(m.remote as PeerAddress)}${via}: ${m.bytes} bytes${cut}`;
         }),
       );
     }

@@ -325,8 +325,9 @@ function createServer(
     ...(backlog !== undefined ? { backlog } : {}),
     ...(idleTimeout !== undefined ? { idleTimeout } : {}),
   };
-  // TCP listeners only: a Unix listener has no peer address to trust, so it would
-  // demand a header from every client.
+  // TCP and UDP listeners only: a Unix listener has no peer address to trust, so it
+  // would demand a header from every client. UDP takes v2 over datagrams (no timeout:
+  // a datagram is whole).
   const proxyLimits =
     proxyProtocol !== undefined
       ? {
@@ -361,6 +362,7 @@ function createServer(
         host: listener.host,
         port: listener.port,
         ...datagramLimits,
+        ...(proxyProtocol !== undefined ? { proxyProtocol: { trusted: proxyProtocol } } : {}),
         ignorePrivilegedPorts: plan.service.ignorePrivilegedPorts === true,
         ...(rate > 0
           ? {

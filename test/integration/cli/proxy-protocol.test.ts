@@ -139,6 +139,34 @@ test(
 );
 
 test(
+  'haproxy send-proxy-v2 with proxy-v2-options crc32c,unique-id: the TLVs reach the handler, CRC verified',
+  { skip: needs('haproxy') },
+  async (t) => {
+    const server = new TcpServer({
+      host: '127.0.0.1',
+      port: 0,
+      proxyProtocol: { trusted: ['127.0.0.1/32'] },
+      handler: async (conn, ctx) => {
+        const tlvs = ctx.proxyHeader?.tlvs;
+        await conn.sendAll(
+          `crc=${tlvs?.crc32c === undefined ? 'none' : 'ok'} id=${tlvs?.uniqueId?.toString() ?? '-'}\n`,
+        );
+      },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.destroy());
+    const port = (server.address as { port: number }).port;
+    const [front] = await haproxy(t, [
+      (bind) =>
+        `listen tlv\n  bind ${bind}\n  unique-id-format id-%ci\n  server s 127.0.0.1:${port} send-proxy-v2 proxy-v2-options crc32c,unique-id`,
+    ]);
+    const { out } = await exchange(front!, '');
+    assert.equal(out, `crc=ok id=id-${CLIENT_HOST}\n`);
+  },
+);
+
+test(
   'haproxy mode tcp send-proxy-v2 passing TLS through → a TLS TcpServer with proxyProtocol',
   { skip: needs('haproxy', 'openssl') },
   async (t) => {
@@ -234,10 +262,59 @@ for (const version of ['v1', 'v2'] as const) {
   );
 }
 
+test(
+  'relay tls-listen --proxy-protocol v2 → haproxy accept-proxy: haproxy believes the TLS client',
+  { skip: needs('haproxy', 'openssl') },
+  async (t) => {
+    const dir = tempDir(t);
+    const pem = selfSignedPem(dir)!;
+    writeFileSync(join(dir, 'c.pem'), pem.cert);
+    writeFileSync(join(dir, 'k.pem'), pem.key);
+    const port = await backend(t);
+    const [front] = await haproxy(t, [
+      (bind) =>
+        `listen in\n  bind ${bind} accept-proxy\n  server s 127.0.0.1:${port} send-proxy-v2`,
+    ]);
+    const cli = startCli(t, [
+      'relay',
+      '-v',
+      '--proxy-protocol',
+      'v2',
+      '--tls-cert',
+      join(dir, 'c.pem'),
+      '--tls-key',
+      join(dir, 'k.pem'),
+      'tls-listen:0',
+      `tcp:127.0.0.1:${front}`,
+    ]);
+    const m = await cli.stderr.waitFor(/listening on \S+:(\d+)/);
+    const { out, localPort } = await new Promise<{ out: string; localPort: number }>(
+      (resolve, reject) => {
+        const raw = net.connect({
+          port: Number(m[1]),
+          host: '127.0.0.1',
+          localAddress: CLIENT_HOST,
+        });
+        let lp = 0;
+        raw.on('connect', () => (lp = raw.localPort ?? 0));
+        const sock = tls.connect({ socket: raw, ca: pem.cert, servername: 'localhost' }, () =>
+          sock.end('tls via relay\n'),
+        );
+        let got = '';
+        sock.on('data', (d: Buffer) => (got += d.toString()));
+        sock.on('close', () => resolve({ out: got, localPort: lp }));
+        sock.on('error', reject);
+      },
+    );
+    assert.equal(out, `remote=${CLIENT_HOST}:${localPort} via=127.0.0.1\ntls via relay\n`);
+  },
+);
+
 test('relay --proxy-protocol needs a stream listening address and a stream client address', async (t) => {
   for (const argv of [
     ['--proxy-protocol', 'v2', 'stdio', 'tcp:127.0.0.1:9'],
-    ['--proxy-protocol', 'v2', 'udp-listen:0', 'udp:127.0.0.1:9'],
+    ['--proxy-protocol', 'v1', 'udp-listen:0', 'udp:127.0.0.1:9'],
+    ['--proxy-protocol', 'v2', 'udp-listen:0', 'tcp:127.0.0.1:9'],
     ['--proxy-protocol', 'v3', 'tcp-listen:0', 'tcp:127.0.0.1:9'],
   ]) {
     const cli = startCli(t, ['relay', ...argv]);

@@ -2,7 +2,10 @@
 // (v1, v2, split, with data in the same chunk) makes ctx.remote the client it names;
 // an untrusted peer's header is plain data; a bad or late header closes the connection
 // with a published error; the per-address limits and access lists judge the real client.
+// UdpServer: PROXY v2 (DGRAM) before every datagram from a trusted proxy, stripped; the
+// answer goes back to the proxy; a datagram without a valid header is dropped.
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
@@ -16,6 +19,7 @@ import {
   type ServerErrorMessage,
   TcpServer,
   type TcpServerOptions,
+  UdpServer,
   UnixStreamServer,
 } from '../../../src/server/index.js';
 import type { Socket } from '../../../src/socket/tcp-socket.js';
@@ -141,6 +145,42 @@ describe('TcpServer proxyProtocol', () => {
     assert.equal(await exchange(port, [big]), '');
     await errors.waitFor((all) => all.filter((e) => e.server === server).length === 2);
     assert.match(String(errors.messages.at(-1)!.error), /exceeds the limit of 4096 bytes/);
+  });
+
+  test('v2 TLVs reach the handler on ctx.proxyHeader; a bad CRC32C or a TLV past the end closes', async (t) => {
+    const { server, port } = await start(t, {
+      handler: async (conn, ctx) => {
+        const tlvs = ctx.proxyHeader?.tlvs;
+        await conn.sendAll(
+          `remote=${'address' in ctx.remote ? ctx.remote.address : '-'} authority=${tlvs?.authority} alpn=${tlvs?.alpn} id=${tlvs?.uniqueId?.toString()} crc=${typeof tlvs?.crc32c}\n`,
+        );
+      },
+    });
+    const header = encodeProxyHeader(2, {
+      source: CLIENT,
+      destination: FRONT,
+      tlvs: { authority: 'www.example', alpn: 'h2', uniqueId: Buffer.from('req-1'), crc32c: true },
+    });
+    assert.equal(
+      await exchange(port, [header]),
+      'remote=203.0.113.7 authority=www.example alpn=h2 id=req-1 crc=number\n',
+    );
+    const errors = watchChannel<ServerErrorMessage>(t, 'socketkit:server:error');
+    const corrupt = Buffer.from(header);
+    corrupt[19] = corrupt[19]! ^ 0xff; // the source address's last byte: the CRC32C no longer matches
+    assert.equal(await exchange(port, [corrupt, 'data\n']), '', 'the handler never ran');
+    const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
+    assert.equal(m!.phase, 'proxy-header');
+    assert.ok(m!.error instanceof ProxyHeaderError);
+    assert.match(String(m!.error), /CRC32C/);
+    // A TLV whose length runs past the header's: malformed, closed the same way.
+    const past = Buffer.from(
+      encodeProxyHeader(2, { source: CLIENT, destination: FRONT, tlvs: { alpn: 'h2' } }),
+    );
+    past.writeUInt16BE(40, 16 + 12 + 1);
+    assert.equal(await exchange(port, [past, 'data\n']), '');
+    await errors.waitFor((all) => all.filter((e) => e.server === server).length === 2);
+    assert.match(String(errors.messages.at(-1)!.error), /runs \d+ bytes past/);
   });
 
   test('a header that does not come in time: closed after the timeout, published', async (t) => {
@@ -343,5 +383,114 @@ describe('TLS with proxyProtocol: the header precedes the ClientHello', { skip: 
     const [m] = await errors.waitFor((all) => all.some((e) => e.server === server));
     assert.equal(m!.phase, 'proxy-header');
     assert.equal(server.connections, 0);
+  });
+});
+
+describe('UdpServer proxyProtocol (PROXY v2 over datagrams)', () => {
+  const DGRAM_CLIENT = { family: 'IPv4' as const, address: '203.0.113.9', port: 5353 };
+  const DGRAM_FRONT = { family: 'IPv4' as const, address: '198.51.100.1', port: 53 };
+  const dgramHeader = (): Buffer =>
+    encodeProxyHeader(2, { source: DGRAM_CLIENT, destination: DGRAM_FRONT, transport: 'dgram' });
+
+  /** A UdpServer answering `remote=… via=… packet=…`, trusting 127.0.0.1. */
+  async function startUdp(t: TestContext): Promise<{ server: UdpServer; port: number }> {
+    const server = new UdpServer({
+      host: '127.0.0.1',
+      port: 0,
+      proxyProtocol: { trusted: ['127.0.0.1'] },
+      handler: (packet, ctx) => {
+        const r = ctx.remote;
+        const via = ctx.via === undefined ? '-' : 'address' in ctx.via ? ctx.via.address : '?';
+        // Raw bytes back: the packet may hold a header's bytes (an untrusted sender's).
+        const text = `remote=${'address' in r ? `${r.address}:${r.port}` : r.path} via=${via} transport=${ctx.proxyHeader?.transport ?? '-'} packet=`;
+        ctx.send(Buffer.concat([Buffer.from(text), packet]));
+      },
+    });
+    await server.listen();
+    void server.serveForever();
+    t.after(() => server.destroy());
+    return { server, port: (server.address as { port: number }).port };
+  }
+
+  /** A UDP socket bound to `host`, closed after the test. */
+  async function udpClient(t: TestContext, host: string): Promise<dgram.Socket> {
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(0, host, resolve));
+    t.after(() => sock.close());
+    return sock;
+  }
+
+  async function ask(sock: dgram.Socket, port: number, data: Buffer): Promise<string> {
+    const reply = once(sock, 'message');
+    sock.send(data, port, '127.0.0.1');
+    const [msg] = (await reply) as [Buffer];
+    return msg.toString('latin1');
+  }
+
+  test('a trusted proxy: header stripped, ctx.remote the client, the answer back to the proxy', async (t) => {
+    const { port } = await startUdp(t);
+    const proxy = await udpClient(t, '127.0.0.1');
+    for (const payload of ['one', 'two']) {
+      const out = await ask(proxy, port, Buffer.concat([dgramHeader(), Buffer.from(payload)]));
+      assert.equal(out, `remote=203.0.113.9:5353 via=127.0.0.1 transport=dgram packet=${payload}`);
+    }
+    // LOCAL: the proxy's own datagram (a health check), its address kept.
+    const local = await ask(
+      proxy,
+      port,
+      Buffer.concat([encodeProxyHeader(2, { command: 'local' }), Buffer.from('hc')]),
+    );
+    assert.match(local, /^remote=127\.0\.0\.1:\d+ via=127\.0\.0\.1 transport=unspec packet=hc$/);
+  });
+
+  test('a trusted proxy without a valid v2 DGRAM header: dropped and counted; others served as is', async (t) => {
+    const { server, port } = await startUdp(t);
+    const refused = watchChannel<RefusedMessage>(t, 'socketkit:server:refused');
+    const proxy = await udpClient(t, '127.0.0.1');
+    const bad = [
+      Buffer.from('no header'),
+      Buffer.concat([
+        encodeProxyHeader(1, { source: CLIENT, destination: FRONT }),
+        Buffer.from('x'),
+      ]),
+      Buffer.concat([
+        encodeProxyHeader(2, { source: CLIENT, destination: FRONT }),
+        Buffer.from('x'),
+      ]), // STREAM
+      dgramHeader().subarray(0, 20), // cut short
+    ];
+    for (const d of bad) proxy.send(d, port, '127.0.0.1');
+    const drops = await refused.waitFor(
+      (all) =>
+        all.filter((m) => m.server === server && m.reason === 'proxyHeader').length === bad.length,
+    );
+    for (const m of drops.filter((d) => d.server === server)) {
+      assert.equal('address' in m.remote ? m.remote.address : '', '127.0.0.1');
+    }
+    // The proxy still gets served after the drops (each datagram stands alone).
+    const after = await ask(proxy, port, Buffer.concat([dgramHeader(), Buffer.from('ok')]));
+    assert.equal(after, 'remote=203.0.113.9:5353 via=127.0.0.1 transport=dgram packet=ok');
+    // An untrusted sender: its datagram is data, header bytes and all.
+    const direct = await udpClient(t, '127.0.0.2');
+    const header = dgramHeader();
+    const out = await ask(direct, port, Buffer.concat([header, Buffer.from('d')]));
+    assert.ok(out.startsWith('remote=127.0.0.2:'), out);
+    assert.ok(out.endsWith(` via=- transport=- packet=${header.toString('latin1')}d`), out);
+  });
+
+  test('options: timeout and required do not apply to datagrams', () => {
+    const base = { handler: () => {} };
+    assert.throws(
+      () => new UdpServer({ ...base, proxyProtocol: { trusted: [] } }),
+      InvalidArgumentError,
+    );
+    assert.throws(
+      () =>
+        new UdpServer({
+          ...base,
+          proxyProtocol: { trusted: ['127.0.0.1'], timeout: 1 } as never,
+        }),
+      /does not apply to datagrams/,
+    );
   });
 });

@@ -113,7 +113,7 @@ describe('PROXY v2', () => {
       address: '::ffff:127.0.0.1',
       port: 2,
     });
-    // A TLV (type 0x04 NOOP, 3 bytes) after the addresses: counted in len, skipped.
+    // A TLV (type 0x04 NOOP, 3 bytes) after the addresses: counted in len, skipped (no tlvs).
     const withTlv = hex(`${SIG} 21 12 0012 7f000001 7f000002 0001 0002 04 0003 aabbcc`);
     const parsed = parseEveryPrefix(withTlv);
     assert.deepEqual(headerOf(parsed), {

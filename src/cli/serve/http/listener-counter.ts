@@ -37,7 +37,12 @@ export type CountedEvent = (
 ) => void;
 
 /** Refusals a stream listener reports that are datagram drops (queueFull of a relay). */
-const DATAGRAM_DROP_REASONS = new Set(['queueFull', 'privilegedPort', 'rateLimited']);
+const DATAGRAM_DROP_REASONS = new Set([
+  'queueFull',
+  'privilegedPort',
+  'rateLimited',
+  'proxyHeader',
+]);
 
 /** True for the datagram transports. */
 export function isDatagram(transport: string): boolean {

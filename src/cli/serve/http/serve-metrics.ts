@@ -212,7 +212,7 @@ export class ServeMetrics {
     );
     perReason(
       'socketkit_datagrams_dropped_total',
-      'Datagrams dropped, by reason (deny, queueFull, privilegedPort, rateLimited).',
+      'Datagrams dropped, by reason (deny, queueFull, privilegedPort, rateLimited, proxyHeader).',
       'reason',
       (l) => l.dropped,
       'datagram',
