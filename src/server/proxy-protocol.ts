@@ -8,7 +8,7 @@
  *  accept ─► peer in `trusted`? ─ no ─► served as usual (its bytes are data, a header too)
  *               │ yes
  *               ▼ counted against maxConnections; bytes gathered, at most maxHeaderLength
- *          parseProxyHeader ─┬─ done ─► remote = header.source (LOCAL/UNKNOWN: the peer)
+ *          parseProxyHeader ─┬─ done ─► remote = proxiedClient(header, peer)
  *                            │          bytes after the header put back (unshift) for the
  *                            │          handler ─► access lists, limits ─► dispatch
  *                            ├─ not a header / malformed / too long ─► ProxyHeaderError ─┐
@@ -44,6 +44,22 @@ import { AccessList } from './access-list.js';
 import type { PeerAddress } from './handler-types.js';
 
 /** Default seconds a trusted proxy has to send its whole header. */
+
+/**
+ * The client a trusted proxy's header names, as the server judges it (`ctx.remote`: what
+ * access lists and per-address limits check): the header's source when it is an IP
+ * address. LOCAL, UNKNOWN and, on an IP listener, an AF_UNIX source give the proxy
+ * itself: a Unix client has no address an `allow` list or a per-address cap could judge,
+ * so taking it as the remote would let whatever a proxy relays from a Unix socket past
+ * both (the header stays on `ctx.proxyHeader`). On a Unix listener every peer is Unix
+ * already, and the header's Unix source is taken.
+ */
+export function proxiedClient(header: ProxyHeader | null, peer: PeerAddress): PeerAddress {
+  const source = header?.source ?? null;
+  if (source === null) return peer;
+  return source.family !== 'unix' || peer.family === 'unix' ? source : peer;
+}
+
 export const DEFAULT_PROXY_HEADER_TIMEOUT = 5;
 
 /** The `proxyProtocol` option of a stream server. */

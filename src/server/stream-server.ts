@@ -44,7 +44,7 @@ import type { ConnectionContext, PeerAddress, StreamHandler } from './handler-ty
 import { IdleSweeper } from '../internal/idle-sweeper.js';
 import { type ListenerEvents, type ServerTlsOptions, tlsServerOf } from './listener.js';
 import type { ProxyHeader } from '../framing/proxy-header.js';
-import { type ProxyProtocolOptions, ProxyProtocolReader } from './proxy-protocol.js';
+import { proxiedClient, type ProxyProtocolOptions, ProxyProtocolReader } from './proxy-protocol.js';
 import { isHandlerClass, runHandler, StreamRequestHandler } from './request-handler.js';
 import { publish, type RefusedMessage, serverChannels } from './server-channels.js';
 import type { BaseServerOptions } from './server-options.js';
@@ -552,7 +552,7 @@ export abstract class StreamServer extends BaseServer implements FdPressureListe
         return;
       }
       const header = outcome.header;
-      then(header?.source ?? peer, header === null ? null : { peer, header });
+      then(proxiedClient(header, peer), header === null ? null : { peer, header });
     });
     this.#readingHeader.set(raw, abandon);
     return true;

@@ -10,7 +10,11 @@ import { checkPort } from '../internal/check-option.js';
 import { toPeerAddress } from '../socket/address.js';
 import { DatagramServer, type DatagramServerOptions } from './datagram-server.js';
 import type { PeerAddress } from './handler-types.js';
-import { type DatagramProxyProtocolOptions, DatagramProxyReader } from './proxy-protocol.js';
+import {
+  type DatagramProxyProtocolOptions,
+  DatagramProxyReader,
+  proxiedClient,
+} from './proxy-protocol.js';
 
 /** Options of a `UdpServer`: the datagram server options and a UDP address. */
 export interface UdpServerOptions extends DatagramServerOptions {
@@ -136,7 +140,7 @@ export class UdpServer extends DatagramServer {
         return;
       }
       const { header, payload } = stripped;
-      this.receive(payload, header.source ?? peer, { peer, header });
+      this.receive(payload, proxiedClient(header, peer), { peer, header });
     });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: unknown): void => {

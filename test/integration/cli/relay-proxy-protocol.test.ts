@@ -123,21 +123,21 @@ test('relay unix-listen --proxy-protocol v1: PROXY UNKNOWN, the server keeps the
   assert.equal(out.remote.address, '127.0.0.1');
 });
 
-test('relay unix-listen --proxy-protocol v2: AF_UNIX STREAM, the unnamed client and the listening path', async (t) => {
+test('relay unix-listen --proxy-protocol v2: AF_UNIX STREAM, the unnamed client and the listening path; judged as the relay', async (t) => {
   const port = await headerReporter(t);
   const path = join(tempDir(t), 'in.sock');
   await relay(t, ['--proxy-protocol', 'v2', `unix-listen:${path}`, `tcp:127.0.0.1:${port}`]);
   const out = JSON.parse(await exchangeUnix(path, '')) as Report;
-  assert.deepEqual(out, {
-    remote: { family: 'unix', path: '' },
-    header: {
-      version: 2,
-      command: 'proxy',
-      transport: 'stream',
-      source: { family: 'unix', path: '' },
-      destination: { family: 'unix', path },
-    },
+  assert.deepEqual(out.header, {
+    version: 2,
+    command: 'proxy',
+    transport: 'stream',
+    source: { family: 'unix', path: '' },
+    destination: { family: 'unix', path },
   });
+  // On a TCP server a Unix client is judged as the relay that named it (no address of its
+  // own for access lists or per-address caps to check); the header says what it was.
+  assert.equal(out.remote.address, '127.0.0.1');
 });
 
 test('relay unix-listen --proxy-protocol v1|v2 → serve echo --proxy-protocol: echoed, logged as it believed', async (t) => {
@@ -154,9 +154,11 @@ test('relay unix-listen --proxy-protocol v1|v2 → serve echo --proxy-protocol: 
     assert.equal(await exchangeUnix(path, `hello ${version}\n`), `hello ${version}\n`);
   }
   const log = await echo.log();
-  // v1 UNKNOWN: the relay's own address; v2 AF_UNIX: an unnamed Unix client, via the relay.
-  assert.match(log, /#\d+ connection from 127\.0\.0\.1:(\d+) via 127\.0\.0\.1:\1\n/);
-  assert.match(log, /#\d+ connection from unix:\(unnamed\) via 127\.0\.0\.1:\d+\n/);
+  // v1 UNKNOWN and v2 AF_UNIX alike: the relay's own address. A Unix client has no
+  // address a TCP server's access lists or per-address caps could judge, so the server
+  // judges the proxy (test/regressions/a-proxied-unix-client-is-judged-by-the-proxy-address).
+  const lines = log.match(/#\d+ connection from 127\.0\.0\.1:(\d+) via 127\.0\.0\.1:\1\n/g);
+  assert.equal(lines?.length, 2, log);
 });
 
 test(
