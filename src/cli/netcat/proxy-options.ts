@@ -45,7 +45,7 @@ export function addProxyOptions(cmd: Command): Command {
   return cmd
     .option(
       '--proxy <host[:port]>',
-      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets); with --tls, TLS with HOST over the tunnel',
+      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets); with --tls, TLS with HOST over the tunnel (--tls-fingerprint pins the certificate of HOST)',
     )
     .option('--proxy-type <type>', 'the proxy protocol: socks4 (with 4a), socks5 or http (default)')
     .option(
