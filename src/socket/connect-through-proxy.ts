@@ -39,7 +39,6 @@
  * @module
  */
 import * as net from 'node:net';
-import type * as tls from 'node:tls';
 import {
   ConnectError,
   FrameTooLongError,
@@ -51,11 +50,13 @@ import {
   type ProxyType,
   type SocketErrorDetails,
   SocketTimeoutError,
+  TlsFingerprintError,
 } from '../errors.js';
 import { checkOneOf, checkPort, checkSeconds } from '../internal/check-option.js';
 import { checkSignal } from '../internal/abort-signal.js';
 import { ipv6Bytes } from '../internal/ipv6-groups.js';
 import { Socket } from './tcp-socket.js';
+import { pinnedConnectOptions, type TlsConnectOptions } from './tls-pin.js';
 
 export type { ProxyType } from '../errors.js';
 
@@ -95,10 +96,12 @@ export interface ConnectThroughProxyOptions {
    * TLS with the destination, started over the tunnel once the proxy granted it
    * (`Socket.startTls`): `node:tls` client options as `ConnectOptions.tls` (`{}` for the
    * defaults). The certificate is verified unless `rejectUnauthorized: false`, for
-   * `host` (the destination, never the proxy), which is also the SNI when it is a name.
+   * `host` (the destination, never the proxy), which is also the SNI when it is a name;
+   * or `fingerprint256` pins it instead (`TlsFingerprintError` naming the destination on
+   * a mismatch; a malformed pin is refused before connecting to the proxy).
    * `timeout` covers the handshake too.
    */
-  tls?: tls.ConnectionOptions | undefined;
+  tls?: TlsConnectOptions | undefined;
   /** Stops connecting: the call rejects with `signal.reason` and the socket is destroyed. */
   signal?: AbortSignal | undefined;
 }
@@ -125,6 +128,8 @@ export interface ConnectThroughProxyOptions {
  * @throws {SocketTimeoutError} the proxy (or the TLS handshake) did not finish within `timeout`.
  * @throws {ConnectError} with `tls`: the TLS handshake with the destination failed (a
  *   refused certificate keeps its code in `errno`, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`).
+ * @throws {TlsFingerprintError} with `tls.fingerprint256`: the destination's certificate
+ *   is not the pinned one (the tunnel is closed before any byte was sent through it).
  * @throws {ConnectError} (and subclasses) the proxy itself could not be reached.
  */
 export async function connectThroughProxy(options: ConnectThroughProxyOptions): Promise<Socket> {
@@ -203,6 +208,15 @@ export async function connectThroughProxy(options: ConnectThroughProxyOptions): 
         cause: err.cause ?? err,
       });
     }
+    if (err instanceof TlsFingerprintError) {
+      // Checked by startTls, which names the address the socket is connected to: the
+      // proxy. The certificate is the destination's.
+      throw new TlsFingerprintError(err.expected, err.actual, {
+        address: checked.host,
+        port: checked.port,
+        cause: err,
+      });
+    }
     if (err instanceof FrameTooLongError) {
       throw new ProxyProtocolError(
         `${proxyLabel(type, proxy)} sent a reply head over ${checked.maxReplyHead} bytes without its end`,
@@ -228,7 +242,7 @@ interface CheckedOptions {
   auth: ProxyAuth | undefined;
   timeout: number;
   maxReplyHead: number;
-  tls: tls.ConnectionOptions | undefined;
+  tls: TlsConnectOptions | undefined;
   signal: AbortSignal | undefined;
 }
 
@@ -287,6 +301,9 @@ function checkProxyOptions(options: ConnectThroughProxyOptions): CheckedOptions 
   if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
     throw new InvalidArgumentError('tls must be an object of node:tls client options');
   }
+  // The pin is parsed here only to refuse a malformed one before any I/O; startTls
+  // parses it again and checks it (tls-pin, the one pin check).
+  if (options.tls !== undefined) pinnedConnectOptions(options.tls);
   const timeout = options.timeout ?? DEFAULT_PROXY_TIMEOUT;
   checkSeconds(timeout, 'timeout');
   if (timeout === 0) throw new InvalidArgumentError('timeout must be more than 0 seconds');

@@ -14,7 +14,6 @@
  * @module
  */
 import type * as net from 'node:net';
-import type * as tls from 'node:tls';
 import { InvalidArgumentError, UnsupportedOptionError } from '../errors.js';
 import type { AbortOptions } from '../internal/abort-signal.js';
 import { checkPositiveInt, checkSeconds } from '../internal/check-option.js';
@@ -84,9 +83,11 @@ export interface StartTlsOptions extends AbortOptions {
   host?: string;
   /**
    * `node:tls` client options, as `ConnectOptions.tls`: the certificate is verified
-   * (system CAs, or `ca`) unless `rejectUnauthorized: false`.
+   * (system CAs, or `ca`) unless `rejectUnauthorized: false`, or `fingerprint256` pins
+   * it instead (checked after the handshake, as `connect` checks it: a mismatch fails
+   * with `TlsFingerprintError` and the connection is closed before any byte is sent).
    */
-  tls?: tls.ConnectionOptions;
+  tls?: TlsConnectOptions;
   /** Seconds the handshake may take; default the socket's operation timeout. */
   timeout?: number | null;
 }

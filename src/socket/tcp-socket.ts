@@ -321,9 +321,11 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * and from then on every read and write of this same socket goes through TLS. The
    * server's certificate is verified as `connect`'s TLS verifies it: against the system
    * CAs or `tls.ca`, for `options.host` (default: the host connected to), unless
-   * `tls.rejectUnauthorized` is false. Bytes received in plain text and not read yet are
-   * refused, never handed to TLS or read later as if protected (the STARTTLS injection
-   * of CVE-2011-0411): read what the protocol expects first. A failed or aborted
+   * `tls.rejectUnauthorized` is false, or `tls.fingerprint256` pins it instead (the same
+   * check as `connect`'s: a mismatch rejects with `TlsFingerprintError` and closes the
+   * connection before any byte of ours is sent). Bytes received in plain text and not
+   * read yet are refused, never handed to TLS or read later as if protected (the
+   * STARTTLS injection of CVE-2011-0411): read what the protocol expects first. A failed or aborted
    * handshake destroys the connection. On a non-blocking socket it rejects at once with
    * `WouldBlockError` (errno `EINPROGRESS`) while the handshake carries on. Reads and
    * sends made meanwhile wait for it (a send is never handed to TLS before the
@@ -331,6 +333,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    * @throws {ConnectError} the handshake failed; a refused certificate keeps OpenSSL's
    *   or Node's code in `errno` (`DEPTH_ZERO_SELF_SIGNED_CERT`, `ERR_TLS_CERT_ALTNAME_INVALID`)
    *   and the original error in `cause`, as `connect` with `tls` reports it.
+   * @throws {TlsFingerprintError} the certificate is not the one `tls.fingerprint256` pins.
+   * @throws {InvalidArgumentError} a malformed `tls.fingerprint256`, before the handshake.
    * @throws {SocketTimeoutError} the handshake took longer than `timeout`.
    * @throws {ConnectionResetError} the peer closed the connection during the handshake.
    * @throws {InvalidStateError} not an open plain connection (still connecting, already
@@ -338,6 +342,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
    */
   async startTls(options: StartTlsOptions = {}): Promise<void> {
     const signal = checkSignal(options.signal);
+    // A malformed pin is refused before anything changes on the wire (as in connect).
+    const pinned = pinnedConnectOptions(options.tls ?? {});
     if (signal?.aborted === true) throw signal.reason;
     if (this.closed) throw new SocketClosedError('startTls', this.where());
     const current = this.socket;
@@ -371,7 +377,7 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
     if (host !== undefined && (typeof host !== 'string' || host === '')) {
       throw new InvalidArgumentError('host must be a non-empty string');
     }
-    const tlsOptions = options.tls ?? {};
+    const tlsOptions = pinned.options;
     let secure: net.Socket;
     try {
       secure = this.handOver((sock) =>
@@ -391,7 +397,9 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       const reason = err instanceof Error ? err.message : String(err);
       throw new InvalidArgumentError(`startTls: bad tls options: ${reason}`, { cause: err });
     }
-    const securing = this.#waitConnected(secure, 'secureConnect', timeout, signal);
+    // The pin is checked where connect checks it: on 'secureConnect', before a send
+    // queued meanwhile (#securing) is handed to TLS.
+    const securing = this.#waitConnected(secure, 'secureConnect', timeout, signal, pinned.pin);
     this.#connecting = securing;
     this.#securing = securing;
     securing

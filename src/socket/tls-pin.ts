@@ -6,6 +6,7 @@
  *
  * ```
  *  connect({ tls: { fingerprint256 } }) ─► parseFingerprint256 (InvalidArgumentError at once)
+ *  startTls({ tls: { fingerprint256 } })     (STARTTLS; connectThroughProxy's tunnel)
  *  tls.connect({ rejectUnauthorized: false, … })   CA verification off for this connection only
  *  'secureConnect' ─► checkPinnedPeer: SHA-256 of the peer's DER certificate vs the pin
  *                     (timingSafeEqual) ─► mismatch: destroyed, TlsFingerprintError,

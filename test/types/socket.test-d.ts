@@ -14,6 +14,7 @@ import {
 } from 'socketkit/framing';
 import {
   type Accepted,
+  connectThroughProxy,
   type Datagram,
   DatagramSocket,
   type DatagramTransport,
@@ -51,6 +52,11 @@ expectTypeOf(sock.startTls).parameter(0).toEqualTypeOf<StartTlsOptions | undefin
 expectTypeOf<StartTlsOptions['host']>().toEqualTypeOf<string | undefined>();
 expectTypeOf<StartTlsOptions['timeout']>().toEqualTypeOf<number | null | undefined>();
 void sock.startTls({ host: 'mail.test', tls: { rejectUnauthorized: false }, timeout: 10 });
+// The pin works on every TLS client path: startTls and connectThroughProxy's tls too.
+expectTypeOf<StartTlsOptions['tls']>().toEqualTypeOf<TlsConnectOptions | undefined>();
+expectTypeOf<
+  NonNullable<Parameters<typeof connectThroughProxy>[0]['tls']>
+>().toEqualTypeOf<TlsConnectOptions>();
 // @ts-expect-error: the TLS options go in `tls`, not beside it
 void sock.startTls({ ca: 'pem' });
 // @ts-expect-error: a number is not data to send

@@ -60,6 +60,7 @@ Examples:
   $ socketkit connect --exec 'wc -c' 127.0.0.1 7000        # the command's stdin/stdout are the connection
   $ socketkit connect --proxy 127.0.0.1:1080 --proxy-type socks5 example.test 80   # the proxy resolves the name
   $ socketkit connect --proxy 127.0.0.1:3128 --tls example.test 443   # TLS with example.test through the tunnel
+  $ socketkit connect --proxy 127.0.0.1:1080 --proxy-type socks5 --tls-fingerprint AB:CD:… 127.0.0.1 8443   # pinned over the tunnel
 
 Exit status: 0 success, 1 connection refused/failed/timed out or certificate refused,
 2 usage error, 130 interrupted.`;

@@ -80,6 +80,7 @@ Examples:
   $ socketkit relay tcp-listen:8080 tcp:127.0.0.1:80          # port forwarding
   $ socketkit relay tls-listen:8443 tcp:127.0.0.1:80 --tls-cert cert.pem --tls-key key.pem
   $ socketkit relay tcp-listen:8080 tls:example.test:443      # TLS origination (verified)
+  $ socketkit relay tcp-listen:8080 tls:127.0.0.1:8443 --tls-fingerprint AB:CD:…   # pinned (listen --tls prints it)
   $ socketkit relay tcp-listen:6380 unix:/run/redis.sock      # a Unix socket on loopback TCP
   $ socketkit relay unix-listen:/tmp/web.sock tcp:127.0.0.1:80
   $ socketkit relay udp-listen:5353 udp:127.0.0.1:53          # UDP forwarding
@@ -398,7 +399,7 @@ export const relayCommand: CommandFactory = (io, setExitCode) => {
     )
     .option(
       '--tls-fingerprint <sha256>',
-      'tls: trust only the certificate with this SHA-256 fingerprint (hex, colons optional) instead of CAs',
+      'tls: trust only the server certificate with this SHA-256 fingerprint (hex, colons optional), instead of CAs and name: what listen --tls prints for its temporary certificate; a mismatch resets the client and is logged',
     )
     .option('-v, --verbose', 'one line per relay opened and closed on stderr');
   cmd.addHelpText('after', EXAMPLES);

@@ -9,7 +9,6 @@
  * @module
  */
 import type { Command } from 'commander';
-import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError } from '../../errors.js';
 import {
   connectThroughProxy,
@@ -18,6 +17,7 @@ import {
   type ProxyAuth,
   type ProxyType,
 } from '../../socket/connect-through-proxy.js';
+import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import { CliError, ExitCode } from '../io.js';
 
@@ -45,7 +45,7 @@ export function addProxyOptions(cmd: Command): Command {
   return cmd
     .option(
       '--proxy <host[:port]>',
-      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets); with --tls, TLS with HOST over the tunnel',
+      'connect through this proxy (port default: 1080 for SOCKS, 3128 for HTTP; IPv6 in brackets); with --tls, TLS with HOST over the tunnel (--tls-fingerprint pins the certificate of HOST)',
     )
     .option('--proxy-type <type>', 'the proxy protocol: socks4 (with 4a), socks5 or http (default)')
     .option(
@@ -131,10 +131,10 @@ export function relayProxyAuth(text: string | undefined): ProxyAuth | undefined 
 
 /**
  * Connects to `target` through `choice`, with TLS over the tunnel when `tls` is given
- * (`clientTlsOptions`: verified for `target.host`). `timeout` (`-w`) bounds the connect
- * to the proxy, its handshake and the TLS handshake together; without it,
- * {@link DEFAULT_PROXY_TIMEOUT}: a proxy that never answers must not hold the command
- * for ever.
+ * (`clientTlsOptions`: verified for `target.host`, or pinned by `--tls-fingerprint`).
+ * `timeout` (`-w`) bounds the connect to the proxy, its handshake and the TLS handshake
+ * together; without it, {@link DEFAULT_PROXY_TIMEOUT}: a proxy that never answers must
+ * not hold the command for ever.
  * @throws {CliError} (usage) for credentials or a destination the protocol cannot carry.
  * @throws {ProxyError} and the `ConnectError`s of the connect to the proxy.
  */
@@ -145,7 +145,7 @@ export async function connectViaProxy(
     family?: 4 | 6 | undefined;
     timeout: number | null;
     signal?: AbortSignal | undefined;
-    tls?: ConnectionOptions | undefined;
+    tls?: TlsConnectOptions | undefined;
   },
 ): Promise<Socket> {
   try {
