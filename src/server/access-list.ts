@@ -41,7 +41,7 @@ export class AccessList {
 
   /** True when `remote` may connect. */
   permits(remote: PeerAddress): boolean {
-    if (remote.family === 'unix') return true;
+    if (remote.family === 'unix' || (this.#deny === null && this.#allow === null)) return true;
     const family = remote.family === 'IPv6' ? 'ipv6' : 'ipv4';
     // A v4 client on a dual-stack socket shows up as ::ffff:a.b.c.d: match it as IPv4 too,
     // so `allow: ['127.0.0.1']` works whatever the server's bind address.

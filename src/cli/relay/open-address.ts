@@ -108,11 +108,17 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
   }
 }
 
-/** `--proxy-protocol`: the header goes out first, before anything relayed. */
-async function headerFirst(sock: Socket, ctx: OpenContext): Promise<Socket> {
-  if (ctx.proxyHeader === undefined) return sock;
+/**
+ * `--proxy-protocol`: the header goes out first, before anything relayed. Without one the
+ * socket itself, not a promise of it: a relay opens thousands of these a second.
+ */
+function headerFirst(sock: Socket, ctx: OpenContext): Socket | Promise<Socket> {
+  return ctx.proxyHeader === undefined ? sock : sendHeader(sock, ctx.proxyHeader);
+}
+
+async function sendHeader(sock: Socket, header: Buffer): Promise<Socket> {
   try {
-    await sock.sendAll(ctx.proxyHeader);
+    await sock.sendAll(header);
   } catch (err) {
     sock.reset();
     throw err;
