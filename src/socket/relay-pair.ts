@@ -10,7 +10,7 @@
  *                                          written (b's callback) ─► a.resumeReading()
  *  side.read ─► to.write(chunk) ─ false ─► side.pauseReading() ─ to.whenDrained() ─► resume
  *  (the same from b to a)
- *  a's EOF ─► b's write side shut (FIN after a's data)      b's EOF ─► a's, the same
+ *  a's EOF ─► b.endWriting() (FIN after a's data)          b's EOF ─► a's, the same
  *  both directions ended and flushed ─► both closed gracefully: 'done'
  *  a side fails (reset, error) ─► both reset, so the other peer sees a reset, never a clean
  *                                 EOF after a cut stream; the first error reported: 'error'
