@@ -50,3 +50,8 @@ export function allowedCpus(): number[];
 export function pinPlan(mode: 'auto' | 'off', serverCpus?: number): PinPlan;
 export function pinPrefix(cpus: string | undefined): string[];
 export function fdLimit(): number | null;
+export function compileTool(name: string): { path: string | null; reason: string | null };
+export function runTool(
+  argv: string[],
+  options: { onMeasuring?: () => void; timeoutMs: number; prefix?: string[] },
+): Promise<Record<string, unknown>>;

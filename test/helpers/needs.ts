@@ -34,6 +34,8 @@ const PACKAGES: Record<string, string> = {
   'redis-server': 'redis-server',
   chromium: 'chromium',
   haproxy: 'haproxy',
+  gcc: 'gcc',
+  cc: 'gcc',
 };
 
 const paths = new Map<string, string | undefined>();
