@@ -145,18 +145,35 @@ export async function openExec(argv: string[], label: string, io: CliIO): Promis
       if (line !== '') io.stderr.write(`${neutralizeTerminalText(line)}\n`);
     }
   });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+  /** The signal that ended the child (null: it exited). */
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode);
+    else child.once('exit', (_code, signal) => resolve(signal));
   });
+  let killed = false;
+  const kill = (signal: NodeJS.Signals): void => {
+    killed = true;
+    child.kill(signal);
+  };
   return new NodeStreamEnd({
     label,
     input: child.stdout,
     output: child.stdin,
     endOutput: true,
-    onReset: () => child.kill('SIGTERM'),
+    // Its output is whole only if it exited: a child a signal killed (a crash, the OOM
+    // killer, someone's kill -9) was cut short, and its peer must see a reset, not a FIN.
+    // The exit status is not judged (inetd's rule: `grep` exits 1 having said all).
+    inputDone: async () => {
+      const signal = await exited;
+      if (signal !== null && !killed) {
+        throw new Error(
+          `${label}: the command was killed by ${signal}: its output may be cut short`,
+        );
+      }
+    },
+    onReset: () => kill('SIGTERM'),
     onClose: async () => {
-      const grace = setTimeout(() => child.kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
+      const grace = setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
       await exited;
       clearTimeout(grace);
     },
