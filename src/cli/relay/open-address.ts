@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { fromSystemError } from '../../errors.js';
-import { ignoreError } from '../../internal/ignore-error.js';
+import { ignored, ignoreError } from '../../internal/ignore-error.js';
 import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { TlsConnectOptions } from '../../socket/tls-pin.js';
@@ -25,8 +25,11 @@ import { NodeStreamEnd } from './node-stream-end.js';
 import type { ClientAddress } from './relay-address.js';
 import { type RelayEnd, SocketEnd } from './relay-end.js';
 
-/** How long a child gets to exit after its stdin closed before it is killed. */
+/** How long a child gets to exit after its stdin closed (or a SIGTERM) before it is killed. */
 const EXEC_EXIT_GRACE_MS = 5000;
+
+/** Children get a process group of their own (POSIX). */
+const GROUPS = process.platform !== 'win32';
 
 /** What opening a client address needs. */
 export interface OpenContext {
@@ -127,7 +130,13 @@ async function headerFirst(sock: Socket, ctx: OpenContext): Promise<Socket> {
 export async function openExec(argv: string[], label: string, io: CliIO): Promise<RelayEnd> {
   const [file, ...args] = argv as [string, ...string[]];
   // shell: false — the words are the argv; nothing in them is interpreted.
-  const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    shell: false,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a reset then stops everything it started (a shell's
+    // children, a pipeline), not just the one process, so nothing outlives its relay.
+    detached: GROUPS,
+  });
   try {
     await Promise.race([
       once(child, 'spawn'),
@@ -153,7 +162,12 @@ export async function openExec(argv: string[], label: string, io: CliIO): Promis
   let killed = false;
   const kill = (signal: NodeJS.Signals): void => {
     killed = true;
-    child.kill(signal);
+    try {
+      if (GROUPS && child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch (err) {
+      ignored('relay:exec-child', err); // the group is gone already
+    }
   };
   return new NodeStreamEnd({
     label,
@@ -171,7 +185,12 @@ export async function openExec(argv: string[], label: string, io: CliIO): Promis
         );
       }
     },
-    onReset: () => kill('SIGTERM'),
+    onReset: () => {
+      // TERM first (a chance to clean up), KILL for whatever ignored it: a command that
+      // traps TERM must not outlive its relay, or --max-connections bounds nothing.
+      kill('SIGTERM');
+      setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS).unref();
+    },
     onClose: async () => {
       const grace = setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
       await exited;
