@@ -52,7 +52,7 @@ test('relay stdio file:x with stdin redirected from x is a usage error', async (
     },
   );
   let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 2, stderr);
   assert.match(stderr, /^socketkit: stdin and file:.* are the same file/);

@@ -31,6 +31,23 @@ const EXEC_EXIT_GRACE_MS = 5000;
 /** Children get a process group of their own (POSIX). */
 const GROUPS = process.platform !== 'win32';
 
+/**
+ * The process groups of commands that were reset and may not be gone yet: killed if the
+ * CLI exits first (its SIGKILL timer does not hold the process), so a command that
+ * ignores TERM does not outlive `connect --exec` or an interrupted relay either.
+ */
+const resetGroups = new Set<number>();
+
+function killAtExit(): void {
+  for (const group of resetGroups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch (err) {
+      ignored('relay:exec-child', err); // gone already
+    }
+  }
+}
+
 /** What opening a client address needs. */
 export interface OpenContext {
   io: CliIO;
@@ -189,7 +206,17 @@ export async function openExec(argv: string[], label: string, io: CliIO): Promis
       // TERM first (a chance to clean up), KILL for whatever ignored it: a command that
       // traps TERM must not outlive its relay, or --max-connections bounds nothing.
       kill('SIGTERM');
-      setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS).unref();
+      const group = GROUPS ? child.pid : undefined;
+      if (group !== undefined) {
+        if (resetGroups.size === 0) process.once('exit', killAtExit);
+        resetGroups.add(group);
+      }
+      setTimeout(() => {
+        kill('SIGKILL');
+        if (group !== undefined && resetGroups.delete(group) && resetGroups.size === 0) {
+          process.off('exit', killAtExit);
+        }
+      }, EXEC_EXIT_GRACE_MS).unref();
     },
     onClose: async () => {
       const grace = setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
