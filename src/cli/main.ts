@@ -7,11 +7,22 @@ import { Command, CommanderError } from 'commander';
 import { SocketkitError } from '../errors.js';
 import { type CommandFactory, loadCommands } from './commands/index.js';
 import { CliError, type CliIO, ExitCode } from './io.js';
+import { neutralizeTerminalText } from './terminal-text.js';
 
 export type { CliIO };
 export { CliError, ExitCode };
 
 const VERSION = '0.1.0';
+
+/**
+ * An error message as the one line the CLI prints for it. Messages carry what peers sent
+ * (a certificate's CN in Node's hostname-mismatch text, an OpenSSL reason that ends in a
+ * newline): no control character or escape sequence reaches the terminal raw, and the
+ * message stays on its line.
+ */
+function errorLine(message: string): string {
+  return neutralizeTerminalText(message.trim());
+}
 
 /** Builds the top-level program with the given subcommands. */
 export function buildProgram(
@@ -71,11 +82,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       return ExitCode.usage;
     }
     if (err instanceof CliError) {
-      io.stderr.write(`socketkit: ${err.message}\n`);
+      io.stderr.write(`socketkit: ${errorLine(err.message)}\n`);
       return err.exitCode;
     }
     if (err instanceof SocketkitError) {
-      io.stderr.write(`socketkit: ${err.message} [${err.code}]\n`);
+      io.stderr.write(`socketkit: ${errorLine(err.message)} [${err.code}]\n`);
       return ExitCode.failure;
     }
     io.stderr.write(

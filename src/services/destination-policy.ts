@@ -13,6 +13,11 @@
  * port    ─► --allow-port given and the port not in it? ─► refused
  * ```
  *
+ * An IPv6 address that carries an IPv4 address for a translator or a tunnel (IPv4-mapped
+ * and -compatible, NAT64's 64:ff9b::/96, SIIT's ::ffff:0:0:0/96, 6to4's 2002::/16,
+ * Teredo's client) reaches that IPv4 network: it is refused when its IPv4 address is
+ * (denied or inside), unless the IPv6 address itself is allowed.
+ *
  * The rule is checked on the address actually connected to: a literal, or every address
  * a name resolves to (a name that resolves to 127.0.0.1 is loopback, whatever it is
  * called: no DNS-rebinding bypass, and the connection goes to the checked address, never
@@ -21,6 +26,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { InvalidArgumentError, SocketkitError } from '../errors.js';
+import { ipv6Groups } from '../internal/ipv6-groups.js';
 import { compileAddressList, unmapIPv4 } from '../server/access-list.js';
 import { integerOption, numberOption } from './number-option.js';
 import type { ServiceOption } from './service.js';
@@ -50,6 +56,7 @@ const INSIDE_V6: readonly [string, number][] = [
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated, still routed by some)
   ['ff00::', 8], // multicast
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): its IPv4 embedding is the operator's choice
 ];
 
 /** Why a destination was refused (the log line and the channel say which). */
@@ -112,9 +119,14 @@ export class DestinationPolicy {
     const ip = unmapIPv4(address);
     const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
     if (isIP(ip) === 0) return 'inside'; // not an address: nothing to connect to
+    // The IPv4 address a translator or tunnel would deliver to: judged too, as deny and
+    // inside go; an allow names the IPv6 address itself (the path differs).
+    const v4 = family === 'ipv6' ? embeddedIPv4(ip) : null;
     if (this.#deny?.check(ip, family) === true) return 'denied';
+    if (v4 !== null && this.#deny?.check(v4, 'ipv4') === true) return 'denied';
     if (this.#allow?.check(ip, family) === true) return null;
-    return INSIDE.check(ip, family) ? 'inside' : null;
+    if (INSIDE.check(ip, family)) return 'inside';
+    return v4 !== null && INSIDE.check(v4, 'ipv4') ? 'inside' : null;
   }
 
   /** @throws {DestinationRefusedError} when `address` and `port` are refused. */
@@ -122,6 +134,40 @@ export class DestinationPolicy {
     const reason = this.refusal(address, port);
     if (reason !== null) throw new DestinationRefusedError(shownAs, port, reason);
   }
+}
+
+/** `a.b.c.d` from two 16-bit groups. */
+const dotted = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 address an IPv6 literal carries for a translator or a tunnel, or null:
+ * IPv4-compatible `::a.b.c.d` (deprecated, RFC 4291), SIIT's `::ffff:0:a.b.c.d` (RFC 2765),
+ * NAT64's well-known `64:ff9b::a.b.c.d` (RFC 6052), 6to4's `2002:AABB:CCDD::/48`
+ * (RFC 3056) and Teredo's client, stored inverted in the last 32 bits of `2001:0::/32`
+ * (RFC 4380). (IPv4-mapped `::ffff:a.b.c.d` is the socket's own form: `unmapIPv4`.)
+ */
+export function embeddedIPv4(address: string): string | null {
+  const g = ipv6Groups(address);
+  if (g === null) return null;
+  const [g0, g1, g2, g3, g4, g5, g6, g7] = g as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const zeros = (...groups: number[]): boolean => groups.every((x) => x === 0);
+  if (zeros(g0, g1, g2, g3, g4) && (g5 === 0 || g5 === 0xffff)) return dotted(g6, g7);
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) {
+    return dotted(g6, g7);
+  }
+  if (g0 === 0x64 && g1 === 0xff9b && zeros(g2, g3, g4, g5)) return dotted(g6, g7);
+  if (g0 === 0x2002) return dotted(g1, g2);
+  if (g0 === 0x2001 && g1 === 0) return dotted(g6 ^ 0xffff, g7 ^ 0xffff);
+  return null;
 }
 
 const INSIDE = ((): BlockList => {

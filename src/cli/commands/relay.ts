@@ -11,6 +11,7 @@
  * its `Socket`, `Listener` and `DatagramSocket`.
  * @module
  */
+import { fstatSync, type Stats, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import { encodeProxyHeader } from '../../framing/proxy-header.js';
@@ -168,6 +169,53 @@ function checkAddresses(first: RelayAddress, second: RelayAddress, flags: RelayF
   }
 }
 
+/** The file behind a side that is read: `file:` as the first address, or stdin redirected from one. */
+function readFileOf(address: RelayAddress, io: CliIO): Stats | null {
+  if (address.kind === 'file') return statOrNull(() => statSync(address.path));
+  if (address.kind === 'stdio') return fdFile(io.stdin);
+  return null;
+}
+
+/** The file behind a side that is appended to: `file:` as the second address, or stdout redirected to one. */
+function writeFileOf(address: RelayAddress, io: CliIO): Stats | null {
+  if (address.kind === 'file') return statOrNull(() => statSync(address.path));
+  if (address.kind === 'stdio') return fdFile(io.stdout);
+  return null;
+}
+
+/** A stream's file, when it is a process descriptor redirected to a regular file. */
+function fdFile(stream: unknown): Stats | null {
+  const fd = (stream as { fd?: unknown }).fd;
+  return typeof fd === 'number' ? statOrNull(() => fstatSync(fd)) : null;
+}
+
+function statOrNull(get: () => Stats): Stats | null {
+  try {
+    const st = get();
+    return st.isFile() ? st : null;
+  } catch {
+    return null; // no such file (yet): it cannot be the other one
+  }
+}
+
+/**
+ * Refuses to read a file while appending what is read to that same file (`file:x file:x`,
+ * `relay stdio file:x < x`): each byte appended is read again, and the copy grows until
+ * the disk is full. `cat` refuses the same ("input file is output file").
+ */
+function checkNotSameFile(first: RelayAddress, second: RelayAddress, io: CliIO): void {
+  // What the first address reads goes to the second (a second file: is only appended to,
+  // and what comes back to a first file: is discarded): the one direction that can loop.
+  const read = readFileOf(first, io);
+  const written = read === null ? null : writeFileOf(second, io);
+  if (read !== null && written !== null && read.dev === written.dev && read.ino === written.ino) {
+    throw new CliError(
+      `${first.kind === 'stdio' ? 'stdin' : first.text} and ${second.kind === 'stdio' ? 'stdout' : second.text} are the same file: what is read would be appended to it and read again, without end`,
+      ExitCode.usage,
+    );
+  }
+}
+
 /**
  * `--proxy-protocol v1|v2`: the version, after checking the addresses can carry it (a
  * stream listening address relayed to a stream client address, or with v2 `udp-listen:`
@@ -253,6 +301,7 @@ async function runRelay(
   const first = parseRelayAddress(firstText);
   const second = parseRelayAddress(secondText);
   checkAddresses(first, second, flags);
+  if (!isListenAddress(first) && !isListenAddress(second)) checkNotSameFile(first, second, io);
   const proxyVersion = proxyProtocolVersion(flags, first, second);
   const maxConnections = positiveIntFlag(
     flags.maxConnections,

@@ -6,7 +6,8 @@
  *
  * ```
  *  peer ─► socket ─► child's stdin     socket EOF ─► child's stdin ends
- *  peer ◄─ socket ◄─ child's stdout    child's stdout EOF ─► our FIN (shutdown write)
+ *  peer ◄─ socket ◄─ child's stdout    child's stdout EOF and its exit ─► our FIN
+ *                                       (killed by a signal: cut short ─► a reset)
  *  a side that is slow pauses the other (backpressure both ways); both done ─► the
  *  socket closes and the child is waited for (killed after a grace time); a failure on
  *  either side resets the socket and kills the child

@@ -6,6 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import { formatAddress } from '../../errors.js';
+import { neutralizeTerminalText } from '../terminal-text.js';
 
 /** Writes netcat messages to stderr. */
 export class NetcatLog {
@@ -19,18 +20,23 @@ export class NetcatLog {
 
   /** A `-v` message. */
   info(message: string): void {
-    if (this.#verbose) this.#stderr.write(`socketkit: ${message}\n`);
+    if (this.#verbose) this.#write(message);
   }
 
   /** A message printed whatever the verbosity (a connection failed, a timeout). */
   warn(message: string): void {
-    this.#stderr.write(`socketkit: ${message}\n`);
+    this.#write(message);
   }
 
   /** The closing statistics line, as ncat prints it with `-v`. */
   stats(sent: number, received: number, startedAt: number): void {
     const seconds = ((performance.now() - startedAt) / 1000).toFixed(2);
     this.info(`${sent} bytes sent, ${received} bytes received in ${seconds} seconds.`);
+  }
+
+  /** Error messages can carry what a peer sent (a certificate's names): never raw. */
+  #write(message: string): void {
+    this.#stderr.write(`socketkit: ${neutralizeTerminalText(message.trim())}\n`);
   }
 }
 

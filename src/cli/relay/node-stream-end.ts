@@ -27,6 +27,11 @@ export interface NodeStreamEndOptions {
   onReset?: () => void;
   /** Called on `close()` once both streams are done (waits for a child to exit). */
   onClose?: () => Promise<void>;
+  /**
+   * What else the input's end waits for before it counts as a clean EOF (`exec:`: the
+   * child's exit); its rejection makes the end a failure, so the other peer is reset.
+   */
+  inputDone?: () => Promise<void>;
 }
 
 /** A pair of Node streams as a relay side. */
@@ -63,7 +68,11 @@ export class NodeStreamEnd implements RelayEnd, RelaySide {
       input.on('data', (chunk: Buffer | string) => {
         if (!this.#closed) consumer(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       });
-      input.once('end', () => resolve());
+      const done = this.#options.inputDone;
+      input.once('end', () => {
+        if (done === undefined) resolve();
+        else done().then(resolve, reject);
+      });
       input.once('error', reject);
       input.once('close', () => {
         // Closed without an end (destroyed): not a clean EOF.

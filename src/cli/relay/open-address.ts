@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import { fromSystemError } from '../../errors.js';
-import { ignoreError } from '../../internal/ignore-error.js';
+import { ignored, ignoreError } from '../../internal/ignore-error.js';
 import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
 import type { Socket } from '../../socket/tcp-socket.js';
 import type { TlsConnectOptions } from '../../socket/tls-pin.js';
@@ -25,8 +25,28 @@ import { NodeStreamEnd } from './node-stream-end.js';
 import type { ClientAddress } from './relay-address.js';
 import { type RelayEnd, SocketEnd } from './relay-end.js';
 
-/** How long a child gets to exit after its stdin closed before it is killed. */
+/** How long a child gets to exit after its stdin closed (or a SIGTERM) before it is killed. */
 const EXEC_EXIT_GRACE_MS = 5000;
+
+/** Children get a process group of their own (POSIX). */
+const GROUPS = process.platform !== 'win32';
+
+/**
+ * The process groups of commands that were reset and may not be gone yet: killed if the
+ * CLI exits first (its SIGKILL timer does not hold the process), so a command that
+ * ignores TERM does not outlive `connect --exec` or an interrupted relay either.
+ */
+const resetGroups = new Set<number>();
+
+function killAtExit(): void {
+  for (const group of resetGroups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch (err) {
+      ignored('relay:exec-child', err); // gone already
+    }
+  }
+}
 
 /** What opening a client address needs. */
 export interface OpenContext {
@@ -134,7 +154,13 @@ async function sendHeader(sock: Socket, header: Buffer): Promise<Socket> {
 export async function openExec(argv: string[], label: string, io: CliIO): Promise<RelayEnd> {
   const [file, ...args] = argv as [string, ...string[]];
   // shell: false — the words are the argv; nothing in them is interpreted.
-  const child = spawn(file, args, { shell: false, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(file, args, {
+    shell: false,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Its own process group: a reset then stops everything it started (a shell's
+    // children, a pipeline), not just the one process, so nothing outlives its relay.
+    detached: GROUPS,
+  });
   try {
     await Promise.race([
       once(child, 'spawn'),
@@ -152,18 +178,55 @@ export async function openExec(argv: string[], label: string, io: CliIO): Promis
       if (line !== '') io.stderr.write(`${neutralizeTerminalText(line)}\n`);
     }
   });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
+  /** The signal that ended the child (null: it exited). */
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.signalCode);
+    else child.once('exit', (_code, signal) => resolve(signal));
   });
+  let killed = false;
+  const kill = (signal: NodeJS.Signals): void => {
+    killed = true;
+    try {
+      if (GROUPS && child.pid !== undefined) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch (err) {
+      ignored('relay:exec-child', err); // the group is gone already
+    }
+  };
   return new NodeStreamEnd({
     label,
     input: child.stdout,
     output: child.stdin,
     endOutput: true,
-    onReset: () => child.kill('SIGTERM'),
+    // Its output is whole only if it exited: a child a signal killed (a crash, the OOM
+    // killer, someone's kill -9) was cut short, and its peer must see a reset, not a FIN.
+    // The exit status is not judged (inetd's rule: `grep` exits 1 having said all).
+    inputDone: async () => {
+      const signal = await exited;
+      if (signal !== null && !killed) {
+        throw new Error(
+          `${label}: the command was killed by ${signal}: its output may be cut short`,
+        );
+      }
+    },
+    onReset: () => {
+      // TERM first (a chance to clean up), KILL for whatever ignored it: a command that
+      // traps TERM must not outlive its relay, or --max-connections bounds nothing.
+      kill('SIGTERM');
+      const group = GROUPS ? child.pid : undefined;
+      if (group !== undefined) {
+        if (resetGroups.size === 0) process.once('exit', killAtExit);
+        resetGroups.add(group);
+      }
+      setTimeout(() => {
+        kill('SIGKILL');
+        if (group !== undefined && resetGroups.delete(group) && resetGroups.size === 0) {
+          process.off('exit', killAtExit);
+        }
+      }, EXEC_EXIT_GRACE_MS).unref();
+    },
     onClose: async () => {
-      const grace = setTimeout(() => child.kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
+      const grace = setTimeout(() => kill('SIGKILL'), EXEC_EXIT_GRACE_MS);
       await exited;
       clearTimeout(grace);
     },

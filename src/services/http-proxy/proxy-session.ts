@@ -165,7 +165,10 @@ export function httpProxyHandler(config: HttpProxyConfig): StreamHandler {
       } else if (err instanceof DecoderError) {
         await answer(conn, 400, 'malformed request body');
       } else {
-        conn.destroy(); // a response already under way cannot be turned into an error
+        // A response already under way cannot be turned into an error status: the client
+        // gets a reset, so what it received reads as cut short, never as a whole answer
+        // (a close-delimited body ends at our close; destroy() would send a FIN then).
+        conn.reset();
       }
     }
   };
