@@ -53,5 +53,10 @@ export function fdLimit(): number | null;
 export function compileTool(name: string): { path: string | null; reason: string | null };
 export function runTool(
   argv: string[],
-  options: { onMeasuring?: () => void; timeoutMs: number; prefix?: string[] },
+  options: {
+    onHolding?: () => void;
+    onMeasuring?: () => void;
+    timeoutMs: number;
+    prefix?: string[];
+  },
 ): Promise<Record<string, unknown>>;

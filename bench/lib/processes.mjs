@@ -241,12 +241,19 @@ export function listenCounters() {
  * when a run with `--warmup` says its warm-up is over; `prefix` is put before the
  * command (`taskset -c …` when pinned).
  */
-export function runGenerator(cli, args, { onHolding, onMeasuring, timeoutMs, prefix = [] }) {
+export function runGenerator(cli, args, options) {
+  return runTool([...cli, 'bench', ...args, '--json', '--no-progress'], options);
+}
+
+/**
+ * Runs a generator (`socketkit bench … --json`, or one of bench/tools compiled) and
+ * resolves with the JSON it prints; `onHolding` when it says on stderr it holds its
+ * connections (conns), `onMeasuring` when it says the warm-up is over.
+ */
+export function runTool(argv, { onHolding, onMeasuring, timeoutMs, prefix = [] }) {
   return new Promise((resolve, reject) => {
-    const [cmd, ...rest] = [...prefix, ...cli];
-    const child = spawn(cmd, [...rest, 'bench', ...args, '--json', '--no-progress'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [cmd, ...rest] = [...prefix, ...argv];
+    const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let holdingCalled = false;
@@ -260,7 +267,7 @@ export function runGenerator(cli, args, { onHolding, onMeasuring, timeoutMs, pre
         holdingCalled = true;
         onHolding();
       }
-      if (!measuringCalled && onMeasuring && err.includes('over, measuring for')) {
+      if (!measuringCalled && onMeasuring && err.includes('measuring for')) {
         measuringCalled = true;
         onMeasuring();
       }
@@ -273,7 +280,7 @@ export function runGenerator(cli, args, { onHolding, onMeasuring, timeoutMs, pre
         result.exitCode = code;
         resolve(result);
       } catch {
-        reject(new Error(`bench ${args.join(' ')} exited ${code}: ${err.slice(-800)}`));
+        reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-800)}`));
       }
     });
   });
@@ -405,39 +412,4 @@ export function compileTool(name) {
     const why = err.code === 'ENOENT' ? 'gcc not installed' : String(err.stderr ?? err.message);
     return { path: null, reason: why.trim().split('\n')[0] };
   }
-}
-
-/**
- * Runs a compiled generator from bench/tools (argv: its own) and resolves with its JSON
- * result; `onMeasuring` when it says on stderr that the warm-up is over.
- */
-export function runTool(argv, { onMeasuring, timeoutMs, prefix = [] }) {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...rest] = [...prefix, ...argv];
-    const child = spawn(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let measuringCalled = false;
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (!measuringCalled && onMeasuring && err.includes('measuring for')) {
-        measuringCalled = true;
-        onMeasuring();
-      }
-    });
-    const timer = setTimeout(() => stopProcess(child), timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        const result = JSON.parse(out);
-        result.exitCode = code;
-        resolve(result);
-      } catch {
-        reject(new Error(`${argv.join(' ')} exited ${code}: ${err.slice(-800)}`));
-      }
-    });
-  });
 }

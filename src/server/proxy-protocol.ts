@@ -82,6 +82,23 @@ export interface ProxyProtocolOptions {
   required?: boolean;
 }
 
+/**
+ * The proxies a `proxyProtocol` option trusts, checked: at least one address or CIDR
+ * block. `shape` names the option's fields for the error.
+ * @throws {InvalidArgumentError} for a bad option.
+ */
+function trustedProxies(options: { trusted: string[] }, shape: string): AccessList {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`proxyProtocol must be an object ${shape}`);
+  }
+  if (!Array.isArray(options.trusted) || options.trusted.length === 0) {
+    throw new InvalidArgumentError(
+      'proxyProtocol.trusted must list the addresses or CIDR blocks of the proxies (at least one)',
+    );
+  }
+  return new AccessList({ allow: options.trusted });
+}
+
 /** How a header read ended: the header (null: a direct client, `required: false`), or why not. */
 export type ProxyHeaderOutcome =
   { header: ProxyHeader | null } | { error: ProxyHeaderError | SocketTimeoutError | null };
@@ -95,15 +112,7 @@ export class ProxyProtocolReader {
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: ProxyProtocolOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('proxyProtocol must be an object { trusted, timeout? }');
-    }
-    if (!Array.isArray(options.trusted) || options.trusted.length === 0) {
-      throw new InvalidArgumentError(
-        'proxyProtocol.trusted must list the addresses or CIDR blocks of the proxies (at least one)',
-      );
-    }
-    this.#trusted = new AccessList({ allow: options.trusted });
+    this.#trusted = trustedProxies(options, '{ trusted, timeout? }');
     checkSeconds(options.timeout, 'proxyProtocol.timeout');
     this.#timeout = options.timeout ?? DEFAULT_PROXY_HEADER_TIMEOUT;
     if (this.#timeout <= 0) {
@@ -235,14 +244,7 @@ export class DatagramProxyReader {
 
   /** @throws {InvalidArgumentError} for a bad option. */
   constructor(options: DatagramProxyProtocolOptions) {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidArgumentError('proxyProtocol must be an object { trusted }');
-    }
-    if (!Array.isArray(options.trusted) || options.trusted.length === 0) {
-      throw new InvalidArgumentError(
-        'proxyProtocol.trusted must list the addresses or CIDR blocks of the proxies (at least one)',
-      );
-    }
+    const trusted = trustedProxies(options, '{ trusted }');
     for (const key of Object.keys(options)) {
       if (key !== 'trusted' && key !== 'maxHeaderLength') {
         throw new InvalidArgumentError(
@@ -250,7 +252,7 @@ export class DatagramProxyReader {
         );
       }
     }
-    this.#trusted = new AccessList({ allow: options.trusted });
+    this.#trusted = trusted;
     this.#maxLength =
       options.maxHeaderLength === undefined
         ? DEFAULT_MAX_PROXY_HEADER_LENGTH
