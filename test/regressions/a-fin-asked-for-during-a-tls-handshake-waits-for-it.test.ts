@@ -60,36 +60,52 @@ async function plainClient(t: TestContext, p: Peer): Promise<Socket> {
   return sock;
 }
 
-test('endWriting during a startTls with the right pin: the handshake completes, then the FIN', { skip }, async (t) => {
-  const p = await tlsAfterAccept(t);
-  const sock = await plainClient(t, p);
-  const started = sock.startTls({ tls: { fingerprint256: p.fingerprint } });
-  const ended = new Promise<Error | null | undefined>((resolve) => {
-    assert.equal(sock.endWriting(resolve), true);
-  });
-  assert.equal(sock.endWriting(() => assert.fail('a second FIN')), false, 'one FIN pending');
-  await started;
-  assert.equal(await ended, null);
-  assert.equal(await p.received, '', 'the server saw a clean EOF');
-});
+test(
+  'endWriting during a startTls with the right pin: the handshake completes, then the FIN',
+  { skip },
+  async (t) => {
+    const p = await tlsAfterAccept(t);
+    const sock = await plainClient(t, p);
+    const started = sock.startTls({ tls: { fingerprint256: p.fingerprint } });
+    const ended = new Promise<Error | null | undefined>((resolve) => {
+      assert.equal(sock.endWriting(resolve), true);
+    });
+    assert.equal(
+      sock.endWriting(() => assert.fail('a second FIN')),
+      false,
+      'one FIN pending',
+    );
+    await started;
+    assert.equal(await ended, null);
+    assert.equal(await p.received, '', 'the server saw a clean EOF');
+  },
+);
 
-test('endWriting during a startTls with a wrong pin: TlsFingerprintError for both, no FIN reported', { skip }, async (t) => {
-  const p = await tlsAfterAccept(t);
-  const sock = await plainClient(t, p);
-  const wrong = formatFingerprint(Buffer.alloc(32, 0x5a));
-  const started = sock.startTls({ tls: { fingerprint256: wrong } });
-  const ended = new Promise<Error | null | undefined>((resolve) => sock.endWriting(resolve));
-  await assert.rejects(started, TlsFingerprintError);
-  assert.ok((await ended) instanceof TlsFingerprintError);
-  assert.equal(sock.raw.destroyed, true);
-});
+test(
+  'endWriting during a startTls with a wrong pin: TlsFingerprintError for both, no FIN reported',
+  { skip },
+  async (t) => {
+    const p = await tlsAfterAccept(t);
+    const sock = await plainClient(t, p);
+    const wrong = formatFingerprint(Buffer.alloc(32, 0x5a));
+    const started = sock.startTls({ tls: { fingerprint256: wrong } });
+    const ended = new Promise<Error | null | undefined>((resolve) => sock.endWriting(resolve));
+    await assert.rejects(started, TlsFingerprintError);
+    assert.ok((await ended) instanceof TlsFingerprintError);
+    assert.equal(sock.raw.destroyed, true);
+  },
+);
 
-test("shutdown('write') during a startTls waits for the handshake; data sent first arrives", { skip }, async (t) => {
-  const p = await tlsAfterAccept(t);
-  const sock = await plainClient(t, p);
-  const started = sock.startTls({ tls: { fingerprint256: p.fingerprint } });
-  const sent = sock.sendAll('before the FIN\n');
-  const shut = sock.shutdown('write');
-  await Promise.all([started, sent, shut]);
-  assert.equal(await p.received, 'before the FIN\n');
-});
+test(
+  "shutdown('write') during a startTls waits for the handshake; data sent first arrives",
+  { skip },
+  async (t) => {
+    const p = await tlsAfterAccept(t);
+    const sock = await plainClient(t, p);
+    const started = sock.startTls({ tls: { fingerprint256: p.fingerprint } });
+    const sent = sock.sendAll('before the FIN\n');
+    const shut = sock.shutdown('write');
+    await Promise.all([started, sent, shut]);
+    assert.equal(await p.received, 'before the FIN\n');
+  },
+);
