@@ -131,6 +131,8 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
   #push = false;
   /** The `startTls` handshake in progress: sends wait for it. */
   #securing: Promise<void> | null = null;
+  /** An `endWriting()` made during a handshake, waiting for its outcome. */
+  #endPending = false;
 
   /**
    * Creates an unconnected socket; call `connect()` next.
@@ -641,7 +643,51 @@ export class Socket extends StreamConnection implements AsyncIterable<Buffer>, A
       buffer.queue.clear();
       buffer.end();
     }
-    if (how !== 'read') await this.#output().shutdown(sock, signal);
+    if (how === 'read') return;
+    // A handshake in progress (connect with tls, startTls): the FIN waits for it, as a send
+    // does. Ended mid-handshake, the peer sees EOF before its certificate was checked and
+    // gives the handshake up (a reset, not the pin's or the CA's verdict).
+    const connecting = this.#handshake();
+    if (connecting !== null) {
+      if (this.#timeout === 0) throw new WouldBlockError('shutdown', this.where());
+      await (signal === undefined ? connecting : raceAbort(connecting, signal));
+    }
+    await this.#output().shutdown(this.socket ?? sock, signal);
+  }
+
+  /**
+   * `StreamConnection.endWriting`; while a connect or `startTls` handshake is in progress
+   * the FIN waits for its outcome (as `shutdown('write')` does): sent mid-handshake it
+   * would end the handshake before the certificate (or the pin) was checked, and `done`
+   * would report a FIN out on a connection that check then destroys. A failed handshake
+   * calls `done` with its error.
+   */
+  override endWriting(done: (err?: Error | null) => void): boolean {
+    const connecting = this.#handshake();
+    if (connecting === null) return super.endWriting(done);
+    const sock = this.socket;
+    if (this.#endPending || this.closed || sock === null || !sock.writable) return false;
+    this.#endPending = true;
+    connecting.then(
+      () => {
+        this.#endPending = false;
+        if (!super.endWriting(done)) done(new SocketClosedError('shutdown', this.where()));
+      },
+      (err: unknown) => {
+        this.#endPending = false;
+        done(err instanceof Error ? err : new SocketClosedError('shutdown', this.where()));
+      },
+    );
+    return true;
+  }
+
+  /**
+   * The TLS handshake in progress (connect with `tls`, `startTls`), or null. A plain TCP
+   * connect needs no wait: Node sends a FIN asked for meanwhile once it is connected.
+   */
+  #handshake(): Promise<void> | null {
+    const connecting = this.#connecting;
+    return connecting !== null && this.socket instanceof tls.TLSSocket ? connecting : null;
   }
 
   /**

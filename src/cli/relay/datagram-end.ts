@@ -36,25 +36,42 @@ class DatagramSender {
   #waiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   failure: Error | null = null;
 
+  /** Datagrams not sent: too long for one datagram with the prefix (`whole` senders). */
+  dropped = 0;
+
+  /**
+   * @param whole each chunk is a datagram (from `udp-listen:`) and goes out as one, or not
+   *   at all: split, the peer would take its tail for a datagram of its own; empty, it
+   *   still goes (the prefix says whom it is from).
+   */
   constructor(
     readonly send: (data: Buffer) => Promise<number> | null,
     readonly maxPayload = MAX_DATAGRAM_PAYLOAD,
+    readonly whole = false,
   ) {}
 
   write(chunk: Buffer): boolean {
     if (this.failure !== null) return false;
-    for (let at = 0; at < chunk.length; at += this.maxPayload) {
-      const piece = chunk.subarray(at, at + this.maxPayload);
-      const sent = this.send(piece);
-      if (sent === null) continue;
-      this.#inFlight += 1;
-      this.#bytes += piece.length;
-      sent.then(
-        () => this.#settled(piece.length),
-        (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
-      );
+    if (this.whole) {
+      if (chunk.length <= this.maxPayload) this.#sendOne(chunk);
+      else this.dropped += 1;
+    } else {
+      for (let at = 0; at < chunk.length; at += this.maxPayload) {
+        this.#sendOne(chunk.subarray(at, at + this.maxPayload));
+      }
     }
     return this.#inFlight < MAX_DATAGRAMS_IN_FLIGHT;
+  }
+
+  #sendOne(piece: Buffer): void {
+    const sent = this.send(piece);
+    if (sent === null) return;
+    this.#inFlight += 1;
+    this.#bytes += piece.length;
+    sent.then(
+      () => this.#settled(piece.length),
+      (err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   whenDrained(): Promise<void> {
@@ -97,8 +114,9 @@ export class DatagramEnd implements RelayEnd, RelaySide {
   #closed = false;
 
   /**
-   * @param prefix bytes put before every datagram sent (a PROXY v2 header); the data
-   *   after it is split to fit one datagram with it.
+   * @param prefix bytes put before every datagram sent (a PROXY v2 header). The chunks
+   *   are then the datagrams of a `udp-listen:` client, each sent whole with it: one too
+   *   long to fit with the prefix is dropped, never split in two.
    */
   constructor(port: DatagramPort, label: string, prefix: Buffer | null = null) {
     this.#port = port;
@@ -109,6 +127,7 @@ export class DatagramEnd implements RelayEnd, RelaySide {
         : new DatagramSender(
             (data) => port.send(Buffer.concat([prefix, data])),
             MAX_DATAGRAM_PAYLOAD - prefix.length,
+            true,
           );
   }
 
