@@ -337,7 +337,8 @@ class Direction {
 
   /** Our FIN to a Socket is out (or could not be sent). */
   readonly #ended = (err?: Error | null): void => {
-    if (err) this.#pair.fail(fromSystemError(err), this.#to);
+    // As in #written: the stream's own 'error' (naming the address) goes first.
+    if (err) setImmediate(() => this.#pair.fail(fromSystemError(err), this.#to));
     else this.#pair.directionDone();
   };
 
