@@ -10,6 +10,7 @@
 //        --from-source (run the CLI through tsx instead of the built dist/)
 //        --pin auto|off (taskset: generator and servers on separate cores when there
 //          are enough; default auto)  --gen-workers N  --no-write (print only)
+//        --no-tools (every load from the Node generator, none from bench/tools/*.c)
 //
 // Server CPU and memory are those of the server's whole process tree (a server's
 // workers are its children), read from /proc before and after each run (CPU: from the
@@ -46,6 +47,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     'from-source': { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    'no-tools': { type: 'boolean', default: false },
     'gen-workers': { type: 'string' },
     pin: { type: 'string', default: 'auto' },
   },
@@ -225,7 +227,7 @@ async function measure(scenario, server) {
     Object.assign(r, extra);
     return finish(r);
   }
-  const tool = scenario.tool ? toolPath(scenario.tool.name) : null;
+  const tool = scenario.tool && !flags['no-tools'] ? toolPath(scenario.tool.name) : null;
   if (tool !== null) {
     const seconds = scenario.duration ?? duration;
     const r = await runTool([tool, ...scenario.tool.args(server.port, seconds, w).map(String)], {

@@ -99,6 +99,13 @@ function trustedProxies(options: { trusted: string[] }, shape: string): AccessLi
   return new AccessList({ allow: options.trusted });
 }
 
+/** The checked `maxHeaderLength` of a `proxyProtocol` option (default 4096). */
+function maxHeaderLengthOf(value: number | undefined): number {
+  return value === undefined
+    ? DEFAULT_MAX_PROXY_HEADER_LENGTH
+    : checkInteger(value, 'proxyProtocol.maxHeaderLength', 16, MAX_PROXY_HEADER_LENGTH);
+}
+
 /** How a header read ended: the header (null: a direct client, `required: false`), or why not. */
 export type ProxyHeaderOutcome =
   { header: ProxyHeader | null } | { error: ProxyHeaderError | SocketTimeoutError | null };
@@ -118,15 +125,7 @@ export class ProxyProtocolReader {
     if (this.#timeout <= 0) {
       throw new InvalidArgumentError('proxyProtocol.timeout must be more than 0 seconds');
     }
-    this.#maxLength =
-      options.maxHeaderLength === undefined
-        ? DEFAULT_MAX_PROXY_HEADER_LENGTH
-        : checkInteger(
-            options.maxHeaderLength,
-            'proxyProtocol.maxHeaderLength',
-            16,
-            MAX_PROXY_HEADER_LENGTH,
-          );
+    this.#maxLength = maxHeaderLengthOf(options.maxHeaderLength);
     this.#required =
       options.required === undefined
         ? true
@@ -253,15 +252,7 @@ export class DatagramProxyReader {
       }
     }
     this.#trusted = trusted;
-    this.#maxLength =
-      options.maxHeaderLength === undefined
-        ? DEFAULT_MAX_PROXY_HEADER_LENGTH
-        : checkInteger(
-            options.maxHeaderLength,
-            'proxyProtocol.maxHeaderLength',
-            16,
-            MAX_PROXY_HEADER_LENGTH,
-          );
+    this.#maxLength = maxHeaderLengthOf(options.maxHeaderLength);
   }
 
   /** True when `peer` (the datagram's sender) is a trusted proxy. */
