@@ -117,13 +117,20 @@ export async function openDestination(
   );
 }
 
-/** Sends `header` (if any) before anything else; a failure closes the socket. */
-async function headerFirst(socket: Socket, header: Buffer | undefined): Promise<Socket> {
-  if (header === undefined) return socket;
+/**
+ * A PROXY header (`--send-proxy-protocol`, `relay --proxy-protocol`) goes out before
+ * anything relayed; a failure resets the socket. Without a header: the socket itself, not
+ * a promise of it (a relay opens thousands of connections a second).
+ */
+export function headerFirst(socket: Socket, header: Buffer | undefined): Socket | Promise<Socket> {
+  return header === undefined ? socket : sendHeader(socket, header);
+}
+
+async function sendHeader(socket: Socket, header: Buffer): Promise<Socket> {
   try {
     await socket.sendAll(header);
   } catch (err) {
-    socket.destroy();
+    socket.reset();
     throw err;
   }
   return socket;

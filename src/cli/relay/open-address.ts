@@ -13,7 +13,7 @@ import { open } from 'node:fs/promises';
 import { fromSystemError } from '../../errors.js';
 import { ignored, ignoreError } from '../../internal/ignore-error.js';
 import { connectThroughProxy, type ProxyAuth } from '../../socket/connect-through-proxy.js';
-import type { Socket } from '../../socket/tcp-socket.js';
+import { headerFirst } from '../../services/open-destination.js';
 import type { TlsConnectOptions } from '../../socket/tls-pin.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { connectStream } from '../netcat/connect-stream.js';
@@ -87,23 +87,23 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
           timeout: ctx.connectTimeout,
           signal: ctx.signal,
         });
-        return new SocketEnd(await headerFirst(sock, ctx), label);
+        return new SocketEnd(await headerFirst(sock, ctx.proxyHeader), label);
       }
       return new SocketEnd(
-        await headerFirst(await connectStream(address.target, common), ctx),
+        await headerFirst(await connectStream(address.target, common), ctx.proxyHeader),
         label,
       );
     case 'tls':
       return new SocketEnd(
         await headerFirst(
           await connectStream(address.target, { ...common, tls: ctx.tlsFor(address.target.host) }),
-          ctx,
+          ctx.proxyHeader,
         ),
         label,
       );
     case 'unix':
       return new SocketEnd(
-        await headerFirst(await connectStream({ path: address.path }, common), ctx),
+        await headerFirst(await connectStream({ path: address.path }, common), ctx.proxyHeader),
         label,
       );
     case 'udp':
@@ -126,24 +126,6 @@ export async function openClient(address: ClientAddress, ctx: OpenContext): Prom
     case 'file':
       return openFile(address.path, label, ctx.position);
   }
-}
-
-/**
- * `--proxy-protocol`: the header goes out first, before anything relayed. Without one the
- * socket itself, not a promise of it: a relay opens thousands of these a second.
- */
-function headerFirst(sock: Socket, ctx: OpenContext): Socket | Promise<Socket> {
-  return ctx.proxyHeader === undefined ? sock : sendHeader(sock, ctx.proxyHeader);
-}
-
-async function sendHeader(sock: Socket, header: Buffer): Promise<Socket> {
-  try {
-    await sock.sendAll(header);
-  } catch (err) {
-    sock.reset();
-    throw err;
-  }
-  return sock;
 }
 
 /**
