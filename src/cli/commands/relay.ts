@@ -23,6 +23,7 @@ import { clientTlsOptions, readPem } from '../client-tls.js';
 import { CliError, type CliIO, ExitCode } from '../io.js';
 import { durationFlag, positiveIntFlag } from '../netcat/netcat-options.js';
 import { PROXY_AUTH_ENV, relayProxyAuth } from '../netcat/proxy-options.js';
+import { DatagramEnd } from '../relay/datagram-end.js';
 import { NodeStreamEnd } from '../relay/node-stream-end.js';
 import { type OpenContext, openClient } from '../relay/open-address.js';
 import type { PeerAddress } from '../../socket/address.js';
@@ -284,6 +285,11 @@ function proxyHeaderFor(
 function reportDiscarded(log: RelayLog, end: RelayEnd | null): void {
   if (end instanceof NodeStreamEnd && end.discarded > 0) {
     log.warn(`${end.label} is read-only: discarded the ${end.discarded} bytes sent back to it`);
+  }
+  if (end instanceof DatagramEnd && end.dropped > 0) {
+    log.warn(
+      `${end.label}: ${end.dropped} datagrams dropped: too long to go whole with the PROXY header`,
+    );
   }
 }
 

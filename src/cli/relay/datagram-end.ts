@@ -131,6 +131,11 @@ export class DatagramEnd implements RelayEnd, RelaySide {
           );
   }
 
+  /** Datagrams not sent: too long to go whole with the prefix (logged after the relay). */
+  get dropped(): number {
+    return this.#sender.dropped;
+  }
+
   async read(consumer: (chunk: Buffer) => void): Promise<void> {
     for (;;) {
       if (this.#paused) await new Promise<void>((resolve) => (this.#resume = resolve));
